@@ -1,0 +1,33 @@
+// The subcommands of the mirtune executable; each file in src/cli adds one command group to the parser.
+#pragma once
+
+#include "support/Error.h"
+
+#include <CLI/CLI.hpp>
+
+#include <functional>
+#include <string>
+
+namespace mirtune::cli {
+
+/// Options shared by every subcommand (parsed before the subcommand's own).
+struct GlobalOptions {
+  std::string databasePath;  ///< --db; empty = defaultDatabasePath()
+  bool quiet = false;        ///< --quiet: no progress line, warnings only
+  int verbosity = 0;         ///< -v (info) / -vv (debug)
+};
+
+/// Set by the selected subcommand's parse callback; returns the process exit code.
+using CommandAction = std::function<int()>;
+
+void addIrCommand(CLI::App& app, const GlobalOptions& global, CommandAction& action);
+void addDbCommand(CLI::App& app, const GlobalOptions& global, CommandAction& action);
+void addPlatformCommand(CLI::App& app, const GlobalOptions& global, CommandAction& action);
+
+/// Prints "mirtune: error: <message>" and returns the exit code for it (2 for usage errors, else 1).
+int reportError(const Error& error);
+
+/// The database path these options select (--db, then $MIRTUNE_DB, then the default location).
+std::string resolveDatabasePath(const GlobalOptions& global);
+
+}  // namespace mirtune::cli

@@ -1,0 +1,58 @@
+// mirtune: command-line entry point. Parses options into per-command structs and runs one command.
+#include "cli/Commands.h"
+#include "support/Files.h"
+#include "support/Log.h"
+#include "support/Progress.h"
+
+#include <exception>
+
+namespace mirtune::cli {
+
+int reportError(const Error& error) {
+  logError("{}", error.message());
+  return error.code() == ErrorCode::kUsage ? 2 : 1;
+}
+
+std::string resolveDatabasePath(const GlobalOptions& global) {
+  return global.databasePath.empty() ? defaultDatabasePath().string() : global.databasePath;
+}
+
+}  // namespace mirtune::cli
+
+int main(int argc, char** argv) {
+  using namespace mirtune;
+  CLI::App app{"mirtune: autotuning of kernels and applications with learned program embeddings", "mirtune"};
+  app.set_version_flag("--version", fmt::format("mirtune {} ({})", toolVersion(), gitCommit()));
+  app.require_subcommand(1);
+  app.fallthrough(true);  // global options may follow the subcommand: `mirtune db info --db x.db`
+
+  cli::GlobalOptions global;
+  app.add_option("--db", global.databasePath, "SQLite database (default: $MIRTUNE_DB or ~/.local/share/mirtune/mirtune.db)");
+  app.add_flag("-q,--quiet", global.quiet, "No progress line; only warnings and errors on stderr");
+  app.add_flag("-v,--verbose", global.verbosity, "More log output (-v info, -vv debug)");
+
+  cli::CommandAction action;
+  cli::addIrCommand(app, global, action);
+  // cli::addDbCommand(app, global, action);
+  // cli::addPlatformCommand(app, global, action);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);
+    return code == 0 ? 0 : 2;
+  }
+  if (global.quiet) {
+    ProgressLine::setQuiet(true);
+    setLogLevel(LogLevel::kWarn);
+  }
+  if (global.verbosity >= 2) setLogLevel(LogLevel::kDebug);
+  else if (global.verbosity == 1) setLogLevel(LogLevel::kInfo);
+
+  if (!action) return cli::reportError(Error(ErrorCode::kUsage, "no command given (see mirtune --help)"));
+  try {
+    return action();
+  } catch (const std::exception& e) {
+    return cli::reportError(Error(ErrorCode::kInternal, fmt::format("internal error: {}", e.what())));
+  }
+}

@@ -1,0 +1,144 @@
+// IrModule: text forms, canonical hash and simple counts of a compiled module.
+#include "frontend/IrModule.h"
+
+#include "support/Sha256.h"
+
+#include <llvm/ADT/StringRef.h>
+#include <llvm/IR/CallingConv.h>
+#include <llvm/IR/Constants.h>
+#include <llvm/IR/DebugInfo.h>
+#include <llvm/IR/Function.h>
+#include <llvm/IR/LLVMContext.h>
+#include <llvm/IR/Metadata.h>
+#include <llvm/IR/Module.h>
+#include <llvm/Support/raw_ostream.h>
+#include <llvm/Transforms/Utils/Cloning.h>
+
+#include <set>
+
+namespace mirtune {
+
+IrModule::IrModule(std::unique_ptr<llvm::LLVMContext> context, std::unique_ptr<llvm::Module> module,
+                   Language language, std::string sourcePath)
+    : context_(std::move(context)),
+      module_(std::move(module)),
+      language_(language),
+      sourcePath_(std::move(sourcePath)) {}
+
+// The module must die before its context; members are destroyed in reverse order, so reset explicitly.
+IrModule::~IrModule() { module_.reset(); }
+IrModule::IrModule(IrModule&&) noexcept = default;
+IrModule& IrModule::operator=(IrModule&& other) noexcept {
+  if (this != &other) {
+    module_.reset();
+    context_ = std::move(other.context_);
+    module_ = std::move(other.module_);
+    language_ = other.language_;
+    sourcePath_ = std::move(other.sourcePath_);
+    irSha256_ = std::move(other.irSha256_);
+  }
+  return *this;
+}
+
+std::string IrModule::text() const {
+  std::string out;
+  llvm::raw_string_ostream stream(out);
+  module_->print(stream, nullptr);
+  stream.flush();
+  return out;
+}
+
+namespace {
+
+// Named metadata that identifies the compiler or the build, not the program.
+constexpr const char* kIdentifyingNamedMetadata[] = {"llvm.ident", "llvm.commandline", "llvm.dbg.cu"};
+
+}  // namespace
+
+std::string IrModule::canonicalText() const {
+  std::unique_ptr<llvm::Module> copy = llvm::CloneModule(*module_);
+  llvm::StripDebugInfo(*copy);
+  for (const char* name : kIdentifyingNamedMetadata) {
+    if (llvm::NamedMDNode* node = copy->getNamedMetadata(name)) copy->eraseNamedMetadata(node);
+  }
+  copy->setModuleIdentifier("");
+  copy->setSourceFileName("");
+  std::string out;
+  llvm::raw_string_ostream stream(out);
+  copy->print(stream, nullptr);
+  stream.flush();
+  return out;
+}
+
+const std::string& IrModule::irSha256() const {
+  if (irSha256_.empty()) irSha256_ = sha256Hex(canonicalText());
+  return irSha256_;
+}
+
+std::size_t IrModule::functionCount() const {
+  std::size_t count = 0;
+  for (const llvm::Function& function : *module_) {
+    if (!function.isDeclaration()) ++count;
+  }
+  return count;
+}
+
+std::size_t IrModule::instructionCount() const {
+  std::size_t count = 0;
+  for (const llvm::Function& function : *module_) count += function.getInstructionCount();
+  return count;
+}
+
+namespace {
+
+// Functions listed in a named metadata node whose operands start with the function (old SPIR
+// `opencl.kernels`, NVVM `nvvm.annotations` with the "kernel" tag).
+std::set<const llvm::Function*> functionsInNamedMetadata(const llvm::Module& module, llvm::StringRef nodeName,
+                                                          llvm::StringRef requiredTag) {
+  std::set<const llvm::Function*> found;
+  const llvm::NamedMDNode* node = module.getNamedMetadata(nodeName);
+  if (node == nullptr) return found;
+  for (const llvm::MDNode* entry : node->operands()) {
+    if (entry->getNumOperands() == 0) continue;
+    auto* value = llvm::dyn_cast_or_null<llvm::ValueAsMetadata>(entry->getOperand(0).get());
+    if (value == nullptr) continue;
+    auto* function = llvm::dyn_cast<llvm::Function>(value->getValue()->stripPointerCasts());
+    if (function == nullptr) continue;
+    if (!requiredTag.empty()) {
+      bool tagged = false;
+      for (unsigned i = 1; i + 1 < entry->getNumOperands(); ++i) {
+        auto* tag = llvm::dyn_cast_or_null<llvm::MDString>(entry->getOperand(i).get());
+        if (tag != nullptr && tag->getString() == requiredTag) tagged = true;
+      }
+      if (!tagged) continue;
+    }
+    found.insert(function);
+  }
+  return found;
+}
+
+bool isOutlinedOpenMpRegion(llvm::StringRef name) {
+  return (name.startswith(".omp_outlined.") && !name.contains("_debug__")) || name.startswith(".omp_task_entry.");
+}
+
+}  // namespace
+
+std::vector<std::string> IrModule::kernelNames() const {
+  std::set<const llvm::Function*> listed = functionsInNamedMetadata(*module_, "opencl.kernels", "");
+  std::set<const llvm::Function*> nvvm = functionsInNamedMetadata(*module_, "nvvm.annotations", "kernel");
+  listed.insert(nvvm.begin(), nvvm.end());
+  std::vector<std::string> names;
+  for (const llvm::Function& function : *module_) {
+    if (function.isDeclaration()) continue;
+    unsigned callingConvention = function.getCallingConv();
+    bool isKernel = callingConvention == llvm::CallingConv::SPIR_KERNEL ||
+                    callingConvention == llvm::CallingConv::PTX_Kernel ||
+                    callingConvention == llvm::CallingConv::AMDGPU_KERNEL ||
+                    function.hasMetadata("kernel_arg_addr_space") || listed.count(&function) > 0 ||
+                    isOutlinedOpenMpRegion(function.getName());
+    if (isKernel) names.push_back(function.getName().str());
+  }
+  return names;
+}
+
+}  // namespace mirtune

@@ -1,0 +1,33 @@
+// File helpers and the well-known paths (data sets, database) mirtune uses.
+#pragma once
+
+#include "support/Error.h"
+
+#include <filesystem>
+#include <string>
+#include <string_view>
+
+namespace mirtune {
+
+/// Whole file as bytes. Errors name the file: kNotFound when missing, kInvalidInput for a directory.
+Expected<std::string> readFile(const std::filesystem::path& path);
+
+/// Writes through a temporary file in the same folder and renames it into place, so a reader never sees a
+/// partial file and a failure leaves no file behind.
+Status writeFileAtomically(const std::filesystem::path& path, std::string_view content);
+
+/// Folder with the data sets: $MIRTUNE_DATA if set, otherwise ../shared/datasets beside the source tree.
+std::filesystem::path dataDirectory();
+
+/// Default SQLite database: $MIRTUNE_DB, else $XDG_DATA_HOME/mirtune/mirtune.db, else
+/// ~/.local/share/mirtune/mirtune.db.
+std::filesystem::path defaultDatabasePath();
+
+/// Root of the source tree mirtune was built from (shipped kernels and models live there).
+std::filesystem::path sourceDirectory();
+
+/// mirtune's version ("0.1.0") and the git commit it was built from ("unknown" outside a checkout).
+std::string_view toolVersion();
+std::string_view gitCommit();
+
+}  // namespace mirtune
