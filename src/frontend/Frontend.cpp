@@ -130,6 +130,8 @@ Expected<IrModule> parseIr(std::string_view content, const std::string& displayN
   std::unique_ptr<llvm::Module> module = llvm::parseIR(buffer->getMemBufferRef(), diagnostic, *context);
   if (!module && !isBitcode(content) && content.find(" byval") != std::string_view::npos) {
     std::string upgraded = upgradeLegacyByval(std::string(content));
+    // A fresh context: the failed parse already named the module's struct types in the old one.
+    context = std::make_unique<llvm::LLVMContext>();
     llvm::SMDiagnostic retryDiagnostic;
     auto retryBuffer = llvm::MemoryBuffer::getMemBuffer(upgraded, displayName);
     module = llvm::parseIR(retryBuffer->getMemBufferRef(), retryDiagnostic, *context);

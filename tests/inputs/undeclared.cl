@@ -1,0 +1,3 @@
+__kernel void f(__global int* a) {
+  a[0] = b;
+}
