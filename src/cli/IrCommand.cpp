@@ -1,6 +1,7 @@
 // `mirtune ir`: compile a source (or read an .ll/.bc) and print its LLVM IR or a JSON summary.
 #include "cli/Commands.h"
 #include "frontend/Frontend.h"
+#include "ir/Normaliser.h"
 #include "support/Files.h"
 
 #include <nlohmann/json.hpp>
@@ -21,6 +22,7 @@ struct IrOptions {
   std::string openClStandard = "CL1.2";
   bool noOpenClPrelude = false;
   bool json = false;
+  bool normalised = false;
 };
 
 int runIr(const IrOptions& options) {
@@ -55,6 +57,10 @@ int runIr(const IrOptions& options) {
         {"clang_version", clangVersion()},
     };
     out = summary.dump(2) + "\n";
+  } else if (options.normalised) {
+    auto normalisedModule = NormalisedModule::create(*module);
+    if (!normalisedModule) return reportError(normalisedModule.error());
+    out = normalisedModule->text();
   } else {
     out = module->text();
   }
@@ -82,6 +88,8 @@ void addIrCommand(CLI::App& app, const GlobalOptions& /*global*/, CommandAction&
   command->add_option("--cl-std", options->openClStandard, "OpenCL C standard (default CL1.2)")
       ->check(CLI::IsMember({"CL1.2", "CL2.0", "CL3.0"}));
   command->add_flag("--no-cl-prelude", options->noOpenClPrelude, "Do not include mirtune's OpenCL prelude");
+  command->add_flag("--normalised", options->normalised,
+                    "Print the normalised IR the encoder reads (canonical names, bucketed constants)");
   command->add_flag("--json", options->json,
                     "Print {file, language, ir_sha256, functions, instructions, kernels} instead of IR");
   command->callback([options, &action] { action = [options] { return runIr(*options); }; });
