@@ -50,6 +50,8 @@ std::string canonicalJson(const nlohmann::json& value) {
   return normalised(value).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
-std::string canonicalJsonSha256(const nlohmann::json& value) { return sha256Hex(canonicalJson(value)); }
+std::string canonicalJsonSha256(const nlohmann::json& value) {
+  return sha256Hex(canonicalJson(value));
+}
 
 }  // namespace mirtune

@@ -25,7 +25,8 @@ enum class MeasureStatus {
 inline constexpr std::array<std::string_view, 6> kMeasureStatusNames = {
     "ok", "build_failed", "build_timeout", "run_failed", "run_timeout", "wrong_output"};
 
-/// The stored name ("ok", "build_failed", ...); "invalid" for a value outside the enum (which the schema rejects).
+/// The stored name ("ok", "build_failed", ...); "invalid" for a value outside the enum (which the schema
+/// rejects).
 std::string_view measureStatusName(MeasureStatus status);
 
 /// Parses a stored name; kInvalidInput naming the valid ones otherwise.

@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include <cstring>
 #include <utility>
 
 namespace mirtune::detail {
@@ -10,8 +11,29 @@ namespace mirtune::detail {
 Error sqliteError(sqlite3* db, std::string_view what) {
   const char* file = db != nullptr ? sqlite3_db_filename(db, "main") : nullptr;
   const char* message = db != nullptr ? sqlite3_errmsg(db) : "out of memory";
-  return makeError(ErrorCode::kDatabase, "{}: {}: {}", file != nullptr && *file != '\0' ? file : ":memory:", what,
-                   message);
+  return makeError(ErrorCode::kDatabase, "{}: {}: {}",
+                   file != nullptr && *file != '\0' ? file : ":memory:", what, message);
+}
+
+std::vector<std::uint8_t> encodeFloat32(const std::vector<float>& values) {
+  std::vector<std::uint8_t> bytes;
+  bytes.reserve(values.size() * 4);
+  for (float value : values) {
+    std::uint32_t bits = 0;
+    std::memcpy(&bits, &value, sizeof bits);
+    for (int shift = 0; shift < 32; shift += 8) bytes.push_back(static_cast<std::uint8_t>(bits >> shift));
+  }
+  return bytes;
+}
+
+std::vector<float> decodeFloat32(const std::uint8_t* bytes, std::size_t size) {
+  std::vector<float> values(size / 4);
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    std::uint32_t bits = 0;
+    for (std::size_t b = 0; b < 4; ++b) bits |= static_cast<std::uint32_t>(bytes[i * 4 + b]) << (8 * b);
+    std::memcpy(&values[i], &bits, sizeof bits);
+  }
+  return values;
 }
 
 Status execute(sqlite3* db, std::string_view sql) {
@@ -21,7 +43,8 @@ Status execute(sqlite3* db, std::string_view sql) {
     std::string detail = message != nullptr ? message : sqlite3_errmsg(db);
     sqlite3_free(message);
     const char* file = sqlite3_db_filename(db, "main");
-    return makeError(ErrorCode::kDatabase, "{}: {}", file != nullptr && *file != '\0' ? file : ":memory:", detail);
+    return makeError(ErrorCode::kDatabase, "{}: {}",
+                     file != nullptr && *file != '\0' ? file : ":memory:", detail);
   }
   return success();
 }
@@ -46,31 +69,46 @@ SqliteStatement& SqliteStatement::operator=(SqliteStatement&& other) noexcept {
   return *this;
 }
 
-SqliteStatement::~SqliteStatement() { sqlite3_finalize(statement_); }
+SqliteStatement::~SqliteStatement() {
+  sqlite3_finalize(statement_);
+}
 
-void SqliteStatement::bind(int index, std::int64_t value) { sqlite3_bind_int64(statement_, index, value); }
-void SqliteStatement::bind(int index, double value) { sqlite3_bind_double(statement_, index, value); }
+void SqliteStatement::bind(int index, std::int64_t value) {
+  sqlite3_bind_int64(statement_, index, value);
+}
+void SqliteStatement::bind(int index, double value) {
+  sqlite3_bind_double(statement_, index, value);
+}
 void SqliteStatement::bind(int index, std::string_view text) {
   sqlite3_bind_text64(statement_, index, text.data(), text.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
 }
 void SqliteStatement::bind(int index, const std::optional<std::string>& text) {
-  if (text) bind(index, std::string_view(*text));
-  else bindNull(index);
+  if (text)
+    bind(index, std::string_view(*text));
+  else
+    bindNull(index);
 }
 void SqliteStatement::bind(int index, const std::optional<std::int64_t>& value) {
-  if (value) bind(index, *value);
-  else bindNull(index);
+  if (value)
+    bind(index, *value);
+  else
+    bindNull(index);
 }
 void SqliteStatement::bind(int index, const std::optional<double>& value) {
-  if (value) bind(index, *value);
-  else bindNull(index);
+  if (value)
+    bind(index, *value);
+  else
+    bindNull(index);
 }
 void SqliteStatement::bindBlob(int index, const std::vector<std::uint8_t>& bytes) {
   // A zero-length blob bound from a null pointer would read back as NULL; bind a real empty blob instead.
   static const std::uint8_t kEmpty = 0;
-  sqlite3_bind_blob64(statement_, index, bytes.empty() ? &kEmpty : bytes.data(), bytes.size(), SQLITE_TRANSIENT);
+  sqlite3_bind_blob64(statement_, index, bytes.empty() ? &kEmpty : bytes.data(), bytes.size(),
+                      SQLITE_TRANSIENT);
 }
-void SqliteStatement::bindNull(int index) { sqlite3_bind_null(statement_, index); }
+void SqliteStatement::bindNull(int index) {
+  sqlite3_bind_null(statement_, index);
+}
 
 Expected<bool> SqliteStatement::step(std::string_view what) {
   int code = sqlite3_step(statement_);
@@ -81,12 +119,24 @@ Expected<bool> SqliteStatement::step(std::string_view what) {
   return error;
 }
 
-int SqliteStatement::columnCount() const { return sqlite3_column_count(statement_); }
-std::string SqliteStatement::columnName(int column) const { return sqlite3_column_name(statement_, column); }
-int SqliteStatement::columnType(int column) const { return sqlite3_column_type(statement_, column); }
-bool SqliteStatement::isNull(int column) const { return columnType(column) == SQLITE_NULL; }
-std::int64_t SqliteStatement::columnInt(int column) const { return sqlite3_column_int64(statement_, column); }
-double SqliteStatement::columnDouble(int column) const { return sqlite3_column_double(statement_, column); }
+int SqliteStatement::columnCount() const {
+  return sqlite3_column_count(statement_);
+}
+std::string SqliteStatement::columnName(int column) const {
+  return sqlite3_column_name(statement_, column);
+}
+int SqliteStatement::columnType(int column) const {
+  return sqlite3_column_type(statement_, column);
+}
+bool SqliteStatement::isNull(int column) const {
+  return columnType(column) == SQLITE_NULL;
+}
+std::int64_t SqliteStatement::columnInt(int column) const {
+  return sqlite3_column_int64(statement_, column);
+}
+double SqliteStatement::columnDouble(int column) const {
+  return sqlite3_column_double(statement_, column);
+}
 
 std::string SqliteStatement::columnText(int column) const {
   const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(statement_, column));
@@ -119,7 +169,8 @@ Expected<WriteTransaction> WriteTransaction::begin(sqlite3* db) {
   return WriteTransaction(db);
 }
 
-WriteTransaction::WriteTransaction(WriteTransaction&& other) noexcept : db_(std::exchange(other.db_, nullptr)) {}
+WriteTransaction::WriteTransaction(WriteTransaction&& other) noexcept
+    : db_(std::exchange(other.db_, nullptr)) {}
 
 WriteTransaction::~WriteTransaction() {
   if (db_ != nullptr) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);

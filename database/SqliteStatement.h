@@ -16,6 +16,15 @@ namespace mirtune::detail {
 /// "<file>: <what>: <sqlite message>" as a kDatabase error.
 Error sqliteError(sqlite3* db, std::string_view what);
 
+/// Floats as little-endian IEEE-754 float32 bytes (the embeddings vector BLOB), whatever the host's byte
+/// order.
+std::vector<std::uint8_t> encodeFloat32(const std::vector<float>& values);
+/// The inverse of encodeFloat32; a trailing partial float is ignored.
+std::vector<float> decodeFloat32(const std::uint8_t* bytes, std::size_t size);
+inline std::vector<float> decodeFloat32(const std::vector<std::uint8_t>& bytes) {
+  return decodeFloat32(bytes.data(), bytes.size());
+}
+
 /// Runs SQL with no parameters and no result rows (may hold several statements).
 Status execute(sqlite3* db, std::string_view sql);
 
@@ -43,7 +52,8 @@ class SqliteStatement {
 
   int columnCount() const;
   std::string columnName(int column) const;
-  int columnType(int column) const;  ///< SQLITE_INTEGER, SQLITE_FLOAT, SQLITE_TEXT, SQLITE_BLOB or SQLITE_NULL
+  int columnType(
+      int column) const;  ///< SQLITE_INTEGER, SQLITE_FLOAT, SQLITE_TEXT, SQLITE_BLOB or SQLITE_NULL
   bool isNull(int column) const;
   std::int64_t columnInt(int column) const;
   double columnDouble(int column) const;
@@ -60,8 +70,9 @@ class SqliteStatement {
   sqlite3_stmt* statement_ = nullptr;
 };
 
-/// BEGIN IMMEDIATE ... COMMIT; rolled back when destroyed uncommitted. IMMEDIATE takes the write lock up front,
-/// so a concurrent writer waits in the busy handler instead of failing later with SQLITE_BUSY on lock upgrade.
+/// BEGIN IMMEDIATE ... COMMIT; rolled back when destroyed uncommitted. IMMEDIATE takes the write lock up
+/// front, so a concurrent writer waits in the busy handler instead of failing later with SQLITE_BUSY on lock
+/// upgrade.
 class WriteTransaction {
  public:
   static Expected<WriteTransaction> begin(sqlite3* db);

@@ -1,4 +1,5 @@
-// `mirtune platform`: what this machine is (CPU, memory, OS, compilers, GPUs, OpenCL devices); --record stores it.
+// `mirtune platform`: what this machine is (CPU, memory, OS, compilers, GPUs, OpenCL devices); --record
+// stores it.
 #include "cli/Commands.h"
 #include "database/Database.h"
 #include "support/Platform.h"
@@ -18,7 +19,9 @@ struct PlatformOptions {
   bool record = false;
 };
 
-std::string gibibytes(std::uint64_t bytes) { return fmt::format("{:.1f} GiB", static_cast<double>(bytes) / (1 << 30)); }
+std::string gibibytes(std::uint64_t bytes) {
+  return fmt::format("{:.1f} GiB", static_cast<double>(bytes) / (1 << 30));
+}
 
 void printText(const PlatformInfo& info) {
   fmt::print("cpu          {} ({} logical cores)\n", info.cpuModel, info.logicalCores);
@@ -37,7 +40,7 @@ void printText(const PlatformInfo& info) {
   }
   std::string status = info.opencl.value("status", "");
   if (status != "ok") {
-    fmt::print("opencl       not probed: {}\n", info.opencl.value("detail", status));
+    fmt::print("opencl       {}\n", info.opencl.value("detail", status));
   } else if (info.opencl["platforms"].empty()) {
     fmt::print("opencl       no platform\n");
   }
@@ -86,13 +89,14 @@ int runPlatform(const GlobalOptions& global, const PlatformOptions& options) {
 void addPlatformCommand(CLI::App& app, const GlobalOptions& global, CommandAction& action) {
   auto options = std::make_shared<PlatformOptions>();
   CLI::App* platform = app.add_subcommand(
-      "platform", "Describe this machine: CPU, memory, OS, compilers, GPUs and OpenCL devices (via mirtune-run)");
+      "platform",
+      "Describe this machine: CPU, memory, OS, compilers, GPUs and OpenCL devices (via mirtune-run)");
   platform->add_flag("--json", options->json, "Print JSON instead of text");
-  platform->add_flag("--record", options->record,
-                     "Store the description in the platforms table (deduplicated by fingerprint) and print its id");
-  platform->callback([&global, &action, options] {
-    action = [&global, options] { return runPlatform(global, *options); };
-  });
+  platform->add_flag(
+      "--record", options->record,
+      "Store the description in the platforms table (deduplicated by fingerprint) and print its id");
+  platform->callback(
+      [&global, &action, options] { action = [&global, options] { return runPlatform(global, *options); }; });
 }
 
 }  // namespace mirtune::cli

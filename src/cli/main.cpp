@@ -33,8 +33,8 @@ int main(int argc, char** argv) {
 
   cli::CommandAction action;
   cli::addIrCommand(app, global, action);
-  // cli::addDbCommand(app, global, action);
-  // cli::addPlatformCommand(app, global, action);
+  cli::addDbCommand(app, global, action);
+  cli::addPlatformCommand(app, global, action);
 
   try {
     app.parse(argc, argv);

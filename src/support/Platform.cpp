@@ -1,4 +1,5 @@
-// Platform probe: /proc and /etc files, version lines of the compilers, nvidia-smi and the runner's OpenCL list.
+// Platform probe: /proc and /etc files, version lines of the compilers, nvidia-smi and the runner's OpenCL
+// list.
 #include "support/Platform.h"
 
 #include "support/Files.h"
@@ -28,7 +29,8 @@ struct CompilerProbe {
 };
 
 // nvcc's first line is a banner ("nvcc: NVIDIA (R) Cuda compiler driver"); its version is on the
-// "Cuda compilation tools, release ..." line. nvcc is often installed outside PATH, hence the second candidate.
+// "Cuda compilation tools, release ..." line. nvcc is often installed outside PATH, hence the second
+// candidate.
 constexpr std::array<CompilerProbe, 3> kCompilers = {{
     {"g++", {"g++", ""}, ""},
     {"clang-14", {"clang-14", ""}, ""},
@@ -93,7 +95,8 @@ void probeCpuAndMemory(PlatformInfo& info) {
   if (info.memoryBytes == 0) {
     long pages = sysconf(_SC_PHYS_PAGES);
     long pageSize = sysconf(_SC_PAGESIZE);
-    if (pages > 0 && pageSize > 0) info.memoryBytes = static_cast<std::uint64_t>(pages) * static_cast<std::uint64_t>(pageSize);
+    if (pages > 0 && pageSize > 0)
+      info.memoryBytes = static_cast<std::uint64_t>(pages) * static_cast<std::uint64_t>(pageSize);
   }
 }
 
@@ -169,13 +172,15 @@ void probeGpus(PlatformInfo& info, double timeoutSeconds) {
 }
 
 void probeOpenCl(PlatformInfo& info, const PlatformProbeOptions& probe) {
-  info.opencl = {{"status", "ok"}, {"runner", probe.runnerPath.string()}, {"platforms", nlohmann::json::array()}};
+  info.opencl = {
+      {"status", "ok"}, {"runner", probe.runnerPath.string()}, {"platforms", nlohmann::json::array()}};
   std::error_code ec;
   if (probe.runnerPath.empty() || !fs::exists(probe.runnerPath, ec)) {
     info.opencl["status"] = "runner_not_found";
-    info.opencl["detail"] = fmt::format("no runner at '{}' (build mirtune-run or set $MIRTUNE_RUNNER); OpenCL "
-                                        "devices not probed",
-                                        probe.runnerPath.string());
+    info.opencl["detail"] = fmt::format(
+        "no runner at '{}' (build mirtune-run or set $MIRTUNE_RUNNER); OpenCL "
+        "devices not probed",
+        probe.runnerPath.string());
     return;
   }
   SubprocessOptions options;
@@ -204,16 +209,18 @@ void probeOpenCl(PlatformInfo& info, const PlatformProbeOptions& probe) {
   info.opencl["platforms"] = listing["platforms"];
 }
 
-// Only fields that identify hardware and software; values that change from run to run (clock rates, free
-// memory) or with where things are installed (the runner's path) would give one machine many fingerprints.
+// Only fields that identify hardware and software; values that change from run to run (clock rates) or with
+// where things are installed (the runner's path) would give one machine many fingerprints. A CPU driver
+// derives its global memory size from the host in ways of its own (PoCL reports a fraction of it), so device
+// memory is left out too: host memory and nvidia-smi's GPU memory identify the machine already.
 nlohmann::json identifyingOpenCl(const nlohmann::json& opencl) {
   nlohmann::json platforms = nlohmann::json::array();
   for (const auto& platform : opencl.value("platforms", nlohmann::json::array())) {
     nlohmann::json devices = nlohmann::json::array();
     for (const auto& device : platform.value("devices", nlohmann::json::array())) {
       nlohmann::json identity = nlohmann::json::object();
-      for (const char* key : {"name", "type", "vendor", "driver_version", "device_version", "opencl_c_version",
-                              "compute_units", "global_memory_bytes"}) {
+      for (const char* key : {"name", "type", "vendor", "driver_version", "device_version",
+                              "opencl_c_version", "compute_units"}) {
         if (device.contains(key)) identity[key] = device[key];
       }
       devices.push_back(identity);

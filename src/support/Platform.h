@@ -1,4 +1,5 @@
-// What machine mirtune runs on: CPU, memory, OS, compilers, GPUs and OpenCL devices, with a stable fingerprint.
+// What machine mirtune runs on: CPU, memory, OS, compilers, GPUs and OpenCL devices, with a stable
+// fingerprint.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -11,8 +12,8 @@
 namespace mirtune {
 
 struct PlatformProbeOptions {
-  /// The mirtune-run executable that lists OpenCL devices (OpenCL runs out of process, see the runner). Empty or
-  /// missing is not an error: PlatformInfo::opencl then says so.
+  /// The mirtune-run executable that lists OpenCL devices (OpenCL runs out of process, see the runner). Empty
+  /// or missing is not an error: PlatformInfo::opencl then says so.
   std::filesystem::path runnerPath;
   /// Limit in seconds for each `--version`/nvidia-smi call.
   double commandTimeoutSeconds = 10;
@@ -22,15 +23,15 @@ struct PlatformProbeOptions {
 
 /// The probed machine. Parts that could not be probed are empty and explained in notes; probing never fails.
 struct PlatformInfo {
-  std::string cpuModel;          ///< "model name" of /proc/cpuinfo
-  int logicalCores = 0;          ///< online logical processors
-  std::uint64_t memoryBytes = 0; ///< MemTotal of /proc/meminfo
-  std::string osName;            ///< PRETTY_NAME of /etc/os-release
-  std::string kernel;            ///< uname: system and release, e.g. "Linux 6.1.0-18-amd64"
-  std::string architecture;      ///< uname machine, e.g. "x86_64"
-  std::string os;                ///< "osName; kernel; architecture", the stored form
-  /// {"g++": "g++ (Debian 12.2.0-14) 12.2.0", "clang-14": ..., "nvcc": ...}: the version line of each compiler
-  /// that is installed.
+  std::string cpuModel;           ///< "model name" of /proc/cpuinfo
+  int logicalCores = 0;           ///< online logical processors
+  std::uint64_t memoryBytes = 0;  ///< MemTotal of /proc/meminfo
+  std::string osName;             ///< PRETTY_NAME of /etc/os-release
+  std::string kernel;             ///< uname: system and release, e.g. "Linux 6.1.0-18-amd64"
+  std::string architecture;       ///< uname machine, e.g. "x86_64"
+  std::string os;                 ///< "osName; kernel; architecture", the stored form
+  /// {"g++": "g++ (Debian 12.2.0-14) 12.2.0", "clang-14": ..., "nvcc": ...}: the version line of each
+  /// compiler that is installed.
   nlohmann::json compilers = nlohmann::json::object();
   /// [{"name", "driver_version", "memory"}] from nvidia-smi; empty without an NVIDIA GPU.
   nlohmann::json gpus = nlohmann::json::array();
@@ -39,8 +40,9 @@ struct PlatformInfo {
   nlohmann::json opencl = nlohmann::json::object();
   /// Problems met while probing, for the user; not part of the fingerprint.
   std::vector<std::string> notes;
-  /// Lower-case hex SHA-256 of the identifying fields (everything above except notes, the runner path and
-  /// fields that vary between runs such as clock rates), so one machine keeps one fingerprint.
+  /// Lower-case hex SHA-256 of the identifying fields (everything above except notes, the runner path, OpenCL
+  /// clock rates and device memory sizes, which drivers may report differently from run to run), so one
+  /// machine keeps one fingerprint.
   std::string fingerprint;
 
   /// Everything above as a JSON object (snake_case keys).
