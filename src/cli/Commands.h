@@ -23,6 +23,7 @@ using CommandAction = std::function<int()>;
 void addIrCommand(CLI::App& app, const GlobalOptions& global, CommandAction& action);
 void addDbCommand(CLI::App& app, const GlobalOptions& global, CommandAction& action);
 void addPlatformCommand(CLI::App& app, const GlobalOptions& global, CommandAction& action);
+void addTokensCommand(CLI::App& app, const GlobalOptions& global, CommandAction& action);
 
 /// Prints "mirtune: error: <message>" and returns the exit code for it (2 for usage errors, else 1).
 int reportError(const Error& error);

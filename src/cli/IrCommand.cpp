@@ -1,5 +1,6 @@
 // `mirtune ir`: compile a source (or read an .ll/.bc) and print its LLVM IR or a JSON summary.
 #include "cli/Commands.h"
+#include "cli/CompileFlags.h"
 #include "frontend/Frontend.h"
 #include "ir/Normaliser.h"
 #include "support/Files.h"
@@ -15,33 +16,15 @@ namespace {
 struct IrOptions {
   std::string file;
   std::string output;
-  std::string language;
-  int optimizationLevel = 2;
-  std::vector<std::string> defines;
-  std::vector<std::string> includeDirectories;
-  std::string openClStandard = "CL1.2";
-  bool noOpenClPrelude = false;
+  CompileFlags compile;
   bool json = false;
   bool normalised = false;
 };
 
 int runIr(const IrOptions& options) {
-  CompileOptions compile;
-  if (!options.language.empty()) {
-    auto language = parseLanguage(options.language);
-    if (!language) {
-      return reportError(makeError(ErrorCode::kUsage, "--lang {}: expected one of {}", options.language,
-                                   languageChoices()));
-    }
-    compile.language = *language;
-  }
-  compile.optimizationLevel = options.optimizationLevel;
-  compile.defines = options.defines;
-  compile.includeDirectories = options.includeDirectories;
-  compile.openClStandard = options.openClStandard;
-  compile.openClCompatPrelude = !options.noOpenClPrelude;
-
-  auto module = compileFile(options.file, compile);
+  auto compile = toCompileOptions(options.compile);
+  if (!compile) return reportError(compile.error());
+  auto module = compileFile(options.file, *compile);
   if (!module) return reportError(module.error());
 
   std::string out;
@@ -53,7 +36,7 @@ int runIr(const IrOptions& options) {
         {"functions", module->functionCount()},
         {"instructions", module->instructionCount()},
         {"kernels", module->kernelNames()},
-        {"optimization_level", options.optimizationLevel},
+        {"optimization_level", options.compile.optimizationLevel},
         {"clang_version", clangVersion()},
     };
     out = summary.dump(2) + "\n";
@@ -80,14 +63,7 @@ void addIrCommand(CLI::App& app, const GlobalOptions& /*global*/, CommandAction&
       "ir", "Compile OpenCL C, C/C++ with OpenMP, CUDA device code, or read .ll/.bc, and print LLVM IR");
   command->add_option("file", options->file, "Source file (.cl .c .cpp .cu .ll .bc)")->required();
   command->add_option("-o,--output", options->output, "Write here instead of stdout (never a partial file)");
-  command->add_option("--lang", options->language, "Language, overriding the extension: " + languageChoices());
-  command->add_option("-O", options->optimizationLevel, "Optimisation level 0..3 (default 2)")
-      ->check(CLI::Range(0, 3));
-  command->add_option("-D", options->defines, "Preprocessor define NAME or NAME=VALUE (repeatable)");
-  command->add_option("-I", options->includeDirectories, "Include folder (repeatable)");
-  command->add_option("--cl-std", options->openClStandard, "OpenCL C standard (default CL1.2)")
-      ->check(CLI::IsMember({"CL1.2", "CL2.0", "CL3.0"}));
-  command->add_flag("--no-cl-prelude", options->noOpenClPrelude, "Do not include mirtune's OpenCL prelude");
+  addCompileFlags(*command, options->compile);
   command->add_flag("--normalised", options->normalised,
                     "Print the normalised IR the encoder reads (canonical names, bucketed constants)");
   command->add_flag("--json", options->json,

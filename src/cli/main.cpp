@@ -35,6 +35,7 @@ int main(int argc, char** argv) {
   cli::addIrCommand(app, global, action);
   cli::addDbCommand(app, global, action);
   cli::addPlatformCommand(app, global, action);
+  cli::addTokensCommand(app, global, action);
 
   try {
     app.parse(argc, argv);

@@ -1,0 +1,241 @@
+// SentencePiece-backed IR tokenizer: training, loading with version checks, and module sequences.
+#include "ir/Tokenizer.h"
+
+#include "support/Files.h"
+#include "support/Log.h"
+#include "support/Sha256.h"
+
+#include <sentencepiece_processor.h>
+#include <sentencepiece_trainer.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <numeric>
+
+// Exported by libsentencepiece but not declared in its public headers.
+namespace sentencepiece::logging {
+void SetMinLogLevel(int level);
+}  // namespace sentencepiece::logging
+
+namespace mirtune {
+
+namespace fs = std::filesystem;
+
+struct Tokenizer::Processor {
+  sentencepiece::SentencePieceProcessor model;
+};
+
+namespace {
+
+constexpr const char* kModelFile = "tokenizer.model";
+constexpr const char* kManifestFile = "manifest.json";
+
+void appendLineTokens(const sentencepiece::SentencePieceProcessor& model, std::string_view text,
+                      std::vector<int>& out) {
+  std::vector<int> ids;
+  std::size_t start = 0;
+  while (start < text.size()) {
+    std::size_t end = text.find('\n', start);
+    if (end == std::string_view::npos) end = text.size();
+    if (end > start) {
+      ids.clear();
+      model.Encode(text.substr(start, end - start), &ids).IgnoreError();
+      out.insert(out.end(), ids.begin(), ids.end());
+    }
+    start = end + 1;
+  }
+}
+
+}  // namespace
+
+Tokenizer::Tokenizer(std::unique_ptr<Processor> processor, nlohmann::json manifest, std::string id)
+    : processor_(std::move(processor)), manifest_(std::move(manifest)), id_(std::move(id)) {}
+Tokenizer::Tokenizer(Tokenizer&&) noexcept = default;
+Tokenizer& Tokenizer::operator=(Tokenizer&&) noexcept = default;
+Tokenizer::~Tokenizer() = default;
+
+fs::path Tokenizer::defaultDirectory() {
+  std::string name = fmt::format("ir-tokenizer-{}", kShippedTokenizerVersion);
+  if (const char* models = std::getenv("MIRTUNE_MODELS"); models != nullptr && *models != '\0') {
+    return fs::path(models) / name;
+  }
+  return sourceDirectory() / "embeddings" / "models" / name;
+}
+
+Expected<Tokenizer> Tokenizer::load(const fs::path& directory) {
+  auto manifestText = readFile(directory / kManifestFile);
+  if (!manifestText) {
+    return makeError(ErrorCode::kNotFound, "{}: no tokenizer here ({}); rebuild it with `mirtune tokenizer train`",
+                     directory.string(), manifestText.error().message());
+  }
+  nlohmann::json manifest = nlohmann::json::parse(*manifestText, nullptr, /*allow_exceptions=*/false);
+  if (manifest.is_discarded() || !manifest.is_object()) {
+    return makeError(ErrorCode::kInvalidInput, "{}: manifest is not valid JSON", (directory / kManifestFile).string());
+  }
+  int formatVersion = manifest.value("format_version", -1);
+  int normaliserVersion = manifest.value("normaliser_version", -1);
+  if (formatVersion != kTokenizerFormatVersion || normaliserVersion != kNormaliserVersion) {
+    return makeError(ErrorCode::kVersion,
+                     "{}: tokenizer built for format {} / normaliser {}, this mirtune needs format {} / normaliser {}; "
+                     "retrain it with `mirtune tokenizer train`",
+                     directory.string(), formatVersion, normaliserVersion, kTokenizerFormatVersion, kNormaliserVersion);
+  }
+  auto modelBytes = readFile(directory / kModelFile);
+  if (!modelBytes) return modelBytes.error();
+  std::string sha = sha256Hex(*modelBytes);
+  if (sha != manifest.value("model_sha256", "")) {
+    return makeError(ErrorCode::kVersion, "{}: SHA-256 {} does not match the manifest's {} (corrupted or replaced)",
+                     (directory / kModelFile).string(), sha, manifest.value("model_sha256", "(none)"));
+  }
+  auto processor = std::make_unique<Processor>();
+  auto status = processor->model.LoadFromSerializedProto(*modelBytes);
+  if (!status.ok()) {
+    return makeError(ErrorCode::kInvalidInput, "{}: {}", (directory / kModelFile).string(), status.ToString());
+  }
+  for (const SpecialToken& special : {kPadToken, kUnknownToken, kClassToken, kSeparatorToken, kMaskToken}) {
+    if (processor->model.PieceToId(std::string(special.piece)) != special.id) {
+      return makeError(ErrorCode::kVersion, "{}: special token {} does not have id {}",
+                       (directory / kModelFile).string(), special.piece, special.id);
+    }
+  }
+  std::string id = fmt::format("ir-tokenizer-{}/{}", manifest.value("version", 0), sha.substr(0, 12));
+  return Tokenizer(std::move(processor), std::move(manifest), std::move(id));
+}
+
+int Tokenizer::vocabularySize() const { return processor_->model.GetPieceSize(); }
+
+std::vector<int> Tokenizer::encodeText(std::string_view text) const {
+  std::vector<int> ids;
+  appendLineTokens(processor_->model, text, ids);
+  return ids;
+}
+
+std::string Tokenizer::piece(int id) const {
+  if (id < 0 || id >= vocabularySize()) return std::string(kUnknownToken.piece);
+  return processor_->model.IdToPiece(id);
+}
+
+std::vector<std::size_t> truncatedSegmentLengths(const std::vector<std::size_t>& lengths, std::size_t maxLength) {
+  std::size_t segments = lengths.size();
+  std::size_t total = std::accumulate(lengths.begin(), lengths.end(), std::size_t{0});
+  if (total + segments + 1 <= maxLength) return lengths;
+  // Drop trailing segments until every kept one can have at least kMinSegmentTokens (or its whole length).
+  std::size_t kept = segments;
+  auto floorCost = [&](std::size_t count) {
+    std::size_t cost = 1 + count;
+    for (std::size_t i = 0; i < count; ++i) cost += std::min(lengths[i], Tokenizer::kMinSegmentTokens);
+    return cost;
+  };
+  while (kept > 0 && floorCost(kept) > maxLength) --kept;
+  std::vector<std::size_t> result(kept, 0);
+  if (kept == 0) return result;
+  std::size_t budget = maxLength - 1 - kept;
+  // The largest cap c with sum(min(L_i, c)) <= budget, found by binary search.
+  std::size_t low = 0, high = *std::max_element(lengths.begin(), lengths.begin() + static_cast<long>(kept));
+  auto used = [&](std::size_t cap) {
+    std::size_t sum = 0;
+    for (std::size_t i = 0; i < kept; ++i) sum += std::min(lengths[i], cap);
+    return sum;
+  };
+  while (low < high) {
+    std::size_t middle = (low + high + 1) / 2;
+    if (used(middle) <= budget) low = middle;
+    else high = middle - 1;
+  }
+  for (std::size_t i = 0; i < kept; ++i) result[i] = std::min(lengths[i], low);
+  // Hand the tokens left over by the integer cap to the earliest segments that were cut.
+  std::size_t spare = budget - used(low);
+  for (std::size_t i = 0; i < kept && spare > 0; ++i) {
+    if (result[i] < lengths[i]) {
+      ++result[i];
+      --spare;
+    }
+  }
+  return result;
+}
+
+TokenSequence Tokenizer::encodeModule(const NormalisedModule& module, std::size_t maxLength) const {
+  std::vector<std::vector<int>> segments;
+  std::vector<int> preamble;
+  for (const std::string& line : module.structTexts()) appendLineTokens(processor_->model, line, preamble);
+  for (const std::string& line : module.globalTexts()) appendLineTokens(processor_->model, line, preamble);
+  if (!preamble.empty()) segments.push_back(std::move(preamble));
+  for (const FunctionText& function : module.functionTexts()) {
+    std::vector<int> tokens;
+    appendLineTokens(processor_->model, function.text, tokens);
+    segments.push_back(std::move(tokens));
+  }
+  std::vector<std::size_t> lengths;
+  for (const auto& segment : segments) lengths.push_back(segment.size());
+  TokenSequence sequence;
+  sequence.untruncatedLength =
+      1 + segments.size() + std::accumulate(lengths.begin(), lengths.end(), std::size_t{0});
+  std::vector<std::size_t> kept = truncatedSegmentLengths(lengths, std::max<std::size_t>(maxLength, 2));
+  sequence.ids.push_back(kClassToken.id);
+  for (std::size_t i = 0; i < kept.size(); ++i) {
+    sequence.segmentStarts.push_back(sequence.ids.size());
+    sequence.ids.insert(sequence.ids.end(), segments[i].begin(), segments[i].begin() + static_cast<long>(kept[i]));
+    sequence.ids.push_back(kSeparatorToken.id);
+  }
+  return sequence;
+}
+
+namespace {
+
+class LineIterator : public sentencepiece::SentenceIterator {
+ public:
+  LineIterator(const std::vector<std::string>& lines, std::size_t step) : lines_(lines), step_(std::max<std::size_t>(step, 1)) {}
+  bool done() const override { return index_ >= lines_.size(); }
+  void Next() override { index_ += step_; }
+  const std::string& value() const override { return lines_[index_]; }
+  sentencepiece::util::Status status() const override { return sentencepiece::util::Status(); }
+
+ private:
+  const std::vector<std::string>& lines_;
+  std::size_t step_;
+  std::size_t index_ = 0;
+};
+
+}  // namespace
+
+Status trainTokenizer(const std::vector<std::string>& lines, const fs::path& outDirectory,
+                      const TokenizerTrainOptions& options, const nlohmann::json& provenance) {
+  if (lines.empty()) return makeError(ErrorCode::kInvalidInput, "no IR lines to train a tokenizer on");
+  std::error_code ec;
+  fs::create_directories(outDirectory, ec);
+  if (ec) return makeError(ErrorCode::kIo, "{}: cannot create: {}", outDirectory.string(), ec.message());
+  std::size_t step = (lines.size() + options.maxLines - 1) / options.maxLines;
+  std::string arguments = fmt::format(
+      "--model_type=bpe --vocab_size={} --character_coverage=1.0 --normalization_rule_name=identity "
+      "--pad_id={} --unk_id={} --bos_id={} --eos_id={} --pad_piece={} --unk_piece={} --bos_piece={} --eos_piece={} "
+      "--user_defined_symbols={} --byte_fallback=true --hard_vocab_limit=false --input_sentence_size=0 --shuffle_input_sentence=false "
+      "--max_sentence_length=4192 --num_threads={} --minloglevel=2",
+      options.vocabularySize, kPadToken.id, kUnknownToken.id, kClassToken.id, kSeparatorToken.id, kPadToken.piece,
+      kUnknownToken.piece, kClassToken.piece, kSeparatorToken.piece, kMaskToken.piece, options.threads);
+  sentencepiece::logging::SetMinLogLevel(logLevel() >= LogLevel::kDebug ? 0 : 2);
+  LineIterator iterator(lines, step);
+  std::string model;
+  logInfo("training a {}-piece BPE tokenizer on {} of {} lines", options.vocabularySize,
+          (lines.size() + step - 1) / step, lines.size());
+  auto status = sentencepiece::SentencePieceTrainer::Train(arguments, &iterator, &model);
+  if (!status.ok()) return makeError(ErrorCode::kInvalidInput, "tokenizer training failed: {}", status.ToString());
+  nlohmann::json manifest = {
+      {"kind", "mirtune IR tokenizer"},
+      {"version", options.version},
+      {"format_version", kTokenizerFormatVersion},
+      {"normaliser_version", kNormaliserVersion},
+      {"model_type", "bpe"},
+      {"vocab_size", options.vocabularySize},
+      {"special_tokens",
+       {{"pad", kPadToken.id}, {"unknown", kUnknownToken.id}, {"class", kClassToken.id},
+        {"separator", kSeparatorToken.id}, {"mask", kMaskToken.id}}},
+      {"training_lines", lines.size()},
+      {"training_lines_used", (lines.size() + step - 1) / step},
+      {"model_sha256", sha256Hex(model)},
+      {"provenance", provenance},
+  };
+  if (auto written = writeFileAtomically(outDirectory / kModelFile, model); !written) return written;
+  return writeFileAtomically(outDirectory / kManifestFile, manifest.dump(2) + "\n");
+}
+
+}  // namespace mirtune
