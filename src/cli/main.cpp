@@ -1,5 +1,6 @@
 // mirtune: command-line entry point. Parses options into per-command structs and runs one command.
 #include "cli/Commands.h"
+#include "cli/GraphCommand.h"
 #include "support/Files.h"
 #include "support/Log.h"
 #include "support/Progress.h"
@@ -36,6 +37,7 @@ int main(int argc, char** argv) {
   cli::addDbCommand(app, global, action);
   cli::addPlatformCommand(app, global, action);
   cli::addTokensCommand(app, global, action);
+  cli::addGraphCommand(app, global, action);
 
   try {
     app.parse(argc, argv);

@@ -77,7 +77,8 @@ const llvm::Use* skippedCalleeUse(const llvm::Instruction& instruction) {
 
 bool isValueOperand(const llvm::Use& use, const llvm::Use* skippedCallee) {
   const llvm::Value* value = use.get();
-  return &use != skippedCallee && !llvm::isa<llvm::BasicBlock>(value) && !llvm::isa<llvm::MetadataAsValue>(value);
+  return &use != skippedCallee && !llvm::isa<llvm::BasicBlock>(value) &&
+         !llvm::isa<llvm::MetadataAsValue>(value);
 }
 
 std::size_t valueOperandCount(const llvm::Instruction& instruction) {
@@ -133,7 +134,8 @@ class GraphBuilder {
     std::uint32_t block;
   };
 
-  std::uint32_t addInstruction(const llvm::Instruction& instruction, std::int32_t function, std::int32_t block) {
+  std::uint32_t addInstruction(const llvm::Instruction& instruction, std::int32_t function,
+                               std::int32_t block) {
     GraphNode& node = instructions_.emplace_back();
     node.kind = NodeKind::kInstruction;
     node.text = normalised_.instructionNodeText(instruction);
@@ -152,7 +154,7 @@ class GraphBuilder {
     if (!inserted) return it->second;
     GraphNode& node = variables_.emplace_back();
     node.kind = NodeKind::kVariable;
-    node.text = normalised_.typeText(value.getType());
+    node.text = typeTextFor(value.getType());
     if (const auto* instruction = llvm::dyn_cast<llvm::Instruction>(&value)) {
       node.function = function;
       node.block = static_cast<std::int32_t>(blockIndex_.lookup(instruction->getParent()));
@@ -160,6 +162,13 @@ class GraphBuilder {
       node.function = function;
     }
     it->second = tag(NodeKind::kVariable, static_cast<std::uint32_t>(variables_.size() - 1));
+    return it->second;
+  }
+
+  // Types are uniqued per context and few distinct ones occur, so their texts are printed once.
+  const std::string& typeTextFor(const llvm::Type* type) {
+    auto [it, inserted] = typeTexts_.try_emplace(type);
+    if (inserted) it->second = normalised_.typeText(type);
     return it->second;
   }
 
@@ -211,7 +220,8 @@ class GraphBuilder {
         previous = id;
 
         if (Status operands = addOperandEdges(instruction, id, functionIndex); !operands) return operands;
-        if (!instruction.use_empty()) addEdge(id, variableFor(instruction, functionIndex), EdgeFlow::kData, 0);
+        if (!instruction.use_empty())
+          addEdge(id, variableFor(instruction, functionIndex), EdgeFlow::kData, 0);
 
         if (const auto* call = llvm::dyn_cast<llvm::CallBase>(&instruction)) {
           const llvm::Function* callee = directCallee(*call);
@@ -230,7 +240,8 @@ class GraphBuilder {
         if (instruction.isTerminator()) {
           const unsigned successors = instruction.getNumSuccessors();
           for (unsigned k = 0; k < successors; ++k) {
-            pendingSuccessors_.push_back(PendingSuccessor{edges_.size(), blockIndex_.lookup(instruction.getSuccessor(k))});
+            pendingSuccessors_.push_back(
+                PendingSuccessor{edges_.size(), blockIndex_.lookup(instruction.getSuccessor(k))});
             addEdge(id, 0, EdgeFlow::kControl, k);
           }
         }
@@ -242,7 +253,8 @@ class GraphBuilder {
       ++blockNumber;
     }
     // Successor blocks may come later in layout, so their targets are filled in once the function is walked.
-    for (const PendingSuccessor& pending : pendingSuccessors_) edges_[pending.edge].target = blockFirst_[pending.block];
+    for (const PendingSuccessor& pending : pendingSuccessors_)
+      edges_[pending.edge].target = blockFirst_[pending.block];
     return success();
   }
 
@@ -283,7 +295,9 @@ class GraphBuilder {
     base[static_cast<std::size_t>(NodeKind::kInstruction)] = 1;
     base[static_cast<std::size_t>(NodeKind::kVariable)] = 1 + instructionCount;
     base[static_cast<std::size_t>(NodeKind::kConstant)] = 1 + instructionCount + variableCount;
-    auto finalId = [&base](std::uint32_t tagged) { return base[tagged >> kKindShift] + (tagged & kLocalMask); };
+    auto finalId = [&base](std::uint32_t tagged) {
+      return base[tagged >> kKindShift] + (tagged & kLocalMask);
+    };
 
     ProgramGraph graph;
     graph.nodes.reserve(1 + instructions_.size() + variables_.size() + constants_.size());
@@ -308,6 +322,7 @@ class GraphBuilder {
   std::vector<GraphEdge> edges_;
   llvm::DenseMap<const llvm::Value*, std::uint32_t> variableIds_;
   llvm::DenseMap<const llvm::Constant*, std::uint32_t> constantIds_;
+  llvm::DenseMap<const llvm::Type*, std::string> typeTexts_;
   llvm::DenseMap<const llvm::Function*, std::uint32_t> functionSlots_;
   std::vector<FunctionNodes> functions_;
   std::vector<PendingCall> pendingCalls_;
@@ -319,7 +334,9 @@ class GraphBuilder {
 
 }  // namespace
 
-Expected<ProgramGraph> buildProgramGraph(const NormalisedModule& module) { return GraphBuilder(module).build(); }
+Expected<ProgramGraph> buildProgramGraph(const NormalisedModule& module) {
+  return GraphBuilder(module).build();
+}
 
 // ---------------------------------------------------------------------------------------------------------
 // Validation
@@ -408,8 +425,8 @@ class GraphValidator {
       const GraphNode& node = graph_.nodes[i + 1];
       const ExpectedInstruction& want = expected_[i];
       if (node.kind != NodeKind::kInstruction) {
-        return fail("one node per instruction", "{} should be instruction {} of function {}", describe(i + 1), i,
-                    want.function);
+        return fail("one node per instruction", "{} should be instruction {} of function {}", describe(i + 1),
+                    i, want.function);
       }
       if (node.function != want.function || node.block != want.block) {
         return fail("one node per instruction", "{} has function {} block {}, the module says {} {}",
@@ -426,10 +443,13 @@ class GraphValidator {
       bool ordered = node.kind == NodeKind::kVariable ? previous == NodeKind::kVariable
                                                       : node.kind == NodeKind::kConstant;
       if (!ordered) {
-        return fail("nodes grouped by kind", "{} follows the instruction nodes out of order (external, "
-                    "instructions, variables, constants)", describe(static_cast<std::uint32_t>(id)));
+        return fail("nodes grouped by kind",
+                    "{} follows the instruction nodes out of order (external, "
+                    "instructions, variables, constants)",
+                    describe(static_cast<std::uint32_t>(id)));
       }
-      if (node.text.empty()) return fail("node text", "{} has no text", describe(static_cast<std::uint32_t>(id)));
+      if (node.text.empty())
+        return fail("node text", "{} has no text", describe(static_cast<std::uint32_t>(id)));
       previous = node.kind;
     }
     return success();
@@ -448,7 +468,8 @@ class GraphValidator {
       bool allowed = false;
       switch (edge.flow) {
         case EdgeFlow::kData:
-          allowed = ((from == NodeKind::kVariable || from == NodeKind::kConstant) && to == NodeKind::kInstruction) ||
+          allowed = ((from == NodeKind::kVariable || from == NodeKind::kConstant) &&
+                     to == NodeKind::kInstruction) ||
                     (from == NodeKind::kInstruction && to == NodeKind::kVariable);
           break;
         case EdgeFlow::kControl:
@@ -486,9 +507,10 @@ class GraphValidator {
         std::size_t index = edge.target - 1;
         std::size_t operands = slotStart[index + 1] - slotStart[index];
         if (edge.position >= operands) {
-          return fail("data positions dense and unique", "{} has {} value operands but an incoming data edge "
-                      "from {} at position {}", describe(edge.target), operands, describe(edge.source),
-                      edge.position);
+          return fail("data positions dense and unique",
+                      "{} has {} value operands but an incoming data edge "
+                      "from {} at position {}",
+                      describe(edge.target), operands, describe(edge.source), edge.position);
         }
         std::size_t slot = slotStart[index] + edge.position;
         if (seen[slot]) {
@@ -504,12 +526,14 @@ class GraphValidator {
     for (std::size_t i = 0; i < expected_.size(); ++i) {
       for (std::size_t slot = slotStart[i]; slot < slotStart[i + 1]; ++slot) {
         if (!seen[slot]) {
-          return fail("data positions dense and unique", "{} has no incoming data edge for operand position {}",
+          return fail("data positions dense and unique",
+                      "{} has no incoming data edge for operand position {}",
                       describe(static_cast<std::uint32_t>(i + 1)), slot - slotStart[i]);
         }
       }
       if (outgoing[i + 1] > 1) {
-        return fail("one definition per instruction", "{} defines {} variables", describe(i + 1), outgoing[i + 1]);
+        return fail("one definition per instruction", "{} defines {} variables", describe(i + 1),
+                    outgoing[i + 1]);
       }
     }
     for (std::size_t id = 1 + expected_.size(); id < nodeCount; ++id) {
@@ -581,19 +605,23 @@ class GraphValidator {
       const auto* call = llvm::dyn_cast<llvm::CallBase>(&instruction);
       if (call == nullptr) {
         if (!llvm::isa<llvm::ReturnInst>(instruction)) {
-          return fail("call edges leave calls and returns", "{} has an outgoing call edge", describe(edge.source));
+          return fail("call edges leave calls and returns", "{} has an outgoing call edge",
+                      describe(edge.source));
         }
         // A return goes back to the external node or to a call site of its own function.
-        const auto* site = edge.target == 0 ? nullptr : llvm::dyn_cast<llvm::CallBase>(&instructionOf(edge.target));
+        const auto* site =
+            edge.target == 0 ? nullptr : llvm::dyn_cast<llvm::CallBase>(&instructionOf(edge.target));
         if (edge.target != 0 && (site == nullptr || directCallee(*site) != instruction.getFunction())) {
-          return fail("returns go to callers", "return {} has a call edge to {}, which does not call its function",
+          return fail("returns go to callers",
+                      "return {} has a call edge to {}, which does not call its function",
                       describe(edge.source), describe(edge.target));
         }
         continue;
       }
       ++outgoing[edge.source];
       const llvm::Function* callee = directCallee(*call);
-      std::uint32_t want = (callee != nullptr && !callee->isDeclaration()) ? functionEntry_.lookup(callee) : 0;
+      std::uint32_t want =
+          (callee != nullptr && !callee->isDeclaration()) ? functionEntry_.lookup(callee) : 0;
       if (edge.target != want) {
         return fail("call targets", "call edge {} → {} should go to {}", describe(edge.source),
                     describe(edge.target), describe(want));
@@ -602,7 +630,8 @@ class GraphValidator {
     for (std::size_t i = 0; i < expected_.size(); ++i) {
       auto id = static_cast<std::uint32_t>(i + 1);
       if (llvm::isa<llvm::CallBase>(expected_[i].instruction) && outgoing[id] != 1) {
-        return fail("one call edge per call site", "{} has {} outgoing call edges", describe(id), outgoing[id]);
+        return fail("one call edge per call site", "{} has {} outgoing call edges", describe(id),
+                    outgoing[id]);
       }
     }
     for (std::uint32_t entry : entries_) {

@@ -51,10 +51,18 @@ inline constexpr std::array<EdgeFlowInfo, 3> kEdgeFlows = {{
 inline constexpr std::string_view kExternalNodeText = "[external]";
 
 /// Table row of a kind / flow (the tables are indexed by the enum value).
-constexpr const NodeKindInfo& nodeKindInfo(NodeKind kind) { return kNodeKinds[static_cast<std::size_t>(kind)]; }
-constexpr const EdgeFlowInfo& edgeFlowInfo(EdgeFlow flow) { return kEdgeFlows[static_cast<std::size_t>(flow)]; }
-constexpr std::string_view nodeKindName(NodeKind kind) { return nodeKindInfo(kind).name; }
-constexpr std::string_view edgeFlowName(EdgeFlow flow) { return edgeFlowInfo(flow).name; }
+constexpr const NodeKindInfo& nodeKindInfo(NodeKind kind) {
+  return kNodeKinds[static_cast<std::size_t>(kind)];
+}
+constexpr const EdgeFlowInfo& edgeFlowInfo(EdgeFlow flow) {
+  return kEdgeFlows[static_cast<std::size_t>(flow)];
+}
+constexpr std::string_view nodeKindName(NodeKind kind) {
+  return nodeKindInfo(kind).name;
+}
+constexpr std::string_view edgeFlowName(EdgeFlow flow) {
+  return edgeFlowInfo(flow).name;
+}
 /// The kind / flow with this name, or nullopt.
 std::optional<NodeKind> parseNodeKind(std::string_view name);
 std::optional<EdgeFlow> parseEdgeFlow(std::string_view name);
@@ -88,7 +96,8 @@ struct GraphEdge {
   std::uint32_t position = 0;
 
   bool operator==(const GraphEdge& other) const {
-    return source == other.source && target == other.target && flow == other.flow && position == other.position;
+    return source == other.source && target == other.target && flow == other.flow &&
+           position == other.position;
   }
   bool operator!=(const GraphEdge& other) const { return !(*this == other); }
 };
@@ -127,6 +136,10 @@ struct ProgramGraph {
 /// - Call edges (position 0): call site → callee's first instruction and each callee `ret` → call site, for
 ///   direct calls of defined functions; call site → external and external → call site for calls of
 ///   declarations, indirect calls and inline asm.
+/// Edge order: per function, external → entry; then per instruction, the control edge from its predecessor
+/// in the block, its operand data edges (by position), its definition edge, its call edges, a return's edge
+/// to external, a terminator's successor edges (by position); after all functions, the edges from callee
+/// returns back to each call site of a defined function, in call-site order.
 /// Deterministic: the same module gives the same graph, byte for byte once serialised.
 Expected<ProgramGraph> buildProgramGraph(const NormalisedModule& module);
 
