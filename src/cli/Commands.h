@@ -28,6 +28,9 @@ void addTokensCommand(CLI::App& app, const GlobalOptions& global, CommandAction&
 /// Prints "mirtune: error: <message>" and returns the exit code for it (2 for usage errors, else 1).
 int reportError(const Error& error);
 
+/// Writes a command's output to stdout (path empty or "-") or atomically to a file; returns the exit code.
+int writeOutput(const std::string& path, std::string_view content);
+
 /// The database path these options select (--db, then $MIRTUNE_DB, then the default location).
 std::string resolveDatabasePath(const GlobalOptions& global);
 

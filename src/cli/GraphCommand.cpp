@@ -6,6 +6,7 @@
 #include "ir/GraphFormat.h"
 #include "ir/Normaliser.h"
 #include "ir/ProgramGraph.h"
+#include "ir/Tokenizer.h"
 #include "support/Files.h"
 #include "support/Log.h"
 
@@ -20,6 +21,8 @@ struct GraphOptions {
   std::string output;
   std::string format = "json";
   bool validate = false;
+  std::string tokenizer;
+  bool noTokens = false;
   CompileFlags compile;
 };
 
@@ -44,13 +47,20 @@ int runGraph(const GraphOptions& options) {
             counts.edges[static_cast<std::size_t>(EdgeFlow::kCall)]);
   }
 
-  std::string out = options.format == "dot" ? programGraphToDot(*graph) : programGraphToJson(*graph);
-  if (options.output.empty() || options.output == "-") {
-    std::fwrite(out.data(), 1, out.size(), stdout);
-    return std::fflush(stdout) == 0 ? 0 : reportError(Error(ErrorCode::kIo, "cannot write to stdout"));
+  if (!options.noTokens) {
+    // Node tokens come from the tokenizer the encoder uses; without one the graph is still printed.
+    auto tokenizer = Tokenizer::loadOrDefault(options.tokenizer);
+    if (tokenizer) {
+      tokenizeNodes(*graph, *tokenizer);
+    } else if (!options.tokenizer.empty()) {
+      return reportError(tokenizer.error());
+    } else {
+      logWarn("node tokens left empty: {}", tokenizer.error().message());
+    }
   }
-  if (auto written = writeFileAtomically(options.output, out); !written) return reportError(written.error());
-  return 0;
+
+  std::string out = options.format == "dot" ? programGraphToDot(*graph) : programGraphToJson(*graph);
+  return writeOutput(options.output, out);
 }
 
 }  // namespace
@@ -65,6 +75,8 @@ void addGraphCommand(CLI::App& app, const GlobalOptions& /*global*/, CommandActi
   command->add_option("-o,--output", options->output, "Write here instead of stdout (never a partial file)");
   command->add_flag("--validate", options->validate,
                     "Check the graph's invariants first; exit 1 naming the broken one, print nothing");
+  command->add_option("--tokenizer", options->tokenizer, "Tokenizer for the node tokens (default: the shipped one)");
+  command->add_flag("--no-tokens", options->noTokens, "Leave node tokens empty");
   addCompileFlags(*command, options->compile);
   command->callback([options, &action] { action = [options] { return runGraph(*options); }; });
 }

@@ -47,12 +47,7 @@ int runIr(const IrOptions& options) {
   } else {
     out = module->text();
   }
-  if (options.output.empty() || options.output == "-") {
-    std::fwrite(out.data(), 1, out.size(), stdout);
-    return std::fflush(stdout) == 0 ? 0 : reportError(Error(ErrorCode::kIo, "cannot write to stdout"));
-  }
-  if (auto written = writeFileAtomically(options.output, out); !written) return reportError(written.error());
-  return 0;
+  return writeOutput(options.output, out);
 }
 
 }  // namespace

@@ -30,7 +30,7 @@ struct TokensOptions {
 int runTokens(const TokensOptions& options) {
   auto compile = toCompileOptions(options.compile);
   if (!compile) return reportError(compile.error());
-  auto tokenizer = Tokenizer::load(options.tokenizer.empty() ? Tokenizer::defaultDirectory() : fs::path(options.tokenizer));
+  auto tokenizer = Tokenizer::loadOrDefault(options.tokenizer);
   if (!tokenizer) return reportError(tokenizer.error());
   auto module = compileFile(options.file, *compile);
   if (!module) return reportError(module.error());

@@ -5,6 +5,7 @@
 #include "support/Log.h"
 #include "support/Progress.h"
 
+#include <cstdio>
 #include <exception>
 
 namespace mirtune::cli {
@@ -12,6 +13,15 @@ namespace mirtune::cli {
 int reportError(const Error& error) {
   logError("{}", error.message());
   return error.code() == ErrorCode::kUsage ? 2 : 1;
+}
+
+int writeOutput(const std::string& path, std::string_view content) {
+  if (path.empty() || path == "-") {
+    std::fwrite(content.data(), 1, content.size(), stdout);
+    return std::fflush(stdout) == 0 ? 0 : reportError(Error(ErrorCode::kIo, "cannot write to stdout"));
+  }
+  if (auto written = writeFileAtomically(path, content); !written) return reportError(written.error());
+  return 0;
 }
 
 std::string resolveDatabasePath(const GlobalOptions& global) {

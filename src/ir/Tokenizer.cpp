@@ -1,6 +1,7 @@
 // SentencePiece-backed IR tokenizer: training, loading with version checks, and module sequences.
 #include "ir/Tokenizer.h"
 
+#include "ir/ProgramGraph.h"
 #include "support/Files.h"
 #include "support/Log.h"
 #include "support/Sha256.h"
@@ -11,6 +12,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <numeric>
+#include <unordered_map>
 
 // Exported by libsentencepiece but not declared in its public headers.
 namespace sentencepiece::logging {
@@ -178,6 +180,15 @@ TokenSequence Tokenizer::encodeModule(const NormalisedModule& module, std::size_
     sequence.ids.push_back(kSeparatorToken.id);
   }
   return sequence;
+}
+
+void tokenizeNodes(ProgramGraph& graph, const Tokenizer& tokenizer) {
+  std::unordered_map<std::string_view, std::vector<int>> cache;
+  for (GraphNode& node : graph.nodes) {
+    auto [entry, inserted] = cache.try_emplace(node.text);
+    if (inserted) entry->second = tokenizer.encodeText(node.text);
+    node.tokens = entry->second;
+  }
 }
 
 namespace {

@@ -50,6 +50,10 @@ class Tokenizer {
   /// The shipped tokenizer: $MIRTUNE_MODELS/ir-tokenizer-<v>, else embeddings/models/ir-tokenizer-<v> in the
   /// source tree.
   static std::filesystem::path defaultDirectory();
+  /// load(directory), or load(defaultDirectory()) when `directory` is empty.
+  static Expected<Tokenizer> loadOrDefault(const std::string& directory) {
+    return load(directory.empty() ? defaultDirectory() : std::filesystem::path(directory));
+  }
 
   Tokenizer(Tokenizer&&) noexcept;
   Tokenizer& operator=(Tokenizer&&) noexcept;
@@ -79,6 +83,11 @@ class Tokenizer {
   nlohmann::json manifest_;
   std::string id_;
 };
+
+struct ProgramGraph;
+
+/// Fills every node's tokens with the tokens of its text (each distinct text is encoded once).
+void tokenizeNodes(ProgramGraph& graph, const Tokenizer& tokenizer);
 
 struct TokenizerTrainOptions {
   int vocabularySize = 8000;
