@@ -1,9 +1,12 @@
-// Program graph construction time per data-set kernel (single thread): median per file over repeats, then the
-// median, p95 and maximum over files. Graph construction = buildProgramGraph on a normalised module.
+// Program representation cost per data-set kernel (single thread): median per file over repeats, then the
+// median, p95 and maximum over files. Graph construction = buildProgramGraph on a normalised module; with a
+// tokenizer also the whole representation step (normalise + graph + token sequence + node tokens) and the
+// token-sequence lengths it produces.
 #include "frontend/Frontend.h"
 #include "ir/GraphFormat.h"
 #include "ir/Normaliser.h"
 #include "ir/ProgramGraph.h"
+#include "ir/Tokenizer.h"
 #include "support/Files.h"
 
 #include <fmt/format.h>
@@ -56,6 +59,8 @@ int main(int argc, char** argv) {
   std::vector<std::string> folders;
   int repeats = 11;
   std::string output;
+  std::string tokenizerDirectory;
+  app.add_option("--tokenizer", tokenizerDirectory, "Also time tokens with this tokenizer (default: the shipped one, if any)");
   app.add_option("--ir", folders, "Folders with .ll files (default: $MIRTUNE_DATA/devmap/kernels_ir)");
   app.add_option("--repeats", repeats, "Builds per file; the file's time is their median")
       ->check(CLI::Range(1, 1000));
@@ -74,10 +79,16 @@ int main(int argc, char** argv) {
     }
   }
   std::sort(files.begin(), files.end());
+  auto tokenizer = mirtune::Tokenizer::loadOrDefault(tokenizerDirectory);
+  if (!tokenizer && !tokenizerDirectory.empty()) {
+    std::cerr << "bench_graph: " << tokenizer.error().message() << "\n";
+    return 1;
+  }
 
   // cold: a fresh NormalisedModule per build, as in real use (its first texts pay for slot numbering);
   // warm: repeated builds on one NormalisedModule; json: serialising the graph.
-  std::vector<double> cold, warm, normalise, json, instructions, nodes;
+  std::vector<double> cold, warm, normalise, json, instructions, nodes, representation, sequenceLengths;
+  std::size_t truncated = 0;
   nlohmann::json perFile = nlohmann::json::array();
   for (const fs::path& file : files) {
     auto module = mirtune::compileFile(file);
@@ -85,7 +96,8 @@ int main(int argc, char** argv) {
       std::cerr << "bench_graph: " << module.error().message() << "\n";
       return 1;
     }
-    std::vector<double> coldTimes, warmTimes, normaliseTimes, jsonTimes;
+    std::vector<double> coldTimes, warmTimes, normaliseTimes, jsonTimes, representationTimes;
+    std::size_t untruncatedLength = 0;
     std::size_t nodeCount = 0, edgeCount = 0;
     for (int r = 0; r < repeats; ++r) {
       auto start = Clock::now();
@@ -110,6 +122,20 @@ int main(int argc, char** argv) {
       jsonTimes.push_back(millisecondsSince(start));
       nodeCount = graph->nodes.size();
       edgeCount = graph->edges.size();
+      if (tokenizer) {
+        start = Clock::now();
+        auto fresh = mirtune::NormalisedModule::create(*module);
+        auto freshGraph = mirtune::buildProgramGraph(*fresh);
+        mirtune::TokenSequence sequence = tokenizer->encodeModule(*fresh);
+        mirtune::tokenizeNodes(*freshGraph, *tokenizer);
+        representationTimes.push_back(millisecondsSince(start));
+        untruncatedLength = sequence.untruncatedLength;
+      }
+    }
+    if (tokenizer) {
+      representation.push_back(median(representationTimes));
+      sequenceLengths.push_back(static_cast<double>(untruncatedLength));
+      if (untruncatedLength > mirtune::kDefaultMaxSequenceLength) ++truncated;
     }
     cold.push_back(median(coldTimes));
     warm.push_back(median(warmTimes));
@@ -140,6 +166,13 @@ int main(int argc, char** argv) {
   line("graph build (repeated)", warm, "ms");
   line("normalise (for reference)", normalise, "ms");
   line("graph → JSON", json, "ms");
+  if (tokenizer) {
+    std::cout << fmt::format("tokenizer {} ({} pieces)\n", tokenizer->id(), tokenizer->vocabularySize());
+    line("normalise+graph+tokens", representation, "ms");
+    line("tokens per module", sequenceLengths, "");
+    std::cout << fmt::format("modules over {} tokens (truncated): {} of {}\n", mirtune::kDefaultMaxSequenceLength,
+                             truncated, files.size());
+  }
 
   if (!output.empty()) {
     Summary s = summarise(cold);

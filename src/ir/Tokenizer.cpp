@@ -6,25 +6,102 @@
 #include "support/Log.h"
 #include "support/Sha256.h"
 
-#include <sentencepiece_processor.h>
-#include <sentencepiece_trainer.h>
+#include "ir/SentencePieceShim.h"
+
+#include <dlfcn.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdlib>
 #include <numeric>
 #include <unordered_map>
 
-// Exported by libsentencepiece but not declared in its public headers.
-namespace sentencepiece::logging {
-void SetMinLogLevel(int level);
-}  // namespace sentencepiece::logging
-
 namespace mirtune {
 
 namespace fs = std::filesystem;
 
+namespace {
+
+// SentencePiece lives in libmirtune_sentencepiece, loaded privately (SentencePieceShim.h says why).
+struct SentencePieceLibrary {
+  decltype(&mirtuneSpmLoad) load = nullptr;
+  decltype(&mirtuneSpmFree) free = nullptr;
+  decltype(&mirtuneSpmEncode) encode = nullptr;
+  decltype(&mirtuneSpmPieceCount) pieceCount = nullptr;
+  decltype(&mirtuneSpmPieceToId) pieceToId = nullptr;
+  decltype(&mirtuneSpmIdToPiece) idToPiece = nullptr;
+  decltype(&mirtuneSpmTrain) train = nullptr;
+  decltype(&mirtuneSpmFreeBuffer) freeBuffer = nullptr;
+  decltype(&mirtuneSpmSetLogLevel) setLogLevel = nullptr;
+  std::string error;
+};
+
+constexpr const char* kShimName = "libmirtune_sentencepiece.so";
+
+std::vector<fs::path> shimCandidates() {
+  std::vector<fs::path> candidates;
+  if (const char* dir = std::getenv("MIRTUNE_LIB_DIR"); dir != nullptr && *dir != '\0') candidates.push_back(fs::path(dir) / kShimName);
+  std::error_code ec;
+  fs::path self = fs::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    candidates.push_back(self.parent_path() / kShimName);
+    candidates.push_back(self.parent_path().parent_path() / "lib" / kShimName);
+  }
+  candidates.push_back(MIRTUNE_SPM_SHIM_PATH);
+  return candidates;
+}
+
+const SentencePieceLibrary& sentencePiece() {
+  static const SentencePieceLibrary library = [] {
+    SentencePieceLibrary lib;
+    void* handle = nullptr;
+    std::string tried;
+    for (const fs::path& candidate : shimCandidates()) {
+      if (!fs::exists(candidate)) continue;
+      handle = dlopen(candidate.c_str(), RTLD_NOW | RTLD_LOCAL | RTLD_DEEPBIND);
+      if (handle != nullptr) break;
+      tried += fmt::format(" {} ({})", candidate.string(), dlerror());
+    }
+    if (handle == nullptr) {
+      lib.error = fmt::format("cannot load {}{}; set MIRTUNE_LIB_DIR to its folder", kShimName,
+                              tried.empty() ? std::string(" (not found)") : ":" + tried);
+      return lib;
+    }
+    auto resolve = [&](auto& slot, const char* name) {
+      slot = reinterpret_cast<std::remove_reference_t<decltype(slot)>>(dlsym(handle, name));
+      if (slot == nullptr && lib.error.empty()) lib.error = fmt::format("{}: missing symbol {}", kShimName, name);
+    };
+    resolve(lib.load, "mirtuneSpmLoad");
+    resolve(lib.free, "mirtuneSpmFree");
+    resolve(lib.encode, "mirtuneSpmEncode");
+    resolve(lib.pieceCount, "mirtuneSpmPieceCount");
+    resolve(lib.pieceToId, "mirtuneSpmPieceToId");
+    resolve(lib.idToPiece, "mirtuneSpmIdToPiece");
+    resolve(lib.train, "mirtuneSpmTrain");
+    resolve(lib.freeBuffer, "mirtuneSpmFreeBuffer");
+    resolve(lib.setLogLevel, "mirtuneSpmSetLogLevel");
+    return lib;
+  }();
+  return library;
+}
+
+}  // namespace
+
 struct Tokenizer::Processor {
-  sentencepiece::SentencePieceProcessor model;
+  void* model = nullptr;
+  ~Processor() {
+    if (model != nullptr) sentencePiece().free(model);
+  }
+  void encode(std::string_view text, std::vector<int>& ids) const {
+    ids.resize(std::max<std::size_t>(ids.capacity(), 64));
+    int count = sentencePiece().encode(model, text.data(), text.size(), ids.data(), static_cast<int>(ids.size()));
+    if (count > static_cast<int>(ids.size())) {
+      ids.resize(static_cast<std::size_t>(count));
+      count = sentencePiece().encode(model, text.data(), text.size(), ids.data(), count);
+    }
+    ids.resize(static_cast<std::size_t>(count));
+  }
+  int pieceToId(const std::string& piece) const { return sentencePiece().pieceToId(model, piece.c_str()); }
 };
 
 namespace {
@@ -32,16 +109,14 @@ namespace {
 constexpr const char* kModelFile = "tokenizer.model";
 constexpr const char* kManifestFile = "manifest.json";
 
-void appendLineTokens(const sentencepiece::SentencePieceProcessor& model, std::string_view text,
-                      std::vector<int>& out) {
+void appendLineTokens(const Tokenizer::Processor& model, std::string_view text, std::vector<int>& out) {
   std::vector<int> ids;
   std::size_t start = 0;
   while (start < text.size()) {
     std::size_t end = text.find('\n', start);
     if (end == std::string_view::npos) end = text.size();
     if (end > start) {
-      ids.clear();
-      model.Encode(text.substr(start, end - start), &ids).IgnoreError();
+      model.encode(text.substr(start, end - start), ids);
       out.insert(out.end(), ids.begin(), ids.end());
     }
     start = end + 1;
@@ -89,13 +164,16 @@ Expected<Tokenizer> Tokenizer::load(const fs::path& directory) {
     return makeError(ErrorCode::kVersion, "{}: SHA-256 {} does not match the manifest's {} (corrupted or replaced)",
                      (directory / kModelFile).string(), sha, manifest.value("model_sha256", "(none)"));
   }
+  const SentencePieceLibrary& library = sentencePiece();
+  if (!library.error.empty()) return makeError(ErrorCode::kNotFound, "{}", library.error);
   auto processor = std::make_unique<Processor>();
-  auto status = processor->model.LoadFromSerializedProto(*modelBytes);
-  if (!status.ok()) {
-    return makeError(ErrorCode::kInvalidInput, "{}: {}", (directory / kModelFile).string(), status.ToString());
+  char error[512] = "";
+  processor->model = library.load(modelBytes->data(), modelBytes->size(), error, sizeof error);
+  if (processor->model == nullptr) {
+    return makeError(ErrorCode::kInvalidInput, "{}: {}", (directory / kModelFile).string(), error);
   }
   for (const SpecialToken& special : {kPadToken, kUnknownToken, kClassToken, kSeparatorToken, kMaskToken}) {
-    if (processor->model.PieceToId(std::string(special.piece)) != special.id) {
+    if (processor->pieceToId(std::string(special.piece)) != special.id) {
       return makeError(ErrorCode::kVersion, "{}: special token {} does not have id {}",
                        (directory / kModelFile).string(), special.piece, special.id);
     }
@@ -104,17 +182,19 @@ Expected<Tokenizer> Tokenizer::load(const fs::path& directory) {
   return Tokenizer(std::move(processor), std::move(manifest), std::move(id));
 }
 
-int Tokenizer::vocabularySize() const { return processor_->model.GetPieceSize(); }
+int Tokenizer::vocabularySize() const { return sentencePiece().pieceCount(processor_->model); }
 
 std::vector<int> Tokenizer::encodeText(std::string_view text) const {
   std::vector<int> ids;
-  appendLineTokens(processor_->model, text, ids);
+  appendLineTokens(*processor_, text, ids);
   return ids;
 }
 
 std::string Tokenizer::piece(int id) const {
   if (id < 0 || id >= vocabularySize()) return std::string(kUnknownToken.piece);
-  return processor_->model.IdToPiece(id);
+  char piece[256];
+  int length = sentencePiece().idToPiece(processor_->model, id, piece, sizeof piece);
+  return std::string(piece, static_cast<std::size_t>(std::min<int>(length, sizeof piece - 1)));
 }
 
 std::vector<std::size_t> truncatedSegmentLengths(const std::vector<std::size_t>& lengths, std::size_t maxLength) {
@@ -159,12 +239,12 @@ std::vector<std::size_t> truncatedSegmentLengths(const std::vector<std::size_t>&
 TokenSequence Tokenizer::encodeModule(const NormalisedModule& module, std::size_t maxLength) const {
   std::vector<std::vector<int>> segments;
   std::vector<int> preamble;
-  for (const std::string& line : module.structTexts()) appendLineTokens(processor_->model, line, preamble);
-  for (const std::string& line : module.globalTexts()) appendLineTokens(processor_->model, line, preamble);
+  for (const std::string& line : module.structTexts()) appendLineTokens(*processor_, line, preamble);
+  for (const std::string& line : module.globalTexts()) appendLineTokens(*processor_, line, preamble);
   if (!preamble.empty()) segments.push_back(std::move(preamble));
   for (const FunctionText& function : module.functionTexts()) {
     std::vector<int> tokens;
-    appendLineTokens(processor_->model, function.text, tokens);
+    appendLineTokens(*processor_, function.text, tokens);
     segments.push_back(std::move(tokens));
   }
   std::vector<std::size_t> lengths;
@@ -193,19 +273,6 @@ void tokenizeNodes(ProgramGraph& graph, const Tokenizer& tokenizer) {
 
 namespace {
 
-class LineIterator : public sentencepiece::SentenceIterator {
- public:
-  LineIterator(const std::vector<std::string>& lines, std::size_t step) : lines_(lines), step_(std::max<std::size_t>(step, 1)) {}
-  bool done() const override { return index_ >= lines_.size(); }
-  void Next() override { index_ += step_; }
-  const std::string& value() const override { return lines_[index_]; }
-  sentencepiece::util::Status status() const override { return sentencepiece::util::Status(); }
-
- private:
-  const std::vector<std::string>& lines_;
-  std::size_t step_;
-  std::size_t index_ = 0;
-};
 
 }  // namespace
 
@@ -223,13 +290,28 @@ Status trainTokenizer(const std::vector<std::string>& lines, const fs::path& out
       "--max_sentence_length=4192 --num_threads={} --minloglevel=2",
       options.vocabularySize, kPadToken.id, kUnknownToken.id, kClassToken.id, kSeparatorToken.id, kPadToken.piece,
       kUnknownToken.piece, kClassToken.piece, kSeparatorToken.piece, kMaskToken.piece, options.threads);
-  sentencepiece::logging::SetMinLogLevel(logLevel() >= LogLevel::kDebug ? 0 : 2);
-  LineIterator iterator(lines, step);
-  std::string model;
+  const SentencePieceLibrary& library = sentencePiece();
+  if (!library.error.empty()) return makeError(ErrorCode::kNotFound, "{}", library.error);
+  library.setLogLevel(logLevel() >= LogLevel::kDebug ? 0 : 2);
+  std::vector<const char*> pointers;
+  std::vector<std::size_t> lengths;
+  pointers.reserve(lines.size());
+  lengths.reserve(lines.size());
+  for (const std::string& line : lines) {
+    pointers.push_back(line.data());
+    lengths.push_back(line.size());
+  }
   logInfo("training a {}-piece BPE tokenizer on {} of {} lines", options.vocabularySize,
           (lines.size() + step - 1) / step, lines.size());
-  auto status = sentencepiece::SentencePieceTrainer::Train(arguments, &iterator, &model);
-  if (!status.ok()) return makeError(ErrorCode::kInvalidInput, "tokenizer training failed: {}", status.ToString());
+  char* buffer = nullptr;
+  std::size_t bufferSize = 0;
+  char error[1024] = "";
+  if (!library.train(arguments.c_str(), pointers.data(), lengths.data(), pointers.size(), step, &buffer, &bufferSize,
+                     error, sizeof error)) {
+    return makeError(ErrorCode::kInvalidInput, "tokenizer training failed: {}", error);
+  }
+  std::string model(buffer, bufferSize);
+  library.freeBuffer(buffer);
   nlohmann::json manifest = {
       {"kind", "mirtune IR tokenizer"},
       {"version", options.version},

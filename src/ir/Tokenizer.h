@@ -75,8 +75,9 @@ class Tokenizer {
 
   static constexpr std::size_t kMinSegmentTokens = 8;
 
+  struct Processor;  ///< the loaded SentencePiece model (defined in Tokenizer.cpp)
+
  private:
-  struct Processor;
   Tokenizer(std::unique_ptr<Processor> processor, nlohmann::json manifest, std::string id);
 
   std::unique_ptr<Processor> processor_;
