@@ -24,6 +24,9 @@ void addIrCommand(CLI::App& app, const GlobalOptions& global, CommandAction& act
 void addDbCommand(CLI::App& app, const GlobalOptions& global, CommandAction& action);
 void addPlatformCommand(CLI::App& app, const GlobalOptions& global, CommandAction& action);
 void addTokensCommand(CLI::App& app, const GlobalOptions& global, CommandAction& action);
+void addEmbedCommand(CLI::App& app, const GlobalOptions& global, CommandAction& action);
+/// argc/argv are recorded in the model's manifest as the training command.
+void addPretrainCommand(CLI::App& app, const GlobalOptions& global, CommandAction& action, int argc, char** argv);
 
 /// Prints "mirtune: error: <message>" and returns the exit code for it (2 for usage errors, else 1).
 int reportError(const Error& error);

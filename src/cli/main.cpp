@@ -1,5 +1,6 @@
 // mirtune: command-line entry point. Parses options into per-command structs and runs one command.
 #include "cli/Commands.h"
+#include "cli/CorpusCommand.h"
 #include "cli/GraphCommand.h"
 #include "support/Files.h"
 #include "support/Log.h"
@@ -48,6 +49,9 @@ int main(int argc, char** argv) {
   cli::addPlatformCommand(app, global, action);
   cli::addTokensCommand(app, global, action);
   cli::addGraphCommand(app, global, action);
+  cli::addPretrainCommand(app, global, action, argc, argv);
+  cli::addEmbedCommand(app, global, action);
+  cli::addCorpusCommand(app, global, action);
 
   try {
     app.parse(argc, argv);

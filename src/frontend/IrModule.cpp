@@ -7,7 +7,9 @@
 #include <llvm/IR/CallingConv.h>
 #include <llvm/IR/Constants.h>
 #include <llvm/IR/DebugInfo.h>
+#include <llvm/IR/AutoUpgrade.h>
 #include <llvm/IR/Function.h>
+#include <llvm/IR/Intrinsics.h>
 #include <llvm/IR/LLVMContext.h>
 #include <llvm/IR/Metadata.h>
 #include <llvm/IR/Module.h>
@@ -55,14 +57,25 @@ constexpr const char* kIdentifyingNamedMetadata[] = {"llvm.ident", "llvm.command
 
 }  // namespace
 
+void canonicaliseModule(llvm::Module& module) {
+  std::string layout = llvm::UpgradeDataLayoutString(module.getDataLayoutStr(), module.getTargetTriple());
+  if (layout != module.getDataLayoutStr()) module.setDataLayout(layout);
+  for (llvm::Function& function : module) {
+    if (function.isIntrinsic()) {
+      function.setAttributes(llvm::Intrinsic::getAttributes(module.getContext(), function.getIntrinsicID()));
+    }
+  }
+  llvm::StripDebugInfo(module);
+  for (const char* name : kIdentifyingNamedMetadata) {
+    if (llvm::NamedMDNode* node = module.getNamedMetadata(name)) module.eraseNamedMetadata(node);
+  }
+  module.setModuleIdentifier("");
+  module.setSourceFileName("");
+}
+
 std::string IrModule::canonicalText() const {
   std::unique_ptr<llvm::Module> copy = llvm::CloneModule(*module_);
-  llvm::StripDebugInfo(*copy);
-  for (const char* name : kIdentifyingNamedMetadata) {
-    if (llvm::NamedMDNode* node = copy->getNamedMetadata(name)) copy->eraseNamedMetadata(node);
-  }
-  copy->setModuleIdentifier("");
-  copy->setSourceFileName("");
+  canonicaliseModule(*copy);
   std::string out;
   llvm::raw_string_ostream stream(out);
   copy->print(stream, nullptr);

@@ -15,6 +15,12 @@ class Module;
 
 namespace mirtune {
 
+/// Removes, in place, everything that identifies the build rather than the program: debug info, llvm.ident,
+/// llvm.commandline, the module identifier and source file name. It also applies the two changes every IR reader
+/// makes, so a module hashes the same before and after a bitcode round trip: intrinsic declarations get LLVM's
+/// own attributes (clang's pipeline adds some), and an old data layout gets its current spelling.
+void canonicaliseModule(llvm::Module& module);
+
 /// Owns an llvm::Module and the LLVMContext it lives in (one context per module, so modules can be built
 /// and used on different threads). Move-only.
 class IrModule {
@@ -32,8 +38,8 @@ class IrModule {
 
   /// The module as LLVM text IR, exactly as compiled (metadata included).
   std::string text() const;
-  /// Text IR with debug info, the module identifier, source file name, llvm.ident and
-  /// llvm.commandline removed: the same code compiled anywhere, by anyone, prints the same.
+  /// Text IR of a canonicaliseModule() copy: the same code compiled anywhere, by anyone, or read back from
+  /// bitcode, prints the same.
   std::string canonicalText() const;
   /// SHA-256 (hex) of canonicalText(); computed once.
   const std::string& irSha256() const;
