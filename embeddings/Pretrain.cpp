@@ -495,7 +495,7 @@ Expected<std::vector<EpochMetrics>> pretrain(const PretrainOptions& options) {
         double n = static_cast<double>(state.epochSteps);
         progress.advance(1, fmt::format("mlm {:.3f} edge {:.3f} match {:.3f} | {:.0f} tok/s", state.maskedSum / n,
                                         state.edgeSum / n, state.matchSum / n, state.epochTokens / state.epochSeconds));
-        if (state.globalStep % 50 == 0) {
+        if (state.globalStep % 10 == 0) {
           appendLog(options.logFile, {{"step", state.globalStep}, {"epoch", state.epoch + 1}, {"loss", step.loss.item<double>()},
                                       {"masked_token_loss", step.maskedTokenLoss}, {"edge_loss", step.edgeLoss},
                                       {"match_loss", step.matchLoss}, {"learning_rate", rate}});

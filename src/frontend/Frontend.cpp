@@ -27,11 +27,9 @@
 #include <llvm/Support/Host.h>
 #include <llvm/Support/MemoryBuffer.h>
 #include <llvm/Support/SourceMgr.h>
-#include <llvm/Support/TargetSelect.h>
 #include <llvm/Support/VirtualFileSystem.h>
 #include <llvm/Support/raw_ostream.h>
 
-#include <mutex>
 #include <regex>
 
 namespace mirtune {
@@ -174,23 +172,10 @@ llvm::IntrusiveRefCntPtr<llvm::vfs::FileSystem> makeFileSystem(std::string_view 
   return overlay;
 }
 
-// Without registered targets clang's optimisation pipeline has no target cost model, so -O2/-O3 would not
-// vectorise or unroll as the real compiler does. Registered once per process.
-void registerTargets() {
-  static std::once_flag once;
-  std::call_once(once, [] {
-    llvm::InitializeAllTargetInfos();
-    llvm::InitializeAllTargets();
-    llvm::InitializeAllTargetMCs();
-    llvm::InitializeAllAsmPrinters();
-  });
-}
-
 // Runs the driver for `inputPath` and executes its single cc1 job in this process.
 Expected<IrModule> compileWithClang(const std::string& inputPath, const std::string& displayName, Language language,
                                     const CompileOptions& options,
                                     llvm::IntrusiveRefCntPtr<llvm::vfs::FileSystem> fileSystem) {
-  registerTargets();
   CollectingDiagnostics diagnosticsSink;
   llvm::IntrusiveRefCntPtr<clang::DiagnosticOptions> diagnosticOptions = new clang::DiagnosticOptions();
   llvm::IntrusiveRefCntPtr<clang::DiagnosticIDs> diagnosticIds(new clang::DiagnosticIDs());
