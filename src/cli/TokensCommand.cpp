@@ -140,8 +140,9 @@ int runTrain(const TrainOptions& options) {
       {"corpus_modules", files.size() - failed},
       {"corpus_failed", failed},
       {"corpus_ir_sha256", toHex(digest.data(), digest.size())},
-      {"command", fmt::format("mirtune tokenizer train --corpus {} --vocab-size {} --max-lines {}", options.corpus,
-                              options.train.vocabularySize, options.train.maxLines)},
+      {"command", fmt::format("mirtune tokenizer train --corpus {} --vocab-size {} --max-lines {} --max-piece-length {}{}",
+                              options.corpus, options.train.vocabularySize, options.train.maxLines,
+                              options.train.maxPieceLength, options.train.piecesSpanSpaces ? "" : " --word-pieces")},
       {"mirtune_version", toolVersion()},
       {"git_commit", gitCommit()},
   };
@@ -179,6 +180,10 @@ void addTokensCommand(CLI::App& app, const GlobalOptions& /*global*/, CommandAct
       ->check(CLI::Range(300, 1 << 20));
   trainCommand->add_option("--max-lines", train->train.maxLines, "Training lines at most (default 3,000,000)")
       ->check(CLI::Range(1000, 1 << 30));
+  trainCommand->add_option("--max-piece-length", train->train.maxPieceLength, "Longest piece in characters (default 32)")
+      ->check(CLI::Range(4, 256));
+  trainCommand->add_flag("!--word-pieces", train->train.piecesSpanSpaces,
+                         "Keep every piece within one space-separated word (longer sequences)");
   trainCommand->add_option("--threads", train->train.threads, "Training threads (default 2)")->check(CLI::Range(1, 256));
   trainCommand->callback([train, &action] { action = [train] { return runTrain(*train); }; });
 }

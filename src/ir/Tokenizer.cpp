@@ -287,9 +287,10 @@ Status trainTokenizer(const std::vector<std::string>& lines, const fs::path& out
       "--model_type=bpe --vocab_size={} --character_coverage=1.0 --normalization_rule_name=identity "
       "--pad_id={} --unk_id={} --bos_id={} --eos_id={} --pad_piece={} --unk_piece={} --bos_piece={} --eos_piece={} "
       "--user_defined_symbols={} --byte_fallback=true --hard_vocab_limit=false --input_sentence_size=0 --shuffle_input_sentence=false "
-      "--max_sentence_length=4192 --num_threads={} --minloglevel=2",
+      "--max_sentence_length=4192 --num_threads={} --minloglevel=2 --split_by_whitespace={} --max_sentencepiece_length={}",
       options.vocabularySize, kPadToken.id, kUnknownToken.id, kClassToken.id, kSeparatorToken.id, kPadToken.piece,
-      kUnknownToken.piece, kClassToken.piece, kSeparatorToken.piece, kMaskToken.piece, options.threads);
+      kUnknownToken.piece, kClassToken.piece, kSeparatorToken.piece, kMaskToken.piece, options.threads,
+      options.piecesSpanSpaces ? "false" : "true", options.maxPieceLength);
   const SentencePieceLibrary& library = sentencePiece();
   if (!library.error.empty()) return makeError(ErrorCode::kNotFound, "{}", library.error);
   library.setLogLevel(logLevel() >= LogLevel::kDebug ? 0 : 2);
@@ -318,6 +319,8 @@ Status trainTokenizer(const std::vector<std::string>& lines, const fs::path& out
       {"format_version", kTokenizerFormatVersion},
       {"normaliser_version", kNormaliserVersion},
       {"model_type", "bpe"},
+      {"pieces_span_spaces", options.piecesSpanSpaces},
+      {"max_piece_length", options.maxPieceLength},
       {"vocab_size", options.vocabularySize},
       {"special_tokens",
        {{"pad", kPadToken.id}, {"unknown", kUnknownToken.id}, {"class", kClassToken.id},

@@ -95,6 +95,11 @@ struct TokenizerTrainOptions {
   /// Lines fed to SentencePiece at most; more are subsampled deterministically (every k-th line).
   std::size_t maxLines = 3'000'000;
   int threads = 2;
+  /// Let pieces span spaces ("float addrspace(1)*" can be one piece). IR lines are many short words, so pieces
+  /// confined to one word make a sequence about as long as the line has words, whatever the vocabulary size.
+  bool piecesSpanSpaces = true;
+  /// Longest piece, in characters.
+  int maxPieceLength = 32;
   /// Version written to the manifest and used in the id.
   int version = kShippedTokenizerVersion;
 };
