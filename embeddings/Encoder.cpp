@@ -6,7 +6,6 @@
 #include "support/Files.h"
 #include "support/Sha256.h"
 
-#include <cstdlib>
 
 namespace mirtune {
 
@@ -96,23 +95,16 @@ Encoder::Encoder(Encoder&&) noexcept = default;
 Encoder& Encoder::operator=(Encoder&&) noexcept = default;
 Encoder::~Encoder() = default;
 
-fs::path Encoder::defaultDirectory() {
-  if (const char* models = std::getenv("MIRTUNE_MODELS"); models != nullptr && *models != '\0') {
-    return fs::path(models) / kShippedEncoderName;
-  }
-  return sourceDirectory() / "embeddings" / "models" / kShippedEncoderName;
-}
+fs::path Encoder::defaultDirectory() { return shippedModelDirectory(kShippedEncoderName); }
 
 Expected<Encoder> Encoder::load(const fs::path& directory) {
-  auto manifestText = readFile(directory / kManifestFile);
-  if (!manifestText) {
+  auto read = readJsonObject(directory / kManifestFile);
+  if (!read) {
+    if (read.error().code() != ErrorCode::kNotFound) return read.error();
     return makeError(ErrorCode::kNotFound, "{}: no encoder model here ({}); train one with `mirtune pretrain`",
-                     directory.string(), manifestText.error().message());
+                     directory.string(), read.error().message());
   }
-  nlohmann::json manifest = nlohmann::json::parse(*manifestText, nullptr, false);
-  if (manifest.is_discarded() || !manifest.is_object()) {
-    return makeError(ErrorCode::kInvalidInput, "{}: manifest is not valid JSON", (directory / kManifestFile).string());
-  }
+  nlohmann::json manifest = std::move(*read);
   struct VersionCheck {
     const char* key;
     int expected;

@@ -132,23 +132,17 @@ Tokenizer& Tokenizer::operator=(Tokenizer&&) noexcept = default;
 Tokenizer::~Tokenizer() = default;
 
 fs::path Tokenizer::defaultDirectory() {
-  std::string name = fmt::format("ir-tokenizer-{}", kShippedTokenizerVersion);
-  if (const char* models = std::getenv("MIRTUNE_MODELS"); models != nullptr && *models != '\0') {
-    return fs::path(models) / name;
-  }
-  return sourceDirectory() / "embeddings" / "models" / name;
+  return shippedModelDirectory(fmt::format("ir-tokenizer-{}", kShippedTokenizerVersion));
 }
 
 Expected<Tokenizer> Tokenizer::load(const fs::path& directory) {
-  auto manifestText = readFile(directory / kManifestFile);
-  if (!manifestText) {
+  auto read = readJsonObject(directory / kManifestFile);
+  if (!read) {
+    if (read.error().code() != ErrorCode::kNotFound) return read.error();
     return makeError(ErrorCode::kNotFound, "{}: no tokenizer here ({}); rebuild it with `mirtune tokenizer train`",
-                     directory.string(), manifestText.error().message());
+                     directory.string(), read.error().message());
   }
-  nlohmann::json manifest = nlohmann::json::parse(*manifestText, nullptr, /*allow_exceptions=*/false);
-  if (manifest.is_discarded() || !manifest.is_object()) {
-    return makeError(ErrorCode::kInvalidInput, "{}: manifest is not valid JSON", (directory / kManifestFile).string());
-  }
+  nlohmann::json manifest = std::move(*read);
   int formatVersion = manifest.value("format_version", -1);
   int normaliserVersion = manifest.value("normaliser_version", -1);
   if (formatVersion != kTokenizerFormatVersion || normaliserVersion != kNormaliserVersion) {

@@ -52,6 +52,23 @@ Status writeFileAtomically(const fs::path& path, std::string_view content) {
   return success();
 }
 
+Expected<nlohmann::json> readJsonObject(const fs::path& path) {
+  auto text = readFile(path);
+  if (!text) return text.error();
+  nlohmann::json json = nlohmann::json::parse(*text, nullptr, /*allow_exceptions=*/false);
+  if (json.is_discarded() || !json.is_object()) {
+    return makeError(ErrorCode::kInvalidInput, "{}: not a JSON object", path.string());
+  }
+  return json;
+}
+
+fs::path shippedModelDirectory(std::string_view name) {
+  if (const char* models = std::getenv("MIRTUNE_MODELS"); models != nullptr && *models != '\0') {
+    return fs::path(models) / name;
+  }
+  return sourceDirectory() / "embeddings" / "models" / name;
+}
+
 fs::path dataDirectory() {
   if (const char* env = std::getenv("MIRTUNE_DATA"); env != nullptr && *env != '\0') return fs::path(env);
   return fs::path(MIRTUNE_DEFAULT_DATA_DIR).lexically_normal();

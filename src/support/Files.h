@@ -3,6 +3,8 @@
 
 #include "support/Error.h"
 
+#include <nlohmann/json.hpp>
+
 #include <filesystem>
 #include <string>
 #include <string_view>
@@ -15,6 +17,13 @@ Expected<std::string> readFile(const std::filesystem::path& path);
 /// Writes through a temporary file in the same folder and renames it into place, so a reader never sees a
 /// partial file and a failure leaves no file behind.
 Status writeFileAtomically(const std::filesystem::path& path, std::string_view content);
+
+/// Whole file parsed as a JSON object (manifests); kNotFound when missing, kInvalidInput (naming the file) when it
+/// is not JSON or not an object.
+Expected<nlohmann::json> readJsonObject(const std::filesystem::path& path);
+
+/// Folder of a model shipped with mirtune: $MIRTUNE_MODELS/<name>, else embeddings/models/<name> in the source tree.
+std::filesystem::path shippedModelDirectory(std::string_view name);
 
 /// Folder with the data sets: $MIRTUNE_DATA if set, otherwise ../shared/datasets beside the source tree.
 std::filesystem::path dataDirectory();

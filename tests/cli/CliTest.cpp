@@ -2,6 +2,8 @@
 #include "support/Files.h"
 #include "support/Subprocess.h"
 
+#include "common/RunMirtune.h"
+
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -15,15 +17,7 @@ namespace fs = std::filesystem;
 
 const fs::path kInputs = MIRTUNE_TEST_INPUTS;
 
-SubprocessResult mirtune(std::vector<std::string> arguments) {
-  SubprocessOptions options;
-  options.argv = {MIRTUNE_EXECUTABLE};
-  options.argv.insert(options.argv.end(), arguments.begin(), arguments.end());
-  options.timeoutSeconds = 60;
-  auto result = runSubprocess(options);
-  EXPECT_TRUE(result.ok());
-  return result.ok() ? *result : SubprocessResult{};
-}
+SubprocessResult mirtune(const std::vector<std::string>& arguments) { return runMirtune(arguments); }
 
 fs::path scratch(const std::string& name) {
   fs::path dir = fs::temp_directory_path() / ("mirtune-cli-" + std::to_string(::getpid())) / name;

@@ -7,6 +7,8 @@
 #include "support/Files.h"
 #include "support/Subprocess.h"
 
+#include "common/RunMirtune.h"
+
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -487,15 +489,7 @@ TEST(CorpusFrontend, CompilesOnSeveralThreadsGiveTheSequentialResults) {
   }
 }
 
-SubprocessResult mirtune(std::vector<std::string> arguments) {
-  SubprocessOptions options;
-  options.argv = {MIRTUNE_EXECUTABLE};
-  options.argv.insert(options.argv.end(), arguments.begin(), arguments.end());
-  options.timeoutSeconds = 120;
-  auto result = runSubprocess(options);
-  EXPECT_TRUE(result.ok());
-  return result.ok() ? *result : SubprocessResult{};
-}
+SubprocessResult mirtune(const std::vector<std::string>& arguments) { return runMirtune(arguments); }
 
 TEST(CorpusCli, BuildThenInfo) {
   fs::path out = scratch("cli");

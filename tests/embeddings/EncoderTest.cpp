@@ -9,6 +9,8 @@
 #include "support/Sha256.h"
 #include "support/Subprocess.h"
 
+#include "common/RunMirtune.h"
+
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -212,14 +214,7 @@ TEST(AreaUnderCurve, RanksWithTies) {
   EXPECT_DOUBLE_EQ(areaUnderCurve({2, 0}, {1}), 0.5);
 }
 
-SubprocessResult mirtune(std::vector<std::string> arguments) {
-  SubprocessOptions options;
-  options.argv = {MIRTUNE_EXECUTABLE};
-  options.argv.insert(options.argv.end(), arguments.begin(), arguments.end());
-  options.timeoutSeconds = 120;
-  auto result = runSubprocess(options);
-  return result.ok() ? *result : SubprocessResult{};
-}
+SubprocessResult mirtune(const std::vector<std::string>& arguments) { return runMirtune(arguments); }
 
 TEST_F(EncoderTest, EmbedCommandOnEveryLanguageWithCache) {
   std::string model = (root_ / "model").string();
