@@ -3,10 +3,10 @@
 
 #include "ir/Normaliser.h"
 #include "ir/ProgramGraph.h"
+#include "support/Files.h"
 
 #include <algorithm>
 #include <cstring>
-#include <fstream>
 #include <unordered_map>
 
 namespace mirtune {
@@ -171,21 +171,13 @@ Status writeEncoderInputs(const std::string& path, const std::string& key, const
     std::uint8_t flags = (input.tokensTruncated ? 1 : 0) | (input.graphTruncated ? 2 : 0);
     out.push_back(static_cast<char>(flags));
   }
-  std::string temporary = path + ".tmp";
-  {
-    std::ofstream file(temporary, std::ios::binary | std::ios::trunc);
-    file.write(out.data(), static_cast<std::streamsize>(out.size()));
-    if (!file) return makeError(ErrorCode::kIo, "{}: cannot write", temporary);
-  }
-  if (std::rename(temporary.c_str(), path.c_str()) != 0) return makeError(ErrorCode::kIo, "{}: cannot write", path);
-  return success();
+  return writeFileAtomically(path, out);
 }
 
 Expected<std::vector<EncoderInput>> readEncoderInputs(const std::string& path, const std::string& key) {
-  std::ifstream file(path, std::ios::binary);
-  if (!file) return makeError(ErrorCode::kNotFound, "{}: no such file", path);
-  std::string data((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
-  Reader reader(std::move(data));
+  auto data = readFile(path);
+  if (!data) return data.error();
+  Reader reader(std::move(*data));
   std::string storedKey;
   if (!reader.magic() || !reader.string(storedKey)) {
     return makeError(ErrorCode::kInvalidInput, "{}: not a mirtune encoder-input file", path);

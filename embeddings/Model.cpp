@@ -6,15 +6,13 @@
 namespace mirtune {
 
 namespace {
-
 constexpr int kRelations = 6;  // 3 edge flows x 2 directions (messages travel along and against every edge)
+}  // namespace
 
 torch::Tensor int64Tensor(const std::vector<std::int64_t>& values) {
   return torch::from_blob(const_cast<std::int64_t*>(values.data()), {static_cast<long>(values.size())}, torch::kInt64)
       .clone();
 }
-
-}  // namespace
 
 EncoderBatch makeBatch(const std::vector<const EncoderInput*>& inputs, const std::vector<bool>* keepEdge) {
   EncoderBatch batch;

@@ -30,6 +30,9 @@ struct EncoderBatch {
   std::vector<std::int64_t> nodeStart;  ///< B + 1 entries
 };
 
+/// A 1-D int64 tensor holding a copy of `values`.
+torch::Tensor int64Tensor(const std::vector<std::int64_t>& values);
+
 /// Builds the batch tensors. `keepEdge` (optional, one flag per edge of every input in order) removes edges
 /// from the message passing: the graph auto-encoding task hides the edges it asks the model to reconstruct.
 EncoderBatch makeBatch(const std::vector<const EncoderInput*>& inputs, const std::vector<bool>* keepEdge = nullptr);

@@ -214,12 +214,9 @@ StepResult runStep(MirEncoder& model, const std::vector<Module>& modules, const 
   }
 
   if (!positiveSources.empty()) {
-    auto tensor = [](const std::vector<std::int64_t>& v) {
-      return torch::from_blob(const_cast<std::int64_t*>(v.data()), {static_cast<long>(v.size())}, torch::kInt64).clone();
-    };
-    torch::Tensor sources = tensor(positiveSources), flows = tensor(positiveFlows);
-    torch::Tensor positive = model->edgeScores(out.nodeStates, sources, tensor(positiveTargets), flows);
-    torch::Tensor negative = model->edgeScores(out.nodeStates, sources, tensor(negativeTargets), flows);
+    torch::Tensor sources = int64Tensor(positiveSources), flows = int64Tensor(positiveFlows);
+    torch::Tensor positive = model->edgeScores(out.nodeStates, sources, int64Tensor(positiveTargets), flows);
+    torch::Tensor negative = model->edgeScores(out.nodeStates, sources, int64Tensor(negativeTargets), flows);
     torch::Tensor scores = torch::cat({positive, negative});
     torch::Tensor labels = torch::cat({torch::ones_like(positive), torch::zeros_like(negative)});
     torch::Tensor edgeLoss = torch::nn::functional::binary_cross_entropy_with_logits(scores, labels);

@@ -1,6 +1,7 @@
 // `mirtune tokens FILE` (a module's token sequence) and `mirtune tokenizer train --corpus DIR`.
 #include "cli/Commands.h"
 #include "cli/CompileFlags.h"
+#include "corpus/Manifest.h"
 #include "ir/Normaliser.h"
 #include "ir/Tokenizer.h"
 #include "support/Files.h"
@@ -73,23 +74,14 @@ struct TrainOptions {
   TokenizerTrainOptions train;
 };
 
-// Modules of a corpus folder: the files its manifest.jsonl lists (`mirtune corpus build`), or else every file
-// with a known extension below it.
-std::vector<fs::path> corpusFiles(const fs::path& corpus) {
+// Modules of a corpus folder: the files its manifest lists (`mirtune corpus build`), or else every file with a
+// known extension below it.
+Expected<std::vector<fs::path>> corpusFiles(const fs::path& corpus) {
   std::vector<fs::path> files;
-  fs::path manifest = corpus / "manifest.jsonl";
-  if (fs::exists(manifest)) {
-    auto text = readFile(manifest);
-    if (text) {
-      std::size_t start = 0;
-      while (start < text->size()) {
-        std::size_t end = text->find('\n', start);
-        if (end == std::string::npos) end = text->size();
-        auto record = nlohmann::json::parse(text->substr(start, end - start), nullptr, false);
-        if (record.is_object() && record.contains("file")) files.push_back(corpus / record["file"].get<std::string>());
-        start = end + 1;
-      }
-    }
+  if (fs::exists(corpus / kCorpusManifestFile)) {
+    auto records = readCorpusManifest(corpus);
+    if (!records) return records.error();
+    for (const CorpusRecord& record : *records) files.push_back(corpus / record.file);
     return files;
   }
   for (const auto& entry : fs::recursive_directory_iterator(corpus)) {
@@ -104,7 +96,9 @@ std::vector<fs::path> corpusFiles(const fs::path& corpus) {
 int runTrain(const TrainOptions& options) {
   fs::path corpus(options.corpus);
   if (!fs::is_directory(corpus)) return reportError(makeError(ErrorCode::kNotFound, "{}: no such folder", options.corpus));
-  std::vector<fs::path> files = corpusFiles(corpus);
+  auto listed = corpusFiles(corpus);
+  if (!listed) return reportError(listed.error());
+  std::vector<fs::path>& files = *listed;
   if (files.empty()) return reportError(makeError(ErrorCode::kInvalidInput, "{}: no IR modules or sources", options.corpus));
   std::vector<std::string> lines;
   std::size_t failed = 0;

@@ -207,6 +207,22 @@ TEST_F(EncoderTest, ResumeContinuesExactly) {
   EXPECT_NE(refused.error().message().find("other options"), std::string::npos);
 }
 
+TEST(ShippedEncoder, LoadsAndEmbeds) {
+  fs::path shipped = Encoder::defaultDirectory();
+  if (!fs::exists(shipped / "manifest.json")) GTEST_SKIP() << "no shipped encoder at " << shipped;
+  auto encoder = Encoder::load(shipped);
+  ASSERT_TRUE(encoder.ok()) << encoder.error().message();
+  EXPECT_EQ(encoder->tokenizer().id(), Tokenizer::loadOrDefault("")->id()) << "model and shipped tokenizer agree";
+  EXPECT_LE(encoder->manifest()["parameters"].get<std::size_t>(), 5'000'000u);
+  EXPECT_FALSE(encoder->manifest()["metrics"].empty());
+  auto module = compileFile(kInputs / "saxpy.cl");
+  auto input = encoder->prepare(*module);
+  ASSERT_TRUE(input.ok());
+  auto vectors = encoder->embed({*input}, Modality::kFused);
+  ASSERT_TRUE(vectors.ok());
+  EXPECT_EQ((*vectors)[0].size(), encoder->dimension(Modality::kFused));
+}
+
 TEST(AreaUnderCurve, RanksWithTies) {
   EXPECT_DOUBLE_EQ(areaUnderCurve({3, 4}, {1, 2}), 1.0);
   EXPECT_DOUBLE_EQ(areaUnderCurve({1, 2}, {3, 4}), 0.0);
