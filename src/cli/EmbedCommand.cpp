@@ -11,6 +11,9 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <atomic>
+#include <optional>
+#include <thread>
 #include <filesystem>
 
 namespace mirtune::cli {
@@ -29,6 +32,19 @@ struct EmbedOptions {
   std::size_t batchSize = 16;
   CompileFlags compile;
 };
+
+// Runs body(0..count-1) on up to `workers` threads.
+template <typename Body>
+void parallelFor(std::size_t count, unsigned workers, const Body& body) {
+  std::atomic<std::size_t> next{0};
+  auto work = [&] {
+    for (std::size_t i = next++; i < count; i = next++) body(i);
+  };
+  std::vector<std::thread> threads;
+  for (unsigned t = 1; t < std::min<std::size_t>(workers, count); ++t) threads.emplace_back(work);
+  work();
+  for (std::thread& thread : threads) thread.join();
+}
 
 // Files named directly, and every file with a known extension below each folder (sorted).
 Expected<std::vector<fs::path>> expandInputs(const std::vector<std::string>& inputs) {
@@ -107,62 +123,71 @@ int runEmbed(const EmbedOptions& options, const GlobalOptions& global) {
     database.emplace(std::move(*opened));
   }
 
+  // Chunks of files: compile in parallel, answer what the cache holds, prepare the rest in parallel, then embed
+  // them in batches. The front end and input preparation are thread-safe (one LLVMContext per module); the
+  // database and the forward passes stay on this thread.
   std::vector<Row> rows;
-  std::vector<EncoderInput> pending;
-  std::vector<std::size_t> pendingRows;
   std::size_t failed = 0, cached = 0;
+  const std::size_t chunkSize = std::max<std::size_t>(64, 4 * options.batchSize);
+  const unsigned workers = static_cast<unsigned>(std::max(1, options.threads));
   ProgressLine progress("embed", files->size());
-  auto flush = [&]() -> Status {
-    if (pending.empty()) return success();
-    auto vectors = encoder->embed(pending, modality, options.batchSize);
-    if (!vectors) return vectors.error();
-    for (std::size_t i = 0; i < pending.size(); ++i) {
-      Row& row = rows[pendingRows[i]];
-      row.vector = std::move((*vectors)[i]);
+  for (std::size_t chunkStart = 0; chunkStart < files->size(); chunkStart += chunkSize) {
+    std::size_t chunkEnd = std::min(files->size(), chunkStart + chunkSize);
+    std::size_t count = chunkEnd - chunkStart;
+    std::vector<std::optional<Expected<IrModule>>> modules(count);
+    parallelFor(count, workers, [&](std::size_t i) { modules[i].emplace(compileFile((*files)[chunkStart + i], *compile)); });
+
+    std::vector<std::size_t> misses;  // indices into the chunk
+    std::vector<std::size_t> rowOf(count, 0);
+    for (std::size_t i = 0; i < count; ++i) {
+      const Expected<IrModule>& module = *modules[i];
+      if (!module) {
+        logError("{}", module.error().message());
+        ++failed;
+        continue;
+      }
+      rowOf[i] = rows.size();
+      rows.push_back({(*files)[chunkStart + i].string(), module->irSha256(), {}});
+      if (database) {
+        auto hit = database->getEmbedding(module->irSha256(), cacheModelId);
+        if (hit && *hit && (*hit)->vector.size() == encoder->dimension(modality)) {
+          rows.back().vector = (*hit)->vector;
+          ++cached;
+          continue;
+        }
+      }
+      misses.push_back(i);
+    }
+
+    std::vector<std::optional<Expected<EncoderInput>>> inputs(misses.size());
+    parallelFor(misses.size(), workers, [&](std::size_t k) { inputs[k].emplace(encoder->prepare(**modules[misses[k]])); });
+    std::vector<EncoderInput> ready;
+    std::vector<std::size_t> readyRows;
+    for (std::size_t k = 0; k < misses.size(); ++k) {
+      Expected<EncoderInput>& input = *inputs[k];
+      if (!input) {
+        logError("{}: {}", (*files)[chunkStart + misses[k]].string(), input.error().message());
+        rows[rowOf[misses[k]]].irSha256.clear();  // marks the row as failed; removed below
+        ++failed;
+        continue;
+      }
+      ready.push_back(std::move(*input));
+      readyRows.push_back(rowOf[misses[k]]);
+    }
+    auto vectors = encoder->embed(ready, modality, options.batchSize);
+    if (!vectors) return reportError(vectors.error());
+    for (std::size_t k = 0; k < ready.size(); ++k) {
+      Row& row = rows[readyRows[k]];
+      row.vector = std::move((*vectors)[k]);
       if (database) {
         if (auto stored = database->putEmbedding({row.irSha256, cacheModelId, row.vector, {}}); !stored) {
           logWarn("embedding cache: {}", stored.error().message());
         }
       }
     }
-    progress.advance(pending.size());
-    pending.clear();
-    pendingRows.clear();
-    return success();
-  };
-  for (const fs::path& file : *files) {
-    auto module = compileFile(file, *compile);
-    if (!module) {
-      logError("{}", module.error().message());
-      ++failed;
-      progress.advance();
-      continue;
-    }
-    rows.push_back({file.string(), module->irSha256(), {}});
-    if (database) {
-      auto hit = database->getEmbedding(module->irSha256(), cacheModelId);
-      if (hit && *hit && (*hit)->vector.size() == encoder->dimension(modality)) {
-        rows.back().vector = (*hit)->vector;
-        ++cached;
-        progress.advance();
-        continue;
-      }
-    }
-    auto input = encoder->prepare(*module);
-    if (!input) {
-      logError("{}: {}", file.string(), input.error().message());
-      rows.pop_back();
-      ++failed;
-      progress.advance();
-      continue;
-    }
-    pending.push_back(std::move(*input));
-    pendingRows.push_back(rows.size() - 1);
-    if (pending.size() >= options.batchSize) {
-      if (auto done = flush(); !done) return reportError(done.error());
-    }
+    progress.advance(count);
   }
-  if (auto done = flush(); !done) return reportError(done.error());
+  rows.erase(std::remove_if(rows.begin(), rows.end(), [](const Row& row) { return row.irSha256.empty(); }), rows.end());
   progress.finish();
   logInfo("{} embedded ({} from the cache), {} failed; model {}", rows.size(), cached, failed, encoder->id());
 
@@ -196,7 +221,7 @@ void addEmbedCommand(CLI::App& app, const GlobalOptions& global, CommandAction& 
       ->check(CLI::IsMember({"fused", "tokens", "graph"}));
   command->add_option("--model", options->model, "Model folder (default: the shipped model)");
   command->add_flag("--no-cache", options->noCache, "Neither read nor write the embedding cache");
-  command->add_option("--threads", options->threads, "LibTorch threads (default 2)")->check(CLI::Range(1, 512));
+  command->add_option("--threads", options->threads, "Threads for compiling, preparing and the forward passes (default 2)")->check(CLI::Range(1, 512));
   command->add_option("--batch-size", options->batchSize, "Modules per forward pass (default 16)")
       ->check(CLI::Range(1, 4096));
   addCompileFlags(*command, options->compile);
