@@ -1,5 +1,6 @@
 // Encoder cost on this machine: per-module embedding latency (single thread, parse + tokens + graph + forward),
 // batch throughput, and where a training step spends its time (token encoder, graph encoder, heads, backward).
+#include "common/Statistics.h"
 #include "embeddings/Encoder.h"
 #include "embeddings/Model.h"
 #include "frontend/Frontend.h"
@@ -15,17 +16,12 @@
 
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
+using mirtune::bench::percentile;
 
 namespace {
 
 double msSince(Clock::time_point start) { return std::chrono::duration<double, std::milli>(Clock::now() - start).count(); }
 
-double percentile(std::vector<double> v, double p) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  std::size_t rank = static_cast<std::size_t>(std::ceil(p / 100.0 * static_cast<double>(v.size())));
-  return v[std::clamp<std::size_t>(rank, 1, v.size()) - 1];
-}
 
 }  // namespace
 

@@ -1,5 +1,6 @@
 // Front-end coverage and speed over the data sets: which OpenCL sources compile in-process, which .ll files
 // parse, and the in-process compile time per kernel (median of repeated compiles).
+#include "common/Statistics.h"
 #include "frontend/Frontend.h"
 #include "support/Error.h"
 #include "support/Progress.h"
@@ -16,6 +17,7 @@
 
 namespace fs = std::filesystem;
 using mirtune::CompileOptions;
+using mirtune::bench::median;
 
 namespace {
 
@@ -28,12 +30,6 @@ std::vector<fs::path> filesWithExtension(const fs::path& folder, const std::stri
   return files;
 }
 
-double median(std::vector<double> values) {
-  if (values.empty()) return 0;
-  std::sort(values.begin(), values.end());
-  std::size_t n = values.size();
-  return n % 2 == 1 ? values[n / 2] : 0.5 * (values[n / 2 - 1] + values[n / 2]);
-}
 
 }  // namespace
 

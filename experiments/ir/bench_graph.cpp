@@ -2,6 +2,7 @@
 // median, p95 and maximum over files. Graph construction = buildProgramGraph on a normalised module; with a
 // tokenizer also the whole representation step (normalise + graph + token sequence + node tokens) and the
 // token-sequence lengths it produces.
+#include "common/Statistics.h"
 #include "frontend/Frontend.h"
 #include "ir/GraphFormat.h"
 #include "ir/Normaliser.h"
@@ -24,24 +25,11 @@ namespace fs = std::filesystem;
 namespace {
 
 using Clock = std::chrono::steady_clock;
+using mirtune::bench::median;
+using mirtune::bench::percentile;
 
 double millisecondsSince(Clock::time_point start) {
   return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
-}
-
-double median(std::vector<double> values) {
-  if (values.empty()) return 0;
-  std::sort(values.begin(), values.end());
-  std::size_t n = values.size();
-  return n % 2 == 1 ? values[n / 2] : 0.5 * (values[n / 2 - 1] + values[n / 2]);
-}
-
-// Nearest-rank percentile.
-double percentile(std::vector<double> values, double p) {
-  if (values.empty()) return 0;
-  std::sort(values.begin(), values.end());
-  auto rank = static_cast<std::size_t>(std::ceil(p / 100.0 * static_cast<double>(values.size())));
-  return values[std::clamp<std::size_t>(rank, 1, values.size()) - 1];
 }
 
 struct Summary {
