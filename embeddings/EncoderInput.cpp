@@ -7,7 +7,6 @@
 
 #include <algorithm>
 #include <cstring>
-#include <unordered_map>
 
 namespace mirtune {
 
@@ -64,15 +63,13 @@ Expected<EncoderInput> prepareEncoderInput(const IrModule& module, const Tokeniz
     keep = nodesToKeep(*graph, limits.maxNodes);
     input.graphTruncated = true;
   }
-  std::unordered_map<std::string_view, std::vector<int>> textTokens;
+  tokenizeNodes(*graph, tokenizer);
   for (std::size_t id = 0; id < graph->nodes.size(); ++id) {
     if (!keep[id]) continue;
     const GraphNode& node = graph->nodes[id];
     newId[id] = static_cast<std::int32_t>(input.nodeKinds.size());
     input.nodeKinds.push_back(static_cast<std::uint8_t>(node.kind));
-    auto [entry, inserted] = textTokens.try_emplace(node.text);
-    if (inserted) entry->second = tokenizer.encodeText(node.text);
-    const std::vector<int>& tokens = entry->second;
+    const std::vector<int>& tokens = node.tokens;
     input.nodeTokenOffsets.push_back(static_cast<std::int32_t>(input.nodeTokenIds.size()));
     std::size_t count = std::min(tokens.size(), limits.maxNodeTokens);
     if (count == 0) {
