@@ -1,19 +1,19 @@
 // `mirtune embed`: embeddings of many files with the pretrained encoder, cached in SQLite by (IR hash, model).
 #include "cli/Commands.h"
 #include "cli/CompileFlags.h"
+#include "cli/DatabaseCache.h"
 #include "database/Database.h"
 #include "embeddings/Encoder.h"
 #include "frontend/Frontend.h"
 #include "support/Log.h"
+#include "support/Csv.h"
 #include "support/Npy.h"
 #include "support/Progress.h"
 
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
-#include <atomic>
 #include <optional>
-#include <thread>
 #include <filesystem>
 
 namespace mirtune::cli {
@@ -32,19 +32,6 @@ struct EmbedOptions {
   std::size_t batchSize = 16;
   CompileFlags compile;
 };
-
-// Runs body(0..count-1) on up to `workers` threads.
-template <typename Body>
-void parallelFor(std::size_t count, unsigned workers, const Body& body) {
-  std::atomic<std::size_t> next{0};
-  auto work = [&] {
-    for (std::size_t i = next++; i < count; i = next++) body(i);
-  };
-  std::vector<std::thread> threads;
-  for (unsigned t = 1; t < std::min<std::size_t>(workers, count); ++t) threads.emplace_back(work);
-  work();
-  for (std::thread& thread : threads) thread.join();
-}
 
 // Files named directly, and every file with a known extension below each folder (sorted).
 Expected<std::vector<fs::path>> expandInputs(const std::vector<std::string>& inputs) {
@@ -82,12 +69,7 @@ std::string formatRows(const std::vector<Row>& rows, const EmbedOptions& options
     for (std::size_t i = 0; i < dimension; ++i) out += fmt::format(",d{}", i);
     out += '\n';
     for (const Row& row : rows) {
-      std::string file = row.file;
-      if (file.find_first_of(",\"\n") != std::string::npos) {
-        std::string quoted = "\"";
-        for (char c : file) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
-        file = quoted + "\"";
-      }
+      std::string file = csvField(row.file);
       out += file + "," + row.irSha256;
       for (float value : row.vector) out += fmt::format(",{}", value);
       out += '\n';
@@ -114,81 +96,43 @@ int runEmbed(const EmbedOptions& options, const GlobalOptions& global) {
   setEncoderThreads(options.threads);
   auto encoder = Encoder::loadOrDefault(options.model);
   if (!encoder) return reportError(encoder.error());
-  std::string cacheModelId = fmt::format("{}#{}", encoder->id(), options.modality);
-
   std::optional<Database> database;
+  std::optional<DatabaseEmbeddingCache> cache;
   if (!options.noCache) {
     auto opened = Database::open(resolveDatabasePath(global));
     if (!opened) return reportError(opened.error());
     database.emplace(std::move(*opened));
+    cache.emplace(*database);
   }
 
-  // Chunks of files: compile in parallel, answer what the cache holds, prepare the rest in parallel, then embed
-  // them in batches. The front end and input preparation are thread-safe (one LLVMContext per module); the
-  // database and the forward passes stay on this thread.
+  std::vector<EmbedSource> sources;
+  for (const fs::path& file : *files) {
+    sources.push_back({file.string(), [file, &compile] { return compileFile(file, *compile); }});
+  }
+  ProgressLine progress("embed", files->size());
+  BatchEmbedOptions batch;
+  batch.modalities = {modality};
+  batch.threads = static_cast<unsigned>(std::max(1, options.threads));
+  batch.batchSize = options.batchSize;
+  batch.chunkSize = std::max<std::size_t>(64, 4 * options.batchSize);
+  batch.cache = cache ? &*cache : nullptr;
+  batch.progress = &progress;
+  auto results = embedBatch(*encoder, sources, batch);
+  if (!results) return reportError(results.error());
+  progress.finish();
+
   std::vector<Row> rows;
   std::size_t failed = 0, cached = 0;
-  const std::size_t chunkSize = std::max<std::size_t>(64, 4 * options.batchSize);
-  const unsigned workers = static_cast<unsigned>(std::max(1, options.threads));
-  ProgressLine progress("embed", files->size());
-  for (std::size_t chunkStart = 0; chunkStart < files->size(); chunkStart += chunkSize) {
-    std::size_t chunkEnd = std::min(files->size(), chunkStart + chunkSize);
-    std::size_t count = chunkEnd - chunkStart;
-    std::vector<std::optional<Expected<IrModule>>> modules(count);
-    parallelFor(count, workers, [&](std::size_t i) { modules[i].emplace(compileFile((*files)[chunkStart + i], *compile)); });
-
-    std::vector<std::size_t> misses;  // indices into the chunk
-    std::vector<std::size_t> rowOf(count, 0);
-    for (std::size_t i = 0; i < count; ++i) {
-      const Expected<IrModule>& module = *modules[i];
-      if (!module) {
-        logError("{}", module.error().message());
-        ++failed;
-        continue;
-      }
-      rowOf[i] = rows.size();
-      rows.push_back({(*files)[chunkStart + i].string(), module->irSha256(), {}});
-      if (database) {
-        auto hit = database->getEmbedding(module->irSha256(), cacheModelId);
-        if (hit && *hit && (*hit)->vector.size() == encoder->dimension(modality)) {
-          rows.back().vector = (*hit)->vector;
-          ++cached;
-          continue;
-        }
-      }
-      misses.push_back(i);
+  for (std::size_t i = 0; i < results->size(); ++i) {
+    EmbedResult& result = (*results)[i];
+    if (result.error) {
+      logError("{}", result.error->message());
+      ++failed;
+      continue;
     }
-
-    std::vector<std::optional<Expected<EncoderInput>>> inputs(misses.size());
-    parallelFor(misses.size(), workers, [&](std::size_t k) { inputs[k].emplace(encoder->prepare(**modules[misses[k]])); });
-    std::vector<EncoderInput> ready;
-    std::vector<std::size_t> readyRows;
-    for (std::size_t k = 0; k < misses.size(); ++k) {
-      Expected<EncoderInput>& input = *inputs[k];
-      if (!input) {
-        logError("{}: {}", (*files)[chunkStart + misses[k]].string(), input.error().message());
-        rows[rowOf[misses[k]]].irSha256.clear();  // marks the row as failed; removed below
-        ++failed;
-        continue;
-      }
-      ready.push_back(std::move(*input));
-      readyRows.push_back(rowOf[misses[k]]);
-    }
-    auto vectors = encoder->embed(ready, modality, options.batchSize);
-    if (!vectors) return reportError(vectors.error());
-    for (std::size_t k = 0; k < ready.size(); ++k) {
-      Row& row = rows[readyRows[k]];
-      row.vector = std::move((*vectors)[k]);
-      if (database) {
-        if (auto stored = database->putEmbedding({row.irSha256, cacheModelId, row.vector, {}}); !stored) {
-          logWarn("embedding cache: {}", stored.error().message());
-        }
-      }
-    }
-    progress.advance(count);
+    cached += result.fromCache ? 1 : 0;
+    rows.push_back({(*files)[i].string(), result.irSha256, std::move(result.vectors.front())});
   }
-  rows.erase(std::remove_if(rows.begin(), rows.end(), [](const Row& row) { return row.irSha256.empty(); }), rows.end());
-  progress.finish();
   logInfo("{} embedded ({} from the cache), {} failed; model {}", rows.size(), cached, failed, encoder->id());
 
   std::size_t dimension = encoder->dimension(modality);
