@@ -1,17 +1,30 @@
 // mirtune-run: the measurement runner, a small process with no LLVM or LibTorch so OpenCL drivers load
 // safely.
-#include "OpenClProbe.h"
+#include "runner/OpenClExecute.h"
+#include "runner/OpenClProbe.h"
+#include "runner/RunPlan.h"
 
 #include <fmt/format.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <string>
 #include <string_view>
 
 namespace {
 
 constexpr std::string_view kUsage =
     "usage: mirtune-run probe [--json]\n"
-    "  probe    list the OpenCL platforms and devices (JSON with --json, one line per device otherwise)\n";
+    "       mirtune-run opencl --plan PLAN.json [--device P:D] [--out RESULT.json]\n"
+    "       mirtune-run opencl-args --source F.cl [--kernel K] [--build-options OPTS] [--device P:D]\n"
+    "  probe        list the OpenCL platforms and devices (JSON with --json, one line per device otherwise)\n"
+    "  opencl       build, check, run and time one kernel on device P:D (default 0:0) as the plan says;\n"
+    "               the result JSON goes to --out (written atomically) or stdout; exit 0 when its status\n"
+    "               is ok, 1 when it is build_failed/run_failed/invalid_plan, 2 on a usage error\n"
+    "  opencl-args  list each kernel's arguments (clGetKernelArgInfo) as JSON on stdout\n";
 
 int runProbe(bool json) {
   mirtune::runner::OpenClListing listing = mirtune::runner::probeOpenCl();
@@ -37,6 +50,127 @@ int runProbe(bool json) {
   return 0;
 }
 
+int usageError(const std::string& message) {
+  fmt::print(stderr, "mirtune-run: error: {}\n{}", message, kUsage);
+  return 2;
+}
+
+bool parseDevice(std::string_view text, int& platform, int& device) {
+  const auto colon = text.find(':');
+  if (colon == std::string_view::npos) return false;
+  try {
+    std::size_t used = 0;
+    platform = std::stoi(std::string(text.substr(0, colon)), &used);
+    if (used != colon) return false;
+    const std::string rest(text.substr(colon + 1));
+    device = std::stoi(rest, &used);
+    return used == rest.size() && platform >= 0 && device >= 0;
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
+std::string dumpJson(const nlohmann::json& json) {
+  return json.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+}
+
+/// Writes `text` to `path` through a temporary file and a rename, so a reader never sees half a result.
+bool writeAtomically(const std::string& path, const std::string& text) {
+  const std::string temporary = path + ".tmp";
+  {
+    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
+    out << text;
+    if (!out) return false;
+  }
+  return std::rename(temporary.c_str(), path.c_str()) == 0;
+}
+
+int runOpenCl(int argc, char** argv) {
+  std::string planPath;
+  std::string outPath;
+  int platform = 0;
+  int device = 0;
+  for (int i = 2; i < argc; ++i) {
+    std::string_view option = argv[i];
+    if ((option == "--plan" || option == "--out" || option == "--device") && i + 1 >= argc) {
+      return usageError(fmt::format("{} needs a value", option));
+    }
+    if (option == "--plan") {
+      planPath = argv[++i];
+    } else if (option == "--out") {
+      outPath = argv[++i];
+    } else if (option == "--device") {
+      if (!parseDevice(argv[++i], platform, device)) return usageError("--device takes P:D, e.g. 0:0");
+    } else {
+      return usageError(fmt::format("unknown option '{}' for opencl", option));
+    }
+  }
+  if (planPath.empty()) return usageError("opencl needs --plan PLAN.json");
+
+  nlohmann::json result;
+  mirtune::runner::RunPlan plan;
+  std::ifstream in(planPath);
+  if (!in) {
+    result = {{"status", "invalid_plan"}, {"message", fmt::format("{}: cannot read: {}", planPath, std::strerror(errno))}};
+  } else {
+    std::stringstream text;
+    text << in.rdbuf();
+    nlohmann::json planJson = nlohmann::json::parse(text.str(), nullptr, false);
+    std::string error;
+    if (planJson.is_discarded()) {
+      result = {{"status", "invalid_plan"}, {"message", fmt::format("{}: not valid JSON", planPath)}};
+    } else if (!mirtune::runner::parseRunPlan(planJson, plan, error)) {
+      result = {{"status", "invalid_plan"}, {"message", fmt::format("{}: {}", planPath, error)}};
+    } else {
+      const auto slash = planPath.rfind('/');
+      const std::string planDirectory = slash == std::string::npos ? "." : planPath.substr(0, slash);
+      result = mirtune::runner::runOpenClPlan(plan, planDirectory, platform, device);
+    }
+  }
+  const std::string text = dumpJson(result);
+  if (outPath.empty()) {
+    fmt::print("{}", text);
+  } else if (!writeAtomically(outPath, text)) {
+    fmt::print(stderr, "mirtune-run: error: cannot write {}: {}\n", outPath, std::strerror(errno));
+    return 1;
+  }
+  if (result.value("status", "") != "ok") {
+    fmt::print(stderr, "mirtune-run: {}: {}\n", result.value("status", "?"), result.value("message", ""));
+    return 1;
+  }
+  return 0;
+}
+
+int runOpenClArgs(int argc, char** argv) {
+  std::string source;
+  std::string kernel;
+  std::string buildOptions;
+  int platform = 0;
+  int device = 0;
+  for (int i = 2; i < argc; ++i) {
+    std::string_view option = argv[i];
+    if (option != "--source" && option != "--kernel" && option != "--build-options" && option != "--device") {
+      return usageError(fmt::format("unknown option '{}' for opencl-args", option));
+    }
+    if (i + 1 >= argc) return usageError(fmt::format("{} needs a value", option));
+    const std::string value = argv[++i];
+    if (option == "--source") source = value;
+    if (option == "--kernel") kernel = value;
+    if (option == "--build-options") buildOptions = value;
+    if (option == "--device" && !parseDevice(value, platform, device)) {
+      return usageError("--device takes P:D, e.g. 0:0");
+    }
+  }
+  if (source.empty()) return usageError("opencl-args needs --source F.cl");
+  nlohmann::json result = mirtune::runner::listOpenClKernelArgs(source, kernel, buildOptions, platform, device);
+  fmt::print("{}", dumpJson(result));
+  if (result.value("status", "") != "ok") {
+    fmt::print(stderr, "mirtune-run: {}: {}\n", result.value("status", "?"), result.value("message", ""));
+    return 1;
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -56,12 +190,12 @@ int main(int argc, char** argv) {
       if (option == "--json") {
         json = true;
       } else {
-        fmt::print(stderr, "mirtune-run: error: unknown option '{}' for probe\n{}", option, kUsage);
-        return 2;
+        return usageError(fmt::format("unknown option '{}' for probe", option));
       }
     }
     return runProbe(json);
   }
-  fmt::print(stderr, "mirtune-run: error: unknown command '{}'\n{}", command, kUsage);
-  return 2;
+  if (command == "opencl") return runOpenCl(argc, argv);
+  if (command == "opencl-args") return runOpenClArgs(argc, argv);
+  return usageError(fmt::format("unknown command '{}'", command));
 }
