@@ -1,0 +1,29 @@
+// The published device-mapping metrics: accuracy, and speedup of the predicted device over the static mapping.
+#pragma once
+
+#include "tasks/devmap/DevmapData.h"
+
+#include <cstddef>
+#include <vector>
+
+namespace mirtune::devmap {
+
+struct Score {
+  std::size_t rows = 0;
+  std::size_t correct = 0;
+  double accuracy = 0;        ///< correct / rows
+  double meanSpeedup = 0;     ///< arithmetic mean over rows (the published metric)
+  double geomeanSpeedup = 0;  ///< geometric mean over rows
+};
+
+/// runtime(static device) / runtime(predicted device) on `platform` (index into kPlatforms).
+double speedupOverStatic(const DevmapRow& row, std::size_t platform, Device predicted);
+
+/// Scores predictions that line up with `rows` (indices into data.rows).
+Score scoreMapping(const DevmapData& data, std::size_t platform, const std::vector<std::size_t>& rows,
+                   const std::vector<Device>& predicted);
+
+/// Scores per-row correctness flags and speedups computed elsewhere (e.g. a published per-row result file).
+Score scoreRows(const std::vector<bool>& correct, const std::vector<double>& speedups);
+
+}  // namespace mirtune::devmap

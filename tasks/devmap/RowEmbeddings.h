@@ -1,0 +1,35 @@
+// Program embeddings of the device-mapping rows: each row's kernel compiled by mirtune's front end from the data
+// set's OpenCL source (the NCC .ll file where Clang 14 cannot compile it), or the NCC .ll files throughout.
+#pragma once
+
+#include "embeddings/BatchEmbed.h"
+#include "tasks/devmap/DevmapData.h"
+
+#include <string_view>
+#include <vector>
+
+namespace mirtune::devmap {
+
+enum class IrSource {
+  kSource,   ///< compile the `src` column (OpenCL C, spir64, -O2); fall back to the row's .ll file
+  kDataset,  ///< NCC's .ll file of each row (x86-64 IR from Apple clang 9)
+};
+Expected<IrSource> parseIrSource(std::string_view name);  ///< "source" | "dataset"
+std::string_view irSourceName(IrSource source);
+
+struct RowEmbeddings {
+  std::vector<Modality> modalities;
+  std::vector<std::vector<std::vector<float>>> vectors;  ///< [modality][row], rows as in data.rows
+  std::vector<bool> fromIrFile;                          ///< row used its .ll file
+  std::size_t distinctPrograms = 0;                      ///< distinct canonical IR among the rows
+  std::size_t sourceFailures = 0;                        ///< distinct `src` texts Clang 14 could not compile
+};
+
+/// Embeds every row (each distinct program once). Fails if a row can be embedded neither way.
+Expected<RowEmbeddings> embedRows(const DevmapData& data, const Encoder& encoder, IrSource source,
+                                  const std::vector<Modality>& modalities, EmbeddingCache* cache, unsigned threads);
+
+/// Features of one row: the embedding, then kAuxFeatures.
+std::vector<float> rowFeatures(const std::vector<float>& embedding, double transferBytes, double wgsize);
+
+}  // namespace mirtune::devmap
