@@ -1,0 +1,359 @@
+// Tests of mirtune-run opencl and runOnAllDevices on the installed devices (PoCL here): results, build
+// failures, timeouts, crashes, wrong outputs, mismatched plans, image arguments and default plans.
+#include "TunerTestSupport.h"
+#include "support/Files.h"
+#include "support/Subprocess.h"
+#include "tuner/KernelManifest.h"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <chrono>
+#include <fstream>
+
+namespace mirtune {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::devicesOrReason;
+using testing::makeQuick;
+using testing::runnerExecutable;
+using testing::tunerInputs;
+
+/// A folder under the temporary directory, removed at the end of the test.
+class TemporaryFolder {
+ public:
+  explicit TemporaryFolder(const std::string& name) {
+    path_ = fs::temp_directory_path() /
+            fmt::format("mirtune-tuner-test-{}-{}-{}", name, getpid(),
+                        std::chrono::steady_clock::now().time_since_epoch().count());
+    fs::create_directories(path_);
+  }
+  ~TemporaryFolder() {
+    std::error_code ignored;
+    fs::remove_all(path_, ignored);
+  }
+  const fs::path& path() const { return path_; }
+
+ private:
+  fs::path path_;
+};
+
+OpenClRunRequest vectorAddRequest(std::int64_t n = 1024) {
+  auto manifest = loadKernelManifest(kernelSuiteDirectory() / "vector_add.json");
+  EXPECT_TRUE(manifest.ok()) << manifest.error().message();
+  auto request = makeRunRequest(*manifest, n);
+  EXPECT_TRUE(request.ok()) << request.error().message();
+  makeQuick(request->plan);
+  return *request;
+}
+
+/// A plan for a one-off test kernel: one buffer per listed element type name, then an int n.
+runner::RunPlan singleKernelPlan(const std::string& file, const std::string& kernel, std::uint64_t global) {
+  runner::RunPlan plan;
+  plan.source = (tunerInputs() / file).string();
+  plan.kernel = kernel;
+  plan.globalSize = {global};
+  makeQuick(plan);
+  return plan;
+}
+
+runner::ArgSpec buffer(const std::string& name, runner::ElementType type, std::uint64_t elements,
+                       runner::ArgRole role) {
+  runner::ArgSpec arg;
+  arg.name = name;
+  arg.type = type;
+  arg.elements = elements;
+  arg.role = role;
+  return arg;
+}
+
+runner::ArgSpec intScalar(const std::string& name, std::int64_t value) {
+  runner::ArgSpec arg;
+  arg.name = name;
+  arg.kind = runner::ArgKind::kScalar;
+  arg.type = runner::ElementType::kInt;
+  arg.scalarInt = value;
+  arg.scalarValue = static_cast<double>(value);
+  return arg;
+}
+
+TEST(OpenClRun, VectorAddRunsOnEveryDeviceAndMatchesReference) {
+  MIRTUNE_SKIP_WITHOUT_OPENCL();
+  TemporaryFolder work("vadd");
+  OpenClRunRequest request = vectorAddRequest();
+  request.plan.minRepetitions = 5;
+  request.plan.maxRepetitions = 5;
+  request.workDirectory = work.path();
+  auto result = runOnAllDevices(request, runnerExecutable());
+  ASSERT_TRUE(result.ok()) << result.error().message();
+  ASSERT_FALSE(result->devices.empty());
+  for (const auto& device : result->devices) {
+    EXPECT_EQ(device.status, MeasureStatus::kOk) << device.name << ": " << device.message;
+    EXPECT_FALSE(device.name.empty());
+    EXPECT_TRUE(device.type == "CPU" || device.type == "GPU") << device.type;
+    EXPECT_EQ(device.kernelSeconds.size(), 5u);
+    EXPECT_EQ(device.totalSeconds.size(), 5u);
+    EXPECT_GT(device.medianKernelSeconds, 0);
+    EXPECT_GE(device.medianTotalSeconds, device.medianKernelSeconds);
+    EXPECT_GE(device.iqrKernelSeconds, 0);
+    ASSERT_EQ(device.outputFiles.count(2), 1u);  // c is argument 2, kept in the work folder
+    runner::HostArray c;
+    std::string error;
+    ASSERT_TRUE(runner::readNpy(device.outputFiles.at(2).string(), c, error)) << error;
+    EXPECT_EQ(c.elements, 1024u);
+  }
+}
+
+TEST(OpenClRun, RunnerResultJsonOnStdout) {
+  MIRTUNE_SKIP_WITHOUT_OPENCL();
+  TemporaryFolder work("stdout");
+  OpenClRunRequest request = vectorAddRequest(256);
+  ASSERT_TRUE(writeFileAtomically(work.path() / "plan.json", runner::runPlanToJson(request.plan).dump()).ok());
+  SubprocessOptions options;
+  options.argv = {runnerExecutable().string(), "opencl", "--plan", (work.path() / "plan.json").string()};
+  options.timeoutSeconds = 60;
+  auto run = runSubprocess(options);
+  ASSERT_TRUE(run.ok()) << run.error().message();
+  ASSERT_TRUE(run->succeeded()) << run->standardError;
+  auto json = nlohmann::json::parse(run->standardOutput);
+  EXPECT_EQ(json["status"], "ok");
+  EXPECT_EQ(json["schema"], "mirtune-run-opencl/1");
+  EXPECT_EQ(json["kernel_seconds"].size(), json["repetitions"].get<std::size_t>());
+  EXPECT_TRUE(json["device"].contains("driver_version"));
+  EXPECT_FALSE(json["outputs"][0].contains("file"));  // no output_dir, no dump
+}
+
+TEST(OpenClRun, SyntaxErrorIsBuildFailedWithTheLine) {
+  MIRTUNE_SKIP_WITHOUT_OPENCL();
+  OpenClRunRequest request;
+  request.plan = singleKernelPlan("syntax_error.cl", "broken", 64);
+  request.plan.args = {buffer("out", runner::ElementType::kFloat, 64, runner::ArgRole::kOut), intScalar("n", 64)};
+  auto result = runOnAllDevices(request, runnerExecutable());
+  ASSERT_TRUE(result.ok()) << result.error().message();
+  for (const auto& device : result->devices) {
+    EXPECT_EQ(device.status, MeasureStatus::kBuildFailed) << device.message;
+    EXPECT_NE(device.buildLog.find(":4:"), std::string::npos) << device.buildLog;
+    EXPECT_NE(device.message.find("CL_BUILD_PROGRAM_FAILURE"), std::string::npos) << device.message;
+  }
+}
+
+/// Whether any process's command line mentions `marker`.
+bool processMentions(const std::string& marker) {
+  for (const auto& entry : fs::directory_iterator("/proc")) {
+    const std::string name = entry.path().filename();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream in(entry.path() / "cmdline", std::ios::binary);
+    std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (cmdline.find(marker) != std::string::npos) return true;
+  }
+  return false;
+}
+
+TEST(OpenClRun, EndlessKernelTimesOutAndTheRunnerIsGone) {
+  MIRTUNE_SKIP_WITHOUT_OPENCL();
+  TemporaryFolder work("timeout");
+  OpenClRunRequest request;
+  request.plan = singleKernelPlan("infinite_loop.cl", "spin", 4);
+  request.plan.args = {buffer("flag", runner::ElementType::kInt, 1, runner::ArgRole::kIn),
+                       buffer("out", runner::ElementType::kFloat, 4, runner::ArgRole::kOut)};
+  request.plan.args[0].generator.kind = runner::GeneratorKind::kZeros;
+  request.timeoutSeconds = 3;
+  request.workDirectory = work.path();
+  const auto start = std::chrono::steady_clock::now();
+  auto result = runOnAllDevices(request, runnerExecutable());
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  ASSERT_TRUE(result.ok()) << result.error().message();
+  for (const auto& device : result->devices) {
+    EXPECT_EQ(device.status, MeasureStatus::kRunTimeout) << device.message;
+    EXPECT_NE(device.message.find("timed out"), std::string::npos) << device.message;
+  }
+  EXPECT_LT(seconds, 3.0 * static_cast<double>(result->devices.size()) + 10.0);
+  EXPECT_FALSE(processMentions(work.path().string())) << "a runner process outlived its timeout";
+}
+
+TEST(OpenClRun, OutOfBoundsWritesCrashTheRunnerAsRunFailed) {
+  MIRTUNE_SKIP_WITHOUT_OPENCL();
+  OpenClRunRequest request;
+  request.plan = singleKernelPlan("out_of_bounds.cl", "scribble", 1024);
+  request.plan.args = {buffer("out", runner::ElementType::kFloat, 16, runner::ArgRole::kOut), intScalar("n", 1024)};
+  request.timeoutSeconds = 60;
+  auto result = runOnAllDevices(request, runnerExecutable());
+  ASSERT_TRUE(result.ok()) << result.error().message();
+  for (const auto& device : result->devices) {
+    // A CPU device dies by signal; a GPU may report an error instead. Either way it is not ok.
+    if (device.type == "CPU") {
+      EXPECT_EQ(device.status, MeasureStatus::kRunFailed) << device.message;
+      EXPECT_NE(device.message.find("without a result"), std::string::npos) << device.message;
+    } else {
+      EXPECT_NE(device.status, MeasureStatus::kOk) << device.message;
+    }
+  }
+}
+
+TEST(OpenClRun, OneCrashingDeviceDoesNotStopTheOthers) {
+  MIRTUNE_SKIP_WITHOUT_OPENCL();
+  // A runner wrapper that reports two platforms: platform 0 "crashes" (the runner dies by SIGSEGV), platform 1
+  // is the real platform 0.
+  TemporaryFolder work("crash");
+  const fs::path wrapper = work.path() / "fake-runner.sh";
+  std::ofstream(wrapper) << "#!/bin/sh\n"
+                            "if [ \"$1\" = probe ]; then\n"
+                            "  echo '{\"platforms\": [{\"name\": \"Crashing\", \"devices\": [{\"name\": \"crasher\", "
+                            "\"type\": \"GPU\"}]}, {\"name\": \"Real\", \"devices\": [{\"name\": \"real\", "
+                            "\"type\": \"CPU\"}]}]}'\n"
+                            "  exit 0\n"
+                            "fi\n"
+                            "for a do [ \"$a\" = 0:0 ] && kill -SEGV $$; done\n"
+                            "for a do shift; if [ \"$a\" = 1:0 ]; then set -- \"$@\" 0:0; else set -- \"$@\" \"$a\"; fi; done\n"
+                            "exec '"
+                         << runnerExecutable().string() << "' \"$@\"\n";
+  fs::permissions(wrapper, fs::perms::owner_all);
+  OpenClRunRequest request = vectorAddRequest();
+  auto result = runOnAllDevices(request, wrapper);
+  ASSERT_TRUE(result.ok()) << result.error().message();
+  ASSERT_EQ(result->devices.size(), 2u);
+  EXPECT_EQ(result->devices[0].status, MeasureStatus::kRunFailed);
+  EXPECT_NE(result->devices[0].message.find("signal 11"), std::string::npos) << result->devices[0].message;
+  EXPECT_EQ(result->devices[1].status, MeasureStatus::kOk) << result->devices[1].message;
+  EXPECT_EQ(result->devices[1].platformIndex, 1);
+  EXPECT_FALSE(result->devices[1].kernelSeconds.empty());
+}
+
+TEST(OpenClRun, WrongReferenceIsWrongOutputNamingTheBuffer) {
+  MIRTUNE_SKIP_WITHOUT_OPENCL();
+  OpenClRunRequest request = vectorAddRequest();
+  ReferenceFunction correct = request.reference;
+  request.reference = [correct](ReferenceArgs& args) {
+    Status status = correct(args);
+    args.buffer<float>(2)[5] += 1.0f;
+    return status;
+  };
+  request.referenceName = "off_by_one";
+  auto result = runOnAllDevices(request, runnerExecutable());
+  ASSERT_TRUE(result.ok()) << result.error().message();
+  for (const auto& device : result->devices) {
+    EXPECT_EQ(device.status, MeasureStatus::kWrongOutput);
+    EXPECT_NE(device.message.find("buffer 'c'"), std::string::npos) << device.message;
+    EXPECT_NE(device.message.find("index 5"), std::string::npos) << device.message;
+    EXPECT_NE(device.message.find("off_by_one"), std::string::npos) << device.message;
+  }
+}
+
+TEST(OpenClRun, PlanThatDoesNotMatchTheKernelIsAClearError) {
+  MIRTUNE_SKIP_WITHOUT_OPENCL();
+  OpenClRunRequest request = vectorAddRequest();
+  request.plan.args[3] = buffer("n", runner::ElementType::kInt, 1024, runner::ArgRole::kIn);  // n is a scalar
+  auto result = runOnAllDevices(request, runnerExecutable());
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.error().code(), ErrorCode::kInvalidInput);
+  EXPECT_NE(result.error().message().find("argument 3 ('n') is private int"), std::string::npos)
+      << result.error().message();
+
+  request = vectorAddRequest();
+  request.plan.args[1].type = runner::ElementType::kInt;  // b is float*
+  result = runOnAllDevices(request, runnerExecutable());
+  ASSERT_FALSE(result.ok());
+  EXPECT_NE(result.error().message().find("argument 1 ('b')"), std::string::npos) << result.error().message();
+
+  request = vectorAddRequest();
+  request.plan.args.pop_back();
+  result = runOnAllDevices(request, runnerExecutable());
+  ASSERT_FALSE(result.ok());
+  EXPECT_NE(result.error().message().find("takes 4 arguments"), std::string::npos) << result.error().message();
+
+  request = vectorAddRequest();
+  request.plan.kernel = "vector_sub";
+  result = runOnAllDevices(request, runnerExecutable());
+  ASSERT_FALSE(result.ok());
+  EXPECT_NE(result.error().message().find("no kernel named 'vector_sub' (kernels: vector_add)"), std::string::npos)
+      << result.error().message();
+}
+
+TEST(OpenClRun, ImageArgumentsAreRefused) {
+  MIRTUNE_SKIP_WITHOUT_OPENCL();
+  OpenClRunRequest request;
+  request.plan = singleKernelPlan("image_kernel.cl", "blur", 16);
+  request.plan.args = {buffer("image", runner::ElementType::kFloat, 16, runner::ArgRole::kIn),
+                       buffer("out", runner::ElementType::kFloat, 16, runner::ArgRole::kOut), intScalar("width", 4)};
+  auto result = runOnAllDevices(request, runnerExecutable());
+  ASSERT_FALSE(result.ok());
+  EXPECT_NE(result.error().message().find("image/sampler argument 'image'"), std::string::npos)
+      << result.error().message();
+
+  auto listing = listKernelArgs(runnerExecutable(), tunerInputs() / "image_kernel.cl");
+  ASSERT_TRUE(listing.ok()) << listing.error().message();
+  const auto& kernel = (*listing)["kernels"][0];
+  EXPECT_EQ(kernel["args"][0]["supported"], false);
+  EXPECT_EQ(kernel["args"][0]["access"], "read_only");
+  auto plan = buildDefaultPlan(kernel, tunerInputs() / "image_kernel.cl", DefaultPlanOptions{});
+  ASSERT_FALSE(plan.ok());
+  EXPECT_NE(plan.error().message().find("image"), std::string::npos) << plan.error().message();
+}
+
+TEST(OpenClRun, KernelArgsListing) {
+  MIRTUNE_SKIP_WITHOUT_OPENCL();
+  auto listing = listKernelArgs(runnerExecutable(), kernelSuiteDirectory() / "transpose_tiled.cl", "-DTILE=16");
+  ASSERT_TRUE(listing.ok()) << listing.error().message();
+  const auto& args = (*listing)["kernels"][0]["args"];
+  ASSERT_EQ(args.size(), 4u);
+  EXPECT_EQ(args[0]["name"], "in");
+  EXPECT_EQ(args[0]["address"], "global");
+  EXPECT_EQ(args[0]["element_type"], "float");
+  EXPECT_EQ(args[0]["const"], true);
+  EXPECT_EQ(args[2]["address"], "local");
+  EXPECT_EQ(args[3]["address"], "private");
+  EXPECT_EQ(args[3]["type"], "int");
+
+  auto broken = listKernelArgs(runnerExecutable(), tunerInputs() / "syntax_error.cl");
+  ASSERT_FALSE(broken.ok());
+  EXPECT_EQ(broken.error().code(), ErrorCode::kCompileError);
+}
+
+TEST(OpenClRun, DefaultPlanForAnArbitraryKernel) {
+  MIRTUNE_SKIP_WITHOUT_OPENCL();
+  const fs::path source = kernelSuiteDirectory() / "saxpy.cl";
+  auto listing = listKernelArgs(runnerExecutable(), source);
+  ASSERT_TRUE(listing.ok()) << listing.error().message();
+  const auto& kernel = (*listing)["kernels"][0];
+
+  DefaultPlanOptions options;
+  options.globalSize = {2048};
+  auto plan = buildDefaultPlan(kernel, source, options);
+  ASSERT_TRUE(plan.ok()) << plan.error().message();
+  ASSERT_EQ(plan->args.size(), 4u);
+  EXPECT_EQ(plan->args[0].elements, 2048u);
+  EXPECT_EQ(plan->args[0].role, runner::ArgRole::kIn);     // const float* x
+  EXPECT_EQ(plan->args[1].role, runner::ArgRole::kInOut);  // float* y
+  EXPECT_DOUBLE_EQ(plan->args[2].scalarValue, 1.0);        // float alpha
+  EXPECT_EQ(plan->args[3].scalarInt, 2048);                // int n = global size
+
+  options.transferBytes = 2 * 4 * 512;
+  options.scalarValues = {{"alpha", "3.5"}, {"n", "512"}};
+  plan = buildDefaultPlan(kernel, source, options);
+  ASSERT_TRUE(plan.ok()) << plan.error().message();
+  EXPECT_EQ(plan->args[0].elements, 512u);
+  EXPECT_DOUBLE_EQ(plan->args[2].scalarValue, 3.5);
+  EXPECT_EQ(plan->args[3].scalarInt, 512);
+
+  OpenClRunRequest request;
+  request.plan = *plan;
+  makeQuick(request.plan);
+  auto result = runOnAllDevices(request, runnerExecutable());
+  ASSERT_TRUE(result.ok()) << result.error().message();
+  for (const auto& device : result->devices) EXPECT_EQ(device.status, MeasureStatus::kOk) << device.message;
+
+  options.scalarValues = {{"beta", "1"}};
+  plan = buildDefaultPlan(kernel, source, options);
+  ASSERT_FALSE(plan.ok());
+  EXPECT_NE(plan.error().message().find("no scalar argument named 'beta' (scalars: alpha, n)"), std::string::npos)
+      << plan.error().message();
+}
+
+TEST(OpenClRun, MissingRunnerIsAnError) {
+  auto result = runOnAllDevices(OpenClRunRequest{}, "/nonexistent/mirtune-run");
+  ASSERT_FALSE(result.ok());
+}
+
+}  // namespace
+}  // namespace mirtune
