@@ -14,8 +14,9 @@ int Dataset::classCount() const {
 
 Status Dataset::validate() const {
   if (features.values.size() != features.rows * features.cols) {
-    return makeError(ErrorCode::kInvalidInput, "feature matrix holds {} values, expected {} rows x {} columns",
-                     features.values.size(), features.rows, features.cols);
+    return makeError(ErrorCode::kInvalidInput,
+                     "feature matrix holds {} values, expected {} rows x {} columns", features.values.size(),
+                     features.rows, features.cols);
   }
   if (features.rows == 0 || features.cols == 0) {
     return makeError(ErrorCode::kInvalidInput, "data set is empty ({} rows x {} columns)", features.rows,
@@ -25,7 +26,8 @@ Status Dataset::validate() const {
     return makeError(ErrorCode::kInvalidInput, "{} labels for {} feature rows", labels.size(), features.rows);
   }
   if (!weights.empty() && weights.size() != features.rows) {
-    return makeError(ErrorCode::kInvalidInput, "{} sample weights for {} rows", weights.size(), features.rows);
+    return makeError(ErrorCode::kInvalidInput, "{} sample weights for {} rows", weights.size(),
+                     features.rows);
   }
   int k = classCount();
   if (k < 2) return makeError(ErrorCode::kInvalidInput, "a classifier needs at least 2 classes, got {}", k);
@@ -36,8 +38,8 @@ Status Dataset::validate() const {
   }
   for (std::size_t i = 0; i < features.values.size(); ++i) {
     if (!std::isfinite(features.values[i])) {
-      return makeError(ErrorCode::kInvalidInput, "row {}, column {}: feature is not finite ({})", i / features.cols,
-                       i % features.cols, features.values[i]);
+      return makeError(ErrorCode::kInvalidInput, "row {}, column {}: feature is not finite ({})",
+                       i / features.cols, i % features.cols, features.values[i]);
     }
   }
   double total = 0.0;

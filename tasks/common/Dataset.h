@@ -42,8 +42,8 @@ struct Dataset {
   /// Weight of row r (1 when weights is empty).
   float weight(std::size_t r) const { return weights.empty() ? 1.0f : weights[r]; }
 
-  /// Checks shapes (values = rows x cols, one label and at most one weight per row), labels in [0, k), k >= 2,
-  /// finite features and finite non-negative weights with a positive sum. Errors name the row and column.
+  /// Checks shapes (values = rows x cols, one label and at most one weight per row), labels in [0, k), k >=
+  /// 2, finite features and finite non-negative weights with a positive sum. Errors name the row and column.
   Status validate() const;
 
   /// The given rows (indices into this data set, repeats allowed) in that order, with the same class count.

@@ -13,7 +13,8 @@ namespace fs = std::filesystem;
 
 namespace mirtune::heads {
 
-Expected<std::vector<int>> Classifier::predictClasses(const float* rows, std::size_t n, std::size_t cols) const {
+Expected<std::vector<int>> Classifier::predictClasses(const float* rows, std::size_t n,
+                                                      std::size_t cols) const {
   auto probabilities = predictProbabilities(rows, n, cols);
   if (!probabilities) return probabilities.error();
   std::size_t k = static_cast<std::size_t>(classCount());
@@ -50,8 +51,8 @@ Expected<std::unique_ptr<Classifier>> Classifier::load(const fs::path& dir) {
     return makeError(ErrorCode::kInvalidInput, "{}: {}", headPath.string(), e.what());
   }
   if (modelFile.empty() || fs::path(modelFile).filename().string() != modelFile) {
-    return makeError(ErrorCode::kInvalidInput, "{}: model_file \"{}\" must be a plain file name", headPath.string(),
-                     modelFile);
+    return makeError(ErrorCode::kInvalidInput, "{}: model_file \"{}\" must be a plain file name",
+                     headPath.string(), modelFile);
   }
   fs::path modelPath = dir / modelFile;
   auto bytes = readFile(modelPath);
@@ -64,9 +65,10 @@ Expected<std::unique_ptr<Classifier>> Classifier::load(const fs::path& dir) {
   }
   std::string sha = sha256Hex(*bytes);
   if (sha != expectedSha) {
-    return makeError(ErrorCode::kVersion,
-                     "{}: SHA-256 {} does not match {} in {} (corrupted or replaced; retrain or restore the head)",
-                     modelPath.string(), sha, expectedSha, headPath.string());
+    return makeError(
+        ErrorCode::kVersion,
+        "{}: SHA-256 {} does not match {} in {} (corrupted or replaced; retrain or restore the head)",
+        modelPath.string(), sha, expectedSha, headPath.string());
   }
   Expected<std::unique_ptr<Classifier>> loaded = makeError(ErrorCode::kInternal, "unreachable");
   if (kind == "xgboost") {
@@ -74,8 +76,8 @@ Expected<std::unique_ptr<Classifier>> Classifier::load(const fs::path& dir) {
   } else if (kind == "mlp") {
     loaded = MlpClassifier::fromSaved(head, *bytes, modelPath);
   } else {
-    return makeError(ErrorCode::kVersion, "{}: unknown head kind \"{}\" (known: xgboost, mlp)", headPath.string(),
-                     kind);
+    return makeError(ErrorCode::kVersion, "{}: unknown head kind \"{}\" (known: xgboost, mlp)",
+                     headPath.string(), kind);
   }
   return loaded;
 }
@@ -112,13 +114,15 @@ Status writeHeadFolder(const fs::path& dir, nlohmann::json head, std::string_vie
 Status rejectUnknownKeys(const nlohmann::json& json, std::initializer_list<std::string_view> known,
                          std::string_view what) {
   if (!json.is_object()) {
-    return makeError(ErrorCode::kInvalidInput, "{} parameters must be a JSON object, got {}", what, json.dump());
+    return makeError(ErrorCode::kInvalidInput, "{} parameters must be a JSON object, got {}", what,
+                     json.dump());
   }
   for (const auto& item : json.items()) {
     if (std::find(known.begin(), known.end(), item.key()) == known.end()) {
       std::string list;
       for (std::string_view name : known) list += (list.empty() ? "" : ", ") + std::string(name);
-      return makeError(ErrorCode::kInvalidInput, "unknown {} parameter \"{}\" (known: {})", what, item.key(), list);
+      return makeError(ErrorCode::kInvalidInput, "unknown {} parameter \"{}\" (known: {})", what, item.key(),
+                       list);
     }
   }
   return success();

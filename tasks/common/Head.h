@@ -32,10 +32,10 @@ class Classifier {
   /// Trains on every row of data (validated first); previous state is discarded.
   virtual Status fit(const Dataset& data) = 0;
 
-  /// Class probabilities of n rows of `cols` features (row-major): n x k values, row-major, each row sums to 1.
-  /// kInvalidInput when cols differs from the trained feature count, kInternal before fit/load.
+  /// Class probabilities of n rows of `cols` features (row-major): n x k values, row-major, each row sums
+  /// to 1. kInvalidInput when cols differs from the trained feature count, kInternal before fit/load.
   virtual Expected<std::vector<float>> predictProbabilities(const float* rows, std::size_t n,
-                                                           std::size_t cols) const = 0;
+                                                            std::size_t cols) const = 0;
 
   /// Most probable class of each row (the lowest class index on ties).
   Expected<std::vector<int>> predictClasses(const float* rows, std::size_t n, std::size_t cols) const;

@@ -12,8 +12,8 @@
 
 namespace mirtune::heads::detail {
 
-/// Writes modelBytes to dir/modelFile and then head.json (head plus format version, model file and its SHA-256),
-/// each atomically, so a reader never pairs a head.json with a model it does not describe.
+/// Writes modelBytes to dir/modelFile and then head.json (head plus format version, model file and its
+/// SHA-256), each atomically, so a reader never pairs a head.json with a model it does not describe.
 Status writeHeadFolder(const std::filesystem::path& dir, nlohmann::json head, std::string_view modelFile,
                        const std::string& modelBytes);
 

@@ -57,7 +57,9 @@ void initialise(MlpNet& net, at::Generator& generator) {
   init(net->output);
 }
 
-std::string firstLine(const std::string& text) { return text.substr(0, text.find('\n')); }
+std::string firstLine(const std::string& text) {
+  return text.substr(0, text.find('\n'));
+}
 
 std::vector<float> toVector(const torch::Tensor& tensor) {
   torch::Tensor flat = tensor.contiguous().to(torch::kFloat32);
@@ -68,7 +70,7 @@ std::vector<float> toVector(const torch::Tensor& tensor) {
 
 struct MlpClassifier::Impl {
   MlpNet net{nullptr};
-  torch::Tensor mean;  // [features]
+  torch::Tensor mean;   // [features]
   torch::Tensor scale;  // [features], standard deviation (1 for constant features)
   std::size_t features = 0;
   int classes = 0;
@@ -76,42 +78,55 @@ struct MlpClassifier::Impl {
 
 Expected<MlpParams> MlpParams::fromJson(const nlohmann::json& json) {
   if (auto known = detail::rejectUnknownKeys(
-          json, {"hidden", "dropout", "learning_rate", "weight_decay", "epochs", "batch_size", "seed"}, "mlp");
+          json, {"hidden", "dropout", "learning_rate", "weight_decay", "epochs", "batch_size", "seed"},
+          "mlp");
       !known) {
     return known.error();
   }
   MlpParams p;
-  for (Status status : {detail::readOptional(json, "hidden", p.hidden), detail::readOptional(json, "dropout", p.dropout),
-                        detail::readOptional(json, "learning_rate", p.learningRate),
-                        detail::readOptional(json, "weight_decay", p.weightDecay),
-                        detail::readOptional(json, "epochs", p.epochs),
-                        detail::readOptional(json, "batch_size", p.batchSize),
-                        detail::readOptional(json, "seed", p.seed)}) {
+  for (Status status :
+       {detail::readOptional(json, "hidden", p.hidden), detail::readOptional(json, "dropout", p.dropout),
+        detail::readOptional(json, "learning_rate", p.learningRate),
+        detail::readOptional(json, "weight_decay", p.weightDecay),
+        detail::readOptional(json, "epochs", p.epochs), detail::readOptional(json, "batch_size", p.batchSize),
+        detail::readOptional(json, "seed", p.seed)}) {
     if (!status) return status.error();
   }
   for (int width : p.hidden) {
-    if (width < 1) return makeError(ErrorCode::kInvalidInput, "hidden layer widths must be >= 1 (got {})", width);
+    if (width < 1)
+      return makeError(ErrorCode::kInvalidInput, "hidden layer widths must be >= 1 (got {})", width);
   }
   if (!(p.dropout >= 0.0 && p.dropout < 1.0) || !(p.learningRate > 0.0) || !(p.weightDecay >= 0.0) ||
       p.epochs < 1 || p.batchSize < 0) {
-    return makeError(ErrorCode::kInvalidInput,
-                     "need dropout in [0, 1), learning_rate > 0, weight_decay >= 0, epochs >= 1, batch_size >= 0 "
-                     "(got {})",
-                     p.toJson().dump());
+    return makeError(
+        ErrorCode::kInvalidInput,
+        "need dropout in [0, 1), learning_rate > 0, weight_decay >= 0, epochs >= 1, batch_size >= 0 "
+        "(got {})",
+        p.toJson().dump());
   }
   return p;
 }
 
 nlohmann::json MlpParams::toJson() const {
-  return {{"hidden", hidden},   {"dropout", dropout}, {"learning_rate", learningRate}, {"weight_decay", weightDecay},
-          {"epochs", epochs},   {"batch_size", batchSize}, {"seed", seed}};
+  return {{"hidden", hidden},
+          {"dropout", dropout},
+          {"learning_rate", learningRate},
+          {"weight_decay", weightDecay},
+          {"epochs", epochs},
+          {"batch_size", batchSize},
+          {"seed", seed}};
 }
 
-MlpClassifier::MlpClassifier(MlpParams params) : params_(std::move(params)), impl_(std::make_unique<Impl>()) {}
+MlpClassifier::MlpClassifier(MlpParams params)
+    : params_(std::move(params)), impl_(std::make_unique<Impl>()) {}
 MlpClassifier::~MlpClassifier() = default;
 
-std::size_t MlpClassifier::featureCount() const { return impl_->features; }
-int MlpClassifier::classCount() const { return impl_->classes; }
+std::size_t MlpClassifier::featureCount() const {
+  return impl_->features;
+}
+int MlpClassifier::classCount() const {
+  return impl_->classes;
+}
 
 Status MlpClassifier::fit(const Dataset& data) {
   if (auto valid = data.validate(); !valid) return valid.error().withContext("mlp fit");
@@ -120,23 +135,25 @@ Status MlpClassifier::fit(const Dataset& data) {
     auto n = static_cast<std::int64_t>(data.features.rows);
     auto cols = static_cast<std::int64_t>(data.features.cols);
     int classes = data.classCount();
-    torch::Tensor x = torch::from_blob(const_cast<float*>(data.features.values.data()), {n, cols}, torch::kFloat32);
+    torch::Tensor x =
+        torch::from_blob(const_cast<float*>(data.features.values.data()), {n, cols}, torch::kFloat32);
     torch::Tensor mean = x.mean(0);
     torch::Tensor scale = x.std(0, /*unbiased=*/false);
     scale = torch::where(scale < kMinStd, torch::ones_like(scale), scale);
     torch::Tensor inputs = (x - mean) / scale;
     std::vector<std::int64_t> labelValues(data.labels.begin(), data.labels.end());
     torch::Tensor labels = torch::from_blob(labelValues.data(), {n}, torch::kInt64).clone();
-    torch::Tensor weights = data.weights.empty()
-                                ? torch::ones({n}, torch::kFloat32)
-                                : torch::from_blob(const_cast<float*>(data.weights.data()), {n}, torch::kFloat32).clone();
+    torch::Tensor weights =
+        data.weights.empty()
+            ? torch::ones({n}, torch::kFloat32)
+            : torch::from_blob(const_cast<float*>(data.weights.data()), {n}, torch::kFloat32).clone();
 
     at::Generator generator = at::make_generator<at::CPUGeneratorImpl>(params_.seed);
     MlpNet net(cols, params_.hidden, classes);
     initialise(net, generator);
     net->train();
-    torch::optim::Adam optimizer(net->parameters(),
-                                 torch::optim::AdamOptions(params_.learningRate).weight_decay(params_.weightDecay));
+    torch::optim::Adam optimizer(
+        net->parameters(), torch::optim::AdamOptions(params_.learningRate).weight_decay(params_.weightDecay));
     std::int64_t batch = params_.batchSize <= 0 ? n : std::min<std::int64_t>(params_.batchSize, n);
     auto step = [&](const torch::Tensor& in, const torch::Tensor& y, const torch::Tensor& w) {
       torch::Tensor logProbabilities = torch::log_softmax(net->forward(in, params_.dropout, &generator), 1);
@@ -176,14 +193,15 @@ Expected<std::vector<float>> MlpClassifier::predictProbabilities(const float* ro
                                                                  std::size_t cols) const {
   if (impl_->net.is_empty()) return makeError(ErrorCode::kInternal, "mlp head: predict before fit or load");
   if (cols != impl_->features) {
-    return makeError(ErrorCode::kInvalidInput, "mlp head: rows have {} features, the model was trained on {}", cols,
-                     impl_->features);
+    return makeError(ErrorCode::kInvalidInput, "mlp head: rows have {} features, the model was trained on {}",
+                     cols, impl_->features);
   }
   if (n == 0) return std::vector<float>();
   try {
     torch::NoGradGuard noGrad;
-    torch::Tensor x = torch::from_blob(const_cast<float*>(rows),
-                                       {static_cast<std::int64_t>(n), static_cast<std::int64_t>(cols)}, torch::kFloat32);
+    torch::Tensor x =
+        torch::from_blob(const_cast<float*>(rows),
+                         {static_cast<std::int64_t>(n), static_cast<std::int64_t>(cols)}, torch::kFloat32);
     torch::Tensor logits = impl_->net->forward((x - impl_->mean) / impl_->scale, 0.0, nullptr);
     return toVector(torch::softmax(logits, 1));
   } catch (const std::exception& e) {
@@ -208,7 +226,8 @@ Status MlpClassifier::save(const std::filesystem::path& dir) const {
 nlohmann::json MlpClassifier::describe() const {
   std::size_t parameters = 0;
   if (!impl_->net.is_empty()) {
-    for (const auto& parameter : impl_->net->parameters()) parameters += static_cast<std::size_t>(parameter.numel());
+    for (const auto& parameter : impl_->net->parameters())
+      parameters += static_cast<std::size_t>(parameter.numel());
   }
   return {{"kind", "mlp"},
           {"params", params_.toJson()},
@@ -251,11 +270,12 @@ Expected<std::unique_ptr<Classifier>> MlpClassifier::fromSaved(const nlohmann::j
     torch::load(net, stream);
     for (const auto& item : net->named_parameters()) {
       if (item.value().sizes().vec() != expected[item.key()]) {
-        return makeError(ErrorCode::kVersion,
-                         "{}: weight {} has shape {}, but head.json describes {} features, hidden {}, {} classes "
-                         "(shape {})",
-                         modelFile.string(), item.key(), nlohmann::json(item.value().sizes().vec()).dump(), features,
-                         nlohmann::json(params->hidden).dump(), classes, nlohmann::json(expected[item.key()]).dump());
+        return makeError(
+            ErrorCode::kVersion,
+            "{}: weight {} has shape {}, but head.json describes {} features, hidden {}, {} classes "
+            "(shape {})",
+            modelFile.string(), item.key(), nlohmann::json(item.value().sizes().vec()).dump(), features,
+            nlohmann::json(params->hidden).dump(), classes, nlohmann::json(expected[item.key()]).dump());
       }
     }
     net->eval();
@@ -266,13 +286,15 @@ Expected<std::unique_ptr<Classifier>> MlpClassifier::fromSaved(const nlohmann::j
     impl.features = features;
     impl.classes = classes;
   } catch (const std::exception& e) {
-    return makeError(ErrorCode::kInvalidInput, "{}: cannot load weights for {} features, hidden {}, {} classes: {}",
-                     modelFile.string(), features, nlohmann::json(params->hidden).dump(), classes,
-                     firstLine(e.what()));
+    return makeError(ErrorCode::kInvalidInput,
+                     "{}: cannot load weights for {} features, hidden {}, {} classes: {}", modelFile.string(),
+                     features, nlohmann::json(params->hidden).dump(), classes, firstLine(e.what()));
   }
   return std::unique_ptr<Classifier>(std::move(classifier));
 }
 
-void setTorchThreads(int threads) { at::set_num_threads(std::max(1, threads)); }
+void setTorchThreads(int threads) {
+  at::set_num_threads(std::max(1, threads));
+}
 
 }  // namespace mirtune::heads

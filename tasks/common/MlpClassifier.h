@@ -13,7 +13,7 @@ struct MlpParams {
   double dropout = 0.1;            ///< drop probability after each hidden ReLU, training only
   double learningRate = 1e-2;      ///< "learning_rate" of Adam
   double weightDecay = 1e-4;       ///< "weight_decay": Adam's L2 penalty on all parameters
-  int epochs = 60;                 ///< passes over the training rows
+  int epochs = 40;                 ///< passes over the training rows
   int batchSize = 0;               ///< "batch_size": rows per step; 0 = full batch (one step per epoch)
   unsigned seed = 0;               ///< initial weights, dropout masks and batch order
 
@@ -34,7 +34,7 @@ class MlpClassifier final : public Classifier {
   std::string_view kind() const override { return "mlp"; }
   Status fit(const Dataset& data) override;
   Expected<std::vector<float>> predictProbabilities(const float* rows, std::size_t n,
-                                                   std::size_t cols) const override;
+                                                    std::size_t cols) const override;
   Status save(const std::filesystem::path& dir) const override;
   nlohmann::json describe() const override;
   std::size_t featureCount() const override;
@@ -42,7 +42,8 @@ class MlpClassifier final : public Classifier {
   const MlpParams& params() const { return params_; }
 
   /// Rebuilds a trained classifier from head.json and the saved weight bytes (used by Classifier::load).
-  static Expected<std::unique_ptr<Classifier>> fromSaved(const nlohmann::json& head, const std::string& modelBytes,
+  static Expected<std::unique_ptr<Classifier>> fromSaved(const nlohmann::json& head,
+                                                         const std::string& modelBytes,
                                                          const std::filesystem::path& modelFile);
 
  private:

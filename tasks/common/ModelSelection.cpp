@@ -30,12 +30,13 @@ void shuffle(std::vector<std::size_t>& values, std::mt19937_64& random) {
 }  // namespace
 
 Scorer accuracyScorer(std::vector<int> labels) {
-  return [labels = std::move(labels)](const std::vector<std::size_t>& rows, const std::vector<int>& predicted) {
-    if (rows.empty()) return 0.0;
-    std::size_t correct = 0;
-    for (std::size_t i = 0; i < rows.size(); ++i) correct += predicted[i] == labels[rows[i]] ? 1 : 0;
-    return static_cast<double>(correct) / static_cast<double>(rows.size());
-  };
+  return
+      [labels = std::move(labels)](const std::vector<std::size_t>& rows, const std::vector<int>& predicted) {
+        if (rows.empty()) return 0.0;
+        std::size_t correct = 0;
+        for (std::size_t i = 0; i < rows.size(); ++i) correct += predicted[i] == labels[rows[i]] ? 1 : 0;
+        return static_cast<double>(correct) / static_cast<double>(rows.size());
+      };
 }
 
 std::vector<Candidate> defaultCandidates(std::string_view kind) {
@@ -43,12 +44,20 @@ std::vector<Candidate> defaultCandidates(std::string_view kind) {
   if (kind == "xgboost") {
     for (int depth : {3, 6}) {
       for (int rounds : {100, 300}) {
-        out.push_back({"xgboost", {{"max_depth", depth}, {"rounds", rounds}, {"eta", 0.1}}});
+        // 32 bins and half the features per tree: ~2x faster than XGBoost's 256 / all on ~600 x 260.
+        out.push_back({"xgboost",
+                       {{"max_depth", depth},
+                        {"rounds", rounds},
+                        {"eta", 0.1},
+                        {"max_bin", 32},
+                        {"colsample_bytree", 0.5}}});
       }
     }
   } else if (kind == "mlp") {
     for (const std::vector<int>& hidden : {std::vector<int>{64}, std::vector<int>{128, 64}}) {
-      for (double decay : {1e-4, 1e-3}) out.push_back({"mlp", {{"hidden", hidden}, {"weight_decay", decay}}});
+      for (double decay : {1e-4, 1e-3}) {
+        out.push_back({"mlp", {{"hidden", hidden}, {"weight_decay", decay}, {"epochs", 40}}});
+      }
     }
   }
   return out;
@@ -130,7 +139,7 @@ Expected<Selection> selectByInnerCv(const Dataset& train, const std::vector<Cand
   // XGBoost candidates that differ only in "rounds" share one fit with the most rounds per fold; each is then
   // scored on its own prefix of the trees, which predicts exactly like a fit with fewer rounds.
   struct Group {
-    Candidate fit;                    // what is trained per fold
+    Candidate fit;                     // what is trained per fold
     std::vector<std::size_t> members;  // candidate indices scored from that fit
     std::vector<int> rounds;           // per member: trees to predict with (0 = all)
   };
@@ -138,9 +147,10 @@ Expected<Selection> selectByInnerCv(const Dataset& train, const std::vector<Cand
   std::map<std::string, std::size_t> groupOfKey;
   for (std::size_t c = 0; c < candidates.size(); ++c) {
     const Candidate& candidate = candidates[c];
-    auto xgb = candidate.kind == "xgboost" ? XgbParams::fromJson(candidate.params.is_null() ? nlohmann::json::object()
-                                                                                              : candidate.params)
-                                           : Expected<XgbParams>(makeError(ErrorCode::kUsage, "not xgboost"));
+    auto xgb =
+        candidate.kind == "xgboost"
+            ? XgbParams::fromJson(candidate.params.is_null() ? nlohmann::json::object() : candidate.params)
+            : Expected<XgbParams>(makeError(ErrorCode::kUsage, "not xgboost"));
     if (!xgb) {
       groups.push_back({candidate, {c}, {0}});
       continue;
@@ -176,11 +186,12 @@ Expected<Selection> selectByInnerCv(const Dataset& train, const std::vector<Cand
       for (std::size_t m = 0; m < group.members.size() && error.empty(); ++m) {
         Expected<std::vector<int>> predicted = std::vector<int>();
         if (group.members.size() == 1) {
-          predicted = (*classifier)->predictClasses(test.features.values.data(), test.size(), test.features.cols);
+          predicted =
+              (*classifier)->predictClasses(test.features.values.data(), test.size(), test.features.cols);
         } else {
           auto& xgb = static_cast<const XgbClassifier&>(**classifier);
-          auto probabilities =
-              xgb.predictProbabilitiesUpTo(test.features.values.data(), test.size(), test.features.cols, group.rounds[m]);
+          auto probabilities = xgb.predictProbabilitiesUpTo(test.features.values.data(), test.size(),
+                                                            test.features.cols, group.rounds[m]);
           if (probabilities) {
             std::size_t k = static_cast<std::size_t>(xgb.classCount());
             std::vector<int> classes(test.size());
@@ -242,7 +253,8 @@ Expected<Selection> selectByInnerCv(const Dataset& train, const std::vector<Cand
   auto start = std::chrono::steady_clock::now();
   auto model = makeClassifier(selection.best);
   if (!model) return model.error();
-  if (auto fitted = (*model)->fit(train); !fitted) return fitted.error().withContext("refit of the best candidate");
+  if (auto fitted = (*model)->fit(train); !fitted)
+    return fitted.error().withContext("refit of the best candidate");
   selection.refitSeconds = secondsSince(start);
   selection.model = std::move(*model);
   return selection;

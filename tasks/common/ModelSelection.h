@@ -1,4 +1,5 @@
-// Model selection for task heads: stratified k-fold splits and choosing a candidate by inner cross-validation.
+// Model selection for task heads: stratified k-fold splits and choosing a candidate by inner
+// cross-validation.
 #pragma once
 
 #include "support/Error.h"
@@ -16,10 +17,10 @@
 
 namespace mirtune::heads {
 
-/// Scores one held-out fold: rowIndices index the data set given to selectByInnerCv, predictedClasses[i] is the
-/// prediction for rowIndices[i]. Higher is better; a non-finite score counts as a failed candidate.
-using Scorer =
-    std::function<double(const std::vector<std::size_t>& rowIndices, const std::vector<int>& predictedClasses)>;
+/// Scores one held-out fold: rowIndices index the data set given to selectByInnerCv, predictedClasses[i] is
+/// the prediction for rowIndices[i]. Higher is better; a non-finite score counts as a failed candidate.
+using Scorer = std::function<double(const std::vector<std::size_t>& rowIndices,
+                                    const std::vector<int>& predictedClasses)>;
 
 /// Fraction of rows whose predicted class equals labels[row] (labels indexed like the data set).
 Scorer accuracyScorer(std::vector<int> labels);
@@ -30,10 +31,10 @@ std::vector<Candidate> defaultCandidates(std::string_view kind);
 /// defaultCandidates("xgboost") followed by defaultCandidates("mlp").
 std::vector<Candidate> defaultGrid();
 
-/// Splits rows 0..labels.size()-1 into k folds (sorted row indices per fold). Each class's rows are shuffled with
-/// seed and dealt round-robin, continuing where the previous class stopped, so every class is spread over the
-/// folds and fold sizes differ by at most one. Deterministic for (labels, k, seed) on every platform.
-/// kInvalidInput when k < 2 or k exceeds the number of rows.
+/// Splits rows 0..labels.size()-1 into k folds (sorted row indices per fold). Each class's rows are shuffled
+/// with seed and dealt round-robin, continuing where the previous class stopped, so every class is spread
+/// over the folds and fold sizes differ by at most one. Deterministic for (labels, k, seed) on every
+/// platform. kInvalidInput when k < 2 or k exceeds the number of rows.
 Expected<std::vector<std::vector<std::size_t>>> stratifiedKFold(const std::vector<int>& labels, int k,
                                                                 unsigned seed);
 
@@ -45,7 +46,7 @@ struct CandidateResult {
   /// Wall time of its inner fits and predictions; XGBoost candidates differing only in "rounds" share one fit
   /// per fold (the most rounds; the others score a prefix of its trees) and split its time evenly.
   double seconds = 0.0;
-  std::string error;               ///< why it failed (fit error or non-finite score); empty when it worked
+  std::string error;  ///< why it failed (fit error or non-finite score); empty when it worked
 
   bool ok() const { return error.empty(); }
 };
@@ -62,10 +63,11 @@ struct Selection {
   nlohmann::json toJson() const;
 };
 
-/// Cross-validates every candidate on stratified inner folds of train (folds, seed as stratifiedKFold), picks the
-/// highest mean score (the earliest candidate on ties), and refits it on all of train. It sees nothing but train:
-/// the caller passes only its outer training rows. An empty scorer means accuracyScorer(train.labels).
-/// A candidate that fails is recorded and skipped; kInvalidInput when train is invalid or no candidate works.
+/// Cross-validates every candidate on stratified inner folds of train (folds, seed as stratifiedKFold), picks
+/// the highest mean score (the earliest candidate on ties), and refits it on all of train. It sees nothing
+/// but train: the caller passes only its outer training rows. An empty scorer means
+/// accuracyScorer(train.labels). A candidate that fails is recorded and skipped; kInvalidInput when train is
+/// invalid or no candidate works.
 Expected<Selection> selectByInnerCv(const Dataset& train, const std::vector<Candidate>& candidates, int folds,
                                     unsigned seed, const Scorer& scorer = {});
 

@@ -57,49 +57,60 @@ std::string xgboostVersion() {
 }  // namespace
 
 Expected<XgbParams> XgbParams::fromJson(const nlohmann::json& json) {
-  if (auto known = detail::rejectUnknownKeys(json,
-                                             {"rounds", "max_depth", "eta", "subsample", "colsample_bytree",
-                                              "min_child_weight", "lambda", "max_bin", "tree_method", "nthread", "seed"},
-                                             "xgboost");
+  if (auto known = detail::rejectUnknownKeys(
+          json,
+          {"rounds", "max_depth", "eta", "subsample", "colsample_bytree", "min_child_weight", "lambda",
+           "max_bin", "tree_method", "nthread", "seed"},
+          "xgboost");
       !known) {
     return known.error();
   }
   XgbParams p;
-  for (Status status : {detail::readOptional(json, "rounds", p.rounds),
-                        detail::readOptional(json, "max_depth", p.maxDepth), detail::readOptional(json, "eta", p.eta),
-                        detail::readOptional(json, "subsample", p.subsample),
-                        detail::readOptional(json, "colsample_bytree", p.colsampleBytree),
-                        detail::readOptional(json, "min_child_weight", p.minChildWeight),
-                        detail::readOptional(json, "lambda", p.lambda), detail::readOptional(json, "max_bin", p.maxBin),
-                        detail::readOptional(json, "tree_method", p.treeMethod),
-                        detail::readOptional(json, "nthread", p.nthread), detail::readOptional(json, "seed", p.seed)}) {
+  for (Status status :
+       {detail::readOptional(json, "rounds", p.rounds), detail::readOptional(json, "max_depth", p.maxDepth),
+        detail::readOptional(json, "eta", p.eta), detail::readOptional(json, "subsample", p.subsample),
+        detail::readOptional(json, "colsample_bytree", p.colsampleBytree),
+        detail::readOptional(json, "min_child_weight", p.minChildWeight),
+        detail::readOptional(json, "lambda", p.lambda), detail::readOptional(json, "max_bin", p.maxBin),
+        detail::readOptional(json, "tree_method", p.treeMethod),
+        detail::readOptional(json, "nthread", p.nthread), detail::readOptional(json, "seed", p.seed)}) {
     if (!status) return status.error();
   }
   if (p.treeMethod != "hist" && p.treeMethod != "approx" && p.treeMethod != "exact") {
-    return makeError(ErrorCode::kInvalidInput, "tree_method must be hist, approx or exact, got \"{}\"", p.treeMethod);
+    return makeError(ErrorCode::kInvalidInput, "tree_method must be hist, approx or exact, got \"{}\"",
+                     p.treeMethod);
   }
   if (p.rounds < 1 || p.maxDepth < 1 || p.maxBin < 2 || p.nthread < 1) {
-    return makeError(ErrorCode::kInvalidInput, "rounds, max_depth and nthread must be >= 1, max_bin >= 2 (got {})",
-                     p.toJson().dump());
-  }
-  if (!(p.eta > 0) || !(p.subsample > 0 && p.subsample <= 1) || !(p.colsampleBytree > 0 && p.colsampleBytree <= 1) ||
-      !(p.minChildWeight >= 0) || !(p.lambda >= 0)) {
     return makeError(ErrorCode::kInvalidInput,
-                     "need eta > 0, subsample and colsample_bytree in (0, 1], min_child_weight and lambda >= 0 (got {})",
-                     p.toJson().dump());
+                     "rounds, max_depth and nthread must be >= 1, max_bin >= 2 (got {})", p.toJson().dump());
+  }
+  if (!(p.eta > 0) || !(p.subsample > 0 && p.subsample <= 1) ||
+      !(p.colsampleBytree > 0 && p.colsampleBytree <= 1) || !(p.minChildWeight >= 0) || !(p.lambda >= 0)) {
+    return makeError(
+        ErrorCode::kInvalidInput,
+        "need eta > 0, subsample and colsample_bytree in (0, 1], min_child_weight and lambda >= 0 (got {})",
+        p.toJson().dump());
   }
   return p;
 }
 
 nlohmann::json XgbParams::toJson() const {
-  return {{"rounds", rounds},       {"max_depth", maxDepth},
-          {"eta", eta},             {"subsample", subsample},
-          {"colsample_bytree", colsampleBytree}, {"min_child_weight", minChildWeight},
-          {"lambda", lambda},       {"max_bin", maxBin}, {"tree_method", treeMethod},
-          {"nthread", nthread},     {"seed", seed}};
+  return {{"rounds", rounds},
+          {"max_depth", maxDepth},
+          {"eta", eta},
+          {"subsample", subsample},
+          {"colsample_bytree", colsampleBytree},
+          {"min_child_weight", minChildWeight},
+          {"lambda", lambda},
+          {"max_bin", maxBin},
+          {"tree_method", treeMethod},
+          {"nthread", nthread},
+          {"seed", seed}};
 }
 
-XgbClassifier::XgbClassifier(XgbParams params) : params_(params) { silenceXgboost(); }
+XgbClassifier::XgbClassifier(XgbParams params) : params_(params) {
+  silenceXgboost();
+}
 
 XgbClassifier::~XgbClassifier() {
   if (booster_ != nullptr) XGBoosterFree(booster_);
@@ -107,19 +118,20 @@ XgbClassifier::~XgbClassifier() {
 
 Status XgbClassifier::configureBooster() {
   auto set = [&](const char* name, const std::string& value) -> Status {
-    if (XGBoosterSetParam(booster_, name, value.c_str()) != 0) return xgbError(fmt::format("parameter {}", name));
+    if (XGBoosterSetParam(booster_, name, value.c_str()) != 0)
+      return xgbError(fmt::format("parameter {}", name));
     return success();
   };
   auto number = [](double value) { return fmt::format("{:.17g}", value); };
-  for (Status status : {set("verbosity", "0"), set("tree_method", params_.treeMethod),
-                        set("objective", classes_ == 2 ? "binary:logistic" : "multi:softprob"),
-                        set("num_class", classes_ == 2 ? "0" : std::to_string(classes_)),
-                        set("max_depth", std::to_string(params_.maxDepth)), set("eta", number(params_.eta)),
-                        set("subsample", number(params_.subsample)),
-                        set("colsample_bytree", number(params_.colsampleBytree)),
-                        set("min_child_weight", number(params_.minChildWeight)), set("lambda", number(params_.lambda)),
-                        set("max_bin", std::to_string(params_.maxBin)), set("nthread", std::to_string(params_.nthread)),
-                        set("seed", std::to_string(params_.seed))}) {
+  for (Status status :
+       {set("verbosity", "0"), set("tree_method", params_.treeMethod),
+        set("objective", classes_ == 2 ? "binary:logistic" : "multi:softprob"),
+        set("num_class", classes_ == 2 ? "0" : std::to_string(classes_)),
+        set("max_depth", std::to_string(params_.maxDepth)), set("eta", number(params_.eta)),
+        set("subsample", number(params_.subsample)), set("colsample_bytree", number(params_.colsampleBytree)),
+        set("min_child_weight", number(params_.minChildWeight)), set("lambda", number(params_.lambda)),
+        set("max_bin", std::to_string(params_.maxBin)), set("nthread", std::to_string(params_.nthread)),
+        set("seed", std::to_string(params_.seed))}) {
     if (!status) return status;
   }
   return success();
@@ -135,11 +147,13 @@ Status XgbClassifier::fit(const Dataset& data) {
   features_ = 0;
   classes_ = 0;
   DMatrix train;
-  if (auto built = fromDense(data.features.values.data(), data.features.rows, data.features.cols, train); !built) {
+  if (auto built = fromDense(data.features.values.data(), data.features.rows, data.features.cols, train);
+      !built) {
     return built;
   }
   std::vector<float> labels(data.labels.begin(), data.labels.end());
-  if (XGDMatrixSetFloatInfo(train.get(), "label", labels.data(), static_cast<bst_ulong>(labels.size())) != 0) {
+  if (XGDMatrixSetFloatInfo(train.get(), "label", labels.data(), static_cast<bst_ulong>(labels.size())) !=
+      0) {
     return xgbError("labels");
   }
   if (!data.weights.empty() && XGDMatrixSetFloatInfo(train.get(), "weight", data.weights.data(),
@@ -178,8 +192,8 @@ Expected<std::vector<float>> XgbClassifier::predictProbabilitiesUpTo(const float
   std::lock_guard<std::mutex> lock(mutex_);
   if (booster_ == nullptr) return makeError(ErrorCode::kInternal, "xgboost head: predict before fit or load");
   if (cols != features_) {
-    return makeError(ErrorCode::kInvalidInput, "xgboost head: rows have {} features, the model was trained on {}",
-                     cols, features_);
+    return makeError(ErrorCode::kInvalidInput,
+                     "xgboost head: rows have {} features, the model was trained on {}", cols, features_);
   }
   std::size_t k = static_cast<std::size_t>(classes_);
   if (n == 0) return std::vector<float>();
@@ -187,25 +201,29 @@ Expected<std::vector<float>> XgbClassifier::predictProbabilitiesUpTo(const float
   if (auto built = fromDense(rows, n, cols, matrix); !built) return built.error();
   int end = rounds <= 0 || rounds >= params_.rounds ? 0 : rounds;  // 0: every round
   std::string config = fmt::format(
-      R"({{"type": 0, "training": false, "iteration_begin": 0, "iteration_end": {}, "strict_shape": false}})", end);
+      R"({{"type": 0, "training": false, "iteration_begin": 0, "iteration_end": {}, "strict_shape": false}})",
+      end);
   const bst_ulong* shape = nullptr;
   bst_ulong dimensions = 0;
   const float* result = nullptr;
-  if (XGBoosterPredictFromDMatrix(booster_, matrix.get(), config.c_str(), &shape, &dimensions, &result) != 0) {
+  if (XGBoosterPredictFromDMatrix(booster_, matrix.get(), config.c_str(), &shape, &dimensions, &result) !=
+      0) {
     return xgbError("predict");
   }
   bst_ulong length = 1;
   for (bst_ulong d = 0; d < dimensions; ++d) length *= shape[d];
   std::vector<float> probabilities(n * k);
   if (k == 2) {
-    if (length != n) return makeError(ErrorCode::kInternal, "xgboost predicted {} values for {} rows", length, n);
+    if (length != n)
+      return makeError(ErrorCode::kInternal, "xgboost predicted {} values for {} rows", length, n);
     for (std::size_t r = 0; r < n; ++r) {
       probabilities[2 * r] = 1.0f - result[r];
       probabilities[2 * r + 1] = result[r];
     }
   } else {
     if (length != n * k) {
-      return makeError(ErrorCode::kInternal, "xgboost predicted {} values for {} rows x {} classes", length, n, k);
+      return makeError(ErrorCode::kInternal, "xgboost predicted {} values for {} rows x {} classes", length,
+                       n, k);
     }
     std::copy(result, result + n * k, probabilities.begin());
   }
@@ -249,7 +267,8 @@ Expected<std::unique_ptr<Classifier>> XgbClassifier::fromSaved(const nlohmann::j
     classifier->features_ = head.at("features").get<std::size_t>();
     classifier->classes_ = head.at("classes").get<int>();
   } catch (const std::exception& e) {
-    return makeError(ErrorCode::kInvalidInput, "{}/head.json: {}", modelFile.parent_path().string(), e.what());
+    return makeError(ErrorCode::kInvalidInput, "{}/head.json: {}", modelFile.parent_path().string(),
+                     e.what());
   }
   if (classifier->classes_ < 2 || classifier->features_ == 0) {
     return makeError(ErrorCode::kInvalidInput, "{}/head.json: needs features >= 1 and classes >= 2",
@@ -258,8 +277,10 @@ Expected<std::unique_ptr<Classifier>> XgbClassifier::fromSaved(const nlohmann::j
   BoosterHandle booster = nullptr;
   if (XGBoosterCreate(nullptr, 0, &booster) != 0) return xgbError("cannot create a booster");
   classifier->booster_ = booster;
-  if (XGBoosterLoadModelFromBuffer(booster, modelBytes.data(), static_cast<bst_ulong>(modelBytes.size())) != 0) {
-    return makeError(ErrorCode::kInvalidInput, "{}: not an XGBoost model: {}", modelFile.string(), XGBGetLastError());
+  if (XGBoosterLoadModelFromBuffer(booster, modelBytes.data(), static_cast<bst_ulong>(modelBytes.size())) !=
+      0) {
+    return makeError(ErrorCode::kInvalidInput, "{}: not an XGBoost model: {}", modelFile.string(),
+                     XGBGetLastError());
   }
   bst_ulong features = 0;
   if (XGBoosterGetNumFeature(booster, &features) != 0) return xgbError("feature count");
@@ -281,7 +302,8 @@ Expected<std::unique_ptr<Classifier>> XgbClassifier::fromSaved(const nlohmann::j
                        modelFile.string(), objective, classes, classifier->classes_);
     }
   } catch (const std::exception& e) {
-    return makeError(ErrorCode::kInvalidInput, "{}: unreadable model configuration: {}", modelFile.string(), e.what());
+    return makeError(ErrorCode::kInvalidInput, "{}: unreadable model configuration: {}", modelFile.string(),
+                     e.what());
   }
   if (auto configured = classifier->configureBooster(); !configured) return configured.error();
   return std::unique_ptr<Classifier>(std::move(classifier));

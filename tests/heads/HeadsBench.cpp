@@ -30,7 +30,8 @@ int main(int argc, char** argv) {
   std::vector<Candidate> grid = defaultGrid();
   if (argc > 5) {  // a JSON list of {"kind":..., "params":...} replaces the default grid
     grid.clear();
-    for (const auto& item : nlohmann::json::parse(argv[5])) grid.push_back({item.at("kind"), item.value("params", nlohmann::json::object())});
+    for (const auto& item : nlohmann::json::parse(argv[5]))
+      grid.push_back({item.at("kind"), item.value("params", nlohmann::json::object())});
   }
   bool selectionToo = argc <= 6 || std::atoi(argv[6]) != 0;
   for (Candidate& candidate : grid) {
@@ -51,8 +52,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "selection failed: %s\n", selection.error().message().c_str());
     return 1;
   }
-  std::fprintf(stderr, "inner CV (%d folds, %zu candidates, %d threads): %.2f s total; best %s\n", folds, grid.size(),
-               threads, seconds, selection->toJson()["best"].dump().c_str());
+  std::fprintf(stderr, "inner CV (%d folds, %zu candidates, %d threads): %.2f s total; best %s\n", folds,
+               grid.size(), threads, seconds, selection->toJson()["best"].dump().c_str());
   for (const auto& result : selection->candidates) {
     std::fprintf(stderr, "  %-7s %-50s score %.3f  %.2f s\n", result.candidate.kind.c_str(),
                  result.candidate.params.dump().c_str(), result.meanScore, result.seconds);

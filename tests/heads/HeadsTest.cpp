@@ -26,7 +26,8 @@ const auto* const kTorchThreads = ::testing::AddGlobalTestEnvironment(new TorchT
 
 // Small, fast settings; xgboost subsamples so that its seed matters.
 Candidate fastCandidate(const std::string& kind, unsigned seed = 3) {
-  if (kind == "xgboost") return {kind, {{"rounds", 40}, {"max_depth", 3}, {"eta", 0.3}, {"subsample", 0.8}, {"seed", seed}}};
+  if (kind == "xgboost")
+    return {kind, {{"rounds", 40}, {"max_depth", 3}, {"eta", 0.3}, {"subsample", 0.8}, {"seed", seed}}};
   return {kind, {{"hidden", {32}}, {"epochs", 80}, {"seed", seed}}};
 }
 
@@ -78,7 +79,8 @@ TEST_P(HeadTest, LearnsThreeClassProblem) {
   EXPECT_GT(accuracy(classes(*classifier, test), test.labels), 0.95);
   std::vector<float> p = probabilities(*classifier, test);
   ASSERT_EQ(p.size(), test.size() * 3);
-  for (std::size_t r = 0; r < test.size(); ++r) EXPECT_NEAR(p[3 * r] + p[3 * r + 1] + p[3 * r + 2], 1.0f, 1e-5f);
+  for (std::size_t r = 0; r < test.size(); ++r)
+    EXPECT_NEAR(p[3 * r] + p[3 * r + 1] + p[3 * r + 2], 1.0f, 1e-5f);
 }
 
 TEST_P(HeadTest, KeepsClassCountWhenTrainingRowsMissAClass) {
@@ -198,7 +200,9 @@ class SavedHeadTest : public ::testing::TestWithParam<std::string> {
   }
   void TearDown() override { fs::remove_all(dir_); }
 
-  void writeHead(const nlohmann::json& head) { ASSERT_TRUE(writeFileAtomically(dir_ / kHeadFile, head.dump()).ok()); }
+  void writeHead(const nlohmann::json& head) {
+    ASSERT_TRUE(writeFileAtomically(dir_ / kHeadFile, head.dump()).ok());
+  }
 
   Error loadError() {
     auto loaded = Classifier::load(dir_);
@@ -325,7 +329,8 @@ TEST(XgbHead, PrefixOfRoundsPredictsLikeAShorterFit) {
   auto shortModel = fitted(shorter, train);
   auto longModel = fitted(longer, train);
   const auto& xgb = dynamic_cast<const XgbClassifier&>(*longModel);
-  auto prefix = xgb.predictProbabilitiesUpTo(train.features.values.data(), train.size(), train.features.cols, 15);
+  auto prefix =
+      xgb.predictProbabilitiesUpTo(train.features.values.data(), train.size(), train.features.cols, 15);
   ASSERT_TRUE(prefix.ok());
   EXPECT_EQ(*prefix, probabilities(*shortModel, train));
   EXPECT_NE(*prefix, probabilities(*longModel, train));

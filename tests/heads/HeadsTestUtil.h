@@ -7,7 +7,8 @@
 
 namespace mirtune::heads::testing {
 
-/// Binary problem: label = [x0 + x1 - x2 > 0], rows within 0.3 of the boundary dropped (separable with margin).
+/// Binary problem: label = [x0 + x1 - x2 > 0], rows within 0.3 of the boundary dropped (separable with
+/// margin).
 inline Dataset separableBinary(std::size_t rows, std::size_t cols, unsigned seed) {
   std::mt19937 random(seed);
   std::normal_distribution<float> normal;

@@ -62,7 +62,8 @@ TEST(StratifiedKFold, RejectsImpossibleFoldCounts) {
   EXPECT_TRUE(stratifiedKFold({0, 1, 0}, 3, 0).ok());
 }
 
-// A good model and a useless one (a single tiny step): accuracy must pick the first, "1 - accuracy" the second.
+// A good model and a useless one (a single tiny step): accuracy must pick the first, "1 - accuracy" the
+// second.
 std::vector<Candidate> goodAndUseless() {
   return {{"xgboost", {{"rounds", 30}, {"max_depth", 3}, {"eta", 0.3}}},
           {"mlp", {{"hidden", {4}}, {"epochs", 1}, {"learning_rate", 1e-6}, {"seed", 5}}}};
@@ -80,7 +81,8 @@ TEST(SelectByInnerCv, DefaultAccuracyPicksTheGoodModelAndRefitsIt) {
   EXPECT_GT(selection->candidates[0].meanScore, 0.85);
   EXPECT_LT(selection->candidates[1].meanScore, selection->candidates[0].meanScore);
   ASSERT_NE(selection->model, nullptr);
-  auto predicted = selection->model->predictClasses(test.features.values.data(), test.size(), test.features.cols);
+  auto predicted =
+      selection->model->predictClasses(test.features.values.data(), test.size(), test.features.cols);
   ASSERT_TRUE(predicted.ok());
   EXPECT_GT(accuracy(*predicted, test.labels), 0.85);
   nlohmann::json json = selection->toJson();
@@ -102,8 +104,8 @@ TEST(SelectByInnerCv, CustomScorerDecides) {
 }
 
 TEST(SelectByInnerCv, SeesOnlyTheTrainingRowsItIsGiven) {
-  // The outer split: rows of fold 0 are held out and never passed in; their labels are flipped so that a model
-  // which saw them would be worse, and the scorer checks every index it is shown.
+  // The outer split: rows of fold 0 are held out and never passed in; their labels are flipped so that a
+  // model which saw them would be worse, and the scorer checks every index it is shown.
   Dataset all = testing::separableBinary(300, 8, 24);
   auto outer = stratifiedKFold(all.labels, 5, 3);
   ASSERT_TRUE(outer.ok());
@@ -134,7 +136,8 @@ TEST(SelectByInnerCv, SeesOnlyTheTrainingRowsItIsGiven) {
     for (std::size_t r = 0; r < train.size(); ++r) EXPECT_EQ(seen[r], 1) << "candidate " << c << " row " << r;
   }
   Dataset test = all.subset((*outer)[0]);
-  auto predicted = selection->model->predictClasses(test.features.values.data(), test.size(), test.features.cols);
+  auto predicted =
+      selection->model->predictClasses(test.features.values.data(), test.size(), test.features.cols);
   ASSERT_TRUE(predicted.ok());
   EXPECT_GT(accuracy(*predicted, test.labels), 0.85);
 }
