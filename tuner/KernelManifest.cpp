@@ -23,14 +23,16 @@ class SizeExpressionParser {
     skipSpaces();
     if (error_.empty() && position_ != text_.size()) error_ = "unexpected character";
     if (!error_.empty()) {
-      return makeError(ErrorCode::kInvalidInput, "size expression '{}': {} at offset {}", text_, error_, position_);
+      return makeError(ErrorCode::kInvalidInput, "size expression '{}': {} at offset {}", text_, error_,
+                       position_);
     }
     return value;
   }
 
  private:
   void skipSpaces() {
-    while (position_ < text_.size() && std::isspace(static_cast<unsigned char>(text_[position_]))) ++position_;
+    while (position_ < text_.size() && std::isspace(static_cast<unsigned char>(text_[position_])))
+      ++position_;
   }
   bool accept(char c) {
     skipSpaces();
@@ -228,7 +230,8 @@ Expected<std::vector<KernelManifest>> loadKernelSuite(const fs::path& directory)
   for (const auto& entry : fs::directory_iterator(directory, error)) {
     if (entry.path().extension() == ".json") paths.push_back(entry.path());
   }
-  if (error) return makeError(ErrorCode::kNotFound, "{}: cannot list: {}", directory.string(), error.message());
+  if (error)
+    return makeError(ErrorCode::kNotFound, "{}: cannot list: {}", directory.string(), error.message());
   std::sort(paths.begin(), paths.end());
   std::vector<KernelManifest> suite;
   for (const auto& path : paths) {
@@ -239,6 +242,8 @@ Expected<std::vector<KernelManifest>> loadKernelSuite(const fs::path& directory)
   return suite;
 }
 
-fs::path kernelSuiteDirectory() { return sourceDirectory() / "kernels" / "opencl"; }
+fs::path kernelSuiteDirectory() {
+  return sourceDirectory() / "kernels" / "opencl";
+}
 
 }  // namespace mirtune

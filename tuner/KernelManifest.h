@@ -21,15 +21,15 @@ namespace mirtune {
 /// small to large), "reference" (a name in the reference table) and optionally "tolerance":
 /// {"relative", "absolute"}.
 struct KernelManifest {
-  std::filesystem::path path;    ///< the manifest file
-  std::string name;              ///< "vector_add"
+  std::filesystem::path path;  ///< the manifest file
+  std::string name;            ///< "vector_add"
   std::string description;
-  std::filesystem::path source;  ///< absolute path of the .cl file
-  std::string kernel;            ///< the kernel function
+  std::filesystem::path source;     ///< absolute path of the .cl file
+  std::string kernel;               ///< the kernel function
   std::vector<std::int64_t> sizes;  ///< values of N, small to large
-  std::string reference;         ///< CPU reference name (see tuner/references/References.h)
+  std::string reference;            ///< CPU reference name (see tuner/references/References.h)
   Tolerance tolerance;
-  nlohmann::json plan;           ///< the plan with N left symbolic
+  nlohmann::json plan;  ///< the plan with N left symbolic
 };
 
 /// Reads and checks a manifest: every expression evaluates at every size, the plan parses, the reference

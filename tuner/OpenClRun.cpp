@@ -31,7 +31,8 @@ Expected<fs::path> makeWorkDirectory(const fs::path& requested) {
   std::error_code error;
   if (!requested.empty()) {
     fs::create_directories(requested, error);
-    if (error) return makeError(ErrorCode::kIo, "{}: cannot create folder: {}", requested.string(), error.message());
+    if (error)
+      return makeError(ErrorCode::kIo, "{}: cannot create folder: {}", requested.string(), error.message());
     return fs::absolute(requested);
   }
   static std::atomic<unsigned> counter{0};
@@ -69,7 +70,8 @@ void fillFromResultJson(const nlohmann::json& json, DeviceRunResult& device) {
   device.buildLog = json.value("build_log", "");
   if (json.contains("outputs") && json["outputs"].is_array()) {
     for (const auto& output : json["outputs"]) {
-      if (output.contains("file")) device.outputFiles[output.value("arg", std::size_t{0})] = output.value("file", "");
+      if (output.contains("file"))
+        device.outputFiles[output.value("arg", std::size_t{0})] = output.value("file", "");
     }
   }
 }
@@ -80,19 +82,22 @@ std::string deviceLabel(const DeviceRunResult& device) {
 
 std::string bufferLabel(const runner::RunPlan& plan, std::size_t index) {
   const std::string& name = plan.args[index].name;
-  return name.empty() ? fmt::format("argument {}", index) : fmt::format("buffer '{}' (argument {})", name, index);
+  return name.empty() ? fmt::format("argument {}", index)
+                      : fmt::format("buffer '{}' (argument {})", name, index);
 }
 
 }  // namespace
 
-Expected<std::vector<OpenClDevice>> probeOpenClDevices(const fs::path& runnerExecutable, double timeoutSeconds) {
+Expected<std::vector<OpenClDevice>> probeOpenClDevices(const fs::path& runnerExecutable,
+                                                       double timeoutSeconds) {
   SubprocessOptions options;
   options.argv = {runnerExecutable.string(), "probe", "--json"};
   options.timeoutSeconds = timeoutSeconds;
   auto run = runSubprocess(options);
   if (!run) return run.error().withContext("mirtune-run probe");
   if (!run->succeeded()) {
-    return makeError(ErrorCode::kInternal, "mirtune-run probe: {}: {}", run->describe(), excerpt(run->standardError));
+    return makeError(ErrorCode::kInternal, "mirtune-run probe: {}: {}", run->describe(),
+                     excerpt(run->standardError));
   }
   nlohmann::json listing = nlohmann::json::parse(run->standardOutput, nullptr, false);
   if (listing.is_discarded() || !listing.contains("platforms")) {
@@ -139,13 +144,14 @@ std::optional<std::string> compareBuffers(const runner::HostArray& actual, const
   }
   if (differing == 0) return std::nullopt;
   auto show = [&](const runner::HostArray& array) {
-    return isFloat ? fmt::format("{:.9g}", array.valueAsDouble(first)) : fmt::format("{}", array.valueAsInt(first));
+    return isFloat ? fmt::format("{:.9g}", array.valueAsDouble(first))
+                   : fmt::format("{}", array.valueAsInt(first));
   };
-  return fmt::format("{} differs first at index {} ({} vs expected {}; {} of {} elements differ{})", bufferName, first,
-                     show(actual), show(expected), differing, actual.elements,
-                     isFloat ? fmt::format(", tolerance relative {:g} absolute {:g}", tolerance.relative,
-                                           tolerance.absolute)
-                             : std::string(", integers must be equal"));
+  return fmt::format(
+      "{} differs first at index {} ({} vs expected {}; {} of {} elements differ{})", bufferName, first,
+      show(actual), show(expected), differing, actual.elements,
+      isFloat ? fmt::format(", tolerance relative {:g} absolute {:g}", tolerance.relative, tolerance.absolute)
+              : std::string(", integers must be equal"));
 }
 
 Expected<OpenClRunResult> runOnAllDevices(const OpenClRunRequest& request, const fs::path& runnerExecutable) {
@@ -156,9 +162,10 @@ Expected<OpenClRunResult> runOnAllDevices(const OpenClRunRequest& request, const
     devices = std::move(*probed);
   }
   if (devices.empty()) {
-    return makeError(ErrorCode::kNotFound,
-                     "no OpenCL device: the ICD loader lists no platform (install an ICD such as pocl-opencl-icd "
-                     "or set OCL_ICD_VENDORS)");
+    return makeError(
+        ErrorCode::kNotFound,
+        "no OpenCL device: the ICD loader lists no platform (install an ICD such as pocl-opencl-icd "
+        "or set OCL_ICD_VENDORS)");
   }
   auto work = makeWorkDirectory(request.workDirectory);
   if (!work) return work.error();
@@ -186,10 +193,12 @@ Expected<OpenClRunResult> runOnAllDevices(const OpenClRunRequest& request, const
     const fs::path outputs = directory / "outputs";
     std::error_code error;
     fs::create_directories(outputs, error);
-    if (error) return makeError(ErrorCode::kIo, "{}: cannot create folder: {}", outputs.string(), error.message());
+    if (error)
+      return makeError(ErrorCode::kIo, "{}: cannot create folder: {}", outputs.string(), error.message());
     runner::RunPlan plan = request.plan;
     plan.outputDirectory = outputs.string();
-    if (!plan.source.empty() && fs::path(plan.source).is_relative()) plan.source = fs::absolute(plan.source).string();
+    if (!plan.source.empty() && fs::path(plan.source).is_relative())
+      plan.source = fs::absolute(plan.source).string();
     const fs::path planPath = directory / "plan.json";
     const fs::path resultPath = directory / "result.json";
     fs::remove(resultPath, error);
@@ -198,8 +207,14 @@ Expected<OpenClRunResult> runOnAllDevices(const OpenClRunRequest& request, const
     }
 
     SubprocessOptions options;
-    options.argv = {runnerExecutable.string(), "opencl", "--plan", planPath.string(), "--device",
-                    fmt::format("{}:{}", device.platformIndex, device.deviceIndex), "--out", resultPath.string()};
+    options.argv = {runnerExecutable.string(),
+                    "opencl",
+                    "--plan",
+                    planPath.string(),
+                    "--device",
+                    fmt::format("{}:{}", device.platformIndex, device.deviceIndex),
+                    "--out",
+                    resultPath.string()};
     options.timeoutSeconds = request.timeoutSeconds;
     options.environment = request.environment;
     auto run = runSubprocess(options);
@@ -255,7 +270,8 @@ Expected<OpenClRunResult> runOnAllDevices(const OpenClRunRequest& request, const
     }
     for (std::size_t i = 0; i < request.plan.args.size(); ++i) {
       const auto& arg = request.plan.args[i];
-      if (arg.kind == runner::ArgKind::kBuffer && arg.role != runner::ArgRole::kIn) expected[i] = args.buffers[i];
+      if (arg.kind == runner::ArgKind::kBuffer && arg.role != runner::ArgRole::kIn)
+        expected[i] = args.buffers[i];
     }
   }
   // The first ok device that matches the reference is the baseline for the others.
@@ -271,8 +287,8 @@ Expected<OpenClRunResult> runOnAllDevices(const OpenClRunRequest& request, const
       std::string error;
       if (file == device.outputFiles.end() || !runner::readNpy(file->second.string(), actual[i], error)) {
         device.status = MeasureStatus::kRunFailed;
-        device.message = fmt::format("the runner left no readable output for {}: {}", bufferLabel(request.plan, i),
-                                     error.empty() ? "no file" : error);
+        device.message = fmt::format("the runner left no readable output for {}: {}",
+                                     bufferLabel(request.plan, i), error.empty() ? "no file" : error);
         break;
       }
       if (auto reference = expected.find(i); reference != expected.end()) {
@@ -282,7 +298,8 @@ Expected<OpenClRunResult> runOnAllDevices(const OpenClRunRequest& request, const
           device.message = fmt::format("{} (reference '{}')", *mismatch, request.referenceName);
         }
       } else if (baselineDevice != nullptr) {
-        if (auto mismatch = compareBuffers(actual[i], baseline[i], request.tolerance, bufferLabel(request.plan, i))) {
+        if (auto mismatch =
+                compareBuffers(actual[i], baseline[i], request.tolerance, bufferLabel(request.plan, i))) {
           device.status = MeasureStatus::kWrongOutput;
           device.message = fmt::format("{} (compared with {})", *mismatch, deviceLabel(*baselineDevice));
         }
@@ -321,7 +338,8 @@ Expected<nlohmann::json> listKernelArgs(const fs::path& runnerExecutable, const 
     return makeError(ErrorCode::kCompileError, "{}: {}\n{}", source.string(), json.value("message", ""),
                      json.value("build_log", ""));
   }
-  if (status != "ok") return makeError(ErrorCode::kInvalidInput, "{}: {}", source.string(), json.value("message", ""));
+  if (status != "ok")
+    return makeError(ErrorCode::kInvalidInput, "{}: {}", source.string(), json.value("message", ""));
   return json;
 }
 
@@ -354,7 +372,8 @@ Expected<runner::RunPlan> buildDefaultPlan(const nlohmann::json& kernelArgs, con
   plan.globalSize = options.globalSize;
   plan.localSize = options.localSize;
   if (plan.globalSize.empty() || plan.globalSize.size() > 3) {
-    return makeError(ErrorCode::kInvalidInput, "kernel '{}': the global size needs 1 to 3 dimensions", plan.kernel);
+    return makeError(ErrorCode::kInvalidInput, "kernel '{}': the global size needs 1 to 3 dimensions",
+                     plan.kernel);
   }
   const auto& args = kernelArgs.value("args", nlohmann::json::array());
   std::size_t bufferCount = 0;
@@ -365,10 +384,11 @@ Expected<runner::RunPlan> buildDefaultPlan(const nlohmann::json& kernelArgs, con
   for (std::size_t index = 0; index < args.size(); ++index) {
     const auto& info = args[index];
     const std::string name = info.value("name", "");
-    const std::string where = fmt::format("{}: kernel '{}' argument {} ('{}' {})", source.string(), plan.kernel,
-                                          index, name, info.value("type", ""));
+    const std::string where = fmt::format("{}: kernel '{}' argument {} ('{}' {})", source.string(),
+                                          plan.kernel, index, name, info.value("type", ""));
     if (!info.value("supported", true)) {
-      return makeError(ErrorCode::kInvalidInput, "{}: {}", where, info.value("unsupported_reason", "not supported"));
+      return makeError(ErrorCode::kInvalidInput, "{}: {}", where,
+                       info.value("unsupported_reason", "not supported"));
     }
     std::string element = info.value("element_type", "");
     std::uint64_t width = 1;
@@ -377,7 +397,8 @@ Expected<runner::RunPlan> buildDefaultPlan(const nlohmann::json& kernelArgs, con
       // Vector types: float4 -> float with 4 scalars per element.
       for (std::uint64_t candidate : {16, 8, 4, 3, 2}) {
         const std::string suffix = std::to_string(candidate);
-        if (element.size() > suffix.size() && element.compare(element.size() - suffix.size(), suffix.size(), suffix) == 0) {
+        if (element.size() > suffix.size() &&
+            element.compare(element.size() - suffix.size(), suffix.size(), suffix) == 0) {
           type = runner::parseElementType(element.substr(0, element.size() - suffix.size()));
           if (type) {
             width = candidate == 3 ? 4 : candidate;  // a 3-vector occupies 4 scalars in memory
@@ -407,14 +428,16 @@ Expected<runner::RunPlan> buildDefaultPlan(const nlohmann::json& kernelArgs, con
         spec.elements = product(plan.globalSize) * width;
       }
       if (spec.elements == 0) {
-        return makeError(ErrorCode::kInvalidInput, "{}: the transfer size {} B leaves no element per buffer", where,
-                         options.transferBytes);
+        return makeError(ErrorCode::kInvalidInput, "{}: the transfer size {} B leaves no element per buffer",
+                         where, options.transferBytes);
       }
-      spec.role = (info.value("const", false) || address == "constant") ? runner::ArgRole::kIn : runner::ArgRole::kInOut;
+      spec.role = (info.value("const", false) || address == "constant") ? runner::ArgRole::kIn
+                                                                        : runner::ArgRole::kInOut;
       spec.generator.kind = runner::GeneratorKind::kUniform;
       spec.generator.seed = index + 1;
       spec.generator.lo = 0;
-      spec.generator.hi = typeInfo.isFloat ? 1.0 : static_cast<double>(std::min<std::uint64_t>(99, spec.elements - 1));
+      spec.generator.hi =
+          typeInfo.isFloat ? 1.0 : static_cast<double>(std::min<std::uint64_t>(99, spec.elements - 1));
     } else {
       if (width != 1) {
         return makeError(ErrorCode::kInvalidInput, "{}: vector scalars are not supported", where);
@@ -442,10 +465,11 @@ Expected<runner::RunPlan> buildDefaultPlan(const nlohmann::json& kernelArgs, con
   if (!unused.empty()) {
     std::string names;
     for (const auto& arg : args) {
-      if (!arg.value("pointer", false)) names += (names.empty() ? "" : ", ") + arg.value("name", std::string());
+      if (!arg.value("pointer", false))
+        names += (names.empty() ? "" : ", ") + arg.value("name", std::string());
     }
-    return makeError(ErrorCode::kInvalidInput, "kernel '{}' has no scalar argument named '{}' (scalars: {})", plan.kernel,
-                     unused.begin()->first, names.empty() ? "none" : names);
+    return makeError(ErrorCode::kInvalidInput, "kernel '{}' has no scalar argument named '{}' (scalars: {})",
+                     plan.kernel, unused.begin()->first, names.empty() ? "none" : names);
   }
   return plan;
 }

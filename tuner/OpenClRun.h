@@ -1,4 +1,5 @@
-// Runs one OpenCL kernel on every OpenCL device, one mirtune-run child process per device, and checks outputs.
+// Runs one OpenCL kernel on every OpenCL device, one mirtune-run child process per device, and checks
+// outputs.
 #pragma once
 
 #include "database/MeasureStatus.h"
@@ -63,8 +64,8 @@ struct DeviceRunResult {
   /// Empty when ok; otherwise what went wrong (the OpenCL error name, the timeout, the differing buffer and
   /// index, the runner's stderr excerpt).
   std::string message;
-  std::string buildLog;  ///< the compiler's log when status is kBuildFailed
-  std::string standardError;  ///< the last few KB the runner wrote to stderr
+  std::string buildLog;               ///< the compiler's log when status is kBuildFailed
+  std::string standardError;          ///< the last few KB the runner wrote to stderr
   std::vector<double> kernelSeconds;  ///< raw samples: kernel event START->END per repetition, seconds
   std::vector<double> totalSeconds;   ///< raw samples: writes + kernel + reads, wall clock, seconds
   double medianKernelSeconds = 0;
@@ -89,9 +90,9 @@ Expected<std::vector<OpenClDevice>> probeOpenClDevices(const std::filesystem::pa
 /// one device: a timeout kills the runner's process group and gives kRunTimeout, a crash or exit without a
 /// result gives kRunFailed), then checks the ok devices' out/inout buffers against the reference (when there
 /// is one) and against the first ok device; a difference makes that device kWrongOutput naming the buffer and
-/// the first differing index. Errors: kNotFound when there is no OpenCL device, kInvalidInput when every device
-/// reports that the plan does not fit the kernel (wrong arguments, image arguments, unknown kernel name),
-/// kInternal when the reference itself fails.
+/// the first differing index. Errors: kNotFound when there is no OpenCL device, kInvalidInput when every
+/// device reports that the plan does not fit the kernel (wrong arguments, image arguments, unknown kernel
+/// name), kInternal when the reference itself fails.
 Expected<OpenClRunResult> runOnAllDevices(const OpenClRunRequest& request,
                                           const std::filesystem::path& runnerExecutable);
 
@@ -102,8 +103,8 @@ std::optional<std::string> compareBuffers(const runner::HostArray& actual, const
 
 /// Each kernel's arguments as `mirtune-run opencl-args --source F.cl` reports them (see OpenClExecute.h).
 Expected<nlohmann::json> listKernelArgs(const std::filesystem::path& runnerExecutable,
-                                        const std::filesystem::path& source, const std::string& buildOptions = "",
-                                        double timeoutSeconds = 60);
+                                        const std::filesystem::path& source,
+                                        const std::string& buildOptions = "", double timeoutSeconds = 60);
 
 /// How buildDefaultPlan sizes an arbitrary kernel's arguments.
 struct DefaultPlanOptions {
@@ -128,7 +129,8 @@ struct DefaultPlanOptions {
 ///  - __local pointers: product(localSize) elements of their type (1024 when localSize is empty).
 /// Vector element types (float4*) take 4x the scalar elements' count. kInvalidInput for image, sampler or
 /// struct arguments, unknown element types, a NAME=VALUE naming no scalar argument, or a bad value.
-Expected<runner::RunPlan> buildDefaultPlan(const nlohmann::json& kernelArgs, const std::filesystem::path& source,
+Expected<runner::RunPlan> buildDefaultPlan(const nlohmann::json& kernelArgs,
+                                           const std::filesystem::path& source,
                                            const DefaultPlanOptions& options);
 
 }  // namespace mirtune

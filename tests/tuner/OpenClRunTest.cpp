@@ -24,9 +24,9 @@ using testing::tunerInputs;
 class TemporaryFolder {
  public:
   explicit TemporaryFolder(const std::string& name) {
-    path_ = fs::temp_directory_path() /
-            fmt::format("mirtune-tuner-test-{}-{}-{}", name, getpid(),
-                        std::chrono::steady_clock::now().time_since_epoch().count());
+    path_ =
+        fs::temp_directory_path() / fmt::format("mirtune-tuner-test-{}-{}-{}", name, getpid(),
+                                                std::chrono::steady_clock::now().time_since_epoch().count());
     fs::create_directories(path_);
   }
   ~TemporaryFolder() {
@@ -109,7 +109,8 @@ TEST(OpenClRun, RunnerResultJsonOnStdout) {
   MIRTUNE_SKIP_WITHOUT_OPENCL();
   TemporaryFolder work("stdout");
   OpenClRunRequest request = vectorAddRequest(256);
-  ASSERT_TRUE(writeFileAtomically(work.path() / "plan.json", runner::runPlanToJson(request.plan).dump()).ok());
+  ASSERT_TRUE(
+      writeFileAtomically(work.path() / "plan.json", runner::runPlanToJson(request.plan).dump()).ok());
   SubprocessOptions options;
   options.argv = {runnerExecutable().string(), "opencl", "--plan", (work.path() / "plan.json").string()};
   options.timeoutSeconds = 60;
@@ -128,7 +129,8 @@ TEST(OpenClRun, SyntaxErrorIsBuildFailedWithTheLine) {
   MIRTUNE_SKIP_WITHOUT_OPENCL();
   OpenClRunRequest request;
   request.plan = singleKernelPlan("syntax_error.cl", "broken", 64);
-  request.plan.args = {buffer("out", runner::ElementType::kFloat, 64, runner::ArgRole::kOut), intScalar("n", 64)};
+  request.plan.args = {buffer("out", runner::ElementType::kFloat, 64, runner::ArgRole::kOut),
+                       intScalar("n", 64)};
   auto result = runOnAllDevices(request, runnerExecutable());
   ASSERT_TRUE(result.ok()) << result.error().message();
   for (const auto& device : result->devices) {
@@ -176,7 +178,8 @@ TEST(OpenClRun, OutOfBoundsWritesCrashTheRunnerAsRunFailed) {
   MIRTUNE_SKIP_WITHOUT_OPENCL();
   OpenClRunRequest request;
   request.plan = singleKernelPlan("out_of_bounds.cl", "scribble", 1024);
-  request.plan.args = {buffer("out", runner::ElementType::kFloat, 16, runner::ArgRole::kOut), intScalar("n", 1024)};
+  request.plan.args = {buffer("out", runner::ElementType::kFloat, 16, runner::ArgRole::kOut),
+                       intScalar("n", 1024)};
   request.timeoutSeconds = 60;
   auto result = runOnAllDevices(request, runnerExecutable());
   ASSERT_TRUE(result.ok()) << result.error().message();
@@ -193,21 +196,22 @@ TEST(OpenClRun, OutOfBoundsWritesCrashTheRunnerAsRunFailed) {
 
 TEST(OpenClRun, OneCrashingDeviceDoesNotStopTheOthers) {
   MIRTUNE_SKIP_WITHOUT_OPENCL();
-  // A runner wrapper that reports two platforms: platform 0 "crashes" (the runner dies by SIGSEGV), platform 1
-  // is the real platform 0.
+  // A runner wrapper that reports two platforms: platform 0 "crashes" (the runner dies by SIGSEGV), platform
+  // 1 is the real platform 0.
   TemporaryFolder work("crash");
   const fs::path wrapper = work.path() / "fake-runner.sh";
-  std::ofstream(wrapper) << "#!/bin/sh\n"
-                            "if [ \"$1\" = probe ]; then\n"
-                            "  echo '{\"platforms\": [{\"name\": \"Crashing\", \"devices\": [{\"name\": \"crasher\", "
-                            "\"type\": \"GPU\"}]}, {\"name\": \"Real\", \"devices\": [{\"name\": \"real\", "
-                            "\"type\": \"CPU\"}]}]}'\n"
-                            "  exit 0\n"
-                            "fi\n"
-                            "for a do [ \"$a\" = 0:0 ] && kill -SEGV $$; done\n"
-                            "for a do shift; if [ \"$a\" = 1:0 ]; then set -- \"$@\" 0:0; else set -- \"$@\" \"$a\"; fi; done\n"
-                            "exec '"
-                         << runnerExecutable().string() << "' \"$@\"\n";
+  std::ofstream(wrapper)
+      << "#!/bin/sh\n"
+         "if [ \"$1\" = probe ]; then\n"
+         "  echo '{\"platforms\": [{\"name\": \"Crashing\", \"devices\": [{\"name\": \"crasher\", "
+         "\"type\": \"GPU\"}]}, {\"name\": \"Real\", \"devices\": [{\"name\": \"real\", "
+         "\"type\": \"CPU\"}]}]}'\n"
+         "  exit 0\n"
+         "fi\n"
+         "for a do [ \"$a\" = 0:0 ] && kill -SEGV $$; done\n"
+         "for a do shift; if [ \"$a\" = 1:0 ]; then set -- \"$@\" 0:0; else set -- \"$@\" \"$a\"; fi; done\n"
+         "exec '"
+      << runnerExecutable().string() << "' \"$@\"\n";
   fs::permissions(wrapper, fs::perms::owner_all);
   OpenClRunRequest request = vectorAddRequest();
   auto result = runOnAllDevices(request, wrapper);
@@ -260,13 +264,15 @@ TEST(OpenClRun, PlanThatDoesNotMatchTheKernelIsAClearError) {
   request.plan.args.pop_back();
   result = runOnAllDevices(request, runnerExecutable());
   ASSERT_FALSE(result.ok());
-  EXPECT_NE(result.error().message().find("takes 4 arguments"), std::string::npos) << result.error().message();
+  EXPECT_NE(result.error().message().find("takes 4 arguments"), std::string::npos)
+      << result.error().message();
 
   request = vectorAddRequest();
   request.plan.kernel = "vector_sub";
   result = runOnAllDevices(request, runnerExecutable());
   ASSERT_FALSE(result.ok());
-  EXPECT_NE(result.error().message().find("no kernel named 'vector_sub' (kernels: vector_add)"), std::string::npos)
+  EXPECT_NE(result.error().message().find("no kernel named 'vector_sub' (kernels: vector_add)"),
+            std::string::npos)
       << result.error().message();
 }
 
@@ -275,7 +281,8 @@ TEST(OpenClRun, ImageArgumentsAreRefused) {
   OpenClRunRequest request;
   request.plan = singleKernelPlan("image_kernel.cl", "blur", 16);
   request.plan.args = {buffer("image", runner::ElementType::kFloat, 16, runner::ArgRole::kIn),
-                       buffer("out", runner::ElementType::kFloat, 16, runner::ArgRole::kOut), intScalar("width", 4)};
+                       buffer("out", runner::ElementType::kFloat, 16, runner::ArgRole::kOut),
+                       intScalar("width", 4)};
   auto result = runOnAllDevices(request, runnerExecutable());
   ASSERT_FALSE(result.ok());
   EXPECT_NE(result.error().message().find("image/sampler argument 'image'"), std::string::npos)
@@ -293,7 +300,8 @@ TEST(OpenClRun, ImageArgumentsAreRefused) {
 
 TEST(OpenClRun, KernelArgsListing) {
   MIRTUNE_SKIP_WITHOUT_OPENCL();
-  auto listing = listKernelArgs(runnerExecutable(), kernelSuiteDirectory() / "transpose_tiled.cl", "-DTILE=16");
+  auto listing =
+      listKernelArgs(runnerExecutable(), kernelSuiteDirectory() / "transpose_tiled.cl", "-DTILE=16");
   ASSERT_TRUE(listing.ok()) << listing.error().message();
   const auto& args = (*listing)["kernels"][0]["args"];
   ASSERT_EQ(args.size(), 4u);
@@ -346,7 +354,8 @@ TEST(OpenClRun, DefaultPlanForAnArbitraryKernel) {
   options.scalarValues = {{"beta", "1"}};
   plan = buildDefaultPlan(kernel, source, options);
   ASSERT_FALSE(plan.ok());
-  EXPECT_NE(plan.error().message().find("no scalar argument named 'beta' (scalars: alpha, n)"), std::string::npos)
+  EXPECT_NE(plan.error().message().find("no scalar argument named 'beta' (scalars: alpha, n)"),
+            std::string::npos)
       << plan.error().message();
 }
 

@@ -56,14 +56,15 @@ TEST(RunPlan, RampAndConstantGenerators) {
 }
 
 TEST(RunPlan, JsonRoundTripAndErrors) {
-  nlohmann::json json = {{"source", "k.cl"},
-                         {"kernel", "k"},
-                         {"global_size", {64, 2}},
-                         {"local_size", {16, 2}},
-                         {"args",
-                          {{{"name", "a"}, {"kind", "buffer"}, {"type", "double"}, {"elements", 128}, {"role", "inout"}},
-                           {{"kind", "scalar"}, {"type", "long"}, {"value", 1234567890123LL}},
-                           {{"kind", "local"}, {"bytes", 256}}}}};
+  nlohmann::json json = {
+      {"source", "k.cl"},
+      {"kernel", "k"},
+      {"global_size", {64, 2}},
+      {"local_size", {16, 2}},
+      {"args",
+       {{{"name", "a"}, {"kind", "buffer"}, {"type", "double"}, {"elements", 128}, {"role", "inout"}},
+        {{"kind", "scalar"}, {"type", "long"}, {"value", 1234567890123LL}},
+        {{"kind", "local"}, {"bytes", 256}}}}};
   runner::RunPlan plan;
   std::string error;
   ASSERT_TRUE(runner::parseRunPlan(json, plan, error)) << error;
@@ -138,7 +139,8 @@ TEST(KernelManifest, BadManifestNamesTheFile) {
   const auto directory = std::filesystem::temp_directory_path() / "mirtune-tuner-test-manifest";
   std::filesystem::create_directories(directory);
   std::ofstream(directory / "k.cl") << "__kernel void k(__global float* x) {}\n";
-  std::ofstream(directory / "k.json") << R"({"name": "k", "source": "k.cl", "kernel": "k", "reference": "nope",
+  std::ofstream(directory / "k.json")
+      << R"({"name": "k", "source": "k.cl", "kernel": "k", "reference": "nope",
     "global_size": ["N"], "args": [], "sizes": [4]})";
   auto manifest = loadKernelManifest(directory / "k.json");
   ASSERT_FALSE(manifest.ok());

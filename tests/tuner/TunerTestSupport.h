@@ -10,8 +10,12 @@
 
 namespace mirtune::testing {
 
-inline std::filesystem::path runnerExecutable() { return MIRTUNE_RUN_EXECUTABLE; }
-inline std::filesystem::path tunerInputs() { return MIRTUNE_TUNER_TEST_INPUTS; }
+inline std::filesystem::path runnerExecutable() {
+  return MIRTUNE_RUN_EXECUTABLE;
+}
+inline std::filesystem::path tunerInputs() {
+  return MIRTUNE_TUNER_TEST_INPUTS;
+}
 
 /// The probed devices, or an empty list with the reason in `why` (the caller skips).
 inline std::vector<OpenClDevice> devicesOrReason(std::string& why) {
@@ -24,12 +28,12 @@ inline std::vector<OpenClDevice> devicesOrReason(std::string& why) {
   return *devices;
 }
 
-#define MIRTUNE_SKIP_WITHOUT_OPENCL()                  \
-  do {                                                 \
-    std::string skipReason;                            \
-    if (devicesOrReason(skipReason).empty()) {         \
-      GTEST_SKIP() << skipReason;                      \
-    }                                                  \
+#define MIRTUNE_SKIP_WITHOUT_OPENCL()          \
+  do {                                         \
+    std::string skipReason;                    \
+    if (devicesOrReason(skipReason).empty()) { \
+      GTEST_SKIP() << skipReason;              \
+    }                                          \
   } while (false)
 
 /// Few, short repetitions: the tests check behaviour, not timings.

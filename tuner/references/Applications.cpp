@@ -45,7 +45,9 @@ Status nbody(ReferenceArgs& args) {
 
 namespace {
 
-double normalCdf(double d) { return 0.5 * std::erfc(-d / std::sqrt(2.0)); }
+double normalCdf(double d) {
+  return 0.5 * std::erfc(-d / std::sqrt(2.0));
+}
 
 }  // namespace
 

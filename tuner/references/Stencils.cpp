@@ -17,7 +17,8 @@ Status stencil2d(ReferenceArgs& args) {
       if (x == 0 || y == 0 || x == n - 1 || y == n - 1) {
         out[i] = in[i];
       } else {
-        out[i] = static_cast<float>(0.5 * in[i] + 0.125 * (double(in[i - n]) + in[i + n] + in[i - 1] + in[i + 1]));
+        out[i] =
+            static_cast<float>(0.5 * in[i] + 0.125 * (double(in[i - n]) + in[i + n] + in[i - 1] + in[i + 1]));
       }
     }
   }
@@ -38,8 +39,8 @@ Status stencil3d(ReferenceArgs& args) {
           out[i] = in[i];
           continue;
         }
-        const double sum = double(in[i]) + in[i - 1] + in[i + 1] + in[i - n] + in[i + n] + in[i - plane] +
-                           in[i + plane];
+        const double sum =
+            double(in[i]) + in[i - 1] + in[i + 1] + in[i - n] + in[i + n] + in[i - plane] + in[i + plane];
         out[i] = static_cast<float>(sum / 7.0);
       }
     }

@@ -23,7 +23,8 @@ namespace {
 const char* clErrorName(cl_int code) {
   switch (code) {
 #define MIRTUNE_CL_ERROR(name) \
-  case name: return #name;
+  case name:                   \
+    return #name;
     MIRTUNE_CL_ERROR(CL_SUCCESS)
     MIRTUNE_CL_ERROR(CL_DEVICE_NOT_FOUND)
     MIRTUNE_CL_ERROR(CL_DEVICE_NOT_AVAILABLE)
@@ -84,7 +85,8 @@ const char* clErrorName(cl_int code) {
     MIRTUNE_CL_ERROR(CL_INVALID_LINKER_OPTIONS)
     MIRTUNE_CL_ERROR(CL_INVALID_DEVICE_PARTITION_COUNT)
 #undef MIRTUNE_CL_ERROR
-    default: return "CL_UNKNOWN_ERROR";
+    default:
+      return "CL_UNKNOWN_ERROR";
   }
 }
 
@@ -114,7 +116,8 @@ struct Releaser {
   }
 };
 using Context = std::unique_ptr<std::remove_pointer_t<cl_context>, Releaser<cl_context, clReleaseContext>>;
-using Queue = std::unique_ptr<std::remove_pointer_t<cl_command_queue>, Releaser<cl_command_queue, clReleaseCommandQueue>>;
+using Queue = std::unique_ptr<std::remove_pointer_t<cl_command_queue>,
+                              Releaser<cl_command_queue, clReleaseCommandQueue>>;
 using Program = std::unique_ptr<std::remove_pointer_t<cl_program>, Releaser<cl_program, clReleaseProgram>>;
 using Kernel = std::unique_ptr<std::remove_pointer_t<cl_kernel>, Releaser<cl_kernel, clReleaseKernel>>;
 using Memory = std::unique_ptr<std::remove_pointer_t<cl_mem>, Releaser<cl_mem, clReleaseMemObject>>;
@@ -159,8 +162,8 @@ DeviceHandle selectDevice(int platformIndex, int deviceIndex) {
   status = clGetDeviceIDs(handle.platform, CL_DEVICE_TYPE_ALL, 0, nullptr, &deviceCount);
   if (status != CL_SUCCESS && status != CL_DEVICE_NOT_FOUND) check(status, "clGetDeviceIDs");
   if (deviceIndex < 0 || static_cast<cl_uint>(deviceIndex) >= deviceCount) {
-    fail("invalid_plan", fmt::format("platform {} has no device {} (it has {})", platformIndex, deviceIndex,
-                                     deviceCount));
+    fail("invalid_plan",
+         fmt::format("platform {} has no device {} (it has {})", platformIndex, deviceIndex, deviceCount));
   }
   std::vector<cl_device_id> devices(deviceCount);
   check(clGetDeviceIDs(handle.platform, CL_DEVICE_TYPE_ALL, deviceCount, devices.data(), nullptr),
@@ -168,8 +171,8 @@ DeviceHandle selectDevice(int platformIndex, int deviceIndex) {
   handle.device = devices[static_cast<std::size_t>(deviceIndex)];
   cl_device_type type = 0;
   clGetDeviceInfo(handle.device, CL_DEVICE_TYPE, sizeof(type), &type, nullptr);
-  std::string typeName = (type & CL_DEVICE_TYPE_GPU) != 0   ? "GPU"
-                         : (type & CL_DEVICE_TYPE_CPU) != 0 ? "CPU"
+  std::string typeName = (type & CL_DEVICE_TYPE_GPU) != 0           ? "GPU"
+                         : (type & CL_DEVICE_TYPE_CPU) != 0         ? "CPU"
                          : (type & CL_DEVICE_TYPE_ACCELERATOR) != 0 ? "ACCEL"
                                                                     : "OTHER";
   handle.description = {{"platform_index", platformIndex},
@@ -184,7 +187,8 @@ DeviceHandle selectDevice(int platformIndex, int deviceIndex) {
 
 std::string readSource(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) fail("invalid_plan", fmt::format("{}: cannot read the OpenCL source: {}", path, std::strerror(errno)));
+  if (!in)
+    fail("invalid_plan", fmt::format("{}: cannot read the OpenCL source: {}", path, std::strerror(errno)));
   std::stringstream buffer;
   buffer << in.rdbuf();
   return buffer.str();
@@ -198,7 +202,8 @@ Program buildProgram(cl_context context, cl_device_id device, const std::string&
   cl_int status = CL_SUCCESS;
   Program program(clCreateProgramWithSource(context, 1, &text, &length, &status));
   check(status, "clCreateProgramWithSource");
-  const std::string options = buildOptions.empty() ? "-cl-kernel-arg-info" : buildOptions + " -cl-kernel-arg-info";
+  const std::string options =
+      buildOptions.empty() ? "-cl-kernel-arg-info" : buildOptions + " -cl-kernel-arg-info";
   status = clBuildProgram(program.get(), 1, &device, options.c_str(), nullptr, nullptr);
   if (status != CL_SUCCESS) {
     std::string log;
@@ -241,8 +246,9 @@ struct KernelArgInfo {
 KernelArgInfo queryArgInfo(cl_kernel kernel, cl_uint index) {
   KernelArgInfo info;
   cl_kernel_arg_address_qualifier address = 0;
-  check(clGetKernelArgInfo(kernel, index, CL_KERNEL_ARG_ADDRESS_QUALIFIER, sizeof(address), &address, nullptr),
-        "clGetKernelArgInfo(CL_KERNEL_ARG_ADDRESS_QUALIFIER)");
+  check(
+      clGetKernelArgInfo(kernel, index, CL_KERNEL_ARG_ADDRESS_QUALIFIER, sizeof(address), &address, nullptr),
+      "clGetKernelArgInfo(CL_KERNEL_ARG_ADDRESS_QUALIFIER)");
   info.address = address == CL_KERNEL_ARG_ADDRESS_GLOBAL     ? "global"
                  : address == CL_KERNEL_ARG_ADDRESS_CONSTANT ? "constant"
                  : address == CL_KERNEL_ARG_ADDRESS_LOCAL    ? "local"
@@ -255,7 +261,8 @@ KernelArgInfo queryArgInfo(cl_kernel kernel, cl_uint index) {
                 : access == CL_KERNEL_ARG_ACCESS_READ_WRITE ? "read_write"
                                                             : "none";
   cl_kernel_arg_type_qualifier typeQualifier = 0;
-  clGetKernelArgInfo(kernel, index, CL_KERNEL_ARG_TYPE_QUALIFIER, sizeof(typeQualifier), &typeQualifier, nullptr);
+  clGetKernelArgInfo(kernel, index, CL_KERNEL_ARG_TYPE_QUALIFIER, sizeof(typeQualifier), &typeQualifier,
+                     nullptr);
   info.isConst = (typeQualifier & CL_KERNEL_ARG_TYPE_CONST) != 0;
   auto argString = [&](cl_kernel_arg_info what) {
     std::size_t size = 0;
@@ -278,9 +285,10 @@ KernelArgInfo queryArgInfo(cl_kernel kernel, cl_uint index) {
   if (element.find("image") != std::string::npos || element.find("sampler") != std::string::npos ||
       access != CL_KERNEL_ARG_ACCESS_NONE) {
     info.supported = false;
-    info.unsupportedReason = fmt::format("image/sampler argument '{}' ({}) is not supported: mirtune-run passes "
-                                         "only buffers, scalars and __local memory",
-                                         info.name, info.typeName);
+    info.unsupportedReason = fmt::format(
+        "image/sampler argument '{}' ({}) is not supported: mirtune-run passes "
+        "only buffers, scalars and __local memory",
+        info.name, info.typeName);
   } else if (element.find("struct") != std::string::npos || element.find("union") != std::string::npos) {
     info.supported = false;
     info.unsupportedReason =
@@ -307,13 +315,16 @@ void checkArguments(cl_kernel kernel, const RunPlan& plan, std::vector<KernelArg
   check(clGetKernelInfo(kernel, CL_KERNEL_NUM_ARGS, sizeof(count), &count, nullptr), "clGetKernelInfo");
   for (cl_uint i = 0; i < count; ++i) infos.push_back(queryArgInfo(kernel, i));
   for (const auto& info : infos) {
-    if (!info.supported) fail("invalid_plan", fmt::format("kernel '{}': {}", plan.kernel, info.unsupportedReason));
+    if (!info.supported)
+      fail("invalid_plan", fmt::format("kernel '{}': {}", plan.kernel, info.unsupportedReason));
   }
   if (count != plan.args.size()) {
     std::string signature;
-    for (const auto& info : infos) signature += fmt::format("{}{} {} {}", signature.empty() ? "" : ", ", info.address, info.typeName, info.name);
-    fail("invalid_plan", fmt::format("kernel '{}' takes {} arguments ({}) but the plan gives {}", plan.kernel, count,
-                                     signature, plan.args.size()));
+    for (const auto& info : infos)
+      signature +=
+          fmt::format("{}{} {} {}", signature.empty() ? "" : ", ", info.address, info.typeName, info.name);
+    fail("invalid_plan", fmt::format("kernel '{}' takes {} arguments ({}) but the plan gives {}", plan.kernel,
+                                     count, signature, plan.args.size()));
   }
   for (std::size_t i = 0; i < infos.size(); ++i) {
     const KernelArgInfo& info = infos[i];
@@ -333,14 +344,15 @@ void checkArguments(cl_kernel kernel, const RunPlan& plan, std::vector<KernelArg
         break;
       case ArgKind::kScalar:
         expected = fmt::format("a {} passed by value", typeName);
-        matches = info.address == "private" && !info.pointer && elementTypeMatches(info.elementType, arg.type) &&
-                  info.elementType == typeName;
+        matches = info.address == "private" && !info.pointer &&
+                  elementTypeMatches(info.elementType, arg.type) && info.elementType == typeName;
         break;
     }
     if (!matches) {
       fail("invalid_plan",
-           fmt::format("kernel '{}' argument {} ('{}') is {} {} but the plan gives a {} argument ({})", plan.kernel,
-                       i, info.name, info.address, info.typeName, argKindName(arg.kind), expected));
+           fmt::format("kernel '{}' argument {} ('{}') is {} {} but the plan gives a {} argument ({})",
+                       plan.kernel, i, info.name, info.address, info.typeName, argKindName(arg.kind),
+                       expected));
     }
   }
 }
@@ -396,7 +408,8 @@ nlohmann::json runOpenClPlan(const RunPlan& plan, const std::string& planDirecto
     if (status == CL_INVALID_KERNEL_NAME) {
       std::string names;
       for (const auto& name : kernelNames(program.get())) names += (names.empty() ? "" : ", ") + name;
-      fail("invalid_plan", fmt::format("{}: no kernel named '{}' (kernels: {})", plan.source, plan.kernel, names));
+      fail("invalid_plan",
+           fmt::format("{}: no kernel named '{}' (kernels: {})", plan.source, plan.kernel, names));
     }
     check(status, "clCreateKernel");
     std::vector<KernelArgInfo> infos;
@@ -434,8 +447,8 @@ nlohmann::json runOpenClPlan(const RunPlan& plan, const std::string& planDirecto
       for (std::size_t i = 0; i < plan.args.size(); ++i) {
         const ArgSpec& arg = plan.args[i];
         if (arg.kind != ArgKind::kBuffer || arg.role == ArgRole::kOut) continue;
-        check(clEnqueueWriteBuffer(queue.get(), buffers[i].get(), CL_FALSE, 0, arg.bytes(), hostInputs[i].bytes.data(),
-                                   0, nullptr, nullptr),
+        check(clEnqueueWriteBuffer(queue.get(), buffers[i].get(), CL_FALSE, 0, arg.bytes(),
+                                   hostInputs[i].bytes.data(), 0, nullptr, nullptr),
               "clEnqueueWriteBuffer");
       }
       cl_event rawEvent = nullptr;
@@ -459,10 +472,11 @@ nlohmann::json runOpenClPlan(const RunPlan& plan, const std::string& planDirecto
       if (executionStatus < 0) check(executionStatus, "kernel execution");
       cl_ulong kernelStart = 0;
       cl_ulong kernelEnd = 0;
-      check(clGetEventProfilingInfo(event.get(), CL_PROFILING_COMMAND_START, sizeof(kernelStart), &kernelStart,
-                                    nullptr),
+      check(clGetEventProfilingInfo(event.get(), CL_PROFILING_COMMAND_START, sizeof(kernelStart),
+                                    &kernelStart, nullptr),
             "clGetEventProfilingInfo(START)");
-      check(clGetEventProfilingInfo(event.get(), CL_PROFILING_COMMAND_END, sizeof(kernelEnd), &kernelEnd, nullptr),
+      check(clGetEventProfilingInfo(event.get(), CL_PROFILING_COMMAND_END, sizeof(kernelEnd), &kernelEnd,
+                                    nullptr),
             "clGetEventProfilingInfo(END)");
       return std::pair<double, double>(static_cast<double>(kernelEnd - kernelStart) * 1e-9,
                                        std::chrono::duration<double>(end - start).count());
@@ -514,7 +528,8 @@ nlohmann::json runOpenClPlan(const RunPlan& plan, const std::string& planDirecto
   } catch (const Failure& failure) {
     result.update(failureJson(failure));
   } catch (const std::exception& exception) {
-    result.update(failureJson(Failure{"run_failed", fmt::format("host error: {}", exception.what()), "", ""}));
+    result.update(
+        failureJson(Failure{"run_failed", fmt::format("host error: {}", exception.what()), "", ""}));
   }
   return result;
 }
@@ -535,7 +550,8 @@ nlohmann::json listOpenClKernelArgs(const std::string& sourcePath, const std::st
       if (std::find(names.begin(), names.end(), kernelName) == names.end()) {
         std::string list;
         for (const auto& name : names) list += (list.empty() ? "" : ", ") + name;
-        fail("invalid_plan", fmt::format("{}: no kernel named '{}' (kernels: {})", sourcePath, kernelName, list));
+        fail("invalid_plan",
+             fmt::format("{}: no kernel named '{}' (kernels: {})", sourcePath, kernelName, list));
       }
       names = {kernelName};
     }
@@ -544,13 +560,19 @@ nlohmann::json listOpenClKernelArgs(const std::string& sourcePath, const std::st
       Kernel kernel(clCreateKernel(program.get(), name.c_str(), &status));
       check(status, "clCreateKernel");
       cl_uint count = 0;
-      check(clGetKernelInfo(kernel.get(), CL_KERNEL_NUM_ARGS, sizeof(count), &count, nullptr), "clGetKernelInfo");
+      check(clGetKernelInfo(kernel.get(), CL_KERNEL_NUM_ARGS, sizeof(count), &count, nullptr),
+            "clGetKernelInfo");
       nlohmann::json args = nlohmann::json::array();
       for (cl_uint i = 0; i < count; ++i) {
         KernelArgInfo info = queryArgInfo(kernel.get(), i);
-        nlohmann::json arg = {{"index", i},         {"name", info.name},       {"address", info.address},
-                              {"type", info.typeName}, {"element_type", info.elementType},
-                              {"pointer", info.pointer}, {"access", info.access}, {"const", info.isConst},
+        nlohmann::json arg = {{"index", i},
+                              {"name", info.name},
+                              {"address", info.address},
+                              {"type", info.typeName},
+                              {"element_type", info.elementType},
+                              {"pointer", info.pointer},
+                              {"access", info.access},
+                              {"const", info.isConst},
                               {"supported", info.supported}};
         if (!info.supported) arg["unsupported_reason"] = info.unsupportedReason;
         args.push_back(std::move(arg));

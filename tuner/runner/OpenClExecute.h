@@ -9,8 +9,9 @@
 
 namespace mirtune::runner {
 
-/// Builds the plan's source on device (platformIndex, deviceIndex) with -cl-kernel-arg-info, checks the plan's
-/// arguments against the kernel's, then runs warm-up and measured repetitions. Never throws; the result is:
+/// Builds the plan's source on device (platformIndex, deviceIndex) with -cl-kernel-arg-info, checks the
+/// plan's arguments against the kernel's, then runs warm-up and measured repetitions. Never throws; the
+/// result is:
 /// {"schema": "mirtune-run-opencl/1", "status": "ok"|"build_failed"|"run_failed"|"invalid_plan", "message",
 ///  "build_log" (build_failed), "opencl_error" (name of the failing CL error, run_failed),
 ///  "device": {"platform_index", "device_index", "platform", "name", "type", "vendor", "driver_version"},

@@ -9,7 +9,9 @@
 
 namespace mirtune::runner {
 
-const ElementTypeInfo& elementTypeInfo(ElementType type) { return kElementTypes[static_cast<std::size_t>(type)]; }
+const ElementTypeInfo& elementTypeInfo(ElementType type) {
+  return kElementTypes[static_cast<std::size_t>(type)];
+}
 
 std::optional<ElementType> parseElementType(std::string_view name) {
   static constexpr std::array<std::pair<std::string_view, std::string_view>, 10> kAliases = {{
@@ -44,28 +46,38 @@ std::string elementTypeList() {
 
 std::string_view argKindName(ArgKind kind) {
   switch (kind) {
-    case ArgKind::kBuffer: return "buffer";
-    case ArgKind::kScalar: return "scalar";
-    case ArgKind::kLocal: return "local";
+    case ArgKind::kBuffer:
+      return "buffer";
+    case ArgKind::kScalar:
+      return "scalar";
+    case ArgKind::kLocal:
+      return "local";
   }
   return "?";
 }
 
 std::string_view argRoleName(ArgRole role) {
   switch (role) {
-    case ArgRole::kIn: return "in";
-    case ArgRole::kOut: return "out";
-    case ArgRole::kInOut: return "inout";
+    case ArgRole::kIn:
+      return "in";
+    case ArgRole::kOut:
+      return "out";
+    case ArgRole::kInOut:
+      return "inout";
   }
   return "?";
 }
 
 std::string_view generatorKindName(GeneratorKind kind) {
   switch (kind) {
-    case GeneratorKind::kUniform: return "uniform";
-    case GeneratorKind::kRamp: return "ramp";
-    case GeneratorKind::kZeros: return "zeros";
-    case GeneratorKind::kConstant: return "constant";
+    case GeneratorKind::kUniform:
+      return "uniform";
+    case GeneratorKind::kRamp:
+      return "ramp";
+    case GeneratorKind::kZeros:
+      return "zeros";
+    case GeneratorKind::kConstant:
+      return "constant";
   }
   return "?";
 }
@@ -84,7 +96,8 @@ bool parseName(const std::array<Enum, N>& values, std::string_view (*nameOf)(Enu
   return false;
 }
 
-bool readSizes(const nlohmann::json& json, const char* key, std::vector<std::uint64_t>& out, std::string& error) {
+bool readSizes(const nlohmann::json& json, const char* key, std::vector<std::uint64_t>& out,
+               std::string& error) {
   if (!json.contains(key) || json[key].is_null()) return true;
   const auto& value = json[key];
   if (value.is_number_unsigned() || value.is_number_integer()) {
@@ -116,7 +129,8 @@ bool parseArg(const nlohmann::json& json, std::size_t index, ArgSpec& arg, std::
   }
   arg.name = json.value("name", "");
   const std::string kind = json.value("kind", "");
-  if (!parseName<ArgKind, 3>({ArgKind::kBuffer, ArgKind::kScalar, ArgKind::kLocal}, argKindName, kind, arg.kind)) {
+  if (!parseName<ArgKind, 3>({ArgKind::kBuffer, ArgKind::kScalar, ArgKind::kLocal}, argKindName, kind,
+                             arg.kind)) {
     error = where + ": 'kind' must be buffer, scalar or local (got '" + kind + "')";
     return false;
   }
@@ -135,7 +149,8 @@ bool parseArg(const nlohmann::json& json, std::size_t index, ArgSpec& arg, std::
     }
     const auto& value = json["value"];
     arg.scalarValue = value.get<double>();
-    arg.scalarInt = value.is_number_integer() ? value.get<std::int64_t>() : static_cast<std::int64_t>(arg.scalarValue);
+    arg.scalarInt =
+        value.is_number_integer() ? value.get<std::int64_t>() : static_cast<std::int64_t>(arg.scalarValue);
     return true;
   }
   if (json.contains("elements")) {
@@ -144,7 +159,8 @@ bool parseArg(const nlohmann::json& json, std::size_t index, ArgSpec& arg, std::
       return false;
     }
     arg.elements = json["elements"].get<std::uint64_t>();
-  } else if (json.contains("bytes") && json["bytes"].is_number_integer() && json["bytes"].get<std::int64_t>() > 0) {
+  } else if (json.contains("bytes") && json["bytes"].is_number_integer() &&
+             json["bytes"].get<std::int64_t>() > 0) {
     arg.elements = (json["bytes"].get<std::uint64_t>() + elementBytes - 1) / elementBytes;
   } else {
     error = where + ": a " + std::string(argKindName(arg.kind)) + " argument needs 'elements' (or 'bytes')";
@@ -168,7 +184,8 @@ bool parseArg(const nlohmann::json& json, std::size_t index, ArgSpec& arg, std::
     if (!parseName<GeneratorKind, 4>(
             {GeneratorKind::kUniform, GeneratorKind::kRamp, GeneratorKind::kZeros, GeneratorKind::kConstant},
             generatorKindName, generatorKind, arg.generator.kind)) {
-      error = where + ": generator 'kind' must be uniform, ramp, zeros or constant (got '" + generatorKind + "')";
+      error =
+          where + ": generator 'kind' must be uniform, ramp, zeros or constant (got '" + generatorKind + "')";
       return false;
     }
     arg.generator.lo = generator.value("lo", 0.0);
@@ -204,7 +221,8 @@ bool parseRunPlan(const nlohmann::json& json, RunPlan& plan, std::string& error)
     error = "the plan needs 'global_size'";
     return false;
   }
-  if (!readSizes(json, "global_size", plan.globalSize, error) || !readSizes(json, "local_size", plan.localSize, error)) {
+  if (!readSizes(json, "global_size", plan.globalSize, error) ||
+      !readSizes(json, "local_size", plan.localSize, error)) {
     return false;
   }
   if (!plan.localSize.empty() && plan.localSize.size() != plan.globalSize.size()) {
@@ -263,9 +281,12 @@ nlohmann::json runPlanToJson(const RunPlan& plan) {
     }
     if (arg.kind == ArgKind::kBuffer) {
       item["role"] = argRoleName(arg.role);
-      item["generator"] = {{"kind", generatorKindName(arg.generator.kind)}, {"lo", arg.generator.lo},
-                           {"hi", arg.generator.hi},   {"step", arg.generator.step},
-                           {"value", arg.generator.value}, {"seed", arg.generator.seed}};
+      item["generator"] = {{"kind", generatorKindName(arg.generator.kind)},
+                           {"lo", arg.generator.lo},
+                           {"hi", arg.generator.hi},
+                           {"step", arg.generator.step},
+                           {"value", arg.generator.value},
+                           {"seed", arg.generator.seed}};
     }
     json["args"].push_back(std::move(item));
   }
@@ -274,25 +295,38 @@ nlohmann::json runPlanToJson(const RunPlan& plan) {
 
 double HostArray::valueAsDouble(std::uint64_t i) const {
   switch (type) {
-    case ElementType::kChar: return as<std::int8_t>()[i];
-    case ElementType::kUchar: return as<std::uint8_t>()[i];
-    case ElementType::kShort: return as<std::int16_t>()[i];
-    case ElementType::kUshort: return as<std::uint16_t>()[i];
-    case ElementType::kInt: return as<std::int32_t>()[i];
-    case ElementType::kUint: return as<std::uint32_t>()[i];
-    case ElementType::kLong: return static_cast<double>(as<std::int64_t>()[i]);
-    case ElementType::kUlong: return static_cast<double>(as<std::uint64_t>()[i]);
-    case ElementType::kFloat: return as<float>()[i];
-    case ElementType::kDouble: return as<double>()[i];
+    case ElementType::kChar:
+      return as<std::int8_t>()[i];
+    case ElementType::kUchar:
+      return as<std::uint8_t>()[i];
+    case ElementType::kShort:
+      return as<std::int16_t>()[i];
+    case ElementType::kUshort:
+      return as<std::uint16_t>()[i];
+    case ElementType::kInt:
+      return as<std::int32_t>()[i];
+    case ElementType::kUint:
+      return as<std::uint32_t>()[i];
+    case ElementType::kLong:
+      return static_cast<double>(as<std::int64_t>()[i]);
+    case ElementType::kUlong:
+      return static_cast<double>(as<std::uint64_t>()[i]);
+    case ElementType::kFloat:
+      return as<float>()[i];
+    case ElementType::kDouble:
+      return as<double>()[i];
   }
   return 0;
 }
 
 std::int64_t HostArray::valueAsInt(std::uint64_t i) const {
   switch (type) {
-    case ElementType::kLong: return as<std::int64_t>()[i];
-    case ElementType::kUlong: return static_cast<std::int64_t>(as<std::uint64_t>()[i]);
-    default: return static_cast<std::int64_t>(valueAsDouble(i));
+    case ElementType::kLong:
+      return as<std::int64_t>()[i];
+    case ElementType::kUlong:
+      return static_cast<std::int64_t>(as<std::uint64_t>()[i]);
+    default:
+      return static_cast<std::int64_t>(valueAsDouble(i));
   }
 }
 
@@ -315,16 +349,26 @@ void store(HostArray& array, std::uint64_t i, double floatValue, std::int64_t in
 
 void storeValue(HostArray& array, std::uint64_t i, double floatValue, std::int64_t intValue) {
   switch (array.type) {
-    case ElementType::kChar: return store<std::int8_t>(array, i, floatValue, intValue);
-    case ElementType::kUchar: return store<std::uint8_t>(array, i, floatValue, intValue);
-    case ElementType::kShort: return store<std::int16_t>(array, i, floatValue, intValue);
-    case ElementType::kUshort: return store<std::uint16_t>(array, i, floatValue, intValue);
-    case ElementType::kInt: return store<std::int32_t>(array, i, floatValue, intValue);
-    case ElementType::kUint: return store<std::uint32_t>(array, i, floatValue, intValue);
-    case ElementType::kLong: return store<std::int64_t>(array, i, floatValue, intValue);
-    case ElementType::kUlong: return store<std::uint64_t>(array, i, floatValue, intValue);
-    case ElementType::kFloat: return store<float>(array, i, floatValue, intValue);
-    case ElementType::kDouble: return store<double>(array, i, floatValue, intValue);
+    case ElementType::kChar:
+      return store<std::int8_t>(array, i, floatValue, intValue);
+    case ElementType::kUchar:
+      return store<std::uint8_t>(array, i, floatValue, intValue);
+    case ElementType::kShort:
+      return store<std::int16_t>(array, i, floatValue, intValue);
+    case ElementType::kUshort:
+      return store<std::uint16_t>(array, i, floatValue, intValue);
+    case ElementType::kInt:
+      return store<std::int32_t>(array, i, floatValue, intValue);
+    case ElementType::kUint:
+      return store<std::uint32_t>(array, i, floatValue, intValue);
+    case ElementType::kLong:
+      return store<std::int64_t>(array, i, floatValue, intValue);
+    case ElementType::kUlong:
+      return store<std::uint64_t>(array, i, floatValue, intValue);
+    case ElementType::kFloat:
+      return store<float>(array, i, floatValue, intValue);
+    case ElementType::kDouble:
+      return store<double>(array, i, floatValue, intValue);
   }
 }
 
@@ -338,7 +382,8 @@ HostArray generateBuffer(const ArgSpec& arg) {
   const GeneratorSpec& generator = arg.generator;
   const bool isFloat = elementTypeInfo(arg.type).isFloat;
   switch (generator.kind) {
-    case GeneratorKind::kZeros: break;
+    case GeneratorKind::kZeros:
+      break;
     case GeneratorKind::kConstant:
       for (std::uint64_t i = 0; i < arg.elements; ++i)
         storeValue(array, i, generator.value, static_cast<std::int64_t>(std::floor(generator.value)));
@@ -356,7 +401,8 @@ HostArray generateBuffer(const ArgSpec& arg) {
       std::uint64_t state = generator.seed * 0xD1B54A32D192ED03ULL + 0x8CB92BA72F3D8DD7ULL;
       const double span = generator.hi - generator.lo;
       const auto intLo = static_cast<std::int64_t>(std::floor(generator.lo));
-      const auto intSpan = static_cast<std::uint64_t>(std::floor(generator.hi) - std::floor(generator.lo)) + 1;
+      const auto intSpan =
+          static_cast<std::uint64_t>(std::floor(generator.hi) - std::floor(generator.lo)) + 1;
       for (std::uint64_t i = 0; i < arg.elements; ++i) {
         const std::uint64_t bits = splitmix64(state);
         if (isFloat) {
@@ -413,7 +459,8 @@ bool readNpy(const std::string& path, HostArray& array, std::string& error) {
       error = path + ": truncated header";
       return false;
     }
-    for (int b = 3; b >= 0; --b) headerLength = (headerLength << 8) | static_cast<unsigned char>(bytes[8 + b]);
+    for (int b = 3; b >= 0; --b)
+      headerLength = (headerLength << 8) | static_cast<unsigned char>(bytes[8 + b]);
     dataStart = 12 + headerLength;
   }
   if (bytes.size() < dataStart) {

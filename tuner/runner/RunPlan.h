@@ -19,11 +19,11 @@ enum class ElementType { kChar, kUchar, kShort, kUshort, kInt, kUint, kLong, kUl
 
 struct ElementTypeInfo {
   ElementType type;
-  std::string_view name;     ///< OpenCL C name ("float", "uint", ...)
-  std::size_t bytes;         ///< size of one element in bytes
-  bool isFloat;              ///< float or double
-  bool isSigned;             ///< signed integer or floating point
-  std::string_view npyDescr; ///< NumPy dtype string ("<f4", "|i1", ...)
+  std::string_view name;      ///< OpenCL C name ("float", "uint", ...)
+  std::size_t bytes;          ///< size of one element in bytes
+  bool isFloat;               ///< float or double
+  bool isSigned;              ///< signed integer or floating point
+  std::string_view npyDescr;  ///< NumPy dtype string ("<f4", "|i1", ...)
 };
 
 inline constexpr std::array<ElementTypeInfo, 10> kElementTypes = {{
@@ -69,11 +69,11 @@ struct ArgSpec {
   std::string name;  ///< for messages and output file names; the kernel's own name when empty
   ArgKind kind = ArgKind::kBuffer;
   ElementType type = ElementType::kFloat;
-  std::uint64_t elements = 0;  ///< buffer and local: number of elements
-  ArgRole role = ArgRole::kIn; ///< buffer only
-  GeneratorSpec generator;     ///< buffer only (out buffers start as zeros unless a generator is given)
-  double scalarValue = 0;      ///< scalar: value for float/double
-  std::int64_t scalarInt = 0;  ///< scalar: value for integer types (exact for long/ulong)
+  std::uint64_t elements = 0;   ///< buffer and local: number of elements
+  ArgRole role = ArgRole::kIn;  ///< buffer only
+  GeneratorSpec generator;      ///< buffer only (out buffers start as zeros unless a generator is given)
+  double scalarValue = 0;       ///< scalar: value for float/double
+  std::int64_t scalarInt = 0;   ///< scalar: value for integer types (exact for long/ulong)
 
   std::uint64_t bytes() const { return elements * elementTypeInfo(type).bytes; }
 };
@@ -86,11 +86,11 @@ struct RunPlan {
   std::vector<std::uint64_t> globalSize;  ///< 1 to 3 dimensions, work-items
   std::vector<std::uint64_t> localSize;   ///< empty = let the driver choose; else as many dims as global
   std::vector<ArgSpec> args;
-  int warmup = 2;                   ///< unmeasured repetitions first (PoCL compiles per local size on first launch)
-  double minTimeSeconds = 0.2;      ///< repeat until the measured repetitions' total wall time reaches this...
-  int minRepetitions = 3;           ///< ...and at least this many ran...
-  int maxRepetitions = 1000;        ///< ...but never more than this many
-  std::string outputDirectory;      ///< where out/inout buffers are dumped as <index>_<name>.npy; empty = none
+  int warmup = 2;  ///< unmeasured repetitions first (PoCL compiles per local size on first launch)
+  double minTimeSeconds = 0.2;  ///< repeat until the measured repetitions' total wall time reaches this...
+  int minRepetitions = 3;       ///< ...and at least this many ran...
+  int maxRepetitions = 1000;    ///< ...but never more than this many
+  std::string outputDirectory;  ///< where out/inout buffers are dumped as <index>_<name>.npy; empty = none
 };
 
 /// Parses a plan; on failure returns false with a message naming the offending key in `error`.
@@ -123,7 +123,8 @@ HostArray generateBuffer(const ArgSpec& arg);
 
 /// The bytes of a 1-D .npy file (format 1.0) holding `array`.
 std::string npyBytes(const HostArray& array);
-/// Reads a 1-D .npy file written by npyBytes (or NumPy, C order, little-endian); false with `error` otherwise.
+/// Reads a 1-D .npy file written by npyBytes (or NumPy, C order, little-endian); false with `error`
+/// otherwise.
 bool readNpy(const std::string& path, HostArray& array, std::string& error);
 
 /// Median and interquartile range (p75 - p25, linear interpolation) of samples; zeros when empty.

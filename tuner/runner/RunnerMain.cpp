@@ -111,7 +111,8 @@ int runOpenCl(int argc, char** argv) {
   mirtune::runner::RunPlan plan;
   std::ifstream in(planPath);
   if (!in) {
-    result = {{"status", "invalid_plan"}, {"message", fmt::format("{}: cannot read: {}", planPath, std::strerror(errno))}};
+    result = {{"status", "invalid_plan"},
+              {"message", fmt::format("{}: cannot read: {}", planPath, std::strerror(errno))}};
   } else {
     std::stringstream text;
     text << in.rdbuf();
@@ -162,7 +163,8 @@ int runOpenClArgs(int argc, char** argv) {
     }
   }
   if (source.empty()) return usageError("opencl-args needs --source F.cl");
-  nlohmann::json result = mirtune::runner::listOpenClKernelArgs(source, kernel, buildOptions, platform, device);
+  nlohmann::json result =
+      mirtune::runner::listOpenClKernelArgs(source, kernel, buildOptions, platform, device);
   fmt::print("{}", dumpJson(result));
   if (result.value("status", "") != "ok") {
     fmt::print(stderr, "mirtune-run: {}: {}\n", result.value("status", "?"), result.value("message", ""));
