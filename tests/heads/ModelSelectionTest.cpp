@@ -195,7 +195,20 @@ TEST(DefaultGrid, EveryCandidateBuilds) {
   EXPECT_TRUE(defaultCandidates("svm").empty());
   for (const Candidate& candidate : grid) {
     auto classifier = makeClassifier(candidate);
-    EXPECT_TRUE(classifier.ok()) << candidate.kind << " " << candidate.params.dump();
+    ASSERT_TRUE(classifier.ok()) << candidate.kind << " " << candidate.params.dump();
+  }
+}
+
+TEST(DefaultGrid, EveryCandidateLearnsASeparableProblem) {
+  Dataset train = testing::separableBinary(300, 30, 28);
+  Dataset test = testing::separableBinary(200, 30, 29);
+  for (const Candidate& candidate : defaultGrid()) {
+    auto classifier = makeClassifier(candidate);
+    ASSERT_TRUE(classifier.ok());
+    ASSERT_TRUE((*classifier)->fit(train).ok());
+    auto predicted = (*classifier)->predictClasses(test.features.values.data(), test.size(), test.features.cols);
+    ASSERT_TRUE(predicted.ok());
+    EXPECT_GT(accuracy(*predicted, test.labels), 0.9) << candidate.kind << " " << candidate.params.dump();
   }
 }
 
