@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <fstream>
 
 namespace mirtune {
@@ -357,6 +358,46 @@ TEST(OpenClRun, DefaultPlanForAnArbitraryKernel) {
   EXPECT_NE(plan.error().message().find("no scalar argument named 'beta' (scalars: alpha, n)"),
             std::string::npos)
       << plan.error().message();
+}
+
+TEST(OpenClRun, NoDeviceIsNotFound) {
+  // An empty vendor folder makes the ICD loader find no platform, as on a machine without OpenCL drivers.
+  TemporaryFolder vendors("novendors");
+  const char* previous = std::getenv("OCL_ICD_VENDORS");
+  const std::string saved = previous == nullptr ? "" : previous;
+  setenv("OCL_ICD_VENDORS", vendors.path().c_str(), 1);
+  auto devices = probeOpenClDevices(runnerExecutable());
+  auto result = runOnAllDevices(vectorAddRequest(), runnerExecutable());
+  if (previous == nullptr)
+    unsetenv("OCL_ICD_VENDORS");
+  else
+    setenv("OCL_ICD_VENDORS", saved.c_str(), 1);
+  ASSERT_TRUE(devices.ok()) << devices.error().message();
+  EXPECT_TRUE(devices->empty());
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.error().code(), ErrorCode::kNotFound);
+  EXPECT_NE(result.error().message().find("no OpenCL device"), std::string::npos) << result.error().message();
+}
+
+TEST(OpenClRun, RunnerRejectsBadCommandLinesAndPlans) {
+  TemporaryFolder work("cli");
+  SubprocessOptions options;
+  options.argv = {runnerExecutable().string(), "opencl", "--device", "zero"};
+  auto run = runSubprocess(options);
+  ASSERT_TRUE(run.ok());
+  EXPECT_EQ(run->exitCode, 2);
+  EXPECT_NE(run->standardError.find("--device takes P:D"), std::string::npos) << run->standardError;
+
+  std::ofstream(work.path() / "plan.json")
+      << R"({"source": "k.cl", "kernel": "k", "global_size": [4, 4, 4, 4],
+    "args": []})";
+  options.argv = {runnerExecutable().string(), "opencl", "--plan", (work.path() / "plan.json").string()};
+  run = runSubprocess(options);
+  ASSERT_TRUE(run.ok());
+  EXPECT_EQ(run->exitCode, 1);
+  auto json = nlohmann::json::parse(run->standardOutput);
+  EXPECT_EQ(json["status"], "invalid_plan");
+  EXPECT_NE(json["message"].get<std::string>().find("1 to 3 dimensions"), std::string::npos) << json.dump();
 }
 
 TEST(OpenClRun, MissingRunnerIsAnError) {
