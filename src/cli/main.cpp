@@ -1,6 +1,7 @@
 // mirtune: command-line entry point. Parses options into per-command structs and runs one command.
 #include "cli/Commands.h"
 #include "cli/CorpusCommand.h"
+#include "cli/DevmapCommand.h"
 #include "cli/GraphCommand.h"
 #include "support/Files.h"
 #include "support/Log.h"
@@ -52,6 +53,7 @@ int main(int argc, char** argv) {
   cli::addPretrainCommand(app, global, action, argc, argv);
   cli::addEmbedCommand(app, global, action);
   cli::addCorpusCommand(app, global, action);
+  cli::addDevmapCommand(app, global, action);
 
   try {
     app.parse(argc, argv);

@@ -4,6 +4,9 @@
 #include "support/Sha256.h"
 
 #include <llvm/ADT/StringRef.h>
+#include <llvm/Bitcode/BitcodeReader.h>
+#include <llvm/Bitcode/BitcodeWriter.h>
+#include <llvm/Support/MemoryBuffer.h>
 #include <llvm/IR/CallingConv.h>
 #include <llvm/IR/Constants.h>
 #include <llvm/IR/DebugInfo.h>
@@ -16,6 +19,10 @@
 #include <llvm/Support/raw_ostream.h>
 #include <llvm/Transforms/Utils/Cloning.h>
 
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <algorithm>
 #include <set>
 
 namespace mirtune {
@@ -152,6 +159,53 @@ std::vector<std::string> IrModule::kernelNames() const {
     if (isKernel) names.push_back(function.getName().str());
   }
   return names;
+}
+
+Expected<IrModule> extractKernel(const IrModule& module, const std::string& kernel) {
+  std::vector<std::string> kernels = module.kernelNames();
+  if (std::find(kernels.begin(), kernels.end(), kernel) == kernels.end()) {
+    return makeError(ErrorCode::kNotFound, "{}: no kernel named '{}' (kernels: {})", module.sourcePath(), kernel,
+                     kernels.empty() ? std::string("none") : fmt::format("{}", fmt::join(kernels, ", ")));
+  }
+  // A bitcode round trip moves the module into a fresh context (CloneModule cannot change contexts).
+  llvm::SmallVector<char, 0> bitcode;
+  llvm::raw_svector_ostream stream(bitcode);
+  llvm::WriteBitcodeToFile(module.module(), stream);
+  auto context = std::make_unique<llvm::LLVMContext>();
+  auto parsed = llvm::parseBitcodeFile(llvm::MemoryBufferRef(llvm::StringRef(bitcode.data(), bitcode.size()), "extract"),
+                                       *context);
+  if (!parsed) {
+    return makeError(ErrorCode::kInternal, "{}: cannot copy the module: {}", module.sourcePath(),
+                     llvm::toString(parsed.takeError()));
+  }
+  std::unique_ptr<llvm::Module> copy = std::move(*parsed);
+  for (const std::string& other : kernels) {
+    if (other == kernel) continue;
+    if (llvm::Function* function = copy->getFunction(other)) function->deleteBody();
+  }
+  // Remove what is now unreferenced, repeatedly: dropping a body can orphan its callees and globals. Named
+  // metadata (opencl.kernels, nvvm.annotations) pointing at removed kernels is dropped with them.
+  for (const char* name : {"opencl.kernels", "nvvm.annotations"}) {
+    if (llvm::NamedMDNode* node = copy->getNamedMetadata(name)) copy->eraseNamedMetadata(node);
+  }
+  for (bool changed = true; changed;) {
+    changed = false;
+    for (llvm::Function& function : llvm::make_early_inc_range(copy->functions())) {
+      if (function.getName() != kernel && function.use_empty() &&
+          (function.isDeclaration() || function.hasLocalLinkage() || std::find(kernels.begin(), kernels.end(), function.getName().str()) != kernels.end())) {
+        function.eraseFromParent();
+        changed = true;
+      }
+    }
+    for (llvm::GlobalVariable& global : llvm::make_early_inc_range(copy->globals())) {
+      global.removeDeadConstantUsers();
+      if (global.use_empty() && global.hasLocalLinkage()) {
+        global.eraseFromParent();
+        changed = true;
+      }
+    }
+  }
+  return IrModule(std::move(context), std::move(copy), module.language(), module.sourcePath());
 }
 
 }  // namespace mirtune

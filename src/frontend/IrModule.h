@@ -1,6 +1,8 @@
 // IrModule: one LLVM module with its own LLVMContext, plus what mirtune knows about where it came from.
 #pragma once
 
+#include "support/Error.h"
+
 #include "frontend/Language.h"
 
 #include <cstddef>
@@ -59,5 +61,10 @@ class IrModule {
   std::string sourcePath_;
   mutable std::string irSha256_;
 };
+
+/// A copy of `module` (in its own context) that keeps only the kernel `kernel` and what it uses: the other
+/// kernels and every function and global no longer referenced are removed. kNotFound when `kernel` is not one
+/// of module.kernelNames().
+Expected<IrModule> extractKernel(const IrModule& module, const std::string& kernel);
 
 }  // namespace mirtune

@@ -19,13 +19,13 @@ inline std::string_view deviceName(Device device) { return device == Device::kGp
 Expected<Device> parseDevice(std::string_view name);
 
 /// The platforms of the data set, declared once: index, option name, hardware and the static mapping.
-struct PlatformInfo {
+struct DevmapPlatform {
   std::string_view name;         ///< "amd" | "nvidia" (the --platform value)
   std::string_view csvFile;      ///< relative to the devmap folder
   std::string_view hardware;     ///< the GPU the runtimes were measured on (CPU: Intel Core i7-3820)
   Device staticDevice;           ///< the device that is best most often; speedups are relative to it
 };
-inline constexpr std::array<PlatformInfo, 2> kPlatforms = {{
+inline constexpr std::array<DevmapPlatform, 2> kPlatforms = {{
     {"amd", "cgo17-amd.csv", "AMD Tahiti 7970", Device::kCpu},
     {"nvidia", "cgo17-nvidia.csv", "NVIDIA GTX 970", Device::kGpu},
 }};

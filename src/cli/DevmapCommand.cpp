@@ -1,0 +1,393 @@
+// `mirtune devmap`: CPU or GPU for OpenCL kernels. Registration, `train`, single-file and batch prediction.
+#include "cli/DevmapCommand.h"
+
+#include "cli/DatabaseCache.h"
+#include "cli/DevmapOptions.h"
+#include "database/Database.h"
+#include "support/Csv.h"
+#include "support/Files.h"
+#include "support/Log.h"
+#include "support/Sha256.h"
+#include "tasks/common/ModelSelection.h"
+#include "tasks/devmap/DevmapModel.h"
+#include "tasks/devmap/Features.h"
+#include "tasks/devmap/Predict.h"
+
+#include <fmt/format.h>
+
+#include <optional>
+
+namespace mirtune::cli {
+
+using namespace mirtune::devmap;
+
+Expected<std::vector<heads::Candidate>> headCandidates(const std::string& name, int threads) {
+  std::vector<heads::Candidate> candidates;
+  if (name == "auto") {
+    candidates = heads::defaultGrid();
+  } else if (name == "xgboost" || name == "mlp") {
+    candidates = heads::defaultCandidates(name);
+  } else {
+    return makeError(ErrorCode::kUsage, "unknown --heads '{}' (auto, xgboost or mlp)", name);
+  }
+  for (heads::Candidate& candidate : candidates) {
+    if (candidate.kind == "xgboost") candidate.params["nthread"] = threads;
+  }
+  return candidates;
+}
+
+void configureThreads(int threads) {
+  setEncoderThreads(threads);
+  heads::setTorchThreads(threads);
+}
+
+namespace {
+
+// The embedding cache of the database, unless --no-cache.
+struct CacheHandle {
+  std::optional<Database> database;
+  std::optional<DatabaseEmbeddingCache> cache;
+  EmbeddingCache* get() { return cache ? &*cache : nullptr; }
+};
+
+Status openCache(CacheHandle& handle, bool noCache, const GlobalOptions& global) {
+  if (noCache) return {};
+  auto opened = Database::open(resolveDatabasePath(global));
+  if (!opened) return opened.error();
+  handle.database.emplace(std::move(*opened));
+  handle.cache.emplace(*handle.database);
+  return {};
+}
+
+}  // namespace
+
+int runDevmapTrain(const DevmapTrainOptions& options, const GlobalOptions& global) {
+  auto irSource = parseIrSource(options.ir);
+  if (!irSource) return reportError(irSource.error());
+  auto candidates = headCandidates(options.heads, options.threads);
+  if (!candidates) return reportError(candidates.error());
+  std::vector<std::size_t> platforms;
+  if (options.platform == "all") {
+    platforms = {0, 1};
+  } else if (auto index = platformIndex(options.platform)) {
+    platforms = {*index};
+  } else {
+    return reportError(index.error());
+  }
+  auto data = loadDevmapData(options.data.empty() ? defaultDevmapDirectory() : std::filesystem::path(options.data));
+  if (!data) return reportError(data.error());
+  configureThreads(options.threads);
+  auto encoder = Encoder::loadOrDefault(options.model);
+  if (!encoder) return reportError(encoder.error());
+  CacheHandle cache;
+  if (auto opened = openCache(cache, options.noCache, global); !opened) return reportError(opened.error());
+  auto embeddings = embedRows(*data, *encoder, *irSource, {Modality::kFused}, cache.get(),
+                              static_cast<unsigned>(options.threads));
+  if (!embeddings) return reportError(embeddings.error());
+
+  EvalOptions evalOptions;
+  evalOptions.candidates = *candidates;
+  evalOptions.seed = options.seed;
+  std::vector<std::size_t> allRows;
+  for (const DevmapRow& row : data->rows) allRows.push_back(row.row);
+  std::vector<PlatformHead> trained;
+  for (std::size_t platform : platforms) {
+    heads::FeatureMatrix features = rowFeatureMatrix(*data, platform, &embeddings->vectors.front());
+    auto head = trainHead(*data, platform, allRows, features, evalOptions);
+    if (!head) return reportError(head.error());
+    logInfo("{}: {} head, {} weighting, inner cross-validation accuracy {:.4f}", kPlatforms[platform].name,
+            head->candidate.kind, weightingName(head->weighting), head->innerAccuracy);
+    nlohmann::json source = {{"data_set", "devmap/" + std::string(kPlatforms[platform].csvFile)},
+                             {"hardware", kPlatforms[platform].hardware},
+                             {"rows_using_ll_file", std::count(embeddings->fromIrFile.begin(), embeddings->fromIrFile.end(), true)}};
+    trained.push_back({std::string(kPlatforms[platform].name), std::move(*head), allRows.size(), source});
+  }
+  std::filesystem::path out = options.out.empty() ? defaultDevmapModelDirectory() : std::filesystem::path(options.out);
+  if (auto saved = saveDevmapModel(out, *encoder, *irSource, trained, options.command); !saved) {
+    return reportError(saved.error());
+  }
+  fmt::print("{}\n", out.string());
+  return 0;
+}
+
+namespace {
+
+// Records predictions of one command in the database: a session, one workload per file, one prediction each.
+void recordPredictions(Database& database, const std::string& command, const nlohmann::json& options,
+                       const std::string& modelId, const std::vector<KernelPrediction>& predictions) {
+  SessionRecord session;
+  session.toolVersion = toolVersion();
+  session.gitCommit = gitCommit();
+  session.command = command;
+  session.options = options;
+  session.modelIds = {modelId};
+  auto sessionId = database.beginSession(session);
+  if (!sessionId) {
+    logWarn("database: {}", sessionId.error().message());
+    return;
+  }
+  std::map<std::string, std::int64_t> workloadOf;
+  for (const KernelPrediction& prediction : predictions) {
+    if (prediction.error) continue;
+    if (workloadOf.count(prediction.file) == 0) {
+      auto content = sha256File(prediction.file);
+      if (!content) continue;
+      auto workload = database.upsertWorkload({0, *content, prediction.irSha256, "opencl", prediction.file, {}});
+      if (!workload) {
+        logWarn("database: {}", workload.error().message());
+        continue;
+      }
+      workloadOf[prediction.file] = *workload;
+    }
+    PredictionRecord record;
+    record.sessionId = *sessionId;
+    record.workloadId = workloadOf[prediction.file];
+    record.task = "devmap";
+    record.modelId = modelId;
+    record.configuration = {{"kernel", prediction.kernel},
+                            {"platform", options.value("platform", "")},
+                            {"transfer", prediction.transferBytes},
+                            {"wgsize", prediction.wgsize},
+                            {"device", deviceName(prediction.device)}};
+    record.score = prediction.device == Device::kGpu ? prediction.gpuProbability : 1 - prediction.gpuProbability;
+    if (auto stored = database.insertPrediction(record); !stored) logWarn("database: {}", stored.error().message());
+  }
+  (void)database.endSession(*sessionId);
+}
+
+double chosenProbability(const KernelPrediction& prediction) {
+  return prediction.device == Device::kGpu ? prediction.gpuProbability : 1 - prediction.gpuProbability;
+}
+
+struct PredictContext {
+  Encoder encoder;
+  DevmapModel model;
+  CacheHandle cache;
+  std::string modelId;
+};
+
+Expected<std::unique_ptr<PredictContext>> openPredictContext(const DevmapPredictOptions& options,
+                                                             const GlobalOptions& global) {
+  configureThreads(options.threads);
+  auto encoder = Encoder::loadOrDefault(options.model);
+  if (!encoder) return encoder.error();
+  std::filesystem::path headsDir = options.heads.empty() ? defaultDevmapModelDirectory() : std::filesystem::path(options.heads);
+  auto model = loadDevmapModel(headsDir, *encoder);
+  if (!model) return model.error();
+  if (model->heads.count(options.platform) == 0) {
+    return makeError(ErrorCode::kUsage, "no device-mapping head for platform '{}' in {} (has: {}; `mirtune devmap "
+                     "collect` and `train --platform local` make a local one)",
+                     options.platform, headsDir.string(), fmt::join(model->platforms(), ", "));
+  }
+  auto context = std::unique_ptr<PredictContext>(new PredictContext{std::move(*encoder), std::move(*model), {}, {}});
+  context->modelId = fmt::format("{}/{}", headsDir.filename().string(), options.platform);
+  if (auto opened = openCache(context->cache, options.noCache, global); !opened) return opened.error();
+  return context;
+}
+
+}  // namespace
+
+int runDevmapPredict(const DevmapPredictOptions& options, const GlobalOptions& global) {
+  auto compile = toCompileOptions(options.compile);
+  if (!compile) return reportError(compile.error());
+  auto context = openPredictContext(options, global);
+  if (!context) return reportError(context.error());
+  bool defaultTransfer = options.transfer < 0, defaultWgsize = options.wgsize < 0;
+  double transfer = defaultTransfer ? kDefaultTransferBytes : options.transfer;
+  double wgsize = defaultWgsize ? kDefaultWgsize : options.wgsize;
+  std::vector<KernelQuery> queries;
+  for (const std::string& file : options.files) queries.push_back({file, options.kernel, transfer, wgsize});
+  PredictOptions predict;
+  predict.platform = options.platform;
+  predict.compile = *compile;
+  predict.cache = (*context)->cache.get();
+  predict.threads = static_cast<unsigned>(options.threads);
+  auto predictions = predictKernels((*context)->encoder, (*context)->model, queries, predict);
+  if (!predictions) return reportError(predictions.error());
+  nlohmann::json recorded = {{"platform", options.platform}, {"transfer", transfer}, {"wgsize", wgsize}};
+  if ((*context)->cache.database) {
+    recordPredictions(*(*context)->cache.database, "devmap", recorded, (*context)->modelId, *predictions);
+  }
+
+  int status = 0;
+  for (const KernelPrediction& prediction : *predictions) {
+    if (prediction.error) {
+      logError("{}", prediction.error->message());
+      status = 1;
+    }
+  }
+  std::string hardware = options.platform;
+  for (const DevmapPlatform& platform : kPlatforms) {
+    if (platform.name == options.platform) hardware = fmt::format("{}: Intel Core i7-3820 vs {}", platform.name, platform.hardware);
+  }
+  if (options.json) {
+    nlohmann::json list = nlohmann::json::array();
+    for (const KernelPrediction& prediction : *predictions) {
+      if (prediction.error) continue;
+      list.push_back({{"file", prediction.file},
+                      {"kernel", prediction.kernel},
+                      {"device", deviceName(prediction.device)},
+                      {"probability", chosenProbability(prediction)},
+                      {"platform", options.platform},
+                      {"transfer", prediction.transferBytes},
+                      {"wgsize", prediction.wgsize}});
+    }
+    int written = writeOutput(options.output, list.dump(2) + "\n");
+    return written != 0 ? written : status;
+  }
+  std::string text = fmt::format("platform {}; transfer {:.0f} bytes{}; work-group size {:.0f}{}\n", hardware, transfer,
+                                 defaultTransfer ? " (default: the data set's median, set --transfer)" : "", wgsize,
+                                 defaultWgsize ? " (default, set --wgsize)" : "");
+  for (const KernelPrediction& prediction : *predictions) {
+    if (prediction.error) continue;
+    text += fmt::format("{}  {}  {}  probability {:.3f}\n", prediction.file, prediction.kernel,
+                        deviceName(prediction.device), chosenProbability(prediction));
+  }
+  int written = writeOutput(options.output, text);
+  return written != 0 ? written : status;
+}
+
+int runDevmapBatchPredict(const DevmapPredictOptions& options, const GlobalOptions& global) {
+  auto compile = toCompileOptions(options.compile);
+  if (!compile) return reportError(compile.error());
+  auto table = CsvTable::read(options.input);
+  if (!table) return reportError(table.error());
+  auto fileColumn = table->requireColumn("file");
+  if (!fileColumn) return reportError(fileColumn.error());
+  auto kernelColumn = table->column("kernel");
+  auto transferColumn = table->column("transfer");
+  auto wgsizeColumn = table->column("wgsize");
+  std::vector<KernelQuery> queries;
+  for (std::size_t r = 0; r < table->rows(); ++r) {
+    KernelQuery query{table->record(r)[*fileColumn], kernelColumn ? table->record(r)[*kernelColumn] : "",
+                      kDefaultTransferBytes, kDefaultWgsize};
+    for (auto [column, target] : {std::pair{transferColumn, &query.transferBytes}, std::pair{wgsizeColumn, &query.wgsize}}) {
+      if (!column || table->record(r)[*column].empty()) continue;
+      auto value = table->number(r, *column);
+      if (!value) return reportError(value.error());
+      *target = *value;
+    }
+    queries.push_back(std::move(query));
+  }
+  auto context = openPredictContext(options, global);
+  if (!context) return reportError(context.error());
+  PredictOptions predict;
+  predict.platform = options.platform;
+  predict.compile = *compile;
+  predict.cache = (*context)->cache.get();
+  predict.threads = static_cast<unsigned>(options.threads);
+  std::set<std::string> distinctFiles;
+  for (const KernelQuery& query : queries) distinctFiles.insert(query.file);
+  ProgressLine progress("devmap predict", distinctFiles.size());
+  predict.progress = &progress;
+  auto predictions = predictKernels((*context)->encoder, (*context)->model, queries, predict);
+  progress.finish();
+  if (!predictions) return reportError(predictions.error());
+  if ((*context)->cache.database) {
+    recordPredictions(*(*context)->cache.database, "devmap predict", {{"platform", options.platform}, {"input", options.input}},
+                      (*context)->modelId, *predictions);
+  }
+  std::string out = "file,kernel,transfer,wgsize,device,probability,error\n";
+  std::size_t failed = 0;
+  for (const KernelPrediction& prediction : *predictions) {
+    out += fmt::format("{},{},{:.0f},{:.0f},", csvField(prediction.file), csvField(prediction.kernel),
+                       prediction.transferBytes, prediction.wgsize);
+    if (prediction.error) {
+      out += ",," + csvField(prediction.error->message()) + "\n";
+      ++failed;
+    } else {
+      out += fmt::format("{},{:.6f},\n", deviceName(prediction.device), chosenProbability(prediction));
+    }
+  }
+  if (failed > 0) logWarn("{} of {} predictions failed (see the error column)", failed, predictions->size());
+  return writeOutput(options.output, out);
+}
+
+void addDevmapCommand(CLI::App& app, const GlobalOptions& global, CommandAction& action) {
+  CLI::App* devmap = app.add_subcommand(
+      "devmap", "CPU or GPU? Predict the faster OpenCL device for each kernel of a file (and run it with --run)");
+  auto predict = std::make_shared<DevmapPredictOptions>();
+  auto addPredictOptions = [](CLI::App* command, DevmapPredictOptions& options) {
+    command->add_option("--platform", options.platform,
+                        "Which hardware the answer is for: amd (Intel i7-3820 vs AMD Tahiti 7970, the default), "
+                        "nvidia (vs NVIDIA GTX 970) or local (heads trained on `devmap collect` data)");
+    command->add_option("--model", options.model, "Encoder folder (default: the shipped encoder)");
+    command->add_option("--heads", options.heads, "Device-mapping heads folder (default: tasks/devmap/models/devmap-1.0)");
+    command->add_option("-o,--output", options.output, "Write here instead of stdout");
+    command->add_flag("--no-cache", options.noCache, "Neither read nor write the embedding cache nor log predictions");
+    command->add_option("--threads", options.threads, "Threads (default 2)")->check(CLI::Range(1, 512));
+    addCompileFlags(*command, options.compile);
+  };
+  devmap->add_option("files", predict->files, "OpenCL files (.cl, or .ll/.bc)");
+  devmap->add_option("--kernel", predict->kernel, "Only this kernel (default: every kernel in the file)");
+  devmap->add_option("--transfer", predict->transfer,
+                     fmt::format("Bytes moved between host and device (default {:.0f}, the data set's median)",
+                                 kDefaultTransferBytes))
+      ->check(CLI::NonNegativeNumber);
+  devmap->add_option("--wgsize", predict->wgsize, fmt::format("Work-items per work-group (default {:.0f})", kDefaultWgsize))
+      ->check(CLI::NonNegativeNumber);
+  devmap->add_flag("--json", predict->json, "JSON list of {kernel, device, probability, ...}");
+  addPredictOptions(devmap, *predict);
+
+  auto batch = std::make_shared<DevmapPredictOptions>();
+  CLI::App* batchCommand = devmap->add_subcommand("predict", "Batch prediction: CSV rows file,kernel,transfer,wgsize in, "
+                                                             "the same rows with device,probability out");
+  batchCommand->add_option("--input", batch->input, "CSV with columns file,kernel,transfer,wgsize (kernel empty = every "
+                                                    "kernel; empty transfer/wgsize = defaults)")->required();
+  addPredictOptions(batchCommand, *batch);
+
+  auto eval = std::make_shared<DevmapEvalOptions>();
+  CLI::App* evalCommand = devmap->add_subcommand("eval", "Reproduce the published device-mapping table: 10-fold "
+                                                         "cross-validation over the fixed folds");
+  evalCommand->add_option("--platform", eval->platform, "amd, nvidia or all (default)")
+      ->check(CLI::IsMember({"amd", "nvidia", "all"}));
+  evalCommand->add_option("--rows", eval->rows, "680 (all rows, default) or 669 (IR2Vec's rows)")
+      ->check(CLI::IsMember({"680", "669"}));
+  evalCommand->add_option("--features", eval->features, "fused (default), tokens, graph, or aux (no embedding)")
+      ->check(CLI::IsMember({"fused", "tokens", "graph", "aux"}));
+  evalCommand->add_option("--ir", eval->ir, "source: compile the data set's OpenCL (its .ll where Clang 14 cannot; "
+                                            "default); dataset: NCC's .ll files")
+      ->check(CLI::IsMember({"source", "dataset"}));
+  evalCommand->add_option("--heads", eval->heads, "auto (XGBoost and MLP candidates, default), xgboost or mlp")
+      ->check(CLI::IsMember({"auto", "xgboost", "mlp"}));
+  evalCommand->add_option("--data", eval->data, "devmap data folder (default: $MIRTUNE_DATA/devmap)");
+  evalCommand->add_option("--model", eval->model, "Encoder folder (default: the shipped encoder)");
+  evalCommand->add_option("--predictions", eval->predictions, "Write every row's prediction to this CSV");
+  evalCommand->add_option("-o,--output", eval->output, "Write the result here instead of stdout");
+  evalCommand->add_flag("--json", eval->json, "JSON: {rows, amd: {accuracy, speedup, ...}, nvidia: {...}}");
+  evalCommand->add_flag("--no-cache", eval->noCache, "Neither read nor write the embedding cache");
+  evalCommand->add_option("--threads", eval->threads, "Threads (default 2)")->check(CLI::Range(1, 512));
+  evalCommand->add_option("--seed", eval->seed, "Seed of the inner folds and the heads (default 204)");
+
+  auto train = std::make_shared<DevmapTrainOptions>();
+  CLI::App* trainCommand = devmap->add_subcommand("train", "Train the device-mapping heads on all 680 rows");
+  trainCommand->add_option("--platform", train->platform, "amd, nvidia or all (default)")
+      ->check(CLI::IsMember({"amd", "nvidia", "all"}));
+  trainCommand->add_option("--ir", train->ir, "source (default) or dataset, as for eval")
+      ->check(CLI::IsMember({"source", "dataset"}));
+  trainCommand->add_option("--heads", train->heads, "auto (default), xgboost or mlp")
+      ->check(CLI::IsMember({"auto", "xgboost", "mlp"}));
+  trainCommand->add_option("--data", train->data, "devmap data folder (default: $MIRTUNE_DATA/devmap)");
+  trainCommand->add_option("--model", train->model, "Encoder folder (default: the shipped encoder)");
+  trainCommand->add_option("--out", train->out, "Heads folder to write (default: the shipped tasks/devmap/models/devmap-1.0)");
+  trainCommand->add_flag("--no-cache", train->noCache, "Neither read nor write the embedding cache");
+  trainCommand->add_option("--threads", train->threads, "Threads (default 2)")->check(CLI::Range(1, 512));
+  trainCommand->add_option("--seed", train->seed, "Seed (default 204)");
+
+  devmap->callback([devmap, predict, batch, eval, train, batchCommand, evalCommand, trainCommand, &global, &action] {
+    if (batchCommand->parsed()) {
+      action = [batch, &global] { return runDevmapBatchPredict(*batch, global); };
+    } else if (evalCommand->parsed()) {
+      action = [eval, &global] { return runDevmapEval(*eval, global); };
+    } else if (trainCommand->parsed()) {
+      action = [train, &global] { return runDevmapTrain(*train, global); };
+    } else if (!predict->files.empty()) {
+      action = [predict, &global] { return runDevmapPredict(*predict, global); };
+    } else {
+      action = [] { return reportError(Error(ErrorCode::kUsage, "devmap needs a FILE.cl or one of: predict, eval, train (see mirtune devmap --help)")); };
+    }
+  });
+  (void)devmap;
+}
+
+}  // namespace mirtune::cli

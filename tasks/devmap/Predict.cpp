@@ -1,0 +1,117 @@
+// predictKernels: files compiled in parallel once, kernels extracted into their own modules, embedBatch, heads.
+#include "tasks/devmap/Predict.h"
+
+#include "support/Parallel.h"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <algorithm>
+#include <map>
+#include <memory>
+#include <mutex>
+
+namespace mirtune::devmap {
+
+Expected<std::vector<KernelPrediction>> predictKernels(const Encoder& encoder, const DevmapModel& model,
+                                                       const std::vector<KernelQuery>& queries,
+                                                       const PredictOptions& options) {
+  if (model.heads.count(options.platform) == 0) {
+    return makeError(ErrorCode::kUsage, "{}: no head for platform '{}' (has: {})", model.directory.string(),
+                     options.platform, fmt::join(model.platforms(), ", "));
+  }
+  // Distinct files, compiled once each; then the kernels asked of each file.
+  std::map<std::string, std::size_t> fileIndex;
+  std::vector<std::string> files;
+  for (const KernelQuery& query : queries) {
+    if (fileIndex.emplace(query.file, files.size()).second) files.push_back(query.file);
+  }
+  std::vector<std::optional<Expected<IrModule>>> compiled(files.size());
+  parallelFor(files.size(), std::max(1u, options.threads), [&](std::size_t i) {
+    compiled[i].emplace(compileFile(files[i], options.compile));
+  });
+
+  // Expand queries into (file, kernel) predictions.
+  std::vector<KernelPrediction> predictions;
+  for (std::size_t q = 0; q < queries.size(); ++q) {
+    const KernelQuery& query = queries[q];
+    const Expected<IrModule>& module = *compiled[fileIndex[query.file]];
+    KernelPrediction base{q, query.file, query.kernel, query.transferBytes, query.wgsize, {}, Device::kCpu, 0, {}};
+    if (!module) {
+      base.error = module.error();
+      predictions.push_back(base);
+      continue;
+    }
+    std::vector<std::string> kernels = module->kernelNames();
+    if (kernels.empty()) {
+      base.error = makeError(ErrorCode::kInvalidInput, "{}: no kernel in this file", query.file);
+      predictions.push_back(base);
+      continue;
+    }
+    if (!query.kernel.empty()) {
+      if (std::find(kernels.begin(), kernels.end(), query.kernel) == kernels.end()) {
+        base.error = makeError(ErrorCode::kNotFound, "{}: no kernel named '{}' (kernels: {})", query.file,
+                               query.kernel, fmt::join(kernels, ", "));
+      }
+      predictions.push_back(base);
+      continue;
+    }
+    for (const std::string& kernel : kernels) {
+      KernelPrediction expanded = base;
+      expanded.kernel = kernel;
+      predictions.push_back(expanded);
+    }
+  }
+
+  // One embedding source per distinct (file, kernel); a file with a single kernel is embedded whole.
+  std::map<std::pair<std::string, std::string>, std::size_t> sourceIndex;
+  std::vector<EmbedSource> sources;
+  std::vector<std::size_t> sourceOf(predictions.size(), 0);
+  for (std::size_t p = 0; p < predictions.size(); ++p) {
+    KernelPrediction& prediction = predictions[p];
+    if (prediction.error) continue;
+    auto [it, inserted] = sourceIndex.emplace(std::make_pair(prediction.file, prediction.kernel), sources.size());
+    sourceOf[p] = it->second;
+    if (!inserted) continue;
+    IrModule* module = &**compiled[fileIndex[prediction.file]];
+    std::string kernel = prediction.kernel;
+    std::vector<std::string> kernels = module->kernelNames();
+    if (kernels.size() == 1 && kernels.front() == kernel) {
+      // The file's only kernel: embedded whole, like the data set's one-kernel sources (this is its only source).
+      sources.push_back({prediction.file, [module]() -> Expected<IrModule> { return std::move(*module); }});
+      continue;
+    }
+    // Extraction reads the shared module; LLVM contexts are not thread-safe, so extractions take turns.
+    sources.push_back({prediction.file + ":" + kernel, [module, kernel]() -> Expected<IrModule> {
+                         static std::mutex lock;
+                         std::lock_guard<std::mutex> guard(lock);
+                         return extractKernel(*module, kernel);
+                       }});
+  }
+  BatchEmbedOptions batch;
+  batch.modalities = {Modality::kFused};
+  batch.threads = options.threads;
+  batch.cache = options.cache;
+  batch.progress = options.progress;
+  auto embedded = embedBatch(encoder, sources, batch);
+  if (!embedded) return embedded.error();
+
+  for (std::size_t p = 0; p < predictions.size(); ++p) {
+    KernelPrediction& prediction = predictions[p];
+    if (prediction.error) continue;
+    const EmbedResult& result = (*embedded)[sourceOf[p]];
+    if (result.error) {
+      prediction.error = result.error;
+      continue;
+    }
+    prediction.irSha256 = result.irSha256;
+    auto probability = model.gpuProbability(options.platform,
+                                            rowFeatures(result.vectors.front(), prediction.transferBytes, prediction.wgsize));
+    if (!probability) return probability.error();
+    prediction.gpuProbability = *probability;
+    prediction.device = *probability > 0.5 ? Device::kGpu : Device::kCpu;
+  }
+  return predictions;
+}
+
+}  // namespace mirtune::devmap
