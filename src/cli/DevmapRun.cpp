@@ -276,6 +276,19 @@ nlohmann::json deviceJson(const DeviceRunResult& device) {
   return json;
 }
 
+/// Each line of a message, indented under its kernel.
+std::string indent(const std::string& message) {
+  std::string out;
+  std::size_t start = 0;
+  while (start < message.size()) {
+    std::size_t end = message.find('\n', start);
+    if (end == std::string::npos) end = message.size();
+    if (end > start) out += "      " + message.substr(start, end - start) + "\n";
+    start = end + 1;
+  }
+  return out;
+}
+
 std::string deviceLine(const DeviceRunResult& device) {
   std::string line = fmt::format("  device {}  {:<4} {}  {}", deviceIndex(device), device.type, device.name,
                                  measureStatusName(device.status));
@@ -284,11 +297,26 @@ std::string deviceLine(const DeviceRunResult& device) {
                         formatSeconds(device.medianKernelSeconds), formatSeconds(device.medianTotalSeconds),
                         formatSeconds(device.iqrTotalSeconds), device.totalSeconds.size());
   }
-  if (device.status != MeasureStatus::kOk && !device.message.empty()) line += "\n      " + device.message;
+  line += "\n";
+  if (device.status != MeasureStatus::kOk && !device.message.empty()) line += indent(device.message);
   if (!device.buildLog.empty() && device.message.find(device.buildLog) == std::string::npos) {
-    line += "\n      " + device.buildLog;
+    line += indent(device.buildLog);
   }
-  return line + "\n";
+  return line;
+}
+
+/// The plan's scalar arguments by name, as they were passed (given or defaulted).
+nlohmann::json scalarValues(const runner::RunPlan& plan) {
+  nlohmann::json values = nlohmann::json::object();
+  for (const runner::ArgSpec& arg : plan.args) {
+    if (arg.kind != runner::ArgKind::kScalar) continue;
+    if (runner::elementTypeInfo(arg.type).isFloat) {
+      values[arg.name] = arg.scalarValue;
+    } else {
+      values[arg.name] = arg.scalarInt;
+    }
+  }
+  return values;
 }
 
 /// The plan's scalar arguments as NAME=VALUE.
@@ -535,7 +563,7 @@ int runDevmapRun(const DevmapPredictOptions& options, const GlobalOptions& globa
                                     {"global", run.plan ? run.plan->globalSize : options.globalSize},
                                     {"local", run.plan ? run.plan->localSize : options.localSize},
                                     {"transfer", run.transferBytes},
-                                    {"args", *scalars}};
+                                    {"args", run.plan ? scalarValues(*run.plan) : nlohmann::json(*scalars)}};
     for (const DeviceRunResult& device : run.devices)
       recorder.measurement(*workload, "devmap", configuration, device);
     if (run.prediction && !run.prediction->error && model) {
@@ -645,11 +673,11 @@ int runDevmapRun(const DevmapPredictOptions& options, const GlobalOptions& globa
         text += fmt::format("  device {}  {:<4} {}  build_failed\n", deviceIndex(device), device.type,
                             device.name);
       }
-      text += fmt::format("  {}\n", run.error->message());
+      text += indent(run.error->message());
       continue;
     }
     if (run.error) {
-      text += fmt::format("  not run: {}\n", run.error->message());
+      text += "  not run:\n" + indent(run.error->message());
       continue;
     }
     for (const DeviceRunResult& device : run.devices) text += deviceLine(device);
