@@ -11,6 +11,7 @@
 #include "tasks/common/ModelSelection.h"
 #include "tasks/devmap/DevmapModel.h"
 #include "tasks/devmap/Features.h"
+#include "tasks/devmap/LocalData.h"
 #include "tasks/devmap/Predict.h"
 
 #include <fmt/format.h>
@@ -21,9 +22,24 @@ namespace mirtune::cli {
 
 using namespace mirtune::devmap;
 
-Expected<std::vector<heads::Candidate>> headCandidates(const std::string& name, int threads) {
+Expected<std::vector<heads::Candidate>> headCandidates(const std::string& name, int threads,
+                                                       const std::string& candidatesFile) {
   std::vector<heads::Candidate> candidates;
-  if (name == "auto") {
+  if (!candidatesFile.empty()) {
+    auto text = readFile(candidatesFile);
+    if (!text) return text.error();
+    nlohmann::json list = nlohmann::json::parse(*text, nullptr, false);
+    if (!list.is_array() || list.empty()) {
+      return makeError(ErrorCode::kInvalidInput, "{}: expected a JSON list of {{\"kind\", \"params\"}} objects",
+                       candidatesFile);
+    }
+    for (const nlohmann::json& item : list) {
+      if (!item.is_object() || !item.contains("kind") || !item["kind"].is_string()) {
+        return makeError(ErrorCode::kInvalidInput, "{}: every candidate needs a \"kind\"", candidatesFile);
+      }
+      candidates.push_back({item["kind"].get<std::string>(), item.value("params", nlohmann::json::object())});
+    }
+  } else if (name == "auto") {
     candidates = heads::defaultGrid();
   } else if (name == "xgboost" || name == "mlp") {
     candidates = heads::defaultCandidates(name);
@@ -171,7 +187,9 @@ Expected<std::unique_ptr<PredictContext>> openPredictContext(const DevmapPredict
   configureThreads(options.threads);
   auto encoder = Encoder::loadOrDefault(options.model);
   if (!encoder) return encoder.error();
-  std::filesystem::path headsDir = options.heads.empty() ? defaultDevmapModelDirectory() : std::filesystem::path(options.heads);
+  std::filesystem::path headsDir = !options.heads.empty()            ? std::filesystem::path(options.heads)
+                                   : options.platform == kLocalPlatform ? defaultLocalModelDirectory(resolveDatabasePath(global))
+                                                                        : defaultDevmapModelDirectory();
   auto model = loadDevmapModel(headsDir, *encoder);
   if (!model) return model.error();
   if (model->heads.count(options.platform) == 0) {
@@ -328,6 +346,16 @@ void addDevmapCommand(CLI::App& app, const GlobalOptions& global, CommandAction&
       ->check(CLI::NonNegativeNumber);
   devmap->add_flag("--json", predict->json, "JSON list of {kernel, device, probability, ...}");
   addPredictOptions(devmap, *predict);
+  devmap->add_flag("--run", predict->run, "Also run the kernel on every OpenCL device, check outputs, and record it");
+  devmap->add_option("--global", predict->globalSize, "With --run: global work size, 1 to 3 values")
+      ->delimiter(',')->expected(1, 3);
+  devmap->add_option("--local", predict->localSize, "With --run: local work size (default: the driver's choice)")
+      ->delimiter(',')->expected(1, 3);
+  devmap->add_option("--arg", predict->args, "With --run: a scalar argument NAME=VALUE (repeatable)");
+  devmap->add_option("--timeout", predict->timeout, "With --run: seconds per device before the run is killed (default 60)")
+      ->check(CLI::PositiveNumber);
+  devmap->add_option("--min-time", predict->minTime, "With --run: seconds of timed repetitions per device (default 0.2)")
+      ->check(CLI::NonNegativeNumber);
 
   auto batch = std::make_shared<DevmapPredictOptions>();
   CLI::App* batchCommand = devmap->add_subcommand("predict", "Batch prediction: CSV rows file,kernel,transfer,wgsize in, "
@@ -350,6 +378,8 @@ void addDevmapCommand(CLI::App& app, const GlobalOptions& global, CommandAction&
       ->check(CLI::IsMember({"source", "dataset"}));
   evalCommand->add_option("--heads", eval->heads, "auto (XGBoost and MLP candidates, default), xgboost or mlp")
       ->check(CLI::IsMember({"auto", "xgboost", "mlp"}));
+  evalCommand->add_option("--candidates", eval->candidates,
+                           "JSON file listing head candidates [{kind, params}] to choose from instead of --heads");
   evalCommand->add_option("--data", eval->data, "devmap data folder (default: $MIRTUNE_DATA/devmap)");
   evalCommand->add_option("--model", eval->model, "Encoder folder (default: the shipped encoder)");
   evalCommand->add_option("--predictions", eval->predictions, "Write every row's prediction to this CSV");
@@ -361,8 +391,9 @@ void addDevmapCommand(CLI::App& app, const GlobalOptions& global, CommandAction&
 
   auto train = std::make_shared<DevmapTrainOptions>();
   CLI::App* trainCommand = devmap->add_subcommand("train", "Train the device-mapping heads on all 680 rows");
-  trainCommand->add_option("--platform", train->platform, "amd, nvidia or all (default)")
-      ->check(CLI::IsMember({"amd", "nvidia", "all"}));
+  trainCommand->add_option("--platform", train->platform,
+                            "amd, nvidia, all (default: both data set platforms) or local (from `devmap collect`)")
+      ->check(CLI::IsMember({"amd", "nvidia", "all", "local"}));
   trainCommand->add_option("--ir", train->ir, "source (default) or dataset, as for eval")
       ->check(CLI::IsMember({"source", "dataset"}));
   trainCommand->add_option("--heads", train->heads, "auto (default), xgboost or mlp")
@@ -374,8 +405,26 @@ void addDevmapCommand(CLI::App& app, const GlobalOptions& global, CommandAction&
   trainCommand->add_option("--threads", train->threads, "Threads (default 2)")->check(CLI::Range(1, 512));
   trainCommand->add_option("--seed", train->seed, "Seed (default 204)");
 
-  devmap->callback([devmap, predict, batch, eval, train, batchCommand, evalCommand, trainCommand, &global, &action] {
-    if (batchCommand->parsed()) {
+  auto collect = std::make_shared<DevmapCollectOptions>();
+  CLI::App* collectCommand = devmap->add_subcommand(
+      "collect", "Measure a folder of kernels (manifests) at their sizes on the local OpenCL devices, for "
+                 "`train --platform local`");
+  collectCommand->add_option("--kernels", collect->kernels, "Folder of kernel manifests (default: kernels/opencl)");
+  collectCommand->add_option("--sizes", collect->sizes, "all (default) or indices into each manifest's sizes, e.g. 0,2");
+  collectCommand->add_option("--timeout", collect->timeout, "Seconds per run before it is killed (default 60)")
+      ->check(CLI::PositiveNumber);
+  collectCommand->add_option("--min-time", collect->minTime, "Seconds of timed repetitions per run (default 0.2)")
+      ->check(CLI::NonNegativeNumber);
+
+  devmap->callback([devmap, predict, batch, eval, train, collect, batchCommand, evalCommand, trainCommand,
+                    collectCommand, &global, &action] {
+    if (collectCommand->parsed()) {
+      action = [collect, &global] { return runDevmapCollect(*collect, global); };
+    } else if (trainCommand->parsed() && train->platform == "local") {
+      action = [train, &global] { return runDevmapTrainLocal(*train, global); };
+    } else if (!predict->files.empty() && predict->run) {
+      action = [predict, &global] { return runDevmapRun(*predict, global); };
+    } else if (batchCommand->parsed()) {
       action = [batch, &global] { return runDevmapBatchPredict(*batch, global); };
     } else if (evalCommand->parsed()) {
       action = [eval, &global] { return runDevmapEval(*eval, global); };

@@ -39,7 +39,7 @@ int runDevmapEval(const DevmapEvalOptions& options, const GlobalOptions& global)
   if (!features) return reportError(features.error());
   auto irSource = parseIrSource(options.ir);
   if (!irSource) return reportError(irSource.error());
-  auto candidates = headCandidates(options.heads, options.threads);
+  auto candidates = headCandidates(options.heads, options.threads, options.candidates);
   if (!candidates) return reportError(candidates.error());
   auto data = loadDevmapData(options.data.empty() ? defaultDevmapDirectory() : std::filesystem::path(options.data));
   if (!data) return reportError(data.error());

@@ -5,6 +5,7 @@
 #include "cli/Commands.h"
 #include "tasks/common/Head.h"
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,7 @@ struct DevmapEvalOptions {
   std::string features = "fused";
   std::string ir = "source";
   std::string heads = "auto";
+  std::string candidates;  ///< JSON file: [{"kind": ..., "params": {...}}, ...] instead of --heads' grid
   std::string data;
   std::string model;
   std::string predictions;
@@ -53,10 +55,26 @@ struct DevmapPredictOptions {
   bool noCache = false;
   int threads = 2;
   CompileFlags compile;
+  // --run: execute the kernel(s) on every OpenCL device and record the outcome.
+  bool run = false;
+  std::vector<std::uint64_t> globalSize;  ///< --global N[,N[,N]]
+  std::vector<std::uint64_t> localSize;   ///< --local M[,M[,M]]
+  std::vector<std::string> args;          ///< --arg NAME=VALUE
+  double timeout = 60;                    ///< seconds per device
+  double minTime = 0.2;                   ///< seconds of measured repetitions per device
 };
 
-/// Candidates for --heads: auto (every kind), xgboost or mlp; XGBoost candidates get `threads` threads.
-Expected<std::vector<heads::Candidate>> headCandidates(const std::string& name, int threads);
+struct DevmapCollectOptions {
+  std::string kernels;  ///< folder of kernel manifests (default: the shipped kernels/opencl)
+  std::string sizes = "all";  ///< "all" or a comma list of indices into each manifest's sizes
+  double timeout = 60;
+  double minTime = 0.2;
+};
+
+/// Candidates for --heads: auto (every kind), xgboost or mlp, or those listed in the JSON file `candidatesFile`
+/// when it is not empty; XGBoost candidates get `threads` threads.
+Expected<std::vector<heads::Candidate>> headCandidates(const std::string& name, int threads,
+                                                       const std::string& candidatesFile = {});
 /// LibTorch (encoder, MLP heads) threads.
 void configureThreads(int threads);
 
@@ -64,5 +82,11 @@ int runDevmapEval(const DevmapEvalOptions& options, const GlobalOptions& global)
 int runDevmapTrain(const DevmapTrainOptions& options, const GlobalOptions& global);
 int runDevmapPredict(const DevmapPredictOptions& options, const GlobalOptions& global);
 int runDevmapBatchPredict(const DevmapPredictOptions& options, const GlobalOptions& global);
+/// `mirtune devmap FILE --run ...` (DevmapRun.cpp).
+int runDevmapRun(const DevmapPredictOptions& options, const GlobalOptions& global);
+/// `mirtune devmap collect` (DevmapRun.cpp).
+int runDevmapCollect(const DevmapCollectOptions& options, const GlobalOptions& global);
+/// `mirtune devmap train --platform local` (DevmapRun.cpp).
+int runDevmapTrainLocal(const DevmapTrainOptions& options, const GlobalOptions& global);
 
 }  // namespace mirtune::cli
