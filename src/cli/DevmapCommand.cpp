@@ -321,7 +321,7 @@ int runDevmapBatchPredict(const DevmapPredictOptions& options, const GlobalOptio
   return writeOutput(options.output, out);
 }
 
-void addDevmapCommand(CLI::App& app, const GlobalOptions& global, CommandAction& action) {
+void addDevmapCommand(CLI::App& app, const GlobalOptions& global, CommandAction& action, int argc, char** argv) {
   CLI::App* devmap = app.add_subcommand(
       "devmap", "CPU or GPU? Predict the faster OpenCL device for each kernel of a file (and run it with --run)");
   auto predict = std::make_shared<DevmapPredictOptions>();
@@ -390,6 +390,8 @@ void addDevmapCommand(CLI::App& app, const GlobalOptions& global, CommandAction&
   evalCommand->add_option("--seed", eval->seed, "Seed of the inner folds and the heads (default 204)");
 
   auto train = std::make_shared<DevmapTrainOptions>();
+  train->command = "mirtune";
+  for (int i = 1; i < argc; ++i) train->command += std::string(" ") + argv[i];
   CLI::App* trainCommand = devmap->add_subcommand("train", "Train the device-mapping heads on all 680 rows");
   trainCommand->add_option("--platform", train->platform,
                             "amd, nvidia, all (default: both data set platforms) or local (from `devmap collect`)")

@@ -5,6 +5,7 @@
 
 namespace mirtune::cli {
 
-void addDevmapCommand(CLI::App& app, const GlobalOptions& global, CommandAction& action);
+/// argc/argv are recorded in trained heads' manifests as the training command.
+void addDevmapCommand(CLI::App& app, const GlobalOptions& global, CommandAction& action, int argc, char** argv);
 
 }  // namespace mirtune::cli

@@ -53,7 +53,7 @@ int main(int argc, char** argv) {
   cli::addPretrainCommand(app, global, action, argc, argv);
   cli::addEmbedCommand(app, global, action);
   cli::addCorpusCommand(app, global, action);
-  cli::addDevmapCommand(app, global, action);
+  cli::addDevmapCommand(app, global, action, argc, argv);
 
   try {
     app.parse(argc, argv);
