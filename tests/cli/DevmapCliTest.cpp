@@ -1,0 +1,206 @@
+// `mirtune devmap` prediction end to end with the shipped encoder and heads: single file, multi-kernel files,
+// batch CSV, the SQLite log, bad input, mismatched models, and `devmap eval` where the data set exists.
+#include "common/RunMirtune.h"
+#include "support/Files.h"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+namespace mirtune {
+namespace {
+
+namespace fs = std::filesystem;
+
+const std::string kInputs = MIRTUNE_TEST_INPUTS;
+const std::string kRoot = MIRTUNE_SOURCE_ROOT;
+
+class DevmapCli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    folder_ = fs::temp_directory_path() / ("mirtune-devmap-cli-" + std::to_string(::getpid()) + "-" +
+                                           ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(folder_);
+    fs::create_directories(folder_);
+    db_ = (folder_ / "test.db").string();
+  }
+  void TearDown() override { fs::remove_all(folder_); }
+
+  SubprocessResult devmap(std::vector<std::string> arguments) {
+    arguments.insert(arguments.begin(), {"--db", db_, "devmap"});
+    return runMirtune(arguments);
+  }
+
+  fs::path folder_;
+  std::string db_;
+};
+
+TEST_F(DevmapCli, PredictsTheShippedKernelAsJson) {
+  auto result = devmap({kRoot + "/kernels/opencl/matmul_tiled.cl", "--json"});
+  ASSERT_EQ(result.exitCode, 0) << result.standardError;
+  nlohmann::json list = nlohmann::json::parse(result.standardOutput);
+  ASSERT_EQ(list.size(), 1u);
+  EXPECT_EQ(list[0]["kernel"], "matmul_tiled");
+  std::string device = list[0]["device"];
+  EXPECT_TRUE(device == "CPU" || device == "GPU") << device;
+  double probability = list[0]["probability"];
+  EXPECT_GE(probability, 0.5);
+  EXPECT_LE(probability, 1.0);
+  EXPECT_EQ(list[0]["platform"], "amd");  // the documented default
+  EXPECT_DOUBLE_EQ(list[0]["transfer"].get<double>(), 57594120.0);
+
+  // Same answer from the embedding cache (second run) and without it.
+  auto cached = devmap({kRoot + "/kernels/opencl/matmul_tiled.cl", "--json"});
+  auto uncached = devmap({kRoot + "/kernels/opencl/matmul_tiled.cl", "--json", "--no-cache"});
+  EXPECT_EQ(cached.standardOutput, result.standardOutput);
+  EXPECT_EQ(uncached.standardOutput, result.standardOutput);
+}
+
+TEST_F(DevmapCli, TextOutputShowsDefaultsAndPlatform) {
+  auto result = devmap({kRoot + "/kernels/opencl/vector_add.cl", "--platform", "nvidia"});
+  ASSERT_EQ(result.exitCode, 0) << result.standardError;
+  EXPECT_NE(result.standardOutput.find("NVIDIA GTX 970"), std::string::npos) << result.standardOutput;
+  EXPECT_NE(result.standardOutput.find("(default"), std::string::npos);
+  EXPECT_NE(result.standardOutput.find("vector_add"), std::string::npos);
+}
+
+TEST_F(DevmapCli, LaunchInputsChangeTheAnswerForATransferBoundKernel) {
+  // vector_add moves three buffers for one add per element: with tiny transfers and with huge ones the
+  // probability must differ (the auxiliary inputs are used).
+  auto small = devmap({kRoot + "/kernels/opencl/vector_add.cl", "--json", "--transfer", "1024", "--wgsize", "64"});
+  auto large = devmap({kRoot + "/kernels/opencl/vector_add.cl", "--json", "--transfer", "4000000000", "--wgsize", "64"});
+  ASSERT_EQ(small.exitCode, 0) << small.standardError;
+  ASSERT_EQ(large.exitCode, 0) << large.standardError;
+  auto gpu = [](const std::string& output) {
+    nlohmann::json item = nlohmann::json::parse(output)[0];
+    double p = item["probability"];
+    return item["device"] == "GPU" ? p : 1 - p;
+  };
+  EXPECT_NE(gpu(small.standardOutput), gpu(large.standardOutput));
+}
+
+TEST_F(DevmapCli, EveryKernelOfAFileOrOneByName) {
+  auto all = devmap({kInputs + "/two_kernels.cl", "--json"});
+  ASSERT_EQ(all.exitCode, 0) << all.standardError;
+  nlohmann::json list = nlohmann::json::parse(all.standardOutput);
+  ASSERT_EQ(list.size(), 2u);
+  EXPECT_EQ(list[0]["kernel"], "squares");
+  EXPECT_EQ(list[1]["kernel"], "fill");
+
+  auto one = devmap({kInputs + "/two_kernels.cl", "--kernel", "fill", "--json"});
+  ASSERT_EQ(one.exitCode, 0) << one.standardError;
+  nlohmann::json single = nlohmann::json::parse(one.standardOutput);
+  ASSERT_EQ(single.size(), 1u);
+  EXPECT_EQ(single[0], list[1]);
+
+  auto missing = devmap({kInputs + "/two_kernels.cl", "--kernel", "nope"});
+  EXPECT_EQ(missing.exitCode, 1);
+  EXPECT_NE(missing.standardError.find("no kernel named 'nope'"), std::string::npos) << missing.standardError;
+  EXPECT_NE(missing.standardError.find("squares, fill"), std::string::npos) << missing.standardError;
+}
+
+TEST_F(DevmapCli, BadInputNamesTheFileAndLine) {
+  auto compileError = devmap({kInputs + "/undeclared.cl"});
+  EXPECT_EQ(compileError.exitCode, 1);
+  EXPECT_NE(compileError.standardError.find("undeclared.cl:2:"), std::string::npos) << compileError.standardError;
+
+  auto missing = devmap({(folder_ / "absent.cl").string()});
+  EXPECT_EQ(missing.exitCode, 1);
+  EXPECT_NE(missing.standardError.find("absent.cl"), std::string::npos);
+
+  auto usage = devmap({});
+  EXPECT_EQ(usage.exitCode, 2);
+  auto platform = devmap({kRoot + "/kernels/opencl/vector_add.cl", "--platform", "tpu"});
+  EXPECT_EQ(platform.exitCode, 2);
+  EXPECT_NE(platform.standardError.find("tpu"), std::string::npos) << platform.standardError;
+}
+
+TEST_F(DevmapCli, HeadsTrainedForAnotherEncoderAreRefused) {
+  fs::path heads = folder_ / "heads";
+  fs::copy(kRoot + "/tasks/devmap/models/devmap-1.0", heads, fs::copy_options::recursive);
+  auto manifest = readJsonObject(heads / "manifest.json");
+  ASSERT_TRUE(manifest);
+  (*manifest)["encoder"] = "mirencoder-0.9/000000000000";
+  std::ofstream(heads / "manifest.json") << manifest->dump();
+  auto result = devmap({kRoot + "/kernels/opencl/vector_add.cl", "--heads", heads.string()});
+  EXPECT_EQ(result.exitCode, 1);
+  EXPECT_NE(result.standardError.find("mirencoder-0.9/000000000000"), std::string::npos) << result.standardError;
+
+  // A head whose model bytes were damaged fails on its checksum.
+  (*manifest)["encoder"] = readJsonObject(kRoot + "/tasks/devmap/models/devmap-1.0/manifest.json")->at("encoder");
+  std::ofstream(heads / "manifest.json") << manifest->dump();
+  std::ofstream(heads / "amd" / "model.ubj", std::ios::app) << "x";
+  auto damaged = devmap({kRoot + "/kernels/opencl/vector_add.cl", "--heads", heads.string()});
+  EXPECT_EQ(damaged.exitCode, 1);
+  EXPECT_NE(damaged.standardError.find("model.ubj"), std::string::npos) << damaged.standardError;
+}
+
+TEST_F(DevmapCli, BatchPredictionFromCsvWithErrorsPerRow) {
+  fs::path input = folder_ / "rows.csv";
+  std::ofstream(input) << "file,kernel,transfer,wgsize\n"
+                       << kInputs << "/two_kernels.cl,,1048576,128\n"
+                       << kRoot << "/kernels/opencl/vector_add.cl,vector_add,,\n"
+                       << kInputs << "/undeclared.cl,f,1024,64\n"
+                       << kRoot << "/kernels/opencl/vector_add.cl,vector_add,4096,32\n";
+  fs::path output = folder_ / "out.csv";
+  auto result = devmap({"predict", "--input", input.string(), "--platform", "nvidia", "-o", output.string()});
+  ASSERT_EQ(result.exitCode, 0) << result.standardError;
+  auto text = readFile(output);
+  ASSERT_TRUE(text);
+  std::vector<std::string> lines;
+  for (std::size_t start = 0, end; (end = text->find('\n', start)) != std::string::npos; start = end + 1) {
+    lines.push_back(text->substr(start, end - start));
+  }
+  ASSERT_EQ(lines.size(), 6u) << *text;  // header, two kernels of the first file, then one line per row
+  EXPECT_EQ(lines[0], "file,kernel,transfer,wgsize,device,probability,error");
+  EXPECT_NE(lines[1].find(",squares,1048576,128,"), std::string::npos) << lines[1];
+  EXPECT_NE(lines[2].find(",fill,1048576,128,"), std::string::npos) << lines[2];
+  EXPECT_NE(lines[3].find(",vector_add,57594120,64,"), std::string::npos) << lines[3];  // defaults
+  EXPECT_NE(lines[4].find("undeclared.cl:2:"), std::string::npos) << lines[4];
+  EXPECT_TRUE(lines[5].find(",GPU,") != std::string::npos || lines[5].find(",CPU,") != std::string::npos) << lines[5];
+
+  auto badCsv = devmap({"predict", "--input", (folder_ / "absent.csv").string()});
+  EXPECT_EQ(badCsv.exitCode, 1);
+  EXPECT_NE(badCsv.standardError.find("absent.csv"), std::string::npos);
+}
+
+TEST_F(DevmapCli, PredictionsAreLoggedInTheDatabase) {
+  ASSERT_EQ(devmap({kInputs + "/two_kernels.cl"}).exitCode, 0);
+  auto exported = runMirtune({"--db", db_, "db", "export", "--table", "predictions", "--format", "json"});
+  ASSERT_EQ(exported.exitCode, 0) << exported.standardError;
+  nlohmann::json rows = nlohmann::json::parse(exported.standardOutput);
+  ASSERT_EQ(rows.size(), 2u) << exported.standardOutput;
+  for (const auto& row : rows) {
+    EXPECT_EQ(row["task"], "devmap");
+    EXPECT_NE(row["model_id"].get<std::string>().find("devmap-1.0/amd"), std::string::npos);
+  }
+}
+
+TEST_F(DevmapCli, EvalReproducesTheProtocolWhenTheDataSetIsThere) {
+  if (!fs::exists(dataDirectory() / "devmap")) {
+    GTEST_SKIP() << "device-mapping data set not found at " << dataDirectory() / "devmap" << " (set MIRTUNE_DATA)";
+  }
+  // Auxiliary features alone and one cheap candidate: seconds, yet the whole protocol (folds, inner CV, metrics).
+  fs::path candidates = folder_ / "candidates.json";
+  std::ofstream(candidates) << R"([{"kind": "xgboost", "params": {"max_depth": 3, "rounds": 50}}])";
+  auto result = devmap({"eval", "--platform", "amd", "--features", "aux", "--candidates", candidates.string(), "--json"});
+  ASSERT_EQ(result.exitCode, 0) << result.standardError;
+  nlohmann::json report = nlohmann::json::parse(result.standardOutput);
+  EXPECT_EQ(report["rows"], 680);
+  ASSERT_TRUE(report.contains("amd"));
+  EXPECT_FALSE(report.contains("nvidia"));
+  EXPECT_EQ(report["amd"]["folds"].size(), 10u);
+  EXPECT_GT(report["amd"]["accuracy"].get<double>(), 0.5882);  // better than the static mapping
+  EXPECT_GT(report["amd"]["speedup"].get<double>(), 1.0);
+
+  std::ofstream(candidates) << "not json";
+  auto bad = devmap({"eval", "--features", "aux", "--candidates", candidates.string()});
+  EXPECT_EQ(bad.exitCode, 1);
+  EXPECT_NE(bad.standardError.find("candidates.json"), std::string::npos) << bad.standardError;
+}
+
+}  // namespace
+}  // namespace mirtune
