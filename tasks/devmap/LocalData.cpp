@@ -1,5 +1,6 @@
 // Local device-mapping rows from `devmap collect` measurements, their embeddings and the head fitted on them.
 #include "tasks/devmap/LocalData.h"
+#include "tasks/devmap/Predict.h"
 
 #include "support/Parallel.h"
 #include "tasks/devmap/Features.h"
@@ -233,17 +234,7 @@ Expected<std::vector<std::vector<float>>> embedLocalRows(const Encoder& encoder,
       return makeError(ErrorCode::kNotFound, "{}: no kernel named '{}' (kernels: {})",
                        rows[r].source.string(), kernel, fmt::join(kernels, ", "));
     }
-    if (kernels.size() == 1) {
-      // As predictKernels does: a file's only kernel is embedded whole.
-      sources.push_back(
-          {rows[r].source.string(), [module]() -> Expected<IrModule> { return std::move(*module); }});
-      continue;
-    }
-    sources.push_back({rows[r].source.string() + ":" + kernel, [module, kernel]() -> Expected<IrModule> {
-                         static std::mutex lock;
-                         std::lock_guard<std::mutex> guard(lock);
-                         return extractKernel(*module, kernel);
-                       }});
+    sources.push_back(kernelEmbedSource(module, rows[r].source.string(), kernel));
   }
   BatchEmbedOptions batch;
   batch.modalities = {Modality::kFused};

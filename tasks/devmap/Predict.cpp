@@ -13,6 +13,18 @@
 
 namespace mirtune::devmap {
 
+EmbedSource kernelEmbedSource(IrModule* module, const std::string& file, const std::string& kernel) {
+  if (module->kernelNames().size() == 1) {
+    return {file, [module]() -> Expected<IrModule> { return std::move(*module); }};
+  }
+  // Extraction reads the shared module; LLVM contexts are not thread-safe, so extractions take turns.
+  return {file + ":" + kernel, [module, kernel]() -> Expected<IrModule> {
+            static std::mutex lock;
+            std::lock_guard<std::mutex> guard(lock);
+            return extractKernel(*module, kernel);
+          }};
+}
+
 Expected<std::vector<KernelPrediction>> predictKernels(const Encoder& encoder, const DevmapModel& model,
                                                        const std::vector<KernelQuery>& queries,
                                                        const PredictOptions& options) {
@@ -73,20 +85,7 @@ Expected<std::vector<KernelPrediction>> predictKernels(const Encoder& encoder, c
     auto [it, inserted] = sourceIndex.emplace(std::make_pair(prediction.file, prediction.kernel), sources.size());
     sourceOf[p] = it->second;
     if (!inserted) continue;
-    IrModule* module = &**compiled[fileIndex[prediction.file]];
-    std::string kernel = prediction.kernel;
-    std::vector<std::string> kernels = module->kernelNames();
-    if (kernels.size() == 1 && kernels.front() == kernel) {
-      // The file's only kernel: embedded whole, like the data set's one-kernel sources (this is its only source).
-      sources.push_back({prediction.file, [module]() -> Expected<IrModule> { return std::move(*module); }});
-      continue;
-    }
-    // Extraction reads the shared module; LLVM contexts are not thread-safe, so extractions take turns.
-    sources.push_back({prediction.file + ":" + kernel, [module, kernel]() -> Expected<IrModule> {
-                         static std::mutex lock;
-                         std::lock_guard<std::mutex> guard(lock);
-                         return extractKernel(*module, kernel);
-                       }});
+    sources.push_back(kernelEmbedSource(&**compiled[fileIndex[prediction.file]], prediction.file, prediction.kernel));
   }
   BatchEmbedOptions batch;
   batch.modalities = {Modality::kFused};
