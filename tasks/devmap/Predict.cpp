@@ -25,13 +25,12 @@ EmbedSource kernelEmbedSource(IrModule* module, const std::string& file, const s
           }};
 }
 
-Expected<std::vector<KernelPrediction>> predictKernels(const Encoder& encoder, const DevmapModel& model,
-                                                       const std::vector<KernelQuery>& queries,
-                                                       const PredictOptions& options) {
-  if (model.heads.count(options.platform) == 0) {
-    return makeError(ErrorCode::kUsage, "{}: no head for platform '{}' (has: {})", model.directory.string(),
-                     options.platform, fmt::join(model.platforms(), ", "));
-  }
+namespace {
+
+// Answers queries whose files are all compiled together (one chunk of predictKernels).
+Expected<std::vector<KernelPrediction>> predictChunk(const Encoder& encoder, const DevmapModel& model,
+                                                     const std::vector<KernelQuery>& queries,
+                                                     const PredictOptions& options) {
   // Distinct files, compiled once each; then the kernels asked of each file.
   std::map<std::string, std::size_t> fileIndex;
   std::vector<std::string> files;
@@ -91,7 +90,6 @@ Expected<std::vector<KernelPrediction>> predictKernels(const Encoder& encoder, c
   batch.modalities = {Modality::kFused};
   batch.threads = options.threads;
   batch.cache = options.cache;
-  batch.progress = options.progress;
   auto embedded = embedBatch(encoder, sources, batch);
   if (!embedded) return embedded.error();
 
@@ -109,6 +107,49 @@ Expected<std::vector<KernelPrediction>> predictKernels(const Encoder& encoder, c
     if (!probability) return probability.error();
     prediction.gpuProbability = *probability;
     prediction.device = *probability > 0.5 ? Device::kGpu : Device::kCpu;
+  }
+  return predictions;
+}
+
+}  // namespace
+
+Expected<std::vector<KernelPrediction>> predictKernels(const Encoder& encoder, const DevmapModel& model,
+                                                       const std::vector<KernelQuery>& queries,
+                                                       const PredictOptions& options) {
+  if (model.heads.count(options.platform) == 0) {
+    return makeError(ErrorCode::kUsage, "{}: no head for platform '{}' (has: {})", model.directory.string(),
+                     options.platform, fmt::join(model.platforms(), ", "));
+  }
+  // Files are handled in chunks (compiled, embedded, then released) so memory stays bounded by a chunk.
+  constexpr std::size_t kFilesPerChunk = 64;
+  std::map<std::string, std::vector<std::size_t>> queriesOfFile;
+  std::vector<std::string> files;
+  for (std::size_t q = 0; q < queries.size(); ++q) {
+    auto [it, inserted] = queriesOfFile.try_emplace(queries[q].file);
+    if (inserted) files.push_back(queries[q].file);
+    it->second.push_back(q);
+  }
+  std::vector<std::vector<KernelPrediction>> byQuery(queries.size());
+  for (std::size_t start = 0; start < files.size(); start += kFilesPerChunk) {
+    std::vector<KernelQuery> chunk;
+    std::vector<std::size_t> original;
+    for (std::size_t f = start; f < std::min(files.size(), start + kFilesPerChunk); ++f) {
+      for (std::size_t q : queriesOfFile[files[f]]) {
+        chunk.push_back(queries[q]);
+        original.push_back(q);
+      }
+    }
+    auto answered = predictChunk(encoder, model, chunk, options);
+    if (!answered) return answered.error();
+    for (KernelPrediction& prediction : *answered) {
+      prediction.query = original[prediction.query];
+      byQuery[prediction.query].push_back(std::move(prediction));
+    }
+    if (options.progress != nullptr) options.progress->advance(std::min(files.size(), start + kFilesPerChunk) - start);
+  }
+  std::vector<KernelPrediction> predictions;
+  for (auto& answers : byQuery) {
+    for (KernelPrediction& prediction : answers) predictions.push_back(std::move(prediction));
   }
   return predictions;
 }
