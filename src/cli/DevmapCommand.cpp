@@ -402,7 +402,7 @@ void addDevmapCommand(CLI::App& app, const GlobalOptions& global, CommandAction&
       ->check(CLI::IsMember({"auto", "xgboost", "mlp"}));
   trainCommand->add_option("--data", train->data, "devmap data folder (default: $MIRTUNE_DATA/devmap)");
   trainCommand->add_option("--model", train->model, "Encoder folder (default: the shipped encoder)");
-  trainCommand->add_option("--out", train->out, "Heads folder to write (default: the shipped tasks/devmap/models/devmap-1.0)");
+  trainCommand->add_option("--out", train->out, "Heads folder to write (default: the shipped tasks/devmap/models/devmap-1.0; for --platform local, models/devmap-local beside the database)");
   trainCommand->add_flag("--no-cache", train->noCache, "Neither read nor write the embedding cache");
   trainCommand->add_option("--threads", train->threads, "Threads (default 2)")->check(CLI::Range(1, 512));
   trainCommand->add_option("--seed", train->seed, "Seed (default 204)");
