@@ -34,23 +34,25 @@ heads::Dataset platformDataset(const DevmapData& data, std::size_t platform, hea
   for (const DevmapRow& row : data.rows) {
     dataset.labels.push_back(row.oracle[platform] == Device::kGpu ? 1 : 0);
     if (weighting == Weighting::kRuntime) {
-      dataset.weights.push_back(static_cast<float>(1.0 + std::fabs(std::log2(row.runtimeCpu / row.runtimeGpu[platform]))));
+      dataset.weights.push_back(runtimeWeight(row.runtimeCpu, row.runtimeGpu[platform]));
     }
   }
   return dataset;
 }
 
-Expected<TrainedHead> trainHead(const DevmapData& data, std::size_t platform, const std::vector<std::size_t>& train,
-                                const heads::FeatureMatrix& features, const EvalOptions& options) {
+float runtimeWeight(double cpuTime, double gpuTime) {
+  return static_cast<float>(1.0 + std::fabs(std::log2(cpuTime / gpuTime)));
+}
+
+Expected<TrainedHead> selectHead(const std::function<heads::Dataset(Weighting)>& datasetFor, const EvalOptions& options,
+                                 int innerFolds) {
   TrainedHead best;
   double bestScore = -std::numeric_limits<double>::infinity();
   std::optional<Error> lastError;
   for (Weighting weighting : options.weightings) {
-    heads::Dataset all = platformDataset(data, platform, features, weighting);
-    heads::Dataset subset = all.subset(train);
-    // Inner folds are scored by accuracy whatever the weighting, so weightings compare on one scale.
-    auto selection = heads::selectByInnerCv(subset, options.candidates, options.innerFolds, options.seed,
-                                            heads::accuracyScorer(subset.labels));
+    heads::Dataset dataset = datasetFor(weighting);
+    auto selection = heads::selectByInnerCv(dataset, options.candidates, innerFolds, options.seed,
+                                            heads::accuracyScorer(dataset.labels));
     if (!selection) {
       lastError = selection.error();
       continue;
@@ -68,6 +70,12 @@ Expected<TrainedHead> trainHead(const DevmapData& data, std::size_t platform, co
     return lastError ? *lastError : makeError(ErrorCode::kUsage, "no head candidate or weighting to train");
   }
   return best;
+}
+
+Expected<TrainedHead> trainHead(const DevmapData& data, std::size_t platform, const std::vector<std::size_t>& train,
+                                const heads::FeatureMatrix& features, const EvalOptions& options) {
+  return selectHead([&](Weighting weighting) { return platformDataset(data, platform, features, weighting).subset(train); },
+                    options, options.innerFolds);
 }
 
 Expected<EvalResult> crossValidate(const DevmapData& data, std::size_t platform, const std::vector<std::size_t>& rows,

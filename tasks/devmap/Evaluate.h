@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <functional>
 #include <string_view>
 #include <vector>
 
@@ -64,6 +65,14 @@ struct TrainedHead {
   Weighting weighting = Weighting::kNone;
   double innerAccuracy = 0;
 };
+/// Row weight under Weighting::kRuntime: 1 + |log2(cpu runtime / gpu runtime)| (any one time unit).
+float runtimeWeight(double cpuTime, double gpuTime);
+
+/// For each of options.weightings, inner cross-validation (innerFolds folds) over options.candidates on
+/// datasetFor(weighting), scored by accuracy so weightings compare on one scale; the best pair is refitted.
+Expected<TrainedHead> selectHead(const std::function<heads::Dataset(Weighting)>& datasetFor, const EvalOptions& options,
+                                 int innerFolds);
+
 Expected<TrainedHead> trainHead(const DevmapData& data, std::size_t platform, const std::vector<std::size_t>& train,
                                 const heads::FeatureMatrix& features, const EvalOptions& options);
 

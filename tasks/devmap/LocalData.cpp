@@ -262,8 +262,7 @@ heads::Dataset localDataset(const std::vector<LocalRow>& rows,
     std::copy(features.begin(), features.end(), dataset.features.row(r));
     dataset.labels.push_back(rows[r].oracle() == Device::kGpu ? 1 : 0);
     if (weighting == Weighting::kRuntime) {
-      dataset.weights.push_back(
-          static_cast<float>(1.0 + std::fabs(std::log2(rows[r].cpuSeconds / rows[r].gpuSeconds))));
+      dataset.weights.push_back(runtimeWeight(rows[r].cpuSeconds, rows[r].gpuSeconds));
     }
   }
   return dataset;
@@ -281,31 +280,7 @@ Expected<TrainedHead> trainLocalHead(const std::vector<LocalRow>& rows,
   }
   const int folds = static_cast<int>(
       std::min<std::size_t>(static_cast<std::size_t>(std::max(2, options.innerFolds)), rows.size()));
-  TrainedHead best;
-  double bestScore = -std::numeric_limits<double>::infinity();
-  std::optional<Error> lastError;
-  for (Weighting weighting : options.weightings) {
-    heads::Dataset dataset = localDataset(rows, embeddings, weighting);
-    // Scored by accuracy whatever the weighting, so the weightings compare on one scale.
-    auto selection = heads::selectByInnerCv(dataset, options.candidates, folds, options.seed,
-                                            heads::accuracyScorer(dataset.labels));
-    if (!selection) {
-      lastError = selection.error();
-      continue;
-    }
-    double score = selection->candidates[selection->bestIndex].meanScore;
-    if (score > bestScore) {
-      bestScore = score;
-      best.model = std::move(selection->model);
-      best.candidate = selection->best;
-      best.weighting = weighting;
-      best.innerAccuracy = score;
-    }
-  }
-  if (!best.model) {
-    return lastError ? *lastError : makeError(ErrorCode::kUsage, "no head candidate or weighting to train");
-  }
-  return best;
+  return selectHead([&](Weighting weighting) { return localDataset(rows, embeddings, weighting); }, options, folds);
 }
 
 }  // namespace mirtune::devmap
