@@ -21,4 +21,13 @@ void DatabaseEmbeddingCache::put(const std::string& irSha256, const std::string&
   }
 }
 
+Status openCache(CacheHandle& handle, bool noCache, const GlobalOptions& global) {
+  if (noCache) return {};
+  auto opened = Database::open(resolveDatabasePath(global));
+  if (!opened) return opened.error();
+  handle.database.emplace(std::move(*opened));
+  handle.cache.emplace(*handle.database);
+  return {};
+}
+
 }  // namespace mirtune::cli

@@ -1,8 +1,11 @@
 // The embedding cache of the SQLite database, for embedBatch; a failing write is a warning, not an error.
 #pragma once
 
+#include "cli/Commands.h"
 #include "database/Database.h"
 #include "embeddings/BatchEmbed.h"
+
+#include <optional>
 
 namespace mirtune::cli {
 
@@ -15,5 +18,15 @@ class DatabaseEmbeddingCache final : public EmbeddingCache {
  private:
   Database& database_;
 };
+
+/// The database of a command and its embedding cache, opened together, or neither (--no-cache).
+struct CacheHandle {
+  std::optional<Database> database;
+  std::optional<DatabaseEmbeddingCache> cache;
+  EmbeddingCache* get() { return cache ? &*cache : nullptr; }
+};
+
+/// Opens the database `global` selects into `handle`, unless noCache.
+Status openCache(CacheHandle& handle, bool noCache, const GlobalOptions& global);
 
 }  // namespace mirtune::cli

@@ -57,26 +57,6 @@ void configureThreads(int threads) {
   heads::setTorchThreads(threads);
 }
 
-namespace {
-
-// The embedding cache of the database, unless --no-cache.
-struct CacheHandle {
-  std::optional<Database> database;
-  std::optional<DatabaseEmbeddingCache> cache;
-  EmbeddingCache* get() { return cache ? &*cache : nullptr; }
-};
-
-Status openCache(CacheHandle& handle, bool noCache, const GlobalOptions& global) {
-  if (noCache) return {};
-  auto opened = Database::open(resolveDatabasePath(global));
-  if (!opened) return opened.error();
-  handle.database.emplace(std::move(*opened));
-  handle.cache.emplace(*handle.database);
-  return {};
-}
-
-}  // namespace
-
 int runDevmapTrain(const DevmapTrainOptions& options, const GlobalOptions& global) {
   auto irSource = parseIrSource(options.ir);
   if (!irSource) return reportError(irSource.error());

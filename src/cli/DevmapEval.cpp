@@ -53,15 +53,9 @@ int runDevmapEval(const DevmapEvalOptions& options, const GlobalOptions& global)
     auto encoder = Encoder::loadOrDefault(options.model);
     if (!encoder) return reportError(encoder.error());
     encoderId = encoder->id();
-    std::optional<Database> database;
-    std::optional<DatabaseEmbeddingCache> cache;
-    if (!options.noCache) {
-      auto opened = Database::open(resolveDatabasePath(global));
-      if (!opened) return reportError(opened.error());
-      database.emplace(std::move(*opened));
-      cache.emplace(*database);
-    }
-    auto embedded = embedRows(*data, *encoder, *irSource, {*features->modality}, cache ? &*cache : nullptr,
+    CacheHandle cache;
+    if (auto opened = openCache(cache, options.noCache, global); !opened) return reportError(opened.error());
+    auto embedded = embedRows(*data, *encoder, *irSource, {*features->modality}, cache.get(),
                               static_cast<unsigned>(options.threads));
     if (!embedded) return reportError(embedded.error());
     embeddings.emplace(std::move(*embedded));

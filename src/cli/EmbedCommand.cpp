@@ -96,14 +96,8 @@ int runEmbed(const EmbedOptions& options, const GlobalOptions& global) {
   setEncoderThreads(options.threads);
   auto encoder = Encoder::loadOrDefault(options.model);
   if (!encoder) return reportError(encoder.error());
-  std::optional<Database> database;
-  std::optional<DatabaseEmbeddingCache> cache;
-  if (!options.noCache) {
-    auto opened = Database::open(resolveDatabasePath(global));
-    if (!opened) return reportError(opened.error());
-    database.emplace(std::move(*opened));
-    cache.emplace(*database);
-  }
+  CacheHandle cache;
+  if (auto opened = openCache(cache, options.noCache, global); !opened) return reportError(opened.error());
 
   std::vector<EmbedSource> sources;
   for (const fs::path& file : *files) {
@@ -115,7 +109,7 @@ int runEmbed(const EmbedOptions& options, const GlobalOptions& global) {
   batch.threads = static_cast<unsigned>(std::max(1, options.threads));
   batch.batchSize = options.batchSize;
   batch.chunkSize = std::max<std::size_t>(64, 4 * options.batchSize);
-  batch.cache = cache ? &*cache : nullptr;
+  batch.cache = cache.get();
   batch.progress = &progress;
   auto results = embedBatch(*encoder, sources, batch);
   if (!results) return reportError(results.error());
