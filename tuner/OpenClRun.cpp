@@ -154,6 +154,16 @@ std::optional<std::string> compareBuffers(const runner::HostArray& actual, const
               : std::string(", integers must be equal"));
 }
 
+DeviceRunResult deviceRunResultFor(const OpenClDevice& device) {
+  DeviceRunResult result;
+  result.platformIndex = device.platformIndex;
+  result.deviceIndex = device.deviceIndex;
+  result.platformName = device.platformName;
+  result.name = device.name;
+  result.type = device.type;
+  return result;
+}
+
 Expected<OpenClRunResult> runOnAllDevices(const OpenClRunRequest& request, const fs::path& runnerExecutable) {
   std::vector<OpenClDevice> devices = request.devices;
   if (devices.empty()) {
@@ -183,12 +193,7 @@ Expected<OpenClRunResult> runOnAllDevices(const OpenClRunRequest& request, const
   std::vector<bool> invalidPlan;
   std::string invalidPlanMessage;
   for (const OpenClDevice& device : devices) {
-    DeviceRunResult outcome;
-    outcome.platformIndex = device.platformIndex;
-    outcome.deviceIndex = device.deviceIndex;
-    outcome.platformName = device.platformName;
-    outcome.name = device.name;
-    outcome.type = device.type;
+    DeviceRunResult outcome = deviceRunResultFor(device);
     const fs::path directory = *work / fmt::format("device-{}-{}", device.platformIndex, device.deviceIndex);
     const fs::path outputs = directory / "outputs";
     std::error_code error;

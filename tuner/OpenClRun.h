@@ -77,6 +77,9 @@ struct DeviceRunResult {
   double wallSeconds = 0;  ///< the runner process's wall time, seconds
 };
 
+/// A result for `device`: its identity filled in, nothing measured yet.
+DeviceRunResult deviceRunResultFor(const OpenClDevice& device);
+
 struct OpenClRunResult {
   std::vector<DeviceRunResult> devices;
 };

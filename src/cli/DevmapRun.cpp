@@ -152,12 +152,7 @@ std::vector<DeviceRunResult> failedOnEvery(const std::vector<OpenClDevice>& devi
                                            const std::string& message) {
   std::vector<DeviceRunResult> results;
   for (const OpenClDevice& device : devices) {
-    DeviceRunResult result;
-    result.platformIndex = device.platformIndex;
-    result.deviceIndex = device.deviceIndex;
-    result.platformName = device.platformName;
-    result.name = device.name;
-    result.type = device.type;
+    DeviceRunResult result = deviceRunResultFor(device);
     result.status = status;
     result.message = message;
     results.push_back(std::move(result));

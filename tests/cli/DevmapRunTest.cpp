@@ -7,6 +7,8 @@
 
 #include "common/RunMirtune.h"
 
+#include "common/TemporaryFolder.h"
+
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -24,24 +26,9 @@ namespace fs = std::filesystem;
 const fs::path kInputs = fs::path(MIRTUNE_TEST_INPUTS) / "devmap";
 const fs::path kSuite = kInputs / "suite";
 
-/// A folder under the temporary directory, removed at the end of the test.
-class TemporaryFolder {
- public:
-  explicit TemporaryFolder(const std::string& name) {
-    path_ =
-        fs::temp_directory_path() / fmt::format("mirtune-devmap-run-{}-{}-{}", name, ::getpid(),
-                                                std::chrono::steady_clock::now().time_since_epoch().count());
-    fs::create_directories(path_);
-  }
-  ~TemporaryFolder() {
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
-  }
-  const fs::path& path() const { return path_; }
-  std::string db() const { return (path_ / "mirtune.db").string(); }
-
- private:
-  fs::path path_;
+/// A temporary folder named after the test.
+struct TestFolder : TemporaryFolder {
+  explicit TestFolder(const std::string& name) : TemporaryFolder("mirtune-devmap-run", name) {}
 };
 
 /// Runs mirtune with extra environment; training heads stays single-threaded and waits passively, so the
@@ -139,7 +126,7 @@ nlohmann::json exportTable(const std::string& db, const std::string& table) {
 /// Heads for platform "local" trained once per test process from fake-runner measurements (collect -> train),
 /// so the --run tests have a prediction without depending on the shipped heads.
 struct LocalHeads {
-  TemporaryFolder folder{"heads"};
+  TestFolder folder{"heads"};
   fs::path runner;
   fs::path heads;
   SubprocessResult collect, train;
@@ -164,7 +151,7 @@ const LocalHeads& localHeads() {
 // ---------------------------------------------------------------------------------------------------------
 
 TEST(DevmapRun, RunWithoutGlobalIsAUsageError) {
-  TemporaryFolder folder("usage");
+  TestFolder folder("usage");
   auto run = mirtune({"--db", folder.db(), "devmap", (kSuite / "vector_add.cl").string(), "--run"});
   EXPECT_EQ(run.exitCode, 2) << run.standardError;
   EXPECT_NE(run.standardError.find("--run needs --global"), std::string::npos) << run.standardError;
@@ -185,7 +172,7 @@ TEST(DevmapRun, VectorAddRunsOkAndIsRecorded) {
   SKIP_WITHOUT_OPENCL();
   const LocalHeads& local = localHeads();
   ASSERT_EQ(local.train.exitCode, 0) << local.train.standardError;
-  TemporaryFolder folder("vadd");
+  TestFolder folder("vadd");
   auto run = mirtune({"--db", folder.db(), "devmap", (kSuite / "vector_add.cl").string(), "--run", "--global",
                       "4096", "--local", "64", "--min-time", "0", "--platform", "local", "--heads",
                       local.heads.string(), "--json"});
@@ -243,7 +230,7 @@ TEST(DevmapRun, VectorAddRunsOkAndIsRecorded) {
 
 TEST(DevmapRun, EndlessKernelTimesOut) {
   SKIP_WITHOUT_OPENCL();
-  TemporaryFolder folder("spin");
+  TestFolder folder("spin");
   const auto start = std::chrono::steady_clock::now();
   auto run =
       mirtune({"--db", folder.db(), "devmap", (kInputs / "spin.cl").string(), "--run", "--global", "64",
@@ -270,7 +257,7 @@ TEST(DevmapRun, EndlessKernelTimesOut) {
 
 TEST(DevmapRun, BuildFailureNamesTheLine) {
   SKIP_WITHOUT_OPENCL();
-  TemporaryFolder folder("broken");
+  TestFolder folder("broken");
   auto run = mirtune({"--db", folder.db(), "devmap", (kInputs / "broken.cl").string(), "--run", "--global",
                       "64", "--no-cache", "--heads", (folder.path() / "no-heads").string()});
   EXPECT_EQ(run.exitCode, 1);
@@ -287,7 +274,7 @@ TEST(DevmapRun, BuildFailureNamesTheLine) {
 
 TEST(DevmapRun, ImageArgumentsAreRefusedClearly) {
   SKIP_WITHOUT_OPENCL();
-  TemporaryFolder folder("image");
+  TestFolder folder("image");
   auto run = mirtune({"--db", folder.db(), "devmap", (kInputs / "image.cl").string(), "--run", "--global",
                       "64", "--no-cache", "--heads", (folder.path() / "no-heads").string()});
   EXPECT_EQ(run.exitCode, 1);
@@ -297,7 +284,7 @@ TEST(DevmapRun, ImageArgumentsAreRefusedClearly) {
 
 TEST(DevmapCollect, RecordsEveryKernelAndSize) {
   SKIP_WITHOUT_OPENCL();
-  TemporaryFolder folder("collect");
+  TestFolder folder("collect");
   auto run = mirtune({"--db", folder.db(), "devmap", "collect", "--kernels", kSuite.string(), "--sizes",
                       "0,1", "--min-time", "0"});
   ASSERT_EQ(run.exitCode, 0) << run.standardError;
@@ -327,7 +314,7 @@ TEST(DevmapCollect, RecordsEveryKernelAndSize) {
 }
 
 TEST(DevmapTrainLocal, WithoutCollectDataSaysWhatToRun) {
-  TemporaryFolder folder("nodata");
+  TestFolder folder("nodata");
   auto train = mirtune({"--db", folder.db(), "devmap", "train", "--platform", "local"});
   EXPECT_EQ(train.exitCode, 1);
   EXPECT_NE(train.standardError.find("run `mirtune devmap collect` first"), std::string::npos)
@@ -409,7 +396,7 @@ TEST(DevmapRun, ShippedHeadsPredictForTheRun) {
   SKIP_WITHOUT_OPENCL();
   const fs::path shipped = fs::path(MIRTUNE_SOURCE_ROOT) / "tasks" / "devmap" / "models" / "devmap-1.0";
   if (!fs::exists(shipped / "manifest.json")) GTEST_SKIP() << "no shipped heads at " << shipped.string();
-  TemporaryFolder folder("shipped");
+  TestFolder folder("shipped");
   auto run = mirtune({"--db", folder.db(), "devmap", (kSuite / "saxpy.cl").string(), "--run", "--global",
                       "4096", "--min-time", "0", "--platform", "nvidia", "--json"});
   ASSERT_EQ(run.exitCode, 0) << run.standardError;

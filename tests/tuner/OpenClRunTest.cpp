@@ -5,6 +5,8 @@
 #include "support/Subprocess.h"
 #include "tuner/KernelManifest.h"
 
+#include "common/TemporaryFolder.h"
+
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
@@ -21,23 +23,9 @@ using testing::makeQuick;
 using testing::runnerExecutable;
 using testing::tunerInputs;
 
-/// A folder under the temporary directory, removed at the end of the test.
-class TemporaryFolder {
- public:
-  explicit TemporaryFolder(const std::string& name) {
-    path_ =
-        fs::temp_directory_path() / fmt::format("mirtune-tuner-test-{}-{}-{}", name, getpid(),
-                                                std::chrono::steady_clock::now().time_since_epoch().count());
-    fs::create_directories(path_);
-  }
-  ~TemporaryFolder() {
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
-  }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
+/// A temporary folder named after the test.
+struct TestFolder : TemporaryFolder {
+  explicit TestFolder(const std::string& name) : TemporaryFolder("mirtune-tuner-test", name) {}
 };
 
 OpenClRunRequest vectorAddRequest(std::int64_t n = 1024) {
@@ -81,7 +69,7 @@ runner::ArgSpec intScalar(const std::string& name, std::int64_t value) {
 
 TEST(OpenClRun, VectorAddRunsOnEveryDeviceAndMatchesReference) {
   MIRTUNE_SKIP_WITHOUT_OPENCL();
-  TemporaryFolder work("vadd");
+  TestFolder work("vadd");
   OpenClRunRequest request = vectorAddRequest();
   request.plan.minRepetitions = 5;
   request.plan.maxRepetitions = 5;
@@ -108,7 +96,7 @@ TEST(OpenClRun, VectorAddRunsOnEveryDeviceAndMatchesReference) {
 
 TEST(OpenClRun, RunnerResultJsonOnStdout) {
   MIRTUNE_SKIP_WITHOUT_OPENCL();
-  TemporaryFolder work("stdout");
+  TestFolder work("stdout");
   OpenClRunRequest request = vectorAddRequest(256);
   ASSERT_TRUE(
       writeFileAtomically(work.path() / "plan.json", runner::runPlanToJson(request.plan).dump()).ok());
@@ -155,7 +143,7 @@ bool processMentions(const std::string& marker) {
 
 TEST(OpenClRun, EndlessKernelTimesOutAndTheRunnerIsGone) {
   MIRTUNE_SKIP_WITHOUT_OPENCL();
-  TemporaryFolder work("timeout");
+  TestFolder work("timeout");
   OpenClRunRequest request;
   request.plan = singleKernelPlan("infinite_loop.cl", "spin", 4);
   request.plan.args = {buffer("flag", runner::ElementType::kInt, 1, runner::ArgRole::kIn),
@@ -199,7 +187,7 @@ TEST(OpenClRun, OneCrashingDeviceDoesNotStopTheOthers) {
   MIRTUNE_SKIP_WITHOUT_OPENCL();
   // A runner wrapper that reports two platforms: platform 0 "crashes" (the runner dies by SIGSEGV), platform
   // 1 is the real platform 0.
-  TemporaryFolder work("crash");
+  TestFolder work("crash");
   const fs::path wrapper = work.path() / "fake-runner.sh";
   std::ofstream(wrapper)
       << "#!/bin/sh\n"
@@ -362,7 +350,7 @@ TEST(OpenClRun, DefaultPlanForAnArbitraryKernel) {
 
 TEST(OpenClRun, NoDeviceIsNotFound) {
   // An empty vendor folder makes the ICD loader find no platform, as on a machine without OpenCL drivers.
-  TemporaryFolder vendors("novendors");
+  TestFolder vendors("novendors");
   const char* previous = std::getenv("OCL_ICD_VENDORS");
   const std::string saved = previous == nullptr ? "" : previous;
   setenv("OCL_ICD_VENDORS", vendors.path().c_str(), 1);
@@ -380,7 +368,7 @@ TEST(OpenClRun, NoDeviceIsNotFound) {
 }
 
 TEST(OpenClRun, RunnerRejectsBadCommandLinesAndPlans) {
-  TemporaryFolder work("cli");
+  TestFolder work("cli");
   SubprocessOptions options;
   options.argv = {runnerExecutable().string(), "opencl", "--device", "zero"};
   auto run = runSubprocess(options);
