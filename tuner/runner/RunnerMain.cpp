@@ -2,6 +2,7 @@
 // safely.
 #include "runner/OpenClExecute.h"
 #include "runner/OpenClProbe.h"
+#include "runner/ProcessExecute.h"
 #include "runner/RunPlan.h"
 
 #include <fmt/format.h>
@@ -20,11 +21,19 @@ constexpr std::string_view kUsage =
     "usage: mirtune-run probe [--json]\n"
     "       mirtune-run opencl --plan PLAN.json [--device P:D] [--out RESULT.json]\n"
     "       mirtune-run opencl-args --source F.cl [--kernel K] [--build-options OPTS] [--device P:D]\n"
+    "       mirtune-run process --plan PLAN.json --results RESULTS.jsonl [--resume] [--json-progress]\n"
+    "                           [--die-with-parent]\n"
     "  probe        list the OpenCL platforms and devices (JSON with --json, one line per device otherwise)\n"
     "  opencl       build, check, run and time one kernel on device P:D (default 0:0) as the plan says;\n"
     "               the result JSON goes to --out (written atomically) or stdout; exit 0 when its status\n"
     "               is ok, 1 when it is build_failed/run_failed/invalid_plan, 2 on a usage error\n"
-    "  opencl-args  list each kernel's arguments (clGetKernelArgInfo) as JSON on stdout\n";
+    "  opencl-args  list each kernel's arguments (clGetKernelArgInfo) as JSON on stdout\n"
+    "  process      run the plan's builds (parallel_builds at a time), then time each run alone\n"
+    "               (warm-up, repetitions until min_time_seconds and min_repetitions); one JSON line per\n"
+    "               finished item is appended to RESULTS; --resume skips items that already have a line;\n"
+    "               progress on stderr (JSON lines with --json-progress); exit 0 when all are ok, 1 when\n"
+    "               some failed, 2 on a usage error, an invalid plan or an unusable RESULTS, 128+N when\n"
+    "               stopped by signal N; --die-with-parent stops it when the process that started it dies\n";
 
 int runProbe(bool json) {
   mirtune::runner::OpenClListing listing = mirtune::runner::probeOpenCl();
@@ -173,6 +182,28 @@ int runOpenClArgs(int argc, char** argv) {
   return 0;
 }
 
+int runProcess(int argc, char** argv) {
+  mirtune::runner::ProcessCommandOptions options;
+  for (int i = 2; i < argc; ++i) {
+    std::string_view option = argv[i];
+    if (option == "--resume") {
+      options.resume = true;
+    } else if (option == "--json-progress") {
+      options.jsonProgress = true;
+    } else if (option == "--die-with-parent") {
+      options.dieWithParent = true;
+    } else if (option == "--plan" || option == "--results") {
+      if (i + 1 >= argc) return usageError(fmt::format("{} needs a value", option));
+      (option == "--plan" ? options.planPath : options.resultsPath) = argv[++i];
+    } else {
+      return usageError(fmt::format("unknown option '{}' for process", option));
+    }
+  }
+  if (options.planPath.empty()) return usageError("process needs --plan PLAN.json");
+  if (options.resultsPath.empty()) return usageError("process needs --results RESULTS.jsonl");
+  return mirtune::runner::runProcessCommand(options);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -199,5 +230,6 @@ int main(int argc, char** argv) {
   }
   if (command == "opencl") return runOpenCl(argc, argv);
   if (command == "opencl-args") return runOpenClArgs(argc, argv);
+  if (command == "process") return runProcess(argc, argv);
   return usageError(fmt::format("unknown command '{}'", command));
 }
