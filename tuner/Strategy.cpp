@@ -1,0 +1,55 @@
+// Candidate selection for the predict, topk, exhaustive and random strategies.
+#include "tuner/Strategy.h"
+
+#include <fmt/format.h>
+
+#include <set>
+
+namespace mirtune {
+
+std::string_view strategyName(StrategyKind kind) { return kStrategyNames[static_cast<std::size_t>(kind)]; }
+
+Expected<StrategyKind> parseStrategy(std::string_view name) {
+  for (std::size_t i = 0; i < kStrategyNames.size(); ++i) {
+    if (kStrategyNames[i] == name) return static_cast<StrategyKind>(i);
+  }
+  return Error(ErrorCode::kUsage, fmt::format("unknown strategy '{}' (expected one of: {})", name,
+                                              fmt::join(kStrategyNames, ", ")));
+}
+
+Expected<std::vector<Configuration>> selectCandidates(const SearchSpace& space, const CandidateRequest& request) {
+  std::vector<Configuration> picks;
+  switch (request.kind) {
+    case StrategyKind::kPredict:
+    case StrategyKind::kTopK: {
+      const std::size_t want = request.kind == StrategyKind::kPredict ? 1 : request.budget;
+      if (want == 0) return Error(ErrorCode::kInvalidInput, "the topk strategy needs a budget of at least 1");
+      if (request.ranking.empty()) {
+        return Error(ErrorCode::kInvalidInput,
+                     fmt::format("the {} strategy needs a model ranking", strategyName(request.kind)));
+      }
+      std::set<std::string> taken;
+      for (const auto& configuration : request.ranking) {
+        if (picks.size() == want) break;
+        if (!space.contains(configuration)) continue;
+        if (taken.insert(configurationHash(configuration)).second) picks.push_back(configuration);
+      }
+      break;
+    }
+    case StrategyKind::kExhaustive:
+      picks = space.enumerate();
+      break;
+    case StrategyKind::kRandom:
+      if (request.budget == 0) return Error(ErrorCode::kInvalidInput, "the random strategy needs a budget of at least 1");
+      picks = space.sample(request.budget, request.seed);
+      break;
+  }
+  std::vector<Configuration> candidates = {space.defaultConfiguration()};
+  const std::string defaultHash = configurationHash(candidates.front());
+  for (auto& configuration : picks) {
+    if (configurationHash(configuration) != defaultHash) candidates.push_back(std::move(configuration));
+  }
+  return candidates;
+}
+
+}  // namespace mirtune
