@@ -92,6 +92,25 @@ Expected<std::vector<std::vector<std::size_t>>> stratifiedKFold(const std::vecto
   return folds;
 }
 
+Expected<std::vector<std::vector<std::size_t>>> groupedKFold(const std::vector<std::size_t>& groups, int k,
+                                                             unsigned seed) {
+  if (k < 2) return makeError(ErrorCode::kInvalidInput, "need at least 2 folds, got {}", k);
+  std::vector<std::size_t> distinct(groups.begin(), groups.end());
+  std::sort(distinct.begin(), distinct.end());
+  distinct.erase(std::unique(distinct.begin(), distinct.end()), distinct.end());
+  if (distinct.size() < 2) {
+    return makeError(ErrorCode::kInvalidInput, "{} group(s): need at least 2 to hold one out", distinct.size());
+  }
+  std::mt19937_64 random(seed);
+  shuffle(distinct, random);
+  std::size_t count = std::min(distinct.size(), static_cast<std::size_t>(k));
+  std::map<std::size_t, std::size_t> foldOfGroup;
+  for (std::size_t i = 0; i < distinct.size(); ++i) foldOfGroup[distinct[i]] = i % count;
+  std::vector<std::vector<std::size_t>> folds(count);
+  for (std::size_t r = 0; r < groups.size(); ++r) folds[foldOfGroup[groups[r]]].push_back(r);
+  return folds;
+}
+
 nlohmann::json Selection::toJson() const {
   nlohmann::json list = nlohmann::json::array();
   for (const CandidateResult& result : candidates) {
@@ -120,20 +139,53 @@ Expected<Selection> selectByInnerCv(const Dataset& train, const std::vector<Cand
   auto split = stratifiedKFold(train.labels, folds, seed);
   if (!split) return split.error().withContext("inner cross-validation");
   Scorer score = scorer ? scorer : accuracyScorer(train.labels);
+  // The most probable class of each row (the lowest index on ties), as Classifier::predictClasses decides.
+  return selectByFolds(train, candidates, *split,
+                       [score](const std::vector<std::size_t>& rows, const std::vector<float>& probabilities) {
+                         std::size_t k = rows.empty() ? 1 : probabilities.size() / rows.size();
+                         std::vector<int> classes(rows.size());
+                         for (std::size_t r = 0; r < rows.size(); ++r) {
+                           const float* row = probabilities.data() + r * k;
+                           classes[r] = static_cast<int>(std::max_element(row, row + k) - row);
+                         }
+                         return score(rows, classes);
+                       });
+}
 
+Expected<Selection> selectByFolds(const Dataset& train, const std::vector<Candidate>& candidates,
+                                  const std::vector<std::vector<std::size_t>>& folds,
+                                  const ProbabilityScorer& scorer) {
+  if (auto valid = train.validate(); !valid) return valid.error().withContext("inner cross-validation");
+  if (candidates.empty()) return makeError(ErrorCode::kInvalidInput, "inner cross-validation: no candidates");
+  if (!scorer) return makeError(ErrorCode::kInvalidInput, "inner cross-validation: no scorer");
+  if (folds.size() < 2) {
+    return makeError(ErrorCode::kInvalidInput, "inner cross-validation: need at least 2 folds, got {}", folds.size());
+  }
+  for (std::size_t f = 0; f < folds.size(); ++f) {
+    if (folds[f].empty() || folds[f].size() >= train.size()) {
+      return makeError(ErrorCode::kInvalidInput, "inner cross-validation: fold {} holds {} of {} rows", f,
+                       folds[f].size(), train.size());
+    }
+    for (std::size_t row : folds[f]) {
+      if (row >= train.size()) {
+        return makeError(ErrorCode::kInvalidInput, "inner cross-validation: fold {} names row {} of {}", f, row,
+                         train.size());
+      }
+    }
+  }
   // The training part of every inner fold, built once and shared by all candidates.
   std::vector<Dataset> foldTrain;
   std::vector<Dataset> foldTest;
-  for (std::size_t f = 0; f < split->size(); ++f) {
+  for (std::size_t f = 0; f < folds.size(); ++f) {
     std::vector<std::size_t> rest;
     rest.reserve(train.size());
     std::vector<bool> held(train.size(), false);
-    for (std::size_t row : (*split)[f]) held[row] = true;
+    for (std::size_t row : folds[f]) held[row] = true;
     for (std::size_t r = 0; r < train.size(); ++r) {
       if (!held[r]) rest.push_back(r);
     }
     foldTrain.push_back(train.subset(rest));
-    foldTest.push_back(train.subset((*split)[f]));
+    foldTest.push_back(train.subset(folds[f]));
   }
 
   // XGBoost candidates that differ only in "rounds" share one fit with the most rounds per fold; each is then
@@ -172,7 +224,7 @@ Expected<Selection> selectByInnerCv(const Dataset& train, const std::vector<Cand
     auto start = std::chrono::steady_clock::now();
     std::string error;
     std::vector<std::vector<double>> scores(group.members.size());
-    for (std::size_t f = 0; f < split->size() && error.empty(); ++f) {
+    for (std::size_t f = 0; f < folds.size() && error.empty(); ++f) {
       auto classifier = makeClassifier(group.fit);
       if (!classifier) {
         error = classifier.error().message();
@@ -184,33 +236,19 @@ Expected<Selection> selectByInnerCv(const Dataset& train, const std::vector<Cand
       }
       const Dataset& test = foldTest[f];
       for (std::size_t m = 0; m < group.members.size() && error.empty(); ++m) {
-        Expected<std::vector<int>> predicted = std::vector<int>();
-        if (group.members.size() == 1) {
-          predicted =
-              (*classifier)->predictClasses(test.features.values.data(), test.size(), test.features.cols);
-        } else {
-          auto& xgb = static_cast<const XgbClassifier&>(**classifier);
-          auto probabilities = xgb.predictProbabilitiesUpTo(test.features.values.data(), test.size(),
-                                                            test.features.cols, group.rounds[m]);
-          if (probabilities) {
-            std::size_t k = static_cast<std::size_t>(xgb.classCount());
-            std::vector<int> classes(test.size());
-            for (std::size_t r = 0; r < test.size(); ++r) {
-              const float* row = probabilities->data() + r * k;
-              classes[r] = static_cast<int>(std::max_element(row, row + k) - row);
-            }
-            predicted = std::move(classes);
-          } else {
-            predicted = probabilities.error();
-          }
-        }
+        Expected<std::vector<float>> predicted =
+            group.members.size() == 1
+                ? (*classifier)->predictProbabilities(test.features.values.data(), test.size(), test.features.cols)
+                : static_cast<const XgbClassifier&>(**classifier)
+                      .predictProbabilitiesUpTo(test.features.values.data(), test.size(), test.features.cols,
+                                                group.rounds[m]);
         if (!predicted) {
           error = fmt::format("inner fold {}: {}", f, predicted.error().message());
           break;
         }
         double foldScore = std::numeric_limits<double>::quiet_NaN();
         try {
-          foldScore = score((*split)[f], *predicted);
+          foldScore = scorer(folds[f], *predicted);
         } catch (const std::exception& e) {
           error = fmt::format("inner fold {}: scorer failed: {}", f, e.what());
           break;

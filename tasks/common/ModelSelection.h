@@ -38,6 +38,12 @@ std::vector<Candidate> defaultGrid();
 Expected<std::vector<std::vector<std::size_t>>> stratifiedKFold(const std::vector<int>& labels, int k,
                                                                 unsigned seed);
 
+/// Splits rows 0..groups.size()-1 into min(k, distinct groups) folds that never split a group (rows of one
+/// program, say): the distinct groups are shuffled with seed (as stratifiedKFold shuffles) and dealt round-robin.
+/// Sorted row indices per fold; kInvalidInput when k < 2 or there are fewer than 2 groups.
+Expected<std::vector<std::vector<std::size_t>>> groupedKFold(const std::vector<std::size_t>& groups, int k,
+                                                             unsigned seed);
+
 /// Cross-validated result of one candidate.
 struct CandidateResult {
   Candidate candidate;
@@ -63,6 +69,11 @@ struct Selection {
   nlohmann::json toJson() const;
 };
 
+/// Scores one held-out fold from class probabilities: probabilities holds rowIndices.size() x k values,
+/// row-major, for the rows rowIndices names (indices into the data set given to selectByFolds). Higher is better.
+using ProbabilityScorer = std::function<double(const std::vector<std::size_t>& rowIndices,
+                                               const std::vector<float>& probabilities)>;
+
 /// Cross-validates every candidate on stratified inner folds of train (folds, seed as stratifiedKFold), picks
 /// the highest mean score (the earliest candidate on ties), and refits it on all of train. It sees nothing
 /// but train: the caller passes only its outer training rows. An empty scorer means
@@ -70,5 +81,12 @@ struct Selection {
 /// invalid or no candidate works.
 Expected<Selection> selectByInnerCv(const Dataset& train, const std::vector<Candidate>& candidates, int folds,
                                     unsigned seed, const Scorer& scorer = {});
+
+/// selectByInnerCv over folds the caller chose (each a list of held-out row indices of train; e.g. grouped so
+/// that the rows of one program never sit on both sides), scored from probabilities, so a task can score a
+/// decision taken over several rows or classes (say, the best of several factors). Same choice and refit rules.
+Expected<Selection> selectByFolds(const Dataset& train, const std::vector<Candidate>& candidates,
+                                  const std::vector<std::vector<std::size_t>>& folds,
+                                  const ProbabilityScorer& scorer);
 
 }  // namespace mirtune::heads

@@ -1,0 +1,319 @@
+// `mirtune coarsen`: the thread-coarsening factor for OpenCL kernels. Registration, `train` and prediction.
+#include "cli/CoarsenOptions.h"
+#include "cli/DatabaseCache.h"
+#include "cli/DevmapOptions.h"
+#include "database/Database.h"
+#include "frontend/Frontend.h"
+#include "support/Files.h"
+#include "support/Log.h"
+#include "support/Sha256.h"
+#include "tasks/coarsen/CoarsenModel.h"
+#include "tasks/devmap/Predict.h"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <algorithm>
+#include <map>
+#include <memory>
+
+namespace mirtune::cli {
+
+namespace {
+
+using namespace mirtune::coarsen;
+
+int runCoarsenTrain(const CoarsenTrainOptions& options, const GlobalOptions& global) {
+  auto form = parseHeadForm(options.form);
+  if (!form) return reportError(form.error());
+  auto pooling = parsePooling(options.pooling);
+  if (!pooling) return reportError(pooling.error());
+  auto irSource = devmap::parseIrSource(options.ir);
+  if (!irSource) return reportError(irSource.error());
+  auto candidates = headCandidates(options.heads, options.threads);
+  if (!candidates) return reportError(candidates.error());
+  auto data = loadCoarsenData(options.data.empty() ? defaultCoarsenDirectory() : std::filesystem::path(options.data));
+  if (!data) return reportError(data.error());
+  configureThreads(options.threads);
+  auto encoder = Encoder::loadOrDefault(options.model);
+  if (!encoder) return reportError(encoder.error());
+  CacheHandle cache;
+  if (auto opened = openCache(cache, options.noCache, global); !opened) return reportError(opened.error());
+  auto embeddings = embedKernels(*data, *encoder, *irSource, {Modality::kFused}, cache.get(),
+                                 static_cast<unsigned>(options.threads));
+  if (!embeddings) return reportError(embeddings.error());
+  std::vector<std::size_t> group = programGroups(*data, embeddings->irSha256);
+
+  EvalOptions evalOptions;
+  evalOptions.candidates = *candidates;
+  evalOptions.form = *form;
+  evalOptions.pooling = *pooling;
+  evalOptions.innerFolds = options.innerFolds;
+  evalOptions.seed = options.seed;
+  // One thread for the heads: MLP fits are reproducible for a fixed torch thread count.
+  heads::setTorchThreads(1);
+  std::vector<std::size_t> kernels;
+  for (std::size_t k = 0; k < data->kernels.size(); ++k) kernels.push_back(k);
+  std::vector<std::vector<std::size_t>> headPlatforms;
+  if (*pooling == Pooling::kPooled) {
+    headPlatforms.push_back({0, 1, 2, 3});
+  } else {
+    for (std::size_t p = 0; p < kPlatforms.size(); ++p) headPlatforms.push_back({p});
+  }
+  std::vector<NamedHead> trained;
+  for (const std::vector<std::size_t>& platforms : headPlatforms) {
+    std::string name = platforms.size() == 1 ? std::string(kPlatforms[platforms[0]].name) : kPooledHead;
+    auto head = trainHead(*data, embeddings->vectors.front(), group, kernels, platforms, evalOptions);
+    if (!head) return reportError(head.error().withContext("head " + name));
+    logInfo("{}: {} head, inner cross-validation mean speedup {:.4f}", name, head->candidate.kind, head->innerSpeedup);
+    nlohmann::json source = {{"data_set", "tcoarsening/pact-2014-runtimes.csv"},
+                             {"kernels", data->kernels.size()},
+                             {"kernels_using_ll_file",
+                              std::count(embeddings->fromIrFile.begin(), embeddings->fromIrFile.end(), true)}};
+    trained.push_back({name, std::move(*head), source});
+  }
+  std::filesystem::path out = options.out.empty() ? defaultCoarsenModelDirectory() : std::filesystem::path(options.out);
+  if (auto saved = saveCoarsenModel(out, *encoder, *irSource, *form, *pooling, trained, options.command); !saved) {
+    return reportError(saved.error());
+  }
+  fmt::print("{}\n", out.string());
+  return 0;
+}
+
+struct Answer {
+  std::string file;
+  std::string kernel;
+  std::string irSha256;
+  std::string language;
+  std::size_t platform = 0;
+  FactorChoice choice;
+};
+
+// Logs the answers of one command: a session, one workload per file, one prediction per kernel and platform.
+void recordAnswers(Database& database, const nlohmann::json& options, const std::string& modelId,
+                   const std::vector<Answer>& answers) {
+  SessionRecord session;
+  session.toolVersion = toolVersion();
+  session.gitCommit = gitCommit();
+  session.command = "coarsen";
+  session.options = options;
+  session.modelIds = {modelId};
+  auto sessionId = database.beginSession(session);
+  if (!sessionId) {
+    logWarn("database: {}", sessionId.error().message());
+    return;
+  }
+  std::map<std::string, std::int64_t> workloadOf;
+  for (const Answer& answer : answers) {
+    if (workloadOf.count(answer.file) == 0) {
+      auto content = sha256File(answer.file);
+      if (!content) continue;
+      auto workload = database.upsertWorkload({0, *content, answer.irSha256, answer.language, answer.file, {}});
+      if (!workload) {
+        logWarn("database: {}", workload.error().message());
+        continue;
+      }
+      workloadOf[answer.file] = *workload;
+    }
+    PredictionRecord record;
+    record.sessionId = *sessionId;
+    record.workloadId = workloadOf[answer.file];
+    record.task = "coarsen";
+    record.modelId = modelId;
+    record.configuration = {{"kernel", answer.kernel},
+                            {"platform", kPlatforms[answer.platform].name},
+                            {"factor", answer.choice.factor}};
+    record.score = answer.choice.probability;
+    if (auto stored = database.insertPrediction(record); !stored) logWarn("database: {}", stored.error().message());
+  }
+  (void)database.endSession(*sessionId);
+}
+
+int runCoarsenPredict(const CoarsenPredictOptions& options, const GlobalOptions& global) {
+  auto compile = toCompileOptions(options.compile);
+  if (!compile) return reportError(compile.error());
+  std::vector<std::size_t> platforms;
+  if (options.platform == "all") {
+    platforms = {0, 1, 2, 3};
+  } else if (auto index = platformIndex(options.platform)) {
+    platforms = {*index};
+  } else {
+    return reportError(index.error());
+  }
+  configureThreads(options.threads);
+  auto encoder = Encoder::loadOrDefault(options.model);
+  if (!encoder) return reportError(encoder.error());
+  std::filesystem::path headsDir = options.heads.empty() ? defaultCoarsenModelDirectory() : std::filesystem::path(options.heads);
+  auto model = loadCoarsenModel(headsDir, *encoder);
+  if (!model) return reportError(model.error());
+  CacheHandle cache;
+  if (auto opened = openCache(cache, options.noCache, global); !opened) return reportError(opened.error());
+
+  // Every kernel asked for, each file compiled once; a file that fails is reported and the others go on.
+  int status = 0;
+  std::vector<std::unique_ptr<IrModule>> modules;
+  std::vector<EmbedSource> sources;
+  std::vector<Answer> asked;  // one per source, platform filled in below
+  for (const std::string& file : options.files) {
+    auto module = compileFile(file, *compile);
+    if (!module) {
+      status = reportError(module.error());
+      continue;
+    }
+    std::vector<std::string> kernels = module->kernelNames();
+    if (kernels.empty()) {
+      status = reportError(Error(ErrorCode::kInvalidInput, fmt::format("{}: no kernel in this file", file)));
+      continue;
+    }
+    if (!options.kernel.empty()) {
+      if (std::find(kernels.begin(), kernels.end(), options.kernel) == kernels.end()) {
+        status = reportError(Error(ErrorCode::kNotFound, fmt::format("{}: no kernel named '{}' (kernels: {})", file,
+                                                                     options.kernel, fmt::join(kernels, ", "))));
+        continue;
+      }
+      kernels = {options.kernel};
+    }
+    std::string language(languageName(module->language()));
+    modules.push_back(std::make_unique<IrModule>(std::move(*module)));
+    if (kernels.size() == 1) {  // the whole module is moved into the one source
+      sources.push_back(devmap::kernelEmbedSource(modules.back().get(), file, kernels.front()));
+      asked.push_back({file, kernels.front(), {}, language, 0, {}});
+      continue;
+    }
+    for (const std::string& kernel : kernels) {
+      sources.push_back(devmap::kernelEmbedSource(modules.back().get(), file, kernel));
+      asked.push_back({file, kernel, {}, language, 0, {}});
+    }
+  }
+  BatchEmbedOptions batch;
+  batch.modalities = {Modality::kFused};
+  batch.threads = static_cast<unsigned>(options.threads);
+  batch.cache = cache.get();
+  auto embedded = embedBatch(*encoder, sources, batch);
+  if (!embedded) return reportError(embedded.error());
+  std::vector<Answer> answers;
+  for (std::size_t s = 0; s < sources.size(); ++s) {
+    const EmbedResult& result = (*embedded)[s];
+    if (result.error) {
+      status = reportError(*result.error);
+      continue;
+    }
+    for (std::size_t p : platforms) {
+      auto choice = model->choose(result.vectors.front(), p);
+      if (!choice) return reportError(choice.error());
+      Answer answer = asked[s];
+      answer.irSha256 = result.irSha256;
+      answer.platform = p;
+      answer.choice = *choice;
+      answers.push_back(std::move(answer));
+    }
+  }
+  std::string modelId = headsDir.filename().string();
+  if (cache.database) recordAnswers(*cache.database, {{"platform", options.platform}}, modelId, answers);
+
+  std::string text;
+  nlohmann::json list = nlohmann::json::array();
+  for (const Answer& answer : answers) {
+    const CoarsenPlatform& platform = kPlatforms[answer.platform];
+    list.push_back({{"file", answer.file},
+                    {"kernel", answer.kernel},
+                    {"platform", platform.name},
+                    {"hardware", platform.hardware},
+                    {"factor", answer.choice.factor},
+                    {"probability", answer.choice.probability}});
+    text += fmt::format("{}  {}  {:<7} ({})  factor {:>2}  probability {:.3f}\n", answer.file, answer.kernel,
+                        platform.name, platform.hardware, answer.choice.factor, answer.choice.probability);
+  }
+  int written = writeOutput(options.output, options.json ? list.dump(2) + "\n" : text);
+  return written != 0 ? written : status;
+}
+
+}  // namespace
+
+void addCoarsenCommand(CLI::App& app, const GlobalOptions& global, CommandAction& action, int argc, char** argv) {
+  CLI::App* coarsen = app.add_subcommand(
+      "coarsen", "Thread-coarsening factor (1-32) for each OpenCL kernel of a file, per GPU of the PACT'14 data set");
+  const std::vector<std::string> platformNames = {"cypress", "tahiti", "fermi", "kepler"};
+  std::vector<std::string> platformsOrAll = platformNames;
+  platformsOrAll.push_back("all");
+
+  auto predict = std::make_shared<CoarsenPredictOptions>();
+  coarsen->add_option("files", predict->files, "OpenCL files (.cl, or .ll/.bc)");
+  coarsen->add_option("--kernel", predict->kernel, "Only this kernel (default: every kernel in the file)");
+  coarsen->add_option("--platform", predict->platform,
+                      "GPU the factor is for: cypress (AMD Radeon HD 5900), tahiti (AMD Tahiti 7970), fermi (NVIDIA "
+                      "GTX 480), kepler (NVIDIA Tesla K20c) or all (default)")
+      ->check(CLI::IsMember(platformsOrAll));
+  coarsen->add_option("--heads", predict->heads, "Heads folder (default: the shipped tasks/coarsen/models/coarsen-1.0)");
+  coarsen->add_option("--model", predict->model, "Encoder folder (default: the shipped encoder)");
+  coarsen->add_option("-o,--output", predict->output, "Write here instead of stdout");
+  coarsen->add_flag("--json", predict->json, "JSON list of {file, kernel, platform, hardware, factor, probability}");
+  coarsen->add_flag("--no-cache", predict->noCache, "Neither read nor write the embedding cache nor log predictions");
+  coarsen->add_option("--threads", predict->threads, "Threads (default 2)")->check(CLI::Range(1, 512));
+  addCompileFlags(*coarsen, predict->compile);
+
+  auto addHeadOptions = [](CLI::App* command, std::string& form, std::string& pooling, std::string& ir,
+                           std::string& heads, int& innerFolds) {
+    command->add_option("--form", form, "factor: one row per factor, the most probable near-best factor wins "
+                                        "(default); class: the head's classes are the factors")
+        ->check(CLI::IsMember({"class", "factor"}));
+    command->add_option("--pooling", pooling, "pooled: one head over all four GPUs' rows (default); per-platform: a "
+                                              "head per GPU")
+        ->check(CLI::IsMember({"pooled", "per-platform"}));
+    command->add_option("--ir", ir, "source: compile the data set's OpenCL (its .ll where Clang 14 cannot; default); "
+                                    "dataset: NCC's .ll files")
+        ->check(CLI::IsMember({"source", "dataset"}));
+    command->add_option("--heads", heads, "auto (XGBoost and MLP candidates, default), xgboost or mlp")
+        ->check(CLI::IsMember({"auto", "xgboost", "mlp"}));
+    command->add_option("--inner-folds", innerFolds, "Inner cross-validation folds of training kernels (default 4)")
+        ->check(CLI::Range(2, 16));
+  };
+
+  auto eval = std::make_shared<CoarsenEvalOptions>();
+  CLI::App* evalCommand = coarsen->add_subcommand(
+      "eval", "Leave-one-kernel-out over the 17 kernels of the PACT'14 data, beside the published results");
+  evalCommand->add_option("--platform", eval->platform, "cypress, tahiti, fermi, kepler or all (default)")
+      ->check(CLI::IsMember(platformsOrAll));
+  evalCommand->add_option("--features", eval->features, "Embedding modality: fused (default), tokens or graph")
+      ->check(CLI::IsMember({"fused", "tokens", "graph"}));
+  addHeadOptions(evalCommand, eval->form, eval->pooling, eval->ir, eval->heads, eval->innerFolds);
+  evalCommand->add_option("--candidates", eval->candidates,
+                          "JSON file listing head candidates [{kind, params}] to choose from instead of --heads");
+  evalCommand->add_option("--data", eval->data, "tcoarsening data folder (default: $MIRTUNE_DATA/tcoarsening)");
+  evalCommand->add_option("--model", eval->model, "Encoder folder (default: the shipped encoder)");
+  evalCommand->add_option("--predictions", eval->predictions, "Write every (platform, kernel) prediction to this CSV");
+  evalCommand->add_option("-o,--output", eval->output, "Write the result here instead of stdout");
+  evalCommand->add_flag("--json", eval->json, "JSON: per-platform speedups, per-kernel predictions, per-fold heads");
+  evalCommand->add_flag("--no-cache", eval->noCache, "Neither read nor write the embedding cache");
+  evalCommand->add_option("--threads", eval->threads, "Threads (default 2; outer folds run in parallel)")
+      ->check(CLI::Range(1, 512));
+  evalCommand->add_option("--seed", eval->seed, "Seed of the heads (default 204)");
+
+  auto train = std::make_shared<CoarsenTrainOptions>();
+  train->command = "mirtune";
+  for (int i = 1; i < argc; ++i) train->command += std::string(" ") + argv[i];
+  CLI::App* trainCommand = coarsen->add_subcommand("train", "Train the coarsening heads on all 17 kernels");
+  addHeadOptions(trainCommand, train->form, train->pooling, train->ir, train->heads, train->innerFolds);
+  trainCommand->add_option("--data", train->data, "tcoarsening data folder (default: $MIRTUNE_DATA/tcoarsening)");
+  trainCommand->add_option("--model", train->model, "Encoder folder (default: the shipped encoder)");
+  trainCommand->add_option("--out", train->out, "Heads folder to write (default: the shipped tasks/coarsen/models/coarsen-1.0)");
+  trainCommand->add_flag("--no-cache", train->noCache, "Neither read nor write the embedding cache");
+  trainCommand->add_option("--threads", train->threads, "Threads (default 2)")->check(CLI::Range(1, 512));
+  trainCommand->add_option("--seed", train->seed, "Seed (default 204)");
+
+  coarsen->callback([predict, eval, train, evalCommand, trainCommand, &global, &action] {
+    if (evalCommand->parsed()) {
+      action = [eval, &global] { return runCoarsenEval(*eval, global); };
+    } else if (trainCommand->parsed()) {
+      action = [train, &global] { return runCoarsenTrain(*train, global); };
+    } else if (!predict->files.empty()) {
+      action = [predict, &global] { return runCoarsenPredict(*predict, global); };
+    } else {
+      action = [] {
+        return reportError(Error(ErrorCode::kUsage, "coarsen needs a FILE.cl or one of: eval, train (see mirtune coarsen --help)"));
+      };
+    }
+  });
+}
+
+}  // namespace mirtune::cli

@@ -1,0 +1,100 @@
+// Saving and loading the thread-coarsening heads through the shared task-model manifest.
+#include "tasks/coarsen/CoarsenModel.h"
+
+#include "tasks/common/TaskModel.h"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+namespace mirtune::coarsen {
+
+namespace fs = std::filesystem;
+
+namespace {
+constexpr heads::TaskModelKind kCoarsenModelKind{"coarsen", "thread-coarsening", kCoarsenModelFormat,
+                                                 "mirtune coarsen train"};
+}  // namespace
+
+fs::path defaultCoarsenModelDirectory() { return heads::taskModelDirectory("coarsen", kShippedCoarsenName); }
+
+Expected<FactorChoice> CoarsenModel::choose(const std::vector<float>& embedding, std::size_t platform) const {
+  std::string name = pooling == Pooling::kPooled ? kPooledHead : std::string(kPlatforms[platform].name);
+  auto found = heads.find(name);
+  if (found == heads.end()) {
+    return makeError(ErrorCode::kNotFound, "{}: no head '{}' for platform {}", directory.string(), name,
+                     kPlatforms[platform].name);
+  }
+  return chooseFactor(*found->second, form, embedding, platform);
+}
+
+Expected<CoarsenModel> loadCoarsenModel(const fs::path& directory, const Encoder& encoder) {
+  auto manifest = heads::readTaskManifest(directory, kCoarsenModelKind, encoder.id());
+  if (!manifest) return manifest.error();
+  std::string manifestPath = (directory / "manifest.json").string();
+  CoarsenModel model;
+  model.directory = directory;
+  model.encoderId = encoder.id();
+  auto irSource = devmap::parseIrSource(manifest->value("ir", "source"));
+  auto form = parseHeadForm(manifest->value("form", ""));
+  auto pooling = parsePooling(manifest->value("pooling", ""));
+  if (!irSource) return irSource.error().withContext(manifestPath);
+  if (!form) return Error(ErrorCode::kInvalidInput, form.error().message()).withContext(manifestPath);
+  if (!pooling) return Error(ErrorCode::kInvalidInput, pooling.error().message()).withContext(manifestPath);
+  model.irSource = *irSource;
+  model.form = *form;
+  model.pooling = *pooling;
+  std::vector<int> factors = manifest->value("factors", std::vector<int>());
+  if (factors != std::vector<int>(kFactors.begin(), kFactors.end())) {
+    return makeError(ErrorCode::kVersion, "{}: factors {} differ from this mirtune's {}", manifestPath,
+                     fmt::join(factors, ", "), fmt::join(kFactors, ", "));
+  }
+  auto heads = heads::loadNamedHeads(directory, *manifest, "heads",
+                                     headFeatureCount(encoder.dimension(Modality::kFused), model.form),
+                                     model.form == HeadForm::kClass ? static_cast<int>(kFactors.size()) : 2);
+  if (!heads) return heads.error();
+  std::vector<std::string> expected;
+  if (model.pooling == Pooling::kPooled) {
+    expected.push_back(kPooledHead);
+  } else {
+    for (const CoarsenPlatform& platform : kPlatforms) expected.emplace_back(platform.name);
+  }
+  for (const std::string& name : expected) {
+    if (heads->count(name) == 0) {
+      return makeError(ErrorCode::kInvalidInput, "{}: {} heads need one named '{}'", manifestPath,
+                       poolingName(model.pooling), name);
+    }
+  }
+  model.heads = std::move(*heads);
+  model.manifest = std::move(*manifest);
+  return model;
+}
+
+Status saveCoarsenModel(const fs::path& directory, const Encoder& encoder, IrSource irSource, HeadForm form,
+                        Pooling pooling, const std::vector<NamedHead>& heads, const std::string& command) {
+  nlohmann::json entries = nlohmann::json::object();
+  for (const NamedHead& entry : heads) {
+    if (auto saved = entry.head.model->save(directory / entry.name); !saved) return saved;
+    entries[entry.name] = {{"head", entry.head.candidate.kind},
+                           {"params", entry.head.candidate.params},
+                           {"inner_cv_speedup", entry.head.innerSpeedup},
+                           {"rows", entry.head.rows},
+                           {"data", entry.data}};
+  }
+  nlohmann::json platforms = nlohmann::json::array();
+  for (const CoarsenPlatform& platform : kPlatforms) {
+    platforms.push_back({{"name", platform.name}, {"hardware", platform.hardware}});
+  }
+  nlohmann::json manifest = {
+      {"features", form == HeadForm::kClass ? "fused embedding + platform one-hot"
+                                            : "fused embedding + platform one-hot + log2(factor)"},
+      {"form", headFormName(form)},
+      {"pooling", poolingName(pooling)},
+      {"factors", kFactors},
+      {"near_oracle", form == HeadForm::kFactor ? nlohmann::json(kNearOracle) : nlohmann::json(nullptr)},
+      {"ir", devmap::irSourceName(irSource)},
+      {"platforms", platforms},
+      {"heads", entries}};
+  return heads::writeTaskManifest(directory, kCoarsenModelKind, encoder.id(), std::move(manifest), command);
+}
+
+}  // namespace mirtune::coarsen

@@ -1,0 +1,153 @@
+// `mirtune coarsen` end to end with the shipped encoder and heads: every platform or one, the SQLite log, bad
+// input, heads of another encoder, and `coarsen eval` where the data set exists.
+#include "common/RunMirtune.h"
+#include "common/TemporaryFolder.h"
+#include "support/Files.h"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <string>
+
+namespace mirtune {
+namespace {
+
+namespace fs = std::filesystem;
+
+const std::string kInputs = MIRTUNE_TEST_INPUTS;
+const std::string kRoot = MIRTUNE_SOURCE_ROOT;
+const std::string kVectorAdd = kRoot + "/kernels/opencl/vector_add.cl";
+
+class CoarsenCli : public ::testing::Test {
+ protected:
+  SubprocessResult coarsen(std::vector<std::string> arguments) {
+    arguments.insert(arguments.begin(), {"--db", folder_.db(), "coarsen"});
+    return runMirtune(arguments);
+  }
+  TemporaryFolder folder_{"mirtune-coarsen-cli", ::testing::UnitTest::GetInstance()->current_test_info()->name()};
+};
+
+TEST_F(CoarsenCli, PredictsAFactorPerPlatformWithTheShippedHeads) {
+  auto result = coarsen({kVectorAdd, "--json"});
+  ASSERT_EQ(result.exitCode, 0) << result.standardError;
+  nlohmann::json list = nlohmann::json::parse(result.standardOutput);
+  ASSERT_EQ(list.size(), 4u);  // every platform by default
+  const std::set<int> factors = {1, 2, 4, 8, 16, 32};
+  std::vector<std::string> platforms;
+  for (const auto& item : list) {
+    EXPECT_EQ(item["kernel"], "vector_add");
+    EXPECT_TRUE(factors.count(item["factor"].get<int>())) << item.dump();
+    double probability = item["probability"];
+    EXPECT_GT(probability, 0.0);
+    EXPECT_LE(probability, 1.0);
+    platforms.push_back(item["platform"]);
+  }
+  EXPECT_EQ(platforms, (std::vector<std::string>{"cypress", "tahiti", "fermi", "kepler"}));
+
+  // One platform gives that platform's answer; the cache and --no-cache agree.
+  auto fermi = coarsen({kVectorAdd, "--platform", "fermi", "--json", "--no-cache"});
+  ASSERT_EQ(fermi.exitCode, 0) << fermi.standardError;
+  nlohmann::json one = nlohmann::json::parse(fermi.standardOutput);
+  ASSERT_EQ(one.size(), 1u);
+  EXPECT_EQ(one[0], list[2]);
+
+  auto text = coarsen({kVectorAdd, "--platform", "kepler"});
+  ASSERT_EQ(text.exitCode, 0) << text.standardError;
+  EXPECT_NE(text.standardOutput.find("NVIDIA Tesla K20c"), std::string::npos) << text.standardOutput;
+  EXPECT_NE(text.standardOutput.find("factor"), std::string::npos);
+}
+
+TEST_F(CoarsenCli, EveryKernelOfAFileOrOneByNameAndTheLog) {
+  auto all = coarsen({kInputs + "/two_kernels.cl", "--platform", "tahiti", "--json"});
+  ASSERT_EQ(all.exitCode, 0) << all.standardError;
+  nlohmann::json list = nlohmann::json::parse(all.standardOutput);
+  ASSERT_EQ(list.size(), 2u);
+  EXPECT_EQ(list[0]["kernel"], "squares");
+  EXPECT_EQ(list[1]["kernel"], "fill");
+  auto one = coarsen({kInputs + "/two_kernels.cl", "--kernel", "fill", "--platform", "tahiti", "--json"});
+  ASSERT_EQ(one.exitCode, 0) << one.standardError;
+  EXPECT_EQ(nlohmann::json::parse(one.standardOutput)[0], list[1]);
+
+  // Both runs are logged: three predictions of the coarsen task with the shipped heads' id.
+  auto exported = runMirtune({"--db", folder_.db(), "db", "export", "--table", "predictions", "--format", "json"});
+  ASSERT_EQ(exported.exitCode, 0) << exported.standardError;
+  nlohmann::json rows = nlohmann::json::parse(exported.standardOutput);
+  ASSERT_EQ(rows.size(), 3u) << exported.standardOutput;
+  for (const auto& row : rows) {
+    EXPECT_EQ(row["task"], "coarsen");
+    EXPECT_EQ(row["model_id"], "coarsen-1.0");
+  }
+}
+
+TEST_F(CoarsenCli, BadInputNamesTheFileAndLine) {
+  auto compileError = coarsen({kInputs + "/undeclared.cl"});
+  EXPECT_EQ(compileError.exitCode, 1);
+  EXPECT_NE(compileError.standardError.find("undeclared.cl:2:"), std::string::npos) << compileError.standardError;
+
+  auto missing = coarsen({(folder_.path() / "absent.cl").string()});
+  EXPECT_EQ(missing.exitCode, 1);
+  EXPECT_NE(missing.standardError.find("absent.cl"), std::string::npos) << missing.standardError;
+
+  auto kernel = coarsen({kInputs + "/two_kernels.cl", "--kernel", "nope"});
+  EXPECT_EQ(kernel.exitCode, 1);
+  EXPECT_NE(kernel.standardError.find("squares, fill"), std::string::npos) << kernel.standardError;
+
+  EXPECT_EQ(coarsen({}).exitCode, 2);
+  auto platform = coarsen({kVectorAdd, "--platform", "tpu"});
+  EXPECT_EQ(platform.exitCode, 2);
+  EXPECT_NE(platform.standardError.find("tpu"), std::string::npos) << platform.standardError;
+}
+
+TEST_F(CoarsenCli, HeadsTrainedForAnotherEncoderAreRefused) {
+  fs::path heads = folder_.path() / "heads";
+  fs::copy(kRoot + "/tasks/coarsen/models/coarsen-1.0", heads, fs::copy_options::recursive);
+  auto manifest = readJsonObject(heads / "manifest.json");
+  ASSERT_TRUE(manifest);
+  (*manifest)["encoder"] = "mirencoder-0.9/000000000000";
+  std::ofstream(heads / "manifest.json") << manifest->dump();
+  auto result = coarsen({kVectorAdd, "--heads", heads.string()});
+  EXPECT_EQ(result.exitCode, 1);
+  EXPECT_NE(result.standardError.find("mirencoder-0.9/000000000000"), std::string::npos) << result.standardError;
+  EXPECT_NE(result.standardError.find("mirtune coarsen train"), std::string::npos) << result.standardError;
+}
+
+TEST_F(CoarsenCli, EvalRunsTheProtocolWhenTheDataSetIsThere) {
+  if (!fs::exists(dataDirectory() / "tcoarsening")) {
+    GTEST_SKIP() << "thread-coarsening data set not found at " << dataDirectory() / "tcoarsening"
+                 << " (set MIRTUNE_DATA)";
+  }
+  // One cheap candidate and one platform: seconds, yet the whole protocol (embeddings, folds, inner CV, metric).
+  fs::path candidates = folder_.path() / "candidates.json";
+  std::ofstream(candidates) << R"([{"kind": "xgboost", "params": {"max_depth": 2, "rounds": 20}}])";
+  auto result = coarsen({"eval", "--platform", "fermi", "--pooling", "per-platform", "--candidates",
+                         candidates.string(), "--json"});
+  ASSERT_EQ(result.exitCode, 0) << result.standardError;
+  nlohmann::json report = nlohmann::json::parse(result.standardOutput);
+  EXPECT_EQ(report["kernels"], 17);
+  ASSERT_TRUE(report["platforms"].contains("fermi"));
+  EXPECT_FALSE(report["platforms"].contains("cypress"));
+  EXPECT_EQ(report["platforms"]["fermi"]["kernels"].size(), 17u);
+  EXPECT_NEAR(report["platforms"]["fermi"]["oracle_speedup"].get<double>(), 1.339, 5e-4);
+  double speedup = report["platforms"]["fermi"]["speedup"];
+  EXPECT_GT(speedup, 0.5);
+  EXPECT_LE(speedup, 1.34);
+  EXPECT_EQ(report["folds"].size(), 17u);
+  EXPECT_EQ(report["held_out_together"], nlohmann::json::array({"mt + mtLocal"}));
+
+  auto text = coarsen({"eval", "--platform", "fermi", "--pooling", "per-platform", "--candidates",
+                       candidates.string()});
+  ASSERT_EQ(text.exitCode, 0) << text.standardError;
+  EXPECT_NE(text.standardOutput.find("IR2Vec flow-aware (TACO'20) (published) | 1.257"), std::string::npos)
+      << text.standardOutput;
+
+  std::ofstream(candidates) << "not json";
+  auto bad = coarsen({"eval", "--candidates", candidates.string()});
+  EXPECT_EQ(bad.exitCode, 1);
+  EXPECT_NE(bad.standardError.find("candidates.json"), std::string::npos) << bad.standardError;
+}
+
+}  // namespace
+}  // namespace mirtune
