@@ -25,8 +25,12 @@ void addDbCommand(CLI::App& app, const GlobalOptions& global, CommandAction& act
 void addPlatformCommand(CLI::App& app, const GlobalOptions& global, CommandAction& action);
 void addTokensCommand(CLI::App& app, const GlobalOptions& global, CommandAction& action);
 void addEmbedCommand(CLI::App& app, const GlobalOptions& global, CommandAction& action);
+/// `mirtune rewrite omp|loops FILE`: OpenMP schedule(runtime) rewrite and innermost-loop listing.
+void addRewriteCommand(CLI::App& app, const GlobalOptions& global, CommandAction& action);
 /// argc/argv are recorded in the model's manifest as the training command.
 void addPretrainCommand(CLI::App& app, const GlobalOptions& global, CommandAction& action, int argc, char** argv);
+/// `mirtune coarsen`; argc/argv are recorded in trained heads' manifests as the training command.
+void addCoarsenCommand(CLI::App& app, const GlobalOptions& global, CommandAction& action, int argc, char** argv);
 
 /// Prints "mirtune: error: <message>" and returns the exit code for it (2 for usage errors, else 1).
 int reportError(const Error& error);

@@ -3,6 +3,7 @@
 #include "cli/CorpusCommand.h"
 #include "cli/DevmapCommand.h"
 #include "cli/GraphCommand.h"
+#include "cli/OmpCommand.h"
 #include "support/Files.h"
 #include "support/Log.h"
 #include "support/Progress.h"
@@ -54,6 +55,9 @@ int main(int argc, char** argv) {
   cli::addEmbedCommand(app, global, action);
   cli::addCorpusCommand(app, global, action);
   cli::addDevmapCommand(app, global, action, argc, argv);
+  cli::addCoarsenCommand(app, global, action, argc, argv);
+  cli::addRewriteCommand(app, global, action);
+  cli::addOmpCommand(app, global, action, argc, argv);
 
   try {
     app.parse(argc, argv);

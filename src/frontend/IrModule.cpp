@@ -12,6 +12,7 @@
 #include <llvm/IR/DebugInfo.h>
 #include <llvm/IR/AutoUpgrade.h>
 #include <llvm/IR/Function.h>
+#include <llvm/IR/Instructions.h>
 #include <llvm/IR/Intrinsics.h>
 #include <llvm/IR/LLVMContext.h>
 #include <llvm/IR/Metadata.h>
@@ -161,12 +162,46 @@ std::vector<std::string> IrModule::kernelNames() const {
   return names;
 }
 
-Expected<IrModule> extractKernel(const IrModule& module, const std::string& kernel) {
-  std::vector<std::string> kernels = module.kernelNames();
-  if (std::find(kernels.begin(), kernels.end(), kernel) == kernels.end()) {
-    return makeError(ErrorCode::kNotFound, "{}: no kernel named '{}' (kernels: {})", module.sourcePath(), kernel,
-                     kernels.empty() ? std::string("none") : fmt::format("{}", fmt::join(kernels, ", ")));
+namespace {
+
+// Functions a set of roots references directly or through constant expressions (bitcasts), transitively.
+std::set<const llvm::Function*> reachableFunctions(const std::vector<const llvm::Function*>& roots) {
+  std::set<const llvm::Function*> seen(roots.begin(), roots.end());
+  std::vector<const llvm::Function*> work(roots.begin(), roots.end());
+  auto visit = [&](const llvm::Value* value, auto& self) -> void {
+    if (const auto* function = llvm::dyn_cast<llvm::Function>(value)) {
+      if (seen.insert(function).second) work.push_back(function);
+    } else if (const auto* expression = llvm::dyn_cast<llvm::ConstantExpr>(value)) {
+      for (const llvm::Use& operand : expression->operands()) self(operand.get(), self);
+    }
+  };
+  while (!work.empty()) {
+    const llvm::Function* function = work.back();
+    work.pop_back();
+    for (const llvm::BasicBlock& block : *function) {
+      for (const llvm::Instruction& instruction : block) {
+        for (const llvm::Use& operand : instruction.operands()) visit(operand.get(), visit);
+      }
+    }
   }
+  return seen;
+}
+
+}  // namespace
+
+Expected<IrModule> extractKernel(const IrModule& module, const std::string& kernel) {
+  return extractKernels(module, {kernel});
+}
+
+Expected<IrModule> extractKernels(const IrModule& module, const std::vector<std::string>& keep, ExtractScope scope) {
+  std::vector<std::string> kernels = module.kernelNames();
+  for (const std::string& kernel : keep) {
+    if (std::find(kernels.begin(), kernels.end(), kernel) == kernels.end()) {
+      return makeError(ErrorCode::kNotFound, "{}: no kernel named '{}' (kernels: {})", module.sourcePath(), kernel,
+                       kernels.empty() ? std::string("none") : fmt::format("{}", fmt::join(kernels, ", ")));
+    }
+  }
+  auto kept = [&](llvm::StringRef name) { return std::find(keep.begin(), keep.end(), name.str()) != keep.end(); };
   // A bitcode round trip moves the module into a fresh context (CloneModule cannot change contexts).
   llvm::SmallVector<char, 0> bitcode;
   llvm::raw_svector_ostream stream(bitcode);
@@ -180,8 +215,19 @@ Expected<IrModule> extractKernel(const IrModule& module, const std::string& kern
   }
   std::unique_ptr<llvm::Module> copy = std::move(*parsed);
   for (const std::string& other : kernels) {
-    if (other == kernel) continue;
+    if (kept(other)) continue;
     if (llvm::Function* function = copy->getFunction(other)) function->deleteBody();
+  }
+  if (scope == ExtractScope::kReachable) {
+    std::vector<const llvm::Function*> roots;
+    for (const std::string& name : keep) roots.push_back(copy->getFunction(name));
+    const auto reachable = reachableFunctions(roots);
+    for (llvm::Function& function : copy->functions()) {
+      if (!function.isDeclaration() && !reachable.count(&function)) {
+        function.deleteBody();
+        function.setLinkage(llvm::GlobalValue::ExternalLinkage);
+      }
+    }
   }
   // Remove what is now unreferenced, repeatedly: dropping a body can orphan its callees and globals. Named
   // metadata (opencl.kernels, nvvm.annotations) pointing at removed kernels is dropped with them.
@@ -191,8 +237,9 @@ Expected<IrModule> extractKernel(const IrModule& module, const std::string& kern
   for (bool changed = true; changed;) {
     changed = false;
     for (llvm::Function& function : llvm::make_early_inc_range(copy->functions())) {
-      if (function.getName() != kernel && function.use_empty() &&
-          (function.isDeclaration() || function.hasLocalLinkage() || std::find(kernels.begin(), kernels.end(), function.getName().str()) != kernels.end())) {
+      if (!kept(function.getName()) && function.use_empty() &&
+          (function.isDeclaration() || function.hasLocalLinkage() ||
+           std::find(kernels.begin(), kernels.end(), function.getName().str()) != kernels.end())) {
         function.eraseFromParent();
         changed = true;
       }

@@ -66,5 +66,15 @@ class IrModule {
 /// kernels and every function and global no longer referenced are removed. kNotFound when `kernel` is not one
 /// of module.kernelNames().
 Expected<IrModule> extractKernel(const IrModule& module, const std::string& kernel);
+/// What extractKernels keeps besides the named entry points.
+enum class ExtractScope {
+  kOtherThanEntryPoints,  ///< every function except the other entry points (extractKernel's rule)
+  kReachable,             ///< only the functions the kept entry points reference, transitively
+};
+
+/// The same for several entry points kept together; kReachable keeps only what they use (e.g. all outlined
+/// OpenMP regions of a program without main and its sequential helpers).
+Expected<IrModule> extractKernels(const IrModule& module, const std::vector<std::string>& keep,
+                                  ExtractScope scope = ExtractScope::kOtherThanEntryPoints);
 
 }  // namespace mirtune

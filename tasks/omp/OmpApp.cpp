@@ -1,0 +1,128 @@
+// OpenMP suite manifests, build/run commands and size features.
+#include "tasks/omp/OmpApp.h"
+
+#include "support/Files.h"
+#include "tasks/omp/OmpSpace.h"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+
+namespace mirtune::omp {
+namespace fs = std::filesystem;
+
+Expected<std::vector<std::string>> OmpApp::sizeArguments(std::string_view size) const {
+  std::vector<std::string> names;
+  for (const auto& [name, arguments] : sizes) {
+    if (name == size) return arguments;
+    names.push_back(name);
+  }
+  return Error(ErrorCode::kNotFound,
+               fmt::format("app '{}' has no size '{}' (sizes: {})", this->name, size, fmt::join(names, ", ")));
+}
+
+Expected<OmpApp> loadOmpApp(const fs::path& manifest) {
+  auto text = readFile(manifest);
+  if (!text) return text.error();
+  auto json = nlohmann::json::parse(*text, nullptr, false);
+  auto bad = [&](std::string_view what) {
+    return Error(ErrorCode::kInvalidInput, fmt::format("{}: {}", manifest.string(), what));
+  };
+  if (json.is_discarded() || !json.is_object()) return bad("not a JSON object");
+  OmpApp app;
+  for (const char* key : {"name", "source"}) {
+    if (!json.contains(key) || !json[key].is_string()) return bad(fmt::format("\"{}\" must be a string", key));
+  }
+  app.name = json["name"].get<std::string>();
+  app.source = manifest.parent_path() / json["source"].get<std::string>();
+  app.description = json.value("description", std::string());
+  app.category = json.value("category", std::string());
+  if (!fs::exists(app.source)) return bad(fmt::format("source {} not found", app.source.string()));
+  if (json.contains("args")) {
+    if (!json["args"].is_array()) return bad("\"args\" must be an array of names");
+    for (const auto& name : json["args"]) app.argNames.push_back(name.is_string() ? name.get<std::string>() : name.dump());
+  }
+  if (!json.contains("sizes") || !json["sizes"].is_object() || json["sizes"].empty()) {
+    return bad("\"sizes\" must be an object of named argument lists");
+  }
+  for (const auto& [name, arguments] : json["sizes"].items()) {
+    if (!arguments.is_array()) return bad(fmt::format("\"sizes\".\"{}\" must be an array", name));
+    std::vector<std::string> list;
+    for (const auto& argument : arguments) {
+      list.push_back(argument.is_string() ? argument.get<std::string>() : argument.dump());
+    }
+    app.sizes.emplace_back(name, std::move(list));
+  }
+  // nlohmann orders object keys alphabetically; the suite's sizes read best smallest first.
+  const std::vector<std::string> order = {"test", "small", "medium", "large"};
+  auto rank = [&](const std::string& name) {
+    auto found = std::find(order.begin(), order.end(), name);
+    return found == order.end() ? order.size() : static_cast<std::size_t>(found - order.begin());
+  };
+  std::stable_sort(app.sizes.begin(), app.sizes.end(),
+                   [&](const auto& a, const auto& b) { return rank(a.first) < rank(b.first); });
+  return app;
+}
+
+Expected<std::vector<OmpApp>> loadOmpSuite(const fs::path& directory) {
+  if (!fs::is_directory(directory)) {
+    return Error(ErrorCode::kNotFound, fmt::format("OpenMP app folder {} not found", directory.string()));
+  }
+  std::vector<fs::path> manifests;
+  for (const auto& entry : fs::directory_iterator(directory)) {
+    if (entry.path().extension() == ".json") manifests.push_back(entry.path());
+  }
+  std::sort(manifests.begin(), manifests.end());
+  std::vector<OmpApp> apps;
+  for (const auto& manifest : manifests) {
+    auto app = loadOmpApp(manifest);
+    if (!app) return app.error();
+    apps.push_back(std::move(*app));
+  }
+  return apps;
+}
+
+fs::path ompSuiteDirectory() { return sourceDirectory() / "kernels" / "openmp"; }
+
+Expected<Compiler> parseCompiler(std::string_view name) {
+  if (name == "clang") return Compiler::kClang;
+  if (name == "gcc") return Compiler::kGcc;
+  return Error(ErrorCode::kUsage, fmt::format("unknown compiler '{}' (expected clang or gcc)", name));
+}
+
+std::string_view compilerName(Compiler compiler) { return compiler == Compiler::kClang ? "clang" : "gcc"; }
+
+CommandFactory ompCommandFactory(const OmpBuild& build, const std::vector<std::string>& arguments) {
+  return [build, arguments](const Configuration& configuration) -> Expected<CandidateCommands> {
+    CandidateCommands commands;
+    const bool cxx = build.sourceName.size() > 2 && build.sourceName.substr(build.sourceName.size() - 2) != ".c";
+    std::string compiler = build.compiler == Compiler::kClang ? (cxx ? "clang++-14" : "clang-14") : (cxx ? "g++" : "gcc");
+    commands.buildArgv = {compiler, "-O3", "-fopenmp"};
+    commands.buildArgv.insert(commands.buildArgv.end(), build.extraFlags.begin(), build.extraFlags.end());
+    commands.buildArgv.insert(commands.buildArgv.end(), {build.sourceName, "-o", kBinaryPlaceholder, "-lm"});
+    commands.buildKey = fmt::format("{}", fmt::join(commands.buildArgv, "\x1f"));
+    commands.runArgv = {kBinaryPlaceholder};
+    commands.runArgv.insert(commands.runArgv.end(), arguments.begin(), arguments.end());
+    commands.runEnvironment = ompEnvironment(configuration);
+    return commands;
+  };
+}
+
+std::vector<float> sizeFeatures(const std::vector<std::string>& arguments) {
+  double logProduct = 0;
+  int numeric = 0;
+  for (const auto& argument : arguments) {
+    char* end = nullptr;
+    const double value = std::strtod(argument.c_str(), &end);
+    if (argument.empty() || *end != '\0' || !std::isfinite(value)) continue;
+    logProduct += std::log2(1.0 + std::fabs(value));
+    ++numeric;
+  }
+  return {static_cast<float>(logProduct), static_cast<float>(numeric)};
+}
+
+}  // namespace mirtune::omp

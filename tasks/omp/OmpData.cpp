@@ -1,0 +1,125 @@
+// OpenMP data set CSV reading and writing.
+#include "tasks/omp/OmpData.h"
+
+#include "database/CanonicalJson.h"
+#include "support/Csv.h"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <map>
+#include <sstream>
+
+namespace mirtune::omp {
+
+const std::vector<std::string> kOmpDataColumns = {"platform", "cpu_model", "cores",  "app",
+                                                  "size",     "arguments", "threads", "schedule",
+                                                  "chunk",    "status",    "median_seconds", "iqr_seconds"};
+
+const OmpMeasurement* OmpSample::find(const Configuration& configuration) const {
+  const std::string wanted = canonicalJson(configuration);
+  for (const auto& measurement : measurements) {
+    if (canonicalJson(measurement.configuration) == wanted) return &measurement;
+  }
+  return nullptr;
+}
+
+std::optional<double> OmpSample::bestMedian() const {
+  std::optional<double> best;
+  for (const auto& m : measurements) {
+    if (m.status == MeasureStatus::kOk && m.median && (!best || *m.median < *best)) best = m.median;
+  }
+  return best;
+}
+
+std::string ompDataToCsv(const std::vector<OmpSample>& samples) {
+  std::string out = fmt::format("{}\n", fmt::join(kOmpDataColumns, ","));
+  auto number = [](const std::optional<double>& value) { return value ? fmt::format("{:.9g}", *value) : std::string(); };
+  for (const auto& sample : samples) {
+    for (const auto& m : sample.measurements) {
+      const auto& c = m.configuration;
+      const std::string chunk = c.at("chunk").is_string() ? c.at("chunk").get<std::string>() : c.at("chunk").dump();
+      out += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{}\n", csvField(sample.platform), csvField(sample.cpuModel),
+                         sample.cores, csvField(sample.app), csvField(sample.size),
+                         csvField(fmt::format("{}", fmt::join(sample.arguments, " "))), c.at("threads").get<int>(),
+                         c.at("schedule").get<std::string>(), chunk, measureStatusName(m.status), number(m.median),
+                         number(m.iqr));
+    }
+  }
+  return out;
+}
+
+Expected<std::vector<OmpSample>> readOmpData(const std::filesystem::path& path) {
+  auto table = CsvTable::read(path);
+  if (!table) return table.error();
+  std::map<std::string, std::size_t> column;
+  for (const auto& name : kOmpDataColumns) {
+    auto index = table->requireColumn(name);
+    if (!index) return index.error();
+    column[name] = *index;
+  }
+  std::vector<OmpSample> samples;
+  std::map<std::string, std::size_t> sampleIndex;
+  for (std::size_t row = 0; row < table->rows(); ++row) {
+    const auto& record = table->record(row);
+    auto field = [&](const char* name) -> const std::string& { return record[column[name]]; };
+    auto bad = [&](const std::string& what) {
+      return Error(ErrorCode::kInvalidInput, fmt::format("{}:{}: {}", path.string(), table->lineOf(row), what));
+    };
+    const std::string key = field("platform") + '\x1f' + field("app") + '\x1f' + field("size");
+    auto [it, fresh] = sampleIndex.emplace(key, samples.size());
+    if (fresh) {
+      OmpSample sample;
+      sample.platform = field("platform");
+      sample.cpuModel = field("cpu_model");
+      auto cores = table->integer(row, column["cores"]);
+      if (!cores) return cores.error();
+      sample.cores = static_cast<int>(*cores);
+      sample.app = field("app");
+      sample.size = field("size");
+      std::istringstream words(field("arguments"));
+      for (std::string word; words >> word;) sample.arguments.push_back(word);
+      samples.push_back(std::move(sample));
+    }
+    OmpMeasurement m;
+    auto threads = table->integer(row, column["threads"]);
+    if (!threads) return threads.error();
+    const std::string& chunk = field("chunk");
+    m.configuration = {{"threads", *threads}, {"schedule", field("schedule")}};
+    if (chunk == "default") {
+      m.configuration["chunk"] = "default";
+    } else {
+      auto value = table->integer(row, column["chunk"]);
+      if (!value) return value.error();
+      m.configuration["chunk"] = *value;
+    }
+    auto status = parseMeasureStatus(field("status"));
+    if (!status) return bad(status.error().message());
+    m.status = *status;
+    if (!field("median_seconds").empty()) {
+      auto median = table->number(row, column["median_seconds"]);
+      if (!median) return median.error();
+      m.median = *median;
+    }
+    if (!field("iqr_seconds").empty()) {
+      auto iqr = table->number(row, column["iqr_seconds"]);
+      if (!iqr) return iqr.error();
+      m.iqr = *iqr;
+    }
+    if (m.status == MeasureStatus::kOk && (!m.median || *m.median <= 0)) return bad("an ok row needs a positive median");
+    samples[it->second].measurements.push_back(std::move(m));
+  }
+  return samples;
+}
+
+Expected<std::vector<OmpSample>> readOmpData(const std::vector<std::filesystem::path>& paths) {
+  std::vector<OmpSample> all;
+  for (const auto& path : paths) {
+    auto samples = readOmpData(path);
+    if (!samples) return samples.error();
+    all.insert(all.end(), samples->begin(), samples->end());
+  }
+  return all;
+}
+
+}  // namespace mirtune::omp

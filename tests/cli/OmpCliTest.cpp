@@ -1,0 +1,155 @@
+// End-to-end tests of `mirtune omp --app`: the default and the strategy's picks measured through the runner and
+// stored, failures and changed outputs reported per configuration, bad input named, and a session killed with
+// SIGKILL resumed without measuring anything twice.
+#include "common/TemporaryFolder.h"
+#include "database/Database.h"
+#include "support/Subprocess.h"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <map>
+#include <set>
+#include <thread>
+
+namespace mirtune {
+namespace {
+
+namespace fs = std::filesystem;
+
+const fs::path kInputs = fs::path(MIRTUNE_TEST_INPUTS) / "omp";
+
+SubprocessResult mirtune(const std::vector<std::string>& arguments, double timeoutSeconds = 180) {
+  SubprocessOptions options;
+  options.argv = {MIRTUNE_EXECUTABLE};
+  options.argv.insert(options.argv.end(), arguments.begin(), arguments.end());
+  options.environment["OMP_WAIT_POLICY"] = "passive";
+  options.timeoutSeconds = timeoutSeconds;
+  auto result = runSubprocess(options);
+  EXPECT_TRUE(result.ok()) << (result.ok() ? "" : result.error().message());
+  return result.ok() ? *result : SubprocessResult{};
+}
+
+// Quick measurements: the tests check bookkeeping, not speed.
+std::vector<std::string> quick(const TemporaryFolder& folder, std::vector<std::string> arguments) {
+  std::vector<std::string> all = {"--db", folder.db(), "omp"};
+  all.insert(all.end(), arguments.begin(), arguments.end());
+  for (const char* option : {"--space", "small", "--min-time", "0.01", "--min-repetitions", "2", "--max-repetitions",
+                             "2", "--work-dir", (folder.path() / "work").c_str()}) {
+    all.emplace_back(option);
+  }
+  return all;
+}
+
+std::vector<MeasurementRecord> measurements(const TemporaryFolder& folder) {
+  auto db = Database::open(folder.db(), Database::OpenMode::kExisting);
+  EXPECT_TRUE(db.ok());
+  auto all = db->listMeasurements();
+  EXPECT_TRUE(all.ok());
+  return *all;
+}
+
+int cores() { return static_cast<int>(std::thread::hardware_concurrency()); }
+
+TEST(OmpCli, RandomBudgetOfOneMeasuresTheDefaultAndOneMoreAndStoresBoth) {
+  TemporaryFolder folder("mirtune-omp", "random");
+  auto run = mirtune(quick(folder, {"--app", (kInputs / "tiny_sum.c").string(), "--args", "50000", "--strategy",
+                                    "random", "--budget", "1", "--seed", "5", "--json"}));
+  ASSERT_EQ(run.exitCode, 0) << run.standardError;
+  auto json = nlohmann::json::parse(run.standardOutput);
+  ASSERT_EQ(json["results"].size(), 2u);
+  EXPECT_EQ(json["results"][0]["configuration"],
+            (nlohmann::json{{"threads", cores()}, {"schedule", "static"}, {"chunk", "default"}}));
+  for (const auto& r : json["results"]) EXPECT_EQ(r["status"], "ok") << r.dump();
+  EXPECT_TRUE(json.contains("chosen"));
+  EXPECT_NEAR(json["results"][0]["speedup"].get<double>(), 1.0, 1e-12);
+  auto stored = measurements(folder);
+  ASSERT_EQ(stored.size(), 2u);
+  EXPECT_EQ(stored[0].task, "omp");
+  EXPECT_EQ(stored[0].configuration, json["results"][0]["configuration"]);
+  EXPECT_EQ(stored[1].configuration, json["results"][1]["configuration"]);
+  EXPECT_EQ(stored[0].timesSeconds.size(), 2u);
+
+  // The same seed picks the same configuration.
+  TemporaryFolder again("mirtune-omp", "random-again");
+  auto second = mirtune(quick(again, {"--app", (kInputs / "tiny_sum.c").string(), "--args", "50000", "--strategy",
+                                      "random", "--budget", "1", "--seed", "5", "--json"}));
+  ASSERT_EQ(second.exitCode, 0) << second.standardError;
+  EXPECT_EQ(nlohmann::json::parse(second.standardOutput)["results"][1]["configuration"],
+            json["results"][1]["configuration"]);
+}
+
+TEST(OmpCli, ACrashingConfigurationIsReportedAndTheOthersAreMeasured) {
+  TemporaryFolder folder("mirtune-omp", "crash");
+  auto run = mirtune(quick(folder, {"--app", (kInputs / "crash_single_thread.c").string(), "--strategy", "exhaustive", "--json"}));
+  ASSERT_EQ(run.exitCode, 0) << run.standardError;
+  auto json = nlohmann::json::parse(run.standardOutput);
+  std::size_t crashed = 0, ok = 0;
+  for (const auto& r : json["results"]) {
+    if (r["configuration"]["threads"] == 1) {
+      EXPECT_EQ(r["status"], "run_failed") << r.dump();
+      EXPECT_NE(r["message"].get<std::string>().find("signal 11"), std::string::npos) << r.dump();
+      ++crashed;
+    } else {
+      EXPECT_EQ(r["status"], "ok") << r.dump();
+      ++ok;
+    }
+  }
+  EXPECT_EQ(crashed, 6u);  // threads 1 x 3 schedules x 2 chunks of the small space
+  EXPECT_GT(ok, 0u);
+  EXPECT_EQ(measurements(folder).size(), crashed + ok);
+}
+
+TEST(OmpCli, AnOutputThatChangesWithTheConfigurationIsWrongOutput) {
+  TemporaryFolder folder("mirtune-omp", "wrong");
+  auto run = mirtune(quick(folder, {"--app", (kInputs / "thread_count_output.c").string(), "--strategy", "exhaustive",
+                                    "--json"}));
+  ASSERT_EQ(run.exitCode, 0) << run.standardError;
+  auto json = nlohmann::json::parse(run.standardOutput);
+  for (const auto& r : json["results"]) {
+    const bool sameThreads = r["configuration"]["threads"] == cores();
+    EXPECT_EQ(r["status"], sameThreads ? "ok" : "wrong_output") << r.dump();
+  }
+}
+
+TEST(OmpCli, ASourceThatDoesNotCompileIsNamedWithItsLine) {
+  TemporaryFolder folder("mirtune-omp", "broken");
+  auto run = mirtune(quick(folder, {"--app", (fs::path(MIRTUNE_TEST_INPUTS) / "syntax_error.c").string(), "--strategy",
+                                    "exhaustive"}));
+  EXPECT_EQ(run.exitCode, 1);
+  EXPECT_NE(run.standardError.find("syntax_error.c:"), std::string::npos) << run.standardError;
+  auto missing = mirtune(quick(folder, {"--app", (folder.path() / "nope.c").string()}));
+  EXPECT_NE(missing.exitCode, 0);
+  EXPECT_NE(missing.standardError.find("nope.c"), std::string::npos) << missing.standardError;
+  auto badStrategy = mirtune(quick(folder, {"--app", (kInputs / "tiny_sum.c").string(), "--strategy", "annealing"}));
+  EXPECT_EQ(badStrategy.exitCode, 2);
+}
+
+TEST(OmpCli, ASessionKilledWithSigkillResumesWithoutMeasuringAnythingTwice) {
+  TemporaryFolder folder("mirtune-omp", "resume");
+  std::vector<std::string> arguments = {"--db", folder.db(), "omp", "--app", (kInputs / "tiny_sum.c").string(),
+                                        "--args", "20000", "--strategy", "exhaustive", "--space", "small",
+                                        "--min-time", "0.3", "--min-repetitions", "2", "--max-repetitions", "100000", "--work-dir",
+                                        (folder.path() / "work").string(), "--json"};
+  // The time limit kills mirtune's whole process group with SIGKILL part-way through the 18 configurations.
+  auto killed = mirtune(arguments, 2.5);
+  ASSERT_TRUE(killed.timedOut) << "finished before it could be killed: " << killed.standardOutput;
+  const std::size_t before = measurements(folder).size();
+
+  arguments.push_back("--resume");
+  auto resumed = mirtune(arguments);
+  ASSERT_EQ(resumed.exitCode, 0) << resumed.standardError;
+  auto json = nlohmann::json::parse(resumed.standardOutput);
+  EXPECT_TRUE(json["resumed"].get<bool>());
+  auto stored = measurements(folder);
+  std::set<std::string> distinct;
+  for (const auto& m : stored) distinct.insert(m.configurationSha256);
+  EXPECT_EQ(json["results"].size(), stored.size());
+  EXPECT_EQ(stored.size(), distinct.size());  // nothing measured twice
+  EXPECT_GE(stored.size(), before);
+  EXPECT_EQ(stored.size(), 18u);  // threads {1, 2, 4} x 3 schedules x chunk {default, 16} on 2 cores
+}
+
+}  // namespace
+}  // namespace mirtune
