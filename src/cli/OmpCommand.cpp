@@ -436,6 +436,7 @@ os=$( (. /etc/os-release && echo "$PRETTY_NAME") | sed 's/"/ /g')
 printf '{"cpu_model": "%s", "cores": %s, "memory_bytes": %s, "os": "%s; %s"}\n' "$cpu" "$(nproc)" "$mem" "$os" "$(uname -srm)" > "$here/platform.json"
 for plan in "$here"/*/plan-1.json; do
   dir=$(dirname "$plan")
+  mkdir -p "$dir/bin"
   "$runner" process --plan "$plan" --results "$dir/results-1.jsonl" --resume || echo "runner failed in $dir" >&2
 done
 )sh";
