@@ -90,6 +90,7 @@ class Ingester {
     tuned.message = line.message;
     tuned.timer = line.timer == runner::TimerMode::kAuto ? "" : std::string(runner::timerModeName(line.timer));
     tuned.times = line.times;
+    tuned.wallPerRepetition = line.wallSeconds / std::max(1, line.warmup + line.repetitions);
     const bool isDefault = results_.empty();
     if (isDefault) {
       defaultDigest_ = line.stdoutSha256;
@@ -188,11 +189,13 @@ std::vector<std::string> withBinary(std::vector<std::string> argv, const fs::pat
 
 // Turns a round's candidates into a runner plan; builds already made by an earlier round are left out.
 Expected<RoundPlan> makeRoundPlan(const TuningRequest& request, const std::vector<Configuration>& candidates,
-                                  int round, const std::set<std::string>& builtKeys) {
+                                  int round, const std::set<std::string>& builtKeys,
+                                  std::optional<double> runTimeout = std::nullopt) {
   RoundPlan result;
   nlohmann::json builds = nlohmann::json::array();
   nlohmann::json runs = nlohmann::json::array();
-  const MeasurementSettings& s = request.settings;
+  MeasurementSettings s = request.settings;
+  if (runTimeout) s.runTimeoutSeconds = *runTimeout;
   for (std::size_t i = 0; i < candidates.size(); ++i) {
     const Configuration& configuration = candidates[i];
     auto commands = request.commands(configuration);
@@ -386,7 +389,16 @@ Expected<TuningResult> runTuningSession(Database& database, std::int64_t platfor
       if (auto valid = request.space->validate(c); !valid) return valid.error();
     }
 
-    auto roundPlan = makeRoundPlan(request, candidates, round, builtKeys);
+    // Later rounds may stop configurations far slower than the default (see relativeTimeout).
+    std::optional<double> runTimeout;
+    const MeasurementSettings& settings = request.settings;
+    if (round > 1 && settings.relativeTimeout > 0 && !ingester.results().empty() &&
+        ingester.results().front().status == MeasureStatus::kOk) {
+      runTimeout = std::min(settings.runTimeoutSeconds,
+                            std::max(settings.minRelativeTimeoutSeconds,
+                                     settings.relativeTimeout * ingester.results().front().wallPerRepetition));
+    }
+    auto roundPlan = makeRoundPlan(request, candidates, round, builtKeys, runTimeout);
     if (!roundPlan) return roundPlan.error();
     const fs::path planFile = work / fmt::format("plan-{}.json", round);
     const fs::path resultsFile = work / fmt::format("results-{}.jsonl", round);

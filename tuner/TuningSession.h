@@ -46,6 +46,11 @@ struct MeasurementSettings {
   int maxRepetitions = 30;      ///< ...but no more than this many
   std::string timer = "auto";   ///< auto (region timer when the program prints one, else wall), region, wall
   int parallelBuilds = 2;
+  /// When > 0, rounds after the default's stop a repetition that runs longer than this many times the default's
+  /// wall time per repetition (at least minRelativeTimeoutSeconds, at most runTimeoutSeconds): a configuration
+  /// that slow is recorded as run_timeout instead of costing minutes.
+  double relativeTimeout = 0;
+  double minRelativeTimeoutSeconds = 5;
 };
 
 /// How a finished run's output is judged against the default configuration's.
@@ -65,6 +70,7 @@ struct TunedConfiguration {
   std::string timer;                ///< "region" or "wall"
   std::string message;              ///< why it failed; empty when ok
   std::optional<double> speedup;    ///< default median / this median, when both are ok
+  double wallPerRepetition = 0;     ///< process wall time per repetition (warm-up included), seconds
 };
 
 /// The candidates of the next round, given everything measured so far (the default's result is first); an

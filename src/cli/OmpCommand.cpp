@@ -35,6 +35,7 @@ namespace {
 
 const heads::TaskModelKind kOmpModelKind{"omp", "OpenMP", 1, "mirtune omp train"};
 constexpr const char* kHeadName = "near_best";
+constexpr double kRelativeTimeout = 20;
 
 /// Options shared by everything that measures.
 struct MeasureOptions {
@@ -134,6 +135,8 @@ Expected<MeasurementSettings> measurementSettings(const MeasureOptions& options)
   settings.minTimeSeconds = options.minTime;
   settings.minRepetitions = options.minRepetitions;
   settings.maxRepetitions = options.maxRepetitions;
+  // A configuration 20 times slower than the default is of no use; stopping it early keeps collections short.
+  settings.relativeTimeout = kRelativeTimeout;
   return settings;
 }
 
@@ -606,7 +609,9 @@ Expected<LearningData> loadLearningData(const OmpLearnOptions& options, const En
   }
   auto samples = readOmpData(data.files);
   if (!samples) return samples.error();
-  data.samples = std::move(*samples);
+  std::vector<std::string> dropped;
+  data.samples = completeSamples(*samples, dropped);
+  for (const auto& name : dropped) logWarn("skipping {}: not every configuration was measured", name);
   auto apps = loadOmpSuite(options.apps.empty() ? ompSuiteDirectory() : fs::path(options.apps));
   if (!apps) return apps.error();
   std::vector<std::pair<std::string, fs::path>> programs;
@@ -706,7 +711,11 @@ void addMeasureOptions(CLI::App* command, MeasureOptions& options) {
   command->add_option("--compiler", options.compiler, "clang (clang-14) or gcc")->capture_default_str();
   command->add_option("--flag", options.flags, "Extra compiler flag, repeatable (-I..., -D...)");
   command->add_option("--build-timeout", options.buildTimeout, "Seconds per build")->capture_default_str();
-  command->add_option("--timeout", options.runTimeout, "Seconds per run of the app")->capture_default_str();
+  command->add_option("--timeout", options.runTimeout,
+                      fmt::format("Seconds per run of the app (configurations {:.0f}x slower than the default stop "
+                                  "after at least 5 s)",
+                                  kRelativeTimeout))
+      ->capture_default_str();
   command->add_option("--min-time", options.minTime, "Repeat each configuration until its runs add up to this many seconds")
       ->capture_default_str();
   command->add_option("--min-repetitions", options.minRepetitions, "...and at least this many runs")->capture_default_str();

@@ -17,9 +17,9 @@ namespace fs = std::filesystem;
 
 Expected<std::vector<std::string>> OmpApp::sizeArguments(std::string_view size) const {
   std::vector<std::string> names;
-  for (const auto& [name, arguments] : sizes) {
-    if (name == size) return arguments;
-    names.push_back(name);
+  for (const auto& [sizeName, arguments] : sizes) {
+    if (sizeName == size) return arguments;
+    names.push_back(sizeName);
   }
   return Error(ErrorCode::kNotFound,
                fmt::format("app '{}' has no size '{}' (sizes: {})", this->name, size, fmt::join(names, ", ")));

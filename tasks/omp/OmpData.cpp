@@ -8,6 +8,7 @@
 #include <fmt/ranges.h>
 
 #include <map>
+#include <set>
 #include <sstream>
 
 namespace mirtune::omp {
@@ -30,6 +31,24 @@ std::optional<double> OmpSample::bestMedian() const {
     if (m.status == MeasureStatus::kOk && m.median && (!best || *m.median < *best)) best = m.median;
   }
   return best;
+}
+
+std::vector<OmpSample> completeSamples(const std::vector<OmpSample>& samples, std::vector<std::string>& dropped) {
+  std::map<std::string, std::set<std::string>> configurations;  // platform -> every configuration measured there
+  for (const auto& sample : samples) {
+    for (const auto& m : sample.measurements) configurations[sample.platform].insert(canonicalJson(m.configuration));
+  }
+  std::vector<OmpSample> kept;
+  for (const auto& sample : samples) {
+    std::set<std::string> own;
+    for (const auto& m : sample.measurements) own.insert(canonicalJson(m.configuration));
+    if (own == configurations[sample.platform]) {
+      kept.push_back(sample);
+    } else {
+      dropped.push_back(fmt::format("{} {} {}", sample.app, sample.size, sample.platform));
+    }
+  }
+  return kept;
 }
 
 std::string ompDataToCsv(const std::vector<OmpSample>& samples) {
