@@ -10,6 +10,7 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <fstream>
 #include <map>
 #include <set>
@@ -18,7 +19,8 @@ namespace mirtune {
 namespace {
 
 // The program the sessions tune: KNOB sets its work; 3 prints a different answer; 4 crashes; 5 kills the runner
-// that started it the first time it runs (a marker file says it did), which is how a session is interrupted.
+// that started it the first time it runs (a marker file says it did), which is how a session is interrupted;
+// 7 sleeps for 30 s.
 constexpr const char* kProgram = R"(#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +30,7 @@ int main(int argc, char** argv) {
   int k = knob ? atoi(knob) : 0;
   if (argc > 1) { FILE* f = fopen(argv[1], "a"); fprintf(f, "%d\n", k); fclose(f); }
   if (k == 4) abort();
+  if (k == 7) sleep(30);
   if (k == 5 && access("killed-once", F_OK) != 0) {
     FILE* f = fopen("killed-once", "w"); fclose(f);
     kill(getppid(), SIGKILL);
@@ -178,6 +181,20 @@ TEST(TuningSession, ResumeAfterTheRunnerIsKilledMeasuresNothingTwice) {
   ASSERT_FALSE(again.ok());
   EXPECT_NE(again.error().message().find("already finished"), std::string::npos);
   EXPECT_EQ(findTuningSession(f.database, request).kind, TuningSessionState::Kind::kFinished);
+}
+
+TEST(TuningSession, AConfigurationFarSlowerThanTheDefaultIsStoppedEarly) {
+  Fixture f({2, 7});
+  auto request = f.request({{{"knob", 7}}});
+  request.settings.relativeTimeout = 20;
+  request.settings.minRelativeTimeoutSeconds = 1;
+  const auto start = std::chrono::steady_clock::now();
+  auto result = runTuningSession(f.database, f.platformId, "fingerprint-a", request, MIRTUNE_RUN_EXECUTABLE);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  ASSERT_TRUE(result.ok()) << result.error().message();
+  ASSERT_EQ(result->results.size(), 2u);
+  EXPECT_EQ(result->results[1].status, MeasureStatus::kRunTimeout);
+  EXPECT_LT(seconds, 15.0);  // the 20 s run limit was lowered to max(1 s, 20 x the default's ~10 ms)
 }
 
 TEST(TuningSession, ResumeWithoutAnInterruptedSessionSaysSo) {
