@@ -35,6 +35,7 @@ namespace {
 
 const heads::TaskModelKind kOmpModelKind{"omp", "OpenMP", 1, "mirtune omp train"};
 constexpr const char* kHeadName = "near_best";
+constexpr const char* kRegressorName = "gap";
 constexpr double kRelativeTimeout = 20;
 
 /// Options shared by everything that measures.
@@ -85,6 +86,8 @@ struct OmpLearnOptions {
   bool json = false;
   bool noCache = false;
   int topK = 3;
+  bool plainTopK = false;
+  std::string form = "near-best";
   std::string command;
 };
 
@@ -208,8 +211,11 @@ nlohmann::json tunedJson(const SearchSpace& space, const TunedConfiguration& r) 
 
 struct LoadedModel {
   Encoder encoder;
-  std::unique_ptr<heads::Classifier> head;
+  std::unique_ptr<heads::Classifier> classifier;  ///< near-best form
+  std::unique_ptr<heads::XgbRegressor> regressor;  ///< regression form
   std::string modelId;
+
+  ConfigurationScorer scorer() const { return classifier ? scorerOf(*classifier) : scorerOf(*regressor); }
 };
 
 Expected<LoadedModel> loadOmpModel(const std::string& modelDirectory, const std::string& encoderDirectory) {
@@ -224,13 +230,27 @@ Expected<LoadedModel> loadOmpModel(const std::string& modelDirectory, const std:
   }
   auto manifest = heads::readTaskManifest(directory, kOmpModelKind, encoder->id());
   if (!manifest) return manifest.error();
-  auto heads = heads::loadNamedHeads(directory, *manifest, "heads", manifest->value("features", std::size_t{0}), 2);
-  if (!heads) return heads.error();
-  auto found = heads->find(kHeadName);
-  if (found == heads->end()) {
-    return Error(ErrorCode::kVersion, fmt::format("{}: no '{}' head", (directory / "manifest.json").string(), kHeadName));
+  auto form = parseHeadForm(manifest->value("form", std::string("near-best")));
+  if (!form) return Error(ErrorCode::kVersion, fmt::format("{}: {}", (directory / "manifest.json").string(), form.error().message()));
+  const std::size_t features = manifest->value("features", std::size_t{0});
+  LoadedModel model{std::move(*encoder), nullptr, nullptr, manifest->value("model_id", directory.filename().string())};
+  if (*form == OmpHeadForm::kNearBest) {
+    auto heads = heads::loadNamedHeads(directory, *manifest, "heads", features, 2);
+    if (!heads) return heads.error();
+    auto found = heads->find(kHeadName);
+    if (found == heads->end()) {
+      return Error(ErrorCode::kVersion, fmt::format("{}: no '{}' head", (directory / "manifest.json").string(), kHeadName));
+    }
+    model.classifier = std::move(found->second);
+  } else {
+    auto regressor = heads::XgbRegressor::load(directory / kRegressorName);
+    if (!regressor) return regressor.error();
+    if ((*regressor)->featureCount() != features) {
+      return Error(ErrorCode::kVersion, fmt::format("{}: the head reads {} features, the manifest says {}",
+                                                    (directory / kRegressorName).string(), (*regressor)->featureCount(), features));
+    }
+    model.regressor = std::move(*regressor);
   }
-  LoadedModel model{std::move(*encoder), std::move(found->second), manifest->value("model_id", directory.filename().string())};
   return model;
 }
 
@@ -297,10 +317,11 @@ int runOmpTune(const OmpTuneOptions& options, const GlobalOptions& global) {
       }
       const double seconds = def.median.value_or(1.0);
       const int cores = machine->info.logicalCores;
-      auto order = rankConfigurations(*model->head, programFeatures({embedding, arguments, seconds, cores}),
+      auto order = rankConfigurations(model->scorer(), programFeatures({embedding, arguments, seconds, cores}),
                                       space.enumerate(), cores);
       if (!order) return order.error();
-      ranking = *order;
+      // Several measurements cover different thread counts and schedules first (as `omp eval` scores top-k).
+      ranking = *strategy == StrategyKind::kTopK ? diversify(*order) : *order;
       for (const auto& r : ranking) candidates.ranking.push_back(r.configuration);
     }
     auto selected = selectCandidates(space, candidates);
@@ -632,16 +653,30 @@ Expected<LearningData> loadLearningData(const OmpLearnOptions& options, const En
 }
 
 int runOmpTrain(const OmpLearnOptions& options, const GlobalOptions& global) {
+  auto form = parseHeadForm(options.form);
+  if (!form) return reportError(form.error());
   auto encoder = Encoder::loadOrDefault(options.encoder);
   if (!encoder) return reportError(encoder.error());
   auto data = loadLearningData(options, *encoder, global);
   if (!data) return reportError(data.error());
-  auto rows = ompTrainingRows(data->samples, data->embeddings);
+  std::vector<float> gaps;
+  auto rows = ompTrainingRows(data->samples, data->embeddings, &gaps);
   if (!rows) return reportError(rows.error());
-  heads::XgbClassifier head(defaultOmpHeadParams());
-  if (auto fitted = head.fit(*rows); !fitted) return reportError(fitted.error());
   const fs::path out = options.out.empty() ? defaultOmpModelDirectory() : fs::path(options.out);
-  if (auto saved = head.save(out / kHeadName); !saved) return reportError(saved.error());
+  std::error_code ec;
+  fs::remove_all(out / kHeadName, ec);
+  fs::remove_all(out / kRegressorName, ec);
+  nlohmann::json heads = nlohmann::json::object();
+  if (*form == OmpHeadForm::kNearBest) {
+    heads::XgbClassifier head(defaultOmpHeadParams());
+    if (auto fitted = head.fit(*rows); !fitted) return reportError(fitted.error());
+    if (auto saved = head.save(out / kHeadName); !saved) return reportError(saved.error());
+    heads[kHeadName] = {{"label", fmt::format("median within {:.0f}% of the best", 100 * kNearBestTolerance)}};
+  } else {
+    heads::XgbRegressor head(defaultOmpHeadParams());
+    if (auto fitted = head.fit(rows->features, gaps); !fitted) return reportError(fitted.error());
+    if (auto saved = head.save(out / kRegressorName); !saved) return reportError(saved.error());
+  }
   nlohmann::json files = nlohmann::json::array();
   for (const auto& file : data->files) {
     auto digest = sha256File(file);
@@ -649,7 +684,8 @@ int runOmpTrain(const OmpLearnOptions& options, const GlobalOptions& global) {
   }
   std::size_t positives = std::count(rows->labels.begin(), rows->labels.end(), 1);
   nlohmann::json manifest = {{"model_id", out.filename().string()},
-                             {"heads", {{kHeadName, {{"label", fmt::format("median within {:.0f}% of the best", 100 * kNearBestTolerance)}}}}},
+                             {"form", headFormName(*form)},
+                             {"heads", heads},
                              {"features", rows->features.cols},
                              {"rows", rows->size()},
                              {"near_best_rows", positives},
@@ -687,6 +723,7 @@ std::string evalTable(const OmpEvalResult& result, std::size_t topK) {
                      m.geomeanPredict, m.geomeanTopk, m.geomeanRandom1, m.geomeanRandomK);
   out += fmt::format("| % of oracle (mean) | 100.0 | {:.1f} | {:.1f} | {:.1f} | {:.1f} |\n", m.percentPredict,
                      m.percentTopk, m.percentRandom1, m.percentRandomK);
+  out += fmt::format("\nThe default alone reaches {:.1f}% of the oracle.\n", m.percentDefault);
   out += fmt::format("\nThe predicted configuration alone (without keeping the default when it is slower): mean "
                      "speedup {:.3f}.\n",
                      m.meanPredictRaw);
@@ -698,7 +735,11 @@ int runOmpEval(const OmpLearnOptions& options, const GlobalOptions& global) {
   if (!encoder) return reportError(encoder.error());
   auto data = loadLearningData(options, *encoder, global);
   if (!data) return reportError(data.error());
+  auto form = parseHeadForm(options.form);
+  if (!form) return reportError(form.error());
   OmpEvalOptions evalOptions;
+  evalOptions.form = *form;
+  evalOptions.diverseTopK = !options.plainTopK;
   evalOptions.topK = static_cast<std::size_t>(std::max(1, options.topK));
   auto result = evaluateLeaveOneAppOut(data->samples, data->embeddings, evalOptions);
   if (!result) return reportError(result.error());
@@ -729,6 +770,9 @@ void addLearnOptions(CLI::App* command, OmpLearnOptions& options) {
   command->add_option("--apps", options.apps, "Folder of app manifests (default: kernels/openmp)");
   command->add_option("--encoder", options.encoder, "Encoder model folder (default: the shipped one)");
   command->add_flag("--no-cache", options.noCache, "Do not use the embedding cache");
+  command->add_option("--form", options.form,
+                      "Head: near-best (classifier: within 5% of the best?) or regression (log2 of the slowdown to the best)")
+      ->capture_default_str();
 }
 
 }  // namespace
@@ -776,6 +820,8 @@ void addOmpCommand(CLI::App& app, const GlobalOptions& global, CommandAction& ac
   CLI::App* evalCommand = omp->add_subcommand("eval", "Leave-one-app-out evaluation: predict, top-k, random, oracle");
   addLearnOptions(evalCommand, *eval);
   evalCommand->add_option("--topk", eval->topK, "k of the top-k strategy (and the random budget)")->capture_default_str();
+  evalCommand->add_flag("--plain-topk", eval->plainTopK,
+                        "Top-k takes the k best-scored configurations as they come, not one per thread count and schedule");
   evalCommand->add_option("-o,--output", eval->output, "Write the table (or JSON) here");
   evalCommand->add_flag("--json", eval->json, "Print JSON");
 

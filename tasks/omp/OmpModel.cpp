@@ -84,8 +84,17 @@ heads::XgbParams defaultOmpHeadParams() {
   return params;
 }
 
+std::string_view headFormName(OmpHeadForm form) { return form == OmpHeadForm::kNearBest ? "near-best" : "regression"; }
+
+Expected<OmpHeadForm> parseHeadForm(std::string_view name) {
+  if (name == "near-best") return OmpHeadForm::kNearBest;
+  if (name == "regression") return OmpHeadForm::kRegression;
+  return Error(ErrorCode::kUsage, fmt::format("unknown head form '{}' (near-best or regression)", name));
+}
+
 Expected<heads::Dataset> ompTrainingRows(const std::vector<OmpSample>& samples,
-                                         const std::map<std::string, std::vector<float>>& embeddings) {
+                                         const std::map<std::string, std::vector<float>>& embeddings,
+                                         std::vector<float>* gaps) {
   heads::Dataset data;
   data.classes = 2;
   std::size_t cols = 0;
@@ -106,6 +115,7 @@ Expected<heads::Dataset> ompTrainingRows(const std::vector<OmpSample>& samples,
       if (row.size() != cols) return Error(ErrorCode::kInvalidInput, "embeddings of different dimensions");
       data.features.values.insert(data.features.values.end(), row.begin(), row.end());
       data.labels.push_back(*m.median <= (1.0 + kNearBestTolerance) * *best ? 1 : 0);
+      if (gaps) gaps->push_back(static_cast<float>(std::log2(*m.median / *best)));
     }
   }
   data.features.rows = data.labels.size();
@@ -113,7 +123,26 @@ Expected<heads::Dataset> ompTrainingRows(const std::vector<OmpSample>& samples,
   return data;
 }
 
-Expected<std::vector<RankedConfiguration>> rankConfigurations(const heads::Classifier& head,
+ConfigurationScorer scorerOf(const heads::Classifier& head) {
+  return [&head](const float* rows, std::size_t n, std::size_t cols) -> Expected<std::vector<float>> {
+    auto probabilities = head.predictProbabilities(rows, n, cols);
+    if (!probabilities) return probabilities.error();
+    std::vector<float> scores(n);
+    for (std::size_t i = 0; i < n; ++i) scores[i] = (*probabilities)[2 * i + 1];
+    return scores;
+  };
+}
+
+ConfigurationScorer scorerOf(const heads::XgbRegressor& head) {
+  return [&head](const float* rows, std::size_t n, std::size_t cols) -> Expected<std::vector<float>> {
+    auto gaps = head.predict(rows, n, cols);
+    if (!gaps) return gaps.error();
+    for (float& gap : *gaps) gap = -gap;
+    return gaps;
+  };
+}
+
+Expected<std::vector<RankedConfiguration>> rankConfigurations(const ConfigurationScorer& scorer,
                                                               const std::vector<float>& program,
                                                               const std::vector<Configuration>& candidates, int cores) {
   std::vector<float> rows;
@@ -126,11 +155,22 @@ Expected<std::vector<RankedConfiguration>> rankConfigurations(const heads::Class
   }
   std::vector<RankedConfiguration> ranked;
   if (candidates.empty()) return ranked;
-  auto probabilities = head.predictProbabilities(rows.data(), candidates.size(), cols);
-  if (!probabilities) return probabilities.error();
-  for (std::size_t i = 0; i < candidates.size(); ++i) ranked.push_back({candidates[i], (*probabilities)[2 * i + 1]});
+  auto scores = scorer(rows.data(), candidates.size(), cols);
+  if (!scores) return scores.error();
+  for (std::size_t i = 0; i < candidates.size(); ++i) ranked.push_back({candidates[i], (*scores)[i]});
   std::stable_sort(ranked.begin(), ranked.end(), [](const auto& a, const auto& b) { return a.score > b.score; });
   return ranked;
+}
+
+std::vector<RankedConfiguration> diversify(const std::vector<RankedConfiguration>& ranked) {
+  std::vector<RankedConfiguration> first, rest;
+  std::set<std::string> seen;
+  for (const auto& r : ranked) {
+    const std::string key = r.configuration.at("threads").dump() + "/" + r.configuration.at("schedule").dump();
+    (seen.insert(key).second ? first : rest).push_back(r);
+  }
+  first.insert(first.end(), rest.begin(), rest.end());
+  return first;
 }
 
 nlohmann::json OmpEvalResult::toJson() const {
@@ -151,7 +191,7 @@ nlohmann::json OmpEvalResult::toJson() const {
                               {"random1", m.meanRandom1}, {"randomk", m.meanRandomK}}},
             {"geomean_speedup", {{"oracle", m.geomeanOracle}, {"predict", m.geomeanPredict}, {"topk", m.geomeanTopk},
                                  {"random1", m.geomeanRandom1}, {"randomk", m.geomeanRandomK}}},
-            {"percent_of_oracle", {{"predict", m.percentPredict}, {"topk", m.percentTopk},
+            {"percent_of_oracle", {{"default", m.percentDefault}, {"predict", m.percentPredict}, {"topk", m.percentTopk},
                                    {"random1", m.percentRandom1}, {"randomk", m.percentRandomK}}}}}};
 }
 
@@ -168,10 +208,19 @@ Expected<OmpEvalResult> evaluateLeaveOneAppOut(const std::vector<OmpSample>& sam
     for (const auto& sample : samples) {
       if (sample.app != heldOut) training.push_back(sample);
     }
-    auto rows = ompTrainingRows(training, embeddings);
+    std::vector<float> gaps;
+    auto rows = ompTrainingRows(training, embeddings, &gaps);
     if (!rows) return rows.error();
-    heads::XgbClassifier head(options.params);
-    if (auto fitted = head.fit(*rows); !fitted) return fitted.error();
+    heads::XgbClassifier classifier(options.params);
+    heads::XgbRegressor regressor(options.params);
+    ConfigurationScorer scorer;
+    if (options.form == OmpHeadForm::kNearBest) {
+      if (auto fitted = classifier.fit(*rows); !fitted) return fitted.error();
+      scorer = scorerOf(classifier);
+    } else {
+      if (auto fitted = regressor.fit(rows->features, gaps); !fitted) return fitted.error();
+      scorer = scorerOf(regressor);
+    }
     for (const auto& sample : samples) {
       if (sample.app != heldOut) continue;
       const Configuration def = defaultFor(sample.cores);
@@ -183,7 +232,7 @@ Expected<OmpEvalResult> evaluateLeaveOneAppOut(const std::vector<OmpSample>& sam
       for (const auto& m : sample.measurements) candidates.push_back(m.configuration);
       const std::vector<float> program =
           programFeatures({embeddings.at(sample.app), sample.arguments, defaultSeconds, sample.cores});
-      auto ranked = rankConfigurations(head, program, candidates, sample.cores);
+      auto ranked = rankConfigurations(scorer, program, candidates, sample.cores);
       if (!ranked) return ranked.error();
       OmpSampleResult r;
       r.app = sample.app;
@@ -201,8 +250,9 @@ Expected<OmpEvalResult> evaluateLeaveOneAppOut(const std::vector<OmpSample>& sam
       r.predictRawSpeedup = defaultSeconds / secondsOf(sample, r.predicted, defaultSeconds);
       r.predictSpeedup = std::max(1.0, r.predictRawSpeedup);
       double topk = defaultSeconds;
-      for (std::size_t i = 0; i < std::min(options.topK, ranked->size()); ++i) {
-        topk = std::min(topk, secondsOf(sample, (*ranked)[i].configuration, defaultSeconds));
+      const std::vector<RankedConfiguration> order = options.diverseTopK ? diversify(*ranked) : *ranked;
+      for (std::size_t i = 0; i < std::min(options.topK, order.size()); ++i) {
+        topk = std::min(topk, secondsOf(sample, order[i].configuration, defaultSeconds));
       }
       r.topkSpeedup = defaultSeconds / topk;
       r.random1Speedup = expectedRandomSpeedup(sample, defaultSeconds, 1, options.randomDraws, drawSeed++);
@@ -210,8 +260,11 @@ Expected<OmpEvalResult> evaluateLeaveOneAppOut(const std::vector<OmpSample>& sam
       result.samples.push_back(std::move(r));
     }
   }
-  std::vector<double> predictRaw;
-  for (const auto& r : result.samples) predictRaw.push_back(r.predictRawSpeedup);
+  std::vector<double> predictRaw, pDefault;
+  for (const auto& r : result.samples) {
+    predictRaw.push_back(r.predictRawSpeedup);
+    pDefault.push_back(100 / r.oracleSpeedup);
+  }
   std::vector<double> oracle, predict, topk, random1, randomK, pPredict, pTopk, pRandom1, pRandomK;
   for (const auto& r : result.samples) {
     oracle.push_back(r.oracleSpeedup);
@@ -237,6 +290,7 @@ Expected<OmpEvalResult> evaluateLeaveOneAppOut(const std::vector<OmpSample>& sam
   s.geomeanTopk = geomean(topk);
   s.geomeanRandom1 = geomean(random1);
   s.geomeanRandomK = geomean(randomK);
+  s.percentDefault = mean(pDefault);
   s.percentPredict = mean(pPredict);
   s.percentTopk = mean(pTopk);
   s.percentRandom1 = mean(pRandom1);

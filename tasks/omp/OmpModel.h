@@ -6,11 +6,13 @@
 #include "support/Error.h"
 #include "tasks/common/Dataset.h"
 #include "tasks/common/XgbClassifier.h"
+#include "tasks/common/XgbRegressor.h"
 #include "tasks/omp/OmpData.h"
 #include "tuner/SearchSpace.h"
 
 #include <nlohmann/json.hpp>
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -35,20 +37,38 @@ std::vector<float> programFeatures(const ProgramInputs& inputs);
 /// The head's fixed hyper-parameters (trees are few and shallow: the training rows are a few thousand).
 heads::XgbParams defaultOmpHeadParams();
 
-/// Rows for every ok measurement of every sample: programFeatures ⊕ configFeatures, label near-best.
-/// `embeddings` maps app name to its embedding; samples whose default did not run are skipped.
-Expected<heads::Dataset> ompTrainingRows(const std::vector<OmpSample>& samples,
-                                         const std::map<std::string, std::vector<float>>& embeddings);
+/// What the head learns: whether a configuration is within kNearBestTolerance of the best (a classifier, scored
+/// by its probability), or how much slower than the best it is, log2(median / best) (a regressor, scored by the
+/// negated prediction).
+enum class OmpHeadForm { kNearBest, kRegression };
+std::string_view headFormName(OmpHeadForm form);
+Expected<OmpHeadForm> parseHeadForm(std::string_view name);
 
-/// The configurations of `candidates` ordered best first by the head's near-best probability (ties keep
-/// candidate order), with that probability.
+/// Rows for every ok measurement of every sample: programFeatures ⊕ configFeatures, label near-best; `gaps`
+/// (when given) receives each row's log2(median / best median). `embeddings` maps app name to its embedding;
+/// samples whose default did not run are skipped.
+Expected<heads::Dataset> ompTrainingRows(const std::vector<OmpSample>& samples,
+                                         const std::map<std::string, std::vector<float>>& embeddings,
+                                         std::vector<float>* gaps = nullptr);
+
+/// Scores n rows of features (higher = better configuration).
+using ConfigurationScorer = std::function<Expected<std::vector<float>>(const float* rows, std::size_t n, std::size_t cols)>;
+ConfigurationScorer scorerOf(const heads::Classifier& head);
+ConfigurationScorer scorerOf(const heads::XgbRegressor& head);
+
+/// The configurations of `candidates` ordered best first by score (ties keep candidate order), with the score.
 struct RankedConfiguration {
   Configuration configuration;
   float score = 0;
 };
-Expected<std::vector<RankedConfiguration>> rankConfigurations(const heads::Classifier& head,
+Expected<std::vector<RankedConfiguration>> rankConfigurations(const ConfigurationScorer& scorer,
                                                               const std::vector<float>& program,
                                                               const std::vector<Configuration>& candidates, int cores);
+
+/// The ranking reordered for measuring several configurations: the best-scored configuration of each distinct
+/// (threads, schedule) first, in score order, then the rest; a top-k budget then covers k different thread/schedule
+/// choices instead of k chunk sizes of one.
+std::vector<RankedConfiguration> diversify(const std::vector<RankedConfiguration>& ranked);
 
 /// Leave-one-application-out evaluation.
 struct OmpEvalOptions {
@@ -56,6 +76,8 @@ struct OmpEvalOptions {
   std::size_t randomDraws = 1000;  ///< random search is averaged over this many seeded draws
   std::uint64_t seed = 1;
   heads::XgbParams params = defaultOmpHeadParams();
+  OmpHeadForm form = OmpHeadForm::kNearBest;
+  bool diverseTopK = true;  ///< top-k measures diversify(ranking)'s first k
 };
 
 struct OmpSampleResult {
@@ -78,7 +100,8 @@ struct OmpEvalSummary {
   double meanPredictRaw = 0;  ///< the predicted configuration alone, without keeping the default
   double meanOracle = 0, meanPredict = 0, meanTopk = 0, meanRandom1 = 0, meanRandomK = 0;  ///< speedup over default
   double geomeanOracle = 0, geomeanPredict = 0, geomeanTopk = 0, geomeanRandom1 = 0, geomeanRandomK = 0;
-  /// Mean over samples of strategy speedup / oracle speedup, in percent.
+  /// Mean over samples of strategy speedup / oracle speedup, in percent (the default alone: 100 / oracle).
+  double percentDefault = 0;
   double percentPredict = 0, percentTopk = 0, percentRandom1 = 0, percentRandomK = 0;
 };
 

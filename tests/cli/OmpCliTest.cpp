@@ -80,6 +80,25 @@ TEST(OmpCli, RandomBudgetOfOneMeasuresTheDefaultAndOneMoreAndStoresBoth) {
             json["results"][1]["configuration"]);
 }
 
+TEST(OmpCli, PredictWithTheShippedHeadMeasuresItsPickAndRecordsThePrediction) {
+  TemporaryFolder folder("mirtune-omp", "predict");
+  auto run = mirtune(quick(folder, {"--app", (kInputs / "tiny_sum.c").string(), "--args", "50000", "--json"}));
+  ASSERT_EQ(run.exitCode, 0) << run.standardError;
+  auto json = nlohmann::json::parse(run.standardOutput);
+  ASSERT_TRUE(json.contains("predicted"));
+  ASSERT_GE(json["results"].size(), 1u);
+  ASSERT_LE(json["results"].size(), 2u);  // the default, and the prediction unless it is the default
+  EXPECT_EQ(json["results"].back()["configuration"], json["predicted"]);
+  auto db = Database::open(folder.db(), Database::OpenMode::kExisting);
+  ASSERT_TRUE(db.ok());
+  auto predictions = db->listPredictions();
+  ASSERT_TRUE(predictions.ok());
+  ASSERT_EQ(predictions->size(), 1u);
+  EXPECT_EQ((*predictions)[0].task, "omp");
+  EXPECT_EQ((*predictions)[0].configuration, json["predicted"]);
+  ASSERT_TRUE((*predictions)[0].score.has_value());
+}
+
 TEST(OmpCli, ACrashingConfigurationIsReportedAndTheOthersAreMeasured) {
   TemporaryFolder folder("mirtune-omp", "crash");
   auto run = mirtune(quick(folder, {"--app", (kInputs / "crash_single_thread.c").string(), "--strategy", "exhaustive", "--json"}));
