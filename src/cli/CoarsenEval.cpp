@@ -5,7 +5,9 @@
 #include "cli/DevmapOptions.h"
 #include "support/Csv.h"
 #include "support/Log.h"
+#include "tasks/coarsen/CoarsenCurves.h"
 #include "tasks/coarsen/CoarsenEvaluate.h"
+#include "tasks/coarsen/CoarsenModel.h"
 #include "tasks/coarsen/KernelEmbeddings.h"
 
 #include <fmt/format.h>
@@ -39,7 +41,23 @@ std::vector<std::string> sharedPrograms(const CoarsenData& data, const std::vect
 
 }  // namespace
 
-int runCoarsenEval(const CoarsenEvalOptions& options, const GlobalOptions& global) {
+namespace {
+
+// The method a command runs: --method, else classifier for a --candidates list of classifier heads (which only
+// that method reads), else kDefaultCoarsenMethod.
+std::string resolvedMethod(const std::string& method, const std::vector<heads::Candidate>& candidates,
+                           bool candidatesGiven) {
+  if (!method.empty()) return method;
+  bool classifiers = candidatesGiven && std::all_of(candidates.begin(), candidates.end(), [](const auto& candidate) {
+                       return candidate.kind == "xgboost" || candidate.kind == "mlp";
+                     });
+  return classifiers ? "classifier" : kDefaultCoarsenMethod;
+}
+
+}  // namespace
+
+int runCoarsenEval(const CoarsenEvalOptions& givenOptions, const GlobalOptions& global) {
+  CoarsenEvalOptions options = givenOptions;
   auto modality = parseModality(options.features);
   if (!modality) return reportError(Error(ErrorCode::kUsage, fmt::format("unknown --features '{}' (fused, tokens or graph)", options.features)));
   auto form = parseHeadForm(options.form);
@@ -54,6 +72,7 @@ int runCoarsenEval(const CoarsenEvalOptions& options, const GlobalOptions& globa
   // Outer folds run in parallel, one head fit per thread.
   auto candidates = headCandidates(options.heads, 1, options.candidates);
   if (!candidates) return reportError(candidates.error());
+  options.method = resolvedMethod(options.method, *candidates, !options.candidates.empty());
   auto data = loadCoarsenData(options.data.empty() ? defaultCoarsenDirectory() : std::filesystem::path(options.data));
   if (!data) return reportError(data.error());
   configureThreads(options.threads);
@@ -67,6 +86,28 @@ int runCoarsenEval(const CoarsenEvalOptions& options, const GlobalOptions& globa
   std::vector<std::size_t> group = programGroups(*data, embeddings->irSha256);
   std::size_t fromFile = static_cast<std::size_t>(std::count(embeddings->fromIrFile.begin(), embeddings->fromIrFile.end(), true));
 
+  std::vector<std::vector<float>> features = std::move(embeddings->vectors.front());
+  if (options.magni) {
+    auto magni = loadMagniFeatures(*data);
+    if (!magni) return reportError(magni.error());
+    for (std::size_t k = 0; k < features.size(); ++k) features[k].insert(features[k].end(), (*magni)[k].begin(), (*magni)[k].end());
+  }
+  std::vector<CurveCandidate> curveCandidates;
+  if (options.method != "classifier" && !options.candidates.empty()) {
+    // --candidates lists curve heads here: {"kind": "knn", "params": {"k": 3}}, ...
+    for (const heads::Candidate& candidate : *candidates) {
+      auto parsed = parseCurveCandidate(candidate);
+      if (!parsed) return reportError(parsed.error().withContext(options.candidates));
+      curveCandidates.push_back(std::move(*parsed));
+    }
+  } else if (options.method != "classifier") {
+    curveCandidates = defaultCurveCandidates(options.method);
+    if (curveCandidates.empty()) {
+      return reportError(Error(ErrorCode::kUsage, fmt::format("unknown --method '{}' (classifier, prior, knn, regression, "
+                                                              "factor-head or auto)", options.method)));
+    }
+  }
+
   EvalOptions evalOptions;
   evalOptions.candidates = *candidates;
   evalOptions.form = *form;
@@ -77,7 +118,10 @@ int runCoarsenEval(const CoarsenEvalOptions& options, const GlobalOptions& globa
   heads::setTorchThreads(1);
   std::vector<std::size_t> platforms = selectedPlatforms(options.platform);
   ProgressLine progress("coarsen eval", data->kernels.size());
-  auto result = crossValidate(*data, embeddings->vectors.front(), group, platforms, evalOptions, &progress);
+  auto result = curveCandidates.empty()
+                    ? crossValidate(*data, features, group, platforms, evalOptions, &progress)
+                    : crossValidateCurves(curveCandidates, *data, features, group, platforms, options.innerFolds,
+                                          options.seed, evalOptions.threads, &progress);
   progress.finish();
   if (!result) return reportError(result.error());
 
@@ -100,8 +144,10 @@ int runCoarsenEval(const CoarsenEvalOptions& options, const GlobalOptions& globa
     nlohmann::json report = result->toJson(*data);
     report["kernels"] = data->kernels.size();
     report["features"] = options.features;
-    report["form"] = options.form;
-    report["pooling"] = options.pooling;
+    report["method"] = options.method;
+    report["magni_features"] = options.magni;
+    report["form"] = options.method == "classifier" ? nlohmann::json(options.form) : nlohmann::json(nullptr);
+    report["pooling"] = options.method == "classifier" ? nlohmann::json(options.pooling) : nlohmann::json(nullptr);
     report["ir"] = options.ir;
     report["heads"] = options.candidates.empty() ? options.heads : options.candidates;
     report["inner_folds"] = options.innerFolds;
@@ -113,10 +159,14 @@ int runCoarsenEval(const CoarsenEvalOptions& options, const GlobalOptions& globa
 
   std::string text = fmt::format(
       "thread coarsening, leave-one-kernel-out over {} kernels; held out together as one program: {}\n"
-      "features {} (IR from {}; {} kernels use the data set's .ll), head form {}, {}, heads {}, encoder {}\n"
+      "features {}{} (IR from {}; {} kernels use the data set's .ll), method {}, encoder {}\n"
       "mean speedup over coarsening factor 1 (arithmetic mean over kernels, as published)\n\n",
       data->kernels.size(), shared.empty() ? "none" : fmt::format("{}", fmt::join(shared, "; ")), options.features,
-      options.ir, fromFile, options.form, options.pooling, options.candidates.empty() ? options.heads : options.candidates,
+      options.magni ? " + Magni PCA1..PCA7" : "", options.ir, fromFile,
+      options.method == "classifier"
+          ? fmt::format("classifier (head form {}, {}, heads {})", options.form, options.pooling,
+                        options.candidates.empty() ? options.heads : options.candidates)
+          : options.method + " (chosen by inner cross-validation per fold)",
       encoder->id());
   text += "| method |";
   for (std::size_t p : platforms) text += fmt::format(" {} |", kPlatforms[p].column);
@@ -139,6 +189,47 @@ int runCoarsenEval(const CoarsenEvalOptions& options, const GlobalOptions& globa
                         100 * score.fractionOfOracle, score.optimal, score.kernels);
   }
   return writeOutput(options.output, text);
+}
+
+int runCoarsenTrainCurve(const CoarsenTrainOptions& options, const GlobalOptions& global) {
+  std::string method = options.method.empty() ? std::string(kDefaultCoarsenMethod) : options.method;
+  std::vector<CurveCandidate> candidates = defaultCurveCandidates(method);
+  if (candidates.empty()) {
+    return reportError(Error(ErrorCode::kUsage, fmt::format("unknown --method '{}' (classifier, prior, knn, "
+                                                            "regression, factor-head or auto)", method)));
+  }
+  auto irSource = devmap::parseIrSource(options.ir);
+  if (!irSource) return reportError(irSource.error());
+  auto data = loadCoarsenData(options.data.empty() ? defaultCoarsenDirectory() : std::filesystem::path(options.data));
+  if (!data) return reportError(data.error());
+  configureThreads(options.threads);
+  auto encoder = Encoder::loadOrDefault(options.model);
+  if (!encoder) return reportError(encoder.error());
+  CacheHandle cache;
+  if (auto opened = openCache(cache, options.noCache, global); !opened) return reportError(opened.error());
+  auto embeddings = embedKernels(*data, *encoder, *irSource, {Modality::kFused}, cache.get(),
+                                 static_cast<unsigned>(options.threads));
+  if (!embeddings) return reportError(embeddings.error());
+  std::vector<std::size_t> group = programGroups(*data, embeddings->irSha256);
+  std::vector<std::size_t> kernels(data->kernels.size());
+  for (std::size_t k = 0; k < kernels.size(); ++k) kernels[k] = k;
+  // The same choice as inside each outer fold of `coarsen eval`, made once on all 17 kernels.
+  heads::setTorchThreads(1);
+  auto trained = selectCurveModel(candidates, *data, embeddings->vectors.front(), group, kernels, options.innerFolds,
+                                  options.seed);
+  if (!trained) return reportError(trained.error());
+  heads::Candidate chosen = trained->candidate.asCandidate();
+  logInfo("{} {}: inner cross-validation mean speedup {:.4f}", chosen.kind, chosen.params.dump(), trained->innerSpeedup);
+  nlohmann::json source = {{"data_set", "tcoarsening/pact-2014-runtimes.csv"},
+                           {"kernels", data->kernels.size()},
+                           {"kernels_using_ll_file",
+                            std::count(embeddings->fromIrFile.begin(), embeddings->fromIrFile.end(), true)}};
+  std::filesystem::path out = options.out.empty() ? defaultCoarsenModelDirectory() : std::filesystem::path(options.out);
+  if (auto saved = saveCoarsenCurveModel(out, *encoder, *irSource, *trained, source, options.command); !saved) {
+    return reportError(saved.error());
+  }
+  fmt::print("{}\n", out.string());
+  return 0;
 }
 
 }  // namespace mirtune::cli

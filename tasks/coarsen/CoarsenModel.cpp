@@ -18,6 +18,7 @@ constexpr heads::TaskModelKind kCoarsenModelKind{"coarsen", "thread-coarsening",
 fs::path defaultCoarsenModelDirectory() { return heads::taskModelDirectory("coarsen", kShippedCoarsenName); }
 
 Expected<FactorChoice> CoarsenModel::choose(const std::vector<float>& embedding, std::size_t platform) const {
+  if (curve) return curve->choose(embedding, platform);
   std::string name = pooling == Pooling::kPooled ? kPooledHead : std::string(kPlatforms[platform].name);
   auto found = heads.find(name);
   if (found == heads.end()) {
@@ -38,16 +39,27 @@ Expected<CoarsenModel> loadCoarsenModel(const fs::path& directory, const Encoder
   auto form = parseHeadForm(manifest->value("form", ""));
   auto pooling = parsePooling(manifest->value("pooling", ""));
   if (!irSource) return irSource.error().withContext(manifestPath);
-  if (!form) return Error(ErrorCode::kInvalidInput, form.error().message()).withContext(manifestPath);
-  if (!pooling) return Error(ErrorCode::kInvalidInput, pooling.error().message()).withContext(manifestPath);
   model.irSource = *irSource;
-  model.form = *form;
-  model.pooling = *pooling;
   std::vector<int> factors = manifest->value("factors", std::vector<int>());
   if (factors != std::vector<int>(kFactors.begin(), kFactors.end())) {
     return makeError(ErrorCode::kVersion, "{}: factors {} differ from this mirtune's {}", manifestPath,
                      fmt::join(factors, ", "), fmt::join(kFactors, ", "));
   }
+  model.method = manifest->value("method", "classifier");
+  if (model.method != "classifier") {
+    // A curve head: one folder, inputs are the fused embedding alone.
+    auto method = parseCurveMethod(model.method);
+    if (!method) return Error(ErrorCode::kInvalidInput, method.error().message()).withContext(manifestPath);
+    auto curve = loadCurveModel(directory / kPooledHead, *method, encoder.dimension(Modality::kFused));
+    if (!curve) return curve.error();
+    model.curve = std::move(*curve);
+    model.manifest = std::move(*manifest);
+    return model;
+  }
+  if (!form) return Error(ErrorCode::kInvalidInput, form.error().message()).withContext(manifestPath);
+  if (!pooling) return Error(ErrorCode::kInvalidInput, pooling.error().message()).withContext(manifestPath);
+  model.form = *form;
+  model.pooling = *pooling;
   auto heads = heads::loadNamedHeads(directory, *manifest, "heads",
                                      headFeatureCount(encoder.dimension(Modality::kFused), model.form),
                                      model.form == HeadForm::kClass ? static_cast<int>(kFactors.size()) : 2);
@@ -94,6 +106,45 @@ Status saveCoarsenModel(const fs::path& directory, const Encoder& encoder, IrSou
       {"ir", devmap::irSourceName(irSource)},
       {"platforms", platforms},
       {"heads", entries}};
+  return heads::writeTaskManifest(directory, kCoarsenModelKind, encoder.id(), std::move(manifest), command);
+}
+
+Status saveCoarsenCurveModel(const fs::path& directory, const Encoder& encoder, IrSource irSource,
+                             const TrainedCurve& trained, const nlohmann::json& data, const std::string& command) {
+  // A directory that held classifier heads must not keep their files beside the curve head's.
+  std::error_code ec;
+  fs::remove_all(directory / kPooledHead, ec);
+  for (const CoarsenPlatform& platform : kPlatforms) fs::remove_all(directory / std::string(platform.name), ec);
+  if (auto saved = trained.model->save(directory / kPooledHead); !saved) return saved;
+  nlohmann::json candidates = nlohmann::json::array();
+  for (std::size_t i = 0; i < trained.candidateSpeedups.size(); ++i) {
+    candidates.push_back(trained.candidateSpeedups[i]);
+  }
+  nlohmann::json platforms = nlohmann::json::array();
+  for (const CoarsenPlatform& platform : kPlatforms) {
+    platforms.push_back({{"name", platform.name}, {"hardware", platform.hardware}});
+  }
+  std::string method(curveMethodName(trained.candidate.method));
+  nlohmann::json manifest = {
+      {"features", trained.candidate.method == CurveMethod::kPrior
+                       ? "none (per GPU, the mean training speedup of each factor)"
+                       : "fused embedding, standardised" +
+                             std::string(trained.candidate.params.value("pca", 0) > 0
+                                             ? ", then principal components of the training kernels"
+                                             : "")},
+      {"method", method},
+      {"params", trained.candidate.params},
+      {"factors", kFactors},
+      {"near_oracle", kNearOracle},
+      {"ir", devmap::irSourceName(irSource)},
+      {"platforms", platforms},
+      {"heads",
+       {{kPooledHead,
+         {{"head", method},
+          {"params", trained.candidate.params},
+          {"inner_cv_speedup", trained.innerSpeedup},
+          {"candidate_inner_cv_speedups", candidates},
+          {"data", data}}}}}};
   return heads::writeTaskManifest(directory, kCoarsenModelKind, encoder.id(), std::move(manifest), command);
 }
 

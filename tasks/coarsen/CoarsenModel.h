@@ -3,6 +3,7 @@
 #pragma once
 
 #include "embeddings/Encoder.h"
+#include "tasks/coarsen/CoarsenCurves.h"
 #include "tasks/coarsen/CoarsenEvaluate.h"
 #include "tasks/coarsen/KernelEmbeddings.h"
 #include "tasks/common/Head.h"
@@ -28,6 +29,9 @@ struct CoarsenModel {
   HeadForm form = HeadForm::kClass;
   Pooling pooling = Pooling::kPooled;
   std::map<std::string, std::unique_ptr<heads::Classifier>> heads;  ///< kPooledHead, or by platform name
+  /// "classifier" (the heads above) or a curve method (curveMethodName), whose model is `curve`.
+  std::string method = "classifier";
+  std::unique_ptr<CurveModel> curve;
 
   /// The factor for a kernel with this fused embedding on `platform` (index into kPlatforms).
   Expected<FactorChoice> choose(const std::vector<float>& embedding, std::size_t platform) const;
@@ -38,6 +42,10 @@ std::filesystem::path defaultCoarsenModelDirectory();
 
 /// Loads a folder written by saveCoarsenModel; kVersion when the layout or the encoder differs from `encoder`.
 Expected<CoarsenModel> loadCoarsenModel(const std::filesystem::path& directory, const Encoder& encoder);
+
+/// Writes a curve head chosen by inner cross-validation (its folder kPooledHead) and the manifest into `directory`.
+Status saveCoarsenCurveModel(const std::filesystem::path& directory, const Encoder& encoder, IrSource irSource,
+                             const TrainedCurve& trained, const nlohmann::json& data, const std::string& command);
 
 /// One trained head with its name and where its rows came from.
 struct NamedHead {
