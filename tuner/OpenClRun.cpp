@@ -241,18 +241,11 @@ Expected<OpenClRunResult> runOnAllDevices(const OpenClRunRequest& request, const
         outcome.status = MeasureStatus::kRunFailed;
         outcome.message = fmt::format("the runner ended without a result ({})", run->describe());
       } else {
-        fillFromResultJson(json, outcome);
-        const std::string status = json.value("status", "");
-        outcome.message = json.value("message", "");
-        if (status == "ok") {
-          outcome.status = MeasureStatus::kOk;
-        } else if (status == "build_failed") {
-          outcome.status = MeasureStatus::kBuildFailed;
-        } else {
-          outcome.status = MeasureStatus::kRunFailed;
-          planRejected = status == "invalid_plan";
-          if (planRejected && invalidPlanMessage.empty()) invalidPlanMessage = outcome.message;
-        }
+        outcome = deviceResultFromJson(json, device);
+        outcome.wallSeconds = run->wallSeconds;
+        outcome.standardError = excerpt(run->standardError);
+        planRejected = json.value("status", "") == "invalid_plan";
+        if (planRejected && invalidPlanMessage.empty()) invalidPlanMessage = outcome.message;
       }
     }
     if (outcome.status != MeasureStatus::kOk && outcome.status != MeasureStatus::kBuildFailed &&
@@ -319,6 +312,21 @@ Expected<OpenClRunResult> runOnAllDevices(const OpenClRunRequest& request, const
     for (DeviceRunResult& device : result.devices) device.outputFiles.clear();
   }
   return result;
+}
+
+DeviceRunResult deviceResultFromJson(const nlohmann::json& json, const OpenClDevice& device) {
+  DeviceRunResult outcome = deviceRunResultFor(device);
+  fillFromResultJson(json, outcome);
+  const std::string status = json.value("status", "");
+  outcome.message = json.value("message", "");
+  if (status == "ok") {
+    outcome.status = MeasureStatus::kOk;
+  } else if (status == "build_failed") {
+    outcome.status = MeasureStatus::kBuildFailed;
+  } else {
+    outcome.status = MeasureStatus::kRunFailed;
+  }
+  return outcome;
 }
 
 Expected<nlohmann::json> listKernelArgs(const fs::path& runnerExecutable, const fs::path& source,

@@ -99,6 +99,11 @@ Expected<std::vector<OpenClDevice>> probeOpenClDevices(const std::filesystem::pa
 Expected<OpenClRunResult> runOnAllDevices(const OpenClRunRequest& request,
                                           const std::filesystem::path& runnerExecutable);
 
+/// A device's outcome from the JSON `mirtune-run opencl` writes (times, status, message, build log, output
+/// files as the runner named them) with `device`'s identity where the JSON has none; "invalid_plan" and every
+/// other failure read as kRunFailed.
+DeviceRunResult deviceResultFromJson(const nlohmann::json& json, const OpenClDevice& device);
+
 /// nullopt when `actual` matches `expected` within `tolerance` (exactly for integers), else a message naming
 /// `bufferName`, the first differing index and both values.
 std::optional<std::string> compareBuffers(const runner::HostArray& actual, const runner::HostArray& expected,

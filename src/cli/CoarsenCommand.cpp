@@ -8,6 +8,7 @@
 #include "support/Log.h"
 #include "support/Sha256.h"
 #include "tasks/coarsen/CoarsenModel.h"
+#include "tasks/coarsen/LocalCoarsen.h"
 #include "tasks/devmap/Predict.h"
 
 #include <fmt/format.h>
@@ -23,7 +24,15 @@ namespace {
 
 using namespace mirtune::coarsen;
 
+constexpr const char* kCurveMethodHelp =
+    "classifier: the heads of --form/--pooling/--heads; prior: per GPU the factor with the best mean training "
+    "speedup; knn: nearest training kernels by cosine similarity; regression: XGBoost regression of log speedup; "
+    "factor-head: per-factor near-best XGBoost heads; auto: all of these, chosen by inner cross-validation "
+    "(default: prior, the best of experiments/coarsen/table.md; a --candidates list of xgboost/mlp heads means "
+    "classifier)";
+
 int runCoarsenTrain(const CoarsenTrainOptions& options, const GlobalOptions& global) {
+  if (options.method != "classifier") return runCoarsenTrainCurve(options, global);
   auto form = parseHeadForm(options.form);
   if (!form) return reportError(form.error());
   auto pooling = parsePooling(options.pooling);
@@ -133,6 +142,10 @@ int runCoarsenPredict(const CoarsenPredictOptions& options, const GlobalOptions&
   auto compile = toCompileOptions(options.compile);
   if (!compile) return reportError(compile.error());
   std::vector<std::size_t> platforms;
+  if (options.platform == kLocalCoarsenPlatform) {
+    return reportError(Error(ErrorCode::kUsage, "--platform local predicts for a device of this machine: use it with "
+                                                "--run (and --global)"));
+  }
   if (options.platform == "all") {
     platforms = {0, 1, 2, 3};
   } else if (auto index = platformIndex(options.platform)) {
@@ -236,14 +249,17 @@ void addCoarsenCommand(CLI::App& app, const GlobalOptions& global, CommandAction
   const std::vector<std::string> platformNames = {"cypress", "tahiti", "fermi", "kepler"};
   std::vector<std::string> platformsOrAll = platformNames;
   platformsOrAll.push_back("all");
+  std::vector<std::string> predictPlatforms = platformsOrAll;
+  predictPlatforms.push_back(kLocalCoarsenPlatform);
 
   auto predict = std::make_shared<CoarsenPredictOptions>();
   coarsen->add_option("files", predict->files, "OpenCL files (.cl, or .ll/.bc)");
   coarsen->add_option("--kernel", predict->kernel, "Only this kernel (default: every kernel in the file)");
   coarsen->add_option("--platform", predict->platform,
                       "GPU the factor is for: cypress (AMD Radeon HD 5900), tahiti (AMD Tahiti 7970), fermi (NVIDIA "
-                      "GTX 480), kepler (NVIDIA Tesla K20c) or all (default)")
-      ->check(CLI::IsMember(platformsOrAll));
+                      "GTX 480), kepler (NVIDIA Tesla K20c) or all (default; with --run: the pooled head's first "
+                      "platform); with --run also local (heads from `coarsen train --platform local`)")
+      ->check(CLI::IsMember(predictPlatforms));
   coarsen->add_option("--heads", predict->heads, "Heads folder (default: the shipped tasks/coarsen/models/coarsen-1.0)");
   coarsen->add_option("--model", predict->model, "Encoder folder (default: the shipped encoder)");
   coarsen->add_option("-o,--output", predict->output, "Write here instead of stdout");
@@ -251,6 +267,47 @@ void addCoarsenCommand(CLI::App& app, const GlobalOptions& global, CommandAction
   coarsen->add_flag("--no-cache", predict->noCache, "Neither read nor write the embedding cache nor log predictions");
   coarsen->add_option("--threads", predict->threads, "Threads (default 2)")->check(CLI::Range(1, 512));
   addCompileFlags(*coarsen, predict->compile);
+  coarsen->add_flag("--run", predict->run,
+                    "Measure factor 1 and the factors 2-32 the transform accepts (the predicted first) on every OpenCL "
+                    "device, checking each coarsened kernel's outputs against the original's");
+  coarsen->add_option("--global", predict->globalSize, "With --run: the original global work size, 1 to 3 values")
+      ->delimiter(',')->expected(1, 3);
+  coarsen->add_option("--local", predict->localSize, "With --run: the original local work size (default: the driver's "
+                                                     "choice; kernels with barriers or local memory need one)")
+      ->delimiter(',')->expected(1, 3);
+  coarsen->add_option("--arg", predict->args, "With --run: a scalar argument NAME=VALUE (repeatable)");
+  coarsen->add_option("--budget", predict->budget, "With --run: coarsened factors measured at most (default 5: all)")
+      ->check(CLI::Range(0, 5));
+  coarsen->add_option("--dim", predict->dimension, "With --run: the NDRange dimension to coarsen (default 0)")
+      ->check(CLI::Range(0, 2));
+  coarsen->add_option("--mode", predict->mode, "With --run: consecutive (default) or strided work-items per new one")
+      ->check(CLI::IsMember({"consecutive", "strided"}));
+  coarsen->add_option("--timeout", predict->timeout, "With --run: seconds per device and factor before the run is "
+                                                     "killed (default 60)")
+      ->check(CLI::PositiveNumber);
+  coarsen->add_option("--min-time", predict->minTime, "With --run: seconds of timed repetitions per device and "
+                                                      "factor (default 0.2)")
+      ->check(CLI::NonNegativeNumber);
+
+  auto collect = std::make_shared<CoarsenCollectOptions>();
+  CLI::App* collectCommand = coarsen->add_subcommand(
+      "collect", "Measure every factor of the kernel suite's kernels on every local OpenCL device into the database "
+                 "(for `coarsen train --platform local`), or export the plans for another machine's runner");
+  collectCommand->add_option("--kernels", collect->kernels, "Folder of kernel manifests (default: kernels/opencl)");
+  collectCommand->add_option("--sizes", collect->sizes, "all (default) or comma-separated indices into each "
+                                                        "manifest's sizes, e.g. 0,1");
+  collectCommand->add_option("--dim", collect->dimension, "NDRange dimension to coarsen (default 0)")
+      ->check(CLI::Range(0, 2));
+  collectCommand->add_option("--mode", collect->mode, "consecutive (default) or strided")
+      ->check(CLI::IsMember({"consecutive", "strided"}));
+  collectCommand->add_option("--timeout", collect->timeout, "Seconds per run before it is killed (default 60)")
+      ->check(CLI::PositiveNumber);
+  collectCommand->add_option("--min-time", collect->minTime, "Seconds of timed repetitions per run (default 0.2)")
+      ->check(CLI::NonNegativeNumber);
+  collectCommand->add_option("--export", collect->exportFolder,
+                             "Write the coarsened sources, runner plans and run-all.sh here instead of measuring");
+  collectCommand->add_option("--ingest", collect->ingestFolder,
+                             "Store the results of an exported folder after run-all.sh ran in it");
 
   auto addHeadOptions = [](CLI::App* command, std::string& form, std::string& pooling, std::string& ir,
                            std::string& heads, int& innerFolds) {
@@ -277,6 +334,10 @@ void addCoarsenCommand(CLI::App& app, const GlobalOptions& global, CommandAction
   evalCommand->add_option("--features", eval->features, "Embedding modality: fused (default), tokens or graph")
       ->check(CLI::IsMember({"fused", "tokens", "graph"}));
   addHeadOptions(evalCommand, eval->form, eval->pooling, eval->ir, eval->heads, eval->innerFolds);
+  evalCommand->add_option("--method", eval->method, kCurveMethodHelp)
+      ->check(CLI::IsMember({"classifier", "prior", "knn", "regression", "factor-head", "auto"}));
+  evalCommand->add_flag("--magni", eval->magni,
+                        "Append Magni et al.'s PCA1..PCA7 (from the data set) to the embedding: not embedding-only");
   evalCommand->add_option("--candidates", eval->candidates,
                           "JSON file listing head candidates [{kind, params}] to choose from instead of --heads");
   evalCommand->add_option("--data", eval->data, "tcoarsening data folder (default: $MIRTUNE_DATA/tcoarsening)");
@@ -294,23 +355,37 @@ void addCoarsenCommand(CLI::App& app, const GlobalOptions& global, CommandAction
   for (int i = 1; i < argc; ++i) train->command += std::string(" ") + argv[i];
   CLI::App* trainCommand = coarsen->add_subcommand("train", "Train the coarsening heads on all 17 kernels");
   addHeadOptions(trainCommand, train->form, train->pooling, train->ir, train->heads, train->innerFolds);
+  trainCommand->add_option("--method", train->method, kCurveMethodHelp)
+      ->check(CLI::IsMember({"classifier", "prior", "knn", "regression", "factor-head", "auto"}));
   trainCommand->add_option("--data", train->data, "tcoarsening data folder (default: $MIRTUNE_DATA/tcoarsening)");
   trainCommand->add_option("--model", train->model, "Encoder folder (default: the shipped encoder)");
   trainCommand->add_option("--out", train->out, "Heads folder to write (default: the shipped tasks/coarsen/models/coarsen-1.0)");
   trainCommand->add_flag("--no-cache", train->noCache, "Neither read nor write the embedding cache");
   trainCommand->add_option("--threads", train->threads, "Threads (default 2)")->check(CLI::Range(1, 512));
   trainCommand->add_option("--seed", train->seed, "Seed (default 204)");
+  trainCommand->add_option("--platform", train->platform, "local: one head from this machine's `coarsen collect` "
+                                                          "measurements (written next to the database)")
+      ->check(CLI::IsMember({kLocalCoarsenPlatform}));
+  trainCommand->add_option("--fingerprint", train->fingerprint, "With --platform local: the platform whose "
+                                                                "measurements to use (default: this machine; an "
+                                                                "ingested collection prints its own)");
 
-  coarsen->callback([predict, eval, train, evalCommand, trainCommand, &global, &action] {
+  coarsen->callback([predict, eval, train, collect, evalCommand, trainCommand, collectCommand, &global, &action] {
     if (evalCommand->parsed()) {
       action = [eval, &global] { return runCoarsenEval(*eval, global); };
+    } else if (collectCommand->parsed()) {
+      action = [collect, &global] { return runCoarsenCollect(*collect, global); };
+    } else if (trainCommand->parsed() && train->platform == kLocalCoarsenPlatform) {
+      action = [train, &global] { return runCoarsenTrainLocal(*train, global); };
     } else if (trainCommand->parsed()) {
       action = [train, &global] { return runCoarsenTrain(*train, global); };
+    } else if (!predict->files.empty() && predict->run) {
+      action = [predict, &global] { return runCoarsenRun(*predict, global); };
     } else if (!predict->files.empty()) {
       action = [predict, &global] { return runCoarsenPredict(*predict, global); };
     } else {
       action = [] {
-        return reportError(Error(ErrorCode::kUsage, "coarsen needs a FILE.cl or one of: eval, train (see mirtune coarsen --help)"));
+        return reportError(Error(ErrorCode::kUsage, "coarsen needs a FILE.cl or one of: collect, eval, train (see mirtune coarsen --help)"));
       };
     }
   });

@@ -4,10 +4,15 @@
 #include "cli/CompileFlags.h"
 #include "cli/Commands.h"
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
 namespace mirtune::cli {
+
+/// The best method of experiments/coarsen/table.md under the leave-one-kernel-out protocol: the default of
+/// `coarsen eval` and of `coarsen train` (so of the shipped heads).
+inline constexpr const char* kDefaultCoarsenMethod = "prior";
 
 struct CoarsenEvalOptions {
   std::string platform = "all";
@@ -26,9 +31,16 @@ struct CoarsenEvalOptions {
   int threads = 2;
   int innerFolds = 4;
   unsigned seed = 204;
+  /// classifier: the heads of --form/--pooling/--heads; prior, knn, regression, factor-head or auto (every
+  /// curve head, chosen by inner cross-validation): tasks/coarsen/CoarsenCurves.h. Empty: kDefaultCoarsenMethod,
+  /// or classifier when --candidates lists classifier heads (xgboost, mlp).
+  std::string method;
+  bool magni = false;  ///< append Magni et al.'s PCA1..PCA7 to the embedding (evaluation only)
 };
 
 struct CoarsenTrainOptions {
+  std::string platform;  ///< empty: the PACT'14 data set; "local": this machine's `coarsen collect` measurements
+  std::string fingerprint;  ///< --platform local: measurements of this platform (default: this machine's)
   std::string form = "factor";
   std::string pooling = "pooled";
   std::string ir = "source";
@@ -41,6 +53,7 @@ struct CoarsenTrainOptions {
   int innerFolds = 4;
   unsigned seed = 204;
   std::string command;  ///< the command line, recorded in the manifest
+  std::string method;  ///< as CoarsenEvalOptions::method (empty: kDefaultCoarsenMethod)
 };
 
 struct CoarsenPredictOptions {
@@ -54,8 +67,37 @@ struct CoarsenPredictOptions {
   bool noCache = false;
   int threads = 2;
   CompileFlags compile;
+  // --run: measure the original and the coarsened kernels on every OpenCL device.
+  bool run = false;
+  std::vector<std::uint64_t> globalSize;  ///< --global N[,N[,N]]
+  std::vector<std::uint64_t> localSize;   ///< --local M[,M[,M]]
+  std::vector<std::string> args;          ///< --arg NAME=VALUE
+  int budget = 5;                         ///< coarsened variants measured at most (the predicted one first)
+  unsigned dimension = 0;
+  std::string mode = "consecutive";
+  double timeout = 60;  ///< seconds per device and variant
+  double minTime = 0.2;  ///< seconds of measured repetitions per device and variant
+};
+
+struct CoarsenCollectOptions {
+  std::string kernels;        ///< folder of kernel manifests (default: the shipped kernels/opencl)
+  std::string sizes = "all";  ///< "all" or a comma list of indices into each manifest's sizes
+  unsigned dimension = 0;
+  std::string mode = "consecutive";
+  double timeout = 60;
+  double minTime = 0.2;
+  std::string exportFolder;  ///< write self-contained plans and run-all.sh instead of measuring here
+  std::string ingestFolder;  ///< store the results of an exported folder run elsewhere
 };
 
 int runCoarsenEval(const CoarsenEvalOptions& options, const GlobalOptions& global);
+/// `mirtune coarsen train` for the curve heads (--method other than classifier; CoarsenEval.cpp).
+int runCoarsenTrainCurve(const CoarsenTrainOptions& options, const GlobalOptions& global);
+/// `mirtune coarsen FILE --run ...` (CoarsenRun.cpp).
+int runCoarsenRun(const CoarsenPredictOptions& options, const GlobalOptions& global);
+/// `mirtune coarsen collect` (CoarsenRun.cpp), with --export and --ingest.
+int runCoarsenCollect(const CoarsenCollectOptions& options, const GlobalOptions& global);
+/// `mirtune coarsen train --platform local` (CoarsenRun.cpp).
+int runCoarsenTrainLocal(const CoarsenTrainOptions& options, const GlobalOptions& global);
 
 }  // namespace mirtune::cli

@@ -1,13 +1,13 @@
 // `mirtune devmap FILE --run`, `devmap collect` and `devmap train --platform local`: measuring kernels on the
 // local OpenCL devices through mirtune-run and learning from those measurements.
 #include "cli/DatabaseCache.h"
+#include "cli/DeviceRuns.h"
 #include "cli/DevmapOptions.h"
 #include "database/Database.h"
 #include "support/Files.h"
 #include "support/Log.h"
 #include "support/Platform.h"
 #include "support/Progress.h"
-#include "support/Sha256.h"
 #include "tasks/devmap/DevmapModel.h"
 #include "tasks/devmap/Features.h"
 #include "tasks/devmap/LocalData.h"
@@ -21,7 +21,6 @@
 #include <algorithm>
 #include <map>
 #include <optional>
-#include <regex>
 #include <set>
 
 namespace mirtune::cli {
@@ -33,132 +32,6 @@ using namespace mirtune::devmap;
 
 // ---------------------------------------------------------------------------------------------------------
 // Shared helpers.
-
-std::string formatSeconds(double seconds) {
-  if (seconds >= 1) return fmt::format("{:.3f} s", seconds);
-  if (seconds >= 1e-3) return fmt::format("{:.3f} ms", seconds * 1e3);
-  return fmt::format("{:.1f} us", seconds * 1e6);
-}
-
-std::string formatSizes(const std::vector<std::uint64_t>& sizes) {
-  return sizes.empty() ? std::string("driver's choice") : fmt::format("{}", fmt::join(sizes, "x"));
-}
-
-std::string deviceIndex(const DeviceRunResult& device) {
-  return fmt::format("{}:{}", device.platformIndex, device.deviceIndex);
-}
-
-/// The OpenCL driver compiles a temporary copy of the source (PoCL: .../kcache/tempfile_XXXX.cl); its
-/// diagnostics name the user's file instead, so file:line points somewhere real.
-std::string nameTheSource(const std::string& text, const std::string& file) {
-  static const std::regex temporary(R"([^\s:'"]*tempfile_[A-Za-z0-9]+\.cl)");
-  return std::regex_replace(text, temporary, file);
-}
-
-/// The database with this machine's platform row and a session, for commands that record measurements.
-struct Recorder {
-  std::optional<Database> database;
-  std::string fingerprint;
-  std::int64_t platformId = 0;
-  std::int64_t sessionId = 0;
-  std::map<std::string, std::int64_t> workloads;  ///< by absolute path
-
-  /// Opens the database, stores the platform and begins a session.
-  Status open(const GlobalOptions& global, const std::string& command, const nlohmann::json& options,
-              const std::vector<std::string>& modelIds) {
-    auto opened = Database::open(resolveDatabasePath(global));
-    if (!opened) return opened.error();
-    database.emplace(std::move(*opened));
-    PlatformProbeOptions probe;
-    probe.runnerPath = runnerExecutablePath();
-    PlatformInfo info = probePlatform(probe);
-    fingerprint = info.fingerprint;
-    auto platform = database->upsertPlatform(platformRecordFromProbe(info));
-    if (!platform) return platform.error();
-    platformId = *platform;
-    SessionRecord session;
-    session.toolVersion = toolVersion();
-    session.gitCommit = gitCommit();
-    session.command = command;
-    session.options = options;
-    session.modelIds = modelIds;
-    session.platformId = platformId;
-    auto id = database->beginSession(session);
-    if (!id) return id.error();
-    sessionId = *id;
-    return {};
-  }
-
-  /// The workload of a source file (absolute path recorded, so `train --platform local` finds it from
-  /// anywhere).
-  std::optional<std::int64_t> workload(const fs::path& file, const std::string& irSha256 = "") {
-    const std::string path = fs::absolute(file).lexically_normal().string();
-    if (auto known = workloads.find(path); known != workloads.end()) return known->second;
-    auto content = sha256File(path);
-    if (!content) {
-      logWarn("database: {}", content.error().message());
-      return std::nullopt;
-    }
-    WorkloadRecord record{0, *content, std::nullopt, "opencl", path, {}};
-    if (!irSha256.empty()) record.irSha256 = irSha256;
-    auto id = database->upsertWorkload(record);
-    if (!id) {
-      logWarn("database: {}", id.error().message());
-      return std::nullopt;
-    }
-    workloads[path] = *id;
-    return *id;
-  }
-
-  void measurement(std::int64_t workloadId, const std::string& task, nlohmann::json configuration,
-                   const DeviceRunResult& device) {
-    configuration["device"] = device.name;
-    configuration["device_type"] = device.type;
-    configuration["device_index"] = deviceIndex(device);
-    MeasurementRecord record;
-    record.sessionId = sessionId;
-    record.workloadId = workloadId;
-    record.platformId = platformId;
-    record.task = task;
-    record.configuration = std::move(configuration);
-    record.status = device.status;
-    // Device mapping decides by the time with transfers (writes + kernel + reads), as the data set does.
-    record.timesSeconds = device.totalSeconds;
-    if (!device.totalSeconds.empty()) {
-      record.medianSeconds = device.medianTotalSeconds;
-      record.spreadSeconds = device.iqrTotalSeconds;
-    }
-    if (device.status != MeasureStatus::kOk) {
-      std::string excerpt = device.message;
-      if (!device.buildLog.empty() && excerpt.find(device.buildLog) == std::string::npos) {
-        excerpt += "\n" + device.buildLog;
-      }
-      if (!device.standardError.empty() && excerpt.find(device.standardError) == std::string::npos) {
-        excerpt += "\n" + device.standardError;
-      }
-      record.stderrExcerpt = excerpt;
-    }
-    if (auto stored = database->insertMeasurement(record); !stored)
-      logWarn("database: {}", stored.error().message());
-  }
-
-  void end() {
-    if (database && sessionId != 0) (void)database->endSession(sessionId);
-  }
-};
-
-/// One result per device with the same failure (the plan could not be run at all).
-std::vector<DeviceRunResult> failedOnEvery(const std::vector<OpenClDevice>& devices, MeasureStatus status,
-                                           const std::string& message) {
-  std::vector<DeviceRunResult> results;
-  for (const OpenClDevice& device : devices) {
-    DeviceRunResult result = deviceRunResultFor(device);
-    result.status = status;
-    result.message = message;
-    results.push_back(std::move(result));
-  }
-  return results;
-}
 
 /// The fastest ok device of a type (by median time with transfers), or null.
 const DeviceRunResult* fastest(const std::vector<DeviceRunResult>& devices, const std::string& type) {
@@ -352,26 +225,6 @@ Expected<std::unique_ptr<ModelContext>> openModel(const DevmapPredictOptions& op
   }
   std::string id = fmt::format("{}/{}", directory.filename().string(), options.platform);
   return std::unique_ptr<ModelContext>(new ModelContext{std::move(*encoder), std::move(*model), id});
-}
-
-Expected<std::map<std::string, std::string>> parseScalarArguments(const std::vector<std::string>& args) {
-  std::map<std::string, std::string> values;
-  for (const std::string& arg : args) {
-    auto equals = arg.find('=');
-    if (equals == std::string::npos || equals == 0 || equals + 1 == arg.size()) {
-      return makeError(ErrorCode::kUsage, "--arg '{}': expected NAME=VALUE, e.g. --arg n=1024", arg);
-    }
-    values[arg.substr(0, equals)] = arg.substr(equals + 1);
-  }
-  return values;
-}
-
-/// -D and -I of the front-end flags, for clBuildProgram.
-std::string runnerBuildOptions(const CompileOptions& compile) {
-  std::vector<std::string> options;
-  for (const std::string& define : compile.defines) options.push_back("-D" + define);
-  for (const std::string& include : compile.includeDirectories) options.push_back("-I" + include);
-  return fmt::format("{}", fmt::join(options, " "));
 }
 
 }  // namespace
@@ -685,28 +538,6 @@ int runDevmapRun(const DevmapPredictOptions& options, const GlobalOptions& globa
 
 // ---------------------------------------------------------------------------------------------------------
 // devmap collect
-
-namespace {
-
-Expected<std::vector<std::size_t>> parseSizeIndices(const std::string& text) {
-  std::vector<std::size_t> indices;
-  if (text == "all") return indices;  // empty = every size
-  std::size_t start = 0;
-  while (start <= text.size()) {
-    std::size_t comma = text.find(',', start);
-    std::string item = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-    if (item.empty() || item.find_first_not_of("0123456789") != std::string::npos) {
-      return makeError(ErrorCode::kUsage, "--sizes '{}': expected all or comma-separated indices such as 0,2",
-                       text);
-    }
-    indices.push_back(static_cast<std::size_t>(std::stoul(item)));
-    if (comma == std::string::npos) break;
-    start = comma + 1;
-  }
-  return indices;
-}
-
-}  // namespace
 
 int runDevmapCollect(const DevmapCollectOptions& options, const GlobalOptions& global) {
   auto indices = parseSizeIndices(options.sizes);

@@ -2,11 +2,13 @@
 // IR front end), the kernel's AST decides the scheme and what must change, and the new kernel is spliced in
 // as text after the original, which stays untouched.
 //
-// Why a text copy rather than an AST transform: the output is an OpenCL C file that users read and the
-// runner builds; copying the original text keeps its macros, comments and formatting. Every edit is a
-// small replacement at a token the AST located (a work-item call, a variable name, a `return`).
+// Why a text copy rather than an AST transform: the output is an OpenCL C (or CUDA) file that users read
+// and the runner (or nvcc) builds; copying the original text keeps its macros, comments and formatting.
+// Every edit is a small replacement at a token the AST located (a work-item call or built-in variable, a
+// variable name, a `return`).
 #include "frontend/Coarsening.h"
 
+#include "frontend/EmbeddedResources.h"
 #include "frontend/Frontend.h"
 #include "support/Files.h"
 #include "support/Log.h"
@@ -16,6 +18,7 @@
 #include <clang/AST/Attr.h>
 #include <clang/AST/Decl.h>
 #include <clang/AST/Expr.h>
+#include <clang/AST/ExprCXX.h>
 #include <clang/AST/Stmt.h>
 #include <clang/AST/TypeLoc.h>
 #include <clang/Basic/Diagnostic.h>
@@ -31,6 +34,7 @@
 #include <clang/Lex/Lexer.h>
 #include <llvm/ADT/SmallString.h>
 #include <llvm/Support/Host.h>
+#include <llvm/Support/MemoryBuffer.h>
 #include <llvm/Support/VirtualFileSystem.h>
 #include <llvm/Support/raw_ostream.h>
 
@@ -110,11 +114,74 @@ std::string_view openClQueryName(WorkItemQuery query) {
   return "";
 }
 
+// CUDA: functions with a per-thread meaning. Warp-level operations exchange values between the lanes that
+// coarsening merges into one thread, so none of them has a remapping.
+constexpr std::array<WorkItemFunction, 15> kCudaWorkItemFunctions = {{
+    {"__syncthreads", WorkItemQuery::kBarrier},
+    {"__syncthreads_count", WorkItemQuery::kUnsupported},
+    {"__syncthreads_and", WorkItemQuery::kUnsupported},
+    {"__syncthreads_or", WorkItemQuery::kUnsupported},
+    {"__syncwarp", WorkItemQuery::kUnsupported},
+    {"__shfl_sync", WorkItemQuery::kUnsupported},
+    {"__shfl_up_sync", WorkItemQuery::kUnsupported},
+    {"__shfl_down_sync", WorkItemQuery::kUnsupported},
+    {"__shfl_xor_sync", WorkItemQuery::kUnsupported},
+    {"__ballot_sync", WorkItemQuery::kUnsupported},
+    {"__any_sync", WorkItemQuery::kUnsupported},
+    {"__all_sync", WorkItemQuery::kUnsupported},
+    {"__activemask", WorkItemQuery::kUnsupported},
+    {"__match_any_sync", WorkItemQuery::kUnsupported},
+    {"__match_all_sync", WorkItemQuery::kUnsupported},
+}};
+
+// CUDA's built-in index variables; the component (.x, .y, .z) is the dimension.
+struct BuiltinVariable {
+  std::string_view name;
+  WorkItemQuery query;
+};
+constexpr std::array<BuiltinVariable, 4> kCudaBuiltinVariables = {{
+    {"threadIdx", WorkItemQuery::kLocalId},
+    {"blockIdx", WorkItemQuery::kGroupId},
+    {"blockDim", WorkItemQuery::kLocalSize},
+    {"gridDim", WorkItemQuery::kNumGroups},
+}};
+
+std::optional<WorkItemQuery> cudaQuery(std::string_view name) {
+  for (const WorkItemFunction& function : kCudaWorkItemFunctions) {
+    if (function.name == name) return function.query;
+  }
+  return std::nullopt;
+}
+
+std::string_view cudaVariableName(WorkItemQuery query) {
+  for (const BuiltinVariable& variable : kCudaBuiltinVariables) {
+    if (variable.query == query) return variable.name;
+  }
+  return "";
+}
+
+constexpr std::string_view kComponents = "xyz";
+
+// The new launch's value of an OpenCL work-item function in dimension `dim`, spelled in the kernel's
+// language: the remapping formulas below are written once, in OpenCL's terms.
+std::string spellQuery(Language language, std::string_view openClName, unsigned dim) {
+  if (language != Language::kCuda) return fmt::format("{}({})", openClName, dim);
+  const char c = kComponents[dim];
+  if (openClName == "get_global_id") return fmt::format("(blockIdx.{0} * blockDim.{0} + threadIdx.{0})", c);
+  if (openClName == "get_global_offset") return "0u";
+  if (openClName == "get_global_size") return fmt::format("(gridDim.{0} * blockDim.{0})", c);
+  if (openClName == "get_local_id") return fmt::format("threadIdx.{}", c);
+  if (openClName == "get_local_size") return fmt::format("blockDim.{}", c);
+  if (openClName == "get_group_id") return fmt::format("blockIdx.{}", c);
+  return fmt::format("gridDim.{}", c);  // get_num_groups
+}
+
 // The original launch's value of `query` in the coarsened dimension, for original item `k` of this
-// work-item, as an OpenCL C expression over the new launch's built-ins. nullopt: the value is unchanged.
+// work-item, as an expression over the new launch's built-ins. nullopt: the value is unchanged.
 std::optional<std::string> remappedQuery(WorkItemQuery query, WorkGroupScheme scheme, CoarsenMode mode,
-                                         unsigned dim, unsigned factor) {
-  auto q = [dim](std::string_view name) { return fmt::format("{}({})", name, dim); };
+                                         unsigned dim, unsigned factor,
+                                         Language language = Language::kOpenCl) {
+  auto q = [dim, language](std::string_view name) { return spellQuery(language, name, dim); };
   const std::string f = std::to_string(factor);
   if (scheme == WorkGroupScheme::kKeepLocalSize) {
     // Position of the original item counted from the global offset.
@@ -186,9 +253,9 @@ class CollectingDiagnostics : public clang::DiagnosticConsumer {
 };
 
 // clBuildProgram-style options → the parts that change what Clang parses.
-CompileOptions compileOptionsFor(const std::string& buildOptions) {
+CompileOptions compileOptionsFor(const std::string& buildOptions, Language language) {
   CompileOptions options;
-  options.language = Language::kOpenCl;
+  options.language = language;
   // The runner builds the new file without mirtune's prelude, so the parse must not depend on it either.
   options.openClCompatPrelude = false;
   options.optimizationLevel = 0;
@@ -229,8 +296,11 @@ struct Refused {
 // What a walk over a function body found.
 struct BodyFacts {
   struct Query {
-    const clang::CallExpr* call;
+    const clang::Expr* expression;  // the call, or CUDA's `threadIdx.x`
     WorkItemQuery query;
+    std::string name;                   // the function or built-in variable
+    std::optional<unsigned> component;  // CUDA built-in variables: 0, 1, 2 for .x, .y, .z
+    clang::SourceLocation last;         // CUDA built-in variables: the component's token
   };
   struct Return {
     const clang::ReturnStmt* statement;
@@ -247,15 +317,69 @@ const clang::FunctionDecl* directCallee(const clang::CallExpr* call) {
   return llvm::dyn_cast_or_null<clang::FunctionDecl>(call->getCalleeDecl());
 }
 
-void walk(const clang::Stmt* statement, int loopDepth, BodyFacts& facts) {
+// What the walk needs to tell the language's work-item queries from user code.
+struct WalkContext {
+  Language language;
+  const clang::SourceManager& sourceManager;
+
+  // Functions the kernel's file does not define (built-ins, the CUDA shim's helpers) may be work-item
+  // queries.
+  std::optional<WorkItemQuery> query(const clang::FunctionDecl* callee,
+                                     const clang::FunctionDecl* definition) const {
+    if (definition != nullptr &&
+        sourceManager.isInMainFile(sourceManager.getExpansionLoc(definition->getLocation())))
+      return std::nullopt;
+    const std::string name = callee->getName().str();
+    return language == Language::kCuda ? cudaQuery(name)
+                                       : (definition == nullptr ? openClQuery(name) : std::nullopt);
+  }
+};
+
+// `threadIdx.x` and friends: a property of a built-in variable declared outside the kernel's file.
+std::optional<BodyFacts::Query> cudaBuiltinQuery(const clang::PseudoObjectExpr* pseudo,
+                                                 const WalkContext& context) {
+  const auto* property = llvm::dyn_cast<clang::MSPropertyRefExpr>(pseudo->getSyntacticForm()->IgnoreParens());
+  if (property == nullptr) return std::nullopt;
+  const clang::Expr* baseExpression = property->getBaseExpr()->IgnoreParenImpCasts();
+  if (const auto* opaque = llvm::dyn_cast<clang::OpaqueValueExpr>(baseExpression)) {
+    if (opaque->getSourceExpr() != nullptr) baseExpression = opaque->getSourceExpr()->IgnoreParenImpCasts();
+  }
+  const auto* base = llvm::dyn_cast<clang::DeclRefExpr>(baseExpression);
+  if (base == nullptr || context.sourceManager.isInMainFile(base->getDecl()->getLocation()))
+    return std::nullopt;
+  const std::string variable = base->getDecl()->getName().str();
+  const std::string component = property->getPropertyDecl()->getName().str();
+  for (const BuiltinVariable& builtin : kCudaBuiltinVariables) {
+    const auto index = kComponents.find(component);
+    if (builtin.name != variable || component.size() != 1 || index == std::string_view::npos) continue;
+    return BodyFacts::Query{pseudo, builtin.query, variable, static_cast<unsigned>(index),
+                            property->getMemberLoc()};
+  }
+  return std::nullopt;
+}
+
+bool isLocalMemory(const clang::VarDecl* variable) {
+  return variable->getType().getAddressSpace() == clang::LangAS::opencl_local ||
+         variable->hasAttr<clang::CUDASharedAttr>();
+}
+
+void walk(const clang::Stmt* statement, int loopDepth, BodyFacts& facts, const WalkContext& context) {
   if (statement == nullptr) return;
+  if (const auto* pseudo = llvm::dyn_cast<clang::PseudoObjectExpr>(statement)) {
+    // Only the syntactic form: the semantic one calls the property getters of the built-in variables.
+    if (auto builtin = cudaBuiltinQuery(pseudo, context)) {
+      facts.queries.push_back(*builtin);
+      return;
+    }
+    walk(pseudo->getSyntacticForm(), loopDepth, facts, context);
+    return;
+  }
   if (const auto* call = llvm::dyn_cast<clang::CallExpr>(statement)) {
     if (const clang::FunctionDecl* callee = directCallee(call)) {
       const clang::FunctionDecl* definition = callee->getDefinition();
-      std::optional<WorkItemQuery> query =
-          definition == nullptr ? openClQuery(callee->getName().str()) : std::nullopt;
+      std::optional<WorkItemQuery> query = context.query(callee, definition);
       if (query) {
-        facts.queries.push_back({call, *query});
+        facts.queries.push_back({call, *query, callee->getName().str(), std::nullopt, {}});
       } else if (definition != nullptr) {
         facts.callees.push_back(definition);
       }
@@ -267,22 +391,22 @@ void walk(const clang::Stmt* statement, int loopDepth, BodyFacts& facts) {
   } else if (const auto* declaration = llvm::dyn_cast<clang::DeclStmt>(statement)) {
     for (const clang::Decl* decl : declaration->decls()) {
       const auto* variable = llvm::dyn_cast<clang::VarDecl>(decl);
-      if (variable != nullptr && variable->getType().getAddressSpace() == clang::LangAS::opencl_local) {
-        facts.localVariables.push_back(variable);
-      }
+      if (variable != nullptr && isLocalMemory(variable)) facts.localVariables.push_back(variable);
     }
   }
   const bool loop = llvm::isa<clang::ForStmt>(statement) || llvm::isa<clang::WhileStmt>(statement) ||
                     llvm::isa<clang::DoStmt>(statement) || llvm::isa<clang::SwitchStmt>(statement);
-  for (const clang::Stmt* child : statement->children()) walk(child, loopDepth + (loop ? 1 : 0), facts);
+  for (const clang::Stmt* child : statement->children())
+    walk(child, loopDepth + (loop ? 1 : 0), facts, context);
 }
 
 class Coarsener {
  public:
   Coarsener(clang::ASTContext& context, const std::string& displayName, const std::string& kernel,
-            const CoarsenOptions& options)
+            const CoarsenOptions& options, Language language)
       : context_(context),
         sourceManager_(context.getSourceManager()),
+        language_(language),
         displayName_(displayName),
         kernel_(kernel),
         options_(options) {}
@@ -308,8 +432,8 @@ class Coarsener {
     newName_ = result.kernelName;
 
     BodyFacts facts;
-    walk(function->getBody(), 0, facts);
-    bool localMemory = !facts.localVariables.empty();
+    walk(function->getBody(), 0, facts, walkContext());
+    bool localMemory = !facts.localVariables.empty();  // __local or __shared__
     for (const clang::ParmVarDecl* parameter : function->parameters()) {
       if (parameter->getType()->isPointerType() &&
           parameter->getType()->getPointeeType().getAddressSpace() == clang::LangAS::opencl_local) {
@@ -346,11 +470,20 @@ class Coarsener {
  private:
   using RewriteResult = std::variant<std::string, Refused>;
 
+  WalkContext walkContext() const { return {language_, sourceManager_}; }
+  bool cuda() const { return language_ == Language::kCuda; }
+  // The integer type of the item index in the generated code.
+  const char* indexType() const { return cuda() ? "unsigned int" : "uint"; }
+
+  bool isKernel(const clang::FunctionDecl* function) const {
+    return cuda() ? function->hasAttr<clang::CUDAGlobalAttr>() : function->hasAttr<clang::OpenCLKernelAttr>();
+  }
+
   const clang::FunctionDecl* findKernel() const {
     for (const clang::Decl* decl : context_.getTranslationUnitDecl()->decls()) {
       const auto* function = llvm::dyn_cast<clang::FunctionDecl>(decl);
       if (function != nullptr && function->getName() == kernel_ && function->doesThisDeclarationHaveABody() &&
-          function->hasAttr<clang::OpenCLKernelAttr>() &&
+          isKernel(function) &&
           sourceManager_.isInMainFile(sourceManager_.getExpansionLoc(function->getLocation()))) {
         return function;
       }
@@ -362,8 +495,7 @@ class Coarsener {
     std::vector<std::string> kernels;
     for (const clang::Decl* decl : context_.getTranslationUnitDecl()->decls()) {
       const auto* function = llvm::dyn_cast<clang::FunctionDecl>(decl);
-      if (function != nullptr && function->doesThisDeclarationHaveABody() &&
-          function->hasAttr<clang::OpenCLKernelAttr>()) {
+      if (function != nullptr && function->doesThisDeclarationHaveABody() && isKernel(function)) {
         kernels.push_back(function->getName().str());
       }
     }
@@ -423,14 +555,14 @@ class Coarsener {
     std::function<std::optional<Refused>(const clang::FunctionDecl*)> visit =
         [&](const clang::FunctionDecl* function) -> std::optional<Refused> {
       BodyFacts facts;
-      walk(function->getBody(), 0, facts);
+      walk(function->getBody(), 0, facts, walkContext());
       if (function != kernel) {
         for (const BodyFacts::Query& query : facts.queries) {
           if (query.query == WorkItemQuery::kUnchanged) continue;
           return refuse(
-              CoarsenRefusal::kWorkItemQueryInHelper, query.call->getBeginLoc(),
-              fmt::format("function '{}' calls {} (only the kernel's own work-item calls are remapped)",
-                          function->getName().str(), directCallee(query.call)->getName().str()));
+              CoarsenRefusal::kWorkItemQueryInHelper, query.expression->getBeginLoc(),
+              fmt::format("function '{}' {} {} (only the kernel's own work-item queries are remapped)",
+                          function->getName().str(), query.component ? "reads" : "calls", query.name));
         }
       }
       for (const clang::FunctionDecl* callee : facts.callees) {
@@ -467,19 +599,36 @@ class Coarsener {
   // Edits that turn every remapped work-item call `q(d)` into `<new>_q(d, mirtune_k)`.
   std::optional<Refused> remapQueries(const BodyFacts& facts) {
     for (const BodyFacts::Query& query : facts.queries) {
-      const std::string name = directCallee(query.call)->getName().str();
+      const std::string& name = query.name;
       if (query.query == WorkItemQuery::kUnsupported) {
-        return refuse(CoarsenRefusal::kUnsupportedQuery, query.call->getBeginLoc(),
+        return refuse(CoarsenRefusal::kUnsupportedQuery, query.expression->getBeginLoc(),
                       fmt::format("{} has no per-item remapping", name));
       }
       if (query.query == WorkItemQuery::kBarrier || query.query == WorkItemQuery::kUnchanged) continue;
-      if (!remappedQuery(query.query, scheme_, options_.mode, options_.dimension, options_.factor)) continue;
-      const auto* callee = llvm::dyn_cast<clang::DeclRefExpr>(query.call->getCallee()->IgnoreParenImpCasts());
+      if (query.component && *query.component != options_.dimension) continue;
+      if (!remappedQuery(query.query, scheme_, options_.mode, options_.dimension, options_.factor, language_))
+        continue;
+      if (query.component) {
+        // `threadIdx.x` -> `<new>_threadIdx_x(mirtune_k)`
+        std::optional<std::size_t> begin = editableOffset(query.expression->getBeginLoc());
+        std::optional<std::size_t> last = editableOffset(query.last);
+        if (!begin || !last) {
+          return refuse(CoarsenRefusal::kMacroExpansion, query.expression->getBeginLoc(),
+                        fmt::format("the use of {} comes from a macro expansion", name));
+        }
+        edits_.push_back(
+            {*begin, *last + 1,
+             fmt::format("{}_{}_{}({})", newName_, name, kComponents[*query.component], kItemIndex)});
+        usedQueries_.insert(query.query);
+        continue;
+      }
+      const auto* call = llvm::cast<clang::CallExpr>(query.expression);
+      const auto* callee = llvm::dyn_cast<clang::DeclRefExpr>(call->getCallee()->IgnoreParenImpCasts());
       std::optional<std::size_t> nameOffset;
       if (callee != nullptr) nameOffset = editableOffset(callee->getLocation());
-      std::optional<std::size_t> parenOffset = editableOffset(query.call->getRParenLoc());
+      std::optional<std::size_t> parenOffset = editableOffset(call->getRParenLoc());
       if (!nameOffset.has_value() || !parenOffset.has_value()) {
-        return refuse(CoarsenRefusal::kMacroExpansion, query.call->getBeginLoc(),
+        return refuse(CoarsenRefusal::kMacroExpansion, call->getBeginLoc(),
                       fmt::format("the call to {} comes from a macro expansion", name));
       }
       edits_.push_back({*nameOffset, *nameOffset + name.size(), fmt::format("{}_{}", newName_, name)});
@@ -512,9 +661,16 @@ class Coarsener {
   std::string queryFunctions() const {
     std::string out;
     for (WorkItemQuery query : usedQueries_) {
-      const std::string_view name = openClQueryName(query);
       std::string expression =
-          *remappedQuery(query, scheme_, options_.mode, options_.dimension, options_.factor);
+          *remappedQuery(query, scheme_, options_.mode, options_.dimension, options_.factor, language_);
+      if (cuda()) {
+        out += fmt::format(
+            "static __device__ __forceinline__ unsigned int {}_{}_{}(unsigned int k) {{\n  return (unsigned "
+            "int)({});\n}}\n",
+            newName_, cudaVariableName(query), kComponents[options_.dimension], expression);
+        continue;
+      }
+      const std::string_view name = openClQueryName(query);
       out += fmt::format(
           "size_t {}_{}(uint dim, uint k) {{\n  return dim == {}u ? (size_t)({}) : {}(dim);\n}}\n", newName_,
           name, options_.dimension, expression, name);
@@ -567,11 +723,11 @@ class Coarsener {
     const std::size_t bodyBegin = beginOffset(body->getLBracLoc());
     const std::size_t end = bodyEnd(function);
     std::string out = text_.substr(0, end) + banner() + queryFunctions();
-    out += fmt::format("void {}_item({}uint {}) {}\n", newName_, parameters, kItemIndex,
-                       applyEdits(bodyBegin, end));
+    out += fmt::format("{}void {}_item({}{} {}) {}\n", cuda() ? "static __device__ " : "", newName_,
+                       parameters, indexType(), kItemIndex, applyEdits(bodyBegin, end));
     out += *header + "{\n";
-    out += fmt::format("  for (uint {0} = 0; {0} < {1}u; ++{0}) {2}_item({3});\n}}", kItemIndex,
-                       options_.factor, newName_, fmt::join(arguments, ", "));
+    out += fmt::format("  for ({4} {0} = 0; {0} < {1}u; ++{0}) {2}_item({3});\n}}", kItemIndex,
+                       options_.factor, newName_, fmt::join(arguments, ", "), indexType());
     return out + text_.substr(end);
   }
 
@@ -588,15 +744,15 @@ class Coarsener {
     for (const clang::Stmt* statement : body->body()) {
       if (const auto* call = llvm::dyn_cast<clang::CallExpr>(statement)) {
         const clang::FunctionDecl* callee = directCallee(call);
-        if (callee != nullptr && callee->getDefinition() == nullptr &&
-            openClQuery(callee->getName().str()) == WorkItemQuery::kBarrier) {
+        if (callee != nullptr &&
+            walkContext().query(callee, callee->getDefinition()) == WorkItemQuery::kBarrier) {
           splitters.insert(call);
         }
       }
     }
     for (const BodyFacts::Query& query : facts.queries) {
-      if (query.query == WorkItemQuery::kBarrier && splitters.count(query.call) == 0) {
-        return refuse(CoarsenRefusal::kBarrierInControlFlow, query.call->getBeginLoc(),
+      if (query.query == WorkItemQuery::kBarrier && splitters.count(query.expression) == 0) {
+        return refuse(CoarsenRefusal::kBarrierInControlFlow, query.expression->getBeginLoc(),
                       "a barrier inside a loop or branch cannot be kept valid when work-items are merged");
       }
     }
@@ -639,12 +795,17 @@ class Coarsener {
       if (declaration == nullptr) continue;
       const auto* first = llvm::dyn_cast<clang::VarDecl>(*declaration->decl_begin());
       if (first == nullptr) continue;
-      if (first->getType().getAddressSpace() == clang::LangAS::opencl_local) {
+      if (isLocalMemory(first)) {
         std::optional<std::size_t> begin = editableOffset(declaration->getBeginLoc());
+        // CUDA's __shared__ is the shim's macro: the declaration starts where its expansion does.
+        if (!begin && cuda() && declaration->getBeginLoc().isMacroID() &&
+            sourceManager_.isInMainFile(sourceManager_.getExpansionLoc(declaration->getBeginLoc()))) {
+          begin = beginOffset(declaration->getBeginLoc());
+        }
         std::optional<std::size_t> end = editableOffset(declaration->getEndLoc());
         if (!begin || !end) {
           return refuse(CoarsenRefusal::kMacroExpansion, declaration->getBeginLoc(),
-                        "a __local declaration comes from a macro expansion");
+                        "a __local or __shared__ declaration comes from a macro expansion");
         }
         hoisted += "  " + text_.substr(*begin, *end + 1 - *begin) + "\n";
         edits_.push_back({*begin, *end + 1, ""});
@@ -696,7 +857,8 @@ class Coarsener {
     std::string out = text_.substr(0, end) + banner() + queryFunctions() + *header + "{\n" + hoisted;
     for (const std::string& array : arrays) out += "  " + array + ";\n";
     for (std::size_t i = 0; i < phases; ++i) {
-      out += fmt::format("  for (uint {0} = 0; {0} < {1}u; ++{0}) {{", kItemIndex, options_.factor);
+      out +=
+          fmt::format("  for ({2} {0} = 0; {0} < {1}u; ++{0}) {{", kItemIndex, options_.factor, indexType());
       out += applyEdits(phaseBegin[i], phaseEnd[i]);
       out += "}\n";
       if (i < barrierText.size()) out += "  " + barrierText[i] + "\n";
@@ -753,6 +915,7 @@ class Coarsener {
 
   clang::ASTContext& context_;
   clang::SourceManager& sourceManager_;
+  Language language_;
   std::string displayName_;
   std::string kernel_;
   CoarsenOptions options_;
@@ -787,6 +950,24 @@ class CoarsenAction : public clang::ASTFrontendAction {
  private:
   std::function<void(clang::ASTContext&)> onParsed_;
 };
+
+// The real file system with the front end's built-in headers (the CUDA shim, included with -include) where
+// the driver arguments expect them.
+llvm::IntrusiveRefCntPtr<llvm::vfs::FileSystem> builtinHeaderFileSystem(
+    const std::vector<std::string>& arguments) {
+  auto overlay = llvm::makeIntrusiveRefCnt<llvm::vfs::OverlayFileSystem>(llvm::vfs::getRealFileSystem());
+  auto include = std::find(arguments.begin(), arguments.end(), "-include");
+  if (include == arguments.end() || std::next(include) == arguments.end()) return overlay;
+  const std::string folder = fs::path(*std::next(include)).parent_path().string();
+  auto memory = llvm::makeIntrusiveRefCnt<llvm::vfs::InMemoryFileSystem>();
+  for (const EmbeddedResource& resource : embeddedResources()) {
+    memory->addFile(fmt::format("{}/{}", folder, resource.name), 0,
+                    llvm::MemoryBuffer::getMemBuffer(
+                        llvm::StringRef(resource.content.data(), resource.content.size()), resource.name));
+  }
+  overlay->pushOverlay(memory);
+  return overlay;
+}
 
 Error compileErrorFrom(const std::string& displayName, const std::vector<std::string>& errors) {
   if (errors.empty()) return makeError(ErrorCode::kCompileError, "{}: compilation failed", displayName);
@@ -847,10 +1028,14 @@ Expected<CoarsenedKernel> coarsenKernel(const fs::path& source, const std::strin
     return makeError(ErrorCode::kUsage, "coarsening dimension must be 0, 1 or 2, got {}", options.dimension);
   }
   const std::string displayName = source.string();
+  const Language language = languageFromExtension(source.extension().string()) == Language::kCuda
+                                ? Language::kCuda
+                                : Language::kOpenCl;
   auto content = readFile(source);
   if (!content) return content.error();
   if (content->find_first_not_of(" \t\r\n\f\v") == std::string::npos) {
-    return makeError(ErrorCode::kInvalidInput, "{}: empty file (no OpenCL C code in it)", displayName);
+    return makeError(ErrorCode::kInvalidInput, "{}: empty file (no {} code in it)", displayName,
+                     languageDisplayName(language));
   }
 
   CollectingDiagnostics diagnosticsSink;
@@ -859,15 +1044,16 @@ Expected<CoarsenedKernel> coarsenKernel(const fs::path& source, const std::strin
   clang::DiagnosticsEngine driverDiagnostics(diagnosticIds, &*diagnosticOptions, &diagnosticsSink,
                                              /*ShouldOwnClient=*/false);
   std::vector<std::string> arguments = {MIRTUNE_CLANG_EXECUTABLE};
-  for (std::string& argument : driverArguments(Language::kOpenCl, compileOptionsFor(options.buildOptions))) {
+  for (std::string& argument : driverArguments(language, compileOptionsFor(options.buildOptions, language))) {
     arguments.push_back(std::move(argument));
   }
   arguments.push_back(displayName);
   std::vector<const char*> argumentPointers;
   for (const std::string& argument : arguments) argumentPointers.push_back(argument.c_str());
+  auto fileSystem = builtinHeaderFileSystem(arguments);
 
   clang::driver::Driver driver(MIRTUNE_CLANG_EXECUTABLE, llvm::sys::getDefaultTargetTriple(),
-                               driverDiagnostics, "mirtune", llvm::vfs::getRealFileSystem());
+                               driverDiagnostics, "mirtune", fileSystem);
   std::unique_ptr<clang::driver::Compilation> compilation(driver.BuildCompilation(argumentPointers));
   if (!compilation || driverDiagnostics.hasErrorOccurred())
     return compileErrorFrom(displayName, diagnosticsSink.errors());
@@ -889,10 +1075,12 @@ Expected<CoarsenedKernel> coarsenKernel(const fs::path& source, const std::strin
   clang::CompilerInstance compiler;
   compiler.setInvocation(std::move(invocation));
   compiler.createDiagnostics(&diagnosticsSink, /*ShouldOwnClient=*/false);
+  compiler.createFileManager(fileSystem);
 
   std::optional<Expected<CoarsenedKernel>> result;
-  CoarsenAction action(
-      [&](clang::ASTContext& context) { result = Coarsener(context, displayName, kernel, options).run(); });
+  CoarsenAction action([&](clang::ASTContext& context) {
+    result = Coarsener(context, displayName, kernel, options, language).run();
+  });
   const bool ok = compiler.ExecuteAction(action);
   if (!ok || compiler.getDiagnostics().hasErrorOccurred() || !result) {
     return compileErrorFrom(displayName, diagnosticsSink.errors());

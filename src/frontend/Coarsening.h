@@ -1,5 +1,5 @@
-// Source-to-source thread coarsening of OpenCL C kernels: one work-item of the new kernel does the work of
-// `factor` work-items of the original in one NDRange dimension (Clang 14 AST, textual rewrite).
+// Source-to-source thread coarsening of OpenCL C and CUDA kernels: one work-item of the new kernel does the work
+// of `factor` work-items of the original in one NDRange dimension (Clang 14 AST, textual rewrite).
 #pragma once
 
 #include "support/Error.h"
@@ -88,7 +88,10 @@ struct CoarsenedKernel {
   bool refused() const { return refusal.has_value(); }
 };
 
-/// Writes the coarsened form of `kernel` from the OpenCL C file `source`. Errors (not refusals): kNotFound
+/// Writes the coarsened form of `kernel` from `source`: OpenCL C, or CUDA for a .cu file (a __global__ kernel;
+/// the component of threadIdx, blockIdx, blockDim and gridDim for the dimension, 0 = .x, is remapped,
+/// __syncthreads() is the barrier and __shared__ the local memory; warp-level functions are refused; the
+/// launch follows checkNdRange with global = grid x block and local = block). Errors (not refusals): kNotFound
 /// for a missing file, kCompileError when Clang rejects the source, kInvalidInput when no kernel of that name
 /// is defined in the file or the new name is already taken, kUsage for a bad factor or dimension. A kernel
 /// the transform cannot keep correct comes back with `refusal` set and no text.

@@ -149,5 +149,50 @@ TEST_F(CoarsenCli, EvalRunsTheProtocolWhenTheDataSetIsThere) {
   EXPECT_NE(bad.standardError.find("candidates.json"), std::string::npos) << bad.standardError;
 }
 
+TEST_F(CoarsenCli, CurveMethodsEvaluateTrainAndPredict) {
+  if (!fs::exists(dataDirectory() / "tcoarsening")) {
+    GTEST_SKIP() << "thread-coarsening data set not found at " << dataDirectory() / "tcoarsening"
+                 << " (set MIRTUNE_DATA)";
+  }
+  // The default method is the per-GPU prior: 1.132 under the protocol, whatever the kernel.
+  auto prior = coarsen({"eval", "--json"});
+  ASSERT_EQ(prior.exitCode, 0) << prior.standardError;
+  nlohmann::json report = nlohmann::json::parse(prior.standardOutput);
+  EXPECT_EQ(report["method"], "prior");
+  EXPECT_NEAR(report["mean_speedup"].get<double>(), 1.132, 5e-4);
+
+  // Nearest neighbours from a candidates file, one per fold, reported as chosen.
+  fs::path candidates = folder_.path() / "curves.json";
+  std::ofstream(candidates) << R"([{"kind": "prior"}, {"kind": "knn", "params": {"k": 1}}])";
+  auto knn = coarsen({"eval", "--method", "knn", "--platform", "tahiti", "--candidates", candidates.string(), "--json"});
+  ASSERT_EQ(knn.exitCode, 0) << knn.standardError;
+  report = nlohmann::json::parse(knn.standardOutput);
+  EXPECT_EQ(report["method"], "knn");
+  ASSERT_EQ(report["folds"].size(), 17u);
+  for (const auto& fold : report["folds"]) {
+    EXPECT_TRUE(fold["kind"] == "prior" || fold["kind"] == "knn") << fold.dump();
+    EXPECT_GT(fold["inner_speedup"].get<double>(), 0.5);
+  }
+  std::ofstream(candidates) << R"([{"kind": "knn", "params": {"neighbours": 1}}])";
+  auto bad = coarsen({"eval", "--method", "knn", "--candidates", candidates.string()});
+  EXPECT_EQ(bad.exitCode, 1);
+  EXPECT_NE(bad.standardError.find("curves.json"), std::string::npos) << bad.standardError;
+  EXPECT_NE(bad.standardError.find("neighbours"), std::string::npos) << bad.standardError;
+
+  // A knn head folder: trained on all kernels, then used for prediction.
+  fs::path heads = folder_.path() / "knn-heads";
+  auto train = coarsen({"train", "--method", "knn", "--out", heads.string()});
+  ASSERT_EQ(train.exitCode, 0) << train.standardError;
+  auto manifest = readJsonObject(heads / "manifest.json");
+  ASSERT_TRUE(manifest);
+  EXPECT_EQ((*manifest)["method"], "knn");
+  EXPECT_TRUE(fs::exists(heads / "all" / "curves.json"));
+  auto predicted = coarsen({kVectorAdd, "--heads", heads.string(), "--json"});
+  ASSERT_EQ(predicted.exitCode, 0) << predicted.standardError;
+  nlohmann::json list = nlohmann::json::parse(predicted.standardOutput);
+  ASSERT_EQ(list.size(), 4u);
+  for (const auto& item : list) EXPECT_TRUE(std::set<int>({1, 2, 4, 8, 16, 32}).count(item["factor"].get<int>()));
+}
+
 }  // namespace
 }  // namespace mirtune
