@@ -4,6 +4,7 @@
 #include "cli/DevmapCommand.h"
 #include "cli/GraphCommand.h"
 #include "cli/OmpCommand.h"
+#include "cli/UnrollCommand.h"
 #include "support/Files.h"
 #include "support/Log.h"
 #include "support/Progress.h"
@@ -58,6 +59,7 @@ int main(int argc, char** argv) {
   cli::addCoarsenCommand(app, global, action, argc, argv);
   cli::addRewriteCommand(app, global, action);
   cli::addOmpCommand(app, global, action, argc, argv);
+  cli::addUnrollCommand(app, global, action, argc, argv);
 
   try {
     app.parse(argc, argv);
