@@ -2,7 +2,8 @@
 # Collects the unroll data set on this machine (every configuration of one knob for the loops of N sampled
 # NeuroVectorizer programs), writes tasks/unroll/data/unroll-<knob>-<platform>.csv and retrains the shipped head.
 # Usage: experiments/unroll/collect.sh [BUILD_DIR] [PROGRAMS] [KNOB] [SUITES]
-#   PROGRAMS 40 is the pilot (a few minutes on 2 cores); about 1,500 fit the ~2 h budget of the full collection.
+#   PROGRAMS 40 is the pilot (about 7 s per program on 2 cores with the unroll knob, 13 s with vectorize); about
+#   1,000 programs fit a ~2 h budget.
 #   The same seed's larger sample starts with the smaller one, and --resume skips loops already measured, so a
 #   pilot grows into the full collection. The database (and the unpacked corpus beside it) is $UNROLL_DB, default
 #   ~/.local/share/mirtune/unroll.db.

@@ -50,10 +50,12 @@ with open(f"{results}/{knob}.md") as f:
     lines.append(f.read())
 with open(f"{out}/table.md" if knob == "unroll" else f"{out}/table-{knob}.md", "w") as f:
     f.write("\n".join(lines) + "\n")
+short = {"oracle": "oracle", "predict": "predicted", "predict_keep": "pred. or default", "topk": "top-3",
+         "random1": "random-1", "randomk": "random-3", "fixed": "best fixed"}
 with open(f"{results}/{knob}-speedup.dat", "w") as f:
     for label, key, _ in rows:
-        f.write(f'"{label}" {m[key]:.4f} {g[key]:.4f}\n')
-    f.write(f'"compiler default" 1.0 1.0\n')
+        f.write(f'"{short[key]}" {m[key]:.4f} {g[key]:.4f}\n')
+    f.write(f'"default" 1.0 1.0\n')
 PY
 png="$here/speedup.png"
 [ "$knob" = unroll ] || png="$here/speedup-$knob.png"
@@ -64,11 +66,11 @@ set title "Loop $knob factors: speedup over the compiler default (5-fold, groupe
 set style data histograms
 set style histogram clustered gap 1
 set style fill solid 0.8 border -1
-set yrange [0.8:*]
+set yrange [0:*]
 set ylabel "speedup over clang -O3 default"
 set key top right
+set xlabel "pred. or default: the prediction, or the default when that is faster; best fixed: one factor for all loops"
 set grid ytics
-set xtics rotate by -15
 plot "$results/$knob-speedup.dat" using 2:xtic(1) title "mean", "" using 3 title "geomean"
 GP
 table="$here/table.md"

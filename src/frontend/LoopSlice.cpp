@@ -1,4 +1,5 @@
-// Loop slices: match a source loop to its LLVM loop by debug line, extract the loop's blocks with CodeExtractor.
+// Loop slices: match a source loop to its LLVM loop by debug line, extract the loop's blocks with
+// CodeExtractor.
 #include "frontend/LoopSlice.h"
 
 #include "frontend/LoopPragmas.h"
@@ -28,21 +29,23 @@ namespace fs = std::filesystem;
 constexpr const char* kSliceFunctionName = "loop_slice";
 
 // A copy of the module in a fresh context (CloneModule cannot change contexts): a bitcode round trip.
-Expected<std::pair<std::unique_ptr<llvm::LLVMContext>, std::unique_ptr<llvm::Module>>> copyModule(const IrModule& module) {
+Expected<std::pair<std::unique_ptr<llvm::LLVMContext>, std::unique_ptr<llvm::Module>>> copyModule(
+    const IrModule& module) {
   llvm::SmallVector<char, 0> bitcode;
   llvm::raw_svector_ostream stream(bitcode);
   llvm::WriteBitcodeToFile(module.module(), stream);
   auto context = std::make_unique<llvm::LLVMContext>();
-  auto parsed = llvm::parseBitcodeFile(llvm::MemoryBufferRef(llvm::StringRef(bitcode.data(), bitcode.size()), "slice"),
-                                       *context);
+  auto parsed = llvm::parseBitcodeFile(
+      llvm::MemoryBufferRef(llvm::StringRef(bitcode.data(), bitcode.size()), "slice"), *context);
   if (!parsed) {
-    return Error(ErrorCode::kInternal,
-                 fmt::format("{}: cannot copy the module: {}", module.sourcePath(), llvm::toString(parsed.takeError())));
+    return Error(ErrorCode::kInternal, fmt::format("{}: cannot copy the module: {}", module.sourcePath(),
+                                                   llvm::toString(parsed.takeError())));
   }
   return std::make_pair(std::move(context), std::move(*parsed));
 }
 
-// Keeps the body of `keep` only: other functions become declarations, then whatever is no longer referenced goes.
+// Keeps the body of `keep` only: other functions become declarations, then whatever is no longer referenced
+// goes.
 void keepOnly(llvm::Module& module, const llvm::Function* keep) {
   for (llvm::Function& function : module.functions()) {
     if (&function != keep && !function.isDeclaration()) {
@@ -134,7 +137,8 @@ Expected<IrModule> loopModule(const IrModule& module, const LoopLocation& where)
   llvm::DominatorTree tree(*function);
   llvm::LoopInfo loops(tree);
   llvm::Loop* loop = loops.getLoopFor(header);
-  if (!loop || loop->getHeader() != header) return Error(ErrorCode::kInternal, "the module copy lost the loop");
+  if (!loop || loop->getHeader() != header)
+    return Error(ErrorCode::kInternal, "the module copy lost the loop");
   llvm::CodeExtractor extractor(tree, *loop, /*AggregateArgs=*/false, nullptr, nullptr, nullptr, "slice");
   if (!extractor.isEligible()) {
     return Error(ErrorCode::kInvalidInput, "its blocks cannot be moved into a function of their own");
@@ -144,7 +148,8 @@ Expected<IrModule> loopModule(const IrModule& module, const LoopLocation& where)
   if (!extracted) return Error(ErrorCode::kInvalidInput, "extracting its blocks failed");
   extracted->setName(kSliceFunctionName);
   // Loop metadata here records how the slice was compiled (unroll disabled), not the program.
-  for (llvm::BasicBlock& block : *extracted) block.getTerminator()->setMetadata(llvm::LLVMContext::MD_loop, nullptr);
+  for (llvm::BasicBlock& block : *extracted)
+    block.getTerminator()->setMetadata(llvm::LLVMContext::MD_loop, nullptr);
   keepOnly(m, extracted);
   canonicaliseModule(m);
   return IrModule(std::move(copy->first), std::move(copy->second), module.language(), module.sourcePath());
@@ -153,7 +158,8 @@ Expected<IrModule> loopModule(const IrModule& module, const LoopLocation& where)
 }  // namespace
 
 Expected<IrModule> compileForLoopSlices(const fs::path& source, CompileOptions options) {
-  for (const char* flag : {"-gline-tables-only", "-fno-unroll-loops", "-fno-vectorize", "-fno-slp-vectorize"}) {
+  for (const char* flag :
+       {"-gline-tables-only", "-fno-unroll-loops", "-fno-vectorize", "-fno-slp-vectorize"}) {
     options.extraArguments.emplace_back(flag);
   }
   return compileFile(source, options);
@@ -177,8 +183,9 @@ Expected<LoopSlice> sliceLoop(const IrModule& module, const std::string& functio
     if (!candidate.isDeclaration() && &candidate != named) where = findLoop(candidate, line, fileName);
   }
   if (!named && !where) {
-    return Error(ErrorCode::kNotFound, fmt::format("{}:{}: no function '{}' and no loop on this line in the IR",
-                                                   module.sourcePath(), line, function));
+    return Error(ErrorCode::kNotFound,
+                 fmt::format("{}:{}: no function '{}' and no loop on this line in the IR",
+                             module.sourcePath(), line, function));
   }
   const std::string irFunction = where ? where->function : named->getName().str();
   auto enclosing = functionModule(module, irFunction);

@@ -26,8 +26,8 @@ struct LoopSlice {
 };
 
 /// Compiles a C/C++ file the way loop slices need it: optimised (options.optimizationLevel) with line tables,
-/// but without loop unrolling and vectorisation, so each source loop stays one LLVM loop carrying its line and
-/// the IR shows the loop before the decisions the unroll task tunes.
+/// but without loop unrolling and vectorisation, so each source loop stays one LLVM loop carrying its line
+/// and the IR shows the loop before the decisions the unroll task tunes.
 Expected<IrModule> compileForLoopSlices(const std::filesystem::path& source, CompileOptions options = {});
 
 /// The slice of the loop starting on `line` of the module's main source file, preferring loops in the LLVM
@@ -36,12 +36,13 @@ Expected<IrModule> compileForLoopSlices(const std::filesystem::path& source, Com
 /// a function without such a loop gives matched = false.
 Expected<LoopSlice> sliceLoop(const IrModule& module, const std::string& function, int line);
 
-/// Every innermost loop of `source` (findInnermostLoops, main file only: loops of headers are skipped) with its
-/// slice, in source order. Loops whose slice fails are left out with a warning in the log.
+/// Every innermost loop of `source` (findInnermostLoops, main file only: loops of headers are skipped) with
+/// its slice, in source order. Loops whose slice fails are left out with a warning in the log.
 struct SourceLoopSlices {
   std::vector<LoopSlice> slices;
   std::vector<std::string> skipped;  ///< "file:line: why" for each loop without a slice
 };
-Expected<SourceLoopSlices> sliceSourceLoops(const std::filesystem::path& source, const CompileOptions& options = {});
+Expected<SourceLoopSlices> sliceSourceLoops(const std::filesystem::path& source,
+                                            const CompileOptions& options = {});
 
 }  // namespace mirtune

@@ -11,9 +11,9 @@
 
 namespace mirtune::unroll {
 
-const std::vector<std::string> kUnrollDataColumns = {"platform", "cpu_model",     "knob",          "suite",
-                                                     "program",  "family",        "function",      "line",
-                                                     "configuration", "status", "median_seconds", "iqr_seconds"};
+const std::vector<std::string> kUnrollDataColumns = {
+    "platform", "cpu_model", "knob",          "suite",  "program",        "family",
+    "function", "line",      "configuration", "status", "median_seconds", "iqr_seconds"};
 
 const LoopMeasurement* LoopSample::find(const Configuration& configuration) const {
   const std::string wanted = canonicalJson(configuration);
@@ -37,11 +37,15 @@ std::optional<double> LoopSample::bestMedian() const {
   return best;
 }
 
-std::string LoopSample::key() const { return fmt::format("{}:{}", program, line); }
+std::string LoopSample::key() const {
+  return fmt::format("{}:{}", program, line);
+}
 
 std::string unrollDataToCsv(const std::vector<LoopSample>& samples) {
   std::string out = fmt::format("{}\n", fmt::join(kUnrollDataColumns, ","));
-  auto number = [](const std::optional<double>& value) { return value ? fmt::format("{:.9g}", *value) : std::string(); };
+  auto number = [](const std::optional<double>& value) {
+    return value ? fmt::format("{:.9g}", *value) : std::string();
+  };
   for (const auto& s : samples) {
     for (const auto& m : s.measurements) {
       out += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{}\n", csvField(s.platform), csvField(s.cpuModel),
@@ -68,14 +72,15 @@ Expected<std::vector<LoopSample>> readUnrollData(const std::filesystem::path& pa
     const auto& record = table->record(row);
     auto field = [&](const char* name) -> const std::string& { return record[column[name]]; };
     auto bad = [&](const std::string& what) {
-      return Error(ErrorCode::kInvalidInput, fmt::format("{}:{}: {}", path.string(), table->lineOf(row), what));
+      return Error(ErrorCode::kInvalidInput,
+                   fmt::format("{}:{}: {}", path.string(), table->lineOf(row), what));
     };
     auto knob = parseKnob(field("knob"));
     if (!knob) return bad(knob.error().message());
     auto line = table->integer(row, column["line"]);
     if (!line) return line.error();
-    const std::string key = fmt::format("{}\x1f{}\x1f{}\x1f{}\x1f{}", field("platform"), field("knob"), field("suite"),
-                                        field("program"), *line);
+    const std::string key = fmt::format("{}\x1f{}\x1f{}\x1f{}\x1f{}", field("platform"), field("knob"),
+                                        field("suite"), field("program"), *line);
     auto [it, fresh] = sampleIndex.emplace(key, samples.size());
     if (fresh) {
       LoopSample sample;
@@ -106,7 +111,8 @@ Expected<std::vector<LoopSample>> readUnrollData(const std::filesystem::path& pa
       if (!iqr) return iqr.error();
       m.iqr = *iqr;
     }
-    if (m.status == MeasureStatus::kOk && (!m.median || *m.median <= 0)) return bad("an ok row needs a positive median");
+    if (m.status == MeasureStatus::kOk && (!m.median || *m.median <= 0))
+      return bad("an ok row needs a positive median");
     if (samples[it->second].find(m.configuration)) return bad("configuration listed twice for this loop");
     samples[it->second].measurements.push_back(std::move(m));
   }

@@ -45,8 +45,8 @@ struct LoopSample {
 extern const std::vector<std::string> kUnrollDataColumns;
 
 std::string unrollDataToCsv(const std::vector<LoopSample>& samples);
-/// Rows grouped into samples by (platform, knob, suite, program, line), in first-appearance order. Errors name
-/// file and line.
+/// Rows grouped into samples by (platform, knob, suite, program, line), in first-appearance order. Errors
+/// name file and line.
 Expected<std::vector<LoopSample>> readUnrollData(const std::filesystem::path& path);
 Expected<std::vector<LoopSample>> readUnrollData(const std::vector<std::filesystem::path>& paths);
 

@@ -17,13 +17,14 @@ EmbedSource loopSliceSource(const LoopToEmbed& loop, bool enclosing) {
             if (!module) return module.error();
             auto slice = sliceLoop(*module, loop.function, loop.line);
             if (!slice) return slice.error();
-            if (!slice->matched && !enclosing) logInfo("{}:{}: {}", loop.source.string(), loop.line, slice->note);
+            if (!slice->matched && !enclosing)
+              logInfo("{}:{}: {}", loop.source.string(), loop.line, slice->note);
             return enclosing ? std::move(slice->enclosing) : std::move(slice->loop);
           }};
 }
 
-Expected<EmbeddedLoops> embedLoops(const Encoder& encoder, const std::vector<LoopToEmbed>& loops, EmbeddingCache* cache,
-                                   unsigned threads) {
+Expected<EmbeddedLoops> embedLoops(const Encoder& encoder, const std::vector<LoopToEmbed>& loops,
+                                   EmbeddingCache* cache, unsigned threads) {
   std::vector<EmbedSource> sources;
   for (const auto& loop : loops) {
     sources.push_back(loopSliceSource(loop, false));
@@ -40,7 +41,8 @@ Expected<EmbeddedLoops> embedLoops(const Encoder& encoder, const std::vector<Loo
     const EmbedResult& loop = (*embedded)[2 * i];
     const EmbedResult& function = (*embedded)[2 * i + 1];
     if (loop.error || function.error) {
-      result.failed.push_back(fmt::format("{}: {}", loops[i].key, (loop.error ? *loop.error : *function.error).message()));
+      result.failed.push_back(
+          fmt::format("{}: {}", loops[i].key, (loop.error ? *loop.error : *function.error).message()));
       continue;
     }
     result.embeddings[loops[i].key] = {loop.vectors.front(), function.vectors.front()};

@@ -28,7 +28,7 @@ struct EmbeddedLoops {
   std::map<std::string, LoopEmbedding> embeddings;
   std::vector<std::string> failed;
 };
-Expected<EmbeddedLoops> embedLoops(const Encoder& encoder, const std::vector<LoopToEmbed>& loops, EmbeddingCache* cache,
-                                   unsigned threads = 2);
+Expected<EmbeddedLoops> embedLoops(const Encoder& encoder, const std::vector<LoopToEmbed>& loops,
+                                   EmbeddingCache* cache, unsigned threads = 2);
 
 }  // namespace mirtune::unroll

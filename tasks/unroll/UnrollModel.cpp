@@ -21,17 +21,18 @@ std::uint64_t nextRandom(std::uint64_t& state) {
 }
 
 // Seconds a pick ends up with: a configuration that failed or was not measured counts as the default's time.
-double secondsOf(const LoopSample& sample, const Configuration& configuration, double defaultSeconds, bool* failed = nullptr) {
+double secondsOf(const LoopSample& sample, const Configuration& configuration, double defaultSeconds,
+                 bool* failed = nullptr) {
   const LoopMeasurement* m = sample.find(configuration);
   const bool ok = m && m->status == MeasureStatus::kOk && m->median;
   if (failed) *failed = !ok;
   return ok ? *m->median : defaultSeconds;
 }
 
-// Expected speedup of `budget` configurations drawn uniformly without replacement; with keepDefault the default's
-// own time is among the candidates (a tuning session measures it first).
-double expectedRandomSpeedup(const LoopSample& sample, double defaultSeconds, std::size_t budget, bool keepDefault,
-                             std::size_t draws, std::uint64_t seed) {
+// Expected speedup of `budget` configurations drawn uniformly without replacement; with keepDefault the
+// default's own time is among the candidates (a tuning session measures it first).
+double expectedRandomSpeedup(const LoopSample& sample, double defaultSeconds, std::size_t budget,
+                             bool keepDefault, std::size_t draws, std::uint64_t seed) {
   std::vector<double> seconds;
   for (const auto& m : sample.measurements) {
     seconds.push_back(m.status == MeasureStatus::kOk && m.median ? *m.median : defaultSeconds);
@@ -60,10 +61,13 @@ double geomean(const std::vector<double>& values) {
 }
 
 double mean(const std::vector<double>& values) {
-  return values.empty() ? 0 : std::accumulate(values.begin(), values.end(), 0.0) / static_cast<double>(values.size());
+  return values.empty()
+             ? 0
+             : std::accumulate(values.begin(), values.end(), 0.0) / static_cast<double>(values.size());
 }
 
-const LoopEmbedding* embeddingOf(const std::map<std::string, LoopEmbedding>& embeddings, const LoopSample& sample) {
+const LoopEmbedding* embeddingOf(const std::map<std::string, LoopEmbedding>& embeddings,
+                                 const LoopSample& sample) {
   auto it = embeddings.find(loopKey(sample.suite, sample.program, sample.line));
   return it == embeddings.end() ? nullptr : &it->second;
 }
@@ -93,14 +97,16 @@ heads::XgbParams defaultUnrollHeadParams() {
 }
 
 Expected<heads::Dataset> unrollTrainingRows(const std::vector<LoopSample>& samples,
-                                            const std::map<std::string, LoopEmbedding>& embeddings, double tolerance) {
+                                            const std::map<std::string, LoopEmbedding>& embeddings,
+                                            double tolerance) {
   heads::Dataset data;
   data.classes = 2;
   std::size_t cols = 0;
   for (const auto& sample : samples) {
     const LoopEmbedding* embedding = embeddingOf(embeddings, sample);
     if (!embedding) {
-      return Error(ErrorCode::kNotFound, fmt::format("no embedding for loop {}", loopKey(sample.suite, sample.program, sample.line)));
+      return Error(ErrorCode::kNotFound, fmt::format("no embedding for loop {}",
+                                                     loopKey(sample.suite, sample.program, sample.line)));
     }
     const auto best = sample.bestMedian();
     if (!sample.defaultMedian() || !best) continue;
@@ -118,7 +124,8 @@ Expected<heads::Dataset> unrollTrainingRows(const std::vector<LoopSample>& sampl
   }
   data.features.rows = data.labels.size();
   data.features.cols = cols;
-  if (data.labels.empty()) return Error(ErrorCode::kInvalidInput, "no loop whose default configuration ran correctly");
+  if (data.labels.empty())
+    return Error(ErrorCode::kInvalidInput, "no loop whose default configuration ran correctly");
   return data;
 }
 
@@ -137,21 +144,31 @@ Expected<std::vector<RankedConfiguration>> rankConfigurations(const heads::Class
   }
   auto probabilities = head.predictProbabilities(rows.data(), candidates.size(), cols);
   if (!probabilities) return probabilities.error();
-  for (std::size_t i = 0; i < candidates.size(); ++i) ranked.push_back({candidates[i], (*probabilities)[2 * i + 1]});
-  std::stable_sort(ranked.begin(), ranked.end(), [](const auto& a, const auto& b) { return a.score > b.score; });
+  for (std::size_t i = 0; i < candidates.size(); ++i)
+    ranked.push_back({candidates[i], (*probabilities)[2 * i + 1]});
+  std::stable_sort(ranked.begin(), ranked.end(),
+                   [](const auto& a, const auto& b) { return a.score > b.score; });
   return ranked;
 }
 
 nlohmann::json UnrollEvalResult::toJson(Knob knob) const {
   nlohmann::json rows = nlohmann::json::array();
   for (const auto& r : loops) {
-    rows.push_back({{"program", r.program}, {"family", r.family}, {"line", r.line}, {"fold", r.fold},
-                    {"default_seconds", r.defaultSeconds}, {"oracle_speedup", r.oracleSpeedup},
-                    {"predict_speedup", r.predictSpeedup}, {"predict_keep_speedup", r.predictKeepSpeedup},
-                    {"topk_speedup", r.topkSpeedup}, {"random1_speedup", r.random1Speedup},
-                    {"randomk_speedup", r.randomKSpeedup}, {"fixed_speedup", r.fixedSpeedup},
+    rows.push_back({{"program", r.program},
+                    {"family", r.family},
+                    {"line", r.line},
+                    {"fold", r.fold},
+                    {"default_seconds", r.defaultSeconds},
+                    {"oracle_speedup", r.oracleSpeedup},
+                    {"predict_speedup", r.predictSpeedup},
+                    {"predict_keep_speedup", r.predictKeepSpeedup},
+                    {"topk_speedup", r.topkSpeedup},
+                    {"random1_speedup", r.random1Speedup},
+                    {"randomk_speedup", r.randomKSpeedup},
+                    {"fixed_speedup", r.fixedSpeedup},
                     {"pick_failed", r.pickFailed},
-                    {"oracle", configurationToken(knob, r.oracle)}, {"predicted", configurationToken(knob, r.predicted)}});
+                    {"oracle", configurationToken(knob, r.oracle)},
+                    {"predicted", configurationToken(knob, r.predicted)}});
   }
   const auto& m = summary;
   nlohmann::json fixed = nlohmann::json::array();
@@ -167,15 +184,28 @@ nlohmann::json UnrollEvalResult::toJson(Knob knob) const {
             {"failed_picks", m.failedPicks},
             {"loops_where_default_is_best", m.loopsWhereDefaultIsBest},
             {"mean_speedup",
-             {{"oracle", m.meanOracle}, {"predict", m.meanPredict}, {"predict_keep", m.meanPredictKeep},
-              {"topk", m.meanTopk}, {"random1", m.meanRandom1}, {"randomk", m.meanRandomK}, {"fixed", m.meanFixed}}},
+             {{"oracle", m.meanOracle},
+              {"predict", m.meanPredict},
+              {"predict_keep", m.meanPredictKeep},
+              {"topk", m.meanTopk},
+              {"random1", m.meanRandom1},
+              {"randomk", m.meanRandomK},
+              {"fixed", m.meanFixed}}},
             {"geomean_speedup",
-             {{"oracle", m.geomeanOracle}, {"predict", m.geomeanPredict}, {"predict_keep", m.geomeanPredictKeep},
-              {"topk", m.geomeanTopk}, {"random1", m.geomeanRandom1}, {"randomk", m.geomeanRandomK},
+             {{"oracle", m.geomeanOracle},
+              {"predict", m.geomeanPredict},
+              {"predict_keep", m.geomeanPredictKeep},
+              {"topk", m.geomeanTopk},
+              {"random1", m.geomeanRandom1},
+              {"randomk", m.geomeanRandomK},
               {"fixed", m.geomeanFixed}}},
             {"percent_of_oracle",
-             {{"predict", m.percentPredict}, {"predict_keep", m.percentPredictKeep}, {"topk", m.percentTopk},
-              {"random1", m.percentRandom1}, {"randomk", m.percentRandomK}, {"fixed", m.percentFixed}}}}}};
+             {{"predict", m.percentPredict},
+              {"predict_keep", m.percentPredictKeep},
+              {"topk", m.percentTopk},
+              {"random1", m.percentRandom1},
+              {"randomk", m.percentRandomK},
+              {"fixed", m.percentFixed}}}}}};
 }
 
 Expected<UnrollEvalResult> evaluateGroupedFolds(const std::vector<LoopSample>& samples,
@@ -195,10 +225,11 @@ Expected<UnrollEvalResult> evaluateGroupedFolds(const std::vector<LoopSample>& s
   }
   const std::size_t folds = std::max<std::size_t>(2, options.folds);
   if (groupSet.size() < folds) {
-    return Error(ErrorCode::kInvalidInput, fmt::format("{} {} cannot fill {} folds (collect more programs or pass fewer "
-                                                       "--folds)",
-                                                       groupSet.size(), options.groupByFamily ? "program families" : "programs",
-                                                       folds));
+    return Error(
+        ErrorCode::kInvalidInput,
+        fmt::format("{} {} cannot fill {} folds (collect more programs or pass fewer "
+                    "--folds)",
+                    groupSet.size(), options.groupByFamily ? "program families" : "programs", folds));
   }
   std::vector<std::string> families(groupSet.begin(), groupSet.end());
   std::uint64_t state = options.seed;
@@ -221,7 +252,8 @@ Expected<UnrollEvalResult> evaluateGroupedFolds(const std::vector<LoopSample>& s
       if (foldOf[groupOf(sample)] != fold) training.push_back(sample);
     }
     // The baseline: one configuration for every loop, the best on average over the training loops.
-    Configuration fixed = makeUnrollSpace(training.empty() ? Knob::kUnroll : training.front().knob).defaultConfiguration();
+    Configuration fixed =
+        makeUnrollSpace(training.empty() ? Knob::kUnroll : training.front().knob).defaultConfiguration();
     {
       std::map<std::string, std::pair<Configuration, double>> total;
       for (const auto& sample : training) {
@@ -253,7 +285,8 @@ Expected<UnrollEvalResult> evaluateGroupedFolds(const std::vector<LoopSample>& s
       if (!defaultSeconds || !best) continue;
       std::vector<Configuration> candidates;
       for (const auto& m : sample.measurements) candidates.push_back(m.configuration);
-      auto ranked = rankConfigurations(head, sample.knob, loopFeatures(*embeddingOf(embeddings, sample)), candidates);
+      auto ranked =
+          rankConfigurations(head, sample.knob, loopFeatures(*embeddingOf(embeddings, sample)), candidates);
       if (!ranked) return ranked.error();
       LoopResult r;
       r.program = sample.program;
@@ -277,15 +310,18 @@ Expected<UnrollEvalResult> evaluateGroupedFolds(const std::vector<LoopSample>& s
       }
       r.topkSpeedup = *defaultSeconds / topk;
       r.fixedSpeedup = *defaultSeconds / secondsOf(sample, fixed, *defaultSeconds);
-      r.random1Speedup = expectedRandomSpeedup(sample, *defaultSeconds, 1, false, options.randomDraws, drawSeed++);
-      r.randomKSpeedup = expectedRandomSpeedup(sample, *defaultSeconds, options.topK, true, options.randomDraws, drawSeed++);
+      r.random1Speedup =
+          expectedRandomSpeedup(sample, *defaultSeconds, 1, false, options.randomDraws, drawSeed++);
+      r.randomKSpeedup =
+          expectedRandomSpeedup(sample, *defaultSeconds, options.topK, true, options.randomDraws, drawSeed++);
       result.loops.push_back(std::move(r));
     }
   }
-  std::sort(result.loops.begin(), result.loops.end(),
-            [](const LoopResult& a, const LoopResult& b) { return std::tie(a.program, a.line) < std::tie(b.program, b.line); });
-  std::vector<double> oracle, predict, keep, topk, random1, randomK, fixedS, pPredict, pKeep, pTopk, pRandom1, pRandomK,
-      pFixed;
+  std::sort(result.loops.begin(), result.loops.end(), [](const LoopResult& a, const LoopResult& b) {
+    return std::tie(a.program, a.line) < std::tie(b.program, b.line);
+  });
+  std::vector<double> oracle, predict, keep, topk, random1, randomK, fixedS, pPredict, pKeep, pTopk, pRandom1,
+      pRandomK, pFixed;
   auto& s = result.summary;
   for (const auto& r : result.loops) {
     oracle.push_back(r.oracleSpeedup);

@@ -1,6 +1,7 @@
-// The unroll head: ranks a loop's configurations by how likely each is within a few percent of the loop's best,
-// from the embeddings of the loop's IR slice and of its function plus the configuration's features; k-fold
-// cross-validation grouped by program family against the per-loop oracle, the compiler default and random choice.
+// The unroll head: ranks a loop's configurations by how likely each is within a few percent of the loop's
+// best, from the embeddings of the loop's IR slice and of its function plus the configuration's features;
+// k-fold cross-validation grouped by program family against the per-loop oracle, the compiler default and
+// random choice.
 #pragma once
 
 #include "support/Error.h"
@@ -35,7 +36,8 @@ std::vector<float> loopFeatures(const LoopEmbedding& embedding);
 
 heads::XgbParams defaultUnrollHeadParams();
 
-/// Rows for every ok measurement of every sample whose default ran: loopFeatures ⊕ configFeatures, label near-best.
+/// Rows for every ok measurement of every sample whose default ran: loopFeatures ⊕ configFeatures, label
+/// near-best.
 Expected<heads::Dataset> unrollTrainingRows(const std::vector<LoopSample>& samples,
                                             const std::map<std::string, LoopEmbedding>& embeddings,
                                             double tolerance = kNearBestTolerance);
@@ -75,8 +77,8 @@ struct LoopResult {
   double topkSpeedup = 1;         ///< best of the default and the top k
   double random1Speedup = 1;      ///< expected, one uniformly drawn configuration alone
   double randomKSpeedup = 1;      ///< expected, best of the default and k drawn configurations
-  /// The one configuration with the best mean speedup over the training folds' loops, applied to every loop (a
-  /// baseline without program features).
+  /// The one configuration with the best mean speedup over the training folds' loops, applied to every loop
+  /// (a baseline without program features).
   double fixedSpeedup = 1;
   bool pickFailed = false;
   Configuration oracle;
@@ -106,9 +108,9 @@ struct UnrollEvalResult {
   nlohmann::json toJson(Knob knob) const;
 };
 
-/// Families are shuffled with the seed and dealt round-robin into `folds` folds; each fold's loops are predicted by
-/// a head trained on the other folds only, so variants of one kernel never sit on both sides. kInvalidInput for
-/// fewer families than folds.
+/// Families are shuffled with the seed and dealt round-robin into `folds` folds; each fold's loops are
+/// predicted by a head trained on the other folds only, so variants of one kernel never sit on both sides.
+/// kInvalidInput for fewer families than folds.
 Expected<UnrollEvalResult> evaluateGroupedFolds(const std::vector<LoopSample>& samples,
                                                 const std::map<std::string, LoopEmbedding>& embeddings,
                                                 const UnrollEvalOptions& options);

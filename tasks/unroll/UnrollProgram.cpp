@@ -21,10 +21,11 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// Replaces the corpus's header.h for builds: the same names and values, but BENCH prints a region-timer line and
-// the digest (the corpus's own prints only whole milliseconds and drops the digest), and its repetition count is
-// scaled by MIRTUNE_ITER_SCALE so every program runs for a similar time.
-constexpr const char* kHarnessHeader = R"c(/* mirtune harness for the NeuroVectorizer corpus (see tasks/unroll/UnrollProgram.cpp). */
+// Replaces the corpus's header.h for builds: the same names and values, but BENCH prints a region-timer line
+// and the digest (the corpus's own prints only whole milliseconds and drops the digest), and its repetition
+// count is scaled by MIRTUNE_ITER_SCALE so every program runs for a similar time.
+constexpr const char* kHarnessHeader =
+    R"c(/* mirtune harness for the NeuroVectorizer corpus (see tasks/unroll/UnrollProgram.cpp). */
 #ifndef MIRTUNE_UNROLL_HARNESS_H
 #define MIRTUNE_UNROLL_HARNESS_H
 #include <stdbool.h>
@@ -80,9 +81,12 @@ std::uint64_t nextRandom(std::uint64_t& state) {
 
 std::string_view suiteName(Suite suite) {
   switch (suite) {
-    case Suite::kNeuroVectorizer: return "neurovectorizer";
-    case Suite::kOpenMp: return "openmp";
-    case Suite::kFile: return "file";
+    case Suite::kNeuroVectorizer:
+      return "neurovectorizer";
+    case Suite::kOpenMp:
+      return "openmp";
+    case Suite::kFile:
+      return "file";
   }
   return "file";
 }
@@ -91,7 +95,8 @@ Expected<Suite> parseSuite(std::string_view name) {
   for (Suite suite : {Suite::kNeuroVectorizer, Suite::kOpenMp, Suite::kFile}) {
     if (suiteName(suite) == name) return suite;
   }
-  return Error(ErrorCode::kInvalidInput, fmt::format("unknown suite '{}' (neurovectorizer, openmp or file)", name));
+  return Error(ErrorCode::kInvalidInput,
+               fmt::format("unknown suite '{}' (neurovectorizer, openmp or file)", name));
 }
 
 std::string programFamily(Suite suite, const std::string& name) {
@@ -104,9 +109,10 @@ std::string programFamily(Suite suite, const std::string& name) {
 Expected<fs::path> unpackNeuroVectorizer(const fs::path& dataDirectory, const fs::path& cacheDirectory) {
   const fs::path archive = dataDirectory / "neurovectorizer" / kCorpusArchive;
   if (!fs::exists(archive)) {
-    return Error(ErrorCode::kNotFound, fmt::format("{}: no such file (the NeuroVectorizer corpus; set MIRTUNE_DATA to the "
-                                                   "folder holding neurovectorizer/)",
-                                                   archive.string()));
+    return Error(ErrorCode::kNotFound,
+                 fmt::format("{}: no such file (the NeuroVectorizer corpus; set MIRTUNE_DATA to the "
+                             "folder holding neurovectorizer/)",
+                             archive.string()));
   }
   const fs::path target = cacheDirectory / "neurovectorizer";
   const fs::path programs = target / "training_data";
@@ -120,14 +126,16 @@ Expected<fs::path> unpackNeuroVectorizer(const fs::path& dataDirectory, const fs
   auto unpacked = runSubprocess(tar);
   if (!unpacked) return unpacked.error();
   if (!unpacked->succeeded() || !fs::exists(programs / "header.c")) {
-    return Error(ErrorCode::kIo, fmt::format("{}: unpacking into {} failed ({}): {}", archive.string(), target.string(),
-                                             unpacked->describe(), unpacked->standardError));
+    return Error(ErrorCode::kIo, fmt::format("{}: unpacking into {} failed ({}): {}", archive.string(),
+                                             target.string(), unpacked->describe(), unpacked->standardError));
   }
-  if (auto marked = writeFileAtomically(target / kUnpackedMarker, archive.string() + "\n"); !marked) return marked.error();
+  if (auto marked = writeFileAtomically(target / kUnpackedMarker, archive.string() + "\n"); !marked)
+    return marked.error();
   return programs;
 }
 
-Expected<std::vector<UnrollProgram>> neuroVectorizerPrograms(const fs::path& folder, const fs::path& runtimesCsv) {
+Expected<std::vector<UnrollProgram>> neuroVectorizerPrograms(const fs::path& folder,
+                                                             const fs::path& runtimesCsv) {
   std::ifstream in(runtimesCsv);
   if (!in) return Error(ErrorCode::kNotFound, fmt::format("{}: cannot open", runtimesCsv.string()));
   std::vector<UnrollProgram> programs;
@@ -139,7 +147,8 @@ Expected<std::vector<UnrollProgram>> neuroVectorizerPrograms(const fs::path& fol
     if (number == 1) {
       if (line != "file,o3_runtime") {
         return Error(ErrorCode::kInvalidInput,
-                     fmt::format("{}:1: expected the header 'file,o3_runtime', found '{}'", runtimesCsv.string(), line));
+                     fmt::format("{}:1: expected the header 'file,o3_runtime', found '{}'",
+                                 runtimesCsv.string(), line));
       }
       continue;
     }
@@ -152,8 +161,8 @@ Expected<std::vector<UnrollProgram>> neuroVectorizerPrograms(const fs::path& fol
       milliseconds = 0;
     }
     if (comma == std::string::npos || milliseconds <= 0) {
-      return Error(ErrorCode::kInvalidInput,
-                   fmt::format("{}:{}: expected 'file,milliseconds', found '{}'", runtimesCsv.string(), number, line));
+      return Error(ErrorCode::kInvalidInput, fmt::format("{}:{}: expected 'file,milliseconds', found '{}'",
+                                                         runtimesCsv.string(), number, line));
     }
     UnrollProgram program;
     program.suite = Suite::kNeuroVectorizer;
@@ -166,7 +175,8 @@ Expected<std::vector<UnrollProgram>> neuroVectorizerPrograms(const fs::path& fol
   }
   std::sort(programs.begin(), programs.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
   if (programs.empty()) {
-    return Error(ErrorCode::kNotFound, fmt::format("{}: none of its programs is in {}", runtimesCsv.string(), folder.string()));
+    return Error(ErrorCode::kNotFound,
+                 fmt::format("{}: none of its programs is in {}", runtimesCsv.string(), folder.string()));
   }
   return programs;
 }
@@ -219,15 +229,24 @@ Expected<double> calibrateIterationScale(const UnrollProgram& program, const fs:
     if (auto written = writeFileAtomically(folder / name, text); !written) return written.error();
   }
   SubprocessOptions build;
-  build.argv = {"clang-14", "-O3", "-march=native", "-I.", fmt::format("-DMIRTUNE_ITER_SCALE={:.6g}", program.iterationScale),
-                "program.c", "harness.c", "-o", "program", "-lm"};
+  build.argv = {"clang-14",
+                "-O3",
+                "-march=native",
+                "-I.",
+                fmt::format("-DMIRTUNE_ITER_SCALE={:.6g}", program.iterationScale),
+                "program.c",
+                "harness.c",
+                "-o",
+                "program",
+                "-lm"};
   build.workingDirectory = folder;
   build.timeoutSeconds = 120;
   auto built = runSubprocess(build);
   if (!built) return built.error();
   if (!built->succeeded()) {
-    return Error(ErrorCode::kCompileError, fmt::format("{}: does not build ({}): {}", program.source.string(),
-                                                       built->describe(), built->standardError.substr(0, 400)));
+    return Error(ErrorCode::kCompileError,
+                 fmt::format("{}: does not build ({}): {}", program.source.string(), built->describe(),
+                             built->standardError.substr(0, 400)));
   }
   SubprocessOptions run;
   run.argv = {(folder / "program").string()};
@@ -238,8 +257,9 @@ Expected<double> calibrateIterationScale(const UnrollProgram& program, const fs:
   const std::string marker = "mirtune-region-seconds:";
   const std::size_t at = ran->standardOutput.find(marker);
   if (!ran->succeeded() || at == std::string::npos) {
-    return Error(ErrorCode::kInvalidInput, fmt::format("{}: the unmodified program did not run ({}) or printed no region time",
-                                                       program.source.string(), ran->describe()));
+    return Error(ErrorCode::kInvalidInput,
+                 fmt::format("{}: the unmodified program did not run ({}) or printed no region time",
+                             program.source.string(), ran->describe()));
   }
   const double seconds = std::strtod(ran->standardOutput.c_str() + at + marker.size(), nullptr);
   const double scale = program.iterationScale * kTargetRunSeconds / std::max(seconds, 1e-5);
@@ -250,7 +270,8 @@ Expected<LoopVariants> loopVariants(const UnrollProgram& program, Knob knob, int
                                     const std::map<std::string, std::vector<std::string>>& extraBuildFlags) {
   const SearchSpace space = makeUnrollSpace(knob);
   LoopVariants variants;
-  const std::string extension = program.source.extension() == ".c" ? ".c" : program.source.extension().string();
+  const std::string extension =
+      program.source.extension() == ".c" ? ".c" : program.source.extension().string();
   for (const Configuration& configuration : space.enumerate()) {
     auto text = insertLoopPragmas(program.source, {pragmaFor(knob, configuration, line)}, program.flags);
     if (!text) return text.error();
@@ -273,7 +294,8 @@ Expected<LoopVariants> loopVariants(const UnrollProgram& program, Knob knob, int
   common.insert(common.end(), program.flags.begin(), program.flags.end());
   const bool cxx = extension != ".c";
   const std::vector<std::string> arguments = program.arguments;
-  const bool openMp = std::find(program.flags.begin(), program.flags.end(), "-fopenmp") != program.flags.end();
+  const bool openMp =
+      std::find(program.flags.begin(), program.flags.end(), "-fopenmp") != program.flags.end();
   variants.commands = [knob, common, inputs, extension, cxx, arguments, openMp,
                        extraBuildFlags](const Configuration& configuration) -> Expected<CandidateCommands> {
     const std::string token = configurationToken(knob, configuration);

@@ -1,5 +1,6 @@
-// Programs the unroll task measures: the NeuroVectorizer corpus (self-timing C programs, unpacked into a cache
-// folder), the OpenMP suite's loops, or a user's file; how one loop's variants are written, built and run.
+// Programs the unroll task measures: the NeuroVectorizer corpus (self-timing C programs, unpacked into a
+// cache folder), the OpenMP suite's loops, or a user's file; how one loop's variants are written, built and
+// run.
 #pragma once
 
 #include "support/Error.h"
@@ -32,12 +33,14 @@ struct UnrollProgram {
 /// One NeuroVectorizer run should take about this long (the corpus's own runs take 38 ms to 3.3 s).
 inline constexpr double kTargetRunSeconds = 0.075;
 
-/// The family of a corpus file: its kernel prefix with the "n"/"nn" variant marks dropped ("s12nn_..." -> "s12"),
-/// so the variants of one kernel (sizes, types, operators) share it. Other programs are their own family.
+/// The family of a corpus file: its kernel prefix with the "n"/"nn" variant marks dropped ("s12nn_..." ->
+/// "s12"), so the variants of one kernel (sizes, types, operators) share it. Other programs are their own
+/// family.
 std::string programFamily(Suite suite, const std::string& name);
 
-/// Unpacks <data>/neurovectorizer/training_data.tar.gz into <cache>/neurovectorizer once (a marker file records a
-/// finished unpack) and returns the folder holding header.c and the programs. kNotFound naming the archive.
+/// Unpacks <data>/neurovectorizer/training_data.tar.gz into <cache>/neurovectorizer once (a marker file
+/// records a finished unpack) and returns the folder holding header.c and the programs. kNotFound naming the
+/// archive.
 Expected<std::filesystem::path> unpackNeuroVectorizer(const std::filesystem::path& dataDirectory,
                                                       const std::filesystem::path& cacheDirectory);
 
@@ -46,9 +49,9 @@ Expected<std::filesystem::path> unpackNeuroVectorizer(const std::filesystem::pat
 Expected<std::vector<UnrollProgram>> neuroVectorizerPrograms(const std::filesystem::path& folder,
                                                              const std::filesystem::path& runtimesCsv);
 
-/// Builds the corpus program unmodified in `folder` and runs it once: the iteration scale that makes its timed
-/// region take about kTargetRunSeconds on this machine (the listed -O3 runtimes are another machine's), within
-/// 1/64..64 times the listed estimate. Errors name the program and what failed.
+/// Builds the corpus program unmodified in `folder` and runs it once: the iteration scale that makes its
+/// timed region take about kTargetRunSeconds on this machine (the listed -O3 runtimes are another machine's),
+/// within 1/64..64 times the listed estimate. Errors name the program and what failed.
 Expected<double> calibrateIterationScale(const UnrollProgram& program, const std::filesystem::path& folder);
 
 /// `count` programs drawn without replacement, deterministic in seed, returned in name order (all when count
@@ -68,7 +71,8 @@ struct LoopVariants {
 
 /// `extraBuildFlags` maps a configuration token to flags added to that configuration's build only (a way to
 /// make one variant differ, e.g. in tests). kInvalidInput (file:line) when the loop cannot take a pragma.
-Expected<LoopVariants> loopVariants(const UnrollProgram& program, Knob knob, int line,
-                                    const std::map<std::string, std::vector<std::string>>& extraBuildFlags = {});
+Expected<LoopVariants> loopVariants(
+    const UnrollProgram& program, Knob knob, int line,
+    const std::map<std::string, std::vector<std::string>>& extraBuildFlags = {});
 
 }  // namespace mirtune::unroll

@@ -36,7 +36,9 @@ Expected<Knob> parseKnob(std::string_view name) {
   return Error(ErrorCode::kUsage, fmt::format("unknown knob '{}' (expected unroll or vectorize)", name));
 }
 
-std::string_view knobName(Knob knob) { return kKnobNames[static_cast<std::size_t>(knob)]; }
+std::string_view knobName(Knob knob) {
+  return kKnobNames[static_cast<std::size_t>(knob)];
+}
 
 SearchSpace makeUnrollSpace(Knob knob) {
   SearchSpace space;
@@ -44,7 +46,8 @@ SearchSpace makeUnrollSpace(Knob knob) {
   if (knob == Knob::kUnroll) {
     std::vector<nlohmann::json> values = {"default", "disable"};
     for (int count : kUnrollCounts) values.emplace_back(count);
-    (void)space.addParameter({"unroll", values, "default", "#pragma clang loop unroll_count(N) / unroll(disable)"});
+    (void)space.addParameter(
+        {"unroll", values, "default", "#pragma clang loop unroll_count(N) / unroll(disable)"});
     return space;
   }
   std::vector<nlohmann::json> widths = {"default"};
@@ -53,9 +56,9 @@ SearchSpace makeUnrollSpace(Knob knob) {
   for (int count : kInterleaveCounts) interleaves.emplace_back(count);
   (void)space.addParameter({"width", widths, "default", "#pragma clang loop vectorize_width(W)"});
   (void)space.addParameter({"interleave", interleaves, "default", "#pragma clang loop interleave_count(I)"});
-  space.addConstraint({"width and interleave are both the compiler's or both set", [](const Configuration& c) {
-                         return c.at("width").is_string() == c.at("interleave").is_string();
-                       }});
+  space.addConstraint(
+      {"width and interleave are both the compiler's or both set",
+       [](const Configuration& c) { return c.at("width").is_string() == c.at("interleave").is_string(); }});
   return space;
 }
 
@@ -98,22 +101,30 @@ Expected<Configuration> parseConfigurationToken(Knob knob, std::string_view toke
     if (width && interleave) configuration = {{"width", *width}, {"interleave", *interleave}};
   }
   if (configuration.is_null() || !makeUnrollSpace(knob).contains(configuration)) {
-    return Error(ErrorCode::kInvalidInput, fmt::format("'{}' is not a configuration of the {} knob", token, knobName(knob)));
+    return Error(ErrorCode::kInvalidInput,
+                 fmt::format("'{}' is not a configuration of the {} knob", token, knobName(knob)));
   }
   return configuration;
 }
 
 const std::array<ConfigFeature, 3> kUnrollFeatures = {{
-    {"log2_unroll", [](const Configuration& c) { return std::log2(static_cast<float>(std::max(1, unrollOf(c)))); }},
+    {"log2_unroll",
+     [](const Configuration& c) { return std::log2(static_cast<float>(std::max(1, unrollOf(c)))); }},
     {"unroll_default", [](const Configuration& c) { return unrollOf(c) == 0 ? 1.0f : 0.0f; }},
     {"unroll_disable", [](const Configuration& c) { return unrollOf(c) == 1 ? 1.0f : 0.0f; }},
 }};
 
 const std::array<ConfigFeature, 4> kVectorizeFeatures = {{
-    {"log2_width", [](const Configuration& c) { return std::log2(static_cast<float>(std::max(1, numberOr0(c, "width")))); }},
+    {"log2_width",
+     [](const Configuration& c) {
+       return std::log2(static_cast<float>(std::max(1, numberOr0(c, "width"))));
+     }},
     {"log2_interleave",
-     [](const Configuration& c) { return std::log2(static_cast<float>(std::max(1, numberOr0(c, "interleave")))); }},
-    {"log2_lanes", [](const Configuration& c) {
+     [](const Configuration& c) {
+       return std::log2(static_cast<float>(std::max(1, numberOr0(c, "interleave"))));
+     }},
+    {"log2_lanes",
+     [](const Configuration& c) {
        return std::log2(static_cast<float>(std::max(1, numberOr0(c, "width") * numberOr0(c, "interleave"))));
      }},
     {"vectorize_default", [](const Configuration& c) { return numberOr0(c, "width") == 0 ? 1.0f : 0.0f; }},

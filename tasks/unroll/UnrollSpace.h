@@ -1,5 +1,7 @@
-// The unroll task's two knobs (unroll count; vectorize width x interleave count), how a configuration becomes a
-// `#pragma clang loop` line, its compact token for the data set, and its features for the head, declared once.
+// The unroll task's two knobs (unroll count; vectorize width x interleave count), how a configuration becomes
+// a
+// `#pragma clang loop` line, its compact token for the data set, and its features for the head, declared
+// once.
 #pragma once
 
 #include "frontend/LoopPragmas.h"
@@ -13,9 +15,9 @@
 
 namespace mirtune::unroll {
 
-/// unroll: parameter "unroll" in {default, disable, 2, 4, 8, 16}. vectorize: parameters "width" in {default, 1,
-/// 2, 4, 8, 16} and "interleave" in {default, 1, 2, 4}, both default or both set (16 configurations). "default"
-/// is the compiler's own choice: no pragma.
+/// unroll: parameter "unroll" in {default, disable, 2, 4, 8, 16}. vectorize: parameters "width" in {default,
+/// 1, 2, 4, 8, 16} and "interleave" in {default, 1, 2, 4}, both default or both set (16 configurations).
+/// "default" is the compiler's own choice: no pragma.
 enum class Knob { kUnroll, kVectorize };
 
 inline constexpr std::array<std::string_view, 2> kKnobNames = {"unroll", "vectorize"};
@@ -31,7 +33,8 @@ SearchSpace makeUnrollSpace(Knob knob);
 /// The pragma that applies a configuration to the loop on `line` (compilerDefault for the default).
 LoopPragma pragmaFor(Knob knob, const Configuration& configuration, int line);
 
-/// "default", "disable", "4" (unroll); "default", "4x2" (vectorize): no commas or spaces, for CSV and file names.
+/// "default", "disable", "4" (unroll); "default", "4x2" (vectorize): no commas or spaces, for CSV and file
+/// names.
 std::string configurationToken(Knob knob, const Configuration& configuration);
 /// The inverse; kInvalidInput naming the token when it is not one of the space's.
 Expected<Configuration> parseConfigurationToken(Knob knob, std::string_view token);

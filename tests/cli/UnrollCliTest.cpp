@@ -1,6 +1,6 @@
-// End-to-end tests of `mirtune unroll FILE`: bad input named, no head is a clear error, --run with a random budget
-// of one measures and stores two configurations, vectorize factors that change a float sum are caught, and a head
-// trained on a tiny data set predicts for every loop and --apply writes a source clang accepts.
+// End-to-end tests of `mirtune unroll FILE`: bad input named, no head is a clear error, --run with a random
+// budget of one measures and stores two configurations, vectorize factors that change a float sum are caught,
+// and a head trained on a tiny data set predicts for every loop and --apply writes a source clang accepts.
 #include "common/TemporaryFolder.h"
 #include "database/Database.h"
 #include "support/Files.h"
@@ -33,8 +33,8 @@ SubprocessResult mirtune(const std::vector<std::string>& arguments, double timeo
 std::vector<std::string> quick(const TemporaryFolder& folder, std::vector<std::string> arguments) {
   std::vector<std::string> all = {"--db", folder.db(), "unroll"};
   all.insert(all.end(), arguments.begin(), arguments.end());
-  for (const char* option : {"--min-time", "0.005", "--min-repetitions", "1", "--max-repetitions", "2", "--work-dir",
-                             (folder.path() / "work").c_str()}) {
+  for (const char* option : {"--min-time", "0.005", "--min-repetitions", "1", "--max-repetitions", "2",
+                             "--work-dir", (folder.path() / "work").c_str()}) {
     all.emplace_back(option);
   }
   return all;
@@ -53,7 +53,8 @@ TEST(UnrollCli, BadInputIsNamed) {
   auto missing = mirtune({"--db", folder.db(), "unroll", "/nonexistent/x.c"});
   EXPECT_NE(missing.exitCode, 0);
   EXPECT_NE(missing.standardError.find("/nonexistent/x.c"), std::string::npos) << missing.standardError;
-  auto noLoop = mirtune(quick(folder, {(kInputs / "tiny_loop.c").string(), "--loop", "4", "--run", "--strategy", "random"}));
+  auto noLoop = mirtune(
+      quick(folder, {(kInputs / "tiny_loop.c").string(), "--loop", "4", "--run", "--strategy", "random"}));
   EXPECT_NE(noLoop.exitCode, 0);
   EXPECT_NE(noLoop.standardError.find("tiny_loop.c:4"), std::string::npos) << noLoop.standardError;
   auto knob = mirtune(quick(folder, {(kInputs / "tiny_loop.c").string(), "--knob", "tile", "--run"}));
@@ -62,8 +63,9 @@ TEST(UnrollCli, BadInputIsNamed) {
 
 TEST(UnrollCli, RunWithRandomBudgetOneMeasuresDefaultAndOneMoreAndStoresThem) {
   TemporaryFolder folder("mirtune-unroll-cli", "run");
-  auto run = mirtune(quick(folder, {(kInputs / "tiny_loop.c").string(), "--loop", "12", "--args", "50", "--run", "--strategy", "random",
-                                    "--budget", "1", "--seed", "3", "--json"}));
+  auto run =
+      mirtune(quick(folder, {(kInputs / "tiny_loop.c").string(), "--loop", "12", "--args", "50", "--run",
+                             "--strategy", "random", "--budget", "1", "--seed", "3", "--json"}));
   ASSERT_EQ(run.exitCode, 0) << run.standardError;
   auto json = nlohmann::json::parse(run.standardOutput);
   ASSERT_EQ(json["loops"].size(), 1u);
@@ -89,8 +91,8 @@ TEST(UnrollCli, RunWithRandomBudgetOneMeasuresDefaultAndOneMoreAndStoresThem) {
 
 TEST(UnrollCli, VectorizeFactorsThatReorderAFloatSumAreWrongOutput) {
   TemporaryFolder folder("mirtune-unroll-cli", "fp");
-  auto run = mirtune(quick(folder, {(kInputs / "fp_sum.c").string(), "--knob", "vectorize", "--run", "--strategy",
-                                    "exhaustive", "--json"}));
+  auto run = mirtune(quick(folder, {(kInputs / "fp_sum.c").string(), "--knob", "vectorize", "--run",
+                                    "--strategy", "exhaustive", "--json"}));
   auto json = nlohmann::json::parse(run.standardOutput, nullptr, false);
   ASSERT_FALSE(json.is_discarded()) << run.standardError;
   const auto& results = json["loops"][0]["results"];
@@ -112,29 +114,33 @@ TEST(UnrollCli, VectorizeFactorsThatReorderAFloatSumAreWrongOutput) {
 
 TEST(UnrollCli, TrainedHeadPredictsEveryLoopAndApplyWritesCompilableSource) {
   TemporaryFolder folder("mirtune-unroll-cli", "train");
-  // A tiny data set over the loops of loops.c, named as files, measured on six machines: unroll by 8 is the best
-  // everywhere, so even a head trained on so few rows must rank it first.
+  // A tiny data set over the loops of loops.c, named as files, measured on six machines: unroll by 8 is the
+  // best everywhere, so even a head trained on so few rows must rank it first.
   const std::string source = (kInputs / "loops.c").string();
-  std::string csv = "platform,cpu_model,knob,suite,program,family,function,line,configuration,status,median_seconds,iqr_seconds\n";
+  std::string csv =
+      "platform,cpu_model,knob,suite,program,family,function,line,configuration,status,median_seconds,iqr_"
+      "seconds\n";
   const std::vector<std::pair<std::string, int>> loops = {{"sum", 11}, {"nest", 17}, {"countdown", 25}};
   for (int machine = 0; machine < 6; ++machine) {
     for (const auto& [function, line] : loops) {
       for (const std::string token : {"default", "disable", "2", "4", "8", "16"}) {
         const double seconds = token == "8" ? 0.5 : token == "default" ? 1.0 : 1.2 + 0.01 * machine;
-        csv += fmt::format("m{},cpu,unroll,file,{},{},{},{},{},ok,{},0\n", machine, source, function, function, line, token,
-                           seconds);
+        csv += fmt::format("m{},cpu,unroll,file,{},{},{},{},{},ok,{},0\n", machine, source, function,
+                           function, line, token, seconds);
       }
     }
   }
   const fs::path data = folder.path() / "data.csv";
   ASSERT_TRUE(writeFileAtomically(data, csv).ok());
   const fs::path model = folder.path() / "unroll-test";
-  auto train = mirtune({"--db", folder.db(), "unroll", "train", "--data", data.string(), "--out", model.string()});
+  auto train =
+      mirtune({"--db", folder.db(), "unroll", "train", "--data", data.string(), "--out", model.string()});
   ASSERT_EQ(train.exitCode, 0) << train.standardError;
   ASSERT_TRUE(fs::exists(model / "manifest.json"));
   ASSERT_TRUE(fs::exists(model / "unroll" / "head.json"));
   // The vectorize knob has no head in this folder.
-  auto other = mirtune({"--db", folder.db(), "unroll", source, "--knob", "vectorize", "--model", model.string()});
+  auto other =
+      mirtune({"--db", folder.db(), "unroll", source, "--knob", "vectorize", "--model", model.string()});
   EXPECT_NE(other.exitCode, 0);
   EXPECT_NE(other.standardError.find("--knob vectorize"), std::string::npos) << other.standardError;
 
@@ -150,15 +156,17 @@ TEST(UnrollCli, TrainedHeadPredictsEveryLoopAndApplyWritesCompilableSource) {
   EXPECT_EQ(json["loops"][0]["line"], 11);
 
   const fs::path out = folder.path() / "applied.c";
-  auto apply = mirtune({"--db", folder.db(), "unroll", source, "--model", model.string(), "--loop", "11", "--apply", "-o",
-                        out.string()});
+  auto apply = mirtune({"--db", folder.db(), "unroll", source, "--model", model.string(), "--loop", "11",
+                        "--apply", "-o", out.string()});
   ASSERT_EQ(apply.exitCode, 0) << apply.standardError;
   auto text = readFile(out);
   ASSERT_TRUE(text.ok());
-  EXPECT_NE(text->find("  #pragma clang loop unroll_count(8)\n  for (int i = 0; i < n; ++i) s += data[i];"), std::string::npos)
+  EXPECT_NE(text->find("  #pragma clang loop unroll_count(8)\n  for (int i = 0; i < n; ++i) s += data[i];"),
+            std::string::npos)
       << *text;
   SubprocessOptions clang;
-  clang.argv = {"clang-14", "-O3", "-c", "-I", kInputs.string(), out.string(), "-o", (folder.path() / "applied.o").string()};
+  clang.argv = {"clang-14",       "-O3",        "-c", "-I",
+                kInputs.string(), out.string(), "-o", (folder.path() / "applied.o").string()};
   auto compiled = runSubprocess(clang);
   ASSERT_TRUE(compiled.ok());
   EXPECT_TRUE(compiled->succeeded()) << compiled->standardError;

@@ -1,7 +1,7 @@
 // Tests of loop slices: each innermost source loop is matched to its LLVM loop by line and extracted into a
 // canonical module of its own; a header loop is skipped and a loop the optimiser removes falls back visibly.
-#include "frontend/LoopSlice.h"
 #include "frontend/LoopPragmas.h"
+#include "frontend/LoopSlice.h"
 
 #include <gtest/gtest.h>
 #include <llvm/IR/Function.h>
@@ -110,6 +110,23 @@ TEST(LoopSlice, UnknownLineFallsBackToTheFunctionAndUnknownNameIsAnError) {
   auto missing = sliceLoop(*module, "no_such_function", 3);
   ASSERT_FALSE(missing.ok());
   EXPECT_NE(missing.error().message().find("loops.c:3"), std::string::npos) << missing.error().message();
+}
+
+// The unroll task keeps an OpenMP app's loops that run in its (timed) parallel regions: their slices come
+// from the outlined region, a set-up loop's from main.
+TEST(LoopSlice, LoopInAParallelRegionIsSlicedFromTheOutlinedFunction) {
+  CompileOptions options;
+  options.extraArguments = {"-fopenmp"};
+  auto module = compileForLoopSlices(fs::path(MIRTUNE_TEST_INPUTS) / "unroll" / "parallel_loops.c", options);
+  ASSERT_TRUE(module.ok()) << module.error().message();
+  auto setup = sliceLoop(*module, "main", 7);
+  ASSERT_TRUE(setup.ok()) << setup.error().message();
+  EXPECT_TRUE(setup->matched) << setup->note;
+  EXPECT_EQ(setup->irFunction, "main");
+  auto parallel = sliceLoop(*module, "main", 11);
+  ASSERT_TRUE(parallel.ok()) << parallel.error().message();
+  EXPECT_TRUE(parallel->matched) << parallel->note;
+  EXPECT_NE(parallel->irFunction.find("omp_outlined"), std::string::npos) << parallel->irFunction;
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
-// Tests of the unroll task: spaces, pragma text and tokens, corpus families, the data CSV, a wrong output under
-// one configuration caught by the tuner, and the family-grouped cross-validation on a learnable synthetic set.
+// Tests of the unroll task: spaces, pragma text and tokens, corpus families, the data CSV, a wrong output
+// under one configuration caught by the tuner, and the family-grouped cross-validation on a learnable
+// synthetic set.
 #include "common/TemporaryFolder.h"
 #include "database/Database.h"
 #include "support/Files.h"
@@ -53,14 +54,16 @@ TEST(UnrollSpace, ConfigurationsBecomeTheirPragmas) {
             "clang loop vectorize_width(4) interleave_count(2)");
   EXPECT_EQ(pragmaFor(Knob::kVectorize, {{"width", 4}, {"interleave", 2}}, 7).line, 7);
   EXPECT_NE(configFeatures(Knob::kUnroll, {{"unroll", 8}}), configFeatures(Knob::kUnroll, {{"unroll", 2}}));
-  EXPECT_EQ(configFeatures(Knob::kVectorize, {{"width", 8}, {"interleave", 1}}).size(), kVectorizeFeatures.size());
+  EXPECT_EQ(configFeatures(Knob::kVectorize, {{"width", 8}, {"interleave", 1}}).size(),
+            kVectorizeFeatures.size());
 }
 
 TEST(UnrollProgram, CorpusVariantsShareTheirKernelsFamily) {
   EXPECT_EQ(programFamily(Suite::kNeuroVectorizer, "s12nn_512_mul_3.c"), "s12");
   EXPECT_EQ(programFamily(Suite::kNeuroVectorizer, "s12_1024_add_0.c"), "s12");
   EXPECT_EQ(programFamily(Suite::kNeuroVectorizer, "s9n_64_sub_1.c"), "s9");
-  EXPECT_NE(programFamily(Suite::kNeuroVectorizer, "s1_64_sub_1.c"), programFamily(Suite::kNeuroVectorizer, "s12_64_sub_1.c"));
+  EXPECT_NE(programFamily(Suite::kNeuroVectorizer, "s1_64_sub_1.c"),
+            programFamily(Suite::kNeuroVectorizer, "s12_64_sub_1.c"));
   EXPECT_EQ(programFamily(Suite::kOpenMp, "2mm"), "openmp:2mm");
 }
 
@@ -199,7 +202,8 @@ TEST(UnrollSession, LoopThatCannotTakeAPragmaIsRefusedWithItsLine) {
   program.source = kInputs / "tiny_loop.c";
   auto variants = loopVariants(program, Knob::kUnroll, 3);
   ASSERT_FALSE(variants.ok());
-  EXPECT_NE(variants.error().message().find("tiny_loop.c:3"), std::string::npos) << variants.error().message();
+  EXPECT_NE(variants.error().message().find("tiny_loop.c:3"), std::string::npos)
+      << variants.error().message();
 }
 
 // A synthetic set where the first embedding value decides the best unroll count (8 when positive, disable
@@ -265,7 +269,8 @@ TEST(UnrollEval, GroupedFoldsKeepFamiliesApartAndLearnALearnableRule) {
   EXPECT_EQ(programs, samples.size());
   for (const auto& loop : byProgram->loops) {
     const auto& fold = byProgram->foldFamilies[loop.fold];
-    EXPECT_NE(std::find(fold.begin(), fold.end(), "neurovectorizer/" + loop.program), fold.end()) << loop.program;
+    EXPECT_NE(std::find(fold.begin(), fold.end(), "neurovectorizer/" + loop.program), fold.end())
+        << loop.program;
   }
 }
 
