@@ -2,6 +2,7 @@
 #include "tuner/SearchSpace.h"
 
 #include "database/CanonicalJson.h"
+#include "support/Statistics.h"
 
 #include <fmt/format.h>
 
@@ -13,14 +14,6 @@ namespace {
 
 std::string valueText(const nlohmann::json& value) {
   return value.is_string() ? value.get<std::string>() : value.dump();
-}
-
-// splitmix64: a tiny, portable generator, so a seed draws the same sample everywhere.
-std::uint64_t nextRandom(std::uint64_t& state) {
-  std::uint64_t z = (state += 0x9E3779B97F4A7C15ull);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
 }
 
 }  // namespace
@@ -117,7 +110,7 @@ std::vector<Configuration> SearchSpace::sample(std::size_t n, std::uint64_t seed
   const std::size_t take = std::min(n, all.size());
   // Partial Fisher-Yates: the first `take` slots become the sample.
   for (std::size_t i = 0; i < take; ++i) {
-    std::size_t j = i + static_cast<std::size_t>(nextRandom(state) % (all.size() - i));
+    std::size_t j = i + static_cast<std::size_t>(splitmix64(state) % (all.size() - i));
     std::swap(all[i], all[j]);
   }
   all.resize(take);

@@ -3,6 +3,7 @@
 #include "cli/OmpCommand.h"
 
 #include "cli/DatabaseCache.h"
+#include "cli/MeasureCommon.h"
 #include "database/CanonicalJson.h"
 #include "database/Database.h"
 #include "frontend/OmpScheduleRewrite.h"
@@ -91,12 +92,6 @@ struct OmpLearnOptions {
   std::string command;
 };
 
-std::vector<std::string> splitArguments(const std::string& text) {
-  std::istringstream words(text);
-  std::vector<std::string> arguments;
-  for (std::string word; words >> word;) arguments.push_back(word);
-  return arguments;
-}
 
 fs::path defaultOmpModelDirectory() { return heads::taskModelDirectory("omp", "omp-1.0"); }
 
@@ -111,35 +106,12 @@ std::vector<fs::path> defaultDataFiles() {
   return files;
 }
 
-// This machine, recorded once per command.
-struct Machine {
-  PlatformInfo info;
-  std::int64_t platformId = 0;
-};
-
-Expected<Machine> probeMachine(Database& database) {
-  Machine machine;
-  PlatformProbeOptions probe;
-  probe.runnerPath = runnerExecutablePath();
-  machine.info = probePlatform(probe);
-  auto id = database.upsertPlatform(platformRecordFromProbe(machine.info));
-  if (!id) return id.error();
-  machine.platformId = *id;
-  return machine;
-}
 
 Expected<MeasurementSettings> measurementSettings(const MeasureOptions& options) {
-  if (options.minRepetitions < 1 || options.maxRepetitions < options.minRepetitions) {
-    return Error(ErrorCode::kUsage, "need 1 <= --min-repetitions <= --max-repetitions");
-  }
-  MeasurementSettings settings;
-  settings.buildTimeoutSeconds = options.buildTimeout;
-  settings.runTimeoutSeconds = options.runTimeout;
-  settings.minTimeSeconds = options.minTime;
-  settings.minRepetitions = options.minRepetitions;
-  settings.maxRepetitions = options.maxRepetitions;
+  auto settings = cli::measurementSettings(options.buildTimeout, options.runTimeout, options.minTime,
+                                           options.minRepetitions, options.maxRepetitions);
   // A configuration 20 times slower than the default is of no use; stopping it early keeps collections short.
-  settings.relativeTimeout = kRelativeTimeout;
+  if (settings) settings->relativeTimeout = kRelativeTimeout;
   return settings;
 }
 

@@ -5,6 +5,7 @@
 #include "cli/UnrollCommand.h"
 
 #include "cli/DatabaseCache.h"
+#include "cli/MeasureCommon.h"
 #include "database/Database.h"
 #include "frontend/LoopPragmas.h"
 #include "frontend/LoopSlice.h"
@@ -97,12 +98,6 @@ struct UnrollLearnOptions {
   std::string command;
 };
 
-std::vector<std::string> splitArguments(const std::string& text) {
-  std::istringstream words(text);
-  std::vector<std::string> arguments;
-  for (std::string word; words >> word;) arguments.push_back(word);
-  return arguments;
-}
 
 fs::path defaultModelDirectory() {
   return heads::taskModelDirectory("unroll", "unroll-1.0");
@@ -114,32 +109,10 @@ fs::path cacheFolder(const std::string& option, const GlobalOptions& global) {
   return fs::absolute(resolveDatabasePath(global)).parent_path() / "unroll-cache";
 }
 
-struct Machine {
-  PlatformInfo info;
-  std::int64_t platformId = 0;
-};
-
-Expected<Machine> probeMachine(Database& database) {
-  Machine machine;
-  PlatformProbeOptions probe;
-  probe.runnerPath = runnerExecutablePath();
-  machine.info = probePlatform(probe);
-  auto id = database.upsertPlatform(platformRecordFromProbe(machine.info));
-  if (!id) return id.error();
-  machine.platformId = *id;
-  return machine;
-}
 
 Expected<MeasurementSettings> measurementSettings(const MeasureOptions& options) {
-  if (options.minRepetitions < 1 || options.maxRepetitions < options.minRepetitions) {
-    return Error(ErrorCode::kUsage, "need 1 <= --min-repetitions <= --max-repetitions");
-  }
-  MeasurementSettings settings;
-  settings.buildTimeoutSeconds = options.buildTimeout;
-  settings.runTimeoutSeconds = options.runTimeout;
-  settings.minTimeSeconds = options.minTime;
-  settings.minRepetitions = options.minRepetitions;
-  settings.maxRepetitions = options.maxRepetitions;
+  auto settings = cli::measurementSettings(options.buildTimeout, options.runTimeout, options.minTime,
+                                           options.minRepetitions, options.maxRepetitions);
   return settings;
 }
 

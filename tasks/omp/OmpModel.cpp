@@ -1,6 +1,7 @@
 // OpenMP head rows, ranking and leave-one-application-out evaluation.
 #include "tasks/omp/OmpModel.h"
 
+#include "support/Statistics.h"
 #include "tasks/omp/OmpApp.h"
 #include "tasks/omp/OmpSpace.h"
 
@@ -23,43 +24,12 @@ double secondsOf(const OmpSample& sample, const Configuration& configuration, do
   return *m->median;
 }
 
-std::uint64_t nextRandom(std::uint64_t& state) {
-  std::uint64_t z = (state += 0x9E3779B97F4A7C15ull);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
-
 // Expected best speedup of the default plus `budget` configurations drawn without replacement.
 double expectedRandomSpeedup(const OmpSample& sample, double defaultSeconds, std::size_t budget, std::size_t draws,
                              std::uint64_t seed) {
   std::vector<double> seconds;
   for (const auto& m : sample.measurements) seconds.push_back(m.status == MeasureStatus::kOk && m.median ? *m.median : defaultSeconds);
-  if (seconds.empty() || draws == 0) return 1.0;
-  std::uint64_t state = seed;
-  double total = 0;
-  std::vector<std::size_t> order(seconds.size());
-  for (std::size_t d = 0; d < draws; ++d) {
-    std::iota(order.begin(), order.end(), 0);
-    double best = defaultSeconds;
-    for (std::size_t i = 0; i < std::min(budget, order.size()); ++i) {
-      std::size_t j = i + static_cast<std::size_t>(nextRandom(state) % (order.size() - i));
-      std::swap(order[i], order[j]);
-      best = std::min(best, seconds[order[i]]);
-    }
-    total += defaultSeconds / best;
-  }
-  return total / static_cast<double>(draws);
-}
-
-double geomean(const std::vector<double>& values) {
-  double logSum = 0;
-  for (double v : values) logSum += std::log(v);
-  return values.empty() ? 0 : std::exp(logSum / static_cast<double>(values.size()));
-}
-
-double mean(const std::vector<double>& values) {
-  return values.empty() ? 0 : std::accumulate(values.begin(), values.end(), 0.0) / static_cast<double>(values.size());
+  return mirtune::expectedRandomSpeedup(seconds, defaultSeconds, budget, true, draws, seed);
 }
 
 }  // namespace

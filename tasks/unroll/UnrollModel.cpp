@@ -1,6 +1,8 @@
 // Unroll head rows, ranking and family-grouped cross-validation.
 #include "tasks/unroll/UnrollModel.h"
 
+#include "support/Statistics.h"
+
 #include "database/CanonicalJson.h"
 
 #include <fmt/format.h>
@@ -12,13 +14,6 @@
 
 namespace mirtune::unroll {
 namespace {
-
-std::uint64_t nextRandom(std::uint64_t& state) {
-  std::uint64_t z = (state += 0x9E3779B97F4A7C15ull);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
 
 // Seconds a pick ends up with: a configuration that failed or was not measured counts as the default's time.
 double secondsOf(const LoopSample& sample, const Configuration& configuration, double defaultSeconds,
@@ -37,33 +32,7 @@ double expectedRandomSpeedup(const LoopSample& sample, double defaultSeconds, st
   for (const auto& m : sample.measurements) {
     seconds.push_back(m.status == MeasureStatus::kOk && m.median ? *m.median : defaultSeconds);
   }
-  if (seconds.empty() || draws == 0) return 1.0;
-  std::uint64_t state = seed;
-  double total = 0;
-  std::vector<std::size_t> order(seconds.size());
-  for (std::size_t d = 0; d < draws; ++d) {
-    std::iota(order.begin(), order.end(), 0);
-    double best = keepDefault ? defaultSeconds : std::numeric_limits<double>::infinity();
-    for (std::size_t i = 0; i < std::min(budget, order.size()); ++i) {
-      const std::size_t j = i + static_cast<std::size_t>(nextRandom(state) % (order.size() - i));
-      std::swap(order[i], order[j]);
-      best = std::min(best, seconds[order[i]]);
-    }
-    total += defaultSeconds / best;
-  }
-  return total / static_cast<double>(draws);
-}
-
-double geomean(const std::vector<double>& values) {
-  double logSum = 0;
-  for (double v : values) logSum += std::log(v);
-  return values.empty() ? 0 : std::exp(logSum / static_cast<double>(values.size()));
-}
-
-double mean(const std::vector<double>& values) {
-  return values.empty()
-             ? 0
-             : std::accumulate(values.begin(), values.end(), 0.0) / static_cast<double>(values.size());
+  return mirtune::expectedRandomSpeedup(seconds, defaultSeconds, budget, keepDefault, draws, seed);
 }
 
 const LoopEmbedding* embeddingOf(const std::map<std::string, LoopEmbedding>& embeddings,
@@ -234,7 +203,7 @@ Expected<UnrollEvalResult> evaluateGroupedFolds(const std::vector<LoopSample>& s
   std::vector<std::string> families(groupSet.begin(), groupSet.end());
   std::uint64_t state = options.seed;
   for (std::size_t i = families.size(); i > 1; --i) {
-    std::swap(families[i - 1], families[static_cast<std::size_t>(nextRandom(state) % i)]);
+    std::swap(families[i - 1], families[static_cast<std::size_t>(splitmix64(state) % i)]);
   }
   std::map<std::string, std::size_t> foldOf;
   UnrollEvalResult result;
