@@ -22,28 +22,33 @@ Status SearchSpace::addParameter(TunableParameter parameter) {
   if (parameter.name.empty()) return Error(ErrorCode::kInvalidInput, "a tunable parameter needs a name");
   for (const auto& existing : parameters_) {
     if (existing.name == parameter.name) {
-      return Error(ErrorCode::kInvalidInput, fmt::format("tunable parameter '{}' declared twice", parameter.name));
+      return Error(ErrorCode::kInvalidInput,
+                   fmt::format("tunable parameter '{}' declared twice", parameter.name));
     }
   }
   if (parameter.values.empty()) {
-    return Error(ErrorCode::kInvalidInput, fmt::format("tunable parameter '{}' has no values", parameter.name));
+    return Error(ErrorCode::kInvalidInput,
+                 fmt::format("tunable parameter '{}' has no values", parameter.name));
   }
   std::set<std::string> seen;
   for (const auto& value : parameter.values) {
     if (!seen.insert(canonicalJson(value)).second) {
-      return Error(ErrorCode::kInvalidInput,
-                   fmt::format("tunable parameter '{}' lists the value {} twice", parameter.name, value.dump()));
+      return Error(ErrorCode::kInvalidInput, fmt::format("tunable parameter '{}' lists the value {} twice",
+                                                         parameter.name, value.dump()));
     }
   }
   if (!seen.count(canonicalJson(parameter.defaultValue))) {
-    return Error(ErrorCode::kInvalidInput, fmt::format("the default {} of tunable parameter '{}' is not one of its values",
-                                                       parameter.defaultValue.dump(), parameter.name));
+    return Error(ErrorCode::kInvalidInput,
+                 fmt::format("the default {} of tunable parameter '{}' is not one of its values",
+                             parameter.defaultValue.dump(), parameter.name));
   }
   parameters_.push_back(std::move(parameter));
   return {};
 }
 
-void SearchSpace::addConstraint(Constraint constraint) { constraints_.push_back(std::move(constraint)); }
+void SearchSpace::addConstraint(Constraint constraint) {
+  constraints_.push_back(std::move(constraint));
+}
 
 Configuration SearchSpace::defaultConfiguration() const {
   Configuration configuration = nlohmann::json::object();
@@ -74,8 +79,8 @@ Status SearchSpace::validate(const Configuration& configuration) const {
   }
   for (const auto& constraint : constraints_) {
     if (!constraint.allows(configuration)) {
-      return Error(ErrorCode::kInvalidInput,
-                   fmt::format("{} violates the constraint: {}", configuration.dump(), constraint.description));
+      return Error(ErrorCode::kInvalidInput, fmt::format("{} violates the constraint: {}",
+                                                         configuration.dump(), constraint.description));
     }
   }
   return {};
@@ -87,7 +92,8 @@ std::vector<Configuration> SearchSpace::enumerate() const {
   std::vector<std::size_t> index(parameters_.size(), 0);
   while (true) {
     Configuration configuration = nlohmann::json::object();
-    for (std::size_t p = 0; p < parameters_.size(); ++p) configuration[parameters_[p].name] = parameters_[p].values[index[p]];
+    for (std::size_t p = 0; p < parameters_.size(); ++p)
+      configuration[parameters_[p].name] = parameters_[p].values[index[p]];
     bool allowed = std::all_of(constraints_.begin(), constraints_.end(),
                                [&](const Constraint& c) { return c.allows(configuration); });
     if (allowed) all.push_back(std::move(configuration));
@@ -102,7 +108,9 @@ std::vector<Configuration> SearchSpace::enumerate() const {
   }
 }
 
-std::uint64_t SearchSpace::size() const { return enumerate().size(); }
+std::uint64_t SearchSpace::size() const {
+  return enumerate().size();
+}
 
 std::vector<Configuration> SearchSpace::sample(std::size_t n, std::uint64_t seed) const {
   std::vector<Configuration> all = enumerate();
@@ -117,7 +125,9 @@ std::vector<Configuration> SearchSpace::sample(std::size_t n, std::uint64_t seed
   return all;
 }
 
-std::string configurationHash(const Configuration& configuration) { return canonicalJsonSha256(configuration); }
+std::string configurationHash(const Configuration& configuration) {
+  return canonicalJsonSha256(configuration);
+}
 
 std::string configurationLabel(const SearchSpace& space, const Configuration& configuration) {
   std::string label;

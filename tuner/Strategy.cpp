@@ -7,7 +7,9 @@
 
 namespace mirtune {
 
-std::string_view strategyName(StrategyKind kind) { return kStrategyNames[static_cast<std::size_t>(kind)]; }
+std::string_view strategyName(StrategyKind kind) {
+  return kStrategyNames[static_cast<std::size_t>(kind)];
+}
 
 Expected<StrategyKind> parseStrategy(std::string_view name) {
   for (std::size_t i = 0; i < kStrategyNames.size(); ++i) {
@@ -17,7 +19,8 @@ Expected<StrategyKind> parseStrategy(std::string_view name) {
                                               fmt::join(kStrategyNames, ", ")));
 }
 
-Expected<std::vector<Configuration>> selectCandidates(const SearchSpace& space, const CandidateRequest& request) {
+Expected<std::vector<Configuration>> selectCandidates(const SearchSpace& space,
+                                                      const CandidateRequest& request) {
   std::vector<Configuration> picks;
   switch (request.kind) {
     case StrategyKind::kPredict:
@@ -40,7 +43,8 @@ Expected<std::vector<Configuration>> selectCandidates(const SearchSpace& space, 
       picks = space.enumerate();
       break;
     case StrategyKind::kRandom:
-      if (request.budget == 0) return Error(ErrorCode::kInvalidInput, "the random strategy needs a budget of at least 1");
+      if (request.budget == 0)
+        return Error(ErrorCode::kInvalidInput, "the random strategy needs a budget of at least 1");
       picks = space.sample(request.budget, request.seed);
       break;
   }

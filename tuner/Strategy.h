@@ -40,6 +40,7 @@ struct CandidateRequest {
 /// The configurations to measure: the default first, then the strategy's picks in their order, without
 /// duplicates (when the default is among the picks it counts against the budget but is measured once).
 /// kInvalidInput when predict/topk has no ranking or the budget is 0 for a strategy that needs one.
-Expected<std::vector<Configuration>> selectCandidates(const SearchSpace& space, const CandidateRequest& request);
+Expected<std::vector<Configuration>> selectCandidates(const SearchSpace& space,
+                                                      const CandidateRequest& request);
 
 }  // namespace mirtune

@@ -2,22 +2,22 @@
 #include "tuner/TuningSession.h"
 
 #include "database/CanonicalJson.h"
+#include "runner/ProcessPlan.h"
 #include "support/Files.h"
 #include "support/Log.h"
 #include "support/Progress.h"
 #include "support/Sha256.h"
 #include "support/Subprocess.h"
-#include "runner/ProcessPlan.h"
 
 #include <fmt/format.h>
 
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <fcntl.h>
 #include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <fcntl.h>
 #include <set>
 #include <thread>
 
@@ -31,7 +31,8 @@ Expected<nlohmann::json> readJsonFile(const fs::path& path) {
   auto text = readFile(path);
   if (!text) return text.error();
   auto json = nlohmann::json::parse(*text, nullptr, false);
-  if (json.is_discarded()) return Error(ErrorCode::kInvalidInput, fmt::format("{}: not valid JSON", path.string()));
+  if (json.is_discarded())
+    return Error(ErrorCode::kInvalidInput, fmt::format("{}: not valid JSON", path.string()));
   return json;
 }
 
@@ -50,8 +51,9 @@ class FolderLock {
     fd_ = ::open(path.c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0644);
     if (fd_ < 0) return Error(ErrorCode::kIo, fmt::format("cannot create {}", path.string()));
     if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
-      return Error(ErrorCode::kInvalidInput,
-                   fmt::format("another mirtune process is tuning in {} (wait for it or stop it)", folder.string()));
+      return Error(
+          ErrorCode::kInvalidInput,
+          fmt::format("another mirtune process is tuning in {} (wait for it or stop it)", folder.string()));
     }
     return {};
   }
@@ -70,7 +72,11 @@ class Ingester {
  public:
   Ingester(Database& database, const TuningRequest& request, std::int64_t sessionId, std::int64_t workloadId,
            std::int64_t platformId)
-      : database_(database), request_(request), sessionId_(sessionId), workloadId_(workloadId), platformId_(platformId) {}
+      : database_(database),
+        request_(request),
+        sessionId_(sessionId),
+        workloadId_(workloadId),
+        platformId_(platformId) {}
 
   Status loadStored() {
     auto stored = database_.listMeasurements(sessionId_);
@@ -88,7 +94,8 @@ class Ingester {
     auto status = parseMeasureStatus(runner::processStatusName(line.status));
     tuned.status = status ? *status : MeasureStatus::kRunFailed;
     tuned.message = line.message;
-    tuned.timer = line.timer == runner::TimerMode::kAuto ? "" : std::string(runner::timerModeName(line.timer));
+    tuned.timer =
+        line.timer == runner::TimerMode::kAuto ? "" : std::string(runner::timerModeName(line.timer));
     tuned.times = line.times;
     tuned.wallPerRepetition = line.wallSeconds / std::max(1, line.warmup + line.repetitions);
     const bool isDefault = results_.empty();
@@ -175,7 +182,7 @@ class Ingester {
 
 struct RoundPlan {
   nlohmann::json plan;
-  std::map<std::string, Configuration> runIds;   // run id -> configuration
+  std::map<std::string, Configuration> runIds;  // run id -> configuration
   std::vector<std::string> runOrder;
   std::map<std::string, std::string> buildKeys;  // build id -> build key
 };
@@ -202,7 +209,8 @@ Expected<RoundPlan> makeRoundPlan(const TuningRequest& request, const std::vecto
     if (!commands) return commands.error();
     const std::string buildName = sha256Hex(commands->buildKey).substr(0, 16);
     const fs::path binary = fs::path("bin") / buildName;
-    const std::string runId = fmt::format("r{}-{}-{}", round, i, configurationHash(configuration).substr(0, 8));
+    const std::string runId =
+        fmt::format("r{}-{}-{}", round, i, configurationHash(configuration).substr(0, 8));
     nlohmann::json run = {{"id", runId},
                           {"cwd", "."},
                           {"argv", withBinary(commands->runArgv, binary)},
@@ -233,13 +241,14 @@ Expected<RoundPlan> makeRoundPlan(const TuningRequest& request, const std::vecto
   return result;
 }
 
-// The complete result lines of a runner's results file (an unfinished last line is ignored); none when the file
-// does not exist yet.
+// The complete result lines of a runner's results file (an unfinished last line is ignored); none when the
+// file does not exist yet.
 Expected<std::vector<runner::ProcessResult>> readResults(const fs::path& path) {
   std::vector<runner::ProcessResult> results;
   if (!fs::exists(path)) return results;
   std::string error;
-  if (!runner::readProcessResults(path.string(), results, error)) return Error(ErrorCode::kInvalidInput, error);
+  if (!runner::readProcessResults(path.string(), results, error))
+    return Error(ErrorCode::kInvalidInput, error);
   return results;
 }
 
@@ -269,9 +278,9 @@ SessionRecord sessionRecordFor(const TuningRequest& request, const fs::path& wor
 }
 
 fs::path workDirectoryFor(const Database& database, const TuningRequest& request) {
-  return request.workDirectory.empty()
-             ? fs::absolute(database.path()).parent_path() / "tuning" / tuningSessionIdentity(request).substr(0, 16)
-             : fs::absolute(request.workDirectory);
+  return request.workDirectory.empty() ? fs::absolute(database.path()).parent_path() / "tuning" /
+                                             tuningSessionIdentity(request).substr(0, 16)
+                                       : fs::absolute(request.workDirectory);
 }
 
 }  // namespace
@@ -282,14 +291,14 @@ TuningSessionState findTuningSession(const Database& database, const TuningReque
   auto state = readJsonFile(found.workDirectory / "session.json");
   if (!state) return found;
   found.sessionId = state->value("session_id", std::int64_t{0});
-  found.kind = state->value("ended", false) ? TuningSessionState::Kind::kFinished : TuningSessionState::Kind::kInterrupted;
+  found.kind = state->value("ended", false) ? TuningSessionState::Kind::kFinished
+                                            : TuningSessionState::Kind::kInterrupted;
   return found;
 }
 
 std::string tuningSessionIdentity(const TuningRequest& request) {
-  const nlohmann::json identity = {{"task", request.task},
-                                   {"options", request.options},
-                                   {"workload", request.workload.contentSha256}};
+  const nlohmann::json identity = {
+      {"task", request.task}, {"options", request.options}, {"workload", request.workload.contentSha256}};
   return canonicalJsonSha256(identity);
 }
 
@@ -309,24 +318,29 @@ Expected<TuningResult> runTuningSession(Database& database, std::int64_t platfor
   nlohmann::json state;
   if (request.resume) {
     if (!fs::exists(stateFile)) {
-      return Error(ErrorCode::kNotFound,
-                   fmt::format("nothing to resume: no interrupted session of these options in {} (run without --resume)",
-                               work.string()));
+      return Error(
+          ErrorCode::kNotFound,
+          fmt::format(
+              "nothing to resume: no interrupted session of these options in {} (run without --resume)",
+              work.string()));
     }
     auto loaded = readJsonFile(stateFile);
     if (!loaded) return loaded.error();
     state = *loaded;
     if (state.value("ended", false)) {
-      return Error(ErrorCode::kInvalidInput,
-                   fmt::format("the session in {} (session {}) already finished; run without --resume to measure again",
-                               work.string(), state.value("session_id", 0)));
+      return Error(
+          ErrorCode::kInvalidInput,
+          fmt::format(
+              "the session in {} (session {}) already finished; run without --resume to measure again",
+              work.string(), state.value("session_id", 0)));
     }
     const std::string recorded = state.value("platform_fingerprint", std::string());
     if (recorded != platformFingerprint && !request.force) {
-      return Error(ErrorCode::kInvalidInput,
-                   fmt::format("the session in {} was measured on platform {} but this machine is {}; measurements "
-                               "would not compare (use --force to resume anyway)",
-                               work.string(), recorded.substr(0, 12), platformFingerprint.substr(0, 12)));
+      return Error(
+          ErrorCode::kInvalidInput,
+          fmt::format("the session in {} was measured on platform {} but this machine is {}; measurements "
+                      "would not compare (use --force to resume anyway)",
+                      work.string(), recorded.substr(0, 12), platformFingerprint.substr(0, 12)));
     }
     result.resumed = true;
     result.sessionId = state.value("session_id", std::int64_t{0});
@@ -351,7 +365,9 @@ Expected<TuningResult> runTuningSession(Database& database, std::int64_t platfor
     auto id = database.beginSession(sessionRecordFor(request, work, platformId));
     if (!id) return id.error();
     result.sessionId = *id;
-    state = {{"session_id", *id}, {"platform_fingerprint", platformFingerprint}, {"identity", identity},
+    state = {{"session_id", *id},
+             {"platform_fingerprint", platformFingerprint},
+             {"identity", identity},
              {"ended", false}};
     if (auto written = writeJsonFile(stateFile, state); !written) return written.error();
     for (const auto& [name, content] : request.files) {
@@ -379,9 +395,10 @@ Expected<TuningResult> runTuningSession(Database& database, std::int64_t platfor
         candidates = std::move(*next);
       }
       // A configuration measured in an earlier round is not measured again.
-      candidates.erase(std::remove_if(candidates.begin(), candidates.end(),
-                                      [&](const Configuration& c) { return ingester.has(configurationHash(c)); }),
-                       candidates.end());
+      candidates.erase(
+          std::remove_if(candidates.begin(), candidates.end(),
+                         [&](const Configuration& c) { return ingester.has(configurationHash(c)); }),
+          candidates.end());
       if (auto written = writeJsonFile(candidatesFile, candidates); !written) return written.error();
     }
     if (candidates.empty()) break;
@@ -394,9 +411,10 @@ Expected<TuningResult> runTuningSession(Database& database, std::int64_t platfor
     const MeasurementSettings& settings = request.settings;
     if (round > 1 && settings.relativeTimeout > 0 && !ingester.results().empty() &&
         ingester.results().front().status == MeasureStatus::kOk) {
-      runTimeout = std::min(settings.runTimeoutSeconds,
-                            std::max(settings.minRelativeTimeoutSeconds,
-                                     settings.relativeTimeout * ingester.results().front().wallPerRepetition));
+      runTimeout =
+          std::min(settings.runTimeoutSeconds,
+                   std::max(settings.minRelativeTimeoutSeconds,
+                            settings.relativeTimeout * ingester.results().front().wallPerRepetition));
     }
     auto roundPlan = makeRoundPlan(request, candidates, round, builtKeys, runTimeout);
     if (!roundPlan) return roundPlan.error();
@@ -424,8 +442,8 @@ Expected<TuningResult> runTuningSession(Database& database, std::int64_t platfor
     };
 
     SubprocessOptions options;
-    options.argv = {runner.string(), "process", "--plan", planFile.string(), "--results", resultsFile.string(),
-                    "--resume", "--die-with-parent"};
+    options.argv = {runner.string(),      "process",  "--plan",           planFile.string(), "--results",
+                    resultsFile.string(), "--resume", "--die-with-parent"};
     std::atomic<bool> finished{false};
     Expected<SubprocessResult> outcome = Error(ErrorCode::kInternal, "the runner did not start");
     std::thread worker([&] {
@@ -455,11 +473,12 @@ Expected<TuningResult> runTuningSession(Database& database, std::int64_t platfor
       if (!ingester.has(configurationHash(roundPlan->runIds[runId]))) ++missing;
     }
     if (missing > 0) {
-      return Error(ErrorCode::kInternal,
-                   fmt::format("the runner ended ({}) before measuring {} of {} configurations; what it measured is "
-                               "stored (session {}), --resume continues. Runner said: {}",
-                               outcome->describe(), missing, candidates.size(), result.sessionId,
-                               excerpt(outcome->standardError)));
+      return Error(
+          ErrorCode::kInternal,
+          fmt::format("the runner ended ({}) before measuring {} of {} configurations; what it measured is "
+                      "stored (session {}), --resume continues. Runner said: {}",
+                      outcome->describe(), missing, candidates.size(), result.sessionId,
+                      excerpt(outcome->standardError)));
     }
   }
 
@@ -477,7 +496,8 @@ Status exportTuningPlan(const TuningRequest& request, const std::vector<Configur
   if (!request.space || !request.commands) {
     return Error(ErrorCode::kInternal, "a tuning request needs a space and a command factory");
   }
-  if (candidates.empty() || configurationHash(candidates.front()) != configurationHash(request.space->defaultConfiguration())) {
+  if (candidates.empty() ||
+      configurationHash(candidates.front()) != configurationHash(request.space->defaultConfiguration())) {
     return Error(ErrorCode::kInternal, "an exported plan measures the default configuration first");
   }
   for (const auto& c : candidates) {
@@ -491,16 +511,18 @@ Status exportTuningPlan(const TuningRequest& request, const std::vector<Configur
   }
   auto plan = makeRoundPlan(request, candidates, 1, {});
   if (!plan) return plan.error();
-  if (auto written = writeJsonFile(folder / "candidates-1.json", candidates); !written) return written.error();
-  const nlohmann::json description = {{"task", request.task}, {"options", request.options},
+  if (auto written = writeJsonFile(folder / "candidates-1.json", candidates); !written)
+    return written.error();
+  const nlohmann::json description = {{"task", request.task},
+                                      {"options", request.options},
                                       {"workload", request.workload.contentSha256},
                                       {"identity", tuningSessionIdentity(request)}};
   if (auto written = writeJsonFile(folder / "export.json", description); !written) return written.error();
   return writeJsonFile(folder / "plan-1.json", plan->plan);
 }
 
-Expected<IngestResult> ingestTuningResults(Database& database, std::int64_t platformId, const TuningRequest& request,
-                                           const fs::path& folder) {
+Expected<IngestResult> ingestTuningResults(Database& database, std::int64_t platformId,
+                                           const TuningRequest& request, const fs::path& folder) {
   auto saved = readJsonFile(folder / "candidates-1.json");
   if (!saved) return saved.error();
   const auto candidates = saved->get<std::vector<Configuration>>();
@@ -508,8 +530,9 @@ Expected<IngestResult> ingestTuningResults(Database& database, std::int64_t plat
   if (!plan) return plan.error();
   const fs::path resultsFile = folder / "results-1.jsonl";
   if (!fs::exists(resultsFile)) {
-    return Error(ErrorCode::kNotFound, fmt::format("{}: no results (run mirtune-run process on the plan first)",
-                                                   resultsFile.string()));
+    return Error(
+        ErrorCode::kNotFound,
+        fmt::format("{}: no results (run mirtune-run process on the plan first)", resultsFile.string()));
   }
   // Lines are taken in plan order so the default is checked first, whatever order they were written in.
   auto results = readResults(resultsFile);
@@ -519,9 +542,10 @@ Expected<IngestResult> ingestTuningResults(Database& database, std::int64_t plat
     if (line.kind == runner::ProcessItemKind::kRun) lines[line.id] = std::move(line);
   }
   if (plan->runOrder.empty() || !lines.count(plan->runOrder.front())) {
-    return Error(ErrorCode::kInvalidInput, fmt::format("{}: the default configuration has no result, so nothing can be "
-                                                       "compared with it",
-                                                       resultsFile.string()));
+    return Error(ErrorCode::kInvalidInput,
+                 fmt::format("{}: the default configuration has no result, so nothing can be "
+                             "compared with it",
+                             resultsFile.string()));
   }
   auto workloadId = database.upsertWorkload(request.workload);
   if (!workloadId) return workloadId.error();

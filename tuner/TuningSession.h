@@ -19,8 +19,8 @@
 namespace mirtune {
 
 /// An argument equal to this, in buildArgv or runArgv, is replaced by the path of the configuration's built
-/// program (one per buildKey, "bin/<name>" relative to the session's work folder, where builds and runs start:
-/// a work folder copied to another machine runs there unchanged).
+/// program (one per buildKey, "bin/<name>" relative to the session's work folder, where builds and runs
+/// start: a work folder copied to another machine runs there unchanged).
 inline constexpr const char* kBinaryPlaceholder = "@BINARY@";
 
 /// How the task builds and runs one configuration. Configurations with the same buildKey share one build.
@@ -46,16 +46,17 @@ struct MeasurementSettings {
   int maxRepetitions = 30;      ///< ...but no more than this many
   std::string timer = "auto";   ///< auto (region timer when the program prints one, else wall), region, wall
   int parallelBuilds = 2;
-  /// When > 0, rounds after the default's stop a repetition that runs longer than this many times the default's
-  /// wall time per repetition (at least minRelativeTimeoutSeconds, at most runTimeoutSeconds): a configuration
-  /// that slow is recorded as run_timeout instead of costing minutes.
+  /// When > 0, rounds after the default's stop a repetition that runs longer than this many times the
+  /// default's wall time per repetition (at least minRelativeTimeoutSeconds, at most runTimeoutSeconds): a
+  /// configuration that slow is recorded as run_timeout instead of costing minutes.
   double relativeTimeout = 0;
   double minRelativeTimeoutSeconds = 5;
 };
 
 /// How a finished run's output is judged against the default configuration's.
 enum class OutputCheck {
-  kSelfCheckOrDigest,  ///< the program's `mirtune-check: ok` line when it prints one, else equal stdout digests
+  kSelfCheckOrDigest,  ///< the program's `mirtune-check: ok` line when it prints one, else equal stdout
+                       ///< digests
   kDigest,             ///< equal stdout digests (region-timer lines excluded)
   kNone,               ///< exit status only
 };
@@ -64,18 +65,19 @@ enum class OutputCheck {
 struct TunedConfiguration {
   Configuration configuration;
   MeasureStatus status = MeasureStatus::kRunFailed;
-  std::vector<double> times;        ///< measured repetitions, seconds
-  std::optional<double> median;     ///< seconds, when ok
-  std::optional<double> spread;     ///< interquartile range, seconds
-  std::string timer;                ///< "region" or "wall"
-  std::string message;              ///< why it failed; empty when ok
-  std::optional<double> speedup;    ///< default median / this median, when both are ok
-  double wallPerRepetition = 0;     ///< process wall time per repetition (warm-up included), seconds
+  std::vector<double> times;      ///< measured repetitions, seconds
+  std::optional<double> median;   ///< seconds, when ok
+  std::optional<double> spread;   ///< interquartile range, seconds
+  std::string timer;              ///< "region" or "wall"
+  std::string message;            ///< why it failed; empty when ok
+  std::optional<double> speedup;  ///< default median / this median, when both are ok
+  double wallPerRepetition = 0;   ///< process wall time per repetition (warm-up included), seconds
 };
 
 /// The candidates of the next round, given everything measured so far (the default's result is first); an
 /// empty list ends the session. Called once per round, after the previous round's results are stored.
-using RoundPlanner = std::function<Expected<std::vector<Configuration>>(const std::vector<TunedConfiguration>& done)>;
+using RoundPlanner =
+    std::function<Expected<std::vector<Configuration>>(const std::vector<TunedConfiguration>& done)>;
 
 struct TuningRequest {
   std::string task;                                   ///< "omp", "unroll", ... (measurements.task)
@@ -114,8 +116,9 @@ struct TuningResult {
 /// executable. Errors: the runner cannot be started, the work folder cannot be written, a resume on another
 /// platform without force (kInvalidInput naming both fingerprints), or nothing to resume. A build or run that
 /// fails is a result, not an error.
-Expected<TuningResult> runTuningSession(Database& database, std::int64_t platformId, const std::string& platformFingerprint,
-                                        const TuningRequest& request, const std::filesystem::path& runner);
+Expected<TuningResult> runTuningSession(Database& database, std::int64_t platformId,
+                                        const std::string& platformFingerprint, const TuningRequest& request,
+                                        const std::filesystem::path& runner);
 
 /// Writes a work folder that measures `candidates` (the default first) in one round, for `mirtune-run process
 /// --plan <folder>/plan-1.json --results <folder>/results-1.jsonl` to carry out on any machine (the folder is
@@ -124,14 +127,14 @@ Status exportTuningPlan(const TuningRequest& request, const std::vector<Configur
                         const std::filesystem::path& folder);
 
 /// Stores the results of an exported folder as a finished session of the platform they were measured on, with
-/// the same output checks as runTuningSession. Configurations without a result line (the runner stopped early)
-/// are left out and counted in `missing`.
+/// the same output checks as runTuningSession. Configurations without a result line (the runner stopped
+/// early) are left out and counted in `missing`.
 struct IngestResult {
   TuningResult tuning;
   std::size_t missing = 0;
 };
-Expected<IngestResult> ingestTuningResults(Database& database, std::int64_t platformId, const TuningRequest& request,
-                                           const std::filesystem::path& folder);
+Expected<IngestResult> ingestTuningResults(Database& database, std::int64_t platformId,
+                                           const TuningRequest& request, const std::filesystem::path& folder);
 
 /// Where a session of this identity stands in its work folder.
 struct TuningSessionState {

@@ -1,5 +1,5 @@
-// `mirtune omp`: OpenMP thread count, schedule and chunk for an app (--app), collection of the shipped suite's
-// space on this machine (collect), the head (train) and its leave-one-app-out evaluation (eval).
+// `mirtune omp`: OpenMP thread count, schedule and chunk for an app (--app), collection of the shipped
+// suite's space on this machine (collect), the head (train) and its leave-one-app-out evaluation (eval).
 #include "cli/OmpCommand.h"
 
 #include "cli/DatabaseCache.h"
@@ -92,8 +92,9 @@ struct OmpLearnOptions {
   std::string command;
 };
 
-
-fs::path defaultOmpModelDirectory() { return heads::taskModelDirectory("omp", "omp-1.0"); }
+fs::path defaultOmpModelDirectory() {
+  return heads::taskModelDirectory("omp", "omp-1.0");
+}
 
 std::vector<fs::path> defaultDataFiles() {
   std::vector<fs::path> files;
@@ -106,7 +107,6 @@ std::vector<fs::path> defaultDataFiles() {
   return files;
 }
 
-
 Expected<MeasurementSettings> measurementSettings(const MeasureOptions& options) {
   auto settings = cli::measurementSettings(options.buildTimeout, options.runTimeout, options.minTime,
                                            options.minRepetitions, options.maxRepetitions);
@@ -118,7 +118,8 @@ Expected<MeasurementSettings> measurementSettings(const MeasureOptions& options)
 // The request every OpenMP measurement shares: the rewritten source as app.c (or .cpp) in the work folder,
 // one build, runs under each configuration's OMP_* variables.
 Expected<TuningRequest> ompRequest(const fs::path& source, const std::vector<std::string>& arguments,
-                                   const MeasureOptions& measure, const SearchSpace& space, nlohmann::json options) {
+                                   const MeasureOptions& measure, const SearchSpace& space,
+                                   nlohmann::json options) {
   auto compiler = parseCompiler(measure.compiler);
   if (!compiler) return compiler.error();
   auto settings = measurementSettings(measure);
@@ -143,14 +144,20 @@ Expected<TuningRequest> ompRequest(const fs::path& source, const std::vector<std
   request.files[build.sourceName] = rewritten->text;
   request.commands = ompCommandFactory(build, arguments);
   request.settings = *settings;
-  request.workload = {0, *content, std::nullopt, source.extension() == ".c" ? "c" : "cpp",
-                      fs::absolute(source).lexically_normal().string(), {}};
+  request.workload = {0,
+                      *content,
+                      std::nullopt,
+                      source.extension() == ".c" ? "c" : "cpp",
+                      fs::absolute(source).lexically_normal().string(),
+                      {}};
   options["arguments"] = arguments;
   options["space"] = measure.space;
   options["compiler"] = measure.compiler;
   options["flags"] = measure.flags;
-  options["settings"] = {{"min_time", measure.minTime}, {"min_repetitions", measure.minRepetitions},
-                         {"max_repetitions", measure.maxRepetitions}, {"run_timeout", measure.runTimeout}};
+  options["settings"] = {{"min_time", measure.minTime},
+                         {"min_repetitions", measure.minRepetitions},
+                         {"max_repetitions", measure.maxRepetitions},
+                         {"run_timeout", measure.runTimeout}};
   request.options = std::move(options);
   request.resume = measure.resume;
   request.force = measure.force;
@@ -179,11 +186,12 @@ nlohmann::json tunedJson(const SearchSpace& space, const TunedConfiguration& r) 
   return json;
 }
 
-// --- omp --app ----------------------------------------------------------------------------------------------
+// --- omp --app
+// ----------------------------------------------------------------------------------------------
 
 struct LoadedModel {
   Encoder encoder;
-  std::unique_ptr<heads::Classifier> classifier;  ///< near-best form
+  std::unique_ptr<heads::Classifier> classifier;   ///< near-best form
   std::unique_ptr<heads::XgbRegressor> regressor;  ///< regression form
   std::string modelId;
 
@@ -195,23 +203,28 @@ Expected<LoadedModel> loadOmpModel(const std::string& modelDirectory, const std:
   if (!encoder) return encoder.error();
   const fs::path directory = modelDirectory.empty() ? defaultOmpModelDirectory() : fs::path(modelDirectory);
   if (!fs::exists(directory / "manifest.json")) {
-    return Error(ErrorCode::kNotFound,
-                 fmt::format("no OpenMP model in {}: train one with `mirtune omp train`, or measure without one "
-                             "(--strategy exhaustive or random)",
-                             directory.string()));
+    return Error(
+        ErrorCode::kNotFound,
+        fmt::format("no OpenMP model in {}: train one with `mirtune omp train`, or measure without one "
+                    "(--strategy exhaustive or random)",
+                    directory.string()));
   }
   auto manifest = heads::readTaskManifest(directory, kOmpModelKind, encoder->id());
   if (!manifest) return manifest.error();
   auto form = parseHeadForm(manifest->value("form", std::string("near-best")));
-  if (!form) return Error(ErrorCode::kVersion, fmt::format("{}: {}", (directory / "manifest.json").string(), form.error().message()));
+  if (!form)
+    return Error(ErrorCode::kVersion,
+                 fmt::format("{}: {}", (directory / "manifest.json").string(), form.error().message()));
   const std::size_t features = manifest->value("features", std::size_t{0});
-  LoadedModel model{std::move(*encoder), nullptr, nullptr, manifest->value("model_id", directory.filename().string())};
+  LoadedModel model{std::move(*encoder), nullptr, nullptr,
+                    manifest->value("model_id", directory.filename().string())};
   if (*form == OmpHeadForm::kNearBest) {
     auto heads = heads::loadNamedHeads(directory, *manifest, "heads", features, 2);
     if (!heads) return heads.error();
     auto found = heads->find(kHeadName);
     if (found == heads->end()) {
-      return Error(ErrorCode::kVersion, fmt::format("{}: no '{}' head", (directory / "manifest.json").string(), kHeadName));
+      return Error(ErrorCode::kVersion,
+                   fmt::format("{}: no '{}' head", (directory / "manifest.json").string(), kHeadName));
     }
     model.classifier = std::move(found->second);
   } else {
@@ -219,7 +232,8 @@ Expected<LoadedModel> loadOmpModel(const std::string& modelDirectory, const std:
     if (!regressor) return regressor.error();
     if ((*regressor)->featureCount() != features) {
       return Error(ErrorCode::kVersion, fmt::format("{}: the head reads {} features, the manifest says {}",
-                                                    (directory / kRegressorName).string(), (*regressor)->featureCount(), features));
+                                                    (directory / kRegressorName).string(),
+                                                    (*regressor)->featureCount(), features));
     }
     model.regressor = std::move(*regressor);
   }
@@ -241,7 +255,8 @@ int runOmpTune(const OmpTuneOptions& options, const GlobalOptions& global) {
     return reportError(Error(ErrorCode::kUsage, "--check must be auto, digest or none"));
   }
   const fs::path source = options.app;
-  if (!fs::exists(source)) return reportError(Error(ErrorCode::kNotFound, fmt::format("{}: no such file", source.string())));
+  if (!fs::exists(source))
+    return reportError(Error(ErrorCode::kNotFound, fmt::format("{}: no such file", source.string())));
 
   // The model (and the embedding of the app's parallel regions) are needed before the second round only.
   std::optional<LoadedModel> model;
@@ -265,8 +280,11 @@ int runOmpTune(const OmpTuneOptions& options, const GlobalOptions& global) {
   if (!machine) return reportError(machine.error());
   const SearchSpace space = makeOmpSpace(machine->info.logicalCores, *spaceSize);
   const std::vector<std::string> arguments = splitArguments(options.args);
-  nlohmann::json sessionOptions = {{"app", source.string()}, {"strategy", options.strategy}, {"budget", options.budget},
-                                   {"seed", options.seed}, {"check", options.check}};
+  nlohmann::json sessionOptions = {{"app", source.string()},
+                                   {"strategy", options.strategy},
+                                   {"budget", options.budget},
+                                   {"seed", options.seed},
+                                   {"check", options.check}};
   auto request = ompRequest(source, arguments, options.measure, space, sessionOptions);
   if (!request) return reportError(request.error());
   request->command = "omp";
@@ -276,7 +294,8 @@ int runOmpTune(const OmpTuneOptions& options, const GlobalOptions& global) {
   if (model) request->modelIds = {model->modelId, model->encoder.id()};
 
   std::vector<RankedConfiguration> ranking;
-  request->planner = [&](const std::vector<TunedConfiguration>& done) -> Expected<std::vector<Configuration>> {
+  request->planner =
+      [&](const std::vector<TunedConfiguration>& done) -> Expected<std::vector<Configuration>> {
     CandidateRequest candidates;
     candidates.kind = *strategy;
     candidates.budget = static_cast<std::size_t>(options.budget);
@@ -289,8 +308,8 @@ int runOmpTune(const OmpTuneOptions& options, const GlobalOptions& global) {
       }
       const double seconds = def.median.value_or(1.0);
       const int cores = machine->info.logicalCores;
-      auto order = rankConfigurations(model->scorer(), programFeatures({embedding, arguments, seconds, cores}),
-                                      space.enumerate(), cores);
+      auto order = rankConfigurations(
+          model->scorer(), programFeatures({embedding, arguments, seconds, cores}), space.enumerate(), cores);
       if (!order) return order.error();
       // Several measurements cover different thread counts and schedules first (as `omp eval` scores top-k).
       ranking = *strategy == StrategyKind::kTopK ? diversify(*order) : *order;
@@ -304,7 +323,8 @@ int runOmpTune(const OmpTuneOptions& options, const GlobalOptions& global) {
   // One round after the default: the planner's picks.
   int rounds = 0;
   RoundPlanner once = request->planner;
-  request->planner = [&, once](const std::vector<TunedConfiguration>& done) -> Expected<std::vector<Configuration>> {
+  request->planner =
+      [&, once](const std::vector<TunedConfiguration>& done) -> Expected<std::vector<Configuration>> {
     if (rounds++ > 0) return std::vector<Configuration>{};
     return once(done);
   };
@@ -317,7 +337,8 @@ int runOmpTune(const OmpTuneOptions& options, const GlobalOptions& global) {
   if (model && !ranking.empty()) {
     auto workloadId = database->upsertWorkload(request->workload);
     if (workloadId) {
-      const std::size_t keep = *strategy == StrategyKind::kPredict ? 1 : static_cast<std::size_t>(options.budget);
+      const std::size_t keep =
+          *strategy == StrategyKind::kPredict ? 1 : static_cast<std::size_t>(options.budget);
       for (std::size_t i = 0; i < std::min(keep, ranking.size()); ++i) {
         PredictionRecord record;
         record.sessionId = result->sessionId;
@@ -326,7 +347,8 @@ int runOmpTune(const OmpTuneOptions& options, const GlobalOptions& global) {
         record.modelId = model->modelId;
         record.configuration = ranking[i].configuration;
         record.score = ranking[i].score;
-        if (auto stored = database->insertPrediction(record); !stored) logWarn("database: {}", stored.error().message());
+        if (auto stored = database->insertPrediction(record); !stored)
+          logWarn("database: {}", stored.error().message());
       }
     }
   }
@@ -355,14 +377,16 @@ int runOmpTune(const OmpTuneOptions& options, const GlobalOptions& global) {
                        speedupText(r), r.message.empty() ? "" : "  (" + r.message + ")");
   }
   if (def.status != MeasureStatus::kOk) {
-    out += fmt::format("the default configuration failed ({}): {}\n", measureStatusName(def.status), def.message);
+    out += fmt::format("the default configuration failed ({}): {}\n", measureStatusName(def.status),
+                       def.message);
   }
   if (result->best) {
     const auto& best = results[*result->best];
-    out += fmt::format("chosen: {}  OMP_NUM_THREADS={} OMP_SCHEDULE={}  {:.3f}x over default ({:.4f} s vs {:.4f} s)\n",
-                       configurationLabel(space, best.configuration), best.configuration["threads"].get<int>(),
-                       ompScheduleValue(best.configuration), best.speedup.value_or(1.0), best.median.value_or(0),
-                       def.median.value_or(0));
+    out += fmt::format(
+        "chosen: {}  OMP_NUM_THREADS={} OMP_SCHEDULE={}  {:.3f}x over default ({:.4f} s vs {:.4f} s)\n",
+        configurationLabel(space, best.configuration), best.configuration["threads"].get<int>(),
+        ompScheduleValue(best.configuration), best.speedup.value_or(1.0), best.median.value_or(0),
+        def.median.value_or(0));
   } else {
     out += "no configuration ran correctly\n";
   }
@@ -370,7 +394,8 @@ int runOmpTune(const OmpTuneOptions& options, const GlobalOptions& global) {
   return result->best ? 0 : 1;
 }
 
-// --- omp collect --------------------------------------------------------------------------------------------
+// --- omp collect
+// --------------------------------------------------------------------------------------------
 
 OmpSample sampleOf(const std::string& platform, const std::string& cpuModel, int cores, const OmpApp& app,
                    const std::string& size, const std::vector<std::string>& arguments,
@@ -383,19 +408,22 @@ OmpSample sampleOf(const std::string& platform, const std::string& cpuModel, int
   sample.size = size;
   sample.arguments = arguments;
   for (const auto& record : stored) {
-    sample.measurements.push_back({record.configuration, record.status, record.medianSeconds, record.spreadSeconds});
+    sample.measurements.push_back(
+        {record.configuration, record.status, record.medianSeconds, record.spreadSeconds});
   }
   return sample;
 }
 
 // The exhaustive request of one app at one size.
-Expected<TuningRequest> collectRequest(const OmpApp& app, const std::string& size, const std::vector<std::string>& arguments,
+Expected<TuningRequest> collectRequest(const OmpApp& app, const std::string& size,
+                                       const std::vector<std::string>& arguments,
                                        const OmpCollectOptions& options, const SearchSpace& space) {
   auto request = ompRequest(app.source, arguments, options.measure, space,
                             {{"app", app.name}, {"size", size}, {"strategy", "exhaustive"}});
   if (!request) return request.error();
   request->command = "omp collect";
-  request->planner = [&space](const std::vector<TunedConfiguration>& done) -> Expected<std::vector<Configuration>> {
+  request->planner =
+      [&space](const std::vector<TunedConfiguration>& done) -> Expected<std::vector<Configuration>> {
     if (done.size() > 1) return std::vector<Configuration>{};
     return space.enumerate();
   };
@@ -408,7 +436,8 @@ Expected<std::vector<std::pair<OmpApp, std::string>>> collectItems(const OmpColl
   if (!apps) return apps.error();
   std::vector<std::pair<OmpApp, std::string>> items;
   for (const OmpApp& app : *apps) {
-    if (!options.only.empty() && std::find(options.only.begin(), options.only.end(), app.name) == options.only.end()) {
+    if (!options.only.empty() &&
+        std::find(options.only.begin(), options.only.end(), app.name) == options.only.end()) {
       continue;
     }
     for (const std::string& size : options.sizes) {
@@ -437,7 +466,8 @@ for plan in "$here"/*/plan-1.json; do
 done
 )sh";
 
-int exportCollection(const OmpCollectOptions& options, const std::vector<std::pair<OmpApp, std::string>>& items) {
+int exportCollection(const OmpCollectOptions& options,
+                     const std::vector<std::pair<OmpApp, std::string>>& items) {
   auto spaceSize = parseSpaceSize(options.measure.space);
   if (!spaceSize) return reportError(spaceSize.error());
   const int cores = options.cores > 0 ? options.cores : static_cast<int>(std::thread::hardware_concurrency());
@@ -447,23 +477,29 @@ int exportCollection(const OmpCollectOptions& options, const std::vector<std::pa
   for (const auto& c : space.enumerate()) {
     if (configurationHash(c) != configurationHash(candidates.front())) candidates.push_back(c);
   }
-  nlohmann::json index = {{"cores", cores}, {"space", options.measure.space}, {"compiler", options.measure.compiler},
+  nlohmann::json index = {{"cores", cores},
+                          {"space", options.measure.space},
+                          {"compiler", options.measure.compiler},
                           {"items", nlohmann::json::array()}};
   for (const auto& [app, size] : items) {
     auto arguments = app.sizeArguments(size);
     auto request = collectRequest(app, size, *arguments, options, space);
     if (!request) return reportError(request.error());
     const std::string name = app.name + "-" + size;
-    if (auto written = exportTuningPlan(*request, candidates, folder / name); !written) return reportError(written.error());
+    if (auto written = exportTuningPlan(*request, candidates, folder / name); !written)
+      return reportError(written.error());
     index["items"].push_back({{"folder", name}, {"app", app.name}, {"size", size}});
   }
   if (auto written = writeFileAtomically(folder / "collection.json", index.dump(2) + "\n"); !written) {
     return reportError(written.error());
   }
-  if (auto written = writeFileAtomically(folder / "run-all.sh", kRunAllScript); !written) return reportError(written.error());
-  fmt::print("{}: {} plans of {} configurations each for {} cores; run `sh {}/run-all.sh path/to/mirtune-run` there, "
-             "then `mirtune omp collect --ingest {}`\n",
-             folder.string(), items.size(), candidates.size(), cores, folder.string(), folder.string());
+  if (auto written = writeFileAtomically(folder / "run-all.sh", kRunAllScript); !written)
+    return reportError(written.error());
+  fmt::print(
+      "{}: {} plans of {} configurations each for {} cores; run `sh {}/run-all.sh path/to/mirtune-run` "
+      "there, "
+      "then `mirtune omp collect --ingest {}`\n",
+      folder.string(), items.size(), candidates.size(), cores, folder.string(), folder.string());
   return 0;
 }
 
@@ -476,7 +512,9 @@ int ingestCollection(const OmpCollectOptions& options, const GlobalOptions& glob
   const auto index = nlohmann::json::parse(*indexText, nullptr, false);
   const auto remote = nlohmann::json::parse(*platformText, nullptr, false);
   if (index.is_discarded() || remote.is_discarded() || !remote.contains("cores")) {
-    return reportError(Error(ErrorCode::kInvalidInput, fmt::format("{}: collection.json or platform.json is not valid", folder.string())));
+    return reportError(
+        Error(ErrorCode::kInvalidInput,
+              fmt::format("{}: collection.json or platform.json is not valid", folder.string())));
   }
   PlatformRecord platform;
   platform.cpuModel = remote.value("cpu_model", std::string());
@@ -503,12 +541,15 @@ int ingestCollection(const OmpCollectOptions& options, const GlobalOptions& glob
     const std::string appName = item.value("app", std::string());
     const std::string size = item.value("size", std::string());
     auto app = std::find_if(apps->begin(), apps->end(), [&](const OmpApp& a) { return a.name == appName; });
-    if (app == apps->end()) return reportError(Error(ErrorCode::kNotFound, fmt::format("app '{}' is not in the app folder", appName)));
+    if (app == apps->end())
+      return reportError(
+          Error(ErrorCode::kNotFound, fmt::format("app '{}' is not in the app folder", appName)));
     auto arguments = app->sizeArguments(size);
     if (!arguments) return reportError(arguments.error());
     auto request = collectRequest(*app, size, *arguments, exported, space);
     if (!request) return reportError(request.error());
-    auto ingested = ingestTuningResults(*database, *platformId, *request, folder / item.value("folder", std::string()));
+    auto ingested =
+        ingestTuningResults(*database, *platformId, *request, folder / item.value("folder", std::string()));
     if (!ingested) {
       logError("{} {}: {}", appName, size, ingested.error().message());
       ++missing;
@@ -517,12 +558,14 @@ int ingestCollection(const OmpCollectOptions& options, const GlobalOptions& glob
     missing += ingested->missing;
     auto stored = database->listMeasurements(ingested->tuning.sessionId);
     if (!stored) return reportError(stored.error());
-    samples.push_back(sampleOf(platform.fingerprint, platform.cpuModel, static_cast<int>(platform.cores), *app, size,
-                               *arguments, *stored));
+    samples.push_back(sampleOf(platform.fingerprint, platform.cpuModel, static_cast<int>(platform.cores),
+                               *app, size, *arguments, *stored));
   }
-  const fs::path output = options.output.empty() ? fs::path(fmt::format("omp-{}.csv", platform.fingerprint.substr(0, 12)))
-                                                 : fs::path(options.output);
-  if (auto written = writeFileAtomically(output, ompDataToCsv(samples)); !written) return reportError(written.error());
+  const fs::path output = options.output.empty()
+                              ? fs::path(fmt::format("omp-{}.csv", platform.fingerprint.substr(0, 12)))
+                              : fs::path(options.output);
+  if (auto written = writeFileAtomically(output, ompDataToCsv(samples)); !written)
+    return reportError(written.error());
   fmt::print("{}\n", output.string());
   if (missing > 0) logWarn("{} configurations (or app-sizes) had no result", missing);
   return 0;
@@ -571,10 +614,11 @@ int runOmpCollect(const OmpCollectOptions& options, const GlobalOptions& global)
     }
     auto stored = database->listMeasurements(sessionId);
     if (!stored) return reportError(stored.error());
-    samples.push_back(sampleOf(machine->info.fingerprint, machine->info.cpuModel, machine->info.logicalCores, app, size,
-                               *arguments, *stored));
+    samples.push_back(sampleOf(machine->info.fingerprint, machine->info.cpuModel, machine->info.logicalCores,
+                               app, size, *arguments, *stored));
     // Written after every app-size, so an interruption keeps the file current.
-    if (auto written = writeFileAtomically(output, ompDataToCsv(samples)); !written) return reportError(written.error());
+    if (auto written = writeFileAtomically(output, ompDataToCsv(samples)); !written)
+      return reportError(written.error());
   }
   fmt::print("{}\n", output.string());
   if (failedSessions > 0) {
@@ -584,7 +628,8 @@ int runOmpCollect(const OmpCollectOptions& options, const GlobalOptions& global)
   return 0;
 }
 
-// --- omp train / eval ---------------------------------------------------------------------------------------
+// --- omp train / eval
+// ---------------------------------------------------------------------------------------
 
 struct LearningData {
   std::vector<OmpSample> samples;
@@ -598,7 +643,8 @@ Expected<LearningData> loadLearningData(const OmpLearnOptions& options, const En
   for (const auto& file : options.data) data.files.emplace_back(file);
   if (data.files.empty()) data.files = defaultDataFiles();
   if (data.files.empty()) {
-    return Error(ErrorCode::kNotFound, "no OpenMP data: pass --data FILE.csv (written by `mirtune omp collect`)");
+    return Error(ErrorCode::kNotFound,
+                 "no OpenMP data: pass --data FILE.csv (written by `mirtune omp collect`)");
   }
   auto samples = readOmpData(data.files);
   if (!samples) return samples.error();
@@ -609,10 +655,14 @@ Expected<LearningData> loadLearningData(const OmpLearnOptions& options, const En
   if (!apps) return apps.error();
   std::vector<std::pair<std::string, fs::path>> programs;
   for (const auto& sample : data.samples) {
-    if (std::any_of(programs.begin(), programs.end(), [&](const auto& p) { return p.first == sample.app; })) continue;
-    auto app = std::find_if(apps->begin(), apps->end(), [&](const OmpApp& a) { return a.name == sample.app; });
+    if (std::any_of(programs.begin(), programs.end(), [&](const auto& p) { return p.first == sample.app; }))
+      continue;
+    auto app =
+        std::find_if(apps->begin(), apps->end(), [&](const OmpApp& a) { return a.name == sample.app; });
     if (app == apps->end()) {
-      return Error(ErrorCode::kNotFound, fmt::format("the data names app '{}', which is not in the app folder (--apps)", sample.app));
+      return Error(
+          ErrorCode::kNotFound,
+          fmt::format("the data names app '{}', which is not in the app folder (--apps)", sample.app));
     }
     programs.emplace_back(app->name, app->source);
   }
@@ -643,7 +693,8 @@ int runOmpTrain(const OmpLearnOptions& options, const GlobalOptions& global) {
     heads::XgbClassifier head(defaultOmpHeadParams());
     if (auto fitted = head.fit(*rows); !fitted) return reportError(fitted.error());
     if (auto saved = head.save(out / kHeadName); !saved) return reportError(saved.error());
-    heads[kHeadName] = {{"label", fmt::format("median within {:.0f}% of the best", 100 * kNearBestTolerance)}};
+    heads[kHeadName] = {
+        {"label", fmt::format("median within {:.0f}% of the best", 100 * kNearBestTolerance)}};
   } else {
     heads::XgbRegressor head(defaultOmpHeadParams());
     if (auto fitted = head.fit(rows->features, gaps); !fitted) return reportError(fitted.error());
@@ -663,7 +714,8 @@ int runOmpTrain(const OmpLearnOptions& options, const GlobalOptions& global) {
                              {"near_best_rows", positives},
                              {"samples", data->samples.size()},
                              {"data", files}};
-  if (auto written = heads::writeTaskManifest(out, kOmpModelKind, encoder->id(), manifest, options.command); !written) {
+  if (auto written = heads::writeTaskManifest(out, kOmpModelKind, encoder->id(), manifest, options.command);
+      !written) {
     return reportError(written.error());
   }
   fmt::print("{}\n", out.string());
@@ -672,7 +724,8 @@ int runOmpTrain(const OmpLearnOptions& options, const GlobalOptions& global) {
 
 std::string evalTable(const OmpEvalResult& result, std::size_t topK) {
   std::string out = fmt::format(
-      "| app | size | default s | oracle | predict | top-{} | random-1 | random-{} | predicted | oracle config |\n"
+      "| app | size | default s | oracle | predict | top-{} | random-1 | random-{} | predicted | oracle "
+      "config |\n"
       "|---|---|---:|---:|---:|---:|---:|---:|---|---|\n",
       topK, topK);
   auto label = [](const Configuration& c) {
@@ -682,23 +735,25 @@ std::string evalTable(const OmpEvalResult& result, std::size_t topK) {
                        chunk.is_string() ? chunk.get<std::string>() : chunk.dump());
   };
   for (const auto& s : result.samples) {
-    out += fmt::format("| {} | {} | {:.4f} | {:.3f} | {:.3f} | {:.3f} | {:.3f} | {:.3f} | {} | {} |\n", s.app, s.size,
-                       s.defaultSeconds, s.oracleSpeedup, s.predictSpeedup, s.topkSpeedup, s.random1Speedup,
-                       s.randomKSpeedup, label(s.predicted), label(s.oracle));
+    out += fmt::format("| {} | {} | {:.4f} | {:.3f} | {:.3f} | {:.3f} | {:.3f} | {:.3f} | {} | {} |\n", s.app,
+                       s.size, s.defaultSeconds, s.oracleSpeedup, s.predictSpeedup, s.topkSpeedup,
+                       s.random1Speedup, s.randomKSpeedup, label(s.predicted), label(s.oracle));
   }
   const auto& m = result.summary;
-  out += fmt::format("\n| {} samples | oracle | predict | top-{} | random-1 | random-{} |\n|---|---:|---:|---:|---:|---:|\n",
-                     m.samples, topK, topK);
-  out += fmt::format("| mean speedup over default | {:.3f} | {:.3f} | {:.3f} | {:.3f} | {:.3f} |\n", m.meanOracle,
-                     m.meanPredict, m.meanTopk, m.meanRandom1, m.meanRandomK);
+  out += fmt::format(
+      "\n| {} samples | oracle | predict | top-{} | random-1 | random-{} |\n|---|---:|---:|---:|---:|---:|\n",
+      m.samples, topK, topK);
+  out += fmt::format("| mean speedup over default | {:.3f} | {:.3f} | {:.3f} | {:.3f} | {:.3f} |\n",
+                     m.meanOracle, m.meanPredict, m.meanTopk, m.meanRandom1, m.meanRandomK);
   out += fmt::format("| geomean speedup | {:.3f} | {:.3f} | {:.3f} | {:.3f} | {:.3f} |\n", m.geomeanOracle,
                      m.geomeanPredict, m.geomeanTopk, m.geomeanRandom1, m.geomeanRandomK);
   out += fmt::format("| % of oracle (mean) | 100.0 | {:.1f} | {:.1f} | {:.1f} | {:.1f} |\n", m.percentPredict,
                      m.percentTopk, m.percentRandom1, m.percentRandomK);
   out += fmt::format("\nThe default alone reaches {:.1f}% of the oracle.\n", m.percentDefault);
-  out += fmt::format("\nThe predicted configuration alone (without keeping the default when it is slower): mean "
-                     "speedup {:.3f}.\n",
-                     m.meanPredictRaw);
+  out += fmt::format(
+      "\nThe predicted configuration alone (without keeping the default when it is slower): mean "
+      "speedup {:.3f}.\n",
+      m.meanPredictRaw);
   return out;
 }
 
@@ -724,60 +779,77 @@ void addMeasureOptions(CLI::App* command, MeasureOptions& options) {
   command->add_option("--compiler", options.compiler, "clang (clang-14) or gcc")->capture_default_str();
   command->add_option("--flag", options.flags, "Extra compiler flag, repeatable (-I..., -D...)");
   command->add_option("--build-timeout", options.buildTimeout, "Seconds per build")->capture_default_str();
-  command->add_option("--timeout", options.runTimeout,
-                      fmt::format("Seconds per run of the app (configurations {:.0f}x slower than the default stop "
-                                  "after at least 5 s)",
-                                  kRelativeTimeout))
+  command
+      ->add_option(
+          "--timeout", options.runTimeout,
+          fmt::format("Seconds per run of the app (configurations {:.0f}x slower than the default stop "
+                      "after at least 5 s)",
+                      kRelativeTimeout))
       ->capture_default_str();
-  command->add_option("--min-time", options.minTime, "Repeat each configuration until its runs add up to this many seconds")
+  command
+      ->add_option("--min-time", options.minTime,
+                   "Repeat each configuration until its runs add up to this many seconds")
       ->capture_default_str();
-  command->add_option("--min-repetitions", options.minRepetitions, "...and at least this many runs")->capture_default_str();
-  command->add_option("--max-repetitions", options.maxRepetitions, "...but at most this many")->capture_default_str();
+  command->add_option("--min-repetitions", options.minRepetitions, "...and at least this many runs")
+      ->capture_default_str();
+  command->add_option("--max-repetitions", options.maxRepetitions, "...but at most this many")
+      ->capture_default_str();
   command->add_flag("--resume", options.resume, "Continue the interrupted session of the same options");
   command->add_flag("--force", options.force, "Resume even on a machine with another platform fingerprint");
 }
 
 void addLearnOptions(CLI::App* command, OmpLearnOptions& options) {
-  command->add_option("--data", options.data, "Data CSV written by `omp collect` (repeatable; default: tasks/omp/data/*.csv)");
+  command->add_option("--data", options.data,
+                      "Data CSV written by `omp collect` (repeatable; default: tasks/omp/data/*.csv)");
   command->add_option("--apps", options.apps, "Folder of app manifests (default: kernels/openmp)");
   command->add_option("--encoder", options.encoder, "Encoder model folder (default: the shipped one)");
   command->add_flag("--no-cache", options.noCache, "Do not use the embedding cache");
-  command->add_option("--form", options.form,
-                      "Head: near-best (classifier: within 5% of the best?) or regression (log2 of the slowdown to the best)")
+  command
+      ->add_option("--form", options.form,
+                   "Head: near-best (classifier: within 5% of the best?) or regression (log2 of the slowdown "
+                   "to the best)")
       ->capture_default_str();
 }
 
 }  // namespace
 
 void addOmpCommand(CLI::App& app, const GlobalOptions& global, CommandAction& action, int argc, char** argv) {
-  CLI::App* omp = app.add_subcommand("omp", "OpenMP threads, schedule and chunk: tune an app (--app), collect, train, eval");
+  CLI::App* omp = app.add_subcommand(
+      "omp", "OpenMP threads, schedule and chunk: tune an app (--app), collect, train, eval");
   omp->require_subcommand(0, 1);
   auto tune = std::make_shared<OmpTuneOptions>();
   omp->add_option("--app", tune->app, "C/C++ OpenMP source to tune");
   omp->add_option("--args", tune->args, "Arguments of the app, as one string");
   omp->add_option("--strategy", tune->strategy, "predict, topk, exhaustive or random")->capture_default_str();
-  omp->add_option("--budget", tune->budget, "Configurations measured besides the default (topk, random)")->capture_default_str();
+  omp->add_option("--budget", tune->budget, "Configurations measured besides the default (topk, random)")
+      ->capture_default_str();
   omp->add_option("--seed", tune->seed, "Seed of the random strategy")->capture_default_str();
   omp->add_option("--model", tune->model, "OpenMP head folder (default: tasks/omp/models/omp-1.0)");
   omp->add_option("--encoder", tune->encoder, "Encoder model folder (default: the shipped one)");
   omp->add_option("--check", tune->check,
                   "Output check: auto (the app's `mirtune-check:` line, else equal output), digest or none")
       ->capture_default_str();
-  omp->add_option("--work-dir", tune->workDirectory, "Folder for plans, results and binaries (default: next to the database)");
+  omp->add_option("--work-dir", tune->workDirectory,
+                  "Folder for plans, results and binaries (default: next to the database)");
   omp->add_flag("--json", tune->json, "Print JSON");
   addMeasureOptions(omp, tune->measure);
 
   auto collect = std::make_shared<OmpCollectOptions>();
-  CLI::App* collectCommand = omp->add_subcommand("collect", "Measure every configuration of the suite's apps on this machine");
+  CLI::App* collectCommand =
+      omp->add_subcommand("collect", "Measure every configuration of the suite's apps on this machine");
   collectCommand->add_option("--apps", collect->apps, "Folder of app manifests (default: kernels/openmp)");
-  collectCommand->add_option("--sizes", collect->sizes, "Manifest sizes to measure")->delimiter(',')->capture_default_str();
+  collectCommand->add_option("--sizes", collect->sizes, "Manifest sizes to measure")
+      ->delimiter(',')
+      ->capture_default_str();
   collectCommand->add_option("--only", collect->only, "Only these apps")->delimiter(',');
   collectCommand->add_option("-o,--output", collect->output, "Data CSV (default: omp-<platform>.csv)");
-  collectCommand->add_option("--export", collect->exportFolder,
-                             "Write self-contained plans (and run-all.sh) for mirtune-run on another machine instead");
+  collectCommand->add_option(
+      "--export", collect->exportFolder,
+      "Write self-contained plans (and run-all.sh) for mirtune-run on another machine instead");
   collectCommand->add_option("--cores", collect->cores, "With --export: the other machine's logical cores");
-  collectCommand->add_option("--ingest", collect->ingestFolder, "Store the results of an exported folder (its platform.json "
-                                                               "names the machine)");
+  collectCommand->add_option("--ingest", collect->ingestFolder,
+                             "Store the results of an exported folder (its platform.json "
+                             "names the machine)");
   addMeasureOptions(collectCommand, collect->measure);
   collect->measure.minTime = 0.3;
 
@@ -789,30 +861,36 @@ void addOmpCommand(CLI::App& app, const GlobalOptions& global, CommandAction& ac
   for (int i = 1; i < argc; ++i) train->command += std::string(" ") + argv[i];
 
   auto eval = std::make_shared<OmpLearnOptions>();
-  CLI::App* evalCommand = omp->add_subcommand("eval", "Leave-one-app-out evaluation: predict, top-k, random, oracle");
+  CLI::App* evalCommand =
+      omp->add_subcommand("eval", "Leave-one-app-out evaluation: predict, top-k, random, oracle");
   addLearnOptions(evalCommand, *eval);
-  evalCommand->add_option("--topk", eval->topK, "k of the top-k strategy (and the random budget)")->capture_default_str();
-  evalCommand->add_flag("--plain-topk", eval->plainTopK,
-                        "Top-k takes the k best-scored configurations as they come, not one per thread count and schedule");
+  evalCommand->add_option("--topk", eval->topK, "k of the top-k strategy (and the random budget)")
+      ->capture_default_str();
+  evalCommand->add_flag(
+      "--plain-topk", eval->plainTopK,
+      "Top-k takes the k best-scored configurations as they come, not one per thread count and schedule");
   evalCommand->add_option("-o,--output", eval->output, "Write the table (or JSON) here");
   evalCommand->add_flag("--json", eval->json, "Print JSON");
 
-  omp->callback([omp, collectCommand, trainCommand, evalCommand, tune, collect, train, eval, &global, &action]() {
-    if (collectCommand->parsed()) {
-      action = [collect, &global]() { return runOmpCollect(*collect, global); };
-    } else if (trainCommand->parsed()) {
-      action = [train, &global]() { return runOmpTrain(*train, global); };
-    } else if (evalCommand->parsed()) {
-      action = [eval, &global]() { return runOmpEval(*eval, global); };
-    } else if (!tune->app.empty()) {
-      action = [tune, &global]() { return runOmpTune(*tune, global); };
-    } else {
-      action = [] {
-        return reportError(Error(ErrorCode::kUsage, "omp needs --app FILE or one of: collect, train, eval (see mirtune omp --help)"));
-      };
-    }
-    (void)omp;
-  });
+  omp->callback(
+      [omp, collectCommand, trainCommand, evalCommand, tune, collect, train, eval, &global, &action]() {
+        if (collectCommand->parsed()) {
+          action = [collect, &global]() { return runOmpCollect(*collect, global); };
+        } else if (trainCommand->parsed()) {
+          action = [train, &global]() { return runOmpTrain(*train, global); };
+        } else if (evalCommand->parsed()) {
+          action = [eval, &global]() { return runOmpEval(*eval, global); };
+        } else if (!tune->app.empty()) {
+          action = [tune, &global]() { return runOmpTune(*tune, global); };
+        } else {
+          action = [] {
+            return reportError(
+                Error(ErrorCode::kUsage,
+                      "omp needs --app FILE or one of: collect, train, eval (see mirtune omp --help)"));
+          };
+        }
+        (void)omp;
+      });
 }
 
 }  // namespace mirtune::cli

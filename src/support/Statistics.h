@@ -11,8 +11,9 @@ namespace mirtune {
 
 /// Arithmetic mean; 0 for no values.
 inline double mean(const std::vector<double>& values) {
-  return values.empty() ? 0
-                        : std::accumulate(values.begin(), values.end(), 0.0) / static_cast<double>(values.size());
+  return values.empty()
+             ? 0
+             : std::accumulate(values.begin(), values.end(), 0.0) / static_cast<double>(values.size());
 }
 
 /// Geometric mean of positive values; 0 for no values.
@@ -32,10 +33,11 @@ inline std::uint64_t splitmix64(std::uint64_t& state) {
 }
 
 /// Expected best speedup over `defaultSeconds` when `budget` of `seconds` (one entry per configuration) are
-/// drawn uniformly without replacement, averaged over `draws` seeded draws; with keepDefault the default's own
-/// time is among the candidates (a tuning session measures it first). 1 when there is nothing to draw.
-inline double expectedRandomSpeedup(const std::vector<double>& seconds, double defaultSeconds, std::size_t budget,
-                                    bool keepDefault, std::size_t draws, std::uint64_t seed) {
+/// drawn uniformly without replacement, averaged over `draws` seeded draws; with keepDefault the default's
+/// own time is among the candidates (a tuning session measures it first). 1 when there is nothing to draw.
+inline double expectedRandomSpeedup(const std::vector<double>& seconds, double defaultSeconds,
+                                    std::size_t budget, bool keepDefault, std::size_t draws,
+                                    std::uint64_t seed) {
   if (seconds.empty() || draws == 0) return 1.0;
   std::uint64_t state = seed;
   double total = 0;

@@ -21,8 +21,8 @@ Expected<std::vector<std::string>> OmpApp::sizeArguments(std::string_view size) 
     if (sizeName == size) return arguments;
     names.push_back(sizeName);
   }
-  return Error(ErrorCode::kNotFound,
-               fmt::format("app '{}' has no size '{}' (sizes: {})", this->name, size, fmt::join(names, ", ")));
+  return Error(ErrorCode::kNotFound, fmt::format("app '{}' has no size '{}' (sizes: {})", this->name, size,
+                                                 fmt::join(names, ", ")));
 }
 
 Expected<OmpApp> loadOmpApp(const fs::path& manifest) {
@@ -35,7 +35,8 @@ Expected<OmpApp> loadOmpApp(const fs::path& manifest) {
   if (json.is_discarded() || !json.is_object()) return bad("not a JSON object");
   OmpApp app;
   for (const char* key : {"name", "source"}) {
-    if (!json.contains(key) || !json[key].is_string()) return bad(fmt::format("\"{}\" must be a string", key));
+    if (!json.contains(key) || !json[key].is_string())
+      return bad(fmt::format("\"{}\" must be a string", key));
   }
   app.name = json["name"].get<std::string>();
   app.source = manifest.parent_path() / json["source"].get<std::string>();
@@ -44,7 +45,8 @@ Expected<OmpApp> loadOmpApp(const fs::path& manifest) {
   if (!fs::exists(app.source)) return bad(fmt::format("source {} not found", app.source.string()));
   if (json.contains("args")) {
     if (!json["args"].is_array()) return bad("\"args\" must be an array of names");
-    for (const auto& name : json["args"]) app.argNames.push_back(name.is_string() ? name.get<std::string>() : name.dump());
+    for (const auto& name : json["args"])
+      app.argNames.push_back(name.is_string() ? name.get<std::string>() : name.dump());
   }
   if (!json.contains("sizes") || !json["sizes"].is_object() || json["sizes"].empty()) {
     return bad("\"sizes\" must be an object of named argument lists");
@@ -86,7 +88,9 @@ Expected<std::vector<OmpApp>> loadOmpSuite(const fs::path& directory) {
   return apps;
 }
 
-fs::path ompSuiteDirectory() { return sourceDirectory() / "kernels" / "openmp"; }
+fs::path ompSuiteDirectory() {
+  return sourceDirectory() / "kernels" / "openmp";
+}
 
 Expected<Compiler> parseCompiler(std::string_view name) {
   if (name == "clang") return Compiler::kClang;
@@ -94,13 +98,17 @@ Expected<Compiler> parseCompiler(std::string_view name) {
   return Error(ErrorCode::kUsage, fmt::format("unknown compiler '{}' (expected clang or gcc)", name));
 }
 
-std::string_view compilerName(Compiler compiler) { return compiler == Compiler::kClang ? "clang" : "gcc"; }
+std::string_view compilerName(Compiler compiler) {
+  return compiler == Compiler::kClang ? "clang" : "gcc";
+}
 
 CommandFactory ompCommandFactory(const OmpBuild& build, const std::vector<std::string>& arguments) {
   return [build, arguments](const Configuration& configuration) -> Expected<CandidateCommands> {
     CandidateCommands commands;
-    const bool cxx = build.sourceName.size() > 2 && build.sourceName.substr(build.sourceName.size() - 2) != ".c";
-    std::string compiler = build.compiler == Compiler::kClang ? (cxx ? "clang++-14" : "clang-14") : (cxx ? "g++" : "gcc");
+    const bool cxx =
+        build.sourceName.size() > 2 && build.sourceName.substr(build.sourceName.size() - 2) != ".c";
+    std::string compiler =
+        build.compiler == Compiler::kClang ? (cxx ? "clang++-14" : "clang-14") : (cxx ? "g++" : "gcc");
     commands.buildArgv = {compiler, "-O3", "-fopenmp"};
     commands.buildArgv.insert(commands.buildArgv.end(), build.extraFlags.begin(), build.extraFlags.end());
     commands.buildArgv.insert(commands.buildArgv.end(), {build.sourceName, "-o", kBinaryPlaceholder, "-lm"});

@@ -46,8 +46,8 @@ struct OmpBuild {
   std::string sourceName = "app.c";  ///< the (rewritten) source's name in the session's work folder
 };
 
-/// Every configuration shares one build (the rewritten source with schedule(runtime)); runs differ only in the
-/// OMP_* environment.
+/// Every configuration shares one build (the rewritten source with schedule(runtime)); runs differ only in
+/// the OMP_* environment.
 CommandFactory ompCommandFactory(const OmpBuild& build, const std::vector<std::string>& arguments);
 
 /// Problem-size inputs of the head: the sum of log2(1 + |value|) over the numeric arguments (a log of their

@@ -13,8 +13,8 @@
 
 namespace mirtune::omp {
 
-const std::vector<std::string> kOmpDataColumns = {"platform", "cpu_model", "cores",  "app",
-                                                  "size",     "arguments", "threads", "schedule",
+const std::vector<std::string> kOmpDataColumns = {"platform", "cpu_model", "cores",          "app",
+                                                  "size",     "arguments", "threads",        "schedule",
                                                   "chunk",    "status",    "median_seconds", "iqr_seconds"};
 
 const OmpMeasurement* OmpSample::find(const Configuration& configuration) const {
@@ -33,10 +33,13 @@ std::optional<double> OmpSample::bestMedian() const {
   return best;
 }
 
-std::vector<OmpSample> completeSamples(const std::vector<OmpSample>& samples, std::vector<std::string>& dropped) {
-  std::map<std::string, std::set<std::string>> configurations;  // platform -> every configuration measured there
+std::vector<OmpSample> completeSamples(const std::vector<OmpSample>& samples,
+                                       std::vector<std::string>& dropped) {
+  std::map<std::string, std::set<std::string>>
+      configurations;  // platform -> every configuration measured there
   for (const auto& sample : samples) {
-    for (const auto& m : sample.measurements) configurations[sample.platform].insert(canonicalJson(m.configuration));
+    for (const auto& m : sample.measurements)
+      configurations[sample.platform].insert(canonicalJson(m.configuration));
   }
   std::vector<OmpSample> kept;
   for (const auto& sample : samples) {
@@ -53,16 +56,19 @@ std::vector<OmpSample> completeSamples(const std::vector<OmpSample>& samples, st
 
 std::string ompDataToCsv(const std::vector<OmpSample>& samples) {
   std::string out = fmt::format("{}\n", fmt::join(kOmpDataColumns, ","));
-  auto number = [](const std::optional<double>& value) { return value ? fmt::format("{:.9g}", *value) : std::string(); };
+  auto number = [](const std::optional<double>& value) {
+    return value ? fmt::format("{:.9g}", *value) : std::string();
+  };
   for (const auto& sample : samples) {
     for (const auto& m : sample.measurements) {
       const auto& c = m.configuration;
-      const std::string chunk = c.at("chunk").is_string() ? c.at("chunk").get<std::string>() : c.at("chunk").dump();
-      out += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{}\n", csvField(sample.platform), csvField(sample.cpuModel),
-                         sample.cores, csvField(sample.app), csvField(sample.size),
-                         csvField(fmt::format("{}", fmt::join(sample.arguments, " "))), c.at("threads").get<int>(),
-                         c.at("schedule").get<std::string>(), chunk, measureStatusName(m.status), number(m.median),
-                         number(m.iqr));
+      const std::string chunk =
+          c.at("chunk").is_string() ? c.at("chunk").get<std::string>() : c.at("chunk").dump();
+      out += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{}\n", csvField(sample.platform),
+                         csvField(sample.cpuModel), sample.cores, csvField(sample.app), csvField(sample.size),
+                         csvField(fmt::format("{}", fmt::join(sample.arguments, " "))),
+                         c.at("threads").get<int>(), c.at("schedule").get<std::string>(), chunk,
+                         measureStatusName(m.status), number(m.median), number(m.iqr));
     }
   }
   return out;
@@ -83,7 +89,8 @@ Expected<std::vector<OmpSample>> readOmpData(const std::filesystem::path& path) 
     const auto& record = table->record(row);
     auto field = [&](const char* name) -> const std::string& { return record[column[name]]; };
     auto bad = [&](const std::string& what) {
-      return Error(ErrorCode::kInvalidInput, fmt::format("{}:{}: {}", path.string(), table->lineOf(row), what));
+      return Error(ErrorCode::kInvalidInput,
+                   fmt::format("{}:{}: {}", path.string(), table->lineOf(row), what));
     };
     const std::string key = field("platform") + '\x1f' + field("app") + '\x1f' + field("size");
     auto [it, fresh] = sampleIndex.emplace(key, samples.size());
@@ -125,7 +132,8 @@ Expected<std::vector<OmpSample>> readOmpData(const std::filesystem::path& path) 
       if (!iqr) return iqr.error();
       m.iqr = *iqr;
     }
-    if (m.status == MeasureStatus::kOk && (!m.median || *m.median <= 0)) return bad("an ok row needs a positive median");
+    if (m.status == MeasureStatus::kOk && (!m.median || *m.median <= 0))
+      return bad("an ok row needs a positive median");
     samples[it->second].measurements.push_back(std::move(m));
   }
   return samples;

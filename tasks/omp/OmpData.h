@@ -39,7 +39,8 @@ struct OmpSample {
 /// The samples that measured every configuration their platform's other samples measured (a collection cut
 /// short leaves a partial sample, whose best would not be the oracle); the others' "app size platform" in
 /// `dropped`.
-std::vector<OmpSample> completeSamples(const std::vector<OmpSample>& samples, std::vector<std::string>& dropped);
+std::vector<OmpSample> completeSamples(const std::vector<OmpSample>& samples,
+                                       std::vector<std::string>& dropped);
 
 /// Column names, in file order.
 extern const std::vector<std::string> kOmpDataColumns;

@@ -5,13 +5,15 @@
 
 namespace mirtune::omp {
 
-Expected<IrModule> compileParallelRegions(const std::filesystem::path& source, const CompileOptions& options) {
+Expected<IrModule> compileParallelRegions(const std::filesystem::path& source,
+                                          const CompileOptions& options) {
   auto module = compileFile(source, options);
   if (!module) return module.error();
   const std::vector<std::string> regions = module->kernelNames();
   if (regions.empty()) {
     return Error(ErrorCode::kInvalidInput,
-                 fmt::format("{}: no OpenMP parallel region (nothing for `#pragma omp parallel` to tune)", source.string()));
+                 fmt::format("{}: no OpenMP parallel region (nothing for `#pragma omp parallel` to tune)",
+                             source.string()));
   }
   return extractKernels(*module, regions, ExtractScope::kReachable);
 }

@@ -12,9 +12,10 @@
 
 namespace mirtune::omp {
 
-/// Compiles a C/C++ file with OpenMP and keeps its parallel regions; kInvalidInput naming the file when it has
-/// none.
-Expected<IrModule> compileParallelRegions(const std::filesystem::path& source, const CompileOptions& options = {});
+/// Compiles a C/C++ file with OpenMP and keeps its parallel regions; kInvalidInput naming the file when it
+/// has none.
+Expected<IrModule> compileParallelRegions(const std::filesystem::path& source,
+                                          const CompileOptions& options = {});
 
 /// An embedBatch source for compileParallelRegions(source).
 EmbedSource parallelRegionSource(const std::filesystem::path& source, const CompileOptions& options = {});

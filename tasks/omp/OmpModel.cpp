@@ -15,7 +15,9 @@
 namespace mirtune::omp {
 namespace {
 
-Configuration defaultFor(int cores) { return makeOmpSpace(cores, SpaceSize::kSmall).defaultConfiguration(); }
+Configuration defaultFor(int cores) {
+  return makeOmpSpace(cores, SpaceSize::kSmall).defaultConfiguration();
+}
 
 // Seconds a strategy ends up with when it picks `configuration`: a failure falls back to the default.
 double secondsOf(const OmpSample& sample, const Configuration& configuration, double defaultSeconds) {
@@ -25,10 +27,11 @@ double secondsOf(const OmpSample& sample, const Configuration& configuration, do
 }
 
 // Expected best speedup of the default plus `budget` configurations drawn without replacement.
-double expectedRandomSpeedup(const OmpSample& sample, double defaultSeconds, std::size_t budget, std::size_t draws,
-                             std::uint64_t seed) {
+double expectedRandomSpeedup(const OmpSample& sample, double defaultSeconds, std::size_t budget,
+                             std::size_t draws, std::uint64_t seed) {
   std::vector<double> seconds;
-  for (const auto& m : sample.measurements) seconds.push_back(m.status == MeasureStatus::kOk && m.median ? *m.median : defaultSeconds);
+  for (const auto& m : sample.measurements)
+    seconds.push_back(m.status == MeasureStatus::kOk && m.median ? *m.median : defaultSeconds);
   return mirtune::expectedRandomSpeedup(seconds, defaultSeconds, budget, true, draws, seed);
 }
 
@@ -54,7 +57,9 @@ heads::XgbParams defaultOmpHeadParams() {
   return params;
 }
 
-std::string_view headFormName(OmpHeadForm form) { return form == OmpHeadForm::kNearBest ? "near-best" : "regression"; }
+std::string_view headFormName(OmpHeadForm form) {
+  return form == OmpHeadForm::kNearBest ? "near-best" : "regression";
+}
 
 Expected<OmpHeadForm> parseHeadForm(std::string_view name) {
   if (name == "near-best") return OmpHeadForm::kNearBest;
@@ -76,7 +81,8 @@ Expected<heads::Dataset> ompTrainingRows(const std::vector<OmpSample>& samples,
     const OmpMeasurement* def = sample.find(defaultFor(sample.cores));
     const auto best = sample.bestMedian();
     if (!def || def->status != MeasureStatus::kOk || !def->median || !best) continue;
-    const std::vector<float> program = programFeatures({embedding->second, sample.arguments, *def->median, sample.cores});
+    const std::vector<float> program =
+        programFeatures({embedding->second, sample.arguments, *def->median, sample.cores});
     for (const auto& m : sample.measurements) {
       if (m.status != MeasureStatus::kOk || !m.median) continue;
       std::vector<float> row = program;
@@ -114,7 +120,8 @@ ConfigurationScorer scorerOf(const heads::XgbRegressor& head) {
 
 Expected<std::vector<RankedConfiguration>> rankConfigurations(const ConfigurationScorer& scorer,
                                                               const std::vector<float>& program,
-                                                              const std::vector<Configuration>& candidates, int cores) {
+                                                              const std::vector<Configuration>& candidates,
+                                                              int cores) {
   std::vector<float> rows;
   std::size_t cols = 0;
   for (const auto& configuration : candidates) {
@@ -128,7 +135,8 @@ Expected<std::vector<RankedConfiguration>> rankConfigurations(const Configuratio
   auto scores = scorer(rows.data(), candidates.size(), cols);
   if (!scores) return scores.error();
   for (std::size_t i = 0; i < candidates.size(); ++i) ranked.push_back({candidates[i], (*scores)[i]});
-  std::stable_sort(ranked.begin(), ranked.end(), [](const auto& a, const auto& b) { return a.score > b.score; });
+  std::stable_sort(ranked.begin(), ranked.end(),
+                   [](const auto& a, const auto& b) { return a.score > b.score; });
   return ranked;
 }
 
@@ -136,7 +144,8 @@ std::vector<RankedConfiguration> diversify(const std::vector<RankedConfiguration
   std::vector<RankedConfiguration> first, rest;
   std::set<std::string> seen;
   for (const auto& r : ranked) {
-    const std::string key = r.configuration.at("threads").dump() + "/" + r.configuration.at("schedule").dump();
+    const std::string key =
+        r.configuration.at("threads").dump() + "/" + r.configuration.at("schedule").dump();
     (seen.insert(key).second ? first : rest).push_back(r);
   }
   first.insert(first.end(), rest.begin(), rest.end());
@@ -146,23 +155,42 @@ std::vector<RankedConfiguration> diversify(const std::vector<RankedConfiguration
 nlohmann::json OmpEvalResult::toJson() const {
   nlohmann::json rows = nlohmann::json::array();
   for (const auto& s : samples) {
-    rows.push_back({{"app", s.app}, {"size", s.size}, {"platform", s.platform}, {"default_seconds", s.defaultSeconds},
-                    {"oracle_speedup", s.oracleSpeedup}, {"predict_speedup", s.predictSpeedup},
+    rows.push_back({{"app", s.app},
+                    {"size", s.size},
+                    {"platform", s.platform},
+                    {"default_seconds", s.defaultSeconds},
+                    {"oracle_speedup", s.oracleSpeedup},
+                    {"predict_speedup", s.predictSpeedup},
                     {"predict_raw_speedup", s.predictRawSpeedup},
-                    {"topk_speedup", s.topkSpeedup}, {"random1_speedup", s.random1Speedup},
-                    {"randomk_speedup", s.randomKSpeedup}, {"oracle", s.oracle}, {"predicted", s.predicted}});
+                    {"topk_speedup", s.topkSpeedup},
+                    {"random1_speedup", s.random1Speedup},
+                    {"randomk_speedup", s.randomKSpeedup},
+                    {"oracle", s.oracle},
+                    {"predicted", s.predicted}});
   }
   const auto& m = summary;
   return {{"samples", rows},
           {"summary",
            {{"samples", m.samples},
-            {"mean_speedup", {{"oracle", m.meanOracle}, {"predict", m.meanPredict}, {"predict_raw", m.meanPredictRaw},
-                              {"topk", m.meanTopk},
-                              {"random1", m.meanRandom1}, {"randomk", m.meanRandomK}}},
-            {"geomean_speedup", {{"oracle", m.geomeanOracle}, {"predict", m.geomeanPredict}, {"topk", m.geomeanTopk},
-                                 {"random1", m.geomeanRandom1}, {"randomk", m.geomeanRandomK}}},
-            {"percent_of_oracle", {{"default", m.percentDefault}, {"predict", m.percentPredict}, {"topk", m.percentTopk},
-                                   {"random1", m.percentRandom1}, {"randomk", m.percentRandomK}}}}}};
+            {"mean_speedup",
+             {{"oracle", m.meanOracle},
+              {"predict", m.meanPredict},
+              {"predict_raw", m.meanPredictRaw},
+              {"topk", m.meanTopk},
+              {"random1", m.meanRandom1},
+              {"randomk", m.meanRandomK}}},
+            {"geomean_speedup",
+             {{"oracle", m.geomeanOracle},
+              {"predict", m.geomeanPredict},
+              {"topk", m.geomeanTopk},
+              {"random1", m.geomeanRandom1},
+              {"randomk", m.geomeanRandomK}}},
+            {"percent_of_oracle",
+             {{"default", m.percentDefault},
+              {"predict", m.percentPredict},
+              {"topk", m.percentTopk},
+              {"random1", m.percentRandom1},
+              {"randomk", m.percentRandomK}}}}}};
 }
 
 Expected<OmpEvalResult> evaluateLeaveOneAppOut(const std::vector<OmpSample>& samples,
@@ -226,7 +254,8 @@ Expected<OmpEvalResult> evaluateLeaveOneAppOut(const std::vector<OmpSample>& sam
       }
       r.topkSpeedup = defaultSeconds / topk;
       r.random1Speedup = expectedRandomSpeedup(sample, defaultSeconds, 1, options.randomDraws, drawSeed++);
-      r.randomKSpeedup = expectedRandomSpeedup(sample, defaultSeconds, options.topK, options.randomDraws, drawSeed++);
+      r.randomKSpeedup =
+          expectedRandomSpeedup(sample, defaultSeconds, options.topK, options.randomDraws, drawSeed++);
       result.samples.push_back(std::move(r));
     }
   }

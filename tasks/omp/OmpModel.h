@@ -1,6 +1,7 @@
 // The OpenMP head: ranks configurations of a program by how likely each is within 5% of the best, from the
 // program's inputs (embedding of its parallel regions, problem size, default run time, cores) and the
-// configuration's features; leave-one-application-out evaluation against the exhaustive oracle and random search.
+// configuration's features; leave-one-application-out evaluation against the exhaustive oracle and random
+// search.
 #pragma once
 
 #include "support/Error.h"
@@ -37,9 +38,9 @@ std::vector<float> programFeatures(const ProgramInputs& inputs);
 /// The head's fixed hyper-parameters (trees are few and shallow: the training rows are a few thousand).
 heads::XgbParams defaultOmpHeadParams();
 
-/// What the head learns: whether a configuration is within kNearBestTolerance of the best (a classifier, scored
-/// by its probability), or how much slower than the best it is, log2(median / best) (a regressor, scored by the
-/// negated prediction).
+/// What the head learns: whether a configuration is within kNearBestTolerance of the best (a classifier,
+/// scored by its probability), or how much slower than the best it is, log2(median / best) (a regressor,
+/// scored by the negated prediction).
 enum class OmpHeadForm { kNearBest, kRegression };
 std::string_view headFormName(OmpHeadForm form);
 Expected<OmpHeadForm> parseHeadForm(std::string_view name);
@@ -52,22 +53,25 @@ Expected<heads::Dataset> ompTrainingRows(const std::vector<OmpSample>& samples,
                                          std::vector<float>* gaps = nullptr);
 
 /// Scores n rows of features (higher = better configuration).
-using ConfigurationScorer = std::function<Expected<std::vector<float>>(const float* rows, std::size_t n, std::size_t cols)>;
+using ConfigurationScorer =
+    std::function<Expected<std::vector<float>>(const float* rows, std::size_t n, std::size_t cols)>;
 ConfigurationScorer scorerOf(const heads::Classifier& head);
 ConfigurationScorer scorerOf(const heads::XgbRegressor& head);
 
-/// The configurations of `candidates` ordered best first by score (ties keep candidate order), with the score.
+/// The configurations of `candidates` ordered best first by score (ties keep candidate order), with the
+/// score.
 struct RankedConfiguration {
   Configuration configuration;
   float score = 0;
 };
 Expected<std::vector<RankedConfiguration>> rankConfigurations(const ConfigurationScorer& scorer,
                                                               const std::vector<float>& program,
-                                                              const std::vector<Configuration>& candidates, int cores);
+                                                              const std::vector<Configuration>& candidates,
+                                                              int cores);
 
 /// The ranking reordered for measuring several configurations: the best-scored configuration of each distinct
-/// (threads, schedule) first, in score order, then the rest; a top-k budget then covers k different thread/schedule
-/// choices instead of k chunk sizes of one.
+/// (threads, schedule) first, in score order, then the rest; a top-k budget then covers k different
+/// thread/schedule choices instead of k chunk sizes of one.
 std::vector<RankedConfiguration> diversify(const std::vector<RankedConfiguration>& ranked);
 
 /// Leave-one-application-out evaluation.
@@ -98,7 +102,8 @@ struct OmpSampleResult {
 struct OmpEvalSummary {
   std::size_t samples = 0;
   double meanPredictRaw = 0;  ///< the predicted configuration alone, without keeping the default
-  double meanOracle = 0, meanPredict = 0, meanTopk = 0, meanRandom1 = 0, meanRandomK = 0;  ///< speedup over default
+  double meanOracle = 0, meanPredict = 0, meanTopk = 0, meanRandom1 = 0,
+         meanRandomK = 0;  ///< speedup over default
   double geomeanOracle = 0, geomeanPredict = 0, geomeanTopk = 0, geomeanRandom1 = 0, geomeanRandomK = 0;
   /// Mean over samples of strategy speedup / oracle speedup, in percent (the default alone: 100 / oracle).
   double percentDefault = 0;

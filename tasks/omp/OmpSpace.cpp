@@ -27,7 +27,9 @@ Expected<SpaceSize> parseSpaceSize(std::string_view name) {
   return Error(ErrorCode::kUsage, fmt::format("unknown space '{}' (expected full or small)", name));
 }
 
-std::string_view spaceSizeName(SpaceSize size) { return size == SpaceSize::kFull ? "full" : "small"; }
+std::string_view spaceSizeName(SpaceSize size) {
+  return size == SpaceSize::kFull ? "full" : "small";
+}
 
 std::vector<int> threadCounts(int cores, SpaceSize size) {
   cores = std::max(cores, 1);
@@ -74,15 +76,19 @@ std::map<std::string, std::string> ompEnvironment(const Configuration& configura
 }
 
 const std::array<ConfigFeature, 8> kConfigFeatures = {{
-    {"threads_per_core", [](const Configuration& c, int cores) {
+    {"threads_per_core",
+     [](const Configuration& c, int cores) {
        return static_cast<float>(c.at("threads").get<int>()) / static_cast<float>(std::max(cores, 1));
      }},
-    {"log2_threads", [](const Configuration& c, int) { return std::log2(static_cast<float>(c.at("threads").get<int>())); }},
-    {"oversubscribed", [](const Configuration& c, int cores) { return c.at("threads").get<int>() > cores ? 1.0f : 0.0f; }},
+    {"log2_threads",
+     [](const Configuration& c, int) { return std::log2(static_cast<float>(c.at("threads").get<int>())); }},
+    {"oversubscribed",
+     [](const Configuration& c, int cores) { return c.at("threads").get<int>() > cores ? 1.0f : 0.0f; }},
     {"schedule_static", [](const Configuration& c, int) { return scheduleIs(c, "static"); }},
     {"schedule_dynamic", [](const Configuration& c, int) { return scheduleIs(c, "dynamic"); }},
     {"schedule_guided", [](const Configuration& c, int) { return scheduleIs(c, "guided"); }},
-    {"log2_chunk", [](const Configuration& c, int) { return std::log2(1.0f + static_cast<float>(chunkOf(c))); }},
+    {"log2_chunk",
+     [](const Configuration& c, int) { return std::log2(1.0f + static_cast<float>(chunkOf(c))); }},
     {"chunk_default", [](const Configuration& c, int) { return chunkOf(c) == 0 ? 1.0f : 0.0f; }},
 }};
 

@@ -14,7 +14,8 @@
 namespace mirtune::omp {
 
 /// full: every thread count 1..cores (powers of two and `cores` itself above 8 cores) plus one oversubscribed
-/// value (2 x cores), 3 schedules, 6 chunks. small: threads {1, cores/2, cores, 2 x cores}, chunk {default, 16}.
+/// value (2 x cores), 3 schedules, 6 chunks. small: threads {1, cores/2, cores, 2 x cores}, chunk {default,
+/// 16}.
 enum class SpaceSize { kFull, kSmall };
 
 Expected<SpaceSize> parseSpaceSize(std::string_view name);
@@ -33,8 +34,8 @@ SearchSpace makeOmpSpace(int cores, SpaceSize size);
 
 /// The OMP_SCHEDULE value: "static", "dynamic,4", ...
 std::string ompScheduleValue(const Configuration& configuration);
-/// OMP_NUM_THREADS, OMP_SCHEDULE and OMP_DYNAMIC=false: always all of them, since libgomp and libomp differ in
-/// their defaults.
+/// OMP_NUM_THREADS, OMP_SCHEDULE and OMP_DYNAMIC=false: always all of them, since libgomp and libomp differ
+/// in their defaults.
 std::map<std::string, std::string> ompEnvironment(const Configuration& configuration);
 
 struct ConfigFeature {

@@ -1,6 +1,6 @@
-// End-to-end tests of `mirtune omp --app`: the default and the strategy's picks measured through the runner and
-// stored, failures and changed outputs reported per configuration, bad input named, and a session killed with
-// SIGKILL resumed without measuring anything twice.
+// End-to-end tests of `mirtune omp --app`: the default and the strategy's picks measured through the runner
+// and stored, failures and changed outputs reported per configuration, bad input named, and a session killed
+// with SIGKILL resumed without measuring anything twice.
 #include "common/TemporaryFolder.h"
 #include "database/Database.h"
 #include "support/Subprocess.h"
@@ -35,8 +35,8 @@ SubprocessResult mirtune(const std::vector<std::string>& arguments, double timeo
 std::vector<std::string> quick(const TemporaryFolder& folder, std::vector<std::string> arguments) {
   std::vector<std::string> all = {"--db", folder.db(), "omp"};
   all.insert(all.end(), arguments.begin(), arguments.end());
-  for (const char* option : {"--space", "small", "--min-time", "0.01", "--min-repetitions", "2", "--max-repetitions",
-                             "2", "--work-dir", (folder.path() / "work").c_str()}) {
+  for (const char* option : {"--space", "small", "--min-time", "0.01", "--min-repetitions", "2",
+                             "--max-repetitions", "2", "--work-dir", (folder.path() / "work").c_str()}) {
     all.emplace_back(option);
   }
   return all;
@@ -50,12 +50,14 @@ std::vector<MeasurementRecord> measurements(const TemporaryFolder& folder) {
   return *all;
 }
 
-int cores() { return static_cast<int>(std::thread::hardware_concurrency()); }
+int cores() {
+  return static_cast<int>(std::thread::hardware_concurrency());
+}
 
 TEST(OmpCli, RandomBudgetOfOneMeasuresTheDefaultAndOneMoreAndStoresBoth) {
   TemporaryFolder folder("mirtune-omp", "random");
-  auto run = mirtune(quick(folder, {"--app", (kInputs / "tiny_sum.c").string(), "--args", "50000", "--strategy",
-                                    "random", "--budget", "1", "--seed", "5", "--json"}));
+  auto run = mirtune(quick(folder, {"--app", (kInputs / "tiny_sum.c").string(), "--args", "50000",
+                                    "--strategy", "random", "--budget", "1", "--seed", "5", "--json"}));
   ASSERT_EQ(run.exitCode, 0) << run.standardError;
   auto json = nlohmann::json::parse(run.standardOutput);
   ASSERT_EQ(json["results"].size(), 2u);
@@ -73,8 +75,8 @@ TEST(OmpCli, RandomBudgetOfOneMeasuresTheDefaultAndOneMoreAndStoresBoth) {
 
   // The same seed picks the same configuration.
   TemporaryFolder again("mirtune-omp", "random-again");
-  auto second = mirtune(quick(again, {"--app", (kInputs / "tiny_sum.c").string(), "--args", "50000", "--strategy",
-                                      "random", "--budget", "1", "--seed", "5", "--json"}));
+  auto second = mirtune(quick(again, {"--app", (kInputs / "tiny_sum.c").string(), "--args", "50000",
+                                      "--strategy", "random", "--budget", "1", "--seed", "5", "--json"}));
   ASSERT_EQ(second.exitCode, 0) << second.standardError;
   EXPECT_EQ(nlohmann::json::parse(second.standardOutput)["results"][1]["configuration"],
             json["results"][1]["configuration"]);
@@ -82,7 +84,8 @@ TEST(OmpCli, RandomBudgetOfOneMeasuresTheDefaultAndOneMoreAndStoresBoth) {
 
 TEST(OmpCli, PredictWithTheShippedHeadMeasuresItsPickAndRecordsThePrediction) {
   TemporaryFolder folder("mirtune-omp", "predict");
-  auto run = mirtune(quick(folder, {"--app", (kInputs / "tiny_sum.c").string(), "--args", "50000", "--json"}));
+  auto run =
+      mirtune(quick(folder, {"--app", (kInputs / "tiny_sum.c").string(), "--args", "50000", "--json"}));
   ASSERT_EQ(run.exitCode, 0) << run.standardError;
   auto json = nlohmann::json::parse(run.standardOutput);
   ASSERT_TRUE(json.contains("predicted"));
@@ -101,7 +104,8 @@ TEST(OmpCli, PredictWithTheShippedHeadMeasuresItsPickAndRecordsThePrediction) {
 
 TEST(OmpCli, ACrashingConfigurationIsReportedAndTheOthersAreMeasured) {
   TemporaryFolder folder("mirtune-omp", "crash");
-  auto run = mirtune(quick(folder, {"--app", (kInputs / "crash_single_thread.c").string(), "--strategy", "exhaustive", "--json"}));
+  auto run = mirtune(quick(
+      folder, {"--app", (kInputs / "crash_single_thread.c").string(), "--strategy", "exhaustive", "--json"}));
   ASSERT_EQ(run.exitCode, 0) << run.standardError;
   auto json = nlohmann::json::parse(run.standardOutput);
   std::size_t crashed = 0, ok = 0;
@@ -122,8 +126,8 @@ TEST(OmpCli, ACrashingConfigurationIsReportedAndTheOthersAreMeasured) {
 
 TEST(OmpCli, AnOutputThatChangesWithTheConfigurationIsWrongOutput) {
   TemporaryFolder folder("mirtune-omp", "wrong");
-  auto run = mirtune(quick(folder, {"--app", (kInputs / "thread_count_output.c").string(), "--strategy", "exhaustive",
-                                    "--json"}));
+  auto run = mirtune(quick(
+      folder, {"--app", (kInputs / "thread_count_output.c").string(), "--strategy", "exhaustive", "--json"}));
   ASSERT_EQ(run.exitCode, 0) << run.standardError;
   auto json = nlohmann::json::parse(run.standardOutput);
   for (const auto& r : json["results"]) {
@@ -134,23 +138,40 @@ TEST(OmpCli, AnOutputThatChangesWithTheConfigurationIsWrongOutput) {
 
 TEST(OmpCli, ASourceThatDoesNotCompileIsNamedWithItsLine) {
   TemporaryFolder folder("mirtune-omp", "broken");
-  auto run = mirtune(quick(folder, {"--app", (fs::path(MIRTUNE_TEST_INPUTS) / "syntax_error.c").string(), "--strategy",
-                                    "exhaustive"}));
+  auto run = mirtune(quick(folder, {"--app", (fs::path(MIRTUNE_TEST_INPUTS) / "syntax_error.c").string(),
+                                    "--strategy", "exhaustive"}));
   EXPECT_EQ(run.exitCode, 1);
   EXPECT_NE(run.standardError.find("syntax_error.c:"), std::string::npos) << run.standardError;
   auto missing = mirtune(quick(folder, {"--app", (folder.path() / "nope.c").string()}));
   EXPECT_NE(missing.exitCode, 0);
   EXPECT_NE(missing.standardError.find("nope.c"), std::string::npos) << missing.standardError;
-  auto badStrategy = mirtune(quick(folder, {"--app", (kInputs / "tiny_sum.c").string(), "--strategy", "annealing"}));
+  auto badStrategy =
+      mirtune(quick(folder, {"--app", (kInputs / "tiny_sum.c").string(), "--strategy", "annealing"}));
   EXPECT_EQ(badStrategy.exitCode, 2);
 }
 
 TEST(OmpCli, ASessionKilledWithSigkillResumesWithoutMeasuringAnythingTwice) {
   TemporaryFolder folder("mirtune-omp", "resume");
-  std::vector<std::string> arguments = {"--db", folder.db(), "omp", "--app", (kInputs / "tiny_sum.c").string(),
-                                        "--args", "20000", "--strategy", "exhaustive", "--space", "small",
-                                        "--min-time", "0.3", "--min-repetitions", "2", "--max-repetitions", "100000", "--work-dir",
-                                        (folder.path() / "work").string(), "--json"};
+  std::vector<std::string> arguments = {"--db",
+                                        folder.db(),
+                                        "omp",
+                                        "--app",
+                                        (kInputs / "tiny_sum.c").string(),
+                                        "--args",
+                                        "20000",
+                                        "--strategy",
+                                        "exhaustive",
+                                        "--space",
+                                        "small",
+                                        "--min-time",
+                                        "0.3",
+                                        "--min-repetitions",
+                                        "2",
+                                        "--max-repetitions",
+                                        "100000",
+                                        "--work-dir",
+                                        (folder.path() / "work").string(),
+                                        "--json"};
   // The time limit kills mirtune's whole process group with SIGKILL part-way through the 18 configurations.
   auto killed = mirtune(arguments, 2.5);
   ASSERT_TRUE(killed.timedOut) << "finished before it could be killed: " << killed.standardOutput;

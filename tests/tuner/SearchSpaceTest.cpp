@@ -33,8 +33,9 @@ TEST(SearchSpace, EnumeratesEveryCombinationInOdometerOrder) {
 
 TEST(SearchSpace, ConstraintsRemoveConfigurationsAndAreReportedByValidate) {
   SearchSpace space = threeKnobs();
-  space.addConstraint({"threads 4 only with a dynamic schedule",
-                       [](const Configuration& c) { return c["threads"] != 4 || c["schedule"] == "dynamic"; }});
+  space.addConstraint({"threads 4 only with a dynamic schedule", [](const Configuration& c) {
+                         return c["threads"] != 4 || c["schedule"] == "dynamic";
+                       }});
   EXPECT_EQ(space.size(), 15u);
   auto status = space.validate({{"threads", 4}, {"schedule", "static"}, {"chunk", 1}});
   ASSERT_FALSE(status.ok());

@@ -18,9 +18,9 @@
 namespace mirtune {
 namespace {
 
-// The program the sessions tune: KNOB sets its work; 3 prints a different answer; 4 crashes; 5 kills the runner
-// that started it the first time it runs (a marker file says it did), which is how a session is interrupted;
-// 7 sleeps for 30 s.
+// The program the sessions tune: KNOB sets its work; 3 prints a different answer; 4 crashes; 5 kills the
+// runner that started it the first time it runs (a marker file says it did), which is how a session is
+// interrupted; 7 sleeps for 30 s.
 constexpr const char* kProgram = R"(#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -150,7 +150,8 @@ TEST(TuningSession, ResumeAfterTheRunnerIsKilledMeasuresNothingTwice) {
 
   // Another machine may not continue it...
   request.resume = true;
-  auto elsewhere = runTuningSession(f.database, f.platformId, "fingerprint-b", request, MIRTUNE_RUN_EXECUTABLE);
+  auto elsewhere =
+      runTuningSession(f.database, f.platformId, "fingerprint-b", request, MIRTUNE_RUN_EXECUTABLE);
   ASSERT_FALSE(elsewhere.ok());
   EXPECT_NE(elsewhere.error().message().find("--force"), std::string::npos);
 
@@ -166,7 +167,8 @@ TEST(TuningSession, ResumeAfterTheRunnerIsKilledMeasuresNothingTwice) {
   for (const auto& m : *stored) hashes.insert(m.configurationSha256);
   EXPECT_EQ(stored->size(), 4u);
   EXPECT_EQ(hashes.size(), 4u);
-  // Each of the default and knob 1 ran (repetitions) in the first attempt only: their run counts did not grow.
+  // Each of the default and knob 1 ran (repetitions) in the first attempt only: their run counts did not
+  // grow.
   std::map<int, int> runs;
   for (int k : f.runsOfCounter()) ++runs[k];
   const int defaultRuns = runs[2];
