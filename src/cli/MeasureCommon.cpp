@@ -1,6 +1,8 @@
 // Shared pieces of the measuring commands (omp, unroll).
 #include "cli/MeasureCommon.h"
 
+#include <fmt/format.h>
+
 #include <sstream>
 
 namespace mirtune::cli {
@@ -28,6 +30,22 @@ Expected<MeasurementSettings> measurementSettings(double buildTimeout, double ru
   settings.minRepetitions = minRepetitions;
   settings.maxRepetitions = maxRepetitions;
   return settings;
+}
+
+std::string speedupText(const TunedConfiguration& result) {
+  return result.speedup ? fmt::format("{:.3f}x", *result.speedup) : std::string("-");
+}
+
+nlohmann::json tunedConfigurationJson(const TunedConfiguration& result) {
+  nlohmann::json json = {{"configuration", result.configuration},
+                         {"status", measureStatusName(result.status)},
+                         {"times", result.times},
+                         {"timer", result.timer}};
+  if (result.median) json["median_seconds"] = *result.median;
+  if (result.spread) json["iqr_seconds"] = *result.spread;
+  if (result.speedup) json["speedup"] = *result.speedup;
+  if (!result.message.empty()) json["message"] = result.message;
+  return json;
 }
 
 std::vector<std::string> splitArguments(const std::string& text) {

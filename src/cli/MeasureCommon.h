@@ -7,6 +7,8 @@
 #include "support/Platform.h"
 #include "tuner/TuningSession.h"
 
+#include <nlohmann/json.hpp>
+
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -25,6 +27,13 @@ Expected<Machine> probeMachine(Database& database);
 /// Runner limits from command-line values; kUsage unless 1 <= minRepetitions <= maxRepetitions.
 Expected<MeasurementSettings> measurementSettings(double buildTimeout, double runTimeout, double minTime,
                                                   int minRepetitions, int maxRepetitions);
+
+/// "1.234x", or "-" without a speedup.
+std::string speedupText(const TunedConfiguration& result);
+
+/// A measured configuration as JSON: configuration, status, raw times, timer, and median/IQR/speedup/message
+/// when present. Commands add their own label of the configuration.
+nlohmann::json tunedConfigurationJson(const TunedConfiguration& result);
 
 /// "--args" split at white space (no quoting).
 std::vector<std::string> splitArguments(const std::string& text);

@@ -164,9 +164,6 @@ Expected<TuningRequest> ompRequest(const fs::path& source, const std::vector<std
   return request;
 }
 
-std::string speedupText(const TunedConfiguration& result) {
-  return result.speedup ? fmt::format("{:.3f}x", *result.speedup) : std::string("-");
-}
 
 std::string secondsText(const TunedConfiguration& result) {
   if (!result.median) return std::string(measureStatusName(result.status));
@@ -174,20 +171,12 @@ std::string secondsText(const TunedConfiguration& result) {
 }
 
 nlohmann::json tunedJson(const SearchSpace& space, const TunedConfiguration& r) {
-  nlohmann::json json = {{"configuration", r.configuration},
-                         {"label", configurationLabel(space, r.configuration)},
-                         {"status", measureStatusName(r.status)},
-                         {"times", r.times},
-                         {"timer", r.timer}};
-  if (r.median) json["median_seconds"] = *r.median;
-  if (r.spread) json["iqr_seconds"] = *r.spread;
-  if (r.speedup) json["speedup"] = *r.speedup;
-  if (!r.message.empty()) json["message"] = r.message;
+  nlohmann::json json = tunedConfigurationJson(r);
+  json["label"] = configurationLabel(space, r.configuration);
   return json;
 }
 
-// --- omp --app
-// ----------------------------------------------------------------------------------------------
+// --- omp --app ---
 
 struct LoadedModel {
   Encoder encoder;
@@ -394,8 +383,7 @@ int runOmpTune(const OmpTuneOptions& options, const GlobalOptions& global) {
   return result->best ? 0 : 1;
 }
 
-// --- omp collect
-// --------------------------------------------------------------------------------------------
+// --- omp collect ---
 
 OmpSample sampleOf(const std::string& platform, const std::string& cpuModel, int cores, const OmpApp& app,
                    const std::string& size, const std::vector<std::string>& arguments,
@@ -628,8 +616,7 @@ int runOmpCollect(const OmpCollectOptions& options, const GlobalOptions& global)
   return 0;
 }
 
-// --- omp train / eval
-// ---------------------------------------------------------------------------------------
+// --- omp train / eval ---
 
 struct LearningData {
   std::vector<OmpSample> samples;

@@ -186,9 +186,6 @@ Expected<std::vector<LoopSite>> tunableLoops(const UnrollProgram& program) {
   return loops;
 }
 
-std::string speedupText(const TunedConfiguration& result) {
-  return result.speedup ? fmt::format("{:.3f}x", *result.speedup) : std::string("-");
-}
 
 std::string secondsText(const TunedConfiguration& result) {
   if (!result.median) return std::string(measureStatusName(result.status));
@@ -196,20 +193,12 @@ std::string secondsText(const TunedConfiguration& result) {
 }
 
 nlohmann::json tunedJson(Knob knob, const TunedConfiguration& r) {
-  nlohmann::json json = {{"configuration", r.configuration},
-                         {"factors", configurationToken(knob, r.configuration)},
-                         {"status", measureStatusName(r.status)},
-                         {"times", r.times},
-                         {"timer", r.timer}};
-  if (r.median) json["median_seconds"] = *r.median;
-  if (r.spread) json["iqr_seconds"] = *r.spread;
-  if (r.speedup) json["speedup"] = *r.speedup;
-  if (!r.message.empty()) json["message"] = r.message;
+  nlohmann::json json = tunedConfigurationJson(r);
+  json["factors"] = configurationToken(knob, r.configuration);
   return json;
 }
 
-// --- the head
-// ------------------------------------------------------------------------------------------------
+// --- the head ---
 
 struct LoadedModel {
   Encoder encoder;
@@ -249,8 +238,7 @@ Expected<LoadedModel> loadUnrollModel(const std::string& modelDirectory, Encoder
                      manifest->value("model_id", directory.filename().string())};
 }
 
-// --- mirtune unroll FILE
-// ---------------------------------------------------------------------------------------
+// --- mirtune unroll FILE ---
 
 struct LoopPlan {
   LoopSite site;
@@ -439,8 +427,7 @@ int runUnrollFile(const UnrollFileOptions& options, const GlobalOptions& global)
   return exitCode;
 }
 
-// --- collect
-// ---------------------------------------------------------------------------------------------------
+// --- collect ---
 
 LoopSample sampleOf(const Machine& machine, Knob knob, const UnrollProgram& program, const LoopSite& site,
                     const std::vector<MeasurementRecord>& stored) {
@@ -585,8 +572,7 @@ int runUnrollCollect(const UnrollCollectOptions& options, const GlobalOptions& g
   return 0;
 }
 
-// --- train / eval
-// ----------------------------------------------------------------------------------------------
+// --- train / eval ---
 
 struct LearningData {
   std::vector<LoopSample> samples;
