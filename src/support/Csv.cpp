@@ -98,6 +98,16 @@ Expected<std::size_t> CsvTable::requireColumn(std::string_view name) const {
   return makeError(ErrorCode::kInvalidInput, "{}: no column '{}' in the header", name_, name);
 }
 
+Expected<std::map<std::string, std::size_t>> CsvTable::requireColumns(const std::vector<std::string>& names) const {
+  std::map<std::string, std::size_t> columns;
+  for (const auto& name : names) {
+    auto index = requireColumn(name);
+    if (!index) return index.error();
+    columns[name] = *index;
+  }
+  return columns;
+}
+
 Expected<double> CsvTable::number(std::size_t row, std::size_t column) const {
   const std::string& text = records_[row][column];
   char* end = nullptr;

@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -27,6 +28,8 @@ class CsvTable {
   std::optional<std::size_t> column(std::string_view name) const;
   /// Index of a header column; kInvalidInput naming the file and the column when it is missing.
   Expected<std::size_t> requireColumn(std::string_view name) const;
+  /// requireColumn for each name: the index of every one, or the error of the first that is missing.
+  Expected<std::map<std::string, std::size_t>> requireColumns(const std::vector<std::string>& names) const;
   /// First line (1-based) of a record in the file, for error messages.
   std::size_t lineOf(std::size_t row) const { return lines_[row]; }
   const std::string& name() const { return name_; }

@@ -77,12 +77,9 @@ std::string ompDataToCsv(const std::vector<OmpSample>& samples) {
 Expected<std::vector<OmpSample>> readOmpData(const std::filesystem::path& path) {
   auto table = CsvTable::read(path);
   if (!table) return table.error();
-  std::map<std::string, std::size_t> column;
-  for (const auto& name : kOmpDataColumns) {
-    auto index = table->requireColumn(name);
-    if (!index) return index.error();
-    column[name] = *index;
-  }
+  auto columns = table->requireColumns(kOmpDataColumns);
+  if (!columns) return columns.error();
+  std::map<std::string, std::size_t>& column = *columns;
   std::vector<OmpSample> samples;
   std::map<std::string, std::size_t> sampleIndex;
   for (std::size_t row = 0; row < table->rows(); ++row) {

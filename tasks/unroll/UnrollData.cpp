@@ -60,12 +60,9 @@ std::string unrollDataToCsv(const std::vector<LoopSample>& samples) {
 Expected<std::vector<LoopSample>> readUnrollData(const std::filesystem::path& path) {
   auto table = CsvTable::read(path);
   if (!table) return table.error();
-  std::map<std::string, std::size_t> column;
-  for (const auto& name : kUnrollDataColumns) {
-    auto index = table->requireColumn(name);
-    if (!index) return index.error();
-    column[name] = *index;
-  }
+  auto columns = table->requireColumns(kUnrollDataColumns);
+  if (!columns) return columns.error();
+  std::map<std::string, std::size_t>& column = *columns;
   std::vector<LoopSample> samples;
   std::map<std::string, std::size_t> sampleIndex;
   for (std::size_t row = 0; row < table->rows(); ++row) {
