@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <set>
 
 namespace mirtune {
@@ -21,11 +22,14 @@ Expected<StrategyKind> parseStrategy(std::string_view name) {
 
 Expected<std::vector<Configuration>> selectCandidates(const SearchSpace& space,
                                                       const CandidateRequest& request) {
+  const Configuration def = space.defaultConfiguration();
+  const std::string defaultHash = configurationHash(def);
   std::vector<Configuration> picks;
   switch (request.kind) {
     case StrategyKind::kPredict:
     case StrategyKind::kTopK: {
-      const std::size_t want = request.kind == StrategyKind::kPredict ? 1 : request.budget;
+      const bool predict = request.kind == StrategyKind::kPredict;
+      const std::size_t want = predict ? 1 : request.budget;
       if (want == 0) return Error(ErrorCode::kInvalidInput, "the topk strategy needs a budget of at least 1");
       if (request.ranking.empty()) {
         return Error(ErrorCode::kInvalidInput,
@@ -35,21 +39,33 @@ Expected<std::vector<Configuration>> selectCandidates(const SearchSpace& space,
       for (const auto& configuration : request.ranking) {
         if (picks.size() == want) break;
         if (!space.contains(configuration)) continue;
-        if (taken.insert(configurationHash(configuration)).second) picks.push_back(configuration);
+        const std::string hash = configurationHash(configuration);
+        // predict answers the model's best even when that is the default (then nothing else is measured);
+        // topk spends its budget on configurations other than the default, which is measured anyway.
+        if (hash == defaultHash) {
+          if (predict) break;
+          continue;
+        }
+        if (taken.insert(hash).second) picks.push_back(configuration);
       }
       break;
     }
     case StrategyKind::kExhaustive:
       picks = space.enumerate();
       break;
-    case StrategyKind::kRandom:
+    case StrategyKind::kRandom: {
       if (request.budget == 0)
         return Error(ErrorCode::kInvalidInput, "the random strategy needs a budget of at least 1");
-      picks = space.sample(request.budget, request.seed);
+      // One draw more than the budget, so that dropping the default still leaves `budget` others.
+      picks = space.sample(request.budget + 1, request.seed);
+      picks.erase(std::remove_if(picks.begin(), picks.end(),
+                                 [&](const Configuration& c) { return configurationHash(c) == defaultHash; }),
+                  picks.end());
+      if (picks.size() > request.budget) picks.resize(request.budget);
       break;
+    }
   }
-  std::vector<Configuration> candidates = {space.defaultConfiguration()};
-  const std::string defaultHash = configurationHash(candidates.front());
+  std::vector<Configuration> candidates = {def};
   for (auto& configuration : picks) {
     if (configurationHash(configuration) != defaultHash) candidates.push_back(std::move(configuration));
   }

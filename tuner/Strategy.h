@@ -15,10 +15,10 @@ namespace mirtune {
 /// How candidates are chosen. Every strategy measures the default configuration too (first), so a session
 /// always reports a speedup over the default; the budget counts the other configurations.
 enum class StrategyKind {
-  kPredict,     ///< the model's best configuration only (budget 1)
-  kTopK,        ///< the model's best `budget` configurations
+  kPredict,     ///< the model's best configuration only (nothing else when that is the default)
+  kTopK,        ///< the model's best `budget` configurations other than the default
   kExhaustive,  ///< every configuration of the space (budget ignored)
-  kRandom,      ///< `budget` configurations drawn uniformly, seeded
+  kRandom,      ///< `budget` configurations other than the default, drawn uniformly, seeded
 };
 
 inline constexpr std::array<std::string_view, 4> kStrategyNames = {"predict", "topk", "exhaustive", "random"};
@@ -38,7 +38,8 @@ struct CandidateRequest {
 };
 
 /// The configurations to measure: the default first, then the strategy's picks in their order, without
-/// duplicates (when the default is among the picks it counts against the budget but is measured once).
+/// duplicates. topk and random spend the whole budget on other configurations (the default is measured
+/// anyway); predict measures only the default when the model ranks it first.
 /// kInvalidInput when predict/topk has no ranking or the budget is 0 for a strategy that needs one.
 Expected<std::vector<Configuration>> selectCandidates(const SearchSpace& space,
                                                       const CandidateRequest& request);

@@ -301,7 +301,7 @@ int runOmpTune(const OmpTuneOptions& options, const GlobalOptions& global) {
           model->scorer(), programFeatures({embedding, arguments, seconds, cores}), space.enumerate(), cores);
       if (!order) return order.error();
       // Several measurements cover different thread counts and schedules first (as `omp eval` scores top-k).
-      ranking = *strategy == StrategyKind::kTopK ? diversify(*order) : *order;
+      ranking = *strategy == StrategyKind::kTopK ? topKOrder(*order, space.defaultConfiguration(), true) : *order;
       for (const auto& r : ranking) candidates.ranking.push_back(r.configuration);
     }
     auto selected = selectCandidates(space, candidates);

@@ -2,6 +2,7 @@
 #include "tasks/omp/OmpData.h"
 
 #include "database/CanonicalJson.h"
+#include "database/MeasuredCsv.h"
 #include "support/Csv.h"
 
 #include <fmt/format.h>
@@ -56,19 +57,16 @@ std::vector<OmpSample> completeSamples(const std::vector<OmpSample>& samples,
 
 std::string ompDataToCsv(const std::vector<OmpSample>& samples) {
   std::string out = fmt::format("{}\n", fmt::join(kOmpDataColumns, ","));
-  auto number = [](const std::optional<double>& value) {
-    return value ? fmt::format("{:.9g}", *value) : std::string();
-  };
   for (const auto& sample : samples) {
     for (const auto& m : sample.measurements) {
       const auto& c = m.configuration;
       const std::string chunk =
           c.at("chunk").is_string() ? c.at("chunk").get<std::string>() : c.at("chunk").dump();
-      out += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{}\n", csvField(sample.platform),
+      out += fmt::format("{},{},{},{},{},{},{},{},{},{}\n", csvField(sample.platform),
                          csvField(sample.cpuModel), sample.cores, csvField(sample.app), csvField(sample.size),
                          csvField(fmt::format("{}", fmt::join(sample.arguments, " "))),
                          c.at("threads").get<int>(), c.at("schedule").get<std::string>(), chunk,
-                         measureStatusName(m.status), number(m.median), number(m.iqr));
+                         measuredOutcomeCsv(m.status, m.median, m.iqr));
     }
   }
   return out;
@@ -85,10 +83,6 @@ Expected<std::vector<OmpSample>> readOmpData(const std::filesystem::path& path) 
   for (std::size_t row = 0; row < table->rows(); ++row) {
     const auto& record = table->record(row);
     auto field = [&](const char* name) -> const std::string& { return record[column[name]]; };
-    auto bad = [&](const std::string& what) {
-      return Error(ErrorCode::kInvalidInput,
-                   fmt::format("{}:{}: {}", path.string(), table->lineOf(row), what));
-    };
     const std::string key = field("platform") + '\x1f' + field("app") + '\x1f' + field("size");
     auto [it, fresh] = sampleIndex.emplace(key, samples.size());
     if (fresh) {
@@ -116,34 +110,18 @@ Expected<std::vector<OmpSample>> readOmpData(const std::filesystem::path& path) 
       if (!value) return value.error();
       m.configuration["chunk"] = *value;
     }
-    auto status = parseMeasureStatus(field("status"));
-    if (!status) return bad(status.error().message());
-    m.status = *status;
-    if (!field("median_seconds").empty()) {
-      auto median = table->number(row, column["median_seconds"]);
-      if (!median) return median.error();
-      m.median = *median;
-    }
-    if (!field("iqr_seconds").empty()) {
-      auto iqr = table->number(row, column["iqr_seconds"]);
-      if (!iqr) return iqr.error();
-      m.iqr = *iqr;
-    }
-    if (m.status == MeasureStatus::kOk && (!m.median || *m.median <= 0))
-      return bad("an ok row needs a positive median");
+    auto outcome = readMeasuredOutcome(*table, row);
+    if (!outcome) return outcome.error();
+    m.status = outcome->status;
+    m.median = outcome->median;
+    m.iqr = outcome->iqr;
     samples[it->second].measurements.push_back(std::move(m));
   }
   return samples;
 }
 
 Expected<std::vector<OmpSample>> readOmpData(const std::vector<std::filesystem::path>& paths) {
-  std::vector<OmpSample> all;
-  for (const auto& path : paths) {
-    auto samples = readOmpData(path);
-    if (!samples) return samples.error();
-    all.insert(all.end(), samples->begin(), samples->end());
-  }
-  return all;
+  return readDataFiles<OmpSample>(paths, [](const std::filesystem::path& path) { return readOmpData(path); });
 }
 
 }  // namespace mirtune::omp

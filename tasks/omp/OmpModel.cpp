@@ -1,6 +1,7 @@
 // OpenMP head rows, ranking and leave-one-application-out evaluation.
 #include "tasks/omp/OmpModel.h"
 
+#include "database/CanonicalJson.h"
 #include "support/Statistics.h"
 #include "tasks/omp/OmpApp.h"
 #include "tasks/omp/OmpSpace.h"
@@ -26,12 +27,16 @@ double secondsOf(const OmpSample& sample, const Configuration& configuration, do
   return *m->median;
 }
 
-// Expected best speedup of the default plus `budget` configurations drawn without replacement.
+// Expected best speedup of the default plus `budget` other configurations drawn without replacement (what the
+// random strategy measures).
 double expectedRandomSpeedup(const OmpSample& sample, double defaultSeconds, std::size_t budget,
                              std::size_t draws, std::uint64_t seed) {
+  const Configuration def = defaultFor(sample.cores);
   std::vector<double> seconds;
-  for (const auto& m : sample.measurements)
+  for (const auto& m : sample.measurements) {
+    if (m.configuration == def) continue;
     seconds.push_back(m.status == MeasureStatus::kOk && m.median ? *m.median : defaultSeconds);
+  }
   return mirtune::expectedRandomSpeedup(seconds, defaultSeconds, budget, true, draws, seed);
 }
 
@@ -152,6 +157,15 @@ std::vector<RankedConfiguration> diversify(const std::vector<RankedConfiguration
   return first;
 }
 
+std::vector<RankedConfiguration> topKOrder(const std::vector<RankedConfiguration>& ranked,
+                                           const Configuration& defaultConfiguration, bool diverse) {
+  std::vector<RankedConfiguration> others;
+  for (const auto& entry : ranked) {
+    if (canonicalJson(entry.configuration) != canonicalJson(defaultConfiguration)) others.push_back(entry);
+  }
+  return diverse ? diversify(others) : others;
+}
+
 nlohmann::json OmpEvalResult::toJson() const {
   nlohmann::json rows = nlohmann::json::array();
   for (const auto& s : samples) {
@@ -247,8 +261,9 @@ Expected<OmpEvalResult> evaluateLeaveOneAppOut(const std::vector<OmpSample>& sam
       r.predicted = ranked->front().configuration;
       r.predictRawSpeedup = defaultSeconds / secondsOf(sample, r.predicted, defaultSeconds);
       r.predictSpeedup = std::max(1.0, r.predictRawSpeedup);
+      // top-k measures the default and the k best-ranked other configurations (the topk strategy).
+      const std::vector<RankedConfiguration> order = topKOrder(*ranked, def, options.diverseTopK);
       double topk = defaultSeconds;
-      const std::vector<RankedConfiguration> order = options.diverseTopK ? diversify(*ranked) : *ranked;
       for (std::size_t i = 0; i < std::min(options.topK, order.size()); ++i) {
         topk = std::min(topk, secondsOf(sample, order[i].configuration, defaultSeconds));
       }

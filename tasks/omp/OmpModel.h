@@ -74,6 +74,11 @@ Expected<std::vector<RankedConfiguration>> rankConfigurations(const Configuratio
 /// thread/schedule choices instead of k chunk sizes of one.
 std::vector<RankedConfiguration> diversify(const std::vector<RankedConfiguration>& ranked);
 
+/// What the topk strategy measures after the default, in order: the ranking without the default (measured
+/// anyway), diversified when `diverse`.
+std::vector<RankedConfiguration> topKOrder(const std::vector<RankedConfiguration>& ranked,
+                                           const Configuration& defaultConfiguration, bool diverse);
+
 /// Leave-one-application-out evaluation.
 struct OmpEvalOptions {
   std::size_t topK = 3;
@@ -81,7 +86,7 @@ struct OmpEvalOptions {
   std::uint64_t seed = 1;
   heads::XgbParams params = defaultOmpHeadParams();
   OmpHeadForm form = OmpHeadForm::kNearBest;
-  bool diverseTopK = true;  ///< top-k measures diversify(ranking)'s first k
+  bool diverseTopK = true;  ///< top-k measures topKOrder(ranking, default, diverseTopK)'s first k
 };
 
 struct OmpSampleResult {

@@ -2,6 +2,7 @@
 #include "tasks/unroll/UnrollData.h"
 
 #include "database/CanonicalJson.h"
+#include "database/MeasuredCsv.h"
 #include "support/Csv.h"
 
 #include <fmt/format.h>
@@ -43,15 +44,12 @@ std::string LoopSample::key() const {
 
 std::string unrollDataToCsv(const std::vector<LoopSample>& samples) {
   std::string out = fmt::format("{}\n", fmt::join(kUnrollDataColumns, ","));
-  auto number = [](const std::optional<double>& value) {
-    return value ? fmt::format("{:.9g}", *value) : std::string();
-  };
   for (const auto& s : samples) {
     for (const auto& m : s.measurements) {
-      out += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{}\n", csvField(s.platform), csvField(s.cpuModel),
+      out += fmt::format("{},{},{},{},{},{},{},{},{},{}\n", csvField(s.platform), csvField(s.cpuModel),
                          knobName(s.knob), csvField(s.suite), csvField(s.program), csvField(s.family),
                          csvField(s.function), s.line, configurationToken(s.knob, m.configuration),
-                         measureStatusName(m.status), number(m.median), number(m.iqr));
+                         measuredOutcomeCsv(m.status, m.median, m.iqr));
     }
   }
   return out;
@@ -95,21 +93,11 @@ Expected<std::vector<LoopSample>> readUnrollData(const std::filesystem::path& pa
     auto configuration = parseConfigurationToken(*knob, field("configuration"));
     if (!configuration) return bad(configuration.error().message());
     m.configuration = std::move(*configuration);
-    auto status = parseMeasureStatus(field("status"));
-    if (!status) return bad(status.error().message());
-    m.status = *status;
-    if (!field("median_seconds").empty()) {
-      auto median = table->number(row, column["median_seconds"]);
-      if (!median) return median.error();
-      m.median = *median;
-    }
-    if (!field("iqr_seconds").empty()) {
-      auto iqr = table->number(row, column["iqr_seconds"]);
-      if (!iqr) return iqr.error();
-      m.iqr = *iqr;
-    }
-    if (m.status == MeasureStatus::kOk && (!m.median || *m.median <= 0))
-      return bad("an ok row needs a positive median");
+    auto outcome = readMeasuredOutcome(*table, row);
+    if (!outcome) return outcome.error();
+    m.status = outcome->status;
+    m.median = outcome->median;
+    m.iqr = outcome->iqr;
     if (samples[it->second].find(m.configuration)) return bad("configuration listed twice for this loop");
     samples[it->second].measurements.push_back(std::move(m));
   }
@@ -117,13 +105,7 @@ Expected<std::vector<LoopSample>> readUnrollData(const std::filesystem::path& pa
 }
 
 Expected<std::vector<LoopSample>> readUnrollData(const std::vector<std::filesystem::path>& paths) {
-  std::vector<LoopSample> all;
-  for (const auto& path : paths) {
-    auto samples = readUnrollData(path);
-    if (!samples) return samples.error();
-    all.insert(all.end(), samples->begin(), samples->end());
-  }
-  return all;
+  return readDataFiles<LoopSample>(paths, [](const std::filesystem::path& path) { return readUnrollData(path); });
 }
 
 }  // namespace mirtune::unroll

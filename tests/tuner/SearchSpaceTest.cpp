@@ -118,17 +118,30 @@ TEST(Strategy, EveryStrategyMeasuresTheDefaultFirstWithinItsBudget) {
   auto random2 = selectCandidates(space, {StrategyKind::kRandom, 4, 9, {}});
   ASSERT_TRUE(random1.ok());
   EXPECT_EQ(*random1, *random2);
-  EXPECT_GE(random1->size(), 4u);
-  EXPECT_LE(random1->size(), 5u);
+  ASSERT_EQ(random1->size(), 5u);  // the default and four others
+  EXPECT_EQ((*random1)[0], def);
+  EXPECT_EQ(std::count(random1->begin(), random1->end(), def), 1);
+  auto random3 = selectCandidates(space, {StrategyKind::kRandom, 4, 10, {}});
+  ASSERT_TRUE(random3.ok());
+  EXPECT_NE(*random1, *random3);
+  // A budget as large as the space minus the default measures everything once.
+  auto all = selectCandidates(space, {StrategyKind::kRandom, 17, 3, {}});
+  ASSERT_TRUE(all.ok());
+  EXPECT_EQ(all->size(), 18u);
 }
 
-TEST(Strategy, DefaultInTheRankingCountsAgainstTheBudget) {
+TEST(Strategy, TopKSpendsItsBudgetBesidesTheDefault) {
   SearchSpace space = threeKnobs();
-  std::vector<Configuration> ranking = {space.defaultConfiguration(),
-                                        {{"threads", 4}, {"schedule", "dynamic"}, {"chunk", 1}}};
+  const Configuration other1 = {{"threads", 4}, {"schedule", "dynamic"}, {"chunk", 1}};
+  const Configuration other2 = {{"threads", 1}, {"schedule", "static"}, {"chunk", 1}};
+  std::vector<Configuration> ranking = {space.defaultConfiguration(), other1, other2};
   auto topk = selectCandidates(space, {StrategyKind::kTopK, 2, 0, ranking});
   ASSERT_TRUE(topk.ok());
-  EXPECT_EQ(topk->size(), 2u);
+  ASSERT_EQ(topk->size(), 3u);
+  EXPECT_EQ((*topk)[0], space.defaultConfiguration());
+  EXPECT_EQ((*topk)[1], other1);
+  EXPECT_EQ((*topk)[2], other2);
+  // predict answers the model's best: when that is the default, nothing else is measured.
   auto predict = selectCandidates(space, {StrategyKind::kPredict, 1, 0, ranking});
   ASSERT_TRUE(predict.ok());
   EXPECT_EQ(predict->size(), 1u);
