@@ -2,8 +2,8 @@
 # Collects the unroll data set on this machine (every configuration of one knob for the loops of N sampled
 # NeuroVectorizer programs), writes tasks/unroll/data/unroll-<knob>-<platform>.csv and retrains the shipped head.
 # Usage: experiments/unroll/collect.sh [BUILD_DIR] [PROGRAMS] [KNOB] [SUITES]
-#   PROGRAMS 40 is the pilot (about 7 s per program on 2 cores with the unroll knob, 13 s with vectorize); about
-#   1,000 programs fit a ~2 h budget.
+#   PROGRAMS defaults to 40, a quick pilot (about 7 s per program on 2 cores with the unroll knob, 13 s with
+#   vectorize); the shipped data is `400 unroll neurovectorizer,openmp` and `200 vectorize` (about 1.5 h in all).
 #   The same seed's larger sample starts with the smaller one, and --resume skips loops already measured, so a
 #   pilot grows into the full collection. The database (and the unpacked corpus beside it) is $UNROLL_DB, default
 #   ~/.local/share/mirtune/unroll.db.

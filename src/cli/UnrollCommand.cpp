@@ -1,7 +1,7 @@
 // `mirtune unroll`: predicted unroll (or vectorize) factors for each innermost loop of a C/C++ file, written
 // into the source (--apply) or measured against the compiler default (--run); collection of the
-// NeuroVectorizer corpus and the OpenMP suite's loops (collect), the head (train) and its family-grouped
-// cross-validation (eval).
+// NeuroVectorizer corpus and the OpenMP suite's loops (collect), the head (train) and its cross-validation
+// (eval: folds of programs, or of whole program families).
 #include "cli/UnrollCommand.h"
 
 #include "cli/DatabaseCache.h"
@@ -94,7 +94,7 @@ struct UnrollLearnOptions {
   int topK = 3;
   double tolerance = kNearBestTolerance;
   std::uint64_t seed = 1;
-  std::string group = "family";  ///< eval folds: whole program families, or single programs
+  std::string group = "program";  ///< eval folds: single programs, or whole program families
   std::string command;
 };
 
@@ -885,16 +885,16 @@ void addUnrollCommand(CLI::App& app, const GlobalOptions& global, CommandAction&
   auto eval = std::make_shared<UnrollLearnOptions>();
   CLI::App* evalCommand =
       unroll->add_subcommand("eval",
-                             "Cross-validation grouped by program family: predicted factors vs "
-                             "oracle, compiler default and random");
+                             "5-fold cross-validation by program (or by program family): predicted "
+                             "factors vs oracle, compiler default and random");
   addLearnOptions(evalCommand, *eval);
   evalCommand
-      ->add_option("--folds", eval->folds, "Folds (families are dealt round-robin after a seeded shuffle)")
+      ->add_option("--folds", eval->folds, "Folds (programs or families are dealt round-robin after a seeded shuffle)")
       ->capture_default_str();
   evalCommand
       ->add_option("--group", eval->group,
-                   "What a fold holds: family (the protocol) or program (ablation: "
-                   "variants of held-out kernels may train the head)")
+                   "What a fold holds: program (each program held out alone; variants of its "
+                   "kernel may train the head) or family (whole kernel families held out)")
       ->capture_default_str();
   evalCommand->add_option("--topk", eval->topK, "k of the top-k strategy (and the random budget)")
       ->capture_default_str();

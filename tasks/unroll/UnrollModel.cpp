@@ -24,12 +24,15 @@ double secondsOf(const LoopSample& sample, const Configuration& configuration, d
   return ok ? *m->median : defaultSeconds;
 }
 
-// Expected speedup of `budget` configurations drawn uniformly without replacement; with keepDefault the
-// default's own time is among the candidates (a tuning session measures it first).
+// Expected speedup of `budget` configurations drawn uniformly without replacement. With keepDefault the
+// default is measured first and the draws are among the other configurations (the random strategy of a tuning
+// session); without, the draws are among all of them, the default included (a random pick applied alone).
 double expectedRandomSpeedup(const LoopSample& sample, double defaultSeconds, std::size_t budget,
                              bool keepDefault, std::size_t draws, std::uint64_t seed) {
+  const Configuration def = makeUnrollSpace(sample.knob).defaultConfiguration();
   std::vector<double> seconds;
   for (const auto& m : sample.measurements) {
+    if (keepDefault && m.configuration == def) continue;
     seconds.push_back(m.status == MeasureStatus::kOk && m.median ? *m.median : defaultSeconds);
   }
   return mirtune::expectedRandomSpeedup(seconds, defaultSeconds, budget, keepDefault, draws, seed);
@@ -39,6 +42,69 @@ const LoopEmbedding* embeddingOf(const std::map<std::string, LoopEmbedding>& emb
                                  const LoopSample& sample) {
   auto it = embeddings.find(loopKey(sample.suite, sample.program, sample.line));
   return it == embeddings.end() ? nullptr : &it->second;
+}
+
+// The unit a fold holds: a single program, or a whole family (nothing of a held-out kernel trains).
+std::string groupOf(const LoopSample& sample, bool byFamily) {
+  return byFamily ? sample.family : sample.suite + "/" + sample.program;
+}
+
+// Groups shuffled with the seed and dealt round-robin into `folds` folds: group -> fold, and each fold's
+// groups (sorted). kInvalidInput for fewer groups than folds.
+Expected<std::pair<std::map<std::string, std::size_t>, std::vector<std::vector<std::string>>>> dealFolds(
+    const std::vector<LoopSample>& samples, bool byFamily, std::size_t folds, std::uint64_t seed) {
+  std::set<std::string> groupSet;
+  for (const auto& sample : samples) groupSet.insert(groupOf(sample, byFamily));
+  if (groupSet.size() < folds) {
+    return Error(ErrorCode::kInvalidInput,
+                 fmt::format("{} {} cannot fill {} folds (collect more programs or pass fewer --folds)",
+                             groupSet.size(), byFamily ? "program families" : "programs", folds));
+  }
+  std::vector<std::string> groups(groupSet.begin(), groupSet.end());
+  std::uint64_t state = seed;
+  for (std::size_t i = groups.size(); i > 1; --i) {
+    std::swap(groups[i - 1], groups[static_cast<std::size_t>(splitmix64(state) % i)]);
+  }
+  std::map<std::string, std::size_t> foldOf;
+  std::vector<std::vector<std::string>> members(folds);
+  for (std::size_t i = 0; i < groups.size(); ++i) {
+    foldOf[groups[i]] = i % folds;
+    members[i % folds].push_back(groups[i]);
+  }
+  for (auto& f : members) std::sort(f.begin(), f.end());
+  return std::make_pair(std::move(foldOf), std::move(members));
+}
+
+// A held-out loop whose default and best ran, with its configurations ranked by a head trained without it.
+struct RankedLoop {
+  const LoopSample* sample = nullptr;
+  std::vector<RankedConfiguration> ranked;
+};
+
+// Fits a head on `training` and ranks every loop of `heldOut` (loops whose default or best did not run are
+// left out).
+Expected<std::vector<RankedLoop>> rankHeldOut(const std::vector<const LoopSample*>& training,
+                                              const std::vector<const LoopSample*>& heldOut,
+                                              const std::map<std::string, LoopEmbedding>& embeddings,
+                                              const heads::XgbParams& params, double tolerance) {
+  std::vector<LoopSample> rowsOf;
+  rowsOf.reserve(training.size());
+  for (const LoopSample* sample : training) rowsOf.push_back(*sample);
+  auto rows = unrollTrainingRows(rowsOf, embeddings, tolerance);
+  if (!rows) return rows.error();
+  heads::XgbClassifier head(params);
+  if (auto fitted = head.fit(*rows); !fitted) return fitted.error();
+  std::vector<RankedLoop> out;
+  for (const LoopSample* sample : heldOut) {
+    if (!sample->defaultMedian() || !sample->bestMedian()) continue;
+    std::vector<Configuration> candidates;
+    for (const auto& m : sample->measurements) candidates.push_back(m.configuration);
+    auto ranked =
+        rankConfigurations(head, sample->knob, loopFeatures(*embeddingOf(embeddings, *sample)), candidates);
+    if (!ranked) return ranked.error();
+    out.push_back({sample, std::move(*ranked)});
+  }
+  return out;
 }
 
 }  // namespace
@@ -180,58 +246,43 @@ nlohmann::json UnrollEvalResult::toJson(Knob knob) const {
 Expected<UnrollEvalResult> evaluateGroupedFolds(const std::vector<LoopSample>& samples,
                                                 const std::map<std::string, LoopEmbedding>& embeddings,
                                                 const UnrollEvalOptions& options) {
-  // The unit a fold holds: a family (the protocol) or a single program (the ablation).
-  auto groupOf = [&](const LoopSample& sample) {
-    return options.groupByFamily ? sample.family : sample.suite + "/" + sample.program;
-  };
   std::set<std::string> familySet;
-  std::set<std::string> groupSet;
   std::set<std::string> programs;
   for (const auto& sample : samples) {
     familySet.insert(sample.family);
-    groupSet.insert(groupOf(sample));
     programs.insert(sample.suite + "/" + sample.program);
   }
   const std::size_t folds = std::max<std::size_t>(2, options.folds);
-  if (groupSet.size() < folds) {
-    return Error(
-        ErrorCode::kInvalidInput,
-        fmt::format("{} {} cannot fill {} folds (collect more programs or pass fewer "
-                    "--folds)",
-                    groupSet.size(), options.groupByFamily ? "program families" : "programs", folds));
-  }
-  std::vector<std::string> families(groupSet.begin(), groupSet.end());
-  std::uint64_t state = options.seed;
-  for (std::size_t i = families.size(); i > 1; --i) {
-    std::swap(families[i - 1], families[static_cast<std::size_t>(splitmix64(state) % i)]);
-  }
-  std::map<std::string, std::size_t> foldOf;
+  auto dealt = dealFolds(samples, options.groupByFamily, folds, options.seed);
+  if (!dealt) return dealt.error();
+  const auto& foldOf = dealt->first;
   UnrollEvalResult result;
-  result.foldFamilies.resize(folds);
-  for (std::size_t i = 0; i < families.size(); ++i) {
-    foldOf[families[i]] = i % folds;
-    result.foldFamilies[i % folds].push_back(families[i]);
-  }
-  for (auto& f : result.foldFamilies) std::sort(f.begin(), f.end());
+  result.foldFamilies = dealt->second;
 
   std::uint64_t drawSeed = options.seed * 7919 + 1;
   for (std::size_t fold = 0; fold < folds; ++fold) {
-    std::vector<LoopSample> training;
+    std::vector<const LoopSample*> training, heldOut;
+    std::vector<LoopSample> trainingCopy;
     for (const auto& sample : samples) {
-      if (foldOf[groupOf(sample)] != fold) training.push_back(sample);
+      if (foldOf.at(groupOf(sample, options.groupByFamily)) == fold) {
+        heldOut.push_back(&sample);
+      } else {
+        training.push_back(&sample);
+        trainingCopy.push_back(sample);
+      }
     }
     // The baseline: one configuration for every loop, the best on average over the training loops.
     Configuration fixed =
-        makeUnrollSpace(training.empty() ? Knob::kUnroll : training.front().knob).defaultConfiguration();
+        makeUnrollSpace(training.empty() ? Knob::kUnroll : training.front()->knob).defaultConfiguration();
     {
       std::map<std::string, std::pair<Configuration, double>> total;
-      for (const auto& sample : training) {
-        const auto defaultSeconds = sample.defaultMedian();
+      for (const LoopSample* sample : training) {
+        const auto defaultSeconds = sample->defaultMedian();
         if (!defaultSeconds) continue;
-        for (const auto& m : sample.measurements) {
+        for (const auto& m : sample->measurements) {
           auto& entry = total[canonicalJson(m.configuration)];
           entry.first = m.configuration;
-          entry.second += *defaultSeconds / secondsOf(sample, m.configuration, *defaultSeconds);
+          entry.second += *defaultSeconds / secondsOf(*sample, m.configuration, *defaultSeconds);
         }
       }
       double best = -1;
@@ -243,46 +294,45 @@ Expected<UnrollEvalResult> evaluateGroupedFolds(const std::vector<LoopSample>& s
       }
     }
     result.foldFixed.push_back(fixed);
-    auto rows = unrollTrainingRows(training, embeddings, options.tolerance);
-    if (!rows) return rows.error();
-    heads::XgbClassifier head(options.params);
-    if (auto fitted = head.fit(*rows); !fitted) return fitted.error();
-    for (const auto& sample : samples) {
-      if (foldOf[groupOf(sample)] != fold) continue;
-      const auto defaultSeconds = sample.defaultMedian();
-      const auto best = sample.bestMedian();
-      if (!defaultSeconds || !best) continue;
-      std::vector<Configuration> candidates;
-      for (const auto& m : sample.measurements) candidates.push_back(m.configuration);
-      auto ranked =
-          rankConfigurations(head, sample.knob, loopFeatures(*embeddingOf(embeddings, sample)), candidates);
-      if (!ranked) return ranked.error();
+    auto rankedLoops = rankHeldOut(training, heldOut, embeddings, options.params, options.tolerance);
+    if (!rankedLoops) return rankedLoops.error();
+    for (const auto& rankedLoop : *rankedLoops) {
+      const LoopSample& sample = *rankedLoop.sample;
+      const std::vector<RankedConfiguration>& ranked = rankedLoop.ranked;
+      const double defaultSeconds = *sample.defaultMedian();
+      const double best = *sample.bestMedian();
       LoopResult r;
       r.program = sample.program;
       r.family = sample.family;
       r.line = sample.line;
       r.fold = fold;
-      r.defaultSeconds = *defaultSeconds;
-      r.oracleSpeedup = *defaultSeconds / *best;
+      r.defaultSeconds = defaultSeconds;
+      r.oracleSpeedup = defaultSeconds / best;
       for (const auto& m : sample.measurements) {
-        if (m.status == MeasureStatus::kOk && m.median && *m.median == *best) {
+        if (m.status == MeasureStatus::kOk && m.median && *m.median == best) {
           r.oracle = m.configuration;
           break;
         }
       }
-      r.predicted = ranked->front().configuration;
-      r.predictSpeedup = *defaultSeconds / secondsOf(sample, r.predicted, *defaultSeconds, &r.pickFailed);
+      const Configuration def = makeUnrollSpace(sample.knob).defaultConfiguration();
+      r.predicted = ranked.front().configuration;
+      r.predictSpeedup = defaultSeconds / secondsOf(sample, r.predicted, defaultSeconds, &r.pickFailed);
       r.predictKeepSpeedup = std::max(1.0, r.predictSpeedup);
-      double topk = *defaultSeconds;
-      for (std::size_t i = 0; i < std::min(options.topK, ranked->size()); ++i) {
-        topk = std::min(topk, secondsOf(sample, (*ranked)[i].configuration, *defaultSeconds));
+      // top-k measures the default and the k best-ranked other configurations (the topk strategy).
+      double topk = defaultSeconds;
+      std::size_t measured = 0;
+      for (const auto& entry : ranked) {
+        if (measured == options.topK) break;
+        if (entry.configuration == def) continue;
+        topk = std::min(topk, secondsOf(sample, entry.configuration, defaultSeconds));
+        ++measured;
       }
-      r.topkSpeedup = *defaultSeconds / topk;
-      r.fixedSpeedup = *defaultSeconds / secondsOf(sample, fixed, *defaultSeconds);
+      r.topkSpeedup = defaultSeconds / topk;
+      r.fixedSpeedup = defaultSeconds / secondsOf(sample, fixed, defaultSeconds);
       r.random1Speedup =
-          expectedRandomSpeedup(sample, *defaultSeconds, 1, false, options.randomDraws, drawSeed++);
+          expectedRandomSpeedup(sample, defaultSeconds, 1, false, options.randomDraws, drawSeed++);
       r.randomKSpeedup =
-          expectedRandomSpeedup(sample, *defaultSeconds, options.topK, true, options.randomDraws, drawSeed++);
+          expectedRandomSpeedup(sample, defaultSeconds, options.topK, true, options.randomDraws, drawSeed++);
       result.loops.push_back(std::move(r));
     }
   }

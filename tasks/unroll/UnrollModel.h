@@ -1,7 +1,7 @@
 // The unroll head: ranks a loop's configurations by how likely each is within a few percent of the loop's
 // best, from the embeddings of the loop's IR slice and of its function plus the configuration's features;
-// k-fold cross-validation grouped by program family against the per-loop oracle, the compiler default and
-// random choice.
+// k-fold cross-validation (folds of programs, or of whole program families) against the per-loop oracle, the
+// compiler default and random choice.
 #pragma once
 
 #include "support/Error.h"
@@ -57,9 +57,9 @@ struct UnrollEvalOptions {
   std::size_t randomDraws = 1000;
   std::uint64_t seed = 1;
   double tolerance = kNearBestTolerance;
-  /// Folds group whole families (the protocol); false groups single programs instead, which lets variants of
-  /// a held-out program's kernel train the head (an ablation that shows what the grouping costs).
-  bool groupByFamily = true;
+  /// false: folds hold single programs (the published protocol: variants of a held-out program's kernel may
+  /// train the head); true: folds hold whole program families, so a kernel is never seen in training.
+  bool groupByFamily = false;
   heads::XgbParams params = defaultUnrollHeadParams();
 };
 
@@ -108,9 +108,8 @@ struct UnrollEvalResult {
   nlohmann::json toJson(Knob knob) const;
 };
 
-/// Families are shuffled with the seed and dealt round-robin into `folds` folds; each fold's loops are
-/// predicted by a head trained on the other folds only, so variants of one kernel never sit on both sides.
-/// kInvalidInput for fewer families than folds.
+/// Programs (or families) are shuffled with the seed and dealt round-robin into `folds` folds; each fold's
+/// loops are predicted by a head trained on the other folds only. kInvalidInput for fewer groups than folds.
 Expected<UnrollEvalResult> evaluateGroupedFolds(const std::vector<LoopSample>& samples,
                                                 const std::map<std::string, LoopEmbedding>& embeddings,
                                                 const UnrollEvalOptions& options);

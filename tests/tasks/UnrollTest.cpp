@@ -232,6 +232,7 @@ TEST(UnrollEval, GroupedFoldsKeepFamiliesApartAndLearnALearnableRule) {
   }
   UnrollEvalOptions options;
   options.randomDraws = 200;
+  options.groupByFamily = true;
   auto result = evaluateGroupedFolds(samples, embeddings, options);
   ASSERT_TRUE(result.ok()) << result.error().message();
   ASSERT_EQ(result->loops.size(), samples.size());
@@ -259,9 +260,11 @@ TEST(UnrollEval, GroupedFoldsKeepFamiliesApartAndLearnALearnableRule) {
   options.folds = 11;
   EXPECT_FALSE(evaluateGroupedFolds(samples, embeddings, options).ok());
 
-  // The ablation groups single programs: 80 programs dealt into the folds, a family spread over several.
+
+  // Folds of single programs (the default): 80 programs dealt into the folds, a family spread over several.
   options.folds = 5;
-  options.groupByFamily = false;
+  options.groupByFamily = UnrollEvalOptions{}.groupByFamily;
+  ASSERT_FALSE(options.groupByFamily);
   auto byProgram = evaluateGroupedFolds(samples, embeddings, options);
   ASSERT_TRUE(byProgram.ok()) << byProgram.error().message();
   std::size_t programs = 0;
