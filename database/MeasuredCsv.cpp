@@ -26,7 +26,8 @@ Expected<MeasuredOutcome> readMeasuredOutcome(const CsvTable& table, std::size_t
   auto status = parseMeasureStatus(record[columns->at("status")]);
   if (!status) return bad(status.error().message());
   outcome.status = *status;
-  for (auto [name, target] : {std::pair{"median_seconds", &outcome.median}, std::pair{"iqr_seconds", &outcome.iqr}}) {
+  for (auto [name, target] :
+       {std::pair{"median_seconds", &outcome.median}, std::pair{"iqr_seconds", &outcome.iqr}}) {
     const std::size_t column = columns->at(name);
     if (record[column].empty()) continue;
     auto value = table.number(row, column);

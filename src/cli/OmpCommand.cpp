@@ -164,7 +164,6 @@ Expected<TuningRequest> ompRequest(const fs::path& source, const std::vector<std
   return request;
 }
 
-
 std::string secondsText(const TunedConfiguration& result) {
   if (!result.median) return std::string(measureStatusName(result.status));
   return fmt::format("{:.4f} s ± {:.4f}", *result.median, result.spread.value_or(0.0));
@@ -301,7 +300,8 @@ int runOmpTune(const OmpTuneOptions& options, const GlobalOptions& global) {
           model->scorer(), programFeatures({embedding, arguments, seconds, cores}), space.enumerate(), cores);
       if (!order) return order.error();
       // Several measurements cover different thread counts and schedules first (as `omp eval` scores top-k).
-      ranking = *strategy == StrategyKind::kTopK ? topKOrder(*order, space.defaultConfiguration(), true) : *order;
+      ranking =
+          *strategy == StrategyKind::kTopK ? topKOrder(*order, space.defaultConfiguration(), true) : *order;
       for (const auto& r : ranking) candidates.ranking.push_back(r.configuration);
     }
     auto selected = selectCandidates(space, candidates);

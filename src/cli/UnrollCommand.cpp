@@ -98,7 +98,6 @@ struct UnrollLearnOptions {
   std::string command;
 };
 
-
 fs::path defaultModelDirectory() {
   return heads::taskModelDirectory("unroll", "unroll-1.0");
 }
@@ -108,7 +107,6 @@ fs::path cacheFolder(const std::string& option, const GlobalOptions& global) {
   if (!option.empty()) return option;
   return fs::absolute(resolveDatabasePath(global)).parent_path() / "unroll-cache";
 }
-
 
 Expected<MeasurementSettings> measurementSettings(const MeasureOptions& options) {
   auto settings = cli::measurementSettings(options.buildTimeout, options.runTimeout, options.minTime,
@@ -185,7 +183,6 @@ Expected<std::vector<LoopSite>> tunableLoops(const UnrollProgram& program) {
   }
   return loops;
 }
-
 
 std::string secondsText(const TunedConfiguration& result) {
   if (!result.median) return std::string(measureStatusName(result.status));
@@ -889,7 +886,8 @@ void addUnrollCommand(CLI::App& app, const GlobalOptions& global, CommandAction&
                              "factors vs oracle, compiler default and random");
   addLearnOptions(evalCommand, *eval);
   evalCommand
-      ->add_option("--folds", eval->folds, "Folds (programs or families are dealt round-robin after a seeded shuffle)")
+      ->add_option("--folds", eval->folds,
+                   "Folds (programs or families are dealt round-robin after a seeded shuffle)")
       ->capture_default_str();
   evalCommand
       ->add_option("--group", eval->group,

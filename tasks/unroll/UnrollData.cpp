@@ -105,7 +105,8 @@ Expected<std::vector<LoopSample>> readUnrollData(const std::filesystem::path& pa
 }
 
 Expected<std::vector<LoopSample>> readUnrollData(const std::vector<std::filesystem::path>& paths) {
-  return readDataFiles<LoopSample>(paths, [](const std::filesystem::path& path) { return readUnrollData(path); });
+  return readDataFiles<LoopSample>(paths,
+                                   [](const std::filesystem::path& path) { return readUnrollData(path); });
 }
 
 }  // namespace mirtune::unroll

@@ -1,5 +1,6 @@
-// The OpenMP task without running programs: the space and its environment, the data-set CSV round trip and the
-// completeness rule, the top-k measuring order, and leave-one-app-out evaluation on synthetic measurements.
+// The OpenMP task without running programs: the space and its environment, the data-set CSV round trip and
+// the completeness rule, the top-k measuring order, and leave-one-app-out evaluation on synthetic
+// measurements.
 #include "tasks/omp/OmpData.h"
 #include "tasks/omp/OmpModel.h"
 #include "tasks/omp/OmpSpace.h"
@@ -31,8 +32,8 @@ TEST(OmpSpace, FullAndSmallSpacesAndTheirDefault) {
   EXPECT_EQ(ompEnvironment(def).at("OMP_SCHEDULE"), "static");
 }
 
-// One app at one size on a 2-core machine with the whole small space (18 configurations) measured; `seconds` gives each
-// configuration's median.
+// One app at one size on a 2-core machine with the whole small space (18 configurations) measured; `seconds`
+// gives each configuration's median.
 OmpSample sampleOf(const std::string& app, const std::string& size,
                    const std::function<double(const Configuration&)>& seconds) {
   OmpSample sample;
@@ -123,7 +124,8 @@ TEST(OmpModel, LeaveOneAppOutLearnsWhichAppsWantOneThread) {
       samples.push_back(sampleOf(app, size, [&](const Configuration& c) {
         const int threads = c.at("threads").get<int>();
         const bool dynamic = c.at("schedule") == "dynamic";
-        double t = serial ? (threads == 1 ? 0.5 : 1.0 + 0.1 * threads) : (threads == 2 && dynamic ? 0.4 : 1.0);
+        double t =
+            serial ? (threads == 1 ? 0.5 : 1.0 + 0.1 * threads) : (threads == 2 && dynamic ? 0.4 : 1.0);
         if (c.at("chunk") == 16) t *= 1.01;
         return t * scale;
       }));

@@ -260,7 +260,6 @@ TEST(UnrollEval, GroupedFoldsKeepFamiliesApartAndLearnALearnableRule) {
   options.folds = 11;
   EXPECT_FALSE(evaluateGroupedFolds(samples, embeddings, options).ok());
 
-
   // Folds of single programs (the default): 80 programs dealt into the folds, a family spread over several.
   options.folds = 5;
   options.groupByFamily = UnrollEvalOptions{}.groupByFamily;
