@@ -1,6 +1,8 @@
 // Shared pieces of the measuring commands (omp, unroll).
 #include "cli/MeasureCommon.h"
 
+#include "support/Sha256.h"
+
 #include <fmt/format.h>
 
 #include <sstream>
@@ -30,6 +32,23 @@ Expected<MeasurementSettings> measurementSettings(double buildTimeout, double ru
   settings.minRepetitions = minRepetitions;
   settings.maxRepetitions = maxRepetitions;
   return settings;
+}
+
+nlohmann::json settingsJson(const MeasurementSettings& settings) {
+  return {{"min_time", settings.minTimeSeconds},
+          {"min_repetitions", settings.minRepetitions},
+          {"max_repetitions", settings.maxRepetitions},
+          {"run_timeout", settings.runTimeoutSeconds}};
+}
+
+Expected<WorkloadRecord> sourceWorkload(const std::filesystem::path& source) {
+  auto content = sha256File(source);
+  if (!content) return content.error();
+  WorkloadRecord workload;
+  workload.contentSha256 = *content;
+  workload.language = source.extension() == ".c" ? "c" : "cpp";
+  workload.path = std::filesystem::absolute(source).lexically_normal().string();
+  return workload;
 }
 
 std::string speedupText(const TunedConfiguration& result) {

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,13 @@ Expected<Machine> probeMachine(Database& database);
 /// Runner limits from command-line values; kUsage unless 1 <= minRepetitions <= maxRepetitions.
 Expected<MeasurementSettings> measurementSettings(double buildTimeout, double runTimeout, double minTime,
                                                   int minRepetitions, int maxRepetitions);
+
+/// The repetition limits as a session's options record names them (part of what --resume compares).
+nlohmann::json settingsJson(const MeasurementSettings& settings);
+
+/// A C or C++ source file as the workload of a tuning session: content SHA-256, language from the extension,
+/// absolute path.
+Expected<WorkloadRecord> sourceWorkload(const std::filesystem::path& source);
 
 /// "1.234x", or "-" without a speedup.
 std::string speedupText(const TunedConfiguration& result);

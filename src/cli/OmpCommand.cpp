@@ -132,8 +132,8 @@ Expected<TuningRequest> ompRequest(const fs::path& source, const std::vector<std
   if (rewritten->sites.empty()) {
     logWarn("{}: no OpenMP worksharing loop: only the thread count can matter", source.string());
   }
-  auto content = sha256File(source);
-  if (!content) return content.error();
+  auto workload = sourceWorkload(source);
+  if (!workload) return workload.error();
   TuningRequest request;
   request.task = "omp";
   request.space = &space;
@@ -144,20 +144,12 @@ Expected<TuningRequest> ompRequest(const fs::path& source, const std::vector<std
   request.files[build.sourceName] = rewritten->text;
   request.commands = ompCommandFactory(build, arguments);
   request.settings = *settings;
-  request.workload = {0,
-                      *content,
-                      std::nullopt,
-                      source.extension() == ".c" ? "c" : "cpp",
-                      fs::absolute(source).lexically_normal().string(),
-                      {}};
+  request.workload = std::move(*workload);
   options["arguments"] = arguments;
   options["space"] = measure.space;
   options["compiler"] = measure.compiler;
   options["flags"] = measure.flags;
-  options["settings"] = {{"min_time", measure.minTime},
-                         {"min_repetitions", measure.minRepetitions},
-                         {"max_repetitions", measure.maxRepetitions},
-                         {"run_timeout", measure.runTimeout}};
+  options["settings"] = settingsJson(*settings);
   request.options = std::move(options);
   request.resume = measure.resume;
   request.force = measure.force;

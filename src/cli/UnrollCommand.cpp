@@ -122,29 +122,21 @@ Expected<TuningRequest> loopRequest(const UnrollProgram& program, Knob knob, int
   if (!settings) return settings.error();
   auto variants = loopVariants(program, knob, line);
   if (!variants) return variants.error();
-  auto content = sha256File(program.source);
-  if (!content) return content.error();
+  auto workload = sourceWorkload(program.source);
+  if (!workload) return workload.error();
   TuningRequest request;
   request.task = "unroll";
   request.space = &space;
   request.files = std::move(variants->files);
   request.commands = std::move(variants->commands);
   request.settings = *settings;
-  request.workload = {0,
-                      *content,
-                      std::nullopt,
-                      program.source.extension() == ".c" ? "c" : "cpp",
-                      fs::absolute(program.source).lexically_normal().string(),
-                      {}};
+  request.workload = std::move(*workload);
   options["knob"] = knobName(knob);
   options["line"] = line;
   options["arguments"] = program.arguments;
   options["flags"] = program.flags;
   options["iteration_scale"] = program.iterationScale;
-  options["settings"] = {{"min_time", measure.minTime},
-                         {"min_repetitions", measure.minRepetitions},
-                         {"max_repetitions", measure.maxRepetitions},
-                         {"run_timeout", measure.runTimeout}};
+  options["settings"] = settingsJson(*settings);
   request.options = std::move(options);
   request.resume = measure.resume;
   request.force = measure.force;

@@ -83,14 +83,11 @@ struct RankedLoop {
 
 // Fits a head on `training` and ranks every loop of `heldOut` (loops whose default or best did not run are
 // left out).
-Expected<std::vector<RankedLoop>> rankHeldOut(const std::vector<const LoopSample*>& training,
+Expected<std::vector<RankedLoop>> rankHeldOut(const std::vector<LoopSample>& training,
                                               const std::vector<const LoopSample*>& heldOut,
                                               const std::map<std::string, LoopEmbedding>& embeddings,
                                               const heads::XgbParams& params, double tolerance) {
-  std::vector<LoopSample> rowsOf;
-  rowsOf.reserve(training.size());
-  for (const LoopSample* sample : training) rowsOf.push_back(*sample);
-  auto rows = unrollTrainingRows(rowsOf, embeddings, tolerance);
+  auto rows = unrollTrainingRows(training, embeddings, tolerance);
   if (!rows) return rows.error();
   heads::XgbClassifier head(params);
   if (auto fitted = head.fit(*rows); !fitted) return fitted.error();
@@ -261,28 +258,27 @@ Expected<UnrollEvalResult> evaluateGroupedFolds(const std::vector<LoopSample>& s
 
   std::uint64_t drawSeed = options.seed * 7919 + 1;
   for (std::size_t fold = 0; fold < folds; ++fold) {
-    std::vector<const LoopSample*> training, heldOut;
-    std::vector<LoopSample> trainingCopy;
+    std::vector<LoopSample> training;
+    std::vector<const LoopSample*> heldOut;
     for (const auto& sample : samples) {
       if (foldOf.at(groupOf(sample, options.groupByFamily)) == fold) {
         heldOut.push_back(&sample);
       } else {
-        training.push_back(&sample);
-        trainingCopy.push_back(sample);
+        training.push_back(sample);
       }
     }
     // The baseline: one configuration for every loop, the best on average over the training loops.
     Configuration fixed =
-        makeUnrollSpace(training.empty() ? Knob::kUnroll : training.front()->knob).defaultConfiguration();
+        makeUnrollSpace(training.empty() ? Knob::kUnroll : training.front().knob).defaultConfiguration();
     {
       std::map<std::string, std::pair<Configuration, double>> total;
-      for (const LoopSample* sample : training) {
-        const auto defaultSeconds = sample->defaultMedian();
+      for (const auto& sample : training) {
+        const auto defaultSeconds = sample.defaultMedian();
         if (!defaultSeconds) continue;
-        for (const auto& m : sample->measurements) {
+        for (const auto& m : sample.measurements) {
           auto& entry = total[canonicalJson(m.configuration)];
           entry.first = m.configuration;
-          entry.second += *defaultSeconds / secondsOf(*sample, m.configuration, *defaultSeconds);
+          entry.second += *defaultSeconds / secondsOf(sample, m.configuration, *defaultSeconds);
         }
       }
       double best = -1;
