@@ -1,8 +1,8 @@
 // Options of the `mirtune coarsen` commands (src/cli only).
 #pragma once
 
-#include "cli/CompileFlags.h"
 #include "cli/Commands.h"
+#include "cli/CompileFlags.h"
 
 #include <cstdint>
 #include <string>
@@ -32,14 +32,15 @@ struct CoarsenEvalOptions {
   int innerFolds = 4;
   unsigned seed = 204;
   /// classifier: the heads of --form/--pooling/--heads; prior, knn, regression, factor-head or auto (every
-  /// curve head, chosen by inner cross-validation): tasks/coarsen/CoarsenCurves.h. Empty: kDefaultCoarsenMethod,
-  /// or classifier when --candidates lists classifier heads (xgboost, mlp).
+  /// curve head, chosen by inner cross-validation): tasks/coarsen/CoarsenCurves.h. Empty:
+  /// kDefaultCoarsenMethod, or classifier when --candidates lists classifier heads (xgboost, mlp).
   std::string method;
   bool magni = false;  ///< append Magni et al.'s PCA1..PCA7 to the embedding (evaluation only)
 };
 
 struct CoarsenTrainOptions {
-  std::string platform;  ///< empty: the PACT'14 data set; "local": this machine's `coarsen collect` measurements
+  std::string
+      platform;  ///< empty: the PACT'14 data set; "local": this machine's `coarsen collect` measurements
   std::string fingerprint;  ///< --platform local: measurements of this platform (default: this machine's)
   std::string form = "factor";
   std::string pooling = "pooled";
@@ -53,7 +54,7 @@ struct CoarsenTrainOptions {
   int innerFolds = 4;
   unsigned seed = 204;
   std::string command;  ///< the command line, recorded in the manifest
-  std::string method;  ///< as CoarsenEvalOptions::method (empty: kDefaultCoarsenMethod)
+  std::string method;   ///< as CoarsenEvalOptions::method (empty: kDefaultCoarsenMethod)
 };
 
 struct CoarsenPredictOptions {
@@ -75,8 +76,14 @@ struct CoarsenPredictOptions {
   int budget = 5;                         ///< coarsened variants measured at most (the predicted one first)
   unsigned dimension = 0;
   std::string mode = "consecutive";
-  double timeout = 60;  ///< seconds per device and variant
+  double timeout = 60;   ///< seconds per device and variant
   double minTime = 0.2;  ///< seconds of measured repetitions per device and variant
+  // --run on CUDA programs (.cu): a tuning session of nvcc builds.
+  std::string nvcc;          ///< default: nvcc on PATH, else /usr/local/cuda/bin/nvcc
+  std::string cudaArch;      ///< nvcc -arch value, e.g. sm_90 (default: nvcc's own)
+  std::string exportFolder;  ///< write the session for a GPU machine's runner instead of measuring here
+  std::string ingestFolder;  ///< store what run-all.sh measured in an exported folder
+  bool resume = false;       ///< continue an interrupted session
 };
 
 struct CoarsenCollectOptions {
@@ -95,6 +102,10 @@ int runCoarsenEval(const CoarsenEvalOptions& options, const GlobalOptions& globa
 int runCoarsenTrainCurve(const CoarsenTrainOptions& options, const GlobalOptions& global);
 /// `mirtune coarsen FILE --run ...` (CoarsenRun.cpp).
 int runCoarsenRun(const CoarsenPredictOptions& options, const GlobalOptions& global);
+/// `mirtune coarsen FILE.cu --run ...` (CoarsenCuda.cpp), here or with --export.
+int runCoarsenCuda(const CoarsenPredictOptions& options, const GlobalOptions& global);
+/// `mirtune coarsen --ingest DIR` (CoarsenCuda.cpp).
+int runCoarsenCudaIngest(const CoarsenPredictOptions& options, const GlobalOptions& global);
 /// `mirtune coarsen collect` (CoarsenRun.cpp), with --export and --ingest.
 int runCoarsenCollect(const CoarsenCollectOptions& options, const GlobalOptions& global);
 /// `mirtune coarsen train --platform local` (CoarsenRun.cpp).

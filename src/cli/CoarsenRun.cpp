@@ -2,6 +2,7 @@
 // ingested) and `coarsen train --platform local`: coarsened kernels measured against their original on the
 // OpenCL devices.
 #include "cli/CoarsenOptions.h"
+#include "cli/CoarsenPredictor.h"
 #include "cli/DatabaseCache.h"
 #include "cli/DeviceRuns.h"
 #include "cli/DevmapOptions.h"
@@ -391,15 +392,7 @@ struct WorkFolder {
 // ---------------------------------------------------------------------------------------------------------
 // coarsen FILE --run
 
-/// The heads that predict the factor to try first, and how devices map onto their platform inputs.
-struct Predictor {
-  std::unique_ptr<Encoder> encoder;
-  CoarsenModel model;
-  std::string modelId;
-  bool local = false;
-  std::size_t platform = 0;  ///< shipped heads: the kPlatforms index
-  nlohmann::json headData;   ///< local heads: the manifest entry naming the device slots
-};
+}  // namespace
 
 Expected<std::unique_ptr<Predictor>> openPredictor(const CoarsenPredictOptions& options,
                                                    const GlobalOptions& global) {
@@ -436,6 +429,8 @@ Expected<std::unique_ptr<Predictor>> openPredictor(const CoarsenPredictOptions& 
                   predictor->local ? kLocalCoarsenPlatform : kPlatforms[predictor->platform].name);
   return predictor;
 }
+
+namespace {
 
 /// One kernel of one file with its plan, variants and predictions.
 struct KernelRun {

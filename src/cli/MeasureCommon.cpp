@@ -1,6 +1,8 @@
 // Shared pieces of the measuring commands (omp, unroll).
 #include "cli/MeasureCommon.h"
 
+#include "database/CanonicalJson.h"
+#include "support/Files.h"
 #include "support/Sha256.h"
 
 #include <fmt/format.h>
@@ -46,7 +48,8 @@ Expected<WorkloadRecord> sourceWorkload(const std::filesystem::path& source) {
   if (!content) return content.error();
   WorkloadRecord workload;
   workload.contentSha256 = *content;
-  workload.language = source.extension() == ".c" ? "c" : "cpp";
+  const std::string extension = source.extension().string();
+  workload.language = extension == ".c" ? "c" : extension == ".cu" ? "cuda" : "cpp";
   workload.path = std::filesystem::absolute(source).lexically_normal().string();
   return workload;
 }
@@ -65,6 +68,59 @@ nlohmann::json tunedConfigurationJson(const TunedConfiguration& result) {
   if (result.speedup) json["speedup"] = *result.speedup;
   if (!result.message.empty()) json["message"] = result.message;
   return json;
+}
+
+std::string exportRunAllScript(const std::string& ingestCommand, bool gpus) {
+  std::string script = fmt::format(R"sh(#!/bin/sh
+# Measures every exported plan with the runner alone: sh run-all.sh [path/to/mirtune-run]
+# Then bring this folder back and store it: {} <this folder>
+set -u
+runner=${{1:-mirtune-run}}
+here=$(cd "$(dirname "$0")" && pwd)
+cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//; s/"/ /g')
+mem=$(awk '/MemTotal/ {{printf "%d", $2 * 1024}}' /proc/meminfo)
+os=$( (. /etc/os-release && echo "$PRETTY_NAME") | sed 's/"/ /g')
+)sh",
+                                   ingestCommand);
+  if (gpus) {
+    // One {name, driver_version, memory} per GPU, as the local probe stores them.
+    script += R"sh(PATH="$PATH:/usr/local/cuda/bin"; export PATH
+gpus=$(nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>/dev/null |
+  awk -F', ' '{ gsub(/"/, " "); printf "%s{\"name\": \"%s\", \"driver_version\": \"%s\", \"memory\": \"%s\"}", (NR > 1 ? ", " : ""), $1, $2, $3 }')
+printf '{"cpu_model": "%s", "cores": %s, "memory_bytes": %s, "os": "%s; %s", "gpus": [%s]}\n' "$cpu" "$(nproc)" "$mem" "$os" "$(uname -srm)" "$gpus" > "$here/platform.json"
+)sh";
+  } else {
+    script +=
+        R"sh(printf '{"cpu_model": "%s", "cores": %s, "memory_bytes": %s, "os": "%s; %s"}\n' "$cpu" "$(nproc)" "$mem" "$os" "$(uname -srm)" > "$here/platform.json"
+)sh";
+  }
+  script += R"sh(for plan in "$here"/*/plan-1.json; do
+  dir=$(dirname "$plan")
+  mkdir -p "$dir/bin"
+  "$runner" process --plan "$plan" --results "$dir/results-1.jsonl" --resume || echo "runner failed in $dir" >&2
+done
+)sh";
+  return script;
+}
+
+Expected<PlatformRecord> exportedPlatform(const std::filesystem::path& folder) {
+  const std::filesystem::path file = folder / "platform.json";
+  auto text = readFile(file);
+  if (!text) return text.error().withContext("run run-all.sh in the exported folder first");
+  const auto remote = nlohmann::json::parse(*text, nullptr, false);
+  if (remote.is_discarded() || !remote.is_object() || !remote.contains("cores")) {
+    return Error(ErrorCode::kInvalidInput,
+                 fmt::format("{}: not a platform record of run-all.sh", file.string()));
+  }
+  PlatformRecord platform;
+  platform.cpuModel = remote.value("cpu_model", std::string());
+  platform.cores = remote.value("cores", 0);
+  platform.memoryBytes = remote.value("memory_bytes", std::int64_t{0});
+  platform.os = remote.value("os", std::string());
+  if (remote.contains("gpus") && remote["gpus"].is_array() && !remote["gpus"].empty())
+    platform.gpu = remote["gpus"];
+  platform.fingerprint = canonicalJsonSha256(remote);
+  return platform;
 }
 
 std::vector<std::string> splitArguments(const std::string& text) {

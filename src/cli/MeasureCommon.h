@@ -43,6 +43,16 @@ std::string speedupText(const TunedConfiguration& result);
 /// when present. Commands add their own label of the configuration.
 nlohmann::json tunedConfigurationJson(const TunedConfiguration& result);
 
+/// The run-all.sh of an exported collection: it records the machine in platform.json (CPU, cores, memory, OS;
+/// with `gpus`, the NVIDIA GPUs nvidia-smi lists) and carries out every <item>/plan-1.json beside it with
+/// `mirtune-run process --resume`. `ingestCommand` is what to run back here afterwards (shown in a comment).
+std::string exportRunAllScript(const std::string& ingestCommand, bool gpus);
+
+/// The machine an exported folder was measured on, from the platform.json its run-all.sh wrote (kNotFound
+/// when it was not run; kInvalidInput naming the file when damaged). Its fingerprint is the SHA-256 of the
+/// file's canonical JSON.
+Expected<PlatformRecord> exportedPlatform(const std::filesystem::path& folder);
+
 /// "--args" split at white space (no quoting).
 std::vector<std::string> splitArguments(const std::string& text);
 

@@ -414,6 +414,14 @@ Expected<TuningRequest> collectRequest(const OmpApp& app, const std::string& siz
 Expected<std::vector<std::pair<OmpApp, std::string>>> collectItems(const OmpCollectOptions& options) {
   auto apps = loadOmpSuite(options.apps.empty() ? ompSuiteDirectory() : fs::path(options.apps));
   if (!apps) return apps.error();
+  for (const std::string& name : options.only) {
+    if (std::none_of(apps->begin(), apps->end(), [&](const OmpApp& app) { return app.name == name; })) {
+      std::vector<std::string> names;
+      for (const OmpApp& app : *apps) names.push_back(app.name);
+      return makeError(ErrorCode::kNotFound, "--only {}: no such app (apps: {})", name,
+                       fmt::join(names, ", "));
+    }
+  }
   std::vector<std::pair<OmpApp, std::string>> items;
   for (const OmpApp& app : *apps) {
     if (!options.only.empty() &&
@@ -427,24 +435,6 @@ Expected<std::vector<std::pair<OmpApp, std::string>>> collectItems(const OmpColl
   }
   return items;
 }
-
-// The script that carries out an exported collection on another machine with the runner alone.
-constexpr const char* kRunAllScript = R"sh(#!/bin/sh
-# Measures every exported plan with the runner alone: sh run-all.sh [path/to/mirtune-run]
-# Then bring this folder back and store it: mirtune omp collect --ingest <this folder>
-set -u
-runner=${1:-mirtune-run}
-here=$(cd "$(dirname "$0")" && pwd)
-cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//; s/"/ /g')
-mem=$(awk '/MemTotal/ {printf "%d", $2 * 1024}' /proc/meminfo)
-os=$( (. /etc/os-release && echo "$PRETTY_NAME") | sed 's/"/ /g')
-printf '{"cpu_model": "%s", "cores": %s, "memory_bytes": %s, "os": "%s; %s"}\n' "$cpu" "$(nproc)" "$mem" "$os" "$(uname -srm)" > "$here/platform.json"
-for plan in "$here"/*/plan-1.json; do
-  dir=$(dirname "$plan")
-  mkdir -p "$dir/bin"
-  "$runner" process --plan "$plan" --results "$dir/results-1.jsonl" --resume || echo "runner failed in $dir" >&2
-done
-)sh";
 
 int exportCollection(const OmpCollectOptions& options,
                      const std::vector<std::pair<OmpApp, std::string>>& items) {
@@ -473,7 +463,9 @@ int exportCollection(const OmpCollectOptions& options,
   if (auto written = writeFileAtomically(folder / "collection.json", index.dump(2) + "\n"); !written) {
     return reportError(written.error());
   }
-  if (auto written = writeFileAtomically(folder / "run-all.sh", kRunAllScript); !written)
+  if (auto written = writeFileAtomically(folder / "run-all.sh",
+                                         exportRunAllScript("mirtune omp collect --ingest", false));
+      !written)
     return reportError(written.error());
   fmt::print(
       "{}: {} plans of {} configurations each for {} cores; run `sh {}/run-all.sh path/to/mirtune-run` "
@@ -487,21 +479,14 @@ int ingestCollection(const OmpCollectOptions& options, const GlobalOptions& glob
   const fs::path folder = options.ingestFolder;
   auto indexText = readFile(folder / "collection.json");
   if (!indexText) return reportError(indexText.error());
-  auto platformText = readFile(folder / "platform.json");
-  if (!platformText) return reportError(platformText.error());
+  auto remotePlatform = exportedPlatform(folder);
+  if (!remotePlatform) return reportError(remotePlatform.error());
+  const PlatformRecord& platform = *remotePlatform;
   const auto index = nlohmann::json::parse(*indexText, nullptr, false);
-  const auto remote = nlohmann::json::parse(*platformText, nullptr, false);
-  if (index.is_discarded() || remote.is_discarded() || !remote.contains("cores")) {
+  if (index.is_discarded()) {
     return reportError(
-        Error(ErrorCode::kInvalidInput,
-              fmt::format("{}: collection.json or platform.json is not valid", folder.string())));
+        Error(ErrorCode::kInvalidInput, fmt::format("{}: collection.json is not valid", folder.string())));
   }
-  PlatformRecord platform;
-  platform.cpuModel = remote.value("cpu_model", std::string());
-  platform.cores = remote.value("cores", 0);
-  platform.memoryBytes = remote.value("memory_bytes", std::int64_t{0});
-  platform.os = remote.value("os", std::string());
-  platform.fingerprint = canonicalJsonSha256(remote);
   auto database = Database::open(resolveDatabasePath(global));
   if (!database) return reportError(database.error());
   auto platformId = database->upsertPlatform(platform);

@@ -1,8 +1,11 @@
 // `mirtune rewrite`: the source rewrites the tuning tasks rely on, shown before they are used: OpenMP loops
-// made schedule(runtime), and the innermost loops that can take an unroll pragma.
+// made schedule(runtime), the innermost loops that can take an unroll pragma, and a coarsened kernel.
 #include "cli/Commands.h"
+#include "frontend/Coarsening.h"
 #include "frontend/LoopPragmas.h"
 #include "frontend/OmpScheduleRewrite.h"
+
+#include <fmt/ranges.h>
 
 #include <nlohmann/json.hpp>
 
@@ -118,11 +121,91 @@ int runRewriteLoops(const RewriteOptions& options) {
   return writeOutput("", report);
 }
 
+struct RewriteCoarsenOptions {
+  RewriteOptions source;
+  std::string kernel;
+  unsigned factor = 2;
+  unsigned dimension = 0;
+  std::string mode = "consecutive";
+  std::vector<std::uint64_t> globalSize;
+  std::vector<std::uint64_t> localSize;
+};
+
+int runRewriteCoarsen(const RewriteCoarsenOptions& options) {
+  const RewriteOptions& source = options.source;
+  if (source.output == "-" && source.json) {
+    return reportError(
+        Error(ErrorCode::kUsage, "-o - writes the source to stdout; it cannot be combined with --json"));
+  }
+  if (!options.localSize.empty() && options.globalSize.size() != options.localSize.size()) {
+    return reportError(Error(ErrorCode::kUsage, "--local needs as many values as --global"));
+  }
+  CoarsenOptions coarsen;
+  coarsen.factor = options.factor;
+  coarsen.dimension = options.dimension;
+  coarsen.mode = *parseCoarsenMode(options.mode);  // the option's check allows the two names only
+  coarsen.buildOptions = fmt::format("{}", fmt::join(source.extraFlags(), " "));
+  auto result = coarsenKernel(source.file, options.kernel, coarsen);
+  if (!result) return reportError(result.error());
+
+  nlohmann::json summary = {{"file", source.file},
+                            {"kernel", options.kernel},
+                            {"factor", options.factor},
+                            {"dimension", options.dimension},
+                            {"mode", options.mode}};
+  if (result->refused()) {
+    summary["refused"] = coarsenRefusalName(*result->refusal);
+    summary["message"] = result->refusalMessage;
+    if (source.json) writeOutput("", summary.dump(2) + "\n");
+    return reportError(Error(
+        ErrorCode::kInvalidInput,
+        fmt::format("{} (not coarsened: {})", result->refusalMessage, coarsenRefusalName(*result->refusal))));
+  }
+  std::optional<NdRange> range;
+  if (!options.globalSize.empty()) {
+    auto checked = checkNdRange(options.globalSize, options.localSize, *result);
+    if (!checked) return reportError(checked.error().withContext(source.file));
+    range = std::move(*checked);
+  }
+  if (!source.output.empty()) {
+    if (int code = writeOutput(source.output, result->text); code != 0) return code;
+    if (source.output == "-") return 0;
+  }
+  summary["new_kernel"] = result->kernelName;
+  summary["scheme"] = workGroupSchemeName(result->scheme);
+  summary["launch"] = result->sizeTransform;
+  summary["output"] = source.output;
+  if (range) {
+    summary["global"] = range->global;
+    summary["local"] = range->local;
+  }
+  std::string report;
+  if (source.json) {
+    report = summary.dump(2) + "\n";
+  } else {
+    report = fmt::format("{}: {} -> {} (factor {}, dimension {}, {}, {})\nlaunch: {}\n", source.file,
+                         options.kernel, result->kernelName, options.factor, options.dimension, options.mode,
+                         workGroupSchemeName(result->scheme), result->sizeTransform);
+    if (range) {
+      report += fmt::format(
+          "NDRange: global {} local {} -> global {} local {}\n", fmt::join(options.globalSize, ","),
+          options.localSize.empty() ? "(driver)" : fmt::format("{}", fmt::join(options.localSize, ",")),
+          fmt::join(range->global, ","),
+          range->local.empty() ? "(driver)" : fmt::format("{}", fmt::join(range->local, ",")));
+    }
+    report += source.output.empty()
+                  ? "write the new source (the original kernel kept beside it) with -o OUT\n"
+                  : fmt::format("written to {}\n", source.output);
+  }
+  return writeOutput("", report);
+}
+
 }  // namespace
 
 void addRewriteCommand(CLI::App& app, const GlobalOptions& /*global*/, CommandAction& action) {
   CLI::App* rewrite = app.add_subcommand(
-      "rewrite", "Show the source rewrites tuning applies (OpenMP schedules, loop pragmas)");
+      "rewrite",
+      "Show the source rewrites tuning applies (OpenMP schedules, loop pragmas, thread coarsening)");
   rewrite->require_subcommand(1);
 
   auto ompOptions = std::make_shared<RewriteOptions>();
@@ -140,6 +223,37 @@ void addRewriteCommand(CLI::App& app, const GlobalOptions& /*global*/, CommandAc
   addSourceOptions(*loops, *loopOptions, "C, C++, OpenCL C or CUDA source file");
   loops->callback(
       [loopOptions, &action] { action = [loopOptions] { return runRewriteLoops(*loopOptions); }; });
+
+  auto coarsenOptions = std::make_shared<RewriteCoarsenOptions>();
+  CLI::App* coarsen = rewrite->add_subcommand(
+      "coarsen",
+      "Thread-coarsen one OpenCL or CUDA kernel: each new work-item does the work of FACTOR original "
+      "ones; print the new kernel and its launch, or why the kernel cannot be coarsened");
+  addSourceOptions(*coarsen, coarsenOptions->source, "OpenCL C (.cl) or CUDA (.cu) source file");
+  coarsen->add_option("--kernel", coarsenOptions->kernel, "The kernel to coarsen")->required();
+  coarsen->add_option("--factor", coarsenOptions->factor, "Original work-items per new one: 2, 4, ..., 1024")
+      ->required()
+      ->check(CLI::Range(1u, 1024u));
+  coarsen->add_option("--dim", coarsenOptions->dimension, "NDRange dimension to coarsen (default 0: x)")
+      ->check(CLI::Range(0u, 2u));
+  coarsen
+      ->add_option("--mode", coarsenOptions->mode,
+                   "consecutive (default): new item g does items g*F+k; strided: g + k*(G/F)")
+      ->check(CLI::IsMember({"consecutive", "strided"}));
+  coarsen
+      ->add_option(
+          "--global", coarsenOptions->globalSize,
+          "The original global work size (1 to 3 values): print the new launch and check divisibility")
+      ->delimiter(',')
+      ->expected(1, 3);
+  coarsen->add_option("--local", coarsenOptions->localSize, "The original local work size, with --global")
+      ->delimiter(',')
+      ->expected(1, 3);
+  coarsen->add_option("-o,--output", coarsenOptions->source.output,
+                      "Write the new source here ('-' for stdout instead of the report)");
+  coarsen->callback([coarsenOptions, &action] {
+    action = [coarsenOptions] { return runRewriteCoarsen(*coarsenOptions); };
+  });
 }
 
 }  // namespace mirtune::cli

@@ -6,17 +6,18 @@
 #include <llvm/ADT/StringRef.h>
 #include <llvm/Bitcode/BitcodeReader.h>
 #include <llvm/Bitcode/BitcodeWriter.h>
-#include <llvm/Support/MemoryBuffer.h>
+#include <llvm/Demangle/Demangle.h>
+#include <llvm/IR/AutoUpgrade.h>
 #include <llvm/IR/CallingConv.h>
 #include <llvm/IR/Constants.h>
 #include <llvm/IR/DebugInfo.h>
-#include <llvm/IR/AutoUpgrade.h>
 #include <llvm/IR/Function.h>
 #include <llvm/IR/Instructions.h>
 #include <llvm/IR/Intrinsics.h>
 #include <llvm/IR/LLVMContext.h>
 #include <llvm/IR/Metadata.h>
 #include <llvm/IR/Module.h>
+#include <llvm/Support/MemoryBuffer.h>
 #include <llvm/Support/raw_ostream.h>
 #include <llvm/Transforms/Utils/Cloning.h>
 
@@ -36,7 +37,9 @@ IrModule::IrModule(std::unique_ptr<llvm::LLVMContext> context, std::unique_ptr<l
       sourcePath_(std::move(sourcePath)) {}
 
 // The module must die before its context; members are destroyed in reverse order, so reset explicitly.
-IrModule::~IrModule() { module_.reset(); }
+IrModule::~IrModule() {
+  module_.reset();
+}
 IrModule::IrModule(IrModule&&) noexcept = default;
 IrModule& IrModule::operator=(IrModule&& other) noexcept {
   if (this != &other) {
@@ -115,7 +118,7 @@ namespace {
 // Functions listed in a named metadata node whose operands start with the function (old SPIR
 // `opencl.kernels`, NVVM `nvvm.annotations` with the "kernel" tag).
 std::set<const llvm::Function*> functionsInNamedMetadata(const llvm::Module& module, llvm::StringRef nodeName,
-                                                          llvm::StringRef requiredTag) {
+                                                         llvm::StringRef requiredTag) {
   std::set<const llvm::Function*> found;
   const llvm::NamedMDNode* node = module.getNamedMetadata(nodeName);
   if (node == nullptr) return found;
@@ -139,10 +142,32 @@ std::set<const llvm::Function*> functionsInNamedMetadata(const llvm::Module& mod
 }
 
 bool isOutlinedOpenMpRegion(llvm::StringRef name) {
-  return (name.startswith(".omp_outlined.") && !name.contains("_debug__")) || name.startswith(".omp_task_entry.");
+  return (name.startswith(".omp_outlined.") && !name.contains("_debug__")) ||
+         name.startswith(".omp_task_entry.");
 }
 
 }  // namespace
+
+std::string kernelSourceName(const std::string& irName) {
+  if (irName.rfind("_Z", 0) != 0) return irName;
+  const std::string demangled = llvm::demangle(irName);
+  if (demangled == irName) return irName;
+  // Up to the parameter list, without a template's return type: "void tile<4>(float*)" -> "tile<4>".
+  int depth = 0;
+  std::size_t start = 0, end = demangled.size();
+  for (std::size_t i = 0; i < demangled.size(); ++i) {
+    const char c = demangled[i];
+    if (c == '<') ++depth;
+    if (c == '>') --depth;
+    if (depth != 0) continue;
+    if (c == ' ') start = i + 1;
+    if (c == '(') {
+      end = i;
+      break;
+    }
+  }
+  return start < end ? demangled.substr(start, end - start) : irName;
+}
 
 std::vector<std::string> IrModule::kernelNames() const {
   std::set<const llvm::Function*> listed = functionsInNamedMetadata(*module_, "opencl.kernels", "");
@@ -193,22 +218,26 @@ Expected<IrModule> extractKernel(const IrModule& module, const std::string& kern
   return extractKernels(module, {kernel});
 }
 
-Expected<IrModule> extractKernels(const IrModule& module, const std::vector<std::string>& keep, ExtractScope scope) {
+Expected<IrModule> extractKernels(const IrModule& module, const std::vector<std::string>& keep,
+                                  ExtractScope scope) {
   std::vector<std::string> kernels = module.kernelNames();
   for (const std::string& kernel : keep) {
     if (std::find(kernels.begin(), kernels.end(), kernel) == kernels.end()) {
-      return makeError(ErrorCode::kNotFound, "{}: no kernel named '{}' (kernels: {})", module.sourcePath(), kernel,
+      return makeError(ErrorCode::kNotFound, "{}: no kernel named '{}' (kernels: {})", module.sourcePath(),
+                       kernel,
                        kernels.empty() ? std::string("none") : fmt::format("{}", fmt::join(kernels, ", ")));
     }
   }
-  auto kept = [&](llvm::StringRef name) { return std::find(keep.begin(), keep.end(), name.str()) != keep.end(); };
+  auto kept = [&](llvm::StringRef name) {
+    return std::find(keep.begin(), keep.end(), name.str()) != keep.end();
+  };
   // A bitcode round trip moves the module into a fresh context (CloneModule cannot change contexts).
   llvm::SmallVector<char, 0> bitcode;
   llvm::raw_svector_ostream stream(bitcode);
   llvm::WriteBitcodeToFile(module.module(), stream);
   auto context = std::make_unique<llvm::LLVMContext>();
-  auto parsed = llvm::parseBitcodeFile(llvm::MemoryBufferRef(llvm::StringRef(bitcode.data(), bitcode.size()), "extract"),
-                                       *context);
+  auto parsed = llvm::parseBitcodeFile(
+      llvm::MemoryBufferRef(llvm::StringRef(bitcode.data(), bitcode.size()), "extract"), *context);
   if (!parsed) {
     return makeError(ErrorCode::kInternal, "{}: cannot copy the module: {}", module.sourcePath(),
                      llvm::toString(parsed.takeError()));

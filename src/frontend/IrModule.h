@@ -18,17 +18,17 @@ class Module;
 namespace mirtune {
 
 /// Removes, in place, everything that identifies the build rather than the program: debug info, llvm.ident,
-/// llvm.commandline, the module identifier and source file name. It also applies the two changes every IR reader
-/// makes, so a module hashes the same before and after a bitcode round trip: intrinsic declarations get LLVM's
-/// own attributes (clang's pipeline adds some), and an old data layout gets its current spelling.
+/// llvm.commandline, the module identifier and source file name. It also applies the two changes every IR
+/// reader makes, so a module hashes the same before and after a bitcode round trip: intrinsic declarations
+/// get LLVM's own attributes (clang's pipeline adds some), and an old data layout gets its current spelling.
 void canonicaliseModule(llvm::Module& module);
 
 /// Owns an llvm::Module and the LLVMContext it lives in (one context per module, so modules can be built
 /// and used on different threads). Move-only.
 class IrModule {
  public:
-  IrModule(std::unique_ptr<llvm::LLVMContext> context, std::unique_ptr<llvm::Module> module, Language language,
-           std::string sourcePath);
+  IrModule(std::unique_ptr<llvm::LLVMContext> context, std::unique_ptr<llvm::Module> module,
+           Language language, std::string sourcePath);
   ~IrModule();
   IrModule(IrModule&&) noexcept;
   IrModule& operator=(IrModule&&) noexcept;
@@ -61,6 +61,10 @@ class IrModule {
   std::string sourcePath_;
   mutable std::string irSha256_;
 };
+
+/// The name a kernel has in its source: CUDA kernels are C++ functions, mangled in IR ("_Z5saxpyPKfPffi" ->
+/// "saxpy", "_Z4tileILi4EEvPf" -> "tile<4>"); other names are returned unchanged.
+std::string kernelSourceName(const std::string& irName);
 
 /// A copy of `module` (in its own context) that keeps only the kernel `kernel` and what it uses: the other
 /// kernels and every function and global no longer referenced are removed. kNotFound when `kernel` is not one

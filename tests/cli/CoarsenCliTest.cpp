@@ -27,7 +27,8 @@ class CoarsenCli : public ::testing::Test {
     arguments.insert(arguments.begin(), {"--db", folder_.db(), "coarsen"});
     return runMirtune(arguments);
   }
-  TemporaryFolder folder_{"mirtune-coarsen-cli", ::testing::UnitTest::GetInstance()->current_test_info()->name()};
+  TemporaryFolder folder_{"mirtune-coarsen-cli",
+                          ::testing::UnitTest::GetInstance()->current_test_info()->name()};
 };
 
 TEST_F(CoarsenCli, PredictsAFactorPerPlatformWithTheShippedHeads) {
@@ -71,11 +72,18 @@ TEST_F(CoarsenCli, EveryKernelOfAFileOrOneByNameAndTheLog) {
   ASSERT_EQ(one.exitCode, 0) << one.standardError;
   EXPECT_EQ(nlohmann::json::parse(one.standardOutput)[0], list[1]);
 
-  // Both runs are logged: three predictions of the coarsen task with the shipped heads' id.
-  auto exported = runMirtune({"--db", folder_.db(), "db", "export", "--table", "predictions", "--format", "json"});
+  // CUDA kernels go by their source names, not their mangled IR names.
+  auto cuda =
+      coarsen({kRoot + "/kernels/cuda/saxpy.cu", "--kernel", "saxpy", "--platform", "kepler", "--json"});
+  ASSERT_EQ(cuda.exitCode, 0) << cuda.standardError;
+  EXPECT_EQ(nlohmann::json::parse(cuda.standardOutput)[0]["kernel"], "saxpy");
+
+  // The runs are logged: four predictions of the coarsen task with the shipped heads' id.
+  auto exported =
+      runMirtune({"--db", folder_.db(), "db", "export", "--table", "predictions", "--format", "json"});
   ASSERT_EQ(exported.exitCode, 0) << exported.standardError;
   nlohmann::json rows = nlohmann::json::parse(exported.standardOutput);
-  ASSERT_EQ(rows.size(), 3u) << exported.standardOutput;
+  ASSERT_EQ(rows.size(), 4u) << exported.standardOutput;
   for (const auto& row : rows) {
     EXPECT_EQ(row["task"], "coarsen");
     EXPECT_EQ(row["model_id"], "coarsen-1.0");
@@ -85,7 +93,8 @@ TEST_F(CoarsenCli, EveryKernelOfAFileOrOneByNameAndTheLog) {
 TEST_F(CoarsenCli, BadInputNamesTheFileAndLine) {
   auto compileError = coarsen({kInputs + "/undeclared.cl"});
   EXPECT_EQ(compileError.exitCode, 1);
-  EXPECT_NE(compileError.standardError.find("undeclared.cl:2:"), std::string::npos) << compileError.standardError;
+  EXPECT_NE(compileError.standardError.find("undeclared.cl:2:"), std::string::npos)
+      << compileError.standardError;
 
   auto missing = coarsen({(folder_.path() / "absent.cl").string()});
   EXPECT_EQ(missing.exitCode, 1);
@@ -110,7 +119,8 @@ TEST_F(CoarsenCli, HeadsTrainedForAnotherEncoderAreRefused) {
   std::ofstream(heads / "manifest.json") << manifest->dump();
   auto result = coarsen({kVectorAdd, "--heads", heads.string()});
   EXPECT_EQ(result.exitCode, 1);
-  EXPECT_NE(result.standardError.find("mirencoder-0.9/000000000000"), std::string::npos) << result.standardError;
+  EXPECT_NE(result.standardError.find("mirencoder-0.9/000000000000"), std::string::npos)
+      << result.standardError;
   EXPECT_NE(result.standardError.find("mirtune coarsen train"), std::string::npos) << result.standardError;
 }
 
@@ -119,7 +129,8 @@ TEST_F(CoarsenCli, EvalRunsTheProtocolWhenTheDataSetIsThere) {
     GTEST_SKIP() << "thread-coarsening data set not found at " << dataDirectory() / "tcoarsening"
                  << " (set MIRTUNE_DATA)";
   }
-  // One cheap candidate and one platform: seconds, yet the whole protocol (embeddings, folds, inner CV, metric).
+  // One cheap candidate and one platform: seconds, yet the whole protocol (embeddings, folds, inner CV,
+  // metric).
   fs::path candidates = folder_.path() / "candidates.json";
   std::ofstream(candidates) << R"([{"kind": "xgboost", "params": {"max_depth": 2, "rounds": 20}}])";
   auto result = coarsen({"eval", "--platform", "fermi", "--pooling", "per-platform", "--candidates",
@@ -137,8 +148,8 @@ TEST_F(CoarsenCli, EvalRunsTheProtocolWhenTheDataSetIsThere) {
   EXPECT_EQ(report["folds"].size(), 17u);
   EXPECT_EQ(report["held_out_together"], nlohmann::json::array({"mt + mtLocal"}));
 
-  auto text = coarsen({"eval", "--platform", "fermi", "--pooling", "per-platform", "--candidates",
-                       candidates.string()});
+  auto text = coarsen(
+      {"eval", "--platform", "fermi", "--pooling", "per-platform", "--candidates", candidates.string()});
   ASSERT_EQ(text.exitCode, 0) << text.standardError;
   EXPECT_NE(text.standardOutput.find("IR2Vec flow-aware (TACO'20) (published) | 1.257"), std::string::npos)
       << text.standardOutput;
@@ -164,7 +175,8 @@ TEST_F(CoarsenCli, CurveMethodsEvaluateTrainAndPredict) {
   // Nearest neighbours from a candidates file, one per fold, reported as chosen.
   fs::path candidates = folder_.path() / "curves.json";
   std::ofstream(candidates) << R"([{"kind": "prior"}, {"kind": "knn", "params": {"k": 1}}])";
-  auto knn = coarsen({"eval", "--method", "knn", "--platform", "tahiti", "--candidates", candidates.string(), "--json"});
+  auto knn = coarsen(
+      {"eval", "--method", "knn", "--platform", "tahiti", "--candidates", candidates.string(), "--json"});
   ASSERT_EQ(knn.exitCode, 0) << knn.standardError;
   report = nlohmann::json::parse(knn.standardOutput);
   EXPECT_EQ(report["method"], "knn");
@@ -191,7 +203,8 @@ TEST_F(CoarsenCli, CurveMethodsEvaluateTrainAndPredict) {
   ASSERT_EQ(predicted.exitCode, 0) << predicted.standardError;
   nlohmann::json list = nlohmann::json::parse(predicted.standardOutput);
   ASSERT_EQ(list.size(), 4u);
-  for (const auto& item : list) EXPECT_TRUE(std::set<int>({1, 2, 4, 8, 16, 32}).count(item["factor"].get<int>()));
+  for (const auto& item : list)
+    EXPECT_TRUE(std::set<int>({1, 2, 4, 8, 16, 32}).count(item["factor"].get<int>()));
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <set>
 #include <thread>
@@ -189,6 +190,63 @@ TEST(OmpCli, ASessionKilledWithSigkillResumesWithoutMeasuringAnythingTwice) {
   EXPECT_EQ(stored.size(), distinct.size());  // nothing measured twice
   EXPECT_GE(stored.size(), before);
   EXPECT_EQ(stored.size(), 18u);  // threads {1, 2, 4} x 3 schedules x chunk {default, 16} on 2 cores
+}
+
+TEST(OmpCli, CollectExportRunWithTheRunnerAloneAndIngest) {
+  TemporaryFolder folder("mirtune-omp-cli", "export");
+  const fs::path out = folder.path() / "export";
+  const std::vector<std::string> options = {"--db",
+                                            folder.db(),
+                                            "omp",
+                                            "collect",
+                                            "--only",
+                                            "dot",
+                                            "--sizes",
+                                            "test",
+                                            "--space",
+                                            "small",
+                                            "--min-time",
+                                            "0",
+                                            "--min-repetitions",
+                                            "1",
+                                            "--max-repetitions",
+                                            "1"};
+  std::vector<std::string> exportArguments = options;
+  exportArguments.insert(exportArguments.end(), {"--cores", "1", "--export", out.string()});
+  auto exported = mirtune(exportArguments);
+  ASSERT_EQ(exported.exitCode, 0) << exported.standardError;
+  ASSERT_TRUE(fs::exists(out / "dot-test" / "plan-1.json"));
+
+  SubprocessOptions script;
+  script.argv = {"sh", (out / "run-all.sh").string(),
+                 (fs::path(MIRTUNE_EXECUTABLE).parent_path() / "mirtune-run").string()};
+  script.timeoutSeconds = 180;
+  auto ran = runSubprocess(script);
+  ASSERT_TRUE(ran.ok());
+  ASSERT_EQ(ran->exitCode, 0) << ran->standardError;
+
+  const fs::path csv = folder.path() / "ingested.csv";
+  auto ingested =
+      mirtune({"--db", folder.db(), "omp", "collect", "--ingest", out.string(), "-o", csv.string()});
+  ASSERT_EQ(ingested.exitCode, 0) << ingested.standardError;
+  std::ifstream file(csv);
+  std::string header, line;
+  std::getline(file, header);
+  EXPECT_EQ(header.rfind("platform,cpu_model,cores,app,size", 0), 0u) << header;
+  int rows = 0;
+  while (std::getline(file, line)) {
+    ++rows;
+    EXPECT_NE(line.find(",dot,test,"), std::string::npos) << line;
+    EXPECT_NE(line.find(",ok,"), std::string::npos) << line;
+  }
+  EXPECT_EQ(rows, 12);  // threads 1 and 2 (one core) x 3 schedules x chunk default or 16
+
+  // Apps that are not in the suite are named, not silently skipped.
+  std::vector<std::string> unknown = options;
+  unknown[5] = "no_such_app";
+  auto refused = mirtune(unknown);
+  EXPECT_NE(refused.exitCode, 0);
+  EXPECT_NE(refused.standardError.find("no_such_app"), std::string::npos) << refused.standardError;
 }
 
 }  // namespace

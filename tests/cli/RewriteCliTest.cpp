@@ -79,5 +79,69 @@ TEST(CliRewrite, BadInputAndUsage) {
   EXPECT_EQ(runMirtune({"rewrite"}).exitCode, 2);
 }
 
+TEST(CliRewrite, CoarsenWritesTheNewKernelAndItsLaunch) {
+  const fs::path root = MIRTUNE_SOURCE_ROOT;
+  const fs::path vectorAdd = root / "kernels" / "opencl" / "vector_add.cl";
+  TemporaryFolder folder("mirtune-cli", "rewrite-coarsen");
+  const fs::path out = folder.path() / "vector_add_cf4.cl";
+  auto report = runMirtune({"rewrite", "coarsen", vectorAdd.string(), "--kernel", "vector_add", "--factor",
+                            "4", "--global", "1024", "--local", "64", "-o", out.string()});
+  ASSERT_EQ(report.exitCode, 0) << report.standardError;
+  EXPECT_NE(report.standardOutput.find("vector_add -> vector_add_cf4 (factor 4, dimension 0, consecutive, "
+                                       "keep_local_size)"),
+            std::string::npos)
+      << report.standardOutput;
+  EXPECT_NE(report.standardOutput.find("NDRange: global 1024 local 64 -> global 256 local 64"),
+            std::string::npos)
+      << report.standardOutput;
+  auto written = readFile(out);
+  ASSERT_TRUE(written.ok());
+  EXPECT_NE(written->find("__kernel void vector_add_cf4("), std::string::npos) << *written;
+  EXPECT_NE(written->find("__kernel void vector_add("), std::string::npos);  // the original stays
+
+  // CUDA, strided, in dimension 1, as JSON; `-o -` prints the source alone.
+  const fs::path stencil = root / "kernels" / "cuda" / "stencil2d.cu";
+  auto json = runMirtune({"rewrite", "coarsen", stencil.string(), "--kernel", "stencil2d", "--factor", "2",
+                          "--dim", "1", "--mode", "strided", "--json"});
+  ASSERT_EQ(json.exitCode, 0) << json.standardError;
+  auto summary = nlohmann::json::parse(json.standardOutput);
+  EXPECT_EQ(summary["new_kernel"], "stencil2d_cf2s_d1");
+  EXPECT_EQ(summary["scheme"], "keep_local_size");
+  auto source = runMirtune({"rewrite", "coarsen", stencil.string(), "--kernel", "stencil2d", "--factor", "2",
+                            "--dim", "1", "--mode", "strided", "-o", "-"});
+  ASSERT_EQ(source.exitCode, 0);
+  EXPECT_NE(source.standardOutput.find("__global__ void stencil2d_cf2s_d1("), std::string::npos);
+
+  // A launch the factor does not divide is an error naming the size.
+  auto indivisible = runMirtune({"rewrite", "coarsen", vectorAdd.string(), "--kernel", "vector_add",
+                                 "--factor", "4", "--global", "1000", "--local", "100"});
+  EXPECT_NE(indivisible.exitCode, 0);
+  EXPECT_NE(indivisible.standardError.find("vector_add.cl"), std::string::npos) << indivisible.standardError;
+}
+
+TEST(CliRewrite, CoarsenRefusalsAndBadInputAreErrors) {
+  const fs::path root = MIRTUNE_SOURCE_ROOT;
+  const fs::path prefixSum = root / "kernels" / "opencl" / "prefix_sum.cl";
+  auto refused =
+      runMirtune({"rewrite", "coarsen", prefixSum.string(), "--kernel", "prefix_sum", "--factor", "2"});
+  EXPECT_EQ(refused.exitCode, 1);
+  EXPECT_NE(refused.standardError.find(prefixSum.string() + ":"), std::string::npos) << refused.standardError;
+  EXPECT_NE(refused.standardError.find("barrier_in_control_flow"), std::string::npos)
+      << refused.standardError;
+  auto json = runMirtune(
+      {"rewrite", "coarsen", prefixSum.string(), "--kernel", "prefix_sum", "--factor", "2", "--json"});
+  EXPECT_EQ(json.exitCode, 1);
+  EXPECT_EQ(nlohmann::json::parse(json.standardOutput)["refused"], "barrier_in_control_flow");
+
+  const fs::path vectorAdd = root / "kernels" / "opencl" / "vector_add.cl";
+  auto missing = runMirtune({"rewrite", "coarsen", vectorAdd.string(), "--kernel", "nope", "--factor", "2"});
+  EXPECT_NE(missing.exitCode, 0);
+  EXPECT_NE(missing.standardError.find("no kernel named 'nope'"), std::string::npos) << missing.standardError;
+  auto badFactor =
+      runMirtune({"rewrite", "coarsen", vectorAdd.string(), "--kernel", "vector_add", "--factor", "3"});
+  EXPECT_NE(badFactor.exitCode, 0);
+  EXPECT_NE(badFactor.standardError.find("power of two"), std::string::npos) << badFactor.standardError;
+}
+
 }  // namespace
 }  // namespace mirtune

@@ -72,6 +72,17 @@ TEST(Frontend, CudaDeviceCodeCompilesWithTheShim) {
   EXPECT_NE(text.find("llvm.nvvm.barrier0"), std::string::npos);
 }
 
+TEST(Frontend, KernelSourceNamesDemangleCudaKernels) {
+  IrModule module = compileOk(kInputs / "vector_add.cu");
+  ASSERT_EQ(module.kernelNames().size(), 1u);
+  EXPECT_EQ(kernelSourceName(module.kernelNames()[0]), "add");
+  EXPECT_EQ(kernelSourceName("_Z5saxpyPKfPffi"), "saxpy");
+  EXPECT_EQ(kernelSourceName("_Z4tileILi4EEvPf"), "tile<4>");  // a template's return type is dropped
+  EXPECT_EQ(kernelSourceName("_ZN2ns4stepEPi"), "ns::step");   // namespaces stay
+  EXPECT_EQ(kernelSourceName("vector_add"), "vector_add");     // OpenCL names are not mangled
+  EXPECT_EQ(kernelSourceName("_Znot_a_mangling"), "_Znot_a_mangling");
+}
+
 TEST(Frontend, LlvmTextPassesThrough) {
   IrModule module = compileOk(kInputs / "simple.ll");
   EXPECT_EQ(module.language(), Language::kLlvm);
@@ -156,7 +167,8 @@ void expectError(const Expected<IrModule>& result, ErrorCode code, const std::st
   ASSERT_FALSE(result.ok());
   EXPECT_EQ(result.error().code(), code) << result.error().message();
   EXPECT_NE(result.error().message().find(fragment), std::string::npos) << result.error().message();
-  EXPECT_EQ(result.error().message().find('\n'), std::string::npos) << "one line: " << result.error().message();
+  EXPECT_EQ(result.error().message().find('\n'), std::string::npos)
+      << "one line: " << result.error().message();
 }
 
 TEST(FrontendBadInput, MissingFile) {

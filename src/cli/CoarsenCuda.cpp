@@ -1,0 +1,578 @@
+// `mirtune coarsen FILE.cu --run`: a CUDA program measured at factor 1 and at every factor the transform
+// accepts, through a tuning session: nvcc builds one binary per factor (the program launches the kernel its
+// MIRTUNE_KERNEL/MIRTUNE_CF macros name, kernels/cuda/mirtune_cuda.h), the program's `mirtune-check` line
+// judges each run and its `mirtune-region-seconds` line (CUDA events) times it. Here, or exported for a GPU
+// machine that has only mirtune-run and nvcc (--export) and stored back (--ingest).
+#include "cli/CoarsenOptions.h"
+#include "cli/CoarsenPredictor.h"
+#include "cli/DatabaseCache.h"
+#include "cli/MeasureCommon.h"
+#include "database/Database.h"
+#include "frontend/Coarsening.h"
+#include "frontend/Frontend.h"
+#include "frontend/IrModule.h"
+#include "support/Files.h"
+#include "support/Log.h"
+#include "support/Platform.h"
+#include "tasks/coarsen/LocalCoarsen.h"
+#include "tasks/devmap/Predict.h"
+#include "tuner/Strategy.h"
+#include "tuner/TuningSession.h"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <map>
+#include <optional>
+#include <regex>
+#include <set>
+#include <sstream>
+
+namespace mirtune::cli {
+
+namespace {
+
+namespace fs = std::filesystem;
+using namespace mirtune::coarsen;
+
+constexpr unsigned kCudaFactors[] = {1, 2, 4, 8, 16, 32};
+constexpr const char* kIndexFile = "coarsen-cuda.json";
+
+/// One factor of a program: the kernel that runs it, or why there is none.
+struct CudaFactor {
+  unsigned factor = 1;
+  std::string kernel;  ///< the kernel MIRTUNE_KERNEL names
+  bool split = false;  ///< split_work_group: the block shrinks instead of the grid
+  std::string refusal;
+  std::string refusalMessage;
+};
+
+/// A CUDA program of the suite's form with every accepted factor's kernel added.
+struct CudaProgram {
+  fs::path file;
+  std::string kernel;                        ///< source name
+  std::string irKernel;                      ///< name in IR (mangled), for the embedding
+  std::map<std::string, std::string> files;  ///< the session's files: the new source and its quoted headers
+  std::vector<CudaFactor> factors;           ///< factor 1 first, then 2..32 (refused ones included)
+};
+
+std::vector<unsigned> acceptedFactors(const CudaProgram& program) {
+  std::vector<unsigned> accepted;
+  for (const CudaFactor& factor : program.factors) {
+    if (factor.refusal.empty()) accepted.push_back(factor.factor);
+  }
+  return accepted;
+}
+
+/// The headers a source includes with quotes that lie beside it (and theirs), by the name it includes them.
+void quotedHeaders(const fs::path& folder, const std::string& text,
+                   std::map<std::string, std::string>& headers) {
+  static const std::regex include(R"re(^\s*#\s*include\s*"([^"]+)")re");
+  std::istringstream lines(text);
+  for (std::string line; std::getline(lines, line);) {
+    std::smatch match;
+    if (!std::regex_search(line, match, include)) continue;
+    const std::string name = match[1];
+    if (headers.count(name) != 0 || fs::path(name).is_absolute()) continue;
+    auto content = readFile(folder / name);
+    if (!content) continue;  // a system or -I header: the build finds it where it runs
+    headers[name] = *content;
+    quotedHeaders((folder / name).parent_path(), *content, headers);
+  }
+}
+
+/// The kernel to coarsen: --kernel (source or IR name), else the file's only kernel.
+Expected<std::pair<std::string, std::string>> pickKernel(const fs::path& file, const std::string& wanted,
+                                                         const CompileOptions& compile) {
+  auto module = compileFile(file, compile);
+  if (!module) return module.error();
+  std::vector<std::string> names;
+  for (const std::string& kernel : module->kernelNames()) {
+    names.push_back(kernelSourceName(kernel));
+    if (!wanted.empty() && (kernel == wanted || names.back() == wanted))
+      return std::make_pair(names.back(), kernel);
+  }
+  if (names.empty())
+    return makeError(ErrorCode::kInvalidInput, "{}: no __global__ kernel in this file", file.string());
+  if (!wanted.empty()) {
+    return makeError(ErrorCode::kNotFound, "{}: no kernel named '{}' (kernels: {})", file.string(), wanted,
+                     fmt::join(names, ", "));
+  }
+  if (names.size() > 1) {
+    return makeError(ErrorCode::kUsage, "{}: {} kernels ({}); name one with --kernel", file.string(),
+                     names.size(), fmt::join(names, ", "));
+  }
+  return std::make_pair(names.front(), module->kernelNames().front());
+}
+
+/// Applies the transform for each factor 2..32 in turn, each to the previous output, so one source holds the
+/// original kernel and every accepted factor's. Deterministic: --ingest rebuilds the same program.
+Expected<CudaProgram> prepareProgram(const fs::path& file, const CoarsenPredictOptions& options,
+                                     const CompileOptions& compile, const fs::path& scratch) {
+  auto kernel = pickKernel(file, options.kernel, compile);
+  if (!kernel) return kernel.error();
+  CudaProgram program;
+  program.file = file;
+  program.kernel = kernel->first;
+  program.irKernel = kernel->second;
+  auto text = readFile(file);
+  if (!text) return text.error();
+  quotedHeaders(file.parent_path(), *text, program.files);
+  program.factors.push_back({1, program.kernel, false, {}, {}});
+
+  CoarsenOptions coarsen;
+  coarsen.dimension = options.dimension;
+  coarsen.mode = *parseCoarsenMode(options.mode);
+  std::vector<std::string> flags = {"-I" + fs::absolute(file).parent_path().string()};
+  for (const std::string& define : options.compile.defines) flags.push_back("-D" + define);
+  for (const std::string& folder : options.compile.includeDirectories) flags.push_back("-I" + folder);
+  coarsen.buildOptions = fmt::format("{}", fmt::join(flags, " "));
+  std::string current = *text;
+  for (unsigned factor : kCudaFactors) {
+    if (factor == 1) continue;
+    const fs::path input = scratch / fmt::format("f{}-{}", factor, file.filename().string());
+    if (Status written = writeFileAtomically(input, current); !written) return written.error();
+    coarsen.factor = factor;
+    auto result = coarsenKernel(input, program.kernel, coarsen);
+    if (!result) return result.error().withContext(file.string());
+    if (result->refused()) {
+      std::string message = result->refusalMessage;
+      // The scratch copy's name means nothing to the user: name the file itself.
+      if (auto at = message.find(input.string()); at != std::string::npos)
+        message.replace(at, input.string().size(), file.string());
+      program.factors.push_back(
+          {factor, {}, false, std::string(coarsenRefusalName(*result->refusal)), message});
+      continue;
+    }
+    current = result->text;
+    program.factors.push_back(
+        {factor, result->kernelName, result->scheme == WorkGroupScheme::kSplitWorkGroup, {}, {}});
+  }
+  program.files[file.filename().string()] = current;
+  return program;
+}
+
+SearchSpace cudaSpace(const CudaProgram& program) {
+  SearchSpace space;
+  TunableParameter factor;
+  factor.name = "factor";
+  for (unsigned value : acceptedFactors(program)) factor.values.push_back(value);
+  factor.defaultValue = 1;
+  factor.help = "work-items of the original kernel per work-item of the coarsened one";
+  (void)space.addParameter(std::move(factor));
+  return space;
+}
+
+/// nvcc: --nvcc, else on PATH, else the CUDA toolkit's default place; empty when none is found.
+std::string findNvcc(const std::string& option) {
+  if (!option.empty()) return option;
+  if (const char* path = std::getenv("PATH")) {
+    std::istringstream folders(path);
+    for (std::string folder; std::getline(folders, folder, ':');) {
+      if (!folder.empty() && ::access((fs::path(folder) / "nvcc").c_str(), X_OK) == 0) return "nvcc";
+    }
+  }
+  return ::access("/usr/local/cuda/bin/nvcc", X_OK) == 0 ? "/usr/local/cuda/bin/nvcc" : std::string();
+}
+
+/// The session that measures `program` (the candidates come from the planner, or from the export's list).
+Expected<TuningRequest> cudaRequest(const CudaProgram& program, const SearchSpace& space,
+                                    const CoarsenPredictOptions& options, const std::string& nvcc) {
+  auto settings = measurementSettings(300, options.timeout, options.minTime, 3, 10);
+  if (!settings) return settings.error();
+  TuningRequest request;
+  request.task = "coarsen";
+  request.command = "coarsen --run";
+  request.options = {{"kernel", program.kernel},
+                     {"dimension", options.dimension},
+                     {"mode", options.mode},
+                     {"nvcc", nvcc},
+                     {"cuda_arch", options.cudaArch},
+                     {"defines", options.compile.defines},
+                     {"settings", settingsJson(*settings)}};
+  auto workload = sourceWorkload(program.file);
+  if (!workload) return workload.error();
+  request.workload = std::move(*workload);
+  request.files = program.files;
+  request.space = &space;
+  request.settings = *settings;
+  request.check = OutputCheck::kSelfCheckOrDigest;
+  const std::string source = program.file.filename().string();
+  request.commands = [program, options, nvcc,
+                      source](const Configuration& configuration) -> Expected<CandidateCommands> {
+    const unsigned factor = configuration.at("factor").get<unsigned>();
+    auto chosen = std::find_if(program.factors.begin(), program.factors.end(),
+                               [&](const CudaFactor& f) { return f.factor == factor && f.refusal.empty(); });
+    if (chosen == program.factors.end())
+      return makeError(ErrorCode::kInvalidInput, "factor {} was refused", factor);
+    CandidateCommands commands;
+    commands.buildKey = fmt::format("cf{}", factor);
+    commands.buildArgv = {nvcc, "-O2"};
+    if (!options.cudaArch.empty()) commands.buildArgv.push_back("-arch=" + options.cudaArch);
+    commands.buildArgv.push_back("-I.");
+    for (const std::string& define : options.compile.defines) commands.buildArgv.push_back("-D" + define);
+    for (const std::string& folder : options.compile.includeDirectories)
+      commands.buildArgv.push_back("-I" + folder);
+    for (const std::string& define :
+         {fmt::format("MIRTUNE_KERNEL={}", chosen->kernel), fmt::format("MIRTUNE_CF={}", factor),
+          fmt::format("MIRTUNE_CF_DIM={}", options.dimension),
+          fmt::format("MIRTUNE_CF_SPLIT={}", chosen->split ? 1 : 0)}) {
+      commands.buildArgv.push_back("-D" + define);
+    }
+    commands.buildArgv.insert(commands.buildArgv.end(), {"-o", kBinaryPlaceholder, source});
+    commands.runArgv = {kBinaryPlaceholder};
+    // Modules load when the context starts, not inside the first timed launch.
+    commands.runEnvironment["CUDA_MODULE_LOADING"] = "EAGER";
+    return commands;
+  };
+  return request;
+}
+
+/// Factor 1, then the predicted factor, then the other accepted ones in order; `budget` besides factor 1.
+std::vector<Configuration> plannedOrder(const CudaProgram& program, std::optional<unsigned> predicted,
+                                        int budget) {
+  std::vector<unsigned> order;
+  const std::vector<unsigned> accepted = acceptedFactors(program);
+  if (predicted && *predicted != 1 && std::count(accepted.begin(), accepted.end(), *predicted) != 0)
+    order.push_back(*predicted);
+  for (unsigned factor : accepted) {
+    if (factor != 1 && std::find(order.begin(), order.end(), factor) == order.end()) order.push_back(factor);
+  }
+  if (order.size() > static_cast<std::size_t>(budget)) order.resize(static_cast<std::size_t>(budget));
+  std::vector<Configuration> configurations = {Configuration{{"factor", 1}}};
+  for (unsigned factor : order) configurations.push_back(Configuration{{"factor", factor}});
+  return configurations;
+}
+
+/// The predicted factor of each program's kernel (nullopt where there is none), with the heads' id.
+struct Predictions {
+  std::vector<std::optional<FactorChoice>> choices;
+  std::string modelId;
+  std::string platform;
+};
+
+Predictions predictFactors(const std::vector<CudaProgram>& programs, const CoarsenPredictOptions& options,
+                           const CompileOptions& compile, const GlobalOptions& global) {
+  Predictions predictions;
+  predictions.choices.resize(programs.size());
+  if (options.platform == kLocalCoarsenPlatform) {
+    logWarn("no prediction: local heads are trained for OpenCL devices; measuring the factors in order");
+    return predictions;
+  }
+  CoarsenPredictOptions shipped = options;
+  if (shipped.platform == "all") shipped.platform = "kepler";  // the newest NVIDIA GPU of the PACT'14 data
+  auto predictor = openPredictor(shipped, global);
+  if (!predictor) {
+    logWarn("no prediction: {}", predictor.error().message());
+    return predictions;
+  }
+  predictions.modelId = (*predictor)->modelId;
+  predictions.platform = shipped.platform;
+  std::vector<std::unique_ptr<IrModule>> modules;
+  std::vector<EmbedSource> sources;
+  for (const CudaProgram& program : programs) {
+    auto module = compileFile(program.file, compile);
+    if (!module) return predictions;  // pickKernel compiled it already
+    modules.push_back(std::make_unique<IrModule>(std::move(*module)));
+    sources.push_back(
+        devmap::kernelEmbedSource(modules.back().get(), program.file.string(), program.irKernel));
+  }
+  CacheHandle cache;
+  if (auto opened = openCache(cache, options.noCache, global); !opened)
+    logWarn("{}", opened.error().message());
+  BatchEmbedOptions batch;
+  batch.modalities = {Modality::kFused};
+  batch.threads = static_cast<unsigned>(options.threads);
+  batch.cache = cache.get();
+  auto embedded = embedBatch(*(*predictor)->encoder, sources, batch);
+  if (!embedded) {
+    logWarn("no prediction: {}", embedded.error().message());
+    return predictions;
+  }
+  for (std::size_t i = 0; i < programs.size(); ++i) {
+    const EmbedResult& result = (*embedded)[i];
+    if (result.error) {
+      logWarn("no prediction for {}: {}", programs[i].file.string(), result.error->message());
+      continue;
+    }
+    if (auto choice = (*predictor)->model.choose(result.vectors.front(), (*predictor)->platform))
+      predictions.choices[i] = *choice;
+  }
+  return predictions;
+}
+
+std::string factorLabel(const Configuration& configuration) {
+  return fmt::format("factor {:>2}", configuration.value("factor", 0));
+}
+
+std::string secondsCell(const TunedConfiguration& result) {
+  if (!result.median) return std::string(measureStatusName(result.status));
+  return fmt::format("{:.4f} ms (IQR {:.4f})", *result.median * 1e3, result.spread.value_or(0) * 1e3);
+}
+
+/// The report of one measured program, as text and JSON.
+void report(const CudaProgram& program, const std::optional<FactorChoice>& predicted,
+            const TuningResult& result, std::string& text, nlohmann::json& json) {
+  json = {{"file", program.file.string()},
+          {"kernel", program.kernel},
+          {"session", result.sessionId},
+          {"results", nlohmann::json::array()},
+          {"refused", nlohmann::json::array()}};
+  text += fmt::format("{} {}: session {}{}", program.file.string(), program.kernel, result.sessionId,
+                      result.resumed ? " (resumed)" : "");
+  if (predicted) {
+    json["predicted"] = predicted->factor;
+    text += fmt::format(", predicted factor {}", predicted->factor);
+  }
+  text += "\n";
+  for (const TunedConfiguration& measured : result.results) {
+    nlohmann::json entry = tunedConfigurationJson(measured);
+    const auto factor = measured.configuration.value("factor", 0);
+    auto chosen = std::find_if(program.factors.begin(), program.factors.end(),
+                               [&](const CudaFactor& f) { return static_cast<int>(f.factor) == factor; });
+    if (chosen != program.factors.end()) entry["kernel"] = chosen->kernel;
+    json["results"].push_back(std::move(entry));
+    text +=
+        fmt::format("  {}  {:<28} {}{}\n", factorLabel(measured.configuration), secondsCell(measured),
+                    speedupText(measured), measured.message.empty() ? "" : "  (" + measured.message + ")");
+  }
+  for (const CudaFactor& factor : program.factors) {
+    if (factor.refusal.empty()) continue;
+    json["refused"].push_back(
+        {{"factor", factor.factor}, {"reason", factor.refusal}, {"message", factor.refusalMessage}});
+    text += fmt::format("  factor {:>2}  refused: {}\n", factor.factor, factor.refusalMessage);
+  }
+  if (result.best) {
+    const TunedConfiguration& best = result.results[*result.best];
+    json["best"] = best.configuration.value("factor", 1);
+    text += fmt::format("  best: factor {}, {:.3f}x over factor 1\n", best.configuration.value("factor", 1),
+                        best.speedup.value_or(1.0));
+  } else {
+    text += "  no factor ran correctly\n";
+  }
+}
+
+struct Prepared {
+  std::vector<CudaProgram> programs;
+  std::vector<SearchSpace> spaces;  ///< one per program (requests point at them)
+};
+
+Expected<Prepared> prepareAll(const std::vector<std::string>& files, const CoarsenPredictOptions& options,
+                              const CompileOptions& compile) {
+  char pattern[] = "/tmp/mirtune-coarsen-cuda-XXXXXX";
+  const char* made = ::mkdtemp(pattern);
+  if (made == nullptr) return Error(ErrorCode::kIo, "cannot make a scratch folder under /tmp");
+  const fs::path scratch = made;
+  Prepared prepared;
+  Status status;
+  for (const std::string& file : files) {
+    auto program = prepareProgram(file, options, compile, scratch);
+    if (!program) {
+      status = program.error();
+      break;
+    }
+    prepared.programs.push_back(std::move(*program));
+  }
+  std::error_code ignored;
+  fs::remove_all(scratch, ignored);
+  if (!status) return status.error();
+  prepared.spaces.reserve(prepared.programs.size());
+  for (const CudaProgram& program : prepared.programs) prepared.spaces.push_back(cudaSpace(program));
+  return prepared;
+}
+
+int exportCuda(const Prepared& prepared, const Predictions& predictions, const CoarsenPredictOptions& options,
+               const std::string& nvcc) {
+  const fs::path folder = options.exportFolder;
+  nlohmann::json index = {{"nvcc", nvcc},
+                          {"cuda_arch", options.cudaArch},
+                          {"dimension", options.dimension},
+                          {"mode", options.mode},
+                          {"budget", options.budget},
+                          {"timeout", options.timeout},
+                          {"min_time", options.minTime},
+                          {"defines", options.compile.defines},
+                          {"include_directories", options.compile.includeDirectories},
+                          {"items", nlohmann::json::array()}};
+  std::size_t measurements = 0;
+  for (std::size_t i = 0; i < prepared.programs.size(); ++i) {
+    const CudaProgram& program = prepared.programs[i];
+    auto request = cudaRequest(program, prepared.spaces[i], options, nvcc);
+    if (!request) return reportError(request.error());
+    std::optional<unsigned> predicted;
+    if (predictions.choices[i]) predicted = static_cast<unsigned>(predictions.choices[i]->factor);
+    const std::vector<Configuration> candidates = plannedOrder(program, predicted, options.budget);
+    const std::string name = fmt::format("{}-{}", program.file.stem().string(), program.kernel);
+    if (Status written = exportTuningPlan(*request, candidates, folder / name); !written)
+      return reportError(written.error());
+    nlohmann::json item = {{"folder", name},
+                           {"file", fs::absolute(program.file).lexically_normal().string()},
+                           {"kernel", program.kernel}};
+    if (predicted) item["predicted"] = *predicted;
+    index["items"].push_back(std::move(item));
+    measurements += candidates.size();
+  }
+  if (Status written = writeFileAtomically(folder / kIndexFile, index.dump(2) + "\n"); !written)
+    return reportError(written.error());
+  if (Status written =
+          writeFileAtomically(folder / "run-all.sh", exportRunAllScript("mirtune coarsen --ingest", true));
+      !written) {
+    return reportError(written.error());
+  }
+  fmt::print(
+      "{}: {} programs, {} factors in all; run `sh {}/run-all.sh path/to/mirtune-run` on the GPU machine "
+      "(nvcc on its PATH or in /usr/local/cuda/bin), then `mirtune coarsen --ingest {}`\n",
+      folder.string(), prepared.programs.size(), measurements, folder.string(), folder.string());
+  return 0;
+}
+
+void recordPrediction(Database& database, const TuningRequest& request, const TuningResult& result,
+                      const Predictions& predictions, const FactorChoice& choice) {
+  auto workloadId = database.upsertWorkload(request.workload);
+  if (!workloadId) return;
+  PredictionRecord record;
+  record.sessionId = result.sessionId;
+  record.workloadId = *workloadId;
+  record.task = "coarsen";
+  record.modelId = predictions.modelId;
+  record.configuration = {{"kernel", request.options.value("kernel", "")},
+                          {"platform", predictions.platform},
+                          {"factor", choice.factor}};
+  record.score = choice.probability;
+  if (auto stored = database.insertPrediction(record); !stored)
+    logWarn("database: {}", stored.error().message());
+}
+
+}  // namespace
+
+int runCoarsenCuda(const CoarsenPredictOptions& options, const GlobalOptions& global) {
+  auto compile = toCompileOptions(options.compile);
+  if (!compile) return reportError(compile.error());
+  if (!options.ingestFolder.empty()) return reportError(Error(ErrorCode::kUsage, "--ingest takes no FILE"));
+  auto prepared = prepareAll(options.files, options, *compile);
+  if (!prepared) return reportError(prepared.error());
+  const std::string nvcc =
+      options.exportFolder.empty() ? findNvcc(options.nvcc) : (options.nvcc.empty() ? "nvcc" : options.nvcc);
+  if (nvcc.empty()) {
+    return reportError(
+        Error(ErrorCode::kNotFound,
+              "no nvcc here (not on PATH nor in /usr/local/cuda/bin; --nvcc names one): measure on a GPU "
+              "machine with --export DIR, its run-all.sh and --ingest DIR"));
+  }
+  Predictions predictions = predictFactors(prepared->programs, options, *compile, global);
+  if (!options.exportFolder.empty()) return exportCuda(*prepared, predictions, options, nvcc);
+
+  if (!fs::exists("/dev/nvidia0")) logWarn("no NVIDIA GPU here (/dev/nvidia0): the CUDA runs will fail");
+  auto database = Database::open(resolveDatabasePath(global));
+  if (!database) return reportError(database.error());
+  auto machine = probeMachine(*database);
+  if (!machine) return reportError(machine.error());
+  std::string text;
+  nlohmann::json list = nlohmann::json::array();
+  int status = 0;
+  for (std::size_t i = 0; i < prepared->programs.size(); ++i) {
+    const CudaProgram& program = prepared->programs[i];
+    auto request = cudaRequest(program, prepared->spaces[i], options, nvcc);
+    if (!request) return reportError(request.error());
+    std::optional<unsigned> predicted;
+    if (predictions.choices[i]) predicted = static_cast<unsigned>(predictions.choices[i]->factor);
+    request->options["budget"] = options.budget;
+    request->options["predicted"] = predicted ? nlohmann::json(*predicted) : nlohmann::json();
+    if (!predictions.modelId.empty()) request->modelIds = {predictions.modelId};
+    request->resume = options.resume;
+    const std::vector<Configuration> order = plannedOrder(program, predicted, options.budget);
+    request->planner =
+        [order](const std::vector<TunedConfiguration>& done) -> Expected<std::vector<Configuration>> {
+      if (done.size() > 1) return std::vector<Configuration>{};
+      return std::vector<Configuration>(order.begin() + 1, order.end());
+    };
+    auto result = runTuningSession(*database, machine->platformId, machine->info.fingerprint, *request,
+                                   runnerExecutablePath());
+    if (!result) {
+      status = reportError(result.error().withContext(program.file.string()));
+      continue;
+    }
+    if (predictions.choices[i])
+      recordPrediction(*database, *request, *result, predictions, *predictions.choices[i]);
+    nlohmann::json json;
+    report(program, predictions.choices[i], *result, text, json);
+    list.push_back(std::move(json));
+    if (!result->best) status = 1;
+  }
+  int written = writeOutput(options.output, options.json ? list.dump(2) + "\n" : text);
+  return written != 0 ? written : status;
+}
+
+int runCoarsenCudaIngest(const CoarsenPredictOptions& options, const GlobalOptions& global) {
+  const fs::path folder = options.ingestFolder;
+  auto indexText = readFile(folder / kIndexFile);
+  if (!indexText)
+    return reportError(indexText.error().withContext("not a folder of `coarsen FILE.cu --run --export`"));
+  const auto index = nlohmann::json::parse(*indexText, nullptr, false);
+  if (!index.is_object() || !index.contains("items")) {
+    return reportError(
+        makeError(ErrorCode::kInvalidInput, "{}: not an export index", (folder / kIndexFile).string()));
+  }
+  auto platform = exportedPlatform(folder);
+  if (!platform) return reportError(platform.error());
+  // The options the export was made with, so each session is the one exported.
+  CoarsenPredictOptions exported = options;
+  exported.dimension = index.value("dimension", 0u);
+  exported.mode = index.value("mode", std::string("consecutive"));
+  exported.budget = index.value("budget", 5);
+  exported.timeout = index.value("timeout", 60.0);
+  exported.minTime = index.value("min_time", 0.2);
+  exported.cudaArch = index.value("cuda_arch", std::string());
+  exported.compile.defines = index.value("defines", std::vector<std::string>{});
+  exported.compile.includeDirectories = index.value("include_directories", std::vector<std::string>{});
+  const std::string nvcc = index.value("nvcc", std::string("nvcc"));
+  auto compile = toCompileOptions(exported.compile);
+  if (!compile) return reportError(compile.error());
+  auto database = Database::open(resolveDatabasePath(global));
+  if (!database) return reportError(database.error());
+  auto platformId = database->upsertPlatform(*platform);
+  if (!platformId) return reportError(platformId.error());
+  std::string text;
+  nlohmann::json list = nlohmann::json::array();
+  int status = 0;
+  for (const auto& item : index["items"]) {
+    exported.kernel = item.value("kernel", std::string());
+    auto prepared = prepareAll({item.value("file", std::string())}, exported, *compile);
+    if (!prepared) {
+      status = reportError(prepared.error());
+      continue;
+    }
+    const CudaProgram& program = prepared->programs.front();
+    auto request = cudaRequest(program, prepared->spaces.front(), exported, nvcc);
+    if (!request) return reportError(request.error());
+    auto ingested =
+        ingestTuningResults(*database, *platformId, *request, folder / item.value("folder", std::string()));
+    if (!ingested) {
+      status = reportError(ingested.error().withContext(program.file.string()));
+      continue;
+    }
+    if (ingested->missing > 0)
+      logWarn("{}: {} factors have no result", program.file.string(), ingested->missing);
+    std::optional<FactorChoice> predicted;
+    if (item.contains("predicted")) {
+      predicted.emplace();
+      predicted->factor = item["predicted"].get<int>();
+    }
+    nlohmann::json json;
+    report(program, predicted, ingested->tuning, text, json);
+    list.push_back(std::move(json));
+  }
+  text +=
+      fmt::format("stored as platform {} ({}{})\n", platform->fingerprint.substr(0, 12), platform->cpuModel,
+                  platform->gpu.is_array() && !platform->gpu.empty()
+                      ? ", " + platform->gpu[0].value("name", std::string())
+                      : std::string());
+  int written = writeOutput(options.output, options.json ? list.dump(2) + "\n" : text);
+  return written != 0 ? written : status;
+}
+
+}  // namespace mirtune::cli

@@ -1,0 +1,213 @@
+// End-to-end tests of `mirtune coarsen FILE.cu --run`: the tuning session of a CUDA program (factor 1 and
+// every factor the transform accepts, each built by nvcc and checked by the program's own line), its export
+// for a GPU machine (run-all.sh with the runner alone) and --ingest. A stand-in nvcc writes programs that
+// print what the suite's programs print, so the session is tested where there is no GPU; the real builds are
+// coarsening_cuda_test's.
+#include "support/Files.h"
+#include "support/Subprocess.h"
+
+#include "common/TemporaryFolder.h"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <map>
+
+namespace mirtune {
+namespace {
+
+namespace fs = std::filesystem;
+
+const fs::path kSaxpy = fs::path(MIRTUNE_SOURCE_ROOT) / "kernels" / "cuda" / "saxpy.cu";
+
+SubprocessResult run(const std::vector<std::string>& argv, double timeoutSeconds = 240) {
+  SubprocessOptions options;
+  options.argv = argv;
+  options.timeoutSeconds = timeoutSeconds;
+  auto result = runSubprocess(options);
+  EXPECT_TRUE(result.ok()) << (result.ok() ? "" : result.error().message());
+  return result.ok() ? *result : SubprocessResult{};
+}
+
+SubprocessResult mirtune(const std::string& db, std::vector<std::string> arguments) {
+  arguments.insert(arguments.begin(), {MIRTUNE_EXECUTABLE, "--db", db});
+  return run(arguments);
+}
+
+/// A stand-in for nvcc: it checks that the source it is given defines the kernel MIRTUNE_KERNEL names and
+/// that the headers it includes were copied beside it, then writes a program that prints a region time of
+/// 8 ms / F and `mirtune-check: ok` (FAILED for the factor `wrongFactor`).
+fs::path writeFakeNvcc(const fs::path& folder, int wrongFactor) {
+  const fs::path script = folder / "fake-nvcc";
+  std::string text = R"sh(#!/bin/sh
+out=; kernel=; cf=1; src=
+while [ $# -gt 0 ]; do
+  case "$1" in
+    -o) out=$2; shift ;;
+    -DMIRTUNE_KERNEL=*) kernel=${1#-DMIRTUNE_KERNEL=} ;;
+    -DMIRTUNE_CF=*) cf=${1#-DMIRTUNE_CF=} ;;
+    -*) ;;
+    *) src=$1 ;;
+  esac
+  shift
+done
+grep -q "__global__ void $kernel(" "$src" || { echo "fake-nvcc: $src has no kernel $kernel" >&2; exit 1; }
+for header in $(sed -n 's/^#include "\(.*\)"/\1/p' "$src"); do
+  [ -f "$header" ] || { echo "fake-nvcc: $header was not copied" >&2; exit 1; }
+done
+verdict=ok
+[ "$cf" = "WRONG" ] && verdict="FAILED at 0: 1, expected 2"
+printf '#!/bin/sh\necho "mirtune-region-seconds: %s"\necho "mirtune-check: %s"\n' "$(awk "BEGIN { printf \"%.6f\", 0.008 / $cf }")" "$verdict" > "$out"
+chmod +x "$out"
+)sh";
+  const std::string marker = "\"WRONG\"";
+  text.replace(text.find(marker), marker.size(), "\"" + std::to_string(wrongFactor) + "\"");
+  EXPECT_TRUE(writeFileAtomically(script, text).ok());
+  ::chmod(script.c_str(), 0755);
+  return script;
+}
+
+std::map<int, nlohmann::json> resultsByFactor(const nlohmann::json& program) {
+  std::map<int, nlohmann::json> results;
+  for (const auto& entry : program.at("results"))
+    results[entry["configuration"]["factor"].get<int>()] = entry;
+  return results;
+}
+
+TEST(CoarsenCudaRun, EveryAcceptedFactorIsBuiltRunCheckedAndStored) {
+  TemporaryFolder folder("mirtune-coarsen-cuda", "session");
+  const fs::path nvcc = writeFakeNvcc(folder.path(), 8);
+  auto result = mirtune(folder.db(), {"coarsen", kSaxpy.string(), "--run", "--nvcc", nvcc.string(),
+                                      "--min-time", "0", "--platform", "fermi", "--json"});
+  ASSERT_EQ(result.exitCode, 0) << result.standardError << result.standardOutput;
+  auto report = nlohmann::json::parse(result.standardOutput);
+  ASSERT_EQ(report.size(), 1u);
+  EXPECT_EQ(report[0]["kernel"], "saxpy");
+  EXPECT_TRUE(report[0]["refused"].empty());
+  ASSERT_TRUE(report[0].contains("predicted"));
+  const int predicted = report[0]["predicted"];
+  // Factor 1 first, then the predicted one, then the others.
+  ASSERT_EQ(report[0]["results"].size(), 6u);
+  EXPECT_EQ(report[0]["results"][0]["configuration"]["factor"], 1);
+  if (predicted != 1) {
+    EXPECT_EQ(report[0]["results"][1]["configuration"]["factor"], predicted);
+  }
+  auto results = resultsByFactor(report[0]);
+  for (int factor : {1, 2, 4, 16, 32}) {
+    EXPECT_EQ(results[factor]["status"], "ok") << results[factor].dump();
+    EXPECT_EQ(results[factor]["timer"], "region");
+    EXPECT_NEAR(results[factor]["median_seconds"].get<double>(), 0.008 / factor, 1e-6);
+  }
+  EXPECT_EQ(results[32]["kernel"], "saxpy_cf32");
+  EXPECT_NEAR(results[32]["speedup"].get<double>(), 32.0, 0.01);
+  // The program's own check decides: factor 8 said FAILED.
+  EXPECT_EQ(results[8]["status"], "wrong_output") << results[8].dump();
+  EXPECT_EQ(report[0]["best"], 32);
+
+  // The text report; a finished session is not resumed.
+  auto again = mirtune(folder.db(), {"coarsen", kSaxpy.string(), "--run", "--nvcc", nvcc.string(),
+                                     "--min-time", "0", "--platform", "fermi"});
+  ASSERT_EQ(again.exitCode, 0) << again.standardError;
+  EXPECT_NE(again.standardOutput.find("factor  8  wrong_output"), std::string::npos) << again.standardOutput;
+  auto resumed = mirtune(folder.db(), {"coarsen", kSaxpy.string(), "--run", "--nvcc", nvcc.string(),
+                                       "--min-time", "0", "--platform", "fermi", "--resume"});
+  EXPECT_NE(resumed.exitCode, 0);
+  EXPECT_NE(resumed.standardError.find("already finished"), std::string::npos) << resumed.standardError;
+  EXPECT_NE(again.standardOutput.find("best: factor 32, 32.000x over factor 1"), std::string::npos)
+      << again.standardOutput;
+}
+
+TEST(CoarsenCudaRun, RefusedFactorsAreReportedAndTheBudgetIsKept) {
+  TemporaryFolder folder("mirtune-coarsen-cuda", "refused");
+  const fs::path nvcc = writeFakeNvcc(folder.path(), 0);
+  const fs::path source = folder.path() / "loop_barrier.cu";
+  ASSERT_TRUE(writeFileAtomically(source, R"(__global__ void steps(float* a, int n) {
+  __shared__ float tile[256];
+  for (int s = 0; s < n; ++s) {
+    tile[threadIdx.x] = a[blockIdx.x * blockDim.x + threadIdx.x] + s;
+    __syncthreads();
+    a[blockIdx.x * blockDim.x + threadIdx.x] = tile[(threadIdx.x + 1) % blockDim.x];
+  }
+}
+)")
+                  .ok());
+  auto refused = mirtune(folder.db(), {"coarsen", source.string(), "--run", "--nvcc", nvcc.string(),
+                                       "--min-time", "0", "--json", "--no-cache"});
+  ASSERT_EQ(refused.exitCode, 0) << refused.standardError;
+  auto report = nlohmann::json::parse(refused.standardOutput);
+  ASSERT_EQ(report[0]["results"].size(), 1u);  // factor 1 only
+  ASSERT_EQ(report[0]["refused"].size(), 5u);
+  EXPECT_EQ(report[0]["refused"][0]["reason"], "barrier_in_control_flow");
+  EXPECT_NE(report[0]["refused"][0]["message"].get<std::string>().find(source.string() + ":"),
+            std::string::npos)
+      << report[0]["refused"][0].dump();
+
+  // --budget 2: factor 1 and two coarsened factors.
+  auto budget = mirtune(folder.db(), {"coarsen", kSaxpy.string(), "--run", "--nvcc", nvcc.string(),
+                                      "--min-time", "0", "--budget", "2", "--json"});
+  ASSERT_EQ(budget.exitCode, 0) << budget.standardError;
+  EXPECT_EQ(nlohmann::json::parse(budget.standardOutput)[0]["results"].size(), 3u);
+}
+
+TEST(CoarsenCudaRun, UsageErrors) {
+  TemporaryFolder folder("mirtune-coarsen-cuda", "usage");
+  const fs::path openCl = fs::path(MIRTUNE_SOURCE_ROOT) / "kernels" / "opencl" / "saxpy.cl";
+  auto mixed =
+      mirtune(folder.db(), {"coarsen", kSaxpy.string(), openCl.string(), "--run", "--global", "1024"});
+  EXPECT_NE(mixed.exitCode, 0);
+  EXPECT_NE(mixed.standardError.find("not both"), std::string::npos) << mixed.standardError;
+  auto exportCl = mirtune(folder.db(), {"coarsen", openCl.string(), "--run", "--global", "1024", "--export",
+                                        (folder.path() / "x").string()});
+  EXPECT_NE(exportCl.exitCode, 0);
+  EXPECT_NE(exportCl.standardError.find("CUDA"), std::string::npos) << exportCl.standardError;
+  auto ingestFile = mirtune(folder.db(), {"coarsen", kSaxpy.string(), "--ingest", folder.path().string()});
+  EXPECT_NE(ingestFile.exitCode, 0);
+  auto notExport = mirtune(folder.db(), {"coarsen", "--ingest", folder.path().string()});
+  EXPECT_NE(notExport.exitCode, 0);
+  EXPECT_NE(notExport.standardError.find("coarsen-cuda.json"), std::string::npos) << notExport.standardError;
+  auto missingKernel = mirtune(folder.db(), {"coarsen", kSaxpy.string(), "--run", "--kernel", "nope"});
+  EXPECT_NE(missingKernel.exitCode, 0);
+  EXPECT_NE(missingKernel.standardError.find("no kernel named 'nope' (kernels: saxpy)"), std::string::npos)
+      << missingKernel.standardError;
+}
+
+TEST(CoarsenCudaRun, ExportRunWithTheRunnerAloneAndIngest) {
+  TemporaryFolder folder("mirtune-coarsen-cuda", "export");
+  const fs::path nvcc = writeFakeNvcc(folder.path(), 0);
+  const fs::path out = folder.path() / "export";
+  auto exported = mirtune(folder.db(), {"coarsen", kSaxpy.string(), "--run", "--nvcc", nvcc.string(),
+                                        "--min-time", "0", "--cuda-arch", "sm_90", "--export", out.string()});
+  ASSERT_EQ(exported.exitCode, 0) << exported.standardError;
+  const fs::path item = out / "saxpy-saxpy";
+  ASSERT_TRUE(fs::exists(item / "plan-1.json"));
+  ASSERT_TRUE(fs::exists(item / "mirtune_cuda.h"));  // the quoted header travels with the source
+  auto plan = nlohmann::json::parse(*readFile(item / "plan-1.json"));
+  ASSERT_EQ(plan["builds"].size(), 6u);
+  const auto argv = plan["builds"][1]["argv"];
+  EXPECT_NE(std::find(argv.begin(), argv.end(), "-arch=sm_90"), argv.end()) << argv.dump();
+  EXPECT_EQ(plan["runs"][0]["env"]["CUDA_MODULE_LOADING"], "EAGER");
+
+  auto early = mirtune(folder.db(), {"coarsen", "--ingest", out.string()});
+  EXPECT_NE(early.exitCode, 0);
+  EXPECT_NE(early.standardError.find("run-all.sh"), std::string::npos) << early.standardError;
+
+  auto script = run({"sh", (out / "run-all.sh").string(), MIRTUNE_RUN_EXECUTABLE});
+  ASSERT_EQ(script.exitCode, 0) << script.standardError;
+  auto platform = nlohmann::json::parse(*readFile(out / "platform.json"));
+  EXPECT_TRUE(platform["gpus"].is_array()) << platform.dump();
+
+  auto ingest = mirtune(folder.db(), {"coarsen", "--ingest", out.string(), "--json"});
+  ASSERT_EQ(ingest.exitCode, 0) << ingest.standardError;
+  auto report = nlohmann::json::parse(ingest.standardOutput);
+  ASSERT_EQ(report.size(), 1u);
+  auto results = resultsByFactor(report[0]);
+  ASSERT_EQ(results.size(), 6u);
+  for (const auto& [factor, entry] : results) EXPECT_EQ(entry["status"], "ok") << entry.dump();
+  EXPECT_EQ(report[0]["best"], 32);
+}
+
+}  // namespace
+}  // namespace mirtune
