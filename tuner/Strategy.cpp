@@ -72,4 +72,14 @@ Expected<std::vector<Configuration>> selectCandidates(const SearchSpace& space,
   return candidates;
 }
 
+std::vector<RankedConfiguration> rankedBesides(const std::vector<RankedConfiguration>& ranked,
+                                               const Configuration& defaultConfiguration) {
+  const std::string skipped = configurationHash(defaultConfiguration);
+  std::vector<RankedConfiguration> others;
+  for (const RankedConfiguration& entry : ranked) {
+    if (configurationHash(entry.configuration) != skipped) others.push_back(entry);
+  }
+  return others;
+}
+
 }  // namespace mirtune

@@ -37,6 +37,17 @@ struct CandidateRequest {
   std::vector<Configuration> ranking;
 };
 
+/// A configuration with a model's score (higher = better), as a ranking lists it.
+struct RankedConfiguration {
+  Configuration configuration;
+  float score = 0;
+};
+
+/// What a top-k budget measures after the default, in order: the ranking without the default configuration
+/// (which every strategy measures anyway).
+std::vector<RankedConfiguration> rankedBesides(const std::vector<RankedConfiguration>& ranked,
+                                               const Configuration& defaultConfiguration);
+
 /// The configurations to measure: the default first, then the strategy's picks in their order, without
 /// duplicates. topk and random spend the whole budget on other configurations (the default is measured
 /// anyway); predict measures only the default when the model ranks it first.

@@ -1,5 +1,5 @@
-// `mirtune coarsen eval`: the published leave-one-kernel-out protocol over the coarsening data set, beside the
-// published rows.
+// `mirtune coarsen eval`: the published leave-one-kernel-out protocol over the coarsening data set, beside
+// the published rows.
 #include "cli/CoarsenOptions.h"
 #include "cli/DatabaseCache.h"
 #include "cli/DevmapOptions.h"
@@ -43,14 +43,15 @@ std::vector<std::string> sharedPrograms(const CoarsenData& data, const std::vect
 
 namespace {
 
-// The method a command runs: --method, else classifier for a --candidates list of classifier heads (which only
-// that method reads), else kDefaultCoarsenMethod.
+// The method a command runs: --method, else classifier for a --candidates list of classifier heads (which
+// only that method reads), else kDefaultCoarsenMethod.
 std::string resolvedMethod(const std::string& method, const std::vector<heads::Candidate>& candidates,
                            bool candidatesGiven) {
   if (!method.empty()) return method;
-  bool classifiers = candidatesGiven && std::all_of(candidates.begin(), candidates.end(), [](const auto& candidate) {
-                       return candidate.kind == "xgboost" || candidate.kind == "mlp";
-                     });
+  bool classifiers =
+      candidatesGiven && std::all_of(candidates.begin(), candidates.end(), [](const auto& candidate) {
+        return candidate.kind == "xgboost" || candidate.kind == "mlp";
+      });
   return classifiers ? "classifier" : kDefaultCoarsenMethod;
 }
 
@@ -59,7 +60,10 @@ std::string resolvedMethod(const std::string& method, const std::vector<heads::C
 int runCoarsenEval(const CoarsenEvalOptions& givenOptions, const GlobalOptions& global) {
   CoarsenEvalOptions options = givenOptions;
   auto modality = parseModality(options.features);
-  if (!modality) return reportError(Error(ErrorCode::kUsage, fmt::format("unknown --features '{}' (fused, tokens or graph)", options.features)));
+  if (!modality)
+    return reportError(
+        Error(ErrorCode::kUsage,
+              fmt::format("unknown --features '{}' (fused, tokens or graph)", options.features)));
   auto form = parseHeadForm(options.form);
   if (!form) return reportError(form.error());
   auto pooling = parsePooling(options.pooling);
@@ -73,7 +77,8 @@ int runCoarsenEval(const CoarsenEvalOptions& givenOptions, const GlobalOptions& 
   auto candidates = headCandidates(options.heads, 1, options.candidates);
   if (!candidates) return reportError(candidates.error());
   options.method = resolvedMethod(options.method, *candidates, !options.candidates.empty());
-  auto data = loadCoarsenData(options.data.empty() ? defaultCoarsenDirectory() : std::filesystem::path(options.data));
+  auto data =
+      loadCoarsenData(options.data.empty() ? defaultCoarsenDirectory() : std::filesystem::path(options.data));
   if (!data) return reportError(data.error());
   configureThreads(options.threads);
   auto encoder = Encoder::loadOrDefault(options.model);
@@ -84,13 +89,15 @@ int runCoarsenEval(const CoarsenEvalOptions& givenOptions, const GlobalOptions& 
                                  static_cast<unsigned>(options.threads));
   if (!embeddings) return reportError(embeddings.error());
   std::vector<std::size_t> group = programGroups(*data, embeddings->irSha256);
-  std::size_t fromFile = static_cast<std::size_t>(std::count(embeddings->fromIrFile.begin(), embeddings->fromIrFile.end(), true));
+  std::size_t fromFile = static_cast<std::size_t>(
+      std::count(embeddings->fromIrFile.begin(), embeddings->fromIrFile.end(), true));
 
   std::vector<std::vector<float>> features = std::move(embeddings->vectors.front());
   if (options.magni) {
     auto magni = loadMagniFeatures(*data);
     if (!magni) return reportError(magni.error());
-    for (std::size_t k = 0; k < features.size(); ++k) features[k].insert(features[k].end(), (*magni)[k].begin(), (*magni)[k].end());
+    for (std::size_t k = 0; k < features.size(); ++k)
+      features[k].insert(features[k].end(), (*magni)[k].begin(), (*magni)[k].end());
   }
   std::vector<CurveCandidate> curveCandidates;
   if (options.method != "classifier" && !options.candidates.empty()) {
@@ -103,8 +110,10 @@ int runCoarsenEval(const CoarsenEvalOptions& givenOptions, const GlobalOptions& 
   } else if (options.method != "classifier") {
     curveCandidates = defaultCurveCandidates(options.method);
     if (curveCandidates.empty()) {
-      return reportError(Error(ErrorCode::kUsage, fmt::format("unknown --method '{}' (classifier, prior, knn, regression, "
-                                                              "factor-head or auto)", options.method)));
+      return reportError(
+          Error(ErrorCode::kUsage, fmt::format("unknown --method '{}' (classifier, prior, knn, regression, "
+                                               "factor-head or auto)",
+                                               options.method)));
     }
   }
 
@@ -120,22 +129,23 @@ int runCoarsenEval(const CoarsenEvalOptions& givenOptions, const GlobalOptions& 
   ProgressLine progress("coarsen eval", data->kernels.size());
   auto result = curveCandidates.empty()
                     ? crossValidate(*data, features, group, platforms, evalOptions, &progress)
-                    : crossValidateCurves(curveCandidates, *data, features, group, platforms, options.innerFolds,
-                                          options.seed, evalOptions.threads, &progress);
+                    : crossValidateCurves(curveCandidates, *data, features, group, platforms,
+                                          options.innerFolds, options.seed, evalOptions.threads, &progress);
   progress.finish();
   if (!result) return reportError(result.error());
 
   std::vector<std::string> shared = sharedPrograms(*data, group);
   if (!options.predictions.empty()) {
-    std::string csv = "platform,kernel,oracle_factor,predicted_factor,clipped_factor,probability,speedup,oracle_speedup\n";
+    std::string csv =
+        "platform,kernel,oracle_factor,predicted_factor,clipped_factor,probability,speedup,oracle_speedup\n";
     for (std::size_t i = 0; i < platforms.size(); ++i) {
       for (std::size_t k = 0; k < data->kernels.size(); ++k) {
         const CoarsenKernel& kernel = data->kernels[k];
         int predicted = result->predicted[i][k];
-        csv += fmt::format("{},{},{},{},{},{:.6f},{:.6f},{:.6f}\n", kPlatforms[platforms[i]].name, csvField(kernel.name),
-                           kernel.oracleFactor[platforms[i]], predicted, kernel.clip(platforms[i], predicted),
-                           result->probability[i][k], kernel.speedup(platforms[i], predicted),
-                           kernel.oracleSpeedup(platforms[i]));
+        csv += fmt::format("{},{},{},{},{},{:.6f},{:.6f},{:.6f}\n", kPlatforms[platforms[i]].name,
+                           csvField(kernel.name), kernel.oracleFactor[platforms[i]], predicted,
+                           kernel.clip(platforms[i], predicted), result->probability[i][k],
+                           kernel.speedup(platforms[i], predicted), kernel.oracleSpeedup(platforms[i]));
       }
     }
     if (int status = writeOutput(options.predictions, csv); status != 0) return status;
@@ -147,7 +157,8 @@ int runCoarsenEval(const CoarsenEvalOptions& givenOptions, const GlobalOptions& 
     report["method"] = options.method;
     report["magni_features"] = options.magni;
     report["form"] = options.method == "classifier" ? nlohmann::json(options.form) : nlohmann::json(nullptr);
-    report["pooling"] = options.method == "classifier" ? nlohmann::json(options.pooling) : nlohmann::json(nullptr);
+    report["pooling"] =
+        options.method == "classifier" ? nlohmann::json(options.pooling) : nlohmann::json(nullptr);
     report["ir"] = options.ir;
     report["heads"] = options.candidates.empty() ? options.heads : options.candidates;
     report["inner_folds"] = options.innerFolds;
@@ -161,8 +172,8 @@ int runCoarsenEval(const CoarsenEvalOptions& givenOptions, const GlobalOptions& 
       "thread coarsening, leave-one-kernel-out over {} kernels; held out together as one program: {}\n"
       "features {}{} (IR from {}; {} kernels use the data set's .ll), method {}, encoder {}\n"
       "mean speedup over coarsening factor 1 (arithmetic mean over kernels, as published)\n\n",
-      data->kernels.size(), shared.empty() ? "none" : fmt::format("{}", fmt::join(shared, "; ")), options.features,
-      options.magni ? " + Magni PCA1..PCA7" : "", options.ir, fromFile,
+      data->kernels.size(), shared.empty() ? "none" : fmt::format("{}", fmt::join(shared, "; ")),
+      options.features, options.magni ? " + Magni PCA1..PCA7" : "", options.ir, fromFile,
       options.method == "classifier"
           ? fmt::format("classifier (head form {}, {}, heads {})", options.form, options.pooling,
                         options.candidates.empty() ? options.heads : options.candidates)
@@ -184,10 +195,16 @@ int runCoarsenEval(const CoarsenEvalOptions& givenOptions, const GlobalOptions& 
   text += "\n";
   for (std::size_t i = 0; i < platforms.size(); ++i) {
     const Score& score = result->scores[i];
-    text += fmt::format("{:<8} speedup {:.3f}  geomean {:.3f}  oracle {:.3f}  {:.1f}% of oracle  best factor for {}/{}\n",
-                        kPlatforms[platforms[i]].name, score.meanSpeedup, score.geomeanSpeedup, score.oracleSpeedup,
-                        100 * score.fractionOfOracle, score.optimal, score.kernels);
+    text += fmt::format(
+        "{:<8} speedup {:.3f}  geomean {:.3f}  oracle {:.3f}  {:.1f}% of oracle  best factor for {}/{}"
+        "  with an oracle guard {:.3f}\n",
+        kPlatforms[platforms[i]].name, score.meanSpeedup, score.geomeanSpeedup, score.oracleSpeedup,
+        100 * score.fractionOfOracle, score.optimal, score.kernels, score.guardedSpeedup);
   }
+  text +=
+      "(oracle guard: factor 1 wherever the predicted factor is slower; no detector of harmful coarsening on "
+      "top of "
+      "these predictions can do better)\n";
   return writeOutput(options.output, text);
 }
 
@@ -196,11 +213,13 @@ int runCoarsenTrainCurve(const CoarsenTrainOptions& options, const GlobalOptions
   std::vector<CurveCandidate> candidates = defaultCurveCandidates(method);
   if (candidates.empty()) {
     return reportError(Error(ErrorCode::kUsage, fmt::format("unknown --method '{}' (classifier, prior, knn, "
-                                                            "regression, factor-head or auto)", method)));
+                                                            "regression, factor-head or auto)",
+                                                            method)));
   }
   auto irSource = devmap::parseIrSource(options.ir);
   if (!irSource) return reportError(irSource.error());
-  auto data = loadCoarsenData(options.data.empty() ? defaultCoarsenDirectory() : std::filesystem::path(options.data));
+  auto data =
+      loadCoarsenData(options.data.empty() ? defaultCoarsenDirectory() : std::filesystem::path(options.data));
   if (!data) return reportError(data.error());
   configureThreads(options.threads);
   auto encoder = Encoder::loadOrDefault(options.model);
@@ -215,17 +234,20 @@ int runCoarsenTrainCurve(const CoarsenTrainOptions& options, const GlobalOptions
   for (std::size_t k = 0; k < kernels.size(); ++k) kernels[k] = k;
   // The same choice as inside each outer fold of `coarsen eval`, made once on all 17 kernels.
   heads::setTorchThreads(1);
-  auto trained = selectCurveModel(candidates, *data, embeddings->vectors.front(), group, kernels, options.innerFolds,
-                                  options.seed);
+  auto trained = selectCurveModel(candidates, *data, embeddings->vectors.front(), group, kernels,
+                                  options.innerFolds, options.seed);
   if (!trained) return reportError(trained.error());
   heads::Candidate chosen = trained->candidate.asCandidate();
-  logInfo("{} {}: inner cross-validation mean speedup {:.4f}", chosen.kind, chosen.params.dump(), trained->innerSpeedup);
+  logInfo("{} {}: inner cross-validation mean speedup {:.4f}", chosen.kind, chosen.params.dump(),
+          trained->innerSpeedup);
   nlohmann::json source = {{"data_set", "tcoarsening/pact-2014-runtimes.csv"},
                            {"kernels", data->kernels.size()},
                            {"kernels_using_ll_file",
                             std::count(embeddings->fromIrFile.begin(), embeddings->fromIrFile.end(), true)}};
-  std::filesystem::path out = options.out.empty() ? defaultCoarsenModelDirectory() : std::filesystem::path(options.out);
-  if (auto saved = saveCoarsenCurveModel(out, *encoder, *irSource, *trained, source, options.command); !saved) {
+  std::filesystem::path out =
+      options.out.empty() ? defaultCoarsenModelDirectory() : std::filesystem::path(options.out);
+  if (auto saved = saveCoarsenCurveModel(out, *encoder, *irSource, *trained, source, options.command);
+      !saved) {
     return reportError(saved.error());
   }
   fmt::print("{}\n", out.string());

@@ -14,7 +14,9 @@
 
 namespace mirtune::coarsen {
 
-std::string_view headFormName(HeadForm form) { return form == HeadForm::kClass ? "class" : "factor"; }
+std::string_view headFormName(HeadForm form) {
+  return form == HeadForm::kClass ? "class" : "factor";
+}
 
 Expected<HeadForm> parseHeadForm(std::string_view name) {
   if (name == "class") return HeadForm::kClass;
@@ -22,7 +24,9 @@ Expected<HeadForm> parseHeadForm(std::string_view name) {
   return makeError(ErrorCode::kUsage, "unknown head form '{}' (class or factor)", name);
 }
 
-std::string_view poolingName(Pooling pooling) { return pooling == Pooling::kPooled ? "pooled" : "per-platform"; }
+std::string_view poolingName(Pooling pooling) {
+  return pooling == Pooling::kPooled ? "pooled" : "per-platform";
+}
 
 Expected<Pooling> parsePooling(std::string_view name) {
   if (name == "pooled") return Pooling::kPooled;
@@ -84,8 +88,8 @@ Expected<FactorChoice> chooseFactor(const heads::Classifier& head, HeadForm form
     std::vector<float> features = headFeatures(embedding, platform, form);
     auto probabilities = head.predictProbabilities(features.data(), 1, features.size());
     if (!probabilities) return probabilities.error();
-    std::size_t best = static_cast<std::size_t>(std::max_element(probabilities->begin(), probabilities->end()) -
-                                                probabilities->begin());
+    std::size_t best = static_cast<std::size_t>(
+        std::max_element(probabilities->begin(), probabilities->end()) - probabilities->begin());
     return FactorChoice{kFactors[best], (*probabilities)[best]};
   }
   heads::FeatureMatrix matrix(kFactors.size(), headFeatureCount(embedding.size(), form));
@@ -109,7 +113,8 @@ namespace {
 heads::ProbabilityScorer speedupScorer(const CoarsenData& data, const HeadRows& rows, HeadForm form) {
   return [&data, &rows, form](const std::vector<std::size_t>& held, const std::vector<float>& probabilities) {
     std::size_t k = held.empty() ? 1 : probabilities.size() / held.size();
-    std::map<std::pair<std::size_t, std::size_t>, std::pair<float, int>> best;  // (kernel, platform) -> (p, factor)
+    std::map<std::pair<std::size_t, std::size_t>, std::pair<float, int>>
+        best;  // (kernel, platform) -> (p, factor)
     for (std::size_t i = 0; i < held.size(); ++i) {
       std::size_t r = held[i];
       const float* row = probabilities.data() + i * k;
@@ -132,16 +137,18 @@ heads::ProbabilityScorer speedupScorer(const CoarsenData& data, const HeadRows& 
 }  // namespace
 
 Expected<TrainedHead> trainHead(const CoarsenData& data, const std::vector<std::vector<float>>& embeddings,
-                                const std::vector<std::size_t>& group, const std::vector<std::size_t>& kernels,
+                                const std::vector<std::size_t>& group,
+                                const std::vector<std::size_t>& kernels,
                                 const std::vector<std::size_t>& platforms, const EvalOptions& options) {
   HeadRows rows = headRows(data, embeddings, kernels, platforms, options.form);
-  // Inner folds of whole programs: a kernel's rows on every platform, and kernels of one program, stay together.
+  // Inner folds of whole programs: a kernel's rows on every platform, and kernels of one program, stay
+  // together.
   std::vector<std::size_t> rowGroups;
   for (std::size_t k : rows.kernel) rowGroups.push_back(group[k]);
   auto folds = heads::groupedKFold(rowGroups, options.innerFolds, options.seed);
   if (!folds) return folds.error().withContext("inner cross-validation over the training kernels");
-  auto selection = heads::selectByFolds(rows.dataset, options.candidates, *folds,
-                                        speedupScorer(data, rows, options.form));
+  auto selection =
+      heads::selectByFolds(rows.dataset, options.candidates, *folds, speedupScorer(data, rows, options.form));
   if (!selection) return selection.error();
   TrainedHead head;
   head.model = std::move(selection->model);
@@ -152,8 +159,9 @@ Expected<TrainedHead> trainHead(const CoarsenData& data, const std::vector<std::
 }
 
 Expected<EvalResult> crossValidate(const CoarsenData& data, const std::vector<std::vector<float>>& embeddings,
-                                   const std::vector<std::size_t>& group, const std::vector<std::size_t>& platforms,
-                                   const EvalOptions& options, ProgressLine* progress) {
+                                   const std::vector<std::size_t>& group,
+                                   const std::vector<std::size_t>& platforms, const EvalOptions& options,
+                                   ProgressLine* progress) {
   const std::size_t n = data.kernels.size();
   std::vector<std::size_t> allPlatforms;
   for (std::size_t p = 0; p < kPlatforms.size(); ++p) allPlatforms.push_back(p);
@@ -168,12 +176,14 @@ Expected<EvalResult> crossValidate(const CoarsenData& data, const std::vector<st
   result.platforms = platforms;
   result.predicted.assign(platforms.size(), std::vector<int>(n, 1));
   result.probability.assign(platforms.size(), std::vector<double>(n, 0.0));
-  std::vector<std::vector<std::optional<FoldChoice>>> choices(n, std::vector<std::optional<FoldChoice>>(trainPlatforms.size()));
+  std::vector<std::vector<std::optional<FoldChoice>>> choices(
+      n, std::vector<std::optional<FoldChoice>>(trainPlatforms.size()));
   std::vector<std::optional<Error>> errors(n);
   std::mutex progressLock;
   parallelFor(n, std::max(1u, options.threads), [&](std::size_t k) {
     std::vector<std::size_t> held, train;
-    for (std::size_t other = 0; other < n; ++other) (group[other] == group[k] ? held : train).push_back(other);
+    for (std::size_t other = 0; other < n; ++other)
+      (group[other] == group[k] ? held : train).push_back(other);
     for (std::size_t t = 0; t < trainPlatforms.size() && !errors[k]; ++t) {
       auto head = trainHead(data, embeddings, group, train, trainPlatforms[t], options);
       if (!head) {
@@ -182,7 +192,8 @@ Expected<EvalResult> crossValidate(const CoarsenData& data, const std::vector<st
       }
       for (std::size_t i = 0; i < platforms.size(); ++i) {
         std::size_t p = platforms[i];
-        if (std::find(trainPlatforms[t].begin(), trainPlatforms[t].end(), p) == trainPlatforms[t].end()) continue;
+        if (std::find(trainPlatforms[t].begin(), trainPlatforms[t].end(), p) == trainPlatforms[t].end())
+          continue;
         auto choice = chooseFactor(*head->model, options.form, embeddings[k], p);
         if (!choice) {
           errors[k] = choice.error();
@@ -191,7 +202,8 @@ Expected<EvalResult> crossValidate(const CoarsenData& data, const std::vector<st
         result.predicted[i][k] = choice->factor;
         result.probability[i][k] = choice->probability;
       }
-      std::string name = trainPlatforms[t].size() == 1 ? std::string(kPlatforms[trainPlatforms[t][0]].name) : kPooledHead;
+      std::string name =
+          trainPlatforms[t].size() == 1 ? std::string(kPlatforms[trainPlatforms[t][0]].name) : kPooledHead;
       choices[k][t] = FoldChoice{k, held, name, head->candidate, head->innerSpeedup};
     }
     if (progress != nullptr) {
@@ -236,6 +248,7 @@ nlohmann::json EvalResult::toJson(const CoarsenData& data) const {
                                        {"geomean_speedup", score.geomeanSpeedup},
                                        {"oracle_speedup", score.oracleSpeedup},
                                        {"fraction_of_oracle", score.fractionOfOracle},
+                                       {"guarded_speedup", score.guardedSpeedup},
                                        {"optimal", score.optimal},
                                        {"kernels", kernels}};
   }
@@ -244,13 +257,18 @@ nlohmann::json EvalResult::toJson(const CoarsenData& data) const {
     nlohmann::json held = nlohmann::json::array();
     for (std::size_t k : fold.held) held.push_back(data.kernels[k].name);
     foldList.push_back({{"kernel", data.kernels[fold.kernel].name},
-                     {"held_out", held},
-                     {"head", fold.head},
-                     {"kind", fold.candidate.kind},
-                     {"params", fold.candidate.params},
-                     {"inner_speedup", fold.innerSpeedup}});
+                        {"held_out", held},
+                        {"head", fold.head},
+                        {"kind", fold.candidate.kind},
+                        {"params", fold.candidate.params},
+                        {"inner_speedup", fold.innerSpeedup}});
   }
-  return {{"platforms", out}, {"mean_speedup", meanSpeedup}, {"oracle_mean_speedup", oracleMeanSpeedup},
+  double guardedMean = 0;
+  for (const Score& score : scores) guardedMean += score.guardedSpeedup / static_cast<double>(scores.size());
+  return {{"platforms", out},
+          {"mean_speedup", meanSpeedup},
+          {"oracle_mean_speedup", oracleMeanSpeedup},
+          {"guarded_mean_speedup", guardedMean},
           {"folds", foldList}};
 }
 

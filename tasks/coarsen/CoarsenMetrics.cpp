@@ -1,6 +1,7 @@
 // Speedup over factor 1 per platform, arithmetic and geometric means, fraction of the oracle.
 #include "tasks/coarsen/CoarsenMetrics.h"
 
+#include <algorithm>
 #include <cmath>
 
 namespace mirtune::coarsen {
@@ -9,9 +10,10 @@ Score scoreSpeedups(const std::vector<double>& speedups, const std::vector<doubl
   Score score;
   score.kernels = speedups.size();
   if (speedups.empty()) return score;
-  double sum = 0, logSum = 0, oracleSum = 0, fractionSum = 0;
+  double sum = 0, logSum = 0, oracleSum = 0, fractionSum = 0, guardedSum = 0;
   for (std::size_t i = 0; i < speedups.size(); ++i) {
     sum += speedups[i];
+    guardedSum += std::max(1.0, speedups[i]);
     logSum += std::log(speedups[i]);
     oracleSum += oracleSpeedups[i];
     fractionSum += speedups[i] / oracleSpeedups[i];
@@ -23,6 +25,7 @@ Score scoreSpeedups(const std::vector<double>& speedups, const std::vector<doubl
   score.geomeanSpeedup = std::exp(logSum / n);
   score.oracleSpeedup = oracleSum / n;
   score.fractionOfOracle = fractionSum / n;
+  score.guardedSpeedup = guardedSum / n;
   return score;
 }
 

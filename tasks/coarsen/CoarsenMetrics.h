@@ -1,5 +1,5 @@
-// The published thread-coarsening metric: speedup over factor 1 of the predicted factor (clipped to the largest
-// measured one), averaged arithmetically over the kernels of a platform, next to the oracle's.
+// The published thread-coarsening metric: speedup over factor 1 of the predicted factor (clipped to the
+// largest measured one), averaged arithmetically over the kernels of a platform, next to the oracle's.
 #pragma once
 
 #include "tasks/coarsen/CoarsenData.h"
@@ -13,25 +13,29 @@ namespace mirtune::coarsen {
 
 struct Score {
   std::size_t kernels = 0;
-  std::size_t optimal = 0;       ///< kernels whose (clipped) prediction is as fast as the oracle factor
-  double meanSpeedup = 0;        ///< arithmetic mean over kernels (the published metric)
-  double geomeanSpeedup = 0;     ///< geometric mean over kernels
-  double oracleSpeedup = 0;      ///< arithmetic mean of the oracle's speedups over the same kernels
-  double fractionOfOracle = 0;   ///< mean over kernels of runtime(oracle) / runtime(prediction)
+  std::size_t optimal = 0;      ///< kernels whose (clipped) prediction is as fast as the oracle factor
+  double meanSpeedup = 0;       ///< arithmetic mean over kernels (the published metric)
+  double geomeanSpeedup = 0;    ///< geometric mean over kernels
+  double oracleSpeedup = 0;     ///< arithmetic mean of the oracle's speedups over the same kernels
+  double fractionOfOracle = 0;  ///< mean over kernels of runtime(oracle) / runtime(prediction)
+  /// Arithmetic mean of max(1, speedup): the prediction with factor 1 wherever it slows the kernel down, i.e.
+  /// what a perfect detector of harmful coarsening on top of these predictions would reach (an upper bound).
+  double guardedSpeedup = 0;
 };
 
 /// Scores predicted factors that line up with `kernels` (indices into data.kernels) on one platform.
 Score scoreFactors(const CoarsenData& data, std::size_t platform, const std::vector<std::size_t>& kernels,
                    const std::vector<int>& factors);
 
-/// Scores per-kernel speedups and oracle speedups computed elsewhere (e.g. a published per-kernel result file).
+/// Scores per-kernel speedups and oracle speedups computed elsewhere (e.g. a published per-kernel result
+/// file).
 Score scoreSpeedups(const std::vector<double>& speedups, const std::vector<double>& oracleSpeedups);
 
 /// The arithmetic mean of per-platform mean speedups: the "mean" column of the published table.
 double meanOverPlatforms(const std::vector<Score>& perPlatform);
 
-/// A published result: mean speedup over factor 1 per platform (kPlatforms order) and their mean, as the papers
-/// print them (so with their rounding).
+/// A published result: mean speedup over factor 1 per platform (kPlatforms order) and their mean, as the
+/// papers print them (so with their rounding).
 struct PublishedRow {
   std::string_view method;
   std::array<double, 4> speedup;

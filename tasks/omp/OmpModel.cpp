@@ -1,7 +1,6 @@
 // OpenMP head rows, ranking and leave-one-application-out evaluation.
 #include "tasks/omp/OmpModel.h"
 
-#include "database/CanonicalJson.h"
 #include "support/Statistics.h"
 #include "tasks/omp/OmpApp.h"
 #include "tasks/omp/OmpSpace.h"
@@ -159,10 +158,7 @@ std::vector<RankedConfiguration> diversify(const std::vector<RankedConfiguration
 
 std::vector<RankedConfiguration> topKOrder(const std::vector<RankedConfiguration>& ranked,
                                            const Configuration& defaultConfiguration, bool diverse) {
-  std::vector<RankedConfiguration> others;
-  for (const auto& entry : ranked) {
-    if (canonicalJson(entry.configuration) != canonicalJson(defaultConfiguration)) others.push_back(entry);
-  }
+  std::vector<RankedConfiguration> others = rankedBesides(ranked, defaultConfiguration);
   return diverse ? diversify(others) : others;
 }
 

@@ -10,6 +10,7 @@
 #include "tasks/common/XgbRegressor.h"
 #include "tasks/omp/OmpData.h"
 #include "tuner/SearchSpace.h"
+#include "tuner/Strategy.h"
 
 #include <nlohmann/json.hpp>
 
@@ -60,10 +61,6 @@ ConfigurationScorer scorerOf(const heads::XgbRegressor& head);
 
 /// The configurations of `candidates` ordered best first by score (ties keep candidate order), with the
 /// score.
-struct RankedConfiguration {
-  Configuration configuration;
-  float score = 0;
-};
 Expected<std::vector<RankedConfiguration>> rankConfigurations(const ConfigurationScorer& scorer,
                                                               const std::vector<float>& program,
                                                               const std::vector<Configuration>& candidates,
@@ -74,8 +71,8 @@ Expected<std::vector<RankedConfiguration>> rankConfigurations(const Configuratio
 /// thread/schedule choices instead of k chunk sizes of one.
 std::vector<RankedConfiguration> diversify(const std::vector<RankedConfiguration>& ranked);
 
-/// What the topk strategy measures after the default, in order: the ranking without the default (measured
-/// anyway), diversified when `diverse`.
+/// What the topk strategy measures after the default, in order: rankedBesides the default, diversified when
+/// `diverse`.
 std::vector<RankedConfiguration> topKOrder(const std::vector<RankedConfiguration>& ranked,
                                            const Configuration& defaultConfiguration, bool diverse);
 

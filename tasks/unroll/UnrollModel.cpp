@@ -316,13 +316,9 @@ Expected<UnrollEvalResult> evaluateGroupedFolds(const std::vector<LoopSample>& s
       r.predictKeepSpeedup = std::max(1.0, r.predictSpeedup);
       // top-k measures the default and the k best-ranked other configurations (the topk strategy).
       double topk = defaultSeconds;
-      std::size_t measured = 0;
-      for (const auto& entry : ranked) {
-        if (measured == options.topK) break;
-        if (entry.configuration == def) continue;
-        topk = std::min(topk, secondsOf(sample, entry.configuration, defaultSeconds));
-        ++measured;
-      }
+      const std::vector<RankedConfiguration> others = rankedBesides(ranked, def);
+      for (std::size_t i = 0; i < std::min(options.topK, others.size()); ++i)
+        topk = std::min(topk, secondsOf(sample, others[i].configuration, defaultSeconds));
       r.topkSpeedup = defaultSeconds / topk;
       r.fixedSpeedup = defaultSeconds / secondsOf(sample, fixed, defaultSeconds);
       r.random1Speedup =

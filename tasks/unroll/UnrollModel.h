@@ -9,6 +9,7 @@
 #include "tasks/common/XgbClassifier.h"
 #include "tasks/unroll/UnrollData.h"
 #include "tuner/SearchSpace.h"
+#include "tuner/Strategy.h"
 
 #include <nlohmann/json.hpp>
 
@@ -42,11 +43,7 @@ Expected<heads::Dataset> unrollTrainingRows(const std::vector<LoopSample>& sampl
                                             const std::map<std::string, LoopEmbedding>& embeddings,
                                             double tolerance = kNearBestTolerance);
 
-struct RankedConfiguration {
-  Configuration configuration;
-  float score = 0;  ///< near-best probability
-};
-/// The candidates best first by the head's near-best probability (ties keep candidate order).
+/// The candidates best first by the head's near-best probability, the score (ties keep candidate order).
 Expected<std::vector<RankedConfiguration>> rankConfigurations(const heads::Classifier& head, Knob knob,
                                                               const std::vector<float>& loop,
                                                               const std::vector<Configuration>& candidates);

@@ -16,8 +16,8 @@
 namespace mirtune::coarsen {
 namespace {
 
-// The data set is read once. Tests skip with a message when its folder is absent and fail when it is there but
-// does not load.
+// The data set is read once. Tests skip with a message when its folder is absent and fail when it is there
+// but does not load.
 const CoarsenData* dataOrNull(std::string* error) {
   static std::string loadError;
   static std::optional<CoarsenData> data = [] {
@@ -29,12 +29,12 @@ const CoarsenData* dataOrNull(std::string* error) {
   return data ? &*data : nullptr;
 }
 
-#define REQUIRE_COARSEN()                                                                                  \
-  std::string loadError;                                                                                 \
-  const CoarsenData* data = dataOrNull(&loadError);                                                      \
-  if (data == nullptr && !std::filesystem::exists(defaultCoarsenDirectory()))                            \
-    GTEST_SKIP() << "thread-coarsening data set not found at " << defaultCoarsenDirectory()              \
-                 << " (set MIRTUNE_DATA; see README)";                                                   \
+#define REQUIRE_COARSEN()                                                                   \
+  std::string loadError;                                                                    \
+  const CoarsenData* data = dataOrNull(&loadError);                                         \
+  if (data == nullptr && !std::filesystem::exists(defaultCoarsenDirectory()))               \
+    GTEST_SKIP() << "thread-coarsening data set not found at " << defaultCoarsenDirectory() \
+                 << " (set MIRTUNE_DATA; see README)";                                      \
   ASSERT_NE(data, nullptr) << loadError
 
 const CoarsenKernel& kernelNamed(const CoarsenData& data, const std::string& name) {
@@ -46,7 +46,8 @@ TEST(CoarsenData, LoadsSeventeenKernelsWithTheirLargestFactors) {
   ASSERT_EQ(data->kernels.size(), 17u);
   EXPECT_EQ(data->kernels.front().name, "binarySearch");
   EXPECT_EQ(data->kernels.back().name, "stencil");
-  for (std::size_t k = 1; k < data->kernels.size(); ++k) EXPECT_LT(data->kernels[k - 1].name, data->kernels[k].name);
+  for (std::size_t k = 1; k < data->kernels.size(); ++k)
+    EXPECT_LT(data->kernels[k - 1].name, data->kernels[k].name);
   std::size_t measured = 0;
   for (const CoarsenKernel& kernel : data->kernels) {
     for (std::size_t f = 0; f < kFactors.size(); ++f) measured += kernel.measured(0, f) ? 1 : 0;
@@ -109,13 +110,17 @@ TEST(CoarsenMetrics, MeansAndOracleFraction) {
   EXPECT_DOUBLE_EQ(score.oracleSpeedup, 8.0 / 3.0);
   EXPECT_DOUBLE_EQ(score.fractionOfOracle, 2.5 / 3.0);
   EXPECT_EQ(score.optimal, 2u);
+  EXPECT_DOUBLE_EQ(score.guardedSpeedup, 7.0 / 3.0);  // nothing slower than factor 1 to guard
+  // A slowdown counts as factor 1 under the oracle guard.
+  EXPECT_DOUBLE_EQ(scoreSpeedups({0.25, 2.0}, {1.0, 2.0}).guardedSpeedup, 1.5);
   Score a = scoreSpeedups({1.2}, {1.5}), b = scoreSpeedups({1.0}, {1.0});
   EXPECT_DOUBLE_EQ(meanOverPlatforms({a, b}), 1.1);
 }
 
 TEST(CoarsenMetrics, OracleGivesThePublishedOracleSpeedups) {
   REQUIRE_COARSEN();
-  // baselines.md and the data set README: 1.498 / 1.404 / 1.339 / 1.184 (mean 1.356); geomeans from the README.
+  // baselines.md and the data set README: 1.498 / 1.404 / 1.339 / 1.184 (mean 1.356); geomeans from the
+  // README.
   const double mean[] = {1.498, 1.404, 1.339, 1.184}, geomean[] = {1.409, 1.313, 1.241, 1.158};
   std::vector<std::size_t> kernels;
   for (std::size_t k = 0; k < data->kernels.size(); ++k) kernels.push_back(k);
@@ -139,20 +144,20 @@ TEST(CoarsenMetrics, OracleGivesThePublishedOracleSpeedups) {
 
 // Scores a baseline file through our metric from its predicted factors and checks each row's speedup and
 // fraction of the oracle against the file's own columns; returns the mean speedup per (model, platform).
-std::map<std::pair<std::string, std::size_t>, double> scoreBaselineFile(const CoarsenData& data, const std::string& file,
-                                                                        const std::string& modelColumn,
-                                                                        const std::string& platformColumn,
-                                                                        const std::string& kernelColumn,
-                                                                        const std::string& predictedColumn,
-                                                                        const std::string& speedupColumn,
-                                                                        const std::string& fractionColumn) {
+std::map<std::pair<std::string, std::size_t>, double> scoreBaselineFile(
+    const CoarsenData& data, const std::string& file, const std::string& modelColumn,
+    const std::string& platformColumn, const std::string& kernelColumn, const std::string& predictedColumn,
+    const std::string& speedupColumn, const std::string& fractionColumn) {
   auto table = CsvTable::read(data.directory / "baselines" / file);
   EXPECT_TRUE(table) << table.error().message();
   if (!table) return {};
   std::size_t model = *table->requireColumn(modelColumn), platform = *table->requireColumn(platformColumn),
-              kernel = *table->requireColumn(kernelColumn), predicted = *table->requireColumn(predictedColumn),
-              speedup = *table->requireColumn(speedupColumn), fraction = *table->requireColumn(fractionColumn);
-  std::map<std::pair<std::string, std::size_t>, std::pair<std::vector<std::size_t>, std::vector<int>>> byModel;
+              kernel = *table->requireColumn(kernelColumn),
+              predicted = *table->requireColumn(predictedColumn),
+              speedup = *table->requireColumn(speedupColumn),
+              fraction = *table->requireColumn(fractionColumn);
+  std::map<std::pair<std::string, std::size_t>, std::pair<std::vector<std::size_t>, std::vector<int>>>
+      byModel;
   for (std::size_t r = 0; r < table->rows(); ++r) {
     const auto& record = table->record(r);
     SCOPED_TRACE(file + " line " + std::to_string(table->lineOf(r)));
@@ -176,8 +181,9 @@ std::map<std::pair<std::string, std::size_t>, double> scoreBaselineFile(const Co
   return means;
 }
 
-// PACT'17's cached predictions give the per-platform means the data set README documents. They do not give the
-// PACT'17 paper's figures (README caveat: Magni 1.21/1.01/0.86/0.94 published), so those are not asserted.
+// PACT'17's cached predictions give the per-platform means the data set README documents. They do not give
+// the PACT'17 paper's figures (README caveat: Magni 1.21/1.01/0.86/0.94 published), so those are not
+// asserted.
 TEST(CoarsenMetrics, ReproducesPact17CachedPredictions) {
   REQUIRE_COARSEN();
   auto means = scoreBaselineFile(*data, "pact17_cached_predictions.csv", "model", "platform", "kernel",
@@ -196,8 +202,9 @@ TEST(CoarsenMetrics, ReproducesPact17CachedPredictions) {
   }
 }
 
-// IR2Vec's re-runs of the prior art: the README's means, and for NCC the published Cypress and Tahiti figures of
-// baselines.md (1.25 / 1.07 at the paper's two decimals; its Fermi and Kepler figures are not what the file gives).
+// IR2Vec's re-runs of the prior art: the README's means, and for NCC the published Cypress and Tahiti figures
+// of baselines.md (1.25 / 1.07 at the paper's two decimals; its Fermi and Kepler figures are not what the
+// file gives).
 TEST(CoarsenMetrics, ReproducesIr2VecPriorArtReRuns) {
   REQUIRE_COARSEN();
   struct Expected {
@@ -211,9 +218,11 @@ TEST(CoarsenMetrics, ReproducesIr2VecPriorArtReRuns) {
       {"ir2vec_prior_art_ncc_fix_tf.csv", {1.254, 1.071, 0.976, 1.008}},
   };
   for (const Expected& e : expected) {
-    auto means = scoreBaselineFile(*data, e.file, "Model", "Platform", "Kernel", "Predicted-CF", "Speedup", "Oracle");
+    auto means =
+        scoreBaselineFile(*data, e.file, "Model", "Platform", "Kernel", "Predicted-CF", "Speedup", "Oracle");
     ASSERT_EQ(means.size(), 4u) << e.file;
-    for (const auto& [key, mean] : means) EXPECT_NEAR(mean, e.speedups[key.second], 5e-4) << e.file << " " << key.second;
+    for (const auto& [key, mean] : means)
+      EXPECT_NEAR(mean, e.speedups[key.second], 5e-4) << e.file << " " << key.second;
     if (std::string(e.file) == "ir2vec_prior_art_ncc_fix_tf.csv") {
       const PublishedRow& ncc = kPublished[3];
       ASSERT_EQ(ncc.method.substr(0, 8), "inst2vec");
@@ -226,8 +235,9 @@ TEST(CoarsenMetrics, ReproducesIr2VecPriorArtReRuns) {
   }
 }
 
-// The protocol's plumbing on the real runtimes with stand-in embeddings that carry each kernel's oracle factors:
-// leave-one-kernel-out must then find nearly the oracle, hold mt and mtLocal out together, and score 17 kernels.
+// The protocol's plumbing on the real runtimes with stand-in embeddings that carry each kernel's oracle
+// factors: leave-one-kernel-out must then find nearly the oracle, hold mt and mtLocal out together, and score
+// 17 kernels.
 TEST(CoarsenEvaluate, LeaveOneKernelOutLearnsFromInformativeFeatures) {
   REQUIRE_COARSEN();
   std::vector<std::vector<float>> embeddings;
@@ -238,7 +248,8 @@ TEST(CoarsenEvaluate, LeaveOneKernelOutLearnsFromInformativeFeatures) {
   }
   std::vector<std::size_t> group = programGroups(*data, {});
   EvalOptions options;
-  options.candidates = {{"xgboost", {{"max_depth", 2}, {"rounds", 30}, {"eta", 0.3}, {"min_child_weight", 0.0}}}};
+  options.candidates = {
+      {"xgboost", {{"max_depth", 2}, {"rounds", 30}, {"eta", 0.3}, {"min_child_weight", 0.0}}}};
   options.pooling = Pooling::kPerPlatform;
   options.threads = 2;
   auto result = crossValidate(*data, embeddings, group, {0, 1, 2, 3}, options);
@@ -264,7 +275,8 @@ TEST(CoarsenEvaluate, LeaveOneKernelOutLearnsFromInformativeFeatures) {
   std::size_t expectedRows = 0;
   for (std::size_t k : {0, 1}) {
     for (std::size_t p = 0; p < 4; ++p) {
-      for (std::size_t f = 0; f < kFactors.size(); ++f) expectedRows += data->kernels[k].measured(p, f) ? 1 : 0;
+      for (std::size_t f = 0; f < kFactors.size(); ++f)
+        expectedRows += data->kernels[k].measured(p, f) ? 1 : 0;
     }
   }
   EXPECT_EQ(rows.dataset.size(), expectedRows);
@@ -295,7 +307,8 @@ TEST(CoarsenData, BadFilesNameTheFileAndLine) {
       << "k,1,10,10,10,10,x\n"
       << "k,2,5,5,5,5,x\n";
   std::ofstream(folder.path() / "pact-2014-oracles.csv")
-      << "kernel,cf_Fermi,runtime_Fermi,cf_Kepler,runtime_Kepler,cf_Cypress,runtime_Cypress,cf_Tahiti,runtime_Tahiti\n"
+      << "kernel,cf_Fermi,runtime_Fermi,cf_Kepler,runtime_Kepler,cf_Cypress,runtime_Cypress,cf_Tahiti,"
+         "runtime_Tahiti\n"
       << "k,1.0,10,2.0,5,2.0,5,2.0,5\n";
   auto wrongOracle = loadCoarsenData(folder.path());
   ASSERT_FALSE(wrongOracle);
@@ -303,7 +316,8 @@ TEST(CoarsenData, BadFilesNameTheFileAndLine) {
       << wrongOracle.error().message();
 
   std::ofstream(folder.path() / "pact-2014-oracles.csv")
-      << "kernel,cf_Fermi,runtime_Fermi,cf_Kepler,runtime_Kepler,cf_Cypress,runtime_Cypress,cf_Tahiti,runtime_Tahiti\n"
+      << "kernel,cf_Fermi,runtime_Fermi,cf_Kepler,runtime_Kepler,cf_Cypress,runtime_Cypress,cf_Tahiti,"
+         "runtime_Tahiti\n"
       << "k,2.0,5,2.0,5,2.0,5,2.0,5\n";
   auto noIr = loadCoarsenData(folder.path());
   ASSERT_FALSE(noIr);

@@ -147,6 +147,21 @@ TEST(Strategy, TopKSpendsItsBudgetBesidesTheDefault) {
   EXPECT_EQ(predict->size(), 1u);
 }
 
+TEST(Strategy, RankedBesidesDropsOnlyTheDefault) {
+  SearchSpace space = threeKnobs();
+  const Configuration other = {{"threads", 4}, {"schedule", "dynamic"}, {"chunk", 1}};
+  // The default, parsed from text with its keys in another order.
+  const Configuration reordered =
+      nlohmann::json::parse(R"({"chunk": "default", "schedule": "static", "threads": 2})");
+  ASSERT_EQ(configurationHash(reordered), configurationHash(space.defaultConfiguration()));
+  auto others =
+      rankedBesides({{other, 0.9f}, {reordered, 0.8f}, {other, 0.1f}}, space.defaultConfiguration());
+  ASSERT_EQ(others.size(), 2u);
+  EXPECT_EQ(others[0].configuration, other);
+  EXPECT_FLOAT_EQ(others[0].score, 0.9f);
+  EXPECT_FLOAT_EQ(others[1].score, 0.1f);
+}
+
 TEST(Strategy, RankedStrategiesNeedARankingAndSkipForeignEntries) {
   SearchSpace space = threeKnobs();
   EXPECT_FALSE(selectCandidates(space, {StrategyKind::kPredict, 1, 0, {}}).ok());
