@@ -63,7 +63,7 @@ struct MirtuneRegionTimer {
 inline int mirtuneVerdict(const std::vector<float>& actual, const std::vector<float>& expected, double tolerance) {
   for (std::size_t i = 0; i < expected.size(); ++i) {
     if (!(std::fabs(actual[i] - expected[i]) <= tolerance * (1.0 + std::fabs(expected[i])))) {
-      std::printf("mirtune-check: FAILED at %zu: %g, expected %g\n", i, actual[i], expected[i]);
+      std::printf("mirtune-check: failed at %zu: %g, expected %g\n", i, actual[i], expected[i]);
       return 1;
     }
   }

@@ -486,8 +486,15 @@ int runCoarsenCuda(const CoarsenPredictOptions& options, const GlobalOptions& gl
     request->resume = options.resume;
     const std::vector<Configuration> order = plannedOrder(program, predicted, options.budget);
     request->planner =
-        [order](const std::vector<TunedConfiguration>& done) -> Expected<std::vector<Configuration>> {
+        [order,
+         &program](const std::vector<TunedConfiguration>& done) -> Expected<std::vector<Configuration>> {
       if (done.size() > 1) return std::vector<Configuration>{};
+      if (done.front().status != MeasureStatus::kOk) {
+        // Without the original's time and check there is nothing to compare a coarsened build with.
+        logWarn("{}: factor 1 did not run correctly ({}); the coarsened factors are not measured",
+                program.file.string(), measureStatusName(done.front().status));
+        return std::vector<Configuration>{};
+      }
       return std::vector<Configuration>(order.begin() + 1, order.end());
     };
     auto result = runTuningSession(*database, machine->platformId, machine->info.fingerprint, *request,

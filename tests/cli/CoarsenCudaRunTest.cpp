@@ -41,6 +41,7 @@ SubprocessResult mirtune(const std::string& db, std::vector<std::string> argumen
 /// that the headers it includes were copied beside it, then writes a program that prints a region time of
 /// 8 ms / F and `mirtune-check: ok` (FAILED for the factor `wrongFactor`).
 fs::path writeFakeNvcc(const fs::path& folder, int wrongFactor) {
+  fs::create_directories(folder);
   const fs::path script = folder / "fake-nvcc";
   std::string text = R"sh(#!/bin/sh
 out=; kernel=; cf=1; src=
@@ -144,6 +145,17 @@ TEST(CoarsenCudaRun, RefusedFactorsAreReportedAndTheBudgetIsKept) {
   EXPECT_NE(report[0]["refused"][0]["message"].get<std::string>().find(source.string() + ":"),
             std::string::npos)
       << report[0]["refused"][0].dump();
+
+  // When the original fails its own check, nothing coarsened is built or run, and the exit status says so.
+  const fs::path failing = writeFakeNvcc(folder.path() / "failing", 1);
+  auto original = mirtune(folder.db(), {"coarsen", kSaxpy.string(), "--run", "--nvcc", failing.string(),
+                                        "--min-time", "0", "--json"});
+  EXPECT_EQ(original.exitCode, 1) << original.standardError;
+  EXPECT_NE(original.standardError.find("factor 1 did not run correctly"), std::string::npos)
+      << original.standardError;
+  auto failed = nlohmann::json::parse(original.standardOutput);
+  ASSERT_EQ(failed[0]["results"].size(), 1u);
+  EXPECT_NE(failed[0]["results"][0]["status"], "ok");
 
   // --budget 2: factor 1 and two coarsened factors.
   auto budget = mirtune(folder.db(), {"coarsen", kSaxpy.string(), "--run", "--nvcc", nvcc.string(),

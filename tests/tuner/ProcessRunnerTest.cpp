@@ -357,6 +357,7 @@ TEST(ProcessRunner, CrashWrongOutputAndUnknownProgram) {
   plan.builds.push_back(compile("check", "check_failed.c", "check_failed"));
   plan.runs.push_back(quickRun("crash", "segfault", {"./segfault"}));
   plan.runs.push_back(quickRun("wrong", "check", {"./check_failed"}));
+  plan.runs.push_back(quickRun("shouted", "check", {"./check_failed", "upper"}));
   plan.runs.push_back(quickRun("missing", "", {"./no-such-program"}));
   SubprocessResult process;
   auto results = runPlan(folder, plan, &process);
@@ -375,6 +376,8 @@ TEST(ProcessRunner, CrashWrongOutputAndUnknownProgram) {
   EXPECT_EQ(wrong.status, ProcessStatus::kWrongOutput);
   EXPECT_EQ(wrong.selfCheck, SelfCheck::kFailed);
   EXPECT_NE(wrong.message.find("expected 42, got 41"), std::string::npos) << wrong.message;
+  EXPECT_EQ(results["shouted"].status, ProcessStatus::kWrongOutput);
+  EXPECT_EQ(results["shouted"].selfCheck, SelfCheck::kFailed);
 
   const ProcessResult& missing = results["missing"];
   EXPECT_EQ(missing.status, ProcessStatus::kRunFailed);

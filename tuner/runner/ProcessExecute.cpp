@@ -198,7 +198,10 @@ class StdoutScanner {
     }
     keep(line);
     if (startsWith(content, kCheckPrefix)) {
-      const std::string_view verdict = trim(content.substr(kCheckPrefix.size()));
+      // The verdict's case does not matter: "failed", "FAILED", "ok", "OK".
+      std::string verdict(trim(content.substr(kCheckPrefix.size())));
+      std::transform(verdict.begin(), verdict.end(), verdict.begin(),
+                     [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
       if (startsWith(verdict, "failed")) {
         if (checkFailure_.empty()) checkFailure_ = std::string(content);
       } else if (verdict == "ok") {
