@@ -121,6 +121,18 @@ Expected<CudaProgram> prepareProgram(const fs::path& file, const CoarsenPredictO
   program.irKernel = kernel->second;
   auto text = readFile(file);
   if (!text) return text.error();
+  // Each build names the kernel to launch through these macros; a program that ignores them would measure the
+  // original kernel under every factor.
+  if (text->find("MIRTUNE_KERNEL") == std::string::npos ||
+      (text->find("mirtuneCoarsenLaunch") == std::string::npos &&
+       text->find("MIRTUNE_CF") == std::string::npos)) {
+    return makeError(
+        ErrorCode::kInvalidInput,
+        "{}: the host code must launch MIRTUNE_KERNEL on a launch shrunk by mirtuneCoarsenLaunch (or by "
+        "MIRTUNE_CF itself), as the programs of kernels/cuda do; otherwise every factor would run the "
+        "original kernel",
+        file.string());
+  }
   quotedHeaders(file.parent_path(), *text, program.files);
   program.factors.push_back({1, program.kernel, false, {}, {}});
 

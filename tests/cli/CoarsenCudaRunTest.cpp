@@ -133,6 +133,15 @@ TEST(CoarsenCudaRun, RefusedFactorsAreReportedAndTheBudgetIsKept) {
     a[blockIdx.x * blockDim.x + threadIdx.x] = tile[(threadIdx.x + 1) % blockDim.x];
   }
 }
+
+#ifndef __CUDA_ARCH__
+#ifndef MIRTUNE_KERNEL
+#define MIRTUNE_KERNEL steps
+#endif
+int main() {  // stands for a host part that launches MIRTUNE_KERNEL through mirtuneCoarsenLaunch
+  return 0;
+}
+#endif
 )")
                   .ok());
   auto refused = mirtune(folder.db(), {"coarsen", source.string(), "--run", "--nvcc", nvcc.string(),
@@ -180,6 +189,15 @@ TEST(CoarsenCudaRun, UsageErrors) {
   auto notExport = mirtune(folder.db(), {"coarsen", "--ingest", folder.path().string()});
   EXPECT_NE(notExport.exitCode, 0);
   EXPECT_NE(notExport.standardError.find("coarsen-cuda.json"), std::string::npos) << notExport.standardError;
+  // A program whose host code ignores MIRTUNE_KERNEL would time the original under every factor: refused.
+  const fs::path plain = folder.path() / "plain.cu";
+  ASSERT_TRUE(writeFileAtomically(plain, "__global__ void twice(float* a) { a[threadIdx.x] *= 2; }\n").ok());
+  auto ignored =
+      mirtune(folder.db(), {"coarsen", plain.string(), "--run", "--export", (folder.path() / "e").string()});
+  EXPECT_EQ(ignored.exitCode, 1);
+  EXPECT_NE(ignored.standardError.find(plain.string() + ": the host code must launch MIRTUNE_KERNEL"),
+            std::string::npos)
+      << ignored.standardError;
   auto missingKernel = mirtune(folder.db(), {"coarsen", kSaxpy.string(), "--run", "--kernel", "nope"});
   EXPECT_NE(missingKernel.exitCode, 0);
   EXPECT_NE(missingKernel.standardError.find("no kernel named 'nope' (kernels: saxpy)"), std::string::npos)
