@@ -2,11 +2,9 @@
 #include "tasks/common/XgbClassifier.h"
 
 #include "tasks/common/HeadFolder.h"
-
-#include <xgboost/c_api.h>
+#include "tasks/common/XgbBooster.h"
 
 #include <cmath>
-#include <limits>
 
 namespace mirtune::heads {
 
@@ -14,44 +12,12 @@ namespace {
 
 constexpr const char* kModelFile = "model.ubj";
 
-Error xgbError(std::string_view what) {
-  return makeError(ErrorCode::kInternal, "xgboost: {}: {}", what, XGBGetLastError());
+std::string objectiveName(int classes) {
+  return classes == 2 ? "binary:logistic" : "multi:softprob";
 }
 
-// XGBoost's logging goes through its own global configuration: silence it once for the process.
-void silenceXgboost() {
-  static std::once_flag once;
-  std::call_once(once, [] { XGBSetGlobalConfig(R"({"verbosity": 0})"); });
-}
-
-// Owns a DMatrixHandle.
-class DMatrix {
- public:
-  DMatrix() = default;
-  ~DMatrix() {
-    if (handle_ != nullptr) XGDMatrixFree(handle_);
-  }
-  DMatrix(const DMatrix&) = delete;
-  DMatrix& operator=(const DMatrix&) = delete;
-  DMatrixHandle* out() { return &handle_; }
-  DMatrixHandle get() const { return handle_; }
-
- private:
-  DMatrixHandle handle_ = nullptr;
-};
-
-Status fromDense(const float* rows, std::size_t n, std::size_t cols, DMatrix& matrix) {
-  if (XGDMatrixCreateFromMat(rows, static_cast<bst_ulong>(n), static_cast<bst_ulong>(cols),
-                             std::numeric_limits<float>::quiet_NaN(), matrix.out()) != 0) {
-    return xgbError("cannot build a DMatrix");
-  }
-  return success();
-}
-
-std::string xgboostVersion() {
-  int major = 0, minor = 0, patch = 0;
-  XGBoostVersion(&major, &minor, &patch);
-  return fmt::format("{}.{}.{}", major, minor, patch);
+detail::XgbSettings objectiveOf(int classes) {
+  return {{"objective", objectiveName(classes)}, {"num_class", classes == 2 ? "0" : std::to_string(classes)}};
 }
 
 }  // namespace
@@ -108,77 +74,25 @@ nlohmann::json XgbParams::toJson() const {
           {"seed", seed}};
 }
 
-XgbClassifier::XgbClassifier(XgbParams params) : params_(params) {
-  silenceXgboost();
-}
+XgbClassifier::XgbClassifier(XgbParams params)
+    : params_(params), booster_(std::make_unique<detail::XgbBooster>()) {}
 
-XgbClassifier::~XgbClassifier() {
-  if (booster_ != nullptr) XGBoosterFree(booster_);
-}
-
-Status XgbClassifier::configureBooster() {
-  auto set = [&](const char* name, const std::string& value) -> Status {
-    if (XGBoosterSetParam(booster_, name, value.c_str()) != 0)
-      return xgbError(fmt::format("parameter {}", name));
-    return success();
-  };
-  auto number = [](double value) { return fmt::format("{:.17g}", value); };
-  for (Status status :
-       {set("verbosity", "0"), set("tree_method", params_.treeMethod),
-        set("objective", classes_ == 2 ? "binary:logistic" : "multi:softprob"),
-        set("num_class", classes_ == 2 ? "0" : std::to_string(classes_)),
-        set("max_depth", std::to_string(params_.maxDepth)), set("eta", number(params_.eta)),
-        set("subsample", number(params_.subsample)), set("colsample_bytree", number(params_.colsampleBytree)),
-        set("min_child_weight", number(params_.minChildWeight)), set("lambda", number(params_.lambda)),
-        set("max_bin", std::to_string(params_.maxBin)), set("nthread", std::to_string(params_.nthread)),
-        set("seed", std::to_string(params_.seed))}) {
-    if (!status) return status;
-  }
-  return success();
-}
+XgbClassifier::~XgbClassifier() = default;
 
 Status XgbClassifier::fit(const Dataset& data) {
   if (auto valid = data.validate(); !valid) return valid.error().withContext("xgboost fit");
   std::lock_guard<std::mutex> lock(mutex_);
-  if (booster_ != nullptr) {
-    XGBoosterFree(booster_);
-    booster_ = nullptr;
-  }
   features_ = 0;
   classes_ = 0;
-  DMatrix train;
-  if (auto built = fromDense(data.features.values.data(), data.features.rows, data.features.cols, train);
-      !built) {
-    return built;
-  }
+  const int classes = data.classCount();
   std::vector<float> labels(data.labels.begin(), data.labels.end());
-  if (XGDMatrixSetFloatInfo(train.get(), "label", labels.data(), static_cast<bst_ulong>(labels.size())) !=
-      0) {
-    return xgbError("labels");
+  if (Status trained = booster_->train(data.features.values.data(), data.features.rows, data.features.cols,
+                                       labels, "labels", data.weights, params_, objectiveOf(classes));
+      !trained) {
+    return trained;
   }
-  if (!data.weights.empty() && XGDMatrixSetFloatInfo(train.get(), "weight", data.weights.data(),
-                                                     static_cast<bst_ulong>(data.weights.size())) != 0) {
-    return xgbError("sample weights");
-  }
-  DMatrixHandle matrices[] = {train.get()};
-  BoosterHandle booster = nullptr;
-  if (XGBoosterCreate(matrices, 1, &booster) != 0) return xgbError("cannot create a booster");
-  booster_ = booster;
-  classes_ = data.classCount();
+  classes_ = classes;
   features_ = data.features.cols;
-  auto fail = [&](Error error) -> Status {
-    XGBoosterFree(booster_);
-    booster_ = nullptr;
-    features_ = 0;
-    classes_ = 0;
-    return error;
-  };
-  if (auto configured = configureBooster(); !configured) return fail(configured.error());
-  for (int round = 0; round < params_.rounds; ++round) {
-    if (XGBoosterUpdateOneIter(booster_, round, train.get()) != 0) {
-      return fail(xgbError(fmt::format("boosting round {}", round)));
-    }
-  }
   return success();
 }
 
@@ -190,28 +104,19 @@ Expected<std::vector<float>> XgbClassifier::predictProbabilities(const float* ro
 Expected<std::vector<float>> XgbClassifier::predictProbabilitiesUpTo(const float* rows, std::size_t n,
                                                                      std::size_t cols, int rounds) const {
   std::lock_guard<std::mutex> lock(mutex_);
-  if (booster_ == nullptr) return makeError(ErrorCode::kInternal, "xgboost head: predict before fit or load");
+  if (!booster_->trained())
+    return makeError(ErrorCode::kInternal, "xgboost head: predict before fit or load");
   if (cols != features_) {
     return makeError(ErrorCode::kInvalidInput,
                      "xgboost head: rows have {} features, the model was trained on {}", cols, features_);
   }
   std::size_t k = static_cast<std::size_t>(classes_);
   if (n == 0) return std::vector<float>();
-  DMatrix matrix;
-  if (auto built = fromDense(rows, n, cols, matrix); !built) return built.error();
   int end = rounds <= 0 || rounds >= params_.rounds ? 0 : rounds;  // 0: every round
-  std::string config = fmt::format(
-      R"({{"type": 0, "training": false, "iteration_begin": 0, "iteration_end": {}, "strict_shape": false}})",
-      end);
-  const bst_ulong* shape = nullptr;
-  bst_ulong dimensions = 0;
-  const float* result = nullptr;
-  if (XGBoosterPredictFromDMatrix(booster_, matrix.get(), config.c_str(), &shape, &dimensions, &result) !=
-      0) {
-    return xgbError("predict");
-  }
-  bst_ulong length = 1;
-  for (bst_ulong d = 0; d < dimensions; ++d) length *= shape[d];
+  auto predicted = booster_->predict(rows, n, cols, end);
+  if (!predicted) return predicted.error();
+  const float* result = predicted->data();
+  const std::size_t length = predicted->size();
   std::vector<float> probabilities(n * k);
   if (k == 2) {
     if (length != n)
@@ -234,13 +139,10 @@ Status XgbClassifier::save(const std::filesystem::path& dir) const {
   std::string bytes;
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    if (booster_ == nullptr) return makeError(ErrorCode::kInternal, "xgboost head: save before fit or load");
-    bst_ulong length = 0;
-    const char* data = nullptr;
-    if (XGBoosterSaveModelToBuffer(booster_, R"({"format": "ubj"})", &length, &data) != 0) {
-      return xgbError("save model");
-    }
-    bytes.assign(data, length);
+    if (!booster_->trained()) return makeError(ErrorCode::kInternal, "xgboost head: save before fit or load");
+    auto saved = booster_->modelBytes();
+    if (!saved) return saved.error();
+    bytes = std::move(*saved);
   }
   nlohmann::json head = describe();
   head["standardisation"] = nullptr;  // trees split on raw feature values
@@ -252,9 +154,9 @@ nlohmann::json XgbClassifier::describe() const {
           {"params", params_.toJson()},
           {"features", features_},
           {"classes", classes_},
-          {"objective", classes_ == 2 ? "binary:logistic" : "multi:softprob"},
-          {"xgboost_version", xgboostVersion()},
-          {"trained", booster_ != nullptr}};
+          {"objective", objectiveName(classes_)},
+          {"xgboost_version", detail::xgboostVersion()},
+          {"trained", booster_->trained()}};
 }
 
 Expected<std::unique_ptr<Classifier>> XgbClassifier::fromSaved(const nlohmann::json& head,
@@ -274,27 +176,14 @@ Expected<std::unique_ptr<Classifier>> XgbClassifier::fromSaved(const nlohmann::j
     return makeError(ErrorCode::kInvalidInput, "{}/head.json: needs features >= 1 and classes >= 2",
                      modelFile.parent_path().string());
   }
-  BoosterHandle booster = nullptr;
-  if (XGBoosterCreate(nullptr, 0, &booster) != 0) return xgbError("cannot create a booster");
-  classifier->booster_ = booster;
-  if (XGBoosterLoadModelFromBuffer(booster, modelBytes.data(), static_cast<bst_ulong>(modelBytes.size())) !=
-      0) {
-    return makeError(ErrorCode::kInvalidInput, "{}: not an XGBoost model: {}", modelFile.string(),
-                     XGBGetLastError());
+  if (Status loaded = classifier->booster_->load(modelBytes, modelFile, classifier->features_); !loaded) {
+    return loaded.error();
   }
-  bst_ulong features = 0;
-  if (XGBoosterGetNumFeature(booster, &features) != 0) return xgbError("feature count");
-  if (features != classifier->features_) {
-    return makeError(ErrorCode::kVersion, "{}: model has {} features, head.json says {}", modelFile.string(),
-                     features, classifier->features_);
-  }
-  bst_ulong configLength = 0;
-  const char* config = nullptr;
-  if (XGBoosterSaveJsonConfig(booster, &configLength, &config) != 0) return xgbError("read config");
+  auto learner = classifier->booster_->learnerConfig();
+  if (!learner) return learner.error();
   try {
-    auto learner = nlohmann::json::parse(std::string(config, configLength)).at("learner");
-    std::string objective = learner.at("objective").at("name").get<std::string>();
-    int numClass = std::stoi(learner.at("learner_model_param").at("num_class").get<std::string>());
+    std::string objective = learner->at("objective").at("name").get<std::string>();
+    int numClass = std::stoi(learner->at("learner_model_param").at("num_class").get<std::string>());
     int classes = objective == "binary:logistic" ? 2 : numClass;
     if (classes != classifier->classes_ ||
         (objective != "binary:logistic" && objective != "multi:softprob")) {
@@ -305,7 +194,9 @@ Expected<std::unique_ptr<Classifier>> XgbClassifier::fromSaved(const nlohmann::j
     return makeError(ErrorCode::kInvalidInput, "{}: unreadable model configuration: {}", modelFile.string(),
                      e.what());
   }
-  if (auto configured = classifier->configureBooster(); !configured) return configured.error();
+  if (Status configured = classifier->booster_->configure(*params, objectiveOf(classifier->classes_));
+      !configured)
+    return configured.error();
   return std::unique_ptr<Classifier>(std::move(classifier));
 }
 

@@ -3,10 +3,15 @@
 
 #include "tasks/common/Head.h"
 
+#include <memory>
 #include <mutex>
 #include <string>
 
 namespace mirtune::heads {
+
+namespace detail {
+class XgbBooster;
+}
 
 /// XGBoost hyper-parameters; JSON keys are the field names.
 struct XgbParams {
@@ -56,10 +61,8 @@ class XgbClassifier final : public Classifier {
                                                          const std::filesystem::path& modelFile);
 
  private:
-  Status configureBooster();
-
   XgbParams params_;
-  void* booster_ = nullptr;  // BoosterHandle
+  std::unique_ptr<detail::XgbBooster> booster_;
   std::size_t features_ = 0;
   int classes_ = 0;
   mutable std::mutex mutex_;

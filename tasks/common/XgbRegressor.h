@@ -44,10 +44,8 @@ class XgbRegressor {
   const XgbParams& params() const { return params_; }
 
  private:
-  Status configureBooster();
-
   XgbParams params_;
-  void* booster_ = nullptr;  // BoosterHandle
+  std::unique_ptr<detail::XgbBooster> booster_;
   std::size_t features_ = 0;
   mutable std::mutex mutex_;
 };
