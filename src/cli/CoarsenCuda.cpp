@@ -6,6 +6,7 @@
 #include "cli/CoarsenOptions.h"
 #include "cli/CoarsenPredictor.h"
 #include "cli/DatabaseCache.h"
+#include "cli/DeviceRuns.h"
 #include "cli/MeasureCommon.h"
 #include "database/Database.h"
 #include "frontend/Coarsening.h"
@@ -14,6 +15,7 @@
 #include "support/Files.h"
 #include "support/Log.h"
 #include "support/Platform.h"
+#include "support/Subprocess.h"
 #include "tasks/coarsen/LocalCoarsen.h"
 #include "tasks/devmap/Predict.h"
 #include "tuner/Strategy.h"
@@ -25,11 +27,10 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cstdlib>
 #include <map>
+#include <memory>
 #include <optional>
 #include <regex>
-#include <set>
 #include <sstream>
 
 namespace mirtune::cli {
@@ -54,8 +55,10 @@ struct CudaFactor {
 /// A CUDA program of the suite's form with every accepted factor's kernel added.
 struct CudaProgram {
   fs::path file;
-  std::string kernel;                        ///< source name
-  std::string irKernel;                      ///< name in IR (mangled), for the embedding
+  std::string kernel;    ///< source name
+  std::string irKernel;  ///< name in IR (mangled), for the embedding
+  /// The program's IR, compiled once to find the kernel; the prediction embeds it (and may consume it).
+  std::shared_ptr<IrModule> module;
   std::map<std::string, std::string> files;  ///< the session's files: the new source and its quoted headers
   std::vector<CudaFactor> factors;           ///< factor 1 first, then 2..32 (refused ones included)
 };
@@ -85,13 +88,12 @@ void quotedHeaders(const fs::path& folder, const std::string& text,
   }
 }
 
-/// The kernel to coarsen: --kernel (source or IR name), else the file's only kernel.
-Expected<std::pair<std::string, std::string>> pickKernel(const fs::path& file, const std::string& wanted,
-                                                         const CompileOptions& compile) {
-  auto module = compileFile(file, compile);
-  if (!module) return module.error();
+/// The kernel to coarsen, --kernel (source or IR name) or else the file's only kernel: its source and IR
+/// names.
+Expected<std::pair<std::string, std::string>> pickKernel(const fs::path& file, const IrModule& module,
+                                                         const std::string& wanted) {
   std::vector<std::string> names;
-  for (const std::string& kernel : module->kernelNames()) {
+  for (const std::string& kernel : module.kernelNames()) {
     names.push_back(kernelSourceName(kernel));
     if (!wanted.empty() && (kernel == wanted || names.back() == wanted))
       return std::make_pair(names.back(), kernel);
@@ -106,19 +108,22 @@ Expected<std::pair<std::string, std::string>> pickKernel(const fs::path& file, c
     return makeError(ErrorCode::kUsage, "{}: {} kernels ({}); name one with --kernel", file.string(),
                      names.size(), fmt::join(names, ", "));
   }
-  return std::make_pair(names.front(), module->kernelNames().front());
+  return std::make_pair(names.front(), module.kernelNames().front());
 }
 
 /// Applies the transform for each factor 2..32 in turn, each to the previous output, so one source holds the
 /// original kernel and every accepted factor's. Deterministic: --ingest rebuilds the same program.
 Expected<CudaProgram> prepareProgram(const fs::path& file, const CoarsenPredictOptions& options,
                                      const CompileOptions& compile, const fs::path& scratch) {
-  auto kernel = pickKernel(file, options.kernel, compile);
+  auto module = compileFile(file, compile);
+  if (!module) return module.error();
+  auto kernel = pickKernel(file, *module, options.kernel);
   if (!kernel) return kernel.error();
   CudaProgram program;
   program.file = file;
   program.kernel = kernel->first;
   program.irKernel = kernel->second;
+  program.module = std::make_shared<IrModule>(std::move(*module));
   auto text = readFile(file);
   if (!text) return text.error();
   // Each build names the kernel to launch through these macros; a program that ignores them would measure the
@@ -139,10 +144,8 @@ Expected<CudaProgram> prepareProgram(const fs::path& file, const CoarsenPredictO
   CoarsenOptions coarsen;
   coarsen.dimension = options.dimension;
   coarsen.mode = *parseCoarsenMode(options.mode);
-  std::vector<std::string> flags = {"-I" + fs::absolute(file).parent_path().string()};
-  for (const std::string& define : options.compile.defines) flags.push_back("-D" + define);
-  for (const std::string& folder : options.compile.includeDirectories) flags.push_back("-I" + folder);
-  coarsen.buildOptions = fmt::format("{}", fmt::join(flags, " "));
+  coarsen.buildOptions =
+      fmt::format("-I{} {}", fs::absolute(file).parent_path().string(), runnerBuildOptions(compile));
   std::string current = *text;
   for (unsigned factor : kCudaFactors) {
     if (factor == 1) continue;
@@ -179,15 +182,11 @@ SearchSpace cudaSpace(const CudaProgram& program) {
   return space;
 }
 
-/// nvcc: --nvcc, else on PATH, else the CUDA toolkit's default place; empty when none is found.
+/// nvcc: --nvcc, else on PATH, else the CUDA toolkit's default place (where the platform probe looks too);
+/// empty when none is found.
 std::string findNvcc(const std::string& option) {
   if (!option.empty()) return option;
-  if (const char* path = std::getenv("PATH")) {
-    std::istringstream folders(path);
-    for (std::string folder; std::getline(folders, folder, ':');) {
-      if (!folder.empty() && ::access((fs::path(folder) / "nvcc").c_str(), X_OK) == 0) return "nvcc";
-    }
-  }
+  if (!findOnPath("nvcc").empty()) return "nvcc";
   return ::access("/usr/local/cuda/bin/nvcc", X_OK) == 0 ? "/usr/local/cuda/bin/nvcc" : std::string();
 }
 
@@ -268,7 +267,7 @@ struct Predictions {
 };
 
 Predictions predictFactors(const std::vector<CudaProgram>& programs, const CoarsenPredictOptions& options,
-                           const CompileOptions& compile, const GlobalOptions& global) {
+                           const GlobalOptions& global) {
   Predictions predictions;
   predictions.choices.resize(programs.size());
   if (options.platform == kLocalCoarsenPlatform) {
@@ -284,14 +283,10 @@ Predictions predictFactors(const std::vector<CudaProgram>& programs, const Coars
   }
   predictions.modelId = (*predictor)->modelId;
   predictions.platform = shipped.platform;
-  std::vector<std::unique_ptr<IrModule>> modules;
   std::vector<EmbedSource> sources;
   for (const CudaProgram& program : programs) {
-    auto module = compileFile(program.file, compile);
-    if (!module) return predictions;  // pickKernel compiled it already
-    modules.push_back(std::make_unique<IrModule>(std::move(*module)));
     sources.push_back(
-        devmap::kernelEmbedSource(modules.back().get(), program.file.string(), program.irKernel));
+        devmap::kernelEmbedSource(program.module.get(), program.file.string(), program.irKernel));
   }
   CacheHandle cache;
   if (auto opened = openCache(cache, options.noCache, global); !opened)
@@ -475,7 +470,7 @@ int runCoarsenCuda(const CoarsenPredictOptions& options, const GlobalOptions& gl
               "no nvcc here (not on PATH nor in /usr/local/cuda/bin; --nvcc names one): measure on a GPU "
               "machine with --export DIR, its run-all.sh and --ingest DIR"));
   }
-  Predictions predictions = predictFactors(prepared->programs, options, *compile, global);
+  Predictions predictions = predictFactors(prepared->programs, options, global);
   if (!options.exportFolder.empty()) return exportCuda(*prepared, predictions, options, nvcc);
 
   if (!fs::exists("/dev/nvidia0")) logWarn("no NVIDIA GPU here (/dev/nvidia0): the CUDA runs will fail");

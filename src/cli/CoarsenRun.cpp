@@ -6,6 +6,7 @@
 #include "cli/DatabaseCache.h"
 #include "cli/DeviceRuns.h"
 #include "cli/DevmapOptions.h"
+#include "cli/MeasureCommon.h"
 #include "database/CanonicalJson.h"
 #include "database/Database.h"
 #include "frontend/Coarsening.h"
@@ -935,13 +936,13 @@ int ingestCollect(const CoarsenCollectOptions& options, const GlobalOptions& glo
   const fs::path folder = options.ingestFolder;
   auto indexText = readFile(folder / "collection.json");
   if (!indexText) return reportError(indexText.error());
-  auto platformText = readFile(folder / "platform.json");
-  if (!platformText) return reportError(platformText.error().withContext("run run-all.sh in it first"));
+  nlohmann::json remote;
+  auto exported = exportedPlatform(folder, &remote);
+  if (!exported) return reportError(exported.error());
   const auto index = nlohmann::json::parse(*indexText, nullptr, false);
-  const auto remote = nlohmann::json::parse(*platformText, nullptr, false);
-  if (!index.is_object() || !remote.is_object()) {
-    return reportError(makeError(ErrorCode::kInvalidInput, "{}: collection.json or platform.json is not JSON",
-                                 folder.string()));
+  if (!index.is_object()) {
+    return reportError(
+        makeError(ErrorCode::kInvalidInput, "{}: not JSON", (folder / "collection.json").string()));
   }
   auto probeText = readFile(folder / "probe.json");
   if (!probeText) return reportError(probeText.error());
@@ -963,11 +964,7 @@ int ingestCollect(const CoarsenCollectOptions& options, const GlobalOptions& glo
   auto opened = Database::open(resolveDatabasePath(global));
   if (!opened) return reportError(opened.error());
   recorder.database.emplace(std::move(*opened));
-  PlatformRecord platform;
-  platform.cpuModel = remote.value("cpu_model", "");
-  platform.cores = remote.value("cores", 0);
-  platform.memoryBytes = remote.value("memory_bytes", std::int64_t{0});
-  platform.os = remote.value("os", "");
+  PlatformRecord platform = *exported;
   platform.openclDevices = probe;
   platform.fingerprint = canonicalJsonSha256({{"machine", remote}, {"opencl", probe}});
   auto platformId = recorder.database->upsertPlatform(platform);

@@ -103,7 +103,7 @@ done
   return script;
 }
 
-Expected<PlatformRecord> exportedPlatform(const std::filesystem::path& folder) {
+Expected<PlatformRecord> exportedPlatform(const std::filesystem::path& folder, nlohmann::json* machine) {
   const std::filesystem::path file = folder / "platform.json";
   auto text = readFile(file);
   if (!text) return text.error().withContext("run run-all.sh in the exported folder first");
@@ -120,6 +120,7 @@ Expected<PlatformRecord> exportedPlatform(const std::filesystem::path& folder) {
   if (remote.contains("gpus") && remote["gpus"].is_array() && !remote["gpus"].empty())
     platform.gpu = remote["gpus"];
   platform.fingerprint = canonicalJsonSha256(remote);
+  if (machine != nullptr) *machine = remote;
   return platform;
 }
 

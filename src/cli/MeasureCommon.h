@@ -50,8 +50,9 @@ std::string exportRunAllScript(const std::string& ingestCommand, bool gpus);
 
 /// The machine an exported folder was measured on, from the platform.json its run-all.sh wrote (kNotFound
 /// when it was not run; kInvalidInput naming the file when damaged). Its fingerprint is the SHA-256 of the
-/// file's canonical JSON.
-Expected<PlatformRecord> exportedPlatform(const std::filesystem::path& folder);
+/// file's canonical JSON; `machine`, when given, receives that JSON (for a fingerprint that covers more).
+Expected<PlatformRecord> exportedPlatform(const std::filesystem::path& folder,
+                                          nlohmann::json* machine = nullptr);
 
 /// "--args" split at white space (no quoting).
 std::vector<std::string> splitArguments(const std::string& text);

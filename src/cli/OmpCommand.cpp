@@ -4,7 +4,6 @@
 
 #include "cli/DatabaseCache.h"
 #include "cli/MeasureCommon.h"
-#include "database/CanonicalJson.h"
 #include "database/Database.h"
 #include "frontend/OmpScheduleRewrite.h"
 #include "support/Files.h"

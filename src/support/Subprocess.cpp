@@ -20,6 +20,10 @@ std::string SubprocessResult::describe() const {
   return fmt::format("exit code {}", exitCode);
 }
 
+std::filesystem::path findOnPath(const std::string& program) {
+  return std::filesystem::path(bp::search_path(program).string());
+}
+
 Expected<SubprocessResult> runSubprocess(const SubprocessOptions& options) {
   if (options.argv.empty() || options.argv[0].empty()) {
     return makeError(ErrorCode::kInternal, "runSubprocess: empty argv");
@@ -32,7 +36,7 @@ Expected<SubprocessResult> runSubprocess(const SubprocessOptions& options) {
       return makeError(ErrorCode::kNotFound, "{}: cannot execute: {}", program, std::strerror(errno));
     }
   } else {
-    executable = bp::search_path(program);
+    executable = findOnPath(program).string();
     if (executable.empty()) return makeError(ErrorCode::kNotFound, "{}: program not found on PATH", program);
   }
   std::vector<std::string> arguments(options.argv.begin() + 1, options.argv.end());

@@ -39,6 +39,10 @@ struct SubprocessResult {
   std::string describe() const;
 };
 
+/// Where `program` (a name without a slash) lies on PATH, as runSubprocess looks it up; empty when it is not
+/// there.
+std::filesystem::path findOnPath(const std::string& program);
+
 /// Runs the program to completion. An Error only when it cannot be started (not found, not executable);
 /// a failing, crashing or hanging child is a result, not an Error.
 Expected<SubprocessResult> runSubprocess(const SubprocessOptions& options);

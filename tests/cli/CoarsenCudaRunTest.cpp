@@ -37,6 +37,15 @@ SubprocessResult mirtune(const std::string& db, std::vector<std::string> argumen
   return run(arguments);
 }
 
+/// `mirtune coarsen SOURCE --run --nvcc NVCC --min-time 0 EXTRA...` against the folder's database.
+SubprocessResult coarsenRun(const TemporaryFolder& folder, const fs::path& source, const fs::path& nvcc,
+                            std::vector<std::string> extra) {
+  std::vector<std::string> arguments = {"coarsen",     source.string(), "--run", "--nvcc",
+                                        nvcc.string(), "--min-time",    "0"};
+  arguments.insert(arguments.end(), extra.begin(), extra.end());
+  return mirtune(folder.db(), arguments);
+}
+
 /// A stand-in for nvcc: it checks that the source it is given defines the kernel MIRTUNE_KERNEL names and
 /// that the headers it includes were copied beside it, then writes a program that prints a region time of
 /// 8 ms / F and `mirtune-check: ok` (FAILED for the factor `wrongFactor`).
@@ -81,8 +90,7 @@ std::map<int, nlohmann::json> resultsByFactor(const nlohmann::json& program) {
 TEST(CoarsenCudaRun, EveryAcceptedFactorIsBuiltRunCheckedAndStored) {
   TemporaryFolder folder("mirtune-coarsen-cuda", "session");
   const fs::path nvcc = writeFakeNvcc(folder.path(), 8);
-  auto result = mirtune(folder.db(), {"coarsen", kSaxpy.string(), "--run", "--nvcc", nvcc.string(),
-                                      "--min-time", "0", "--platform", "fermi", "--json"});
+  auto result = coarsenRun(folder, kSaxpy, nvcc, {"--platform", "fermi", "--json"});
   ASSERT_EQ(result.exitCode, 0) << result.standardError << result.standardOutput;
   auto report = nlohmann::json::parse(result.standardOutput);
   ASSERT_EQ(report.size(), 1u);
@@ -109,12 +117,10 @@ TEST(CoarsenCudaRun, EveryAcceptedFactorIsBuiltRunCheckedAndStored) {
   EXPECT_EQ(report[0]["best"], 32);
 
   // The text report; a finished session is not resumed.
-  auto again = mirtune(folder.db(), {"coarsen", kSaxpy.string(), "--run", "--nvcc", nvcc.string(),
-                                     "--min-time", "0", "--platform", "fermi"});
+  auto again = coarsenRun(folder, kSaxpy, nvcc, {"--platform", "fermi"});
   ASSERT_EQ(again.exitCode, 0) << again.standardError;
   EXPECT_NE(again.standardOutput.find("factor  8  wrong_output"), std::string::npos) << again.standardOutput;
-  auto resumed = mirtune(folder.db(), {"coarsen", kSaxpy.string(), "--run", "--nvcc", nvcc.string(),
-                                       "--min-time", "0", "--platform", "fermi", "--resume"});
+  auto resumed = coarsenRun(folder, kSaxpy, nvcc, {"--platform", "fermi", "--resume"});
   EXPECT_NE(resumed.exitCode, 0);
   EXPECT_NE(resumed.standardError.find("already finished"), std::string::npos) << resumed.standardError;
   EXPECT_NE(again.standardOutput.find("best: factor 32, 32.000x over factor 1"), std::string::npos)
@@ -144,8 +150,7 @@ int main() {  // stands for a host part that launches MIRTUNE_KERNEL through mir
 #endif
 )")
                   .ok());
-  auto refused = mirtune(folder.db(), {"coarsen", source.string(), "--run", "--nvcc", nvcc.string(),
-                                       "--min-time", "0", "--json", "--no-cache"});
+  auto refused = coarsenRun(folder, source, nvcc, {"--json", "--no-cache"});
   ASSERT_EQ(refused.exitCode, 0) << refused.standardError;
   auto report = nlohmann::json::parse(refused.standardOutput);
   ASSERT_EQ(report[0]["results"].size(), 1u);  // factor 1 only
@@ -157,8 +162,7 @@ int main() {  // stands for a host part that launches MIRTUNE_KERNEL through mir
 
   // When the original fails its own check, nothing coarsened is built or run, and the exit status says so.
   const fs::path failing = writeFakeNvcc(folder.path() / "failing", 1);
-  auto original = mirtune(folder.db(), {"coarsen", kSaxpy.string(), "--run", "--nvcc", failing.string(),
-                                        "--min-time", "0", "--json"});
+  auto original = coarsenRun(folder, kSaxpy, failing, {"--json"});
   EXPECT_EQ(original.exitCode, 1) << original.standardError;
   EXPECT_NE(original.standardError.find("factor 1 did not run correctly"), std::string::npos)
       << original.standardError;
@@ -167,8 +171,7 @@ int main() {  // stands for a host part that launches MIRTUNE_KERNEL through mir
   EXPECT_NE(failed[0]["results"][0]["status"], "ok");
 
   // --budget 2: factor 1 and two coarsened factors.
-  auto budget = mirtune(folder.db(), {"coarsen", kSaxpy.string(), "--run", "--nvcc", nvcc.string(),
-                                      "--min-time", "0", "--budget", "2", "--json"});
+  auto budget = coarsenRun(folder, kSaxpy, nvcc, {"--budget", "2", "--json"});
   ASSERT_EQ(budget.exitCode, 0) << budget.standardError;
   EXPECT_EQ(nlohmann::json::parse(budget.standardOutput)[0]["results"].size(), 3u);
 }
@@ -208,8 +211,7 @@ TEST(CoarsenCudaRun, ExportRunWithTheRunnerAloneAndIngest) {
   TemporaryFolder folder("mirtune-coarsen-cuda", "export");
   const fs::path nvcc = writeFakeNvcc(folder.path(), 0);
   const fs::path out = folder.path() / "export";
-  auto exported = mirtune(folder.db(), {"coarsen", kSaxpy.string(), "--run", "--nvcc", nvcc.string(),
-                                        "--min-time", "0", "--cuda-arch", "sm_90", "--export", out.string()});
+  auto exported = coarsenRun(folder, kSaxpy, nvcc, {"--cuda-arch", "sm_90", "--export", out.string()});
   ASSERT_EQ(exported.exitCode, 0) << exported.standardError;
   const fs::path item = out / "saxpy-saxpy";
   ASSERT_TRUE(fs::exists(item / "plan-1.json"));
