@@ -5,6 +5,7 @@
 #include "runner/ProcessPlan.h"
 #include "support/Files.h"
 #include "support/Log.h"
+#include "support/OwnedFolder.h"
 #include "support/Progress.h"
 #include "support/Sha256.h"
 #include "support/Subprocess.h"
@@ -40,7 +41,9 @@ Status writeJsonFile(const fs::path& path, const nlohmann::json& json) {
   return writeFileAtomically(path, json.dump(2) + "\n");
 }
 
-// Holds an exclusive lock on <work>/lock so two processes never tune in one folder at once.
+// Holds an exclusive lock on <work>/lock for the whole session, so two processes never tune in one folder at
+// once. The holder's PID is written into the file so a refused second process can name it; the kernel releases
+// the lock when the holder dies, however it dies.
 class FolderLock {
  public:
   ~FolderLock() {
@@ -48,12 +51,21 @@ class FolderLock {
   }
   Status acquire(const fs::path& folder) {
     const fs::path path = folder / "lock";
-    fd_ = ::open(path.c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0644);
+    fd_ = ::open(path.c_str(), O_CREAT | O_RDWR | O_CLOEXEC | O_NOFOLLOW, 0644);
     if (fd_ < 0) return Error(ErrorCode::kIo, fmt::format("cannot create {}", path.string()));
     if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
-      return Error(
-          ErrorCode::kInvalidInput,
-          fmt::format("another mirtune process is tuning in {} (wait for it or stop it)", folder.string()));
+      char buffer[32] = {};
+      const ssize_t got = ::pread(fd_, buffer, sizeof buffer - 1, 0);
+      std::string holder = got > 0 ? std::string(buffer, static_cast<std::size_t>(got)) : std::string();
+      while (!holder.empty() && (holder.back() == '\n' || holder.back() == ' ')) holder.pop_back();
+      return Error(ErrorCode::kInvalidInput,
+                   fmt::format("{}: this session is being measured by another mirtune process{}; wait for it to "
+                               "finish (then --resume is not needed) or stop it and run again with --resume",
+                               folder.string(), holder.empty() ? "" : " (PID " + holder + ")"));
+    }
+    const std::string pid = std::to_string(::getpid()) + "\n";
+    if (::ftruncate(fd_, 0) != 0 || ::pwrite(fd_, pid.data(), pid.size(), 0) < 0) {
+      return Error(ErrorCode::kIo, fmt::format("cannot write {}", path.string()));
     }
     return {};
   }
@@ -61,6 +73,16 @@ class FolderLock {
  private:
   int fd_ = -1;
 };
+
+// Names of the entries a tuning session writes into its folder (besides the lock and the request's own files).
+bool isSessionEntry(const std::string& name) {
+  auto numbered = [&](std::string_view prefix, std::string_view suffix) {
+    return name.size() > prefix.size() + suffix.size() && name.compare(0, prefix.size(), prefix) == 0 &&
+           name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0;
+  };
+  return name == "session.json" || name == "bin" || numbered("candidates-", ".json") ||
+         numbered("plan-", ".json") || numbered("results-", ".jsonl") || (name[0] == '.' && name.find(".tmp") != std::string::npos);
+}
 
 std::string excerpt(const std::string& text) {
   if (text.size() <= kStderrExcerptBytes) return text;
@@ -313,7 +335,17 @@ Expected<TuningResult> runTuningSession(Database& database, std::int64_t platfor
   result.workDirectory = workDirectoryFor(database, request);
   const fs::path& work = result.workDirectory;
   const fs::path stateFile = work / "session.json";
-  std::error_code ec;
+
+  // The folder is claimed (made, or known to be mirtune's) and locked before anything in it is read or removed:
+  // a second process for the same session stops here, and nothing the user keeps in a folder is ever deleted.
+  auto claimed = claimOwnedFolder(work, [&](const fs::path& folder) {
+    // A session folder written before folders carried a marker: adopted when its state names this session.
+    auto legacy = readJsonFile(folder / "session.json");
+    return legacy && legacy->value("identity", std::string()) == identity;
+  });
+  if (!claimed) return claimed.error();
+  FolderLock lock;
+  if (auto locked = lock.acquire(work); !locked) return locked.error();
 
   nlohmann::json state;
   if (request.resume) {
@@ -352,12 +384,12 @@ Expected<TuningResult> runTuningSession(Database& database, std::int64_t platfor
                 work.string());
       }
     }
-    fs::remove_all(work, ec);
+    // Only what a session writes is removed; the request's files are written anew below.
+    auto removed = removeOwnedEntries(
+        work, [&](const std::string& name) { return isSessionEntry(name) || request.files.count(name) > 0; });
+    if (!removed) return removed.error();
   }
-  fs::create_directories(work / "bin", ec);
-  if (ec) return Error(ErrorCode::kIo, fmt::format("cannot create {}: {}", work.string(), ec.message()));
-  FolderLock lock;
-  if (auto locked = lock.acquire(work); !locked) return locked.error();
+  if (auto bin = ensureRealSubfolder(work / "bin"); !bin) return bin.error();
 
   auto workloadId = database.upsertWorkload(request.workload);
   if (!workloadId) return workloadId.error();

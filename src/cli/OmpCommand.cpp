@@ -793,7 +793,8 @@ void addOmpCommand(CLI::App& app, const GlobalOptions& global, CommandAction& ac
                   "Output check: auto (the app's `mirtune-check:` line, else equal output), digest or none")
       ->capture_default_str();
   omp->add_option("--work-dir", tune->workDirectory,
-                  "Folder for plans, results and binaries (default: next to the database)");
+                  "Folder for plans, results and binaries (default: next to the database): a new or empty folder, "
+                  "or one mirtune made; a folder holding other files is refused, never cleaned");
   omp->add_flag("--json", tune->json, "Print JSON");
   addMeasureOptions(omp, tune->measure);
 

@@ -834,7 +834,8 @@ void addUnrollCommand(CLI::App& app, const GlobalOptions& global, CommandAction&
       ->capture_default_str();
   unroll->add_option("--seed", file->seed, "Seed of the random strategy")->capture_default_str();
   unroll->add_option("--work-dir", file->workDirectory,
-                     "Folder for plans, results and binaries (default: next to the database)");
+                     "Folder for plans, results and binaries, one sub-folder per loop (default: next to the "
+                     "database); each sub-folder must be new, empty or made by mirtune");
   unroll->add_flag("--no-cache", file->noCache, "Do not use the embedding cache");
   addMeasureOptions(unroll, file->measure);
 

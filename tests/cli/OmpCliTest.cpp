@@ -36,9 +36,13 @@ SubprocessResult mirtune(const std::vector<std::string>& arguments, double timeo
 std::vector<std::string> quick(const TemporaryFolder& folder, std::vector<std::string> arguments) {
   std::vector<std::string> all = {"--db", folder.db(), "omp"};
   all.insert(all.end(), arguments.begin(), arguments.end());
-  for (const char* option : {"--space", "small", "--min-time", "0.01", "--min-repetitions", "2",
-                             "--max-repetitions", "2", "--work-dir", (folder.path() / "work").c_str()}) {
-    all.emplace_back(option);
+  // The work folder's path is a named string: a c_str() of a temporary path would dangle inside the loop.
+  const std::string work = (folder.path() / "work").string();
+  for (const std::string& option : {std::string("--space"), std::string("small"), std::string("--min-time"),
+                                    std::string("0.01"), std::string("--min-repetitions"), std::string("2"),
+                                    std::string("--max-repetitions"), std::string("2"),
+                                    std::string("--work-dir"), work}) {
+    all.push_back(option);
   }
   return all;
 }
@@ -190,6 +194,51 @@ TEST(OmpCli, ASessionKilledWithSigkillResumesWithoutMeasuringAnythingTwice) {
   EXPECT_EQ(stored.size(), distinct.size());  // nothing measured twice
   EXPECT_GE(stored.size(), before);
   EXPECT_EQ(stored.size(), 18u);  // threads {1, 2, 4} x 3 schedules x chunk {default, 16} on 2 cores
+}
+
+TEST(OmpCli, AWorkDirHoldingTheUsersFilesIsRefusedAndKeptIntact) {
+  TemporaryFolder folder("mirtune-omp-cli", "workdir");
+  const fs::path mine = folder.path() / "work";  // the folder quick() passes as --work-dir
+  fs::create_directories(mine);
+  std::ofstream(mine / "thesis.tex") << "years of work\n";
+  auto run = mirtune(quick(folder, {"--app", (kInputs / "tiny_sum.c").string(), "--args", "20000",
+                                    "--strategy", "random", "--budget", "1"}));
+  EXPECT_EQ(run.exitCode, 1) << run.standardError;
+  EXPECT_NE(run.standardError.find(mine.string()), std::string::npos) << run.standardError;
+  std::ifstream kept(mine / "thesis.tex");
+  std::string text;
+  std::getline(kept, text);
+  EXPECT_EQ(text, "years of work");
+  EXPECT_EQ(std::distance(fs::directory_iterator(mine), fs::directory_iterator()), 1);
+}
+
+TEST(OmpCli, TheSameSessionStartedTwiceAtOnceIsRefusedWithThePidAndTheFirstFinishes) {
+  TemporaryFolder folder("mirtune-omp-cli", "twice");
+  const fs::path work = folder.path() / "work";
+  // 18 configurations of at least 0.2 s each: the first process is still measuring when the second starts.
+  const std::vector<std::string> arguments = {
+      "--db",          folder.db(),     "omp",  "--app", (kInputs / "tiny_sum.c").string(), "--args", "20000",
+      "--strategy",    "exhaustive",    "--space", "small", "--min-time", "0.2", "--min-repetitions", "2",
+      "--work-dir",    work.string(),   "--json"};
+  SubprocessResult first;
+  std::thread running([&] { first = mirtune(arguments); });
+  // Wait until the first process holds the session's lock (its PID is in the lock file).
+  std::string holder;
+  for (int i = 0; i < 600 && holder.empty(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    std::ifstream in(work / "lock");
+    std::getline(in, holder);
+  }
+  SubprocessResult second;
+  if (!holder.empty()) second = mirtune(arguments);
+  running.join();
+  ASSERT_FALSE(holder.empty()) << "the first session never took its lock: " << first.standardError;
+  EXPECT_EQ(second.exitCode, 1) << second.standardError;
+  EXPECT_NE(second.standardError.find("PID " + holder), std::string::npos) << second.standardError;
+  ASSERT_EQ(first.exitCode, 0) << first.standardError;
+  auto json = nlohmann::json::parse(first.standardOutput);
+  EXPECT_EQ(json["results"].size(), 18u);
+  EXPECT_EQ(measurements(folder).size(), 18u);  // each configuration measured once, by the first process
 }
 
 TEST(OmpCli, CollectExportRunWithTheRunnerAloneAndIngest) {

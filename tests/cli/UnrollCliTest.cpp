@@ -33,8 +33,10 @@ SubprocessResult mirtune(const std::vector<std::string>& arguments, double timeo
 std::vector<std::string> quick(const TemporaryFolder& folder, std::vector<std::string> arguments) {
   std::vector<std::string> all = {"--db", folder.db(), "unroll"};
   all.insert(all.end(), arguments.begin(), arguments.end());
-  for (const char* option : {"--min-time", "0.005", "--min-repetitions", "1", "--max-repetitions", "2",
-                             "--work-dir", (folder.path() / "work").c_str()}) {
+  // The work folder's path is a named string: a c_str() of a temporary path would dangle inside the loop.
+  const std::string work = (folder.path() / "work").string();
+  for (const char* option :
+       {"--min-time", "0.005", "--min-repetitions", "1", "--max-repetitions", "2", "--work-dir", work.c_str()}) {
     all.emplace_back(option);
   }
   return all;

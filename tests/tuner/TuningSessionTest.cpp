@@ -4,6 +4,7 @@
 #include "common/TemporaryFolder.h"
 #include "database/Database.h"
 #include "support/Files.h"
+#include "support/OwnedFolder.h"
 #include "support/Subprocess.h"
 #include "tuner/Strategy.h"
 #include "tuner/TuningSession.h"
@@ -14,6 +15,13 @@
 #include <fstream>
 #include <map>
 #include <set>
+#include <thread>
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/file.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 namespace mirtune {
 namespace {
@@ -218,6 +226,104 @@ TEST(TuningSession, ABuildFailureIsAResultForEveryConfiguration) {
   EXPECT_EQ(result->results[0].status, MeasureStatus::kBuildFailed);
   EXPECT_EQ(result->results[1].status, MeasureStatus::kBuildFailed);
   EXPECT_FALSE(result->best.has_value());
+}
+
+TEST(TuningSession, AFolderWithTheUsersFilesIsRefusedAndLeftAsItWas) {
+  Fixture f({1, 2});
+  auto request = f.request({{{"knob", 1}}});
+  const std::filesystem::path mine = f.folder.path() / "mine";
+  std::filesystem::create_directories(mine / "data");
+  ASSERT_TRUE(writeFileAtomically(mine / "notes.txt", "keep me\n").ok());
+  ASSERT_TRUE(writeFileAtomically(mine / "data" / "plan-1.json", "{}\n").ok());
+  request.workDirectory = mine;
+  auto result = runTuningSession(f.database, f.platformId, "fingerprint-a", request, MIRTUNE_RUN_EXECUTABLE);
+  ASSERT_FALSE(result.ok());
+  EXPECT_NE(result.error().message().find(mine.string()), std::string::npos) << result.error().message();
+  EXPECT_NE(result.error().message().find("not empty"), std::string::npos) << result.error().message();
+  EXPECT_EQ(*readFile(mine / "notes.txt"), "keep me\n");
+  EXPECT_TRUE(std::filesystem::exists(mine / "data" / "plan-1.json"));
+  EXPECT_FALSE(std::filesystem::exists(mine / "lock"));  // nothing written into it either
+  EXPECT_FALSE(std::filesystem::exists(mine / "session.json"));
+}
+
+TEST(TuningSession, StartingOverRemovesOnlyWhatTheSessionWrote) {
+  Fixture f({1, 2});
+  auto request = f.request({{{"knob", 1}}});
+  request.workDirectory = f.folder.path() / "work";
+  auto first = runTuningSession(f.database, f.platformId, "fingerprint-a", request, MIRTUNE_RUN_EXECUTABLE);
+  ASSERT_TRUE(first.ok()) << first.error().message();
+  const std::filesystem::path work = first->workDirectory;
+  EXPECT_TRUE(std::filesystem::exists(work / kOwnedFolderMarker));
+  // A file the user left in mirtune's folder, and a link out of it, survive a second session there.
+  TemporaryFolder outside("mirtune-session", "outside");
+  ASSERT_TRUE(writeFileAtomically(outside.path() / "precious", "x").ok());
+  ASSERT_TRUE(writeFileAtomically(work / "notes.txt", "keep me\n").ok());
+  std::filesystem::create_directory_symlink(outside.path(), work / "results-9.jsonl");
+  auto second = runTuningSession(f.database, f.platformId, "fingerprint-a", request, MIRTUNE_RUN_EXECUTABLE);
+  ASSERT_TRUE(second.ok()) << second.error().message();
+  EXPECT_NE(second->sessionId, first->sessionId);
+  EXPECT_EQ(*readFile(work / "notes.txt"), "keep me\n");
+  EXPECT_FALSE(std::filesystem::exists(std::filesystem::symlink_status(work / "results-9.jsonl")));
+  EXPECT_EQ(*readFile(outside.path() / "precious"), "x");  // the link was removed, never followed
+}
+
+TEST(TuningSession, AWorkFolderThatIsASymbolicLinkIsRefused) {
+  Fixture f({1, 2});
+  auto request = f.request({});
+  TemporaryFolder elsewhere("mirtune-session", "elsewhere");
+  std::filesystem::create_directory_symlink(elsewhere.path(), f.folder.path() / "link");
+  request.workDirectory = f.folder.path() / "link";
+  auto result = runTuningSession(f.database, f.platformId, "fingerprint-a", request, MIRTUNE_RUN_EXECUTABLE);
+  ASSERT_FALSE(result.ok());
+  EXPECT_NE(result.error().message().find("symbolic link"), std::string::npos) << result.error().message();
+  EXPECT_TRUE(std::filesystem::is_empty(elsewhere.path()));
+}
+
+TEST(TuningSession, ASecondProcessOnARunningSessionIsRefusedWithItsPidAndTouchesNothing) {
+  Fixture f({1, 2});
+  auto request = f.request({{{"knob", 1}}});
+  request.workDirectory = f.folder.path() / "work";
+  auto first = runTuningSession(f.database, f.platformId, "fingerprint-a", request, MIRTUNE_RUN_EXECUTABLE);
+  ASSERT_TRUE(first.ok()) << first.error().message();
+  const std::filesystem::path work = first->workDirectory;
+  const std::string stateBefore = *readFile(work / "session.json");
+
+  // Another process holds the session's lock (a separate open of the file conflicts like another process).
+  const pid_t holder = ::fork();
+  ASSERT_GE(holder, 0);
+  if (holder == 0) {
+    const int fd = ::open((work / "lock").c_str(), O_RDWR);
+    if (fd < 0 || ::flock(fd, LOCK_EX) != 0) ::_exit(1);
+    const std::string pid = std::to_string(::getpid()) + "\n";
+    if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, pid.data(), pid.size(), 0) < 0) ::_exit(1);
+    ::sleep(30);
+    ::_exit(0);
+  }
+  // Wait until the child holds the lock and wrote its PID.
+  const std::string expectedPid = std::to_string(holder);
+  auto lockSays = [&] {
+    auto text = readFile(work / "lock");
+    return text ? *text : std::string();
+  };
+  for (int i = 0; i < 200 && lockSays().find(expectedPid) == std::string::npos; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  }
+  for (bool resume : {false, true}) {
+    request.resume = resume;
+    auto second =
+        runTuningSession(f.database, f.platformId, "fingerprint-a", request, MIRTUNE_RUN_EXECUTABLE);
+    ASSERT_FALSE(second.ok());
+    EXPECT_NE(second.error().message().find("PID " + expectedPid), std::string::npos)
+        << second.error().message();
+    EXPECT_EQ(*readFile(work / "session.json"), stateBefore);
+    EXPECT_TRUE(std::filesystem::exists(work / "plan-1.json"));
+  }
+  ::kill(holder, SIGKILL);
+  ::waitpid(holder, nullptr, 0);
+  // Once the holder is gone the folder is free again.
+  request.resume = false;
+  auto third = runTuningSession(f.database, f.platformId, "fingerprint-a", request, MIRTUNE_RUN_EXECUTABLE);
+  ASSERT_TRUE(third.ok()) << third.error().message();
 }
 
 }  // namespace
