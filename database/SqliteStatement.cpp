@@ -58,13 +58,16 @@ Expected<SqliteStatement> SqliteStatement::prepare(sqlite3* db, std::string_view
 }
 
 SqliteStatement::SqliteStatement(SqliteStatement&& other) noexcept
-    : db_(other.db_), statement_(std::exchange(other.statement_, nullptr)) {}
+    : db_(other.db_),
+      statement_(std::exchange(other.statement_, nullptr)),
+      bindError_(std::exchange(other.bindError_, std::nullopt)) {}
 
 SqliteStatement& SqliteStatement::operator=(SqliteStatement&& other) noexcept {
   if (this != &other) {
     sqlite3_finalize(statement_);
     db_ = other.db_;
     statement_ = std::exchange(other.statement_, nullptr);
+    bindError_ = std::exchange(other.bindError_, std::nullopt);
   }
   return *this;
 }
@@ -73,14 +76,24 @@ SqliteStatement::~SqliteStatement() {
   sqlite3_finalize(statement_);
 }
 
+void SqliteStatement::checkBind(int code, int index) {
+  if (code == SQLITE_OK || bindError_) return;
+  const char* file = db_ != nullptr ? sqlite3_db_filename(db_, "main") : nullptr;
+  const char* sql = sqlite3_sql(statement_);
+  bindError_ = makeError(ErrorCode::kDatabase, "{}: cannot bind parameter {} of '{}': {}",
+                         file != nullptr && *file != '\0' ? file : ":memory:", index,
+                         std::string_view(sql != nullptr ? sql : "").substr(0, 60), sqlite3_errstr(code));
+}
+
 void SqliteStatement::bind(int index, std::int64_t value) {
-  sqlite3_bind_int64(statement_, index, value);
+  checkBind(sqlite3_bind_int64(statement_, index, value), index);
 }
 void SqliteStatement::bind(int index, double value) {
-  sqlite3_bind_double(statement_, index, value);
+  checkBind(sqlite3_bind_double(statement_, index, value), index);
 }
 void SqliteStatement::bind(int index, std::string_view text) {
-  sqlite3_bind_text64(statement_, index, text.data(), text.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
+  checkBind(sqlite3_bind_text64(statement_, index, text.data(), text.size(), SQLITE_TRANSIENT, SQLITE_UTF8),
+            index);
 }
 void SqliteStatement::bind(int index, const std::optional<std::string>& text) {
   if (text)
@@ -103,14 +116,16 @@ void SqliteStatement::bind(int index, const std::optional<double>& value) {
 void SqliteStatement::bindBlob(int index, const std::vector<std::uint8_t>& bytes) {
   // A zero-length blob bound from a null pointer would read back as NULL; bind a real empty blob instead.
   static const std::uint8_t kEmpty = 0;
-  sqlite3_bind_blob64(statement_, index, bytes.empty() ? &kEmpty : bytes.data(), bytes.size(),
-                      SQLITE_TRANSIENT);
+  checkBind(sqlite3_bind_blob64(statement_, index, bytes.empty() ? &kEmpty : bytes.data(), bytes.size(),
+                                SQLITE_TRANSIENT),
+            index);
 }
 void SqliteStatement::bindNull(int index) {
-  sqlite3_bind_null(statement_, index);
+  checkBind(sqlite3_bind_null(statement_, index), index);
 }
 
 Expected<bool> SqliteStatement::step(std::string_view what) {
+  if (bindError_) return *bindError_;
   int code = sqlite3_step(statement_);
   if (code == SQLITE_ROW) return true;
   if (code == SQLITE_DONE) return false;

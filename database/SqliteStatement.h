@@ -28,7 +28,9 @@ inline std::vector<float> decodeFloat32(const std::vector<std::uint8_t>& bytes) 
 /// Runs SQL with no parameters and no result rows (may hold several statements).
 Status execute(sqlite3* db, std::string_view sql);
 
-/// A prepared statement. Parameters are bound by 1-based index; values are never spliced into SQL text.
+/// A prepared statement. Parameters are bound by 1-based index; values are never spliced into SQL text. A bind
+/// that SQLite refuses (index out of range, value too big, out of memory) is kept, and the next step() returns it
+/// as an Error instead of running the statement with a parameter missing.
 class SqliteStatement {
  public:
   static Expected<SqliteStatement> prepare(sqlite3* db, std::string_view sql);
@@ -66,8 +68,11 @@ class SqliteStatement {
  private:
   SqliteStatement(sqlite3* db, sqlite3_stmt* statement) : db_(db), statement_(statement) {}
 
+  void checkBind(int code, int index);
+
   sqlite3* db_ = nullptr;
   sqlite3_stmt* statement_ = nullptr;
+  std::optional<Error> bindError_;
 };
 
 /// BEGIN IMMEDIATE ... COMMIT; rolled back when destroyed uncommitted. IMMEDIATE takes the write lock up

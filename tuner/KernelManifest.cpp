@@ -179,7 +179,13 @@ Expected<OpenClRunRequest> makeRunRequest(const KernelManifest& manifest, std::i
   return request;
 }
 
+Expected<KernelManifest> loadKernelManifestFields(const fs::path& path);
+
 Expected<KernelManifest> loadKernelManifest(const fs::path& path) {
+  return readingJsonFrom(path, [&]() -> Expected<KernelManifest> { return loadKernelManifestFields(path); });
+}
+
+Expected<KernelManifest> loadKernelManifestFields(const fs::path& path) {
   auto json = readJsonObject(path);
   if (!json) return json.error();
   KernelManifest manifest;

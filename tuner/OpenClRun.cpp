@@ -10,7 +10,9 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cerrno>
 #include <cmath>
+#include <cstdlib>
 #include <system_error>
 
 namespace mirtune {
@@ -359,13 +361,31 @@ Expected<nlohmann::json> listKernelArgs(const fs::path& runnerExecutable, const 
 namespace {
 
 Expected<double> parseNumber(const std::string& name, const std::string& text) {
-  try {
-    std::size_t used = 0;
-    double value = std::stod(text, &used);
-    if (used == text.size()) return value;
-  } catch (const std::exception&) {
+  char* end = nullptr;
+  errno = 0;
+  const double value = std::strtod(text.c_str(), &end);
+  if (text.empty() || *end != '\0') {
+    return makeError(ErrorCode::kInvalidInput, "scalar {}={}: the value is not a number", name, text);
   }
-  return makeError(ErrorCode::kInvalidInput, "scalar {}={}: the value is not a number", name, text);
+  if (errno == ERANGE || !std::isfinite(value)) {
+    return makeError(ErrorCode::kInvalidInput, "scalar {}={}: the value is not a finite double", name, text);
+  }
+  return value;
+}
+
+// An integer scalar written without a fraction or exponent, taken exactly (a double would round past 2^53).
+Expected<std::int64_t> parseInteger(const std::string& name, const std::string& text) {
+  char* end = nullptr;
+  errno = 0;
+  const long long value = std::strtoll(text.c_str(), &end, 10);
+  if (text.empty() || *end != '\0') {
+    return makeError(ErrorCode::kInvalidInput, "scalar {}={}: the value is not an integer", name, text);
+  }
+  if (errno == ERANGE) {
+    return makeError(ErrorCode::kInvalidInput, "scalar {}={}: the value does not fit in a 64-bit integer", name,
+                     text);
+  }
+  return static_cast<std::int64_t>(value);
 }
 
 std::uint64_t product(const std::vector<std::uint64_t>& sizes) {
@@ -460,9 +480,15 @@ Expected<runner::RunPlan> buildDefaultPlan(const nlohmann::json& kernelArgs, con
         auto value = parseNumber(name, given->second);
         if (!value) return value.error();
         spec.scalarValue = *value;
-        spec.scalarInt = static_cast<std::int64_t>(*value);
+        // Out of an int64's range the conversion is undefined; a float argument never reads scalarInt.
+        spec.scalarInt = std::fabs(*value) < 9.2e18 ? static_cast<std::int64_t>(*value) : 0;
         if (!typeInfo.isFloat && given->second.find_first_of(".eE") == std::string::npos) {
-          spec.scalarInt = std::stoll(given->second);
+          auto exact = parseInteger(name, given->second);
+          if (!exact) return exact.error();
+          spec.scalarInt = *exact;
+        } else if (!typeInfo.isFloat && std::fabs(*value) >= 9.2e18) {
+          return makeError(ErrorCode::kInvalidInput, "scalar {}={}: the value does not fit in a 64-bit integer",
+                           name, given->second);
         }
         unused.erase(name);
       } else if (typeInfo.isFloat) {

@@ -107,7 +107,8 @@ struct Answer {
 };
 
 // Logs the answers of one command: a session, one workload per file, one prediction per kernel and platform.
-void recordAnswers(Database& database, const nlohmann::json& options, const std::string& modelId,
+// Every answer is tried; the first database error is returned so the command fails with it.
+Status recordAnswers(Database& database, const nlohmann::json& options, const std::string& modelId,
                    const std::vector<Answer>& answers) {
   SessionRecord session;
   session.toolVersion = toolVersion();
@@ -115,11 +116,12 @@ void recordAnswers(Database& database, const nlohmann::json& options, const std:
   session.command = "coarsen";
   session.options = options;
   session.modelIds = {modelId};
+  auto failure = [&](const Error& error) {
+    return Error(error.code(), fmt::format("{} (the predictions are not all recorded in the database)", error.message()));
+  };
   auto sessionId = database.beginSession(session);
-  if (!sessionId) {
-    logWarn("database: {}", sessionId.error().message());
-    return;
-  }
+  if (!sessionId) return failure(sessionId.error());
+  std::optional<Error> first;
   std::map<std::string, std::int64_t> workloadOf;
   for (const Answer& answer : answers) {
     if (workloadOf.count(answer.file) == 0) {
@@ -128,7 +130,7 @@ void recordAnswers(Database& database, const nlohmann::json& options, const std:
       auto workload =
           database.upsertWorkload({0, *content, answer.irSha256, answer.language, answer.file, {}});
       if (!workload) {
-        logWarn("database: {}", workload.error().message());
+        if (!first) first = failure(workload.error());
         continue;
       }
       workloadOf[answer.file] = *workload;
@@ -142,10 +144,11 @@ void recordAnswers(Database& database, const nlohmann::json& options, const std:
                             {"platform", kPlatforms[answer.platform].name},
                             {"factor", answer.choice.factor}};
     record.score = answer.choice.probability;
-    if (auto stored = database.insertPrediction(record); !stored)
-      logWarn("database: {}", stored.error().message());
+    if (auto stored = database.insertPrediction(record); !stored && !first) first = failure(stored.error());
   }
-  (void)database.endSession(*sessionId);
+  if (auto ended = database.endSession(*sessionId); !ended && !first) first = failure(ended.error());
+  if (first) return *first;
+  return success();
 }
 
 int runCoarsenPredict(const CoarsenPredictOptions& options, const GlobalOptions& global) {
@@ -241,7 +244,17 @@ int runCoarsenPredict(const CoarsenPredictOptions& options, const GlobalOptions&
     }
   }
   std::string modelId = headsDir.filename().string();
-  if (cache.database) recordAnswers(*cache.database, {{"platform", options.platform}}, modelId, answers);
+  if (cache.database) {
+    if (auto recorded = recordAnswers(*cache.database, {{"platform", options.platform}}, modelId, answers);
+        !recorded) {
+      logError("{}", recorded.error().message());
+      status = 1;
+    }
+  }
+  if (auto cached = cache.status(); !cached) {
+    logError("{}", cached.error().message());
+    status = 1;
+  }
 
   std::string text;
   nlohmann::json list = nlohmann::json::array();
@@ -303,13 +316,15 @@ void addCoarsenCommand(CLI::App& app, const GlobalOptions& global, CommandAction
       ->add_option("--global", predict->globalSize,
                    "With --run: the original global work size, 1 to 3 values")
       ->delimiter(',')
-      ->expected(1, 3);
+      ->expected(1, 3)
+      ->check(CLI::PositiveNumber);
   coarsen
       ->add_option("--local", predict->localSize,
                    "With --run: the original local work size (default: the driver's "
                    "choice; kernels with barriers or local memory need one)")
       ->delimiter(',')
-      ->expected(1, 3);
+      ->expected(1, 3)
+      ->check(CLI::PositiveNumber);
   coarsen->add_option("--arg", predict->args, "With --run: a scalar argument NAME=VALUE (repeatable)");
   coarsen
       ->add_option("--budget", predict->budget,

@@ -377,16 +377,17 @@ Expected<std::vector<OpenClDevice>> localDevices(const fs::path& runner) {
 }
 
 /// A folder removed when the command ends.
+// A scratch folder made fresh by mkdtemp (so never one that already existed) and removed at scope exit.
 struct WorkFolder {
   fs::path path;
   WorkFolder() {
     std::error_code error;
-    path = fs::temp_directory_path(error) / fmt::format("mirtune-coarsen-{}", ::getpid());
-    fs::create_directories(path, error);
+    std::string pattern = (fs::temp_directory_path(error) / "mirtune-coarsen-XXXXXX").string();
+    if (::mkdtemp(pattern.data()) != nullptr) path = pattern;
   }
   ~WorkFolder() {
     std::error_code ignored;
-    fs::remove_all(path, ignored);
+    if (!path.empty()) fs::remove_all(path, ignored);
   }
 };
 
@@ -573,6 +574,7 @@ int runCoarsenRun(const CoarsenPredictOptions& options, const GlobalOptions& glo
 
   // 3. Every accepted factor (the predicted ones first, as the budget allows) on every device.
   WorkFolder work;
+  if (work.path.empty()) return reportError(Error(ErrorCode::kIo, "cannot make a scratch folder for the runs"));
   for (std::size_t r = 0; r < runs.size(); ++r) {
     KernelRun& run = runs[r];
     if (!run.plan) continue;
@@ -636,11 +638,10 @@ int runCoarsenRun(const CoarsenPredictOptions& options, const GlobalOptions& glo
           {"measured_best", best ? nlohmann::json(*best) : nlohmann::json(nullptr)},
           {"correct", best ? nlohmann::json(*best == run.predicted[d]->factor) : nlohmann::json(nullptr)}};
       record.score = run.predicted[d]->probability;
-      if (auto stored = recorder.database->insertPrediction(record); !stored)
-        logWarn("database: {}", stored.error().message());
+      if (auto stored = recorder.database->insertPrediction(record); !stored) recorder.keep(stored.error());
     }
   }
-  recorder.end();
+  if (!recorder.end()) status = 1;
 
   // 5. The report.
   bool anyOk = false;
@@ -1067,12 +1068,12 @@ int ingestCollect(const CoarsenCollectOptions& options, const GlobalOptions& glo
     }
     rows.emplace_back(name, n, std::move(cells));
   }
-  recorder.end();
+  const bool recorded = recorder.end();
   std::string text = collectTable(*devices, rows);
   text += fmt::format("# {} of {} measurements ok, recorded in {} (session {}, platform {})\n", ok, total,
                       recorder.database->path().string(), recorder.sessionId, platform.fingerprint);
   fmt::print("{}", text);
-  return ok > 0 ? 0 : 1;
+  return ok > 0 && recorded ? 0 : 1;
 }
 
 }  // namespace
@@ -1113,6 +1114,7 @@ int runCoarsenCollect(const CoarsenCollectOptions& options, const GlobalOptions&
   std::vector<std::tuple<std::string, std::int64_t, std::vector<std::string>>> rows;
   std::size_t ok = 0, total = 0;
   WorkFolder folder;
+  if (folder.path.empty()) return reportError(Error(ErrorCode::kIo, "cannot make a scratch folder for the runs"));
   ProgressLine progress("coarsen collect", work->size());
   std::size_t item = 0;
   for (const auto& [manifest, n] : *work) {
@@ -1157,12 +1159,12 @@ int runCoarsenCollect(const CoarsenCollectOptions& options, const GlobalOptions&
     progress.advance(1, fmt::format("{} N={}", manifest->name, n));
   }
   progress.finish();
-  recorder.end();
+  const bool recorded = recorder.end();
   std::string text = collectTable(*devices, rows);
   text += fmt::format("# {} of {} measurements ok, recorded in {} (session {})\n", ok, total,
                       recorder.database->path().string(), recorder.sessionId);
   fmt::print("{}", text);
-  return ok > 0 ? 0 : 1;
+  return ok > 0 && recorded ? 0 : 1;
 }
 
 // ---------------------------------------------------------------------------------------------------------

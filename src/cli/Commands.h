@@ -5,6 +5,9 @@
 
 #include <CLI/CLI.hpp>
 
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
 #include <functional>
 #include <string>
 
@@ -31,6 +34,21 @@ void addRewriteCommand(CLI::App& app, const GlobalOptions& global, CommandAction
 void addPretrainCommand(CLI::App& app, const GlobalOptions& global, CommandAction& action, int argc, char** argv);
 /// `mirtune coarsen`; argc/argv are recorded in trained heads' manifests as the training command.
 void addCoarsenCommand(CLI::App& app, const GlobalOptions& global, CommandAction& action, int argc, char** argv);
+
+/// A finite number >= 0 ("nan" and "inf", which CLI11's NonNegativeNumber lets through, are refused).
+inline CLI::Validator finiteNonNegative() {
+  return CLI::Validator(
+      [](std::string& text) -> std::string {
+        char* end = nullptr;
+        errno = 0;
+        const double value = std::strtod(text.c_str(), &end);
+        if (text.empty() || *end != '\0' || errno == ERANGE || !std::isfinite(value) || value < 0) {
+          return "expected a finite number >= 0, got '" + text + "'";
+        }
+        return {};
+      },
+      "NUMBER>=0");
+}
 
 /// Prints "mirtune: error: <message>" and returns the exit code for it (2 for usage errors, else 1).
 int reportError(const Error& error);

@@ -3,12 +3,14 @@
 
 #include "support/Log.h"
 
+#include <fmt/format.h>
+
 namespace mirtune::cli {
 
 std::optional<std::vector<float>> DatabaseEmbeddingCache::get(const std::string& irSha256, const std::string& key) {
   auto hit = database_.getEmbedding(irSha256, key);
   if (!hit) {
-    logWarn("embedding cache: {}", hit.error().message());
+    keep(hit.error());
     return std::nullopt;
   }
   if (!*hit) return std::nullopt;
@@ -16,9 +18,21 @@ std::optional<std::vector<float>> DatabaseEmbeddingCache::get(const std::string&
 }
 
 void DatabaseEmbeddingCache::put(const std::string& irSha256, const std::string& key, const std::vector<float>& vector) {
-  if (auto stored = database_.putEmbedding({irSha256, key, vector, {}}); !stored) {
-    logWarn("embedding cache: {}", stored.error().message());
+  if (auto stored = database_.putEmbedding({irSha256, key, vector, {}}); !stored) keep(stored.error());
+}
+
+void DatabaseEmbeddingCache::keep(const Error& error) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (!firstError_) {
+    logWarn("embedding cache: {}", error.message());
+    firstError_ = Error(error.code(), fmt::format("{} (the results are not all recorded in the database)", error.message()));
   }
+}
+
+Status DatabaseEmbeddingCache::status() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (firstError_) return *firstError_;
+  return success();
 }
 
 Status openCache(CacheHandle& handle, bool noCache, const GlobalOptions& global) {

@@ -1,10 +1,12 @@
-// The embedding cache of the SQLite database, for embedBatch; a failing write is a warning, not an error.
+// The embedding cache of the SQLite database, for embedBatch. A failing read or write does not stop the batch, but
+// it is kept and the command ends with it as an error: a database that cannot record is never silently ignored.
 #pragma once
 
 #include "cli/Commands.h"
 #include "database/Database.h"
 #include "embeddings/BatchEmbed.h"
 
+#include <mutex>
 #include <optional>
 
 namespace mirtune::cli {
@@ -14,9 +16,14 @@ class DatabaseEmbeddingCache final : public EmbeddingCache {
   explicit DatabaseEmbeddingCache(Database& database) : database_(database) {}
   std::optional<std::vector<float>> get(const std::string& irSha256, const std::string& key) override;
   void put(const std::string& irSha256, const std::string& key, const std::vector<float>& vector) override;
+  /// The first error a read or write met, if any.
+  Status status() const;
 
  private:
+  void keep(const Error& error);
   Database& database_;
+  mutable std::mutex mutex_;
+  std::optional<Error> firstError_;
 };
 
 /// The database of a command and its embedding cache, opened together, or neither (--no-cache).
@@ -24,6 +31,8 @@ struct CacheHandle {
   std::optional<Database> database;
   std::optional<DatabaseEmbeddingCache> cache;
   EmbeddingCache* get() { return cache ? &*cache : nullptr; }
+  /// The cache's first error (none without a cache).
+  Status status() const { return cache ? cache->status() : Status(); }
 };
 
 /// Opens the database `global` selects into `handle`, unless noCache.

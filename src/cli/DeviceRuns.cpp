@@ -76,6 +76,9 @@ Expected<std::vector<std::size_t>> parseSizeIndices(const std::string& text) {
       return makeError(ErrorCode::kUsage, "--sizes '{}': expected all or comma-separated indices such as 0,2",
                        text);
     }
+    if (item.size() > 9) {
+      return makeError(ErrorCode::kUsage, "--sizes '{}': size index {} is out of range", text, item);
+    }
     indices.push_back(static_cast<std::size_t>(std::stoul(item)));
     if (comma == std::string::npos) break;
     start = comma + 1;
@@ -113,14 +116,14 @@ std::optional<std::int64_t> Recorder::workload(const fs::path& file, const std::
   if (auto known = workloads.find(path); known != workloads.end()) return known->second;
   auto content = sha256File(path);
   if (!content) {
-    logWarn("database: {}", content.error().message());
+    keep(content.error());
     return std::nullopt;
   }
   WorkloadRecord record{0, *content, std::nullopt, "opencl", path, {}};
   if (!irSha256.empty()) record.irSha256 = irSha256;
   auto id = database->upsertWorkload(record);
   if (!id) {
-    logWarn("database: {}", id.error().message());
+    keep(id.error());
     return std::nullopt;
   }
   workloads[path] = *id;
@@ -155,12 +158,21 @@ void Recorder::measurement(std::int64_t workloadId, const std::string& task, nlo
     }
     record.stderrExcerpt = excerpt;
   }
-  if (auto stored = database->insertMeasurement(record); !stored)
-    logWarn("database: {}", stored.error().message());
+  if (auto stored = database->insertMeasurement(record); !stored) keep(stored.error());
 }
 
-void Recorder::end() {
-  if (database && sessionId != 0) (void)database->endSession(sessionId);
+void Recorder::keep(const Error& error) {
+  if (firstError) return;
+  logWarn("database: {}", error.message());
+  firstError = Error(error.code(), fmt::format("{} (the results are not all recorded in the database)", error.message()));
+}
+
+bool Recorder::end() {
+  if (database && sessionId != 0) {
+    if (auto ended = database->endSession(sessionId); !ended) keep(ended.error());
+  }
+  if (firstError) logError("{}", firstError->message());
+  return !firstError;
 }
 
 }  // namespace mirtune::cli

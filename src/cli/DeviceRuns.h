@@ -68,7 +68,14 @@ struct Recorder {
   void measurement(std::int64_t workloadId, const std::string& task, nlohmann::json configuration,
                    const DeviceRunResult& device, TimeBasis basis = TimeBasis::kWithTransfers);
 
-  void end();
+  /// Keeps a database error met while recording (the first one is what end() reports); recording goes on.
+  void keep(const Error& error);
+
+  /// Ends the session. False (with the first recording error logged) when anything failed to be stored: the
+  /// command must then exit non-zero, since a database that does not record is not a warning.
+  [[nodiscard]] bool end();
+
+  std::optional<Error> firstError;
 };
 
 }  // namespace mirtune::cli

@@ -16,6 +16,7 @@
 
 #include <fmt/format.h>
 
+#include <cmath>
 #include <optional>
 
 namespace mirtune::cli {
@@ -109,8 +110,12 @@ int runDevmapTrain(const DevmapTrainOptions& options, const GlobalOptions& globa
 namespace {
 
 // Records predictions of one command in the database: a session, one workload per file, one prediction each.
-void recordPredictions(Database& database, const std::string& command, const nlohmann::json& options,
-                       const std::string& modelId, const std::vector<KernelPrediction>& predictions) {
+// Every prediction is tried; the first database error is returned so the command can fail with it.
+Status recordPredictions(Database& database, const std::string& command, const nlohmann::json& options,
+                         const std::string& modelId, const std::vector<KernelPrediction>& predictions) {
+  auto failure = [&](const Error& error) {
+    return Error(error.code(), fmt::format("{} (the predictions are not all recorded in the database)", error.message()));
+  };
   SessionRecord session;
   session.toolVersion = toolVersion();
   session.gitCommit = gitCommit();
@@ -118,10 +123,8 @@ void recordPredictions(Database& database, const std::string& command, const nlo
   session.options = options;
   session.modelIds = {modelId};
   auto sessionId = database.beginSession(session);
-  if (!sessionId) {
-    logWarn("database: {}", sessionId.error().message());
-    return;
-  }
+  if (!sessionId) return failure(sessionId.error());
+  std::optional<Error> first;
   std::map<std::string, std::int64_t> workloadOf;
   for (const KernelPrediction& prediction : predictions) {
     if (prediction.error) continue;
@@ -130,7 +133,7 @@ void recordPredictions(Database& database, const std::string& command, const nlo
       if (!content) continue;
       auto workload = database.upsertWorkload({0, *content, prediction.irSha256, "opencl", prediction.file, {}});
       if (!workload) {
-        logWarn("database: {}", workload.error().message());
+        if (!first) first = failure(workload.error());
         continue;
       }
       workloadOf[prediction.file] = *workload;
@@ -146,9 +149,26 @@ void recordPredictions(Database& database, const std::string& command, const nlo
                             {"wgsize", prediction.wgsize},
                             {"device", deviceName(prediction.device)}};
     record.score = prediction.device == Device::kGpu ? prediction.gpuProbability : 1 - prediction.gpuProbability;
-    if (auto stored = database.insertPrediction(record); !stored) logWarn("database: {}", stored.error().message());
+    if (auto stored = database.insertPrediction(record); !stored && !first) first = failure(stored.error());
   }
-  (void)database.endSession(*sessionId);
+  if (auto ended = database.endSession(*sessionId); !ended && !first) first = failure(ended.error());
+  if (first) return *first;
+  return success();
+}
+
+// The database errors of a prediction command (the embedding cache's, then the recording's); logged, and 1 when
+// there was one.
+int databaseFailures(const CacheHandle& cache, const Status& recorded) {
+  int status = 0;
+  if (auto cached = cache.status(); !cached) {
+    logError("{}", cached.error().message());
+    status = 1;
+  }
+  if (!recorded) {
+    logError("{}", recorded.error().message());
+    status = 1;
+  }
+  return status;
 }
 
 double chosenProbability(const KernelPrediction& prediction) {
@@ -203,11 +223,12 @@ int runDevmapPredict(const DevmapPredictOptions& options, const GlobalOptions& g
   auto predictions = predictKernels((*context)->encoder, (*context)->model, queries, predict);
   if (!predictions) return reportError(predictions.error());
   nlohmann::json recorded = {{"platform", options.platform}, {"transfer", transfer}, {"wgsize", wgsize}};
+  Status stored;
   if ((*context)->cache.database) {
-    recordPredictions(*(*context)->cache.database, "devmap", recorded, (*context)->modelId, *predictions);
+    stored = recordPredictions(*(*context)->cache.database, "devmap", recorded, (*context)->modelId, *predictions);
   }
 
-  int status = 0;
+  int status = databaseFailures((*context)->cache, stored);
   for (const KernelPrediction& prediction : *predictions) {
     if (prediction.error) {
       logError("{}", prediction.error->message());
@@ -263,6 +284,10 @@ int runDevmapBatchPredict(const DevmapPredictOptions& options, const GlobalOptio
       if (!column || table->record(r)[*column].empty()) continue;
       auto value = table->number(r, *column);
       if (!value) return reportError(value.error());
+      if (!std::isfinite(*value) || *value < 0) {
+        return reportError(makeError(ErrorCode::kInvalidInput, "{}: row {}: '{}' must be a finite number >= 0",
+                                     options.input, r + 1, table->record(r)[*column]));
+      }
       *target = *value;
     }
     queries.push_back(std::move(query));
@@ -281,9 +306,11 @@ int runDevmapBatchPredict(const DevmapPredictOptions& options, const GlobalOptio
   auto predictions = predictKernels((*context)->encoder, (*context)->model, queries, predict);
   progress.finish();
   if (!predictions) return reportError(predictions.error());
+  Status stored;
   if ((*context)->cache.database) {
-    recordPredictions(*(*context)->cache.database, "devmap predict", {{"platform", options.platform}, {"input", options.input}},
-                      (*context)->modelId, *predictions);
+    stored = recordPredictions(*(*context)->cache.database, "devmap predict",
+                               {{"platform", options.platform}, {"input", options.input}}, (*context)->modelId,
+                               *predictions);
   }
   std::string out = "file,kernel,transfer,wgsize,device,probability,error\n";
   std::size_t failed = 0;
@@ -297,8 +324,10 @@ int runDevmapBatchPredict(const DevmapPredictOptions& options, const GlobalOptio
       out += fmt::format("{},{:.6f},\n", deviceName(prediction.device), chosenProbability(prediction));
     }
   }
-  if (failed > 0) logWarn("{} of {} predictions failed (see the error column)", failed, predictions->size());
-  return writeOutput(options.output, out);
+  if (failed > 0) logError("{} of {} predictions failed (see the error column)", failed, predictions->size());
+  const int written = writeOutput(options.output, out);
+  const int database = databaseFailures((*context)->cache, stored);
+  return written != 0 ? written : (failed > 0 || database != 0 ? 1 : 0);
 }
 
 void addDevmapCommand(CLI::App& app, const GlobalOptions& global, CommandAction& action, int argc, char** argv) {
@@ -321,16 +350,16 @@ void addDevmapCommand(CLI::App& app, const GlobalOptions& global, CommandAction&
   devmap->add_option("--transfer", predict->transfer,
                      fmt::format("Bytes moved between host and device (default {:.0f}, the data set's median)",
                                  kDefaultTransferBytes))
-      ->check(CLI::NonNegativeNumber);
+      ->check(finiteNonNegative());
   devmap->add_option("--wgsize", predict->wgsize, fmt::format("Work-items per work-group (default {:.0f})", kDefaultWgsize))
-      ->check(CLI::NonNegativeNumber);
+      ->check(finiteNonNegative());
   devmap->add_flag("--json", predict->json, "JSON list of {kernel, device, probability, ...}");
   addPredictOptions(devmap, *predict);
   devmap->add_flag("--run", predict->run, "Also run the kernel on every OpenCL device, check outputs, and record it");
   devmap->add_option("--global", predict->globalSize, "With --run: global work size, 1 to 3 values")
-      ->delimiter(',')->expected(1, 3);
+      ->delimiter(',')->expected(1, 3)->check(CLI::PositiveNumber);
   devmap->add_option("--local", predict->localSize, "With --run: local work size (default: the driver's choice)")
-      ->delimiter(',')->expected(1, 3);
+      ->delimiter(',')->expected(1, 3)->check(CLI::PositiveNumber);
   devmap->add_option("--arg", predict->args, "With --run: a scalar argument NAME=VALUE (repeatable)");
   devmap->add_option("--timeout", predict->timeout, "With --run: seconds per device before the run is killed (default 60)")
       ->check(CLI::PositiveNumber);

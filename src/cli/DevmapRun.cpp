@@ -433,15 +433,13 @@ int runDevmapRun(const DevmapPredictOptions& options, const GlobalOptions& globa
           {"correct", verdict.correct ? nlohmann::json(*verdict.correct) : nlohmann::json(nullptr)}};
       record.score =
           prediction.device == Device::kGpu ? prediction.gpuProbability : 1 - prediction.gpuProbability;
-      if (auto stored = recorder.database->insertPrediction(record); !stored) {
-        logWarn("database: {}", stored.error().message());
-      }
+      if (auto stored = recorder.database->insertPrediction(record); !stored) recorder.keep(stored.error());
     }
   }
-  recorder.end();
+  const bool recorded = recorder.end();
 
   // 5. The report.
-  bool anyOk = false, failed = false;
+  bool anyOk = false, failed = !recorded;
   for (const KernelRun& run : runs) {
     anyOk = anyOk || run.anyOk();
     if (run.error || run.buildFailed) failed = true;
@@ -638,7 +636,7 @@ int runDevmapCollect(const DevmapCollectOptions& options, const GlobalOptions& g
     progress.advance(1, fmt::format("{} N={}", manifest->name, n));
   }
   progress.finish();
-  recorder.end();
+  const bool recorded = recorder.end();
 
   // The table: kernel, N, then per device its median time with transfers (or the failure).
   std::size_t kernelWidth = 6;
@@ -660,7 +658,7 @@ int runDevmapCollect(const DevmapCollectOptions& options, const GlobalOptions& g
   text += fmt::format("# {} of {} measurements ok, recorded in {} (session {})\n", ok, total,
                       recorder.database->path().string(), recorder.sessionId);
   fmt::print("{}", text);
-  return ok > 0 ? 0 : 1;
+  return ok > 0 && recorded ? 0 : 1;
 }
 
 // ---------------------------------------------------------------------------------------------------------

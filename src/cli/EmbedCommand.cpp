@@ -131,6 +131,11 @@ int runEmbed(const EmbedOptions& options, const GlobalOptions& global) {
 
   std::size_t dimension = encoder->dimension(modality);
   int status = 0;
+  if (rows.empty() && failed > 0) {
+    // Nothing to write: an output file would only hold an empty result, which reads like a success.
+    logError("no file could be embedded; nothing written");
+    return 1;
+  }
   if (options.format == "npy") {
     std::vector<std::vector<float>> vectors;
     std::string list;
@@ -138,10 +143,20 @@ int runEmbed(const EmbedOptions& options, const GlobalOptions& global) {
       vectors.push_back(row.vector);
       list += row.file + "\n";
     }
-    status = writeOutput(options.output, npyFloat32Matrix(vectors, dimension));
-    if (status == 0) status = writeOutput(options.output + ".files", list);
+    // The list first: an .npy without its list would be a partial output, so it is removed when the matrix cannot
+    // be written after it.
+    status = writeOutput(options.output + ".files", list);
+    if (status == 0) {
+      status = writeOutput(options.output, npyFloat32Matrix(vectors, dimension));
+      std::error_code ignored;
+      if (status != 0) fs::remove(options.output + ".files", ignored);
+    }
   } else {
     status = writeOutput(options.output, formatRows(rows, options, *encoder, dimension));
+  }
+  if (auto cacheStatus = cache.status(); !cacheStatus) {
+    logError("{}", cacheStatus.error().message());
+    if (status == 0) status = 1;
   }
   return status != 0 ? status : (failed > 0 ? 1 : 0);
 }

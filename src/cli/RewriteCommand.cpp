@@ -245,10 +245,12 @@ void addRewriteCommand(CLI::App& app, const GlobalOptions& /*global*/, CommandAc
           "--global", coarsenOptions->globalSize,
           "The original global work size (1 to 3 values): print the new launch and check divisibility")
       ->delimiter(',')
-      ->expected(1, 3);
+      ->expected(1, 3)
+      ->check(CLI::PositiveNumber);
   coarsen->add_option("--local", coarsenOptions->localSize, "The original local work size, with --global")
       ->delimiter(',')
-      ->expected(1, 3);
+      ->expected(1, 3)
+      ->check(CLI::PositiveNumber);
   coarsen->add_option("-o,--output", coarsenOptions->source.output,
                       "Write the new source here ('-' for stdout instead of the report)");
   coarsen->callback([coarsenOptions, &action] {

@@ -136,44 +136,46 @@ fs::path Tokenizer::defaultDirectory() {
 }
 
 Expected<Tokenizer> Tokenizer::load(const fs::path& directory) {
-  auto read = readJsonObject(directory / kManifestFile);
-  if (!read) {
-    if (read.error().code() != ErrorCode::kNotFound) return read.error();
-    return makeError(ErrorCode::kNotFound, "{}: no tokenizer here ({}); rebuild it with `mirtune tokenizer train`",
-                     directory.string(), read.error().message());
-  }
-  nlohmann::json manifest = std::move(*read);
-  int formatVersion = manifest.value("format_version", -1);
-  int normaliserVersion = manifest.value("normaliser_version", -1);
-  if (formatVersion != kTokenizerFormatVersion || normaliserVersion != kNormaliserVersion) {
-    return makeError(ErrorCode::kVersion,
-                     "{}: tokenizer built for format {} / normaliser {}, this mirtune needs format {} / normaliser {}; "
-                     "retrain it with `mirtune tokenizer train`",
-                     directory.string(), formatVersion, normaliserVersion, kTokenizerFormatVersion, kNormaliserVersion);
-  }
-  auto modelBytes = readFile(directory / kModelFile);
-  if (!modelBytes) return modelBytes.error();
-  std::string sha = sha256Hex(*modelBytes);
-  if (sha != manifest.value("model_sha256", "")) {
-    return makeError(ErrorCode::kVersion, "{}: SHA-256 {} does not match the manifest's {} (corrupted or replaced)",
-                     (directory / kModelFile).string(), sha, manifest.value("model_sha256", "(none)"));
-  }
-  const SentencePieceLibrary& library = sentencePiece();
-  if (!library.error.empty()) return makeError(ErrorCode::kNotFound, "{}", library.error);
-  auto processor = std::make_unique<Processor>();
-  char error[512] = "";
-  processor->model = library.load(modelBytes->data(), modelBytes->size(), error, sizeof error);
-  if (processor->model == nullptr) {
-    return makeError(ErrorCode::kInvalidInput, "{}: {}", (directory / kModelFile).string(), error);
-  }
-  for (const SpecialToken& special : {kPadToken, kUnknownToken, kClassToken, kSeparatorToken, kMaskToken}) {
-    if (processor->pieceToId(std::string(special.piece)) != special.id) {
-      return makeError(ErrorCode::kVersion, "{}: special token {} does not have id {}",
-                       (directory / kModelFile).string(), special.piece, special.id);
+  return readingJsonFrom(directory / kManifestFile, [&]() -> Expected<Tokenizer> {
+    auto read = readJsonObject(directory / kManifestFile);
+    if (!read) {
+      if (read.error().code() != ErrorCode::kNotFound) return read.error();
+      return makeError(ErrorCode::kNotFound, "{}: no tokenizer here ({}); rebuild it with `mirtune tokenizer train`",
+                       directory.string(), read.error().message());
     }
-  }
-  std::string id = fmt::format("ir-tokenizer-{}/{}", manifest.value("version", 0), sha.substr(0, 12));
-  return Tokenizer(std::move(processor), std::move(manifest), std::move(id));
+    nlohmann::json manifest = std::move(*read);
+    int formatVersion = manifest.value("format_version", -1);
+    int normaliserVersion = manifest.value("normaliser_version", -1);
+    if (formatVersion != kTokenizerFormatVersion || normaliserVersion != kNormaliserVersion) {
+      return makeError(ErrorCode::kVersion,
+                       "{}: tokenizer built for format {} / normaliser {}, this mirtune needs format {} / normaliser {}; "
+                       "retrain it with `mirtune tokenizer train`",
+                       directory.string(), formatVersion, normaliserVersion, kTokenizerFormatVersion, kNormaliserVersion);
+    }
+    auto modelBytes = readFile(directory / kModelFile);
+    if (!modelBytes) return modelBytes.error();
+    std::string sha = sha256Hex(*modelBytes);
+    if (sha != manifest.value("model_sha256", "")) {
+      return makeError(ErrorCode::kVersion, "{}: SHA-256 {} does not match the manifest's {} (corrupted or replaced)",
+                       (directory / kModelFile).string(), sha, manifest.value("model_sha256", "(none)"));
+    }
+    const SentencePieceLibrary& library = sentencePiece();
+    if (!library.error.empty()) return makeError(ErrorCode::kNotFound, "{}", library.error);
+    auto processor = std::make_unique<Processor>();
+    char error[512] = "";
+    processor->model = library.load(modelBytes->data(), modelBytes->size(), error, sizeof error);
+    if (processor->model == nullptr) {
+      return makeError(ErrorCode::kInvalidInput, "{}: {}", (directory / kModelFile).string(), error);
+    }
+    for (const SpecialToken& special : {kPadToken, kUnknownToken, kClassToken, kSeparatorToken, kMaskToken}) {
+      if (processor->pieceToId(std::string(special.piece)) != special.id) {
+        return makeError(ErrorCode::kVersion, "{}: special token {} does not have id {}",
+                         (directory / kModelFile).string(), special.piece, special.id);
+      }
+    }
+    std::string id = fmt::format("ir-tokenizer-{}/{}", manifest.value("version", 0), sha.substr(0, 12));
+    return Tokenizer(std::move(processor), std::move(manifest), std::move(id));
+  });
 }
 
 int Tokenizer::vocabularySize() const { return sentencePiece().pieceCount(processor_->model); }

@@ -22,6 +22,18 @@ Status writeFileAtomically(const std::filesystem::path& path, std::string_view c
 /// is not JSON or not an object.
 Expected<nlohmann::json> readJsonObject(const std::filesystem::path& path);
 
+/// Runs `read`, which interprets JSON that came from `path`, and turns a JSON type or range error (a field of the
+/// wrong type, a missing key read with at()) into kInvalidInput naming the file, so no such error reaches the user
+/// without its input.
+template <typename Read>
+auto readingJsonFrom(const std::filesystem::path& path, Read&& read) -> decltype(read()) {
+  try {
+    return read();
+  } catch (const nlohmann::json::exception& e) {
+    return makeError(ErrorCode::kInvalidInput, "{}: unexpected content ({})", path.string(), e.what());
+  }
+}
+
 /// Folder of a model shipped with mirtune: $MIRTUNE_MODELS/<name>, else embeddings/models/<name> in the source tree.
 std::filesystem::path shippedModelDirectory(std::string_view name);
 

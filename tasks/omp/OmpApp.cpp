@@ -25,7 +25,13 @@ Expected<std::vector<std::string>> OmpApp::sizeArguments(std::string_view size) 
                                                  fmt::join(names, ", ")));
 }
 
+Expected<OmpApp> loadOmpAppFields(const fs::path& manifest);
+
 Expected<OmpApp> loadOmpApp(const fs::path& manifest) {
+  return readingJsonFrom(manifest, [&]() -> Expected<OmpApp> { return loadOmpAppFields(manifest); });
+}
+
+Expected<OmpApp> loadOmpAppFields(const fs::path& manifest) {
   auto text = readFile(manifest);
   if (!text) return text.error();
   auto json = nlohmann::json::parse(*text, nullptr, false);

@@ -3,6 +3,7 @@
 #include "database/Database.h"
 #include "database/MeasureStatus.h"
 #include "database/Migrations.h"
+#include "database/SqliteStatement.h"
 #include "support/Subprocess.h"
 
 #include <gtest/gtest.h>
@@ -654,6 +655,34 @@ TEST_F(ExportTest, EmptyTablesAndUnknownTables) {
   }
   EXPECT_EQ(parseExportFormat("json").value(), ExportFormat::kJson);
   EXPECT_EQ(parseExportFormat("xml").error().code(), ErrorCode::kUsage);
+}
+
+TEST(SqliteStatement, ABindSqliteRefusesFailsTheStepInsteadOfRunningWithoutTheValue) {
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(":memory:", &db), SQLITE_OK);
+  {
+    auto statement = detail::SqliteStatement::prepare(db, "SELECT ?1");
+    ASSERT_TRUE(statement.ok());
+    statement->bind(1, std::int64_t{7});
+    statement->bind(2, std::string_view("no such parameter"));  // SQLITE_RANGE
+    auto stepped = statement->step("select");
+    ASSERT_FALSE(stepped.ok());
+    EXPECT_EQ(stepped.error().code(), ErrorCode::kDatabase);
+    EXPECT_NE(stepped.error().message().find("cannot bind parameter 2"), std::string::npos)
+        << stepped.error().message();
+  }
+  {
+    // A value over SQLite's length limit is refused by the bind (SQLITE_TOOBIG), and so is the step.
+    sqlite3_limit(db, SQLITE_LIMIT_LENGTH, 16);
+    auto statement = detail::SqliteStatement::prepare(db, "SELECT ?1");
+    ASSERT_TRUE(statement.ok());
+    statement->bind(1, std::string_view("a text longer than sixteen bytes"));
+    auto stepped = statement->step("select");
+    ASSERT_FALSE(stepped.ok());
+    EXPECT_NE(stepped.error().message().find("cannot bind parameter 1"), std::string::npos)
+        << stepped.error().message();
+  }
+  sqlite3_close(db);
 }
 
 }  // namespace
