@@ -6,6 +6,8 @@
 #include "support/Files.h"
 #include "support/Sha256.h"
 
+#include <map>
+#include <type_traits>
 
 namespace mirtune {
 
@@ -37,13 +39,20 @@ nlohmann::json inputLimitsToJson(const InputLimits& limits) {
 
 Expected<InputLimits> inputLimitsFromJson(const nlohmann::json& json) {
   InputLimits limits;
-  try {
-    limits.maxTokens = json.at("max_tokens").get<std::size_t>();
-    limits.maxNodes = json.at("max_nodes").get<std::size_t>();
-    limits.maxNodeTokens = json.at("max_node_tokens").get<std::size_t>();
-    limits.maxEdgePosition = json.at("max_edge_position").get<std::uint32_t>();
-  } catch (const std::exception& e) {
-    return makeError(ErrorCode::kInvalidInput, "input limits: {}", e.what());
+  // Read as unsigned 64-bit first: a negative or fractional limit must not wrap into a huge one.
+  auto read = [&](const char* key, std::uint64_t highest, auto& out) -> Status {
+    if (!json.contains(key) || !json[key].is_number_unsigned() || json[key].get<std::uint64_t>() > highest) {
+      return makeError(ErrorCode::kInvalidInput, "limits.{} is {}; it must be an integer from 0 to {}", key,
+                       json.contains(key) ? json[key].dump() : std::string("missing"), highest);
+    }
+    out = static_cast<std::remove_reference_t<decltype(out)>>(json[key].get<std::uint64_t>());
+    return success();
+  };
+  for (Status status : {read("max_tokens", kMaxEncoderTokens, limits.maxTokens),
+                        read("max_nodes", std::uint64_t{1} << 32, limits.maxNodes),
+                        read("max_node_tokens", std::uint64_t{1} << 32, limits.maxNodeTokens),
+                        read("max_edge_position", kMaxEdgePositions, limits.maxEdgePosition)}) {
+    if (!status) return status.error();
   }
   return limits;
 }
@@ -97,14 +106,67 @@ Encoder::~Encoder() = default;
 
 fs::path Encoder::defaultDirectory() { return shippedModelDirectory(kShippedEncoderName); }
 
+namespace {
+
+// Sane bounds of a manifest's input limits (the shipped model: 256 tokens, 8192 nodes, 16 tokens per node).
+constexpr std::size_t kMaxInputNodes = std::size_t{1} << 24;
+constexpr std::size_t kMaxNodeTokens = 4096;
+
+// The manifest's integer `key`, or -1 when it has none (or not an integer), for the version checks.
+std::int64_t manifestInteger(const nlohmann::json& manifest, const char* key) {
+  return manifest.contains(key) && manifest[key].is_number_integer() ? manifest[key].get<std::int64_t>() : -1;
+}
+
+std::string manifestString(const nlohmann::json& manifest, const char* key) {
+  return manifest.contains(key) && manifest[key].is_string() ? manifest[key].get<std::string>()
+                                                             : std::string();
+}
+
+// The limits against the config's tables: a longer sequence or a larger edge position than the model has
+// embeddings for would index past them.
+Status checkLimits(const InputLimits& limits, const EncoderConfig& config) {
+  if (limits.maxTokens < 2 || limits.maxTokens > static_cast<std::size_t>(config.maxTokens)) {
+    return makeError(ErrorCode::kInvalidInput,
+                     "limits.max_tokens is {}; it must be from 2 to config.max_tokens ({})", limits.maxTokens,
+                     config.maxTokens);
+  }
+  if (limits.maxNodes < 1 || limits.maxNodes > kMaxInputNodes) {
+    return makeError(ErrorCode::kInvalidInput, "limits.max_nodes is {}; it must be from 1 to {}",
+                     limits.maxNodes, kMaxInputNodes);
+  }
+  if (limits.maxNodeTokens < 1 || limits.maxNodeTokens > kMaxNodeTokens) {
+    return makeError(ErrorCode::kInvalidInput, "limits.max_node_tokens is {}; it must be from 1 to {}",
+                     limits.maxNodeTokens, kMaxNodeTokens);
+  }
+  if (limits.maxEdgePosition > static_cast<std::uint32_t>(config.maxEdgePosition)) {
+    return makeError(ErrorCode::kInvalidInput,
+                     "limits.max_edge_position is {}; it must be at most config.max_edge_position ({})",
+                     limits.maxEdgePosition, config.maxEdgePosition);
+  }
+  return success();
+}
+
+}  // namespace
+
 Expected<Encoder> Encoder::load(const fs::path& directory) {
-  auto read = readJsonObject(directory / kManifestFile);
+  const fs::path manifestPath = directory / kManifestFile;
+  auto read = readJsonObject(manifestPath);
   if (!read) {
     if (read.error().code() != ErrorCode::kNotFound) return read.error();
     return makeError(ErrorCode::kNotFound, "{}: no encoder model here ({}); train one with `mirtune pretrain`",
                      directory.string(), read.error().message());
   }
   nlohmann::json manifest = std::move(*read);
+  // The weights first: a replaced or damaged weights file is named as such, whatever the manifest says.
+  fs::path weights = directory / kWeightsFile;
+  auto sha = sha256File(weights);
+  if (!sha) return sha.error();
+  const std::string recorded = manifestString(manifest, "weights_sha256");
+  if (*sha != recorded) {
+    return makeError(ErrorCode::kVersion,
+                     "{}: SHA-256 {} does not match the manifest's {} (corrupted or replaced)",
+                     weights.string(), *sha, recorded.empty() ? "(none)" : recorded);
+  }
   struct VersionCheck {
     const char* key;
     int expected;
@@ -113,36 +175,48 @@ Expected<Encoder> Encoder::load(const fs::path& directory) {
                                     VersionCheck{"normaliser_version", kNormaliserVersion},
                                     VersionCheck{"graph_schema_version", kGraphSchemaVersion},
                                     VersionCheck{"tokenizer_format_version", kTokenizerFormatVersion}}) {
-    int found = manifest.value(check.key, -1);
+    const std::int64_t found = manifestInteger(manifest, check.key);
     if (found != check.expected) {
       return makeError(ErrorCode::kVersion, "{}: model has {} {}, this mirtune needs {}; retrain it with `mirtune pretrain`",
                        directory.string(), check.key, found, check.expected);
     }
   }
-  auto config = EncoderConfig::fromJson(manifest.value("config", nlohmann::json::object()));
-  if (!config) return config.error().withContext(directory.string());
-  auto limits = inputLimitsFromJson(manifest.value("limits", nlohmann::json::object()));
-  if (!limits) return limits.error().withContext(directory.string());
+  // The manifest is not covered by the weights' hash: every size is checked before a tensor is built from it.
+  if (!manifest.contains("config"))
+    return makeError(ErrorCode::kInvalidInput, "{}: no 'config'", manifestPath.string());
+  auto config = EncoderConfig::fromJson(manifest["config"]);
+  if (!config) return config.error().withContext(manifestPath.string());
+  if (!manifest.contains("limits") || !manifest["limits"].is_object())
+    return makeError(ErrorCode::kInvalidInput, "{}: 'limits' must be an object", manifestPath.string());
+  auto limits = inputLimitsFromJson(manifest["limits"]);
+  if (!limits) return limits.error().withContext(manifestPath.string());
+  if (Status valid = checkLimits(*limits, *config); !valid)
+    return valid.error().withContext(manifestPath.string());
   auto tokenizer = Tokenizer::load(directory / kTokenizerFolder);
   if (!tokenizer) return tokenizer.error();
-  if (tokenizer->id() != manifest.value("tokenizer_id", "")) {
+  if (tokenizer->id() != manifestString(manifest, "tokenizer_id")) {
     return makeError(ErrorCode::kVersion, "{}: tokenizer {} is not the one the model was trained with ({})",
-                     directory.string(), tokenizer->id(), manifest.value("tokenizer_id", "?"));
+                     directory.string(), tokenizer->id(), manifestString(manifest, "tokenizer_id"));
   }
   if (tokenizer->vocabularySize() != config->vocabularySize) {
     return makeError(ErrorCode::kVersion, "{}: tokenizer has {} pieces, the model {}", directory.string(),
                      tokenizer->vocabularySize(), config->vocabularySize);
   }
-  fs::path weights = directory / kWeightsFile;
-  auto sha = sha256File(weights);
-  if (!sha) return sha.error();
-  if (*sha != manifest.value("weights_sha256", "")) {
-    return makeError(ErrorCode::kVersion, "{}: SHA-256 {} does not match the manifest's {} (corrupted or replaced)",
-                     weights.string(), *sha, manifest.value("weights_sha256", "(none)"));
-  }
-  auto impl = std::make_unique<Impl>(std::move(*tokenizer), *config);
+  std::unique_ptr<Impl> impl;
   try {
+    impl = std::make_unique<Impl>(std::move(*tokenizer), *config);
+    // torch::load takes tensors of any shape: the shapes the manifest's config implies are checked after it.
+    std::map<std::string, std::vector<std::int64_t>> expected;
+    for (const auto& item : impl->model->named_parameters())
+      expected[item.key()] = item.value().sizes().vec();
     torch::load(impl->model, weights.string());
+    for (const auto& item : impl->model->named_parameters()) {
+      if (item.value().sizes().vec() != expected[item.key()]) {
+        return makeError(ErrorCode::kVersion, "{}: weight {} has shape {}, but the config of {} gives {}",
+                         weights.string(), item.key(), nlohmann::json(item.value().sizes().vec()).dump(),
+                         manifestPath.string(), nlohmann::json(expected[item.key()]).dump());
+      }
+    }
   } catch (const std::exception& e) {
     std::string what = e.what();
     return makeError(ErrorCode::kInvalidInput, "{}: cannot load weights: {}", weights.string(),
@@ -151,7 +225,11 @@ Expected<Encoder> Encoder::load(const fs::path& directory) {
   impl->model->eval();
   impl->limits = *limits;
   impl->manifest = std::move(manifest);
-  impl->id = fmt::format("{}/{}", impl->manifest.value("name", directory.filename().string()), sha->substr(0, 12));
+  impl->id =
+      fmt::format("{}/{}",
+                  manifestString(impl->manifest, "name").empty() ? directory.filename().string()
+                                                                 : manifestString(impl->manifest, "name"),
+                  sha->substr(0, 12));
   return Encoder(std::move(impl));
 }
 

@@ -6,7 +6,7 @@
 namespace mirtune {
 
 namespace {
-constexpr int kRelations = 6;  // 3 edge flows x 2 directions (messages travel along and against every edge)
+constexpr int kRelations = kGraphRelations;
 }  // namespace
 
 torch::Tensor int64Tensor(const std::vector<std::int64_t>& values) {

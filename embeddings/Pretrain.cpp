@@ -427,6 +427,7 @@ Expected<std::vector<EpochMetrics>> pretrain(const PretrainOptions& options) {
     config.vocabularySize = tokenizer->vocabularySize();
     config.maxTokens = static_cast<int>(options.limits.maxTokens);
     config.maxEdgePosition = static_cast<int>(options.limits.maxEdgePosition);
+    if (auto valid = config.validate(); !valid) return valid.error();
 
     torch::manual_seed(options.seed);
     MirEncoder model(config);

@@ -9,6 +9,7 @@
 #include "support/Progress.h"
 #include "support/Sha256.h"
 #include "support/Subprocess.h"
+#include "tuner/IngestChecks.h"
 
 #include <fmt/format.h>
 
@@ -553,32 +554,153 @@ Status exportTuningPlan(const TuningRequest& request, const std::vector<Configur
   return writeJsonFile(folder / "plan-1.json", plan->plan);
 }
 
-Expected<IngestResult> ingestTuningResults(Database& database, std::int64_t platformId,
-                                           const TuningRequest& request, const fs::path& folder) {
-  auto saved = readJsonFile(folder / "candidates-1.json");
+namespace {
+
+// An exported folder checked through: its configurations in plan order, each with its result line when the
+// runner wrote one.
+struct CheckedExport {
+  std::vector<std::pair<Configuration, std::optional<runner::ProcessResult>>> runs;
+  std::size_t missing = 0;
+};
+
+// Reads one of the files an export writes into its folder; a link out of the folder is refused.
+Expected<std::string> readExportFile(const fs::path& folder, const char* name) {
+  auto path = pathInsideFolder(folder, name, folder, "the file");
+  if (!path) return path.error();
+  return readFile(*path);
+}
+
+Expected<nlohmann::json> readExportJson(const fs::path& folder, const char* name) {
+  auto text = readExportFile(folder, name);
+  if (!text) return text.error();
+  auto json = nlohmann::json::parse(*text, nullptr, false);
+  if (json.is_discarded())
+    return Error(ErrorCode::kInvalidInput, fmt::format("{}: not valid JSON", (folder / name).string()));
+  return json;
+}
+
+// Everything an exported folder brings back, checked against what mirtune plans for `request` before any of
+// it is stored: the program and task it was exported for, its configurations (in the request's space, the
+// default first, none twice), the commands of its plan and every result line.
+Expected<CheckedExport> readCheckedExport(const TuningRequest& request, const fs::path& folder) {
+  if (!request.space || !request.commands) {
+    return Error(ErrorCode::kInternal, "a tuning request needs a space and a command factory");
+  }
+  const fs::path descriptionFile = folder / "export.json";
+  auto description = readExportJson(folder, "export.json");
+  if (!description) return description.error();
+  const auto textOf = [](const nlohmann::json& json, const char* key) {
+    return json.is_object() && json.contains(key) && json[key].is_string() ? json[key].get<std::string>()
+                                                                           : std::string("(none)");
+  };
+  if (textOf(*description, "task") != request.task) {
+    return Error(ErrorCode::kInvalidInput,
+                 fmt::format("{}: exported for task '{}', not '{}'", descriptionFile.string(),
+                             textOf(*description, "task"), request.task));
+  }
+  if (textOf(*description, "workload") != request.workload.contentSha256) {
+    return Error(
+        ErrorCode::kInvalidInput,
+        fmt::format("{}: exported for a program with SHA-256 {}, but {} now has {} (it changed since "
+                    "the export; export again)",
+                    descriptionFile.string(), textOf(*description, "workload"), request.workload.path,
+                    request.workload.contentSha256));
+  }
+  for (const auto& [name, content] : request.files) {
+    auto text = readExportFile(folder, name.c_str());
+    if (!text) return text.error();
+    if (*text != content) {
+      return Error(ErrorCode::kInvalidInput,
+                   fmt::format("{}: not the file mirtune exports for this item (edited after the export?)",
+                               (folder / name).string()));
+    }
+  }
+
+  const fs::path candidatesFile = folder / "candidates-1.json";
+  auto saved = readExportJson(folder, "candidates-1.json");
   if (!saved) return saved.error();
-  const auto candidates = saved->get<std::vector<Configuration>>();
-  auto plan = makeRoundPlan(request, candidates, 1, {});
-  if (!plan) return plan.error();
+  if (!saved->is_array() || saved->empty()) {
+    return Error(ErrorCode::kInvalidInput,
+                 fmt::format("{}: not a list of configurations", candidatesFile.string()));
+  }
+  std::vector<Configuration> candidates;
+  std::set<std::string> seen;
+  for (std::size_t i = 0; i < saved->size(); ++i) {
+    const Configuration& candidate = (*saved)[i];
+    if (auto valid = request.space->validate(candidate); !valid) {
+      return Error(ErrorCode::kInvalidInput,
+                   fmt::format("{}: configuration {} ({}): {}", candidatesFile.string(), i, candidate.dump(),
+                               valid.error().message()));
+    }
+    if (!seen.insert(configurationHash(candidate)).second) {
+      return Error(ErrorCode::kInvalidInput, fmt::format("{}: configuration {} ({}) is listed twice",
+                                                         candidatesFile.string(), i, candidate.dump()));
+    }
+    candidates.push_back(candidate);
+  }
+  if (configurationHash(candidates.front()) != configurationHash(request.space->defaultConfiguration())) {
+    return Error(ErrorCode::kInvalidInput,
+                 fmt::format("{}: the first configuration is {}, not the default {}", candidatesFile.string(),
+                             candidates.front().dump(), request.space->defaultConfiguration().dump()));
+  }
+
+  auto roundPlan = makeRoundPlan(request, candidates, 1, {});
+  if (!roundPlan) return roundPlan.error();
+  runner::ProcessPlan expected;
+  std::string error;
+  if (!runner::parseProcessPlan(roundPlan->plan, expected, error))
+    return Error(ErrorCode::kInternal, fmt::format("the plan mirtune makes does not parse: {}", error));
+  const fs::path planFile = folder / "plan-1.json";
+  if (auto inside = pathInsideFolder(folder, "plan-1.json", folder, "the file"); !inside)
+    return inside.error();
+  runner::ProcessPlan exported;
+  if (!runner::readProcessPlan(planFile.string(), exported, error))
+    return Error(ErrorCode::kInvalidInput, error);
+  if (auto same = checkSameCommands(exported, expected, planFile); !same) return same.error();
+
   const fs::path resultsFile = folder / "results-1.jsonl";
+  if (auto inside = pathInsideFolder(folder, "results-1.jsonl", folder, "the file"); !inside)
+    return inside.error();
   if (!fs::exists(resultsFile)) {
     return Error(
         ErrorCode::kNotFound,
         fmt::format("{}: no results (run mirtune-run process on the plan first)", resultsFile.string()));
   }
-  // Lines are taken in plan order so the default is checked first, whatever order they were written in.
-  auto results = readResults(resultsFile);
-  if (!results) return results.error();
-  std::map<std::string, runner::ProcessResult> lines;
-  for (auto& line : *results) {
-    if (line.kind == runner::ProcessItemKind::kRun) lines[line.id] = std::move(line);
-  }
-  if (plan->runOrder.empty() || !lines.count(plan->runOrder.front())) {
-    return Error(ErrorCode::kInvalidInput,
+  auto lines = readCheckedRunResults(resultsFile, exported);
+  if (!lines) return lines.error();
+  if (!lines->count(roundPlan->runOrder.front())) {
+    return Error(ErrorCode::kNotFound,
                  fmt::format("{}: the default configuration has no result, so nothing can be "
                              "compared with it",
                              resultsFile.string()));
   }
+  CheckedExport checked;
+  for (const auto& runId : roundPlan->runOrder) {
+    auto found = lines->find(runId);
+    std::optional<runner::ProcessResult> line;
+    if (found == lines->end()) {
+      ++checked.missing;
+    } else {
+      line = std::move(found->second);
+    }
+    checked.runs.emplace_back(roundPlan->runIds[runId], std::move(line));
+  }
+  return checked;
+}
+
+}  // namespace
+
+Status checkTuningResults(const TuningRequest& request, const fs::path& folder) {
+  auto checked = readCheckedExport(request, folder);
+  if (!checked) return checked.error();
+  return {};
+}
+
+Expected<IngestResult> ingestTuningResults(Database& database, std::int64_t platformId,
+                                           const TuningRequest& request, const fs::path& folder) {
+  // Nothing is stored unless the whole folder passes, so a damaged export leaves no half session behind.
+  auto checked = readCheckedExport(request, folder);
+  if (!checked) return checked.error();
   auto workloadId = database.upsertWorkload(request.workload);
   if (!workloadId) return workloadId.error();
   TuningRequest stored = request;
@@ -586,16 +708,13 @@ Expected<IngestResult> ingestTuningResults(Database& database, std::int64_t plat
   auto sessionId = database.beginSession(sessionRecordFor(stored, fs::absolute(folder), platformId));
   if (!sessionId) return sessionId.error();
   IngestResult ingested;
+  ingested.missing = checked->missing;
   ingested.tuning.sessionId = *sessionId;
   ingested.tuning.workDirectory = fs::absolute(folder);
   Ingester ingester(database, request, *sessionId, *workloadId, platformId);
-  for (const auto& runId : plan->runOrder) {
-    auto found = lines.find(runId);
-    if (found == lines.end()) {
-      ++ingested.missing;
-      continue;
-    }
-    auto fresh = ingester.ingest(plan->runIds[runId], found->second);
+  for (const auto& [configuration, line] : checked->runs) {
+    if (!line) continue;
+    auto fresh = ingester.ingest(configuration, *line);
     if (!fresh) return fresh.error();
   }
   ingested.tuning.results = std::move(ingester.results());

@@ -128,13 +128,22 @@ Status exportTuningPlan(const TuningRequest& request, const std::vector<Configur
 
 /// Stores the results of an exported folder as a finished session of the platform they were measured on, with
 /// the same output checks as runTuningSession. Configurations without a result line (the runner stopped
-/// early) are left out and counted in `missing`.
+/// early) are left out and counted in `missing`. The folder is checked through first (checkTuningResults) and
+/// nothing is stored unless all of it passes.
 struct IngestResult {
   TuningResult tuning;
   std::size_t missing = 0;
 };
 Expected<IngestResult> ingestTuningResults(Database& database, std::int64_t platformId,
                                            const TuningRequest& request, const std::filesystem::path& folder);
+
+/// Checks an exported folder as ingestTuningResults does, storing nothing: export.json names the request's
+/// task and program, the request's files are unchanged, every configuration of candidates-1.json is in the
+/// request's space (the default first, none twice), plan-1.json runs the commands mirtune makes for them, and
+/// every line of results-1.jsonl passes readCheckedRunResults against that plan. kInvalidInput naming the
+/// file, the line or configuration and what is wrong; kNotFound when the runner left no results (no file, or
+/// no result of the default configuration).
+Status checkTuningResults(const TuningRequest& request, const std::filesystem::path& folder);
 
 /// Where a session of this identity stands in its work folder.
 struct TuningSessionState {

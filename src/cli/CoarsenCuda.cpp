@@ -18,6 +18,7 @@
 #include "support/Subprocess.h"
 #include "tasks/coarsen/LocalCoarsen.h"
 #include "tasks/devmap/Predict.h"
+#include "tuner/IngestChecks.h"
 #include "tuner/Strategy.h"
 #include "tuner/TuningSession.h"
 
@@ -27,6 +28,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
+#include <iterator>
 #include <map>
 #include <memory>
 #include <optional>
@@ -521,71 +524,166 @@ int runCoarsenCuda(const CoarsenPredictOptions& options, const GlobalOptions& gl
   return written != 0 ? written : status;
 }
 
+namespace {
+
+// A string list of the export index ("defines", ...); kInvalidInput naming the file and key otherwise.
+Expected<std::vector<std::string>> indexStrings(const nlohmann::json& index, const char* key,
+                                                const fs::path& file) {
+  std::vector<std::string> values;
+  if (!index.contains(key) || index[key].is_null()) return values;
+  if (!index[key].is_array())
+    return makeError(ErrorCode::kInvalidInput, "{}: '{}' must be an array of strings", file.string(), key);
+  for (std::size_t i = 0; i < index[key].size(); ++i) {
+    if (!index[key][i].is_string())
+      return makeError(ErrorCode::kInvalidInput, "{}: '{}[{}]' must be a string", file.string(), key, i);
+    values.push_back(index[key][i].get<std::string>());
+  }
+  return values;
+}
+
+// The options an export was made with, read back from its index: each ingested session is the exported one.
+Expected<CoarsenPredictOptions> exportedOptions(const CoarsenPredictOptions& options,
+                                                const nlohmann::json& index, const fs::path& file) {
+  CoarsenPredictOptions exported = options;
+  auto dimension = indexInteger(index, "dimension", file, "dimension", 0, 2, 0);
+  if (!dimension) return dimension.error();
+  auto mode = indexString(index, "mode", file, "mode", "consecutive");
+  if (!mode) return mode.error();
+  if (!parseCoarsenMode(*mode))
+    return makeError(ErrorCode::kInvalidInput, "{}: 'mode' '{}' is not a coarsening mode", file.string(),
+                     *mode);
+  auto budget =
+      indexInteger(index, "budget", file, "budget", 0, static_cast<std::int64_t>(std::size(kCudaFactors)), 5);
+  if (!budget) return budget.error();
+  auto arch = indexString(index, "cuda_arch", file, "cuda_arch", "");
+  if (!arch) return arch.error();
+  for (const char* key : {"timeout", "min_time"}) {
+    if (index.contains(key) && !(index[key].is_number() && std::isfinite(index[key].get<double>()) &&
+                                 index[key].get<double>() >= 0)) {
+      return makeError(ErrorCode::kInvalidInput, "{}: '{}' must be a number of seconds >= 0", file.string(),
+                       key);
+    }
+  }
+  auto defines = indexStrings(index, "defines", file);
+  if (!defines) return defines.error();
+  auto includes = indexStrings(index, "include_directories", file);
+  if (!includes) return includes.error();
+  exported.dimension = static_cast<unsigned>(*dimension);
+  exported.mode = *mode;
+  exported.budget = static_cast<int>(*budget);
+  exported.timeout = index.value("timeout", 60.0);
+  exported.minTime = index.value("min_time", 0.2);
+  exported.cudaArch = *arch;
+  exported.compile.defines = std::move(*defines);
+  exported.compile.includeDirectories = std::move(*includes);
+  return exported;
+}
+
+}  // namespace
+
 int runCoarsenCudaIngest(const CoarsenPredictOptions& options, const GlobalOptions& global) {
   const fs::path folder = options.ingestFolder;
-  auto indexText = readFile(folder / kIndexFile);
-  if (!indexText)
-    return reportError(indexText.error().withContext("not a folder of `coarsen FILE.cu --run --export`"));
-  const auto index = nlohmann::json::parse(*indexText, nullptr, false);
-  if (!index.is_object() || !index.contains("items")) {
-    return reportError(
-        makeError(ErrorCode::kInvalidInput, "{}: not an export index", (folder / kIndexFile).string()));
+  const fs::path indexFile = folder / kIndexFile;
+  auto index = readExportIndex(indexFile);
+  if (!index) {
+    return reportError(index.error().code() == ErrorCode::kNotFound
+                           ? index.error().withContext("not a folder of `coarsen FILE.cu --run --export`")
+                           : index.error());
   }
   auto platform = exportedPlatform(folder);
   if (!platform) return reportError(platform.error());
-  // The options the export was made with, so each session is the one exported.
-  CoarsenPredictOptions exported = options;
-  exported.dimension = index.value("dimension", 0u);
-  exported.mode = index.value("mode", std::string("consecutive"));
-  exported.budget = index.value("budget", 5);
-  exported.timeout = index.value("timeout", 60.0);
-  exported.minTime = index.value("min_time", 0.2);
-  exported.cudaArch = index.value("cuda_arch", std::string());
-  exported.compile.defines = index.value("defines", std::vector<std::string>{});
-  exported.compile.includeDirectories = index.value("include_directories", std::vector<std::string>{});
-  const std::string nvcc = index.value("nvcc", std::string("nvcc"));
-  auto compile = toCompileOptions(exported.compile);
+  auto exported = exportedOptions(options, *index, indexFile);
+  if (!exported) return reportError(exported.error());
+  auto nvcc = indexString(*index, "nvcc", indexFile, "nvcc", "nvcc");
+  if (!nvcc) return reportError(nvcc.error());
+  auto compile = toCompileOptions(exported->compile);
   if (!compile) return reportError(compile.error());
+
+  // Every program is checked before anything is stored, so a damaged item leaves nothing behind.
+  struct Item {
+    std::unique_ptr<Prepared> prepared;  // the request points into it
+    TuningRequest request;
+    fs::path folder;
+    std::optional<FactorChoice> predicted;
+  };
+  std::vector<Item> items;
+  int status = 0;
+  std::size_t rejected = 0;
+  const nlohmann::json& list = (*index)["items"];
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    const std::string where = fmt::format("items[{}]", i);
+    auto kernel = indexString(list[i], "kernel", indexFile, where + ".kernel");
+    if (!kernel) return reportError(kernel.error());
+    auto file = indexString(list[i], "file", indexFile, where + ".file");
+    if (!file) return reportError(file.error());
+    auto folderName = indexString(list[i], "folder", indexFile, where + ".folder");
+    if (!folderName) return reportError(folderName.error());
+    std::optional<FactorChoice> predicted;
+    if (list[i].contains("predicted")) {
+      auto factor = indexInteger(list[i], "predicted", indexFile, where + ".predicted", 1,
+                                 static_cast<std::int64_t>(kCudaFactors[std::size(kCudaFactors) - 1]));
+      if (!factor) return reportError(factor.error());
+      predicted.emplace();
+      predicted->factor = static_cast<int>(*factor);
+    }
+    auto itemFolder = pathInsideFolder(folder, *folderName, indexFile, where + ".folder");
+    if (!itemFolder) {
+      logError("{}", itemFolder.error().message());
+      ++rejected;
+      continue;
+    }
+    CoarsenPredictOptions itemOptions = *exported;
+    itemOptions.kernel = *kernel;
+    auto prepared = prepareAll({*file}, itemOptions, *compile);
+    if (!prepared) {
+      status = reportError(prepared.error());
+      continue;
+    }
+    auto held = std::make_unique<Prepared>(std::move(*prepared));
+    auto request = cudaRequest(held->programs.front(), held->spaces.front(), itemOptions, *nvcc);
+    if (!request) return reportError(request.error());
+    if (Status checked = checkTuningResults(*request, *itemFolder); !checked) {
+      logError("{}: {}", held->programs.front().file.string(), checked.error().message());
+      if (checked.error().code() == ErrorCode::kNotFound) {
+        status = 1;
+      } else {
+        ++rejected;
+      }
+      continue;
+    }
+    items.push_back({std::move(held), std::move(*request), *itemFolder, predicted});
+  }
+  if (rejected > 0) {
+    return reportError(Error(ErrorCode::kInvalidInput,
+                             fmt::format("{}: {} of {} items failed the checks above; nothing was stored",
+                                         folder.string(), rejected, list.size())));
+  }
+
   auto database = Database::open(resolveDatabasePath(global));
   if (!database) return reportError(database.error());
   auto platformId = database->upsertPlatform(*platform);
   if (!platformId) return reportError(platformId.error());
   std::string text;
-  nlohmann::json list = nlohmann::json::array();
-  int status = 0;
-  for (const auto& item : index["items"]) {
-    exported.kernel = item.value("kernel", std::string());
-    auto prepared = prepareAll({item.value("file", std::string())}, exported, *compile);
-    if (!prepared) {
-      status = reportError(prepared.error());
-      continue;
-    }
-    const CudaProgram& program = prepared->programs.front();
-    auto request = cudaRequest(program, prepared->spaces.front(), exported, nvcc);
-    if (!request) return reportError(request.error());
-    auto ingested =
-        ingestTuningResults(*database, *platformId, *request, folder / item.value("folder", std::string()));
+  nlohmann::json reports = nlohmann::json::array();
+  for (const Item& item : items) {
+    const CudaProgram& program = item.prepared->programs.front();
+    auto ingested = ingestTuningResults(*database, *platformId, item.request, item.folder);
     if (!ingested) {
       status = reportError(ingested.error().withContext(program.file.string()));
       continue;
     }
     if (ingested->missing > 0)
       logWarn("{}: {} factors have no result", program.file.string(), ingested->missing);
-    std::optional<FactorChoice> predicted;
-    if (item.contains("predicted")) {
-      predicted.emplace();
-      predicted->factor = item["predicted"].get<int>();
-    }
     nlohmann::json json;
-    report(program, predicted, ingested->tuning, text, json);
-    list.push_back(std::move(json));
+    report(program, item.predicted, ingested->tuning, text, json);
+    reports.push_back(std::move(json));
   }
   text +=
       fmt::format("stored as platform {} ({}{})\n", platform->fingerprint.substr(0, 12), platform->cpuModel,
                   platform->gpu.is_array() && !platform->gpu.empty()
                       ? ", " + platform->gpu[0].value("name", std::string())
                       : std::string());
-  int written = writeOutput(options.output, options.json ? list.dump(2) + "\n" : text);
+  int written = writeOutput(options.output, options.json ? reports.dump(2) + "\n" : text);
   return written != 0 ? written : status;
 }
 

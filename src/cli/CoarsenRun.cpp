@@ -14,8 +14,10 @@
 #include "support/Log.h"
 #include "support/Platform.h"
 #include "support/Progress.h"
+#include "tasks/coarsen/CoarsenExport.h"
 #include "tasks/coarsen/CoarsenModel.h"
 #include "tasks/coarsen/LocalCoarsen.h"
+#include "tuner/IngestChecks.h"
 #include "tuner/KernelManifest.h"
 #include "tuner/OpenClRun.h"
 
@@ -28,6 +30,7 @@
 #include <cmath>
 #include <cstdio>
 #include <functional>
+#include <limits>
 #include <map>
 #include <optional>
 #include <set>
@@ -781,7 +784,9 @@ else
   devices=$(awk '/^    \{$/ { p++; d = -1 } /^        \{$/ { d++; printf "%d:%d\n", p - 1, d }' "$here/probe.json")
 fi
 cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//; s/"/ /g')
-mem=$(awk '/MemTotal/ {printf "%d", $2 * 1024}' /proc/meminfo)
+# Bytes by shell arithmetic, which is 64-bit: awk's printf "%d" stops at 2^31 - 1 in mawk.
+mem_kb=$(awk '/MemTotal/ {print $2}' /proc/meminfo)
+mem=$(( ${mem_kb:-0} * 1024 ))
 os=$( (. /etc/os-release && echo "$PRETTY_NAME") | sed 's/"/ /g')
 printf '{"cpu_model": "%s", "cores": %s, "memory_bytes": %s, "os": "%s; %s"}\n' "$cpu" "$(nproc)" "$mem" "$os" "$(uname -srm)" > "$here/platform.json"
 for plan in "$here"/*/f*.plan.json; do
@@ -861,53 +866,57 @@ int exportCollect(const CoarsenCollectOptions& options, const fs::path& director
   return 0;
 }
 
-/// The devices an exported run measured: devices.txt ("P:D" per line) named through the runner's probe.
+/// The devices an exported run measured: devices.txt ("P:D" per line), each one the runner's probe lists.
 Expected<std::vector<OpenClDevice>> exportedDevices(const fs::path& folder, const nlohmann::json& probe) {
-  auto listText = readFile(folder / "devices.txt");
+  const fs::path listFile = folder / "devices.txt";
+  const fs::path probeFile = folder / "probe.json";
+  auto listText = readFile(listFile);
   if (!listText)
     return listText.error().withContext("the export was not run to its end (run-all.sh writes it last)");
+  const auto textOf = [](const nlohmann::json& object, const char* key) {
+    return object.contains(key) && object[key].is_string() ? object[key].get<std::string>() : std::string();
+  };
   std::vector<OpenClDevice> devices;
   std::istringstream words(*listText);
   std::string word;
   while (words >> word) {
     OpenClDevice device;
-    if (std::sscanf(word.c_str(), "%d:%d", &device.platformIndex, &device.deviceIndex) != 2) {
-      return makeError(ErrorCode::kInvalidInput, "{}: '{}' is not P:D", (folder / "devices.txt").string(),
-                       word);
+    char end = '\0';
+    if (std::sscanf(word.c_str(), "%d:%d%c", &device.platformIndex, &device.deviceIndex, &end) != 2 ||
+        device.platformIndex < 0 || device.deviceIndex < 0) {
+      return makeError(ErrorCode::kInvalidInput, "{}: '{}' is not P:D", listFile.string(), word);
     }
-    const auto platforms = probe.value("platforms", nlohmann::json::array());
-    if (device.platformIndex < static_cast<int>(platforms.size())) {
-      const auto& platform = platforms[static_cast<std::size_t>(device.platformIndex)];
-      device.platformName = platform.value("name", "");
-      const auto list = platform.value("devices", nlohmann::json::array());
-      if (device.deviceIndex < static_cast<int>(list.size())) {
-        device.name = list[static_cast<std::size_t>(device.deviceIndex)].value("name", "");
-        device.type = list[static_cast<std::size_t>(device.deviceIndex)].value("type", "");
-      }
+    const auto platforms = probe.contains("platforms") ? probe["platforms"] : nlohmann::json::array();
+    const auto index = [](int i) { return static_cast<std::size_t>(i); };
+    if (!platforms.is_array() || index(device.platformIndex) >= platforms.size() ||
+        !platforms[index(device.platformIndex)].is_object()) {
+      return makeError(ErrorCode::kInvalidInput, "{}: device {} is not one of {}", listFile.string(), word,
+                       probeFile.string());
     }
+    const auto& platform = platforms[index(device.platformIndex)];
+    const auto list = platform.contains("devices") ? platform["devices"] : nlohmann::json::array();
+    if (!list.is_array() || index(device.deviceIndex) >= list.size() ||
+        !list[index(device.deviceIndex)].is_object()) {
+      return makeError(ErrorCode::kInvalidInput, "{}: device {} is not one of {}", listFile.string(), word,
+                       probeFile.string());
+    }
+    device.platformName = textOf(platform, "name");
+    device.name = textOf(list[index(device.deviceIndex)], "name");
+    device.type = textOf(list[index(device.deviceIndex)], "type");
     devices.push_back(std::move(device));
   }
   return devices;
 }
 
-/// One device's result of an exported plan, its outputs checked against `expected` (when given).
-DeviceRunResult ingestResult(const fs::path& runFolder, const OpenClDevice& device,
-                             const runner::RunPlan& plan,
-                             const std::function<Status(ReferenceArgs&)>& expected,
-                             const std::string& expectedName, const Tolerance& tolerance) {
-  const fs::path resultPath = runFolder / "result.json";
-  nlohmann::json json;
-  if (auto text = readFile(resultPath)) json = nlohmann::json::parse(*text, nullptr, false);
-  if (!json.is_object() || !json.contains("status")) {
-    DeviceRunResult missing = deviceRunResultFor(device);
-    missing.status = MeasureStatus::kRunFailed;
-    missing.message = fmt::format("{}: no result (the runner did not finish)", resultPath.string());
-    return missing;
-  }
-  DeviceRunResult result = deviceResultFromJson(json, device);
-  for (auto& [index, file] : result.outputFiles) {
-    if (file.is_relative()) file = runFolder / file;
-  }
+/// One device's result of an exported plan (checked against the plan), its outputs checked against
+/// `expected` (when given). A damaged result is an error; a missing or failed run is a result.
+Expected<DeviceRunResult> ingestResult(const fs::path& resultFile, const OpenClDevice& device,
+                                       const runner::RunPlan& plan,
+                                       const std::function<Status(ReferenceArgs&)>& expected,
+                                       const std::string& expectedName, const Tolerance& tolerance) {
+  auto checked = readCheckedOpenClResult(resultFile, plan, device);
+  if (!checked) return checked.error();
+  DeviceRunResult result = std::move(*checked);
   if (result.status != MeasureStatus::kOk || !expected) return result;
   ReferenceArgs want = makeReferenceArgs(plan);
   if (Status computed = expected(want); !computed) {
@@ -916,7 +925,7 @@ DeviceRunResult ingestResult(const fs::path& runFolder, const OpenClDevice& devi
     return result;
   }
   ReferenceArgs got = makeReferenceArgs(plan);
-  if (Status loaded = loadOutputs(plan, result, runFolder, got); !loaded) {
+  if (Status loaded = loadOutputs(plan, result, resultFile.parent_path(), got); !loaded) {
     result.status = MeasureStatus::kRunFailed;
     result.message = loaded.error().message();
     return result;
@@ -933,18 +942,60 @@ DeviceRunResult ingestResult(const fs::path& runFolder, const OpenClDevice& devi
   return result;
 }
 
+/// One exported factor of an item: its entry in collection.json and, unless refused, its checked plan.
+Expected<Variant> exportedVariant(const nlohmann::json& entry, const std::string& where,
+                                  const fs::path& indexFile, const fs::path& itemFolder,
+                                  const runner::RunPlan& original, unsigned dimension) {
+  if (!entry.is_object())
+    return makeError(ErrorCode::kInvalidInput, "{}: '{}' must be an object", indexFile.string(), where);
+  Variant variant;
+  auto factor = indexInteger(entry, "factor", indexFile, where + ".factor", 1, kFactors.back());
+  if (!factor) return factor.error();
+  variant.factor = static_cast<int>(*factor);
+  auto kernel = indexString(entry, "kernel", indexFile, where + ".kernel");
+  if (!kernel) return kernel.error();
+  variant.kernel = *kernel;
+  if (entry.contains("refusal")) {
+    auto code = indexString(entry, "refusal", indexFile, where + ".refusal");
+    if (!code) return code.error();
+    auto message = indexString(entry, "message", indexFile, where + ".message", "");
+    if (!message) return message.error();
+    variant.refusalCode = *code;
+    variant.refusal = *message;
+    return variant;
+  }
+  auto planName = indexString(entry, "plan", indexFile, where + ".plan");
+  if (!planName) return planName.error();
+  auto planFile = pathInsideFolder(itemFolder, *planName, indexFile, where + ".plan");
+  if (!planFile) return planFile.error();
+  auto planText = readFile(*planFile);
+  if (!planText) return planText.error();
+  runner::RunPlan plan;
+  std::string error;
+  bool parsed = false;
+  try {
+    parsed = runner::parseRunPlan(nlohmann::json::parse(*planText, nullptr, false), plan, error);
+  } catch (const nlohmann::json::exception& e) {
+    error = e.what();
+  }
+  if (!parsed) return makeError(ErrorCode::kInvalidInput, "{}: {}", planFile->string(), error);
+  if (Status same =
+          checkExportedFactorPlan(plan, original, variant.factor, dimension, variant.kernel, *planFile);
+      !same) {
+    return same.error();
+  }
+  variant.plan = std::move(plan);
+  return variant;
+}
+
 int ingestCollect(const CoarsenCollectOptions& options, const GlobalOptions& global) {
   const fs::path folder = options.ingestFolder;
-  auto indexText = readFile(folder / "collection.json");
-  if (!indexText) return reportError(indexText.error());
+  const fs::path indexFile = folder / "collection.json";
+  auto index = readExportIndex(indexFile);
+  if (!index) return reportError(index.error());
   nlohmann::json remote;
   auto exported = exportedPlatform(folder, &remote);
   if (!exported) return reportError(exported.error());
-  const auto index = nlohmann::json::parse(*indexText, nullptr, false);
-  if (!index.is_object()) {
-    return reportError(
-        makeError(ErrorCode::kInvalidInput, "{}: not JSON", (folder / "collection.json").string()));
-  }
   auto probeText = readFile(folder / "probe.json");
   if (!probeText) return reportError(probeText.error());
   const auto probe = nlohmann::json::parse(*probeText, nullptr, false);
@@ -954,12 +1005,110 @@ int ingestCollect(const CoarsenCollectOptions& options, const GlobalOptions& glo
   }
   auto devices = exportedDevices(folder, probe);
   if (!devices) return reportError(devices.error());
-  const std::string directory = index.value("kernels", "");
-  auto suite = loadKernelSuite(directory);
+  // The suite folder names this machine's kernels (the export was made here), not a file of the export.
+  auto directory = indexString(*index, "kernels", indexFile, "kernels");
+  if (!directory) return reportError(directory.error());
+  auto suite = loadKernelSuite(*directory);
   if (!suite) return reportError(suite.error());
-  auto mode = modeOption(index.value("mode", "consecutive"));
-  if (!mode) return reportError(mode.error());
-  const unsigned dimension = index.value("dimension", 0u);
+  auto modeName = indexString(*index, "mode", indexFile, "mode", "consecutive");
+  if (!modeName) return reportError(modeName.error());
+  auto mode = modeOption(*modeName);
+  if (!mode) return reportError(mode.error().withContext(indexFile.string()));
+  auto dimensionValue = indexInteger(*index, "dimension", indexFile, "dimension", 0, 2, 0);
+  if (!dimensionValue) return reportError(dimensionValue.error());
+  const auto dimension = static_cast<unsigned>(*dimensionValue);
+
+  // Every result is read and checked before anything is stored: a damaged export leaves no half session.
+  struct Launch {
+    const KernelManifest* manifest;
+    std::int64_t n;
+    std::vector<Variant> variants;
+  };
+  std::vector<Launch> launches;
+  const nlohmann::json& items = (*index)["items"];
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    const nlohmann::json& item = items[i];
+    const std::string where = fmt::format("items[{}]", i);
+    auto name = indexString(item, "manifest", indexFile, where + ".manifest");
+    if (!name) return reportError(name.error());
+    auto n = indexInteger(item, "n", indexFile, where + ".n", 1, std::numeric_limits<std::int64_t>::max());
+    if (!n) return reportError(n.error());
+    auto manifest =
+        std::find_if(suite->begin(), suite->end(), [&](const KernelManifest& m) { return m.name == *name; });
+    if (manifest == suite->end()) {
+      return reportError(makeError(ErrorCode::kNotFound, "{}: kernel '{}' is not in {}", indexFile.string(),
+                                   *name, *directory));
+    }
+    if (std::find(manifest->sizes.begin(), manifest->sizes.end(), *n) == manifest->sizes.end()) {
+      return reportError(makeError(ErrorCode::kInvalidInput, "{}: {}.n {} is not a size of kernel '{}' ({})",
+                                   indexFile.string(), where, *n, *name, fmt::join(manifest->sizes, ", ")));
+    }
+    auto request = makeRunRequest(*manifest, *n);
+    if (!request) return reportError(request.error());
+    auto folderName = indexString(item, "folder", indexFile, where + ".folder");
+    if (!folderName) return reportError(folderName.error());
+    auto itemFolder = pathInsideFolder(folder, *folderName, indexFile, where + ".folder");
+    if (!itemFolder) return reportError(itemFolder.error());
+    if (item.contains("factors") && !item["factors"].is_array()) {
+      return reportError(makeError(ErrorCode::kInvalidInput, "{}: '{}.factors' must be an array",
+                                   indexFile.string(), where));
+    }
+    std::vector<Variant> variants;
+    std::set<int> factors;
+    const nlohmann::json entries = item.value("factors", nlohmann::json::array());
+    for (std::size_t j = 0; j < entries.size(); ++j) {
+      auto variant = exportedVariant(entries[j], fmt::format("{}.factors[{}]", where, j), indexFile,
+                                     *itemFolder, request->plan, dimension);
+      if (!variant) return reportError(variant.error());
+      if (!factors.insert(variant->factor).second) {
+        return reportError(makeError(ErrorCode::kInvalidInput, "{}: {} lists factor {} twice",
+                                     indexFile.string(), where, variant->factor));
+      }
+      variants.push_back(std::move(*variant));
+    }
+    if (variants.empty() || variants.front().factor != 1 || !variants.front().plan) {
+      return reportError(makeError(ErrorCode::kInvalidInput, "{}: {} has no factor-1 plan first",
+                                   indexFile.string(), *name));
+    }
+    // Factor 1 against the manifest's CPU reference; every other factor against factor 1 on the same device.
+    for (Variant& variant : variants) {
+      if (!variant.plan) continue;
+      for (const OpenClDevice& device : *devices) {
+        const std::string run =
+            fmt::format("f{}.device-{}-{}", variant.factor, device.platformIndex, device.deviceIndex);
+        auto resultFile = pathInsideFolder(
+            *itemFolder, run + "/result.json", indexFile,
+            fmt::format("{} (its result on device {}:{})", where, device.platformIndex, device.deviceIndex));
+        if (!resultFile) return reportError(resultFile.error());
+        if (variant.factor == 1) {
+          auto result = ingestResult(*resultFile, device, *variant.plan, request->reference,
+                                     request->referenceName, request->tolerance);
+          if (!result) return reportError(result.error());
+          variant.devices.push_back(std::move(*result));
+          variant.measured.push_back(true);
+          continue;
+        }
+        const DeviceRunResult& baseline = variants.front().devices[variant.devices.size()];
+        if (baseline.status != MeasureStatus::kOk) {
+          DeviceRunResult skipped = deviceRunResultFor(device);
+          skipped.message = "not measured: the original kernel did not run ok on this device";
+          variant.devices.push_back(std::move(skipped));
+          variant.measured.push_back(false);
+          continue;
+        }
+        const runner::RunPlan originalPlan = *variants.front().plan;
+        auto expected = [originalPlan, baseline](ReferenceArgs& args) {
+          return loadOutputs(originalPlan, baseline, {}, args);
+        };
+        auto result = ingestResult(*resultFile, device, *variant.plan, expected,
+                                   fmt::format("{} at factor 1", manifest->kernel), request->tolerance);
+        if (!result) return reportError(result.error());
+        variant.devices.push_back(std::move(*result));
+        variant.measured.push_back(true);
+      }
+    }
+    launches.push_back({&*manifest, *n, std::move(variants)});
+  }
 
   Recorder recorder;
   auto opened = Database::open(resolveDatabasePath(global));
@@ -984,78 +1133,13 @@ int ingestCollect(const CoarsenCollectOptions& options, const GlobalOptions& glo
 
   std::vector<std::tuple<std::string, std::int64_t, std::vector<std::string>>> rows;
   std::size_t ok = 0, total = 0;
-  for (const auto& item : index.value("items", nlohmann::json::array())) {
-    const std::string name = item.value("manifest", "");
-    const std::int64_t n = item.value("n", std::int64_t{0});
-    auto manifest =
-        std::find_if(suite->begin(), suite->end(), [&](const KernelManifest& m) { return m.name == name; });
-    if (manifest == suite->end()) {
-      return reportError(makeError(ErrorCode::kNotFound, "{}: kernel '{}' is not in {}",
-                                   (folder / "collection.json").string(), name, directory));
-    }
-    auto request = makeRunRequest(*manifest, n);
-    if (!request) return reportError(request.error());
-    const fs::path itemFolder = folder / item.value("folder", "");
-    std::vector<Variant> variants;
-    for (const auto& entry : item.value("factors", nlohmann::json::array())) {
-      Variant variant;
-      variant.factor = entry.value("factor", 1);
-      variant.kernel = entry.value("kernel", "");
-      if (entry.contains("refusal")) {
-        variant.refusal = entry.value("message", "");
-        variant.refusalCode = entry.value("refusal", "");
-        variants.push_back(std::move(variant));
-        continue;
-      }
-      auto planText = readFile(itemFolder / entry.value("plan", ""));
-      if (!planText) return reportError(planText.error());
-      runner::RunPlan plan;
-      std::string error;
-      if (!runner::parseRunPlan(nlohmann::json::parse(*planText, nullptr, false), plan, error)) {
-        return reportError(makeError(ErrorCode::kInvalidInput, "{}: {}",
-                                     (itemFolder / entry.value("plan", "")).string(), error));
-      }
-      variant.plan = std::move(plan);
-      variants.push_back(std::move(variant));
-    }
-    if (variants.empty() || variants.front().factor != 1 || !variants.front().plan) {
-      return reportError(makeError(ErrorCode::kInvalidInput, "{}: {} has no factor-1 plan",
-                                   (folder / "collection.json").string(), name));
-    }
-    // Factor 1 against the manifest's CPU reference; every other factor against factor 1 on the same device.
-    for (Variant& variant : variants) {
-      if (!variant.plan) continue;
-      for (const OpenClDevice& device : *devices) {
-        const fs::path runFolder = itemFolder / fmt::format("f{}.device-{}-{}", variant.factor,
-                                                            device.platformIndex, device.deviceIndex);
-        if (variant.factor == 1) {
-          variant.devices.push_back(ingestResult(runFolder, device, *variant.plan, request->reference,
-                                                 request->referenceName, request->tolerance));
-          variant.measured.push_back(true);
-          continue;
-        }
-        const DeviceRunResult& baseline = variants.front().devices[variant.devices.size()];
-        if (baseline.status != MeasureStatus::kOk) {
-          DeviceRunResult skipped = deviceRunResultFor(device);
-          skipped.message = "not measured: the original kernel did not run ok on this device";
-          variant.devices.push_back(std::move(skipped));
-          variant.measured.push_back(false);
-          continue;
-        }
-        const runner::RunPlan originalPlan = *variants.front().plan;
-        auto expected = [originalPlan, baseline](ReferenceArgs& args) {
-          return loadOutputs(originalPlan, baseline, {}, args);
-        };
-        variant.devices.push_back(ingestResult(runFolder, device, *variant.plan, expected,
-                                               fmt::format("{} at factor 1", manifest->kernel),
-                                               request->tolerance));
-        variant.measured.push_back(true);
-      }
-    }
-    auto workload = recorder.workload(manifest->source);
+  for (const Launch& launch : launches) {
+    const std::vector<Variant>& variants = launch.variants;
+    auto workload = recorder.workload(launch.manifest->source);
     if (workload) {
       recordVariants(recorder, *workload, kCoarsenCollectTask,
-                     collectLaunch(*manifest, n, *variants.front().plan), variants, dimension, *mode);
+                     collectLaunch(*launch.manifest, launch.n, *variants.front().plan), variants, dimension,
+                     *mode);
     }
     std::vector<std::string> cells;
     for (std::size_t d = 0; d < devices->size(); ++d) cells.push_back(collectCell(variants, d));
@@ -1066,7 +1150,7 @@ int ingestCollect(const CoarsenCollectOptions& options, const GlobalOptions& glo
         if (variant.devices[d].status == MeasureStatus::kOk) ++ok;
       }
     }
-    rows.emplace_back(name, n, std::move(cells));
+    rows.emplace_back(launch.manifest->name, launch.n, std::move(cells));
   }
   const bool recorded = recorder.end();
   std::string text = collectTable(*devices, rows);

@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include <limits>
 #include <sstream>
 
 namespace mirtune::cli {
@@ -78,7 +79,9 @@ set -u
 runner=${{1:-mirtune-run}}
 here=$(cd "$(dirname "$0")" && pwd)
 cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//; s/"/ /g')
-mem=$(awk '/MemTotal/ {{printf "%d", $2 * 1024}}' /proc/meminfo)
+# Bytes by shell arithmetic, which is 64-bit: awk's printf "%d" stops at 2^31 - 1 in mawk.
+mem_kb=$(awk '/MemTotal/ {{print $2}}' /proc/meminfo)
+mem=$(( ${{mem_kb:-0}} * 1024 ))
 os=$( (. /etc/os-release && echo "$PRETTY_NAME") | sed 's/"/ /g')
 )sh",
                                    ingestCommand);
@@ -113,15 +116,92 @@ Expected<PlatformRecord> exportedPlatform(const std::filesystem::path& folder, n
                  fmt::format("{}: not a platform record of run-all.sh", file.string()));
   }
   PlatformRecord platform;
-  platform.cpuModel = remote.value("cpu_model", std::string());
-  platform.cores = remote.value("cores", 0);
-  platform.memoryBytes = remote.value("memory_bytes", std::int64_t{0});
-  platform.os = remote.value("os", std::string());
-  if (remote.contains("gpus") && remote["gpus"].is_array() && !remote["gpus"].empty())
-    platform.gpu = remote["gpus"];
+  auto cpuModel = indexString(remote, "cpu_model", file, "cpu_model", "");
+  if (!cpuModel) return cpuModel.error();
+  auto cores = indexInteger(remote, "cores", file, "cores", 1, kMaxExportedCores);
+  if (!cores) return cores.error();
+  auto memory = indexInteger(remote, "memory_bytes", file, "memory_bytes", 0,
+                             std::numeric_limits<std::int64_t>::max(), 0);
+  if (!memory) return memory.error();
+  auto os = indexString(remote, "os", file, "os", "");
+  if (!os) return os.error();
+  platform.cpuModel = *cpuModel;
+  platform.cores = *cores;
+  platform.memoryBytes = *memory;
+  platform.os = *os;
+  if (remote.contains("gpus")) {
+    const auto& gpus = remote["gpus"];
+    if (!gpus.is_array())
+      return Error(ErrorCode::kInvalidInput, fmt::format("{}: 'gpus' must be an array", file.string()));
+    for (std::size_t i = 0; i < gpus.size(); ++i) {
+      for (const char* key : {"name", "driver_version", "memory"}) {
+        if (!gpus[i].is_object()) {
+          return Error(ErrorCode::kInvalidInput,
+                       fmt::format("{}: 'gpus[{}]' must be an object", file.string(), i));
+        }
+        auto value = indexString(gpus[i], key, file, fmt::format("gpus[{}].{}", i, key), "");
+        if (!value) return value.error();
+      }
+    }
+    if (!gpus.empty()) platform.gpu = gpus;
+  }
   platform.fingerprint = canonicalJsonSha256(remote);
   if (machine != nullptr) *machine = remote;
   return platform;
+}
+
+Expected<nlohmann::json> readExportIndex(const std::filesystem::path& file) {
+  auto text = readFile(file);
+  if (!text) return text.error();
+  auto index = nlohmann::json::parse(*text, nullptr, false);
+  if (!index.is_object() || !index.contains("items") || !index["items"].is_array()) {
+    return Error(
+        ErrorCode::kInvalidInput,
+        fmt::format("{}: not the index of an export (a JSON object with an array 'items')", file.string()));
+  }
+  for (std::size_t i = 0; i < index["items"].size(); ++i) {
+    if (!index["items"][i].is_object()) {
+      return Error(ErrorCode::kInvalidInput,
+                   fmt::format("{}: 'items[{}]' must be an object", file.string(), i));
+    }
+  }
+  return index;
+}
+
+Expected<std::string> indexString(const nlohmann::json& object, const char* key,
+                                  const std::filesystem::path& file, const std::string& where,
+                                  std::optional<std::string> fallback) {
+  if (!object.contains(key) || object[key].is_null()) {
+    if (fallback) return *fallback;
+    return Error(ErrorCode::kInvalidInput, fmt::format("{}: '{}' is required", file.string(), where));
+  }
+  if (!object[key].is_string())
+    return Error(ErrorCode::kInvalidInput, fmt::format("{}: '{}' must be a string", file.string(), where));
+  return object[key].get<std::string>();
+}
+
+Expected<std::int64_t> indexInteger(const nlohmann::json& object, const char* key,
+                                    const std::filesystem::path& file, const std::string& where,
+                                    std::int64_t lowest, std::int64_t highest,
+                                    std::optional<std::int64_t> fallback) {
+  if (!object.contains(key) || object[key].is_null()) {
+    if (fallback) return *fallback;
+    return Error(ErrorCode::kInvalidInput, fmt::format("{}: '{}' is required", file.string(), where));
+  }
+  const auto& value = object[key];
+  // JSON reads non-negative integers as unsigned: one above the int64 range is out of range, not wrapped.
+  std::optional<std::int64_t> number;
+  if (value.is_number_unsigned()) {
+    if (value.get<std::uint64_t>() <= static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
+      number = static_cast<std::int64_t>(value.get<std::uint64_t>());
+  } else if (value.is_number_integer()) {
+    number = value.get<std::int64_t>();
+  }
+  if (!number || *number < lowest || *number > highest) {
+    return Error(ErrorCode::kInvalidInput, fmt::format("{}: '{}' is {}; it must be an integer from {} to {}",
+                                                       file.string(), where, value.dump(), lowest, highest));
+  }
+  return *number;
 }
 
 std::vector<std::string> splitArguments(const std::string& text) {

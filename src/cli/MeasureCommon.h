@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -53,6 +54,27 @@ std::string exportRunAllScript(const std::string& ingestCommand, bool gpus);
 /// file's canonical JSON; `machine`, when given, receives that JSON (for a fingerprint that covers more).
 Expected<PlatformRecord> exportedPlatform(const std::filesystem::path& folder,
                                           nlohmann::json* machine = nullptr);
+
+/// Most logical cores an exported index or platform record may claim: more is a damaged number, and thread
+/// counts derived from it (2 x cores) must stay far from int overflow.
+inline constexpr std::int64_t kMaxExportedCores = 1 << 16;
+
+/// The index file of an exported folder (collection.json, ...): a JSON object whose "items" is an array of
+/// objects. kNotFound when it does not exist, kInvalidInput naming the file otherwise.
+Expected<nlohmann::json> readExportIndex(const std::filesystem::path& file);
+
+/// object[key] of an exported index as a string; `fallback` when absent (required when there is none).
+/// kInvalidInput naming `file` and `where` ("items[2].size") on a missing or non-string value.
+Expected<std::string> indexString(const nlohmann::json& object, const char* key,
+                                  const std::filesystem::path& file, const std::string& where,
+                                  std::optional<std::string> fallback = std::nullopt);
+
+/// object[key] of an exported index as an integer in [lowest, highest]; `fallback` when absent (required when
+/// there is none). kInvalidInput naming `file` and `where` otherwise.
+Expected<std::int64_t> indexInteger(const nlohmann::json& object, const char* key,
+                                    const std::filesystem::path& file, const std::string& where,
+                                    std::int64_t lowest, std::int64_t highest,
+                                    std::optional<std::int64_t> fallback = std::nullopt);
 
 /// "--args" split at white space (no quoting).
 std::vector<std::string> splitArguments(const std::string& text);

@@ -16,6 +16,7 @@
 #include "tasks/omp/OmpEmbed.h"
 #include "tasks/omp/OmpModel.h"
 #include "tasks/omp/OmpSpace.h"
+#include "tuner/IngestChecks.h"
 #include "tuner/Strategy.h"
 #include "tuner/TuningSession.h"
 
@@ -476,54 +477,94 @@ int exportCollection(const OmpCollectOptions& options,
 
 int ingestCollection(const OmpCollectOptions& options, const GlobalOptions& global) {
   const fs::path folder = options.ingestFolder;
-  auto indexText = readFile(folder / "collection.json");
-  if (!indexText) return reportError(indexText.error());
+  const fs::path indexFile = folder / "collection.json";
+  auto index = readExportIndex(indexFile);
+  if (!index) return reportError(index.error());
   auto remotePlatform = exportedPlatform(folder);
   if (!remotePlatform) return reportError(remotePlatform.error());
   const PlatformRecord& platform = *remotePlatform;
-  const auto index = nlohmann::json::parse(*indexText, nullptr, false);
-  if (index.is_discarded()) {
-    return reportError(
-        Error(ErrorCode::kInvalidInput, fmt::format("{}: collection.json is not valid", folder.string())));
+  OmpCollectOptions exported = options;
+  auto spaceName = indexString(*index, "space", indexFile, "space", "full");
+  if (!spaceName) return reportError(spaceName.error());
+  auto compiler = indexString(*index, "compiler", indexFile, "compiler", "clang");
+  if (!compiler) return reportError(compiler.error());
+  auto cores = indexInteger(*index, "cores", indexFile, "cores", 1, kMaxExportedCores, 1);
+  if (!cores) return reportError(cores.error());
+  exported.measure.space = *spaceName;
+  exported.measure.compiler = *compiler;
+  auto spaceSize = parseSpaceSize(exported.measure.space);
+  if (!spaceSize) return reportError(spaceSize.error().withContext(indexFile.string()));
+  const SearchSpace space = makeOmpSpace(static_cast<int>(*cores), *spaceSize);
+  auto apps = loadOmpSuite(options.apps.empty() ? ompSuiteDirectory() : fs::path(options.apps));
+  if (!apps) return reportError(apps.error());
+
+  // Every item is checked before anything is stored: a damaged one leaves nothing of the collection behind.
+  struct Item {
+    const OmpApp* app;
+    std::string size;
+    std::vector<std::string> arguments;
+    TuningRequest request;
+    fs::path folder;
+  };
+  std::vector<Item> items;
+  std::size_t missing = 0;
+  std::size_t rejected = 0;
+  const nlohmann::json& list = (*index)["items"];
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    const std::string where = fmt::format("items[{}]", i);
+    auto appName = indexString(list[i], "app", indexFile, where + ".app");
+    if (!appName) return reportError(appName.error());
+    auto size = indexString(list[i], "size", indexFile, where + ".size");
+    if (!size) return reportError(size.error());
+    auto folderName = indexString(list[i], "folder", indexFile, where + ".folder");
+    if (!folderName) return reportError(folderName.error());
+    auto app = std::find_if(apps->begin(), apps->end(), [&](const OmpApp& a) { return a.name == *appName; });
+    if (app == apps->end()) {
+      return reportError(Error(ErrorCode::kNotFound, fmt::format("{}: {}.app '{}' is not in the app folder",
+                                                                 indexFile.string(), where, *appName)));
+    }
+    auto arguments = app->sizeArguments(*size);
+    if (!arguments) return reportError(arguments.error().withContext(indexFile.string()));
+    auto itemFolder = pathInsideFolder(folder, *folderName, indexFile, where + ".folder");
+    if (!itemFolder) {
+      logError("{}", itemFolder.error().message());
+      ++rejected;
+      continue;
+    }
+    auto request = collectRequest(*app, *size, *arguments, exported, space);
+    if (!request) return reportError(request.error());
+    if (Status checked = checkTuningResults(*request, *itemFolder); !checked) {
+      if (checked.error().code() == ErrorCode::kNotFound) {
+        logWarn("{} {}: {}", *appName, *size, checked.error().message());
+        ++missing;
+      } else {
+        logError("{} {}: {}", *appName, *size, checked.error().message());
+        ++rejected;
+      }
+      continue;
+    }
+    items.push_back({&*app, *size, std::move(*arguments), std::move(*request), *itemFolder});
   }
+  if (rejected > 0) {
+    return reportError(Error(ErrorCode::kInvalidInput,
+                             fmt::format("{}: {} of {} items failed the checks above; nothing was stored",
+                                         folder.string(), rejected, list.size())));
+  }
+
   auto database = Database::open(resolveDatabasePath(global));
   if (!database) return reportError(database.error());
   auto platformId = database->upsertPlatform(platform);
   if (!platformId) return reportError(platformId.error());
-  OmpCollectOptions exported = options;
-  exported.measure.space = index.value("space", std::string("full"));
-  exported.measure.compiler = index.value("compiler", std::string("clang"));
-  auto spaceSize = parseSpaceSize(exported.measure.space);
-  if (!spaceSize) return reportError(spaceSize.error());
-  const int cores = index.value("cores", 1);
-  const SearchSpace space = makeOmpSpace(cores, *spaceSize);
-  auto apps = loadOmpSuite(options.apps.empty() ? ompSuiteDirectory() : fs::path(options.apps));
-  if (!apps) return reportError(apps.error());
   std::vector<OmpSample> samples;
-  std::size_t missing = 0;
-  for (const auto& item : index["items"]) {
-    const std::string appName = item.value("app", std::string());
-    const std::string size = item.value("size", std::string());
-    auto app = std::find_if(apps->begin(), apps->end(), [&](const OmpApp& a) { return a.name == appName; });
-    if (app == apps->end())
-      return reportError(
-          Error(ErrorCode::kNotFound, fmt::format("app '{}' is not in the app folder", appName)));
-    auto arguments = app->sizeArguments(size);
-    if (!arguments) return reportError(arguments.error());
-    auto request = collectRequest(*app, size, *arguments, exported, space);
-    if (!request) return reportError(request.error());
-    auto ingested =
-        ingestTuningResults(*database, *platformId, *request, folder / item.value("folder", std::string()));
-    if (!ingested) {
-      logError("{} {}: {}", appName, size, ingested.error().message());
-      ++missing;
-      continue;
-    }
+  for (const Item& item : items) {
+    auto ingested = ingestTuningResults(*database, *platformId, item.request, item.folder);
+    if (!ingested)
+      return reportError(ingested.error().withContext(fmt::format("{} {}", item.app->name, item.size)));
     missing += ingested->missing;
     auto stored = database->listMeasurements(ingested->tuning.sessionId);
     if (!stored) return reportError(stored.error());
     samples.push_back(sampleOf(platform.fingerprint, platform.cpuModel, static_cast<int>(platform.cores),
-                               *app, size, *arguments, *stored));
+                               *item.app, item.size, item.arguments, *stored));
   }
   const fs::path output = options.output.empty()
                               ? fs::path(fmt::format("omp-{}.csv", platform.fingerprint.substr(0, 12)))

@@ -16,6 +16,10 @@ namespace {
 
 constexpr const char* kModelFile = "weights.pt";
 constexpr float kMinStd = 1e-6f;  // a constant feature is centred, not scaled
+// Bounds of the sizes a head.json may give: far above any head mirtune trains.
+constexpr std::size_t kMaxHiddenLayers = 16;
+constexpr int kMaxHiddenWidth = 4096;
+constexpr std::int64_t kMaxClasses = 1024;
 
 // Layers are named hidden0.., output: TorchScript archives reject Python keywords as names.
 struct MlpNetImpl : torch::nn::Module {
@@ -92,9 +96,16 @@ Expected<MlpParams> MlpParams::fromJson(const nlohmann::json& json) {
         detail::readOptional(json, "seed", p.seed)}) {
     if (!status) return status.error();
   }
+  // head.json is not covered by the model's hash: its sizes are bounded before a layer is built from them.
+  if (p.hidden.size() > kMaxHiddenLayers) {
+    return makeError(ErrorCode::kInvalidInput, "at most {} hidden layers (got {})", kMaxHiddenLayers,
+                     p.hidden.size());
+  }
   for (int width : p.hidden) {
-    if (width < 1)
-      return makeError(ErrorCode::kInvalidInput, "hidden layer widths must be >= 1 (got {})", width);
+    if (width < 1 || width > kMaxHiddenWidth) {
+      return makeError(ErrorCode::kInvalidInput, "hidden layer widths must be from 1 to {} (got {})",
+                       kMaxHiddenWidth, width);
+    }
   }
   if (!(p.dropout >= 0.0 && p.dropout < 1.0) || !(p.learningRate > 0.0) || !(p.weightDecay >= 0.0) ||
       p.epochs < 1 || p.batchSize < 0) {
@@ -248,19 +259,22 @@ Expected<std::unique_ptr<Classifier>> MlpClassifier::fromSaved(const nlohmann::j
   std::vector<float> mean, scale;
   std::size_t features = 0;
   int classes = 0;
+  std::int64_t classCount = 0;  // read wide: a count beyond int must not wrap into a plausible one
   try {
     features = head.at("features").get<std::size_t>();
-    classes = head.at("classes").get<int>();
+    classCount = head.at("classes").get<std::int64_t>();
     mean = head.at("standardisation").at("mean").get<std::vector<float>>();
     scale = head.at("standardisation").at("std").get<std::vector<float>>();
   } catch (const std::exception& e) {
     return makeError(ErrorCode::kInvalidInput, "{}: {}", headPath, e.what());
   }
-  if (features == 0 || classes < 2 || mean.size() != features || scale.size() != features) {
+  if (features == 0 || classCount < 2 || classCount > kMaxClasses || mean.size() != features ||
+      scale.size() != features) {
     return makeError(ErrorCode::kVersion,
                      "{}: {} features, {} classes and standardisation for {}/{} features do not fit together",
-                     headPath, features, classes, mean.size(), scale.size());
+                     headPath, features, classCount, mean.size(), scale.size());
   }
+  classes = static_cast<int>(classCount);
   try {
     MlpNet net(static_cast<std::int64_t>(features), params->hidden, classes);
     // torch::load replaces each tensor whatever its shape, so check the shapes head.json implies.

@@ -21,11 +21,18 @@ Expected<nlohmann::json> readTaskManifest(const fs::path& directory, const TaskM
   fs::path manifestPath = directory / "manifest.json";
   auto manifest = readJsonObject(manifestPath);
   if (!manifest) return manifest.error();
-  if (manifest->value("format", 0) != kind.format || manifest->value("task", "") != kind.task) {
+  // Type-checked reads: a manifest with a key of another type is a clear error, not an exception.
+  const auto textOf = [&](const char* key) {
+    return manifest->contains(key) && (*manifest)[key].is_string() ? (*manifest)[key].get<std::string>()
+                                                                   : std::string();
+  };
+  const bool formatMatches = manifest->contains("format") && (*manifest)["format"].is_number_integer() &&
+                             (*manifest)["format"].get<std::int64_t>() == kind.format;
+  if (!formatMatches || textOf("task") != kind.task) {
     return makeError(ErrorCode::kVersion, "{}: not a {} model of format {}", manifestPath.string(), kind.title,
                      kind.format);
   }
-  std::string trainedOn = manifest->value("encoder", "");
+  std::string trainedOn = textOf("encoder");
   if (trainedOn != encoderId) {
     return makeError(ErrorCode::kVersion,
                      "{}: the heads were trained on embeddings of encoder {}, but {} is loaded (retrain with "

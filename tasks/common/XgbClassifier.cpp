@@ -11,6 +11,7 @@ namespace mirtune::heads {
 namespace {
 
 constexpr const char* kModelFile = "model.ubj";
+constexpr int kMaxThreads = 1024;
 
 std::string objectiveName(int classes) {
   return classes == 2 ? "binary:logistic" : "multi:softprob";
@@ -46,9 +47,11 @@ Expected<XgbParams> XgbParams::fromJson(const nlohmann::json& json) {
     return makeError(ErrorCode::kInvalidInput, "tree_method must be hist, approx or exact, got \"{}\"",
                      p.treeMethod);
   }
-  if (p.rounds < 1 || p.maxDepth < 1 || p.maxBin < 2 || p.nthread < 1) {
+  // A head.json's nthread starts that many threads on load: bounded like the other sizes.
+  if (p.rounds < 1 || p.maxDepth < 1 || p.maxBin < 2 || p.nthread < 1 || p.nthread > kMaxThreads) {
     return makeError(ErrorCode::kInvalidInput,
-                     "rounds, max_depth and nthread must be >= 1, max_bin >= 2 (got {})", p.toJson().dump());
+                     "rounds, max_depth and nthread must be >= 1 (nthread at most {}), max_bin >= 2 (got {})",
+                     kMaxThreads, p.toJson().dump());
   }
   if (!(p.eta > 0) || !(p.subsample > 0 && p.subsample <= 1) ||
       !(p.colsampleBytree > 0 && p.colsampleBytree <= 1) || !(p.minChildWeight >= 0) || !(p.lambda >= 0)) {

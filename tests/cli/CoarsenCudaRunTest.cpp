@@ -6,12 +6,11 @@
 #include "support/Files.h"
 #include "support/Subprocess.h"
 
+#include "common/FakeNvcc.h"
 #include "common/TemporaryFolder.h"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
-
-#include <sys/stat.h>
 
 #include <filesystem>
 #include <map>
@@ -44,40 +43,6 @@ SubprocessResult coarsenRun(const TemporaryFolder& folder, const fs::path& sourc
                                         nvcc.string(), "--min-time",    "0"};
   arguments.insert(arguments.end(), extra.begin(), extra.end());
   return mirtune(folder.db(), arguments);
-}
-
-/// A stand-in for nvcc: it checks that the source it is given defines the kernel MIRTUNE_KERNEL names and
-/// that the headers it includes were copied beside it, then writes a program that prints a region time of
-/// 8 ms / F and `mirtune-check: ok` (FAILED for the factor `wrongFactor`).
-fs::path writeFakeNvcc(const fs::path& folder, int wrongFactor) {
-  fs::create_directories(folder);
-  const fs::path script = folder / "fake-nvcc";
-  std::string text = R"sh(#!/bin/sh
-out=; kernel=; cf=1; src=
-while [ $# -gt 0 ]; do
-  case "$1" in
-    -o) out=$2; shift ;;
-    -DMIRTUNE_KERNEL=*) kernel=${1#-DMIRTUNE_KERNEL=} ;;
-    -DMIRTUNE_CF=*) cf=${1#-DMIRTUNE_CF=} ;;
-    -*) ;;
-    *) src=$1 ;;
-  esac
-  shift
-done
-grep -q "__global__ void $kernel(" "$src" || { echo "fake-nvcc: $src has no kernel $kernel" >&2; exit 1; }
-for header in $(sed -n 's/^#include "\(.*\)"/\1/p' "$src"); do
-  [ -f "$header" ] || { echo "fake-nvcc: $header was not copied" >&2; exit 1; }
-done
-verdict=ok
-[ "$cf" = "WRONG" ] && verdict="FAILED at 0: 1, expected 2"
-printf '#!/bin/sh\necho "mirtune-region-seconds: %s"\necho "mirtune-check: %s"\n' "$(awk "BEGIN { printf \"%.6f\", 0.008 / $cf }")" "$verdict" > "$out"
-chmod +x "$out"
-)sh";
-  const std::string marker = "\"WRONG\"";
-  text.replace(text.find(marker), marker.size(), "\"" + std::to_string(wrongFactor) + "\"");
-  EXPECT_TRUE(writeFileAtomically(script, text).ok());
-  ::chmod(script.c_str(), 0755);
-  return script;
 }
 
 std::map<int, nlohmann::json> resultsByFactor(const nlohmann::json& program) {

@@ -4,6 +4,7 @@
 #include "support/Sha256.h"
 #include "tasks/common/Head.h"
 #include "tasks/common/MlpClassifier.h"
+#include "tasks/common/TaskModel.h"
 #include "tasks/common/XgbClassifier.h"
 
 #include <gtest/gtest.h>
@@ -309,6 +310,49 @@ TEST(MlpHead, WeightsForOtherLayerSizesAreAClearError) {
   EXPECT_EQ(loaded.error().code(), ErrorCode::kVersion);
   EXPECT_NE(loaded.error().message().find((dir / "weights.pt").string()), std::string::npos)
       << loaded.error().message();
+  fs::remove_all(dir);
+}
+
+TEST(MlpHead, AClassCountBeyondIntIsRefusedNotWrapped) {
+  auto classifier = fitted(fastCandidate("mlp"), testing::separableBinary(80, 6, 15));
+  fs::path dir = freshDirectory("mlp-classes");
+  ASSERT_TRUE(classifier->save(dir).ok());
+  auto head = readJsonObject(dir / kHeadFile);
+  ASSERT_TRUE(head.ok());
+  // head.json is not covered by the model's hash; 2^32 + 2 read as an int would be 2 and load.
+  (*head)["classes"] = (std::int64_t{1} << 32) + 2;
+  ASSERT_TRUE(writeFileAtomically(dir / kHeadFile, head->dump()).ok());
+  auto loaded = Classifier::load(dir);
+  ASSERT_FALSE(loaded.ok());
+  EXPECT_NE(loaded.error().message().find("4294967298 classes"), std::string::npos)
+      << loaded.error().message();
+  fs::remove_all(dir);
+}
+
+TEST(Factory, SizesBeyondTheirBoundsAreRefused) {
+  for (const nlohmann::json& params :
+       {nlohmann::json{{"hidden", {1 << 20}}}, nlohmann::json{{"hidden", std::vector<int>(100, 8)}}}) {
+    auto mlp = makeClassifier({"mlp", params});
+    ASSERT_FALSE(mlp.ok()) << params.dump();
+    EXPECT_NE(mlp.error().message().find("hidden"), std::string::npos) << mlp.error().message();
+  }
+  auto threads = makeClassifier({"xgboost", {{"nthread", 1000000}}});
+  ASSERT_FALSE(threads.ok());
+  EXPECT_NE(threads.error().message().find("nthread"), std::string::npos) << threads.error().message();
+}
+
+TEST(TaskManifest, AFieldOfAnotherTypeIsAVersionErrorNotAnException) {
+  fs::path dir = freshDirectory("task-manifest");
+  fs::create_directories(dir);
+  const TaskModelKind kind{"omp", "OpenMP", 1, "mirtune omp train"};
+  for (const nlohmann::json& manifest : {nlohmann::json{{"task", "omp"}, {"format", "1"}, {"encoder", "e"}},
+                                         nlohmann::json{{"task", 7}, {"format", 1}, {"encoder", "e"}}}) {
+    ASSERT_TRUE(writeFileAtomically(dir / "manifest.json", manifest.dump()).ok());
+    auto read = readTaskManifest(dir, kind, "e");
+    ASSERT_FALSE(read.ok()) << manifest.dump();
+    EXPECT_EQ(read.error().code(), ErrorCode::kVersion);
+    EXPECT_NE(read.error().message().find("manifest.json"), std::string::npos) << read.error().message();
+  }
   fs::remove_all(dir);
 }
 
