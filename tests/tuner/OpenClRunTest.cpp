@@ -133,18 +133,6 @@ TEST(OpenClRun, SyntaxErrorIsBuildFailedWithTheLine) {
   }
 }
 
-/// Whether any process's command line mentions `marker`.
-bool processMentions(const std::string& marker) {
-  for (const auto& entry : fs::directory_iterator("/proc")) {
-    const std::string name = entry.path().filename();
-    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
-    std::ifstream in(entry.path() / "cmdline", std::ios::binary);
-    std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    if (cmdline.find(marker) != std::string::npos) return true;
-  }
-  return false;
-}
-
 TEST(OpenClRun, EndlessKernelTimesOutAndTheRunnerIsGone) {
   MIRTUNE_SKIP_WITHOUT_OPENCL();
   TestFolder work("timeout");
@@ -164,7 +152,7 @@ TEST(OpenClRun, EndlessKernelTimesOutAndTheRunnerIsGone) {
     EXPECT_NE(device.message.find("timed out"), std::string::npos) << device.message;
   }
   EXPECT_LT(seconds, 3.0 * static_cast<double>(result->devices.size()) + 10.0);
-  EXPECT_FALSE(processMentions(work.path().string())) << "a runner process outlived its timeout";
+  EXPECT_TRUE(testing::processesMentioning(work.path().string()).empty()) << "a runner outlived its timeout";
 }
 
 /// The endless kernel's plan written to `work`/plan.json, with the runner's own limit `timeoutSeconds`.

@@ -16,7 +16,6 @@
 #include <cerrno>
 #include <chrono>
 #include <fstream>
-#include <iterator>
 #include <map>
 #include <numeric>
 #include <set>
@@ -600,9 +599,8 @@ std::vector<pid_t> pidsIn(const std::string& path) {
 
 /// Whether `pid` is a live process (a zombie counts as ended) still running the escape test program.
 bool escapeProgramAlive(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/cmdline", std::ios::binary);
-  const std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  return cmdline.find("escape") != std::string::npos;
+  return testing::readProcFile("/proc/" + std::to_string(pid) + "/cmdline").find("escape") !=
+         std::string::npos;
 }
 
 TEST(ProcessRunner, AProgramThatLeavesItsProcessGroupDoesNotHoldUpTheRun) {

@@ -3,14 +3,13 @@
 
 #include "tuner/OpenClRun.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <string>
 #include <thread>
 #include <vector>
@@ -43,6 +42,19 @@ inline std::vector<OpenClDevice> devicesOrReason(std::string& why) {
     }                                          \
   } while (false)
 
+/// A small /proc file ("" when it cannot be read). Plain read(2): a process may end while it is read, and
+/// std::istreambuf_iterator then throws from the stream buffer.
+inline std::string readProcFile(const std::filesystem::path& path) {
+  std::string text;
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return text;
+  char buffer[4096];
+  for (ssize_t got; (got = ::read(fd, buffer, sizeof buffer)) > 0;)
+    text.append(buffer, static_cast<std::size_t>(got));
+  ::close(fd);
+  return text;
+}
+
 /// Live processes (zombies have no command line) whose command line mentions `marker`, or, with `orCwd`,
 /// whose working folder lies inside `marker` (a compiler started with relative paths in a plan's folder).
 inline std::vector<pid_t> processesMentioning(const std::string& marker, bool orCwd = false) {
@@ -53,8 +65,7 @@ inline std::vector<pid_t> processesMentioning(const std::string& marker, bool or
     if (name.find_first_not_of("0123456789") != std::string::npos) continue;
     const auto pid = static_cast<pid_t>(std::stol(name));
     if (pid == ::getpid()) continue;
-    std::ifstream in(entry.path() / "cmdline", std::ios::binary);
-    const std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const std::string cmdline = readProcFile(entry.path() / "cmdline");
     bool mentions = cmdline.find(marker) != std::string::npos;
     if (!mentions && orCwd && !cmdline.empty()) {
       std::error_code error;

@@ -3,6 +3,7 @@
 #include "runner/ProcessTable.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <fmt/format.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -13,7 +14,6 @@
 #include <cerrno>
 #include <chrono>
 #include <cstdlib>
-#include <fstream>
 #include <map>
 #include <set>
 #include <sstream>
@@ -32,9 +32,14 @@ bool isNumber(const char* text) {
 
 /// Reads "PID (comm) STATE PPID ..."; comm may hold spaces and parentheses, so it ends at the last ')'.
 bool readStat(pid_t pid, ProcessEntry& entry) {
-  std::ifstream in(fmt::format("/proc/{}/stat", pid));
-  std::string text;
-  if (!std::getline(in, text)) return false;
+  // Plain read(2): the process may end while it is read, which is an ordinary "not there" here.
+  const int fd = ::open(fmt::format("/proc/{}/stat", pid).c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  char buffer[1024];
+  const ssize_t got = ::read(fd, buffer, sizeof buffer - 1);
+  ::close(fd);
+  if (got <= 0) return false;
+  const std::string text(buffer, static_cast<std::size_t>(got));
   const auto open = text.find('(');
   const auto close = text.rfind(')');
   if (open == std::string::npos || close == std::string::npos || close < open) return false;
