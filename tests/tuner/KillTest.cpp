@@ -338,8 +338,8 @@ TEST_F(KillTest, EveryProcessKilledAtRandomMomentsLosesNoMeasurementAndLeavesNot
 
   // The schedule: every kind of target several times, in a seeded order.
   std::vector<Target> schedule;
-  for (int i = 0; i < 6; ++i) schedule.push_back(Target::kOmpMirtune);
-  for (int i = 0; i < 5; ++i) schedule.push_back(Target::kProcessRunner);
+  for (int i = 0; i < 5; ++i) schedule.push_back(Target::kOmpMirtune);
+  for (int i = 0; i < 4; ++i) schedule.push_back(Target::kProcessRunner);
   for (int i = 0; i < 3; ++i) schedule.push_back(Target::kApp);
   if (openCl) {
     for (int i = 0; i < 2; ++i) schedule.push_back(Target::kDevmapMirtune);

@@ -659,7 +659,7 @@ TEST(ProcessRunner, AProgramThatLeavesItsProcessGroupDoesNotHoldUpTheRun) {
   }
 }
 
-TEST(ProcessRunner, ARunnerWhoseStarterIsAlreadyGoneStopsBeforeRunningAnything) {
+TEST(ProcessRunner, ParentPidStopsARunnerWhoseStarterIsGoneButNotOneBehindAWrapper) {
   TestFolder folder("gone");
   ProcessPlan plan;
   ProcessRun run = quickRun("sleep", "", {"sleep", "0.01"});
@@ -672,6 +672,22 @@ TEST(ProcessRunner, ARunnerWhoseStarterIsAlreadyGoneStopsBeforeRunningAnything) 
                                         folder.file("results.jsonl"), "--parent-pid", std::to_string(gone)});
   EXPECT_EQ(process.exitCode, 128 + SIGTERM) << process.standardError;
   EXPECT_EQ(countLines(folder.file("results.jsonl")), 0);
+
+  // A wrapper script in between (one that does not exec the runner) leaves the starter an ancestor: the
+  // runner goes on.
+  SubprocessOptions wrapped;
+  wrapped.argv = {"sh",
+                  "-c",
+                  "\"$0\" process --plan \"$1\" --results \"$2\" --parent-pid \"$3\"; exit $?",
+                  runnerExecutable().string(),
+                  folder.file("plan.json"),
+                  folder.file("wrapped.jsonl"),
+                  std::to_string(::getpid())};
+  wrapped.timeoutSeconds = 60;
+  auto viaWrapper = runSubprocess(wrapped);
+  ASSERT_TRUE(viaWrapper.ok()) << viaWrapper.error().message();
+  EXPECT_EQ(viaWrapper->exitCode, 0) << viaWrapper->describe() << "\n" << viaWrapper->standardError;
+  EXPECT_EQ(countLines(folder.file("wrapped.jsonl")), 1);
 
   process = runRunner(
       {"--plan", folder.file("plan.json"), "--results", folder.file("other.jsonl"), "--timeout", "5"});

@@ -1,6 +1,8 @@
 // Parent-death signals and the watchdog of the OpenCL modes.
 #include "runner/Lifetime.h"
 
+#include "runner/ProcessTable.h"
+
 #include <signal.h>
 #include <sys/prctl.h>
 #include <unistd.h>
@@ -10,11 +12,11 @@
 namespace mirtune::runner {
 
 void dieWithParent(int signo, pid_t expectedParent) {
-  const pid_t parent = expectedParent > 0 ? expectedParent : ::getppid();
+  const pid_t parent = ::getppid();
   ::prctl(PR_SET_PDEATHSIG, signo, 0, 0, 0);
-  // An orphan is re-parented (to init or a subreaper), so a different parent means the starter is gone and
-  // the kernel will never send the signal.
-  if (::getppid() != parent) ::raise(signo);
+  // An orphan is re-parented (to init or a subreaper), so a changed parent, or a starter no longer above the
+  // runner (a wrapper script may stand between them), means the starter is gone and no signal will come.
+  if (::getppid() != parent || (expectedParent > 0 && !isAncestor(expectedParent))) ::raise(signo);
 }
 
 Watchdog::Watchdog(Clock::time_point start, double seconds, std::function<void()> expire, int exitCode)

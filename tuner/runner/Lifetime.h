@@ -14,9 +14,10 @@ namespace mirtune::runner {
 
 /// Asks the kernel to send `signo` to this process when its parent ends (PR_SET_PDEATHSIG), and sends it at
 /// once when the parent is gone already: `expectedParent` (when > 0) is the process that started the
-/// runner, which closes the window between fork and this call; without it, the parent seen at this call
-/// counts. The kernel tracks the thread that forked the runner, so a caller that starts a runner from a
-/// worker thread must keep that thread alive until the runner ends.
+/// runner, directly or through a wrapper script, which closes the window between fork and this call; it
+/// must be the parent or an ancestor. The kernel tracks the thread that forked the runner, so a caller that
+/// starts a runner from a worker thread must keep that thread alive until the runner ends; and through a
+/// wrapper, the signal follows the wrapper, not the starter.
 void dieWithParent(int signo, pid_t expectedParent);
 
 /// Runs `expire` on its own thread if `seconds` pass (counted from `start`) before disarm(), then ends the

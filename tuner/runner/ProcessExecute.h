@@ -16,8 +16,9 @@ struct ProcessCommandOptions {
   /// Stop (as on SIGTERM) when the process that started the runner dies, e.g. a tuning session killed with
   /// SIGKILL, so a later --resume never races an orphaned runner.
   bool dieWithParent = false;
-  /// With dieWithParent: the process that started the runner; when it is not the parent any more (it died
-  /// before the runner could ask to follow it), the runner stops at once. 0 = the parent at startup.
+  /// With dieWithParent: the process that started the runner (directly or through a wrapper); when it is
+  /// neither the parent nor an ancestor (it died before the runner could ask to follow it), the runner stops
+  /// at once. 0 = the parent at startup.
   pid_t parentPid = 0;
 };
 

@@ -58,6 +58,21 @@ bool readStat(pid_t pid, ProcessEntry& entry) {
 
 }  // namespace
 
+pid_t parentOf(pid_t pid) {
+  ProcessEntry entry;
+  return readStat(pid, entry) ? entry.parent : 0;
+}
+
+bool isAncestor(pid_t ancestor) {
+  // A bounded walk: the parent chain ends at init (pid 1, whose parent is 0) long before this.
+  pid_t pid = ::getppid();
+  for (int depth = 0; depth < 64 && pid > 0; ++depth) {
+    if (pid == ancestor) return true;
+    pid = parentOf(pid);
+  }
+  return false;
+}
+
 std::vector<ProcessEntry> listProcesses() {
   std::vector<ProcessEntry> table;
   DIR* proc = ::opendir("/proc");

@@ -17,6 +17,12 @@ struct ProcessEntry {
   char state = '?';  ///< 'R', 'S', 'D', 'Z' (dead, not yet reaped), ...
 };
 
+/// The parent of `pid` as /proc shows it; 0 when the process is gone or cannot be read.
+pid_t parentOf(pid_t pid);
+
+/// Whether `ancestor` is the parent of this process, or that parent's parent, and so on up to init.
+bool isAncestor(pid_t ancestor);
+
 /// Every process /proc lists now (those that vanish while it is read are left out).
 std::vector<ProcessEntry> listProcesses();
 

@@ -50,8 +50,8 @@ constexpr std::string_view kUsage =
     "               --die-with-parent: end when the process that started the runner ends (killed at once;\n"
     "               process stops as on SIGTERM); mirtune passes it. Leave it out when you start the runner\n"
     "               by hand in the background (nohup): its parent is then your shell\n"
-    "               --parent-pid PID: the same, and end at once when PID is no longer the parent (it died\n"
-    "               before the runner could ask to follow it)\n";
+    "               --parent-pid PID: the same, and end at once when PID is neither the parent nor an\n"
+    "               ancestor (it died before the runner could ask to follow it)\n";
 
 /// Options every mode takes: when the runner ends although nobody stops it.
 struct LifetimeOptions {
