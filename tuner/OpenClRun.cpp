@@ -22,6 +22,25 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr std::size_t kStderrExcerptBytes = 4000;
+/// How much longer than a runner's own deadline this process waits before it kills the runner: the runner
+/// normally ends itself and says where it stood; this limit only catches a runner that cannot.
+constexpr double kRunnerDeadlineSlackSeconds = 10;
+
+/// The options that tie a runner to this process and to `timeoutSeconds` (none when <= 0): it ends itself
+/// past its deadline and when this process dies (even by SIGKILL), so a hung kernel never spins on unwatched.
+void addLifetimeOptions(std::vector<std::string>& argv, double timeoutSeconds) {
+  if (timeoutSeconds > 0) {
+    argv.push_back("--timeout");
+    argv.push_back(fmt::format("{}", timeoutSeconds));
+  }
+  argv.push_back("--parent-pid");
+  argv.push_back(std::to_string(::getpid()));
+}
+
+/// This process's limit for a runner that has its own deadline of `timeoutSeconds` (none when <= 0).
+double parentLimit(double timeoutSeconds) {
+  return timeoutSeconds > 0 ? timeoutSeconds + kRunnerDeadlineSlackSeconds : 0;
+}
 
 std::string excerpt(const std::string& text) {
   if (text.size() <= kStderrExcerptBytes) return text;
@@ -94,7 +113,8 @@ Expected<std::vector<OpenClDevice>> probeOpenClDevices(const fs::path& runnerExe
                                                        double timeoutSeconds) {
   SubprocessOptions options;
   options.argv = {runnerExecutable.string(), "probe", "--json"};
-  options.timeoutSeconds = timeoutSeconds;
+  addLifetimeOptions(options.argv, timeoutSeconds);
+  options.timeoutSeconds = parentLimit(timeoutSeconds);
   auto run = runSubprocess(options);
   if (!run) return run.error().withContext("mirtune-run probe");
   if (!run->succeeded()) {
@@ -204,6 +224,9 @@ Expected<OpenClRunResult> runOnAllDevices(const OpenClRunRequest& request, const
       return makeError(ErrorCode::kIo, "{}: cannot create folder: {}", outputs.string(), error.message());
     runner::RunPlan plan = request.plan;
     plan.outputDirectory = outputs.string();
+    // The runner enforces the request's limit itself (a hung kernel cannot be interrupted from outside the
+    // driver, only ended with the process).
+    if (request.timeoutSeconds > 0) plan.timeoutSeconds = request.timeoutSeconds;
     if (!plan.source.empty() && fs::path(plan.source).is_relative())
       plan.source = fs::absolute(plan.source).string();
     const fs::path planPath = directory / "plan.json";
@@ -222,7 +245,8 @@ Expected<OpenClRunResult> runOnAllDevices(const OpenClRunRequest& request, const
                     fmt::format("{}:{}", device.platformIndex, device.deviceIndex),
                     "--out",
                     resultPath.string()};
-    options.timeoutSeconds = request.timeoutSeconds;
+    addLifetimeOptions(options.argv, 0);  // the plan carries the deadline
+    options.timeoutSeconds = parentLimit(plan.timeoutSeconds);
     options.environment = request.environment;
     auto run = runSubprocess(options);
     if (!run) return run.error().withContext("mirtune-run opencl");
@@ -231,8 +255,9 @@ Expected<OpenClRunResult> runOnAllDevices(const OpenClRunRequest& request, const
     bool planRejected = false;
     if (run->timedOut) {
       outcome.status = MeasureStatus::kRunTimeout;
-      outcome.message = fmt::format("the runner {} (limit {:g} s) and its process group was killed",
-                                    run->describe(), request.timeoutSeconds);
+      outcome.message =
+          fmt::format("the runner {} (its own limit {:g} s did not end it) and its process group was killed",
+                      run->describe(), plan.timeoutSeconds);
     } else {
       nlohmann::json json;
       if (fs::exists(resultPath)) {
@@ -325,6 +350,10 @@ DeviceRunResult deviceResultFromJson(const nlohmann::json& json, const OpenClDev
     outcome.status = MeasureStatus::kOk;
   } else if (status == "build_failed") {
     outcome.status = MeasureStatus::kBuildFailed;
+  } else if (status == "build_timeout") {
+    outcome.status = MeasureStatus::kBuildTimeout;
+  } else if (status == "run_timeout") {
+    outcome.status = MeasureStatus::kRunTimeout;
   } else {
     outcome.status = MeasureStatus::kRunFailed;
   }
@@ -339,7 +368,8 @@ Expected<nlohmann::json> listKernelArgs(const fs::path& runnerExecutable, const 
     options.argv.push_back("--build-options");
     options.argv.push_back(buildOptions);
   }
-  options.timeoutSeconds = timeoutSeconds;
+  addLifetimeOptions(options.argv, timeoutSeconds);
+  options.timeoutSeconds = parentLimit(timeoutSeconds);
   auto run = runSubprocess(options);
   if (!run) return run.error().withContext("mirtune-run opencl-args");
   if (run->timedOut) return makeError(ErrorCode::kTimeout, "mirtune-run opencl-args {}", run->describe());
@@ -353,6 +383,9 @@ Expected<nlohmann::json> listKernelArgs(const fs::path& runnerExecutable, const 
     return makeError(ErrorCode::kCompileError, "{}: {}\n{}", source.string(), json.value("message", ""),
                      json.value("build_log", ""));
   }
+  if (status == "build_timeout" || status == "run_timeout")
+    return makeError(ErrorCode::kTimeout, "{}: mirtune-run opencl-args {}", source.string(),
+                     json.value("message", ""));
   if (status != "ok")
     return makeError(ErrorCode::kInvalidInput, "{}: {}", source.string(), json.value("message", ""));
   return json;

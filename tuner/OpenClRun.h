@@ -37,7 +37,9 @@ struct OpenClDevice {
 struct OpenClRunRequest {
   /// What to run; its outputDirectory is set per device by runOnAllDevices.
   runner::RunPlan plan;
-  /// Wall-clock limit of one device's runner process (build + warm-up + repetitions), seconds.
+  /// Wall-clock limit of one device's runner process (build + warm-up + repetitions), seconds; it becomes the
+  /// plan's timeout_s, which the runner enforces itself (this process kills it only some seconds later, as a
+  /// backstop). <= 0 keeps the plan's own timeout_s.
   double timeoutSeconds = 60;
   /// Expected outputs computed on the host from the same generated inputs; empty = compare devices only.
   ReferenceFunction reference;
@@ -85,23 +87,24 @@ struct OpenClRunResult {
 };
 
 /// Lists the devices through `runnerExecutable probe --json`. An empty list (no ICD, no platform) is not an
-/// error; a runner that cannot start or crashes is.
+/// error; a runner that cannot start or crashes is. Every runner these functions start ends when this
+/// process ends (`--parent-pid`), and enforces its limit itself.
 Expected<std::vector<OpenClDevice>> probeOpenClDevices(const std::filesystem::path& runnerExecutable,
                                                        double timeoutSeconds = 60);
 
 /// Runs the request's kernel on each device in its own `mirtune-run opencl` process (so a crash or hang costs
-/// one device: a timeout kills the runner's process group and gives kRunTimeout, a crash or exit without a
-/// result gives kRunFailed), then checks the ok devices' out/inout buffers against the reference (when there
-/// is one) and against the first ok device; a difference makes that device kWrongOutput naming the buffer and
-/// the first differing index. Errors: kNotFound when there is no OpenCL device, kInvalidInput when every
-/// device reports that the plan does not fit the kernel (wrong arguments, image arguments, unknown kernel
-/// name), kInternal when the reference itself fails.
+/// one device: past the timeout the runner ends itself with kRunTimeout, or kBuildTimeout while the driver
+/// compiles, a crash or exit without a result gives kRunFailed), then checks the ok devices' out/inout
+/// buffers against the reference (when there is one) and against the first ok device; a difference makes that
+/// device kWrongOutput naming the buffer and the first differing index. Errors: kNotFound when there is no
+/// OpenCL device, kInvalidInput when every device reports that the plan does not fit the kernel (wrong
+/// arguments, image arguments, unknown kernel name), kInternal when the reference itself fails.
 Expected<OpenClRunResult> runOnAllDevices(const OpenClRunRequest& request,
                                           const std::filesystem::path& runnerExecutable);
 
 /// A device's outcome from the JSON `mirtune-run opencl` writes (times, status, message, build log, output
-/// files as the runner named them) with `device`'s identity where the JSON has none; "invalid_plan" and every
-/// other failure read as kRunFailed.
+/// files as the runner named them) with `device`'s identity where the JSON has none; "build_timeout" and
+/// "run_timeout" read as kBuildTimeout and kRunTimeout, "invalid_plan" and every other failure as kRunFailed.
 DeviceRunResult deviceResultFromJson(const nlohmann::json& json, const OpenClDevice& device);
 
 /// nullopt when `actual` matches `expected` within `tolerance` (exactly for integers), else a message naming

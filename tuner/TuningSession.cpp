@@ -475,8 +475,9 @@ Expected<TuningResult> runTuningSession(Database& database, std::int64_t platfor
     };
 
     SubprocessOptions options;
-    options.argv = {runner.string(),      "process",  "--plan",           planFile.string(), "--results",
-                    resultsFile.string(), "--resume", "--die-with-parent"};
+    // --parent-pid: the runner stops when this process dies, even before the runner could ask to follow it.
+    options.argv = {runner.string(),      "process",  "--plan",       planFile.string(),         "--results",
+                    resultsFile.string(), "--resume", "--parent-pid", std::to_string(::getpid())};
     std::atomic<bool> finished{false};
     Expected<SubprocessResult> outcome = Error(ErrorCode::kInternal, "the runner did not start");
     std::thread worker([&] {

@@ -184,7 +184,8 @@ void probeOpenCl(PlatformInfo& info, const PlatformProbeOptions& probe) {
     return;
   }
   SubprocessOptions options;
-  options.argv = {probe.runnerPath.string(), "probe", "--json"};
+  // --parent-pid: the runner ends with this process, even when it is killed while a driver initialises.
+  options.argv = {probe.runnerPath.string(), "probe", "--json", "--parent-pid", std::to_string(::getpid())};
   options.timeoutSeconds = probe.runnerTimeoutSeconds;
   auto result = runSubprocess(options);
   std::string problem;

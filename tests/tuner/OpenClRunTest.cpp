@@ -8,11 +8,15 @@
 #include "common/TemporaryFolder.h"
 
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
+#include <thread>
 
 namespace mirtune {
 namespace {
@@ -129,18 +133,6 @@ TEST(OpenClRun, SyntaxErrorIsBuildFailedWithTheLine) {
   }
 }
 
-/// Whether any process's command line mentions `marker`.
-bool processMentions(const std::string& marker) {
-  for (const auto& entry : fs::directory_iterator("/proc")) {
-    const std::string name = entry.path().filename();
-    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
-    std::ifstream in(entry.path() / "cmdline", std::ios::binary);
-    std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    if (cmdline.find(marker) != std::string::npos) return true;
-  }
-  return false;
-}
-
 TEST(OpenClRun, EndlessKernelTimesOutAndTheRunnerIsGone) {
   MIRTUNE_SKIP_WITHOUT_OPENCL();
   TestFolder work("timeout");
@@ -160,7 +152,170 @@ TEST(OpenClRun, EndlessKernelTimesOutAndTheRunnerIsGone) {
     EXPECT_NE(device.message.find("timed out"), std::string::npos) << device.message;
   }
   EXPECT_LT(seconds, 3.0 * static_cast<double>(result->devices.size()) + 10.0);
-  EXPECT_FALSE(processMentions(work.path().string())) << "a runner process outlived its timeout";
+  EXPECT_TRUE(testing::processesMentioning(work.path().string()).empty()) << "a runner outlived its timeout";
+}
+
+/// The endless kernel's plan written to `work`/plan.json, with the runner's own limit `timeoutSeconds`.
+std::string writeSpinPlan(const TestFolder& work, double timeoutSeconds) {
+  runner::RunPlan plan = singleKernelPlan("infinite_loop.cl", "spin", 4);
+  plan.args = {buffer("flag", runner::ElementType::kInt, 1, runner::ArgRole::kIn),
+               buffer("out", runner::ElementType::kFloat, 4, runner::ArgRole::kOut)};
+  plan.args[0].generator.kind = runner::GeneratorKind::kZeros;
+  nlohmann::json json = runner::runPlanToJson(plan);
+  json["timeout_s"] = timeoutSeconds;
+  const std::string path = (work.path() / "plan.json").string();
+  EXPECT_TRUE(writeFileAtomically(path, json.dump()).ok());
+  return path;
+}
+
+/// The pid of a process that has ended and been reaped: a parent that is gone.
+pid_t deadProcess() {
+  const pid_t pid = ::fork();
+  if (pid == 0) ::_exit(0);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  return pid;
+}
+
+/// Waits until a process mentioning `marker` runs, then checks that it still runs a while later: the
+/// runner is busy in the endless kernel rather than gone for some other reason.
+::testing::AssertionResult keepsRunning(const std::string& marker) {
+  const auto giveUp = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (testing::processesMentioning(marker).empty() && std::chrono::steady_clock::now() < giveUp) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  if (testing::processesMentioning(marker).empty())
+    return ::testing::AssertionFailure() << "it never started";
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  if (testing::processesMentioning(marker).empty()) {
+    return ::testing::AssertionFailure() << "it ended within 1.5 s, before the kernel could hang";
+  }
+  return ::testing::AssertionSuccess();
+}
+
+/// Kills a forked process at scope exit, whatever the test's assertions did.
+struct KillAtExit {
+  pid_t pid;
+  ~KillAtExit() {
+    int status = 0;
+    if (::kill(pid, SIGKILL) == 0) ::waitpid(pid, &status, 0);
+  }
+};
+
+TEST(OpenClRun, TheRunnerEndsWhenTheProcessThatStartedItIsKilled) {
+  MIRTUNE_SKIP_WITHOUT_OPENCL();
+  TestFolder work("orphan");
+  const std::string plan = writeSpinPlan(work, 300);
+  const std::string result = (work.path() / "result.json").string();
+  const std::string executable = runnerExecutable().string();
+  // A forked copy of this test starts the runner and waits; SIGKILL gives it no chance to pass anything on.
+  const pid_t parent = ::fork();
+  ASSERT_GE(parent, 0);
+  if (parent == 0) {
+    if (::fork() == 0) {
+      ::execl(executable.c_str(), executable.c_str(), "opencl", "--plan", plan.c_str(), "--out",
+              result.c_str(), "--die-with-parent", static_cast<char*>(nullptr));
+      ::_exit(127);
+    }
+    for (;;) ::pause();
+  }
+  KillAtExit parentGuard{parent};
+  ASSERT_TRUE(keepsRunning(plan));
+  ASSERT_EQ(::kill(parent, SIGKILL), 0);
+  const auto left = testing::survivorsAfter(5, plan);
+  EXPECT_TRUE(left.empty()) << "the runner spins on after its parent was killed";
+  testing::killAllMentioning(plan);
+}
+
+TEST(OpenClRun, RunnersEndWithAKilledCallerOfRunOnAllDevices) {
+  MIRTUNE_SKIP_WITHOUT_OPENCL();
+  TestFolder work("killed-caller");
+  OpenClRunRequest request;
+  request.plan = singleKernelPlan("infinite_loop.cl", "spin", 4);
+  request.plan.args = {buffer("flag", runner::ElementType::kInt, 1, runner::ArgRole::kIn),
+                       buffer("out", runner::ElementType::kFloat, 4, runner::ArgRole::kOut)};
+  request.plan.args[0].generator.kind = runner::GeneratorKind::kZeros;
+  request.timeoutSeconds = 300;
+  request.workDirectory = work.path();
+  const pid_t caller = ::fork();
+  ASSERT_GE(caller, 0);
+  if (caller == 0) {
+    (void)runOnAllDevices(request, runnerExecutable());
+    ::_exit(0);
+  }
+  KillAtExit callerGuard{caller};
+  ASSERT_TRUE(keepsRunning(work.path().string()));
+  ASSERT_EQ(::kill(caller, SIGKILL), 0);
+  const auto left = testing::survivorsAfter(5, work.path().string());
+  EXPECT_TRUE(left.empty()) << "a runner spins on after the process that called runOnAllDevices was killed";
+  testing::killAllMentioning(work.path().string());
+}
+
+TEST(OpenClRun, TheRunnerEndsAHungKernelAtItsOwnDeadline) {
+  MIRTUNE_SKIP_WITHOUT_OPENCL();
+  TestFolder work("deadline");
+  const std::string plan = writeSpinPlan(work, 2);
+  const fs::path result = work.path() / "result.json";
+  SubprocessOptions options;
+  options.argv = {runnerExecutable().string(), "opencl", "--plan", plan, "--out", result.string()};
+  options.timeoutSeconds = 30;  // far beyond the plan's limit: only the runner's own deadline ends it early
+  auto run = runSubprocess(options);
+  ASSERT_TRUE(run.ok()) << run.error().message();
+  EXPECT_FALSE(run->timedOut) << "nothing but the parent's limit ended the runner";
+  EXPECT_EQ(run->exitCode, 1) << run->standardError;
+  EXPECT_LT(run->wallSeconds, 15.0);
+  auto text = readFile(result);
+  ASSERT_TRUE(text.ok()) << "no result file: " << run->standardError;
+  auto json = nlohmann::json::parse(*text, nullptr, false);
+  ASSERT_TRUE(json.is_object()) << *text;
+  EXPECT_EQ(json["status"], "run_timeout") << *text;
+  const std::string message = json.value("message", "");
+  EXPECT_NE(message.find("timed out after 2 s (the plan's timeout_s) while warm-up repetition 1"),
+            std::string::npos)
+      << message;
+  EXPECT_TRUE(json.contains("device") && json["device"].contains("name")) << *text;
+  EXPECT_NE(run->standardError.find("run_timeout"), std::string::npos) << run->standardError;
+
+  // --timeout overrides the plan's limit; the result then goes to stdout.
+  options.argv = {runnerExecutable().string(), "opencl", "--plan", plan, "--timeout", "1"};
+  run = runSubprocess(options);
+  ASSERT_TRUE(run.ok()) << run.error().message();
+  EXPECT_FALSE(run->timedOut);
+  json = nlohmann::json::parse(run->standardOutput, nullptr, false);
+  ASSERT_TRUE(json.is_object()) << run->standardOutput << run->standardError;
+  EXPECT_EQ(json["status"], "run_timeout");
+  EXPECT_NE(json.value("message", "").find("timed out after 1 s (--timeout)"), std::string::npos)
+      << json.dump();
+  EXPECT_TRUE(testing::processesMentioning(plan).empty());
+}
+
+TEST(OpenClRun, ARunnerWhoseStarterIsAlreadyGoneEndsAtOnce) {
+  TestFolder work("gone");
+  const std::string plan = writeSpinPlan(work, 300);
+  SubprocessOptions options;
+  for (const std::string mode : {"opencl", "opencl-args", "probe"}) {
+    options.argv = {runnerExecutable().string(), mode, "--parent-pid", std::to_string(deadProcess())};
+    if (mode == "opencl") options.argv.insert(options.argv.end(), {"--plan", plan});
+    if (mode == "opencl-args") options.argv.insert(options.argv.end(), {"--source", plan});
+    options.timeoutSeconds = 30;
+    auto run = runSubprocess(options);
+    ASSERT_TRUE(run.ok()) << run.error().message();
+    EXPECT_EQ(run->termSignal, SIGKILL) << mode << ": " << run->describe() << "\n" << run->standardError;
+    EXPECT_LT(run->wallSeconds, 10.0) << mode;
+  }
+
+  options.argv = {runnerExecutable().string(), "probe", "--parent-pid", "x1"};
+  auto run = runSubprocess(options);
+  ASSERT_TRUE(run.ok());
+  EXPECT_EQ(run->exitCode, 2);
+  EXPECT_NE(run->standardError.find("--parent-pid takes a process id"), std::string::npos)
+      << run->standardError;
+  options.argv = {runnerExecutable().string(), "opencl", "--plan", plan, "--timeout", "0"};
+  run = runSubprocess(options);
+  ASSERT_TRUE(run.ok());
+  EXPECT_EQ(run->exitCode, 2);
+  EXPECT_NE(run->standardError.find("--timeout takes a number of seconds"), std::string::npos)
+      << run->standardError;
 }
 
 TEST(OpenClRun, OutOfBoundsWritesCrashTheRunnerAsRunFailed) {

@@ -589,6 +589,113 @@ TEST(ProcessRunner, SigtermKillsTheChildGroupAndWritesNoPartialLine) {
   EXPECT_EQ(text.find("\"kind\":\"run\""), std::string::npos) << text;
 }
 
+/// The pids listed one per line in `path`.
+std::vector<pid_t> pidsIn(const std::string& path) {
+  std::vector<pid_t> pids;
+  std::ifstream in(path);
+  for (long pid; in >> pid;) pids.push_back(static_cast<pid_t>(pid));
+  return pids;
+}
+
+/// Whether `pid` is a live process (a zombie counts as ended) still running the escape test program.
+bool escapeProgramAlive(pid_t pid) {
+  return testing::readProcFile("/proc/" + std::to_string(pid) + "/cmdline").find("escape") !=
+         std::string::npos;
+}
+
+TEST(ProcessRunner, AProgramThatLeavesItsProcessGroupDoesNotHoldUpTheRun) {
+  TestFolder folder("escape");
+  ProcessPlan plan;
+  plan.builds.push_back(compile("escape", "escape.c", "escape"));
+  auto escapeRun = [&](const std::string& mode) {
+    ProcessRun run = quickRun(mode, "escape", {"./escape", folder.file(mode + ".pids"), mode, "30"});
+    run.timeoutSeconds = 20;
+    run.warmup = 1;
+    run.minTimeSeconds = 0;
+    run.minRepetitions = 3;
+    run.maxRepetitions = 3;
+    return run;
+  };
+  plan.runs = {escapeRun("hold"), escapeRun("detach")};
+  SubprocessResult process;
+  auto results = runPlan(folder, plan, &process);
+  std::vector<pid_t> leftBehind = pidsIn(folder.file("hold.pids"));
+  const std::vector<pid_t> detached = pidsIn(folder.file("detach.pids"));
+  leftBehind.insert(leftBehind.end(), detached.begin(), detached.end());
+  // Whatever the outcome, nothing of this test may sleep on.
+  struct Cleanup {
+    const std::vector<pid_t>& pids;
+    ~Cleanup() {
+      for (pid_t pid : pids) {
+        if (escapeProgramAlive(pid)) ::kill(pid, SIGKILL);
+      }
+    }
+  } cleanup{leftBehind};
+
+  // A child in a session of its own still holds stdout: the run takes the program's time (a few ms per
+  // repetition) and a moment to find and kill the holder, not the 20 s timeout nor a long grace per
+  // repetition.
+  const ProcessResult& hold = results["hold"];
+  EXPECT_EQ(hold.status, ProcessStatus::kOk) << hold.message;
+  EXPECT_EQ(hold.repetitions, 3);
+  EXPECT_LT(hold.wallSeconds, 3.0) << hold.message;
+  EXPECT_EQ(hold.stdoutExcerpt.rfind("left ", 0), 0u) << hold.stdoutExcerpt;
+  EXPECT_NE(hold.message.find("4 of 4 repetitions left processes outside their process group"),
+            std::string::npos)
+      << hold.message;
+  EXPECT_NE(hold.message.find("(escape) kept its output open"), std::string::npos) << hold.message;
+
+  // A child that let go of the output does not delay the run, but it would overlap the next repetition.
+  const ProcessResult& detach = results["detach"];
+  EXPECT_EQ(detach.status, ProcessStatus::kOk) << detach.message;
+  EXPECT_LT(detach.wallSeconds, 3.0) << detach.message;
+  EXPECT_NE(detach.message.find("(escape) still ran after it exited"), std::string::npos) << detach.message;
+
+  ASSERT_EQ(leftBehind.size(), 8u) << process.standardError;  // two runs of one warm-up and 3 repetitions
+  for (pid_t pid : leftBehind) {
+    for (int i = 0; i < 100 && escapeProgramAlive(pid); ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    EXPECT_FALSE(escapeProgramAlive(pid)) << "pid " << pid << " outlived its run";
+  }
+}
+
+TEST(ProcessRunner, ParentPidStopsARunnerWhoseStarterIsGoneButNotOneBehindAWrapper) {
+  TestFolder folder("gone");
+  ProcessPlan plan;
+  ProcessRun run = quickRun("sleep", "", {"sleep", "0.01"});
+  plan.runs.push_back(run);
+  const pid_t gone = ::fork();
+  if (gone == 0) ::_exit(0);
+  int status = 0;
+  ASSERT_EQ(::waitpid(gone, &status, 0), gone);
+  SubprocessResult process = runRunner({"--plan", writePlan(folder, plan), "--results",
+                                        folder.file("results.jsonl"), "--parent-pid", std::to_string(gone)});
+  EXPECT_EQ(process.exitCode, 128 + SIGTERM) << process.standardError;
+  EXPECT_EQ(countLines(folder.file("results.jsonl")), 0);
+
+  // A wrapper script in between (one that does not exec the runner) leaves the starter an ancestor: the
+  // runner goes on.
+  SubprocessOptions wrapped;
+  wrapped.argv = {"sh",
+                  "-c",
+                  "\"$0\" process --plan \"$1\" --results \"$2\" --parent-pid \"$3\"; exit $?",
+                  runnerExecutable().string(),
+                  folder.file("plan.json"),
+                  folder.file("wrapped.jsonl"),
+                  std::to_string(::getpid())};
+  wrapped.timeoutSeconds = 60;
+  auto viaWrapper = runSubprocess(wrapped);
+  ASSERT_TRUE(viaWrapper.ok()) << viaWrapper.error().message();
+  EXPECT_EQ(viaWrapper->exitCode, 0) << viaWrapper->describe() << "\n" << viaWrapper->standardError;
+  EXPECT_EQ(countLines(folder.file("wrapped.jsonl")), 1);
+
+  process = runRunner(
+      {"--plan", folder.file("plan.json"), "--results", folder.file("other.jsonl"), "--timeout", "5"});
+  EXPECT_EQ(process.exitCode, 2);
+  EXPECT_NE(process.standardError.find("process takes no --timeout"), std::string::npos)
+      << process.standardError;
+}
+
 TEST(ProcessRunner, InvalidPlanNamesFileAndKey) {
   TestFolder folder("invalid");
   const std::string planPath = folder.file("plan.json");

@@ -70,9 +70,20 @@ TEST(RunPlan, JsonRoundTripAndErrors) {
   ASSERT_TRUE(runner::parseRunPlan(json, plan, error)) << error;
   EXPECT_EQ(plan.args[1].scalarInt, 1234567890123LL);
   EXPECT_EQ(plan.args[2].elements, 256u);
+  EXPECT_EQ(plan.timeoutSeconds, runner::kDefaultRunnerTimeoutSeconds);  // a plan without timeout_s
+  json["timeout_s"] = 2.5;
+  ASSERT_TRUE(runner::parseRunPlan(json, plan, error)) << error;
+  EXPECT_EQ(plan.timeoutSeconds, 2.5);
   runner::RunPlan again;
   ASSERT_TRUE(runner::parseRunPlan(runner::runPlanToJson(plan), again, error)) << error;
   EXPECT_EQ(runner::runPlanToJson(again), runner::runPlanToJson(plan));
+  EXPECT_EQ(again.timeoutSeconds, 2.5);
+  for (const nlohmann::json& bad : {nlohmann::json(0), nlohmann::json(-1), nlohmann::json("10")}) {
+    nlohmann::json withBad = json;
+    withBad["timeout_s"] = bad;
+    EXPECT_FALSE(runner::parseRunPlan(withBad, plan, error)) << bad.dump();
+    EXPECT_NE(error.find("'timeout_s'"), std::string::npos) << error;
+  }
 
   json["args"][0]["type"] = "quaternion";
   EXPECT_FALSE(runner::parseRunPlan(json, plan, error));

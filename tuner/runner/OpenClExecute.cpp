@@ -388,15 +388,20 @@ nlohmann::json failureJson(const Failure& failure) {
 }  // namespace
 
 nlohmann::json runOpenClPlan(const RunPlan& plan, const std::string& planDirectory, int platformIndex,
-                             int deviceIndex) {
+                             int deviceIndex, const RunListener& listener) {
   nlohmann::json result = {{"schema", "mirtune-run-opencl/1"},
                            {"kernel", plan.kernel},
                            {"global_size", plan.globalSize},
                            {"local_size", plan.localSize},
                            {"warmup", plan.warmup}};
+  auto phase = [&](const std::string& text, bool building = false) {
+    if (listener) listener(text, building, result);
+  };
   try {
+    phase(fmt::format("opening OpenCL device {}:{}", platformIndex, deviceIndex));
     DeviceHandle device = selectDevice(platformIndex, deviceIndex);
     result["device"] = device.description;
+    phase("building the program", true);
     const std::string source = readSource(joinPath(planDirectory, plan.source));
     cl_int status = CL_SUCCESS;
     Context context(clCreateContext(nullptr, 1, &device.device, nullptr, nullptr, &status));
@@ -404,6 +409,7 @@ nlohmann::json runOpenClPlan(const RunPlan& plan, const std::string& planDirecto
     Queue queue(clCreateCommandQueue(context.get(), device.device, CL_QUEUE_PROFILING_ENABLE, &status));
     check(status, "clCreateCommandQueue");
     Program program = buildProgram(context.get(), device.device, source, plan.buildOptions);
+    phase("setting up the arguments");
     Kernel kernel(clCreateKernel(program.get(), plan.kernel.c_str(), &status));
     if (status == CL_INVALID_KERNEL_NAME) {
       std::string names;
@@ -482,12 +488,16 @@ nlohmann::json runOpenClPlan(const RunPlan& plan, const std::string& planDirecto
                                        std::chrono::duration<double>(end - start).count());
     };
 
-    for (int i = 0; i < plan.warmup; ++i) repetition();
+    for (int i = 0; i < plan.warmup; ++i) {
+      phase(fmt::format("warm-up repetition {} of {}", i + 1, plan.warmup));
+      repetition();
+    }
     std::vector<double> kernelSeconds;
     std::vector<double> totalSeconds;
     double measured = 0;
     while (static_cast<int>(kernelSeconds.size()) < plan.maxRepetitions &&
            (static_cast<int>(kernelSeconds.size()) < plan.minRepetitions || measured < plan.minTimeSeconds)) {
+      phase(fmt::format("repetition {}", kernelSeconds.size() + 1));
       auto [kernelTime, totalTime] = repetition();
       kernelSeconds.push_back(kernelTime);
       totalSeconds.push_back(totalTime);
@@ -503,6 +513,7 @@ nlohmann::json runOpenClPlan(const RunPlan& plan, const std::string& planDirecto
     result["median_total_s"] = totalSummary.median;
     result["iqr_total_s"] = totalSummary.iqr;
 
+    phase("writing the output buffers");
     result["outputs"] = nlohmann::json::array();
     for (std::size_t i = 0; i < plan.args.size(); ++i) {
       const ArgSpec& arg = plan.args[i];
@@ -535,16 +546,23 @@ nlohmann::json runOpenClPlan(const RunPlan& plan, const std::string& planDirecto
 }
 
 nlohmann::json listOpenClKernelArgs(const std::string& sourcePath, const std::string& kernelName,
-                                    const std::string& buildOptions, int platformIndex, int deviceIndex) {
+                                    const std::string& buildOptions, int platformIndex, int deviceIndex,
+                                    const RunListener& listener) {
   nlohmann::json result = {{"schema", "mirtune-run-opencl-args/1"}, {"source", sourcePath}};
+  auto phase = [&](const std::string& text, bool building = false) {
+    if (listener) listener(text, building, result);
+  };
   try {
+    phase(fmt::format("opening OpenCL device {}:{}", platformIndex, deviceIndex));
     DeviceHandle device = selectDevice(platformIndex, deviceIndex);
     result["device"] = device.description;
+    phase("building the program", true);
     const std::string source = readSource(sourcePath);
     cl_int status = CL_SUCCESS;
     Context context(clCreateContext(nullptr, 1, &device.device, nullptr, nullptr, &status));
     check(status, "clCreateContext");
     Program program = buildProgram(context.get(), device.device, source, buildOptions);
+    phase("querying the kernels' arguments");
     std::vector<std::string> names = kernelNames(program.get());
     if (!kernelName.empty()) {
       if (std::find(names.begin(), names.end(), kernelName) == names.end()) {

@@ -2,7 +2,9 @@
 // group; stdout is scanned for region timers and self-checks and hashed; results are appended as JSON lines.
 #include "runner/ProcessExecute.h"
 
+#include "runner/Lifetime.h"
 #include "runner/ProcessPlan.h"
+#include "runner/ProcessTable.h"
 #include "support/Sha256.h"
 
 #include <fcntl.h>
@@ -47,6 +49,13 @@ constexpr std::string_view kRegionPrefix = "mirtune-region-seconds:";
 constexpr std::string_view kCheckPrefix = "mirtune-check:";
 /// After the group leader ends: how long the rest of its group and its pipes may take to go away.
 constexpr double kGroupGraceSeconds = 2.0;
+/// After the group leader ends and its group is killed, output still open past this belongs to a process
+/// that left the group (setsid): it is found and killed rather than waited for.
+constexpr double kEscapeGraceSeconds = 0.1;
+/// How often a still-open output is looked into again (a holder may have forked before it was killed).
+constexpr auto kHolderRecheck = std::chrono::milliseconds(50);
+/// How long the runner tries to kill what a finished program left running before it gives up.
+constexpr double kSweepSeconds = 2.0;
 
 // ---------------------------------------------------------------------------------------------------------
 // Signals: one self-pipe wakes poll() for SIGCHLD and for the signals that stop the runner.
@@ -241,6 +250,10 @@ struct ChildOutcome {
   double wallSeconds = 0;  ///< fork to the leader's exit
   StdoutScanner standardOutput;
   CapturedText standardError;
+  /// Processes outside the group that still held stdout/stderr after the leader ended; the runner killed
+  /// them.
+  std::vector<ProcessEntry> outputHolders;
+  bool outputAbandoned = false;  ///< the output stayed open to the end of the grace and was no longer read
 
   /// "exit code 3", "killed by signal 11 (Segmentation fault)", "timed out after 2 s"; empty when it
   /// succeeded.
@@ -332,6 +345,7 @@ class Child {
     ::setpgid(pid_, pid_);  // also done by the child; whichever runs first wins the race, both are harmless
     outFd_ = outPipe[0];
     errFd_ = errPipe[0];
+    pipeInodes_ = {pipeInode(outFd_), pipeInode(errFd_)};
     ::fcntl(outFd_, F_SETFL, ::fcntl(outFd_, F_GETFL) | O_NONBLOCK);
     ::fcntl(errFd_, F_SETFL, ::fcntl(errFd_, F_GETFL) | O_NONBLOCK);
     deadline_ = start_ + std::chrono::duration_cast<Clock::duration>(
@@ -371,7 +385,16 @@ class Child {
     }
     if (!leaderReaped_) return;
     const bool groupGone = ::killpg(pid_, 0) != 0 && errno == ESRCH;
-    if ((groupGone && outFd_ < 0 && errFd_ < 0) || now >= graceDeadline_) finish();
+    const bool outputOpen = outFd_ >= 0 || errFd_ >= 0;
+    if (groupGone && !outputOpen) {
+      finish();
+    } else if (now >= graceDeadline_) {
+      outcome_.outputAbandoned = outputOpen;
+      finish();
+    } else if (outputOpen && now >= nextHolderCheck_) {
+      killOutputHolders();
+      nextHolderCheck_ = now + kHolderRecheck;
+    }
   }
 
   /// When update() must run next even without any event; nullopt when only an event can change things.
@@ -446,6 +469,8 @@ class Child {
   void leaderExited(int status) {
     const auto now = Clock::now();
     leaderReaped_ = true;
+    nextHolderCheck_ =
+        now + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(kEscapeGraceSeconds));
     outcome_.wallSeconds = secondsBetween(start_, now);
     if (WIFEXITED(status)) outcome_.exitCode = WEXITSTATUS(status);
     if (WIFSIGNALED(status) && !outcome_.timedOut) outcome_.signal = WTERMSIG(status);
@@ -458,6 +483,18 @@ class Child {
   void killGroup() {
     ::killpg(pid_, SIGKILL);
     if (!leaderReaped_) ::kill(pid_, SIGKILL);
+  }
+
+  /// The group is killed, yet its output is open: whoever outside the group holds it left the group (setsid)
+  /// and would keep the runner reading until the grace ends. The runner is a subreaper, so such a process is
+  /// its descendant.
+  void killOutputHolders() {
+    for (const auto& holder : descendantsHoldingPipes(pipeInodes_, pid_)) {
+      if (::kill(holder.pid, SIGKILL) != 0) continue;
+      const bool known = std::any_of(outcome_.outputHolders.begin(), outcome_.outputHolders.end(),
+                                     [&](const ProcessEntry& seen) { return seen.pid == holder.pid; });
+      if (!known) outcome_.outputHolders.push_back(holder);
+    }
   }
 
   void finishWithStartError(std::string message) {
@@ -485,6 +522,8 @@ class Child {
   Clock::time_point start_ = Clock::now();
   Clock::time_point deadline_;
   Clock::time_point graceDeadline_;
+  Clock::time_point nextHolderCheck_;
+  std::vector<unsigned long> pipeInodes_;
   bool leaderReaped_ = false;
   bool done_ = false;
   ChildOutcome outcome_;
@@ -649,6 +688,35 @@ std::string lastStderrLine(const ChildOutcome& outcome) {
   return std::string(trim(newline == std::string_view::npos ? rest : rest.substr(newline + 1)));
 }
 
+/// What a finished program left running outside its process group, which the runner then killed: those that
+/// held its output open, and (`stillRunning`) those found below the runner afterwards. Empty when nothing.
+std::string leftoverNote(const ChildOutcome& outcome, const std::vector<ProcessEntry>& stillRunning) {
+  std::string note;
+  auto add = [&](const std::string& part) { note += (note.empty() ? "" : "; ") + part; };
+  if (!outcome.outputHolders.empty()) {
+    add(fmt::format("{} kept its output open after it exited", describeProcesses(outcome.outputHolders)));
+  }
+  if (outcome.outputAbandoned) {
+    add(fmt::format("its output was still open {:g} s after it exited and was no longer read",
+                    kGroupGraceSeconds));
+  }
+  // A holder killed a moment ago may not have finished dying; it is named once.
+  std::vector<ProcessEntry> others;
+  for (const auto& entry : stillRunning) {
+    if (std::none_of(outcome.outputHolders.begin(), outcome.outputHolders.end(),
+                     [&](const ProcessEntry& holder) { return holder.pid == entry.pid; })) {
+      others.push_back(entry);
+    }
+  }
+  if (!others.empty()) add(fmt::format("{} still ran after it exited", describeProcesses(others)));
+  return note;
+}
+
+/// Appends a note to a result's message (which stays empty for an ok result without one).
+void addNote(std::string& message, const std::string& note) {
+  if (!note.empty()) message += (message.empty() ? "" : "; ") + note;
+}
+
 ProcessResult buildResult(const ProcessBuild& build, Child& child) {
   ChildOutcome& outcome = child.outcome();
   ProcessResult result;
@@ -659,10 +727,17 @@ ProcessResult buildResult(const ProcessBuild& build, Child& child) {
   result.signal = outcome.signal;
   result.standardError = outcome.standardError.tail();
   const std::string failure = outcome.failure(child.timeoutSeconds());
-  if (failure.empty()) return result;
+  const std::string leftovers = leftoverNote(outcome, {});
+  const std::string note =
+      leftovers.empty() ? "" : "left processes outside its process group, killed by the runner: " + leftovers;
+  if (failure.empty()) {
+    addNote(result.message, note);
+    return result;
+  }
   result.status = outcome.timedOut ? ProcessStatus::kBuildTimeout : ProcessStatus::kBuildFailed;
   const std::string telling = outcome.startError.empty() && !outcome.timedOut ? firstErrorLine(outcome) : "";
   result.message = telling.empty() ? failure : failure + ": " + telling;
+  addNote(result.message, note);
   return result;
 }
 
@@ -676,6 +751,9 @@ bool measureRun(const ProcessRun& run, const CommandSpec& spec, ProcessResult& r
   double measuredTotal = 0;
   bool sawCheckOk = false;
   bool haveDigest = false;
+  int ran = 0;
+  int leftoverRepetitions = 0;
+  std::string firstLeftover;
   for (int index = 0;; ++index) {
     const bool warm = index < run.warmup;
     const int measured = static_cast<int>(result.times.size());
@@ -690,6 +768,7 @@ bool measureRun(const ProcessRun& run, const CommandSpec& spec, ProcessResult& r
       child.abandon();
       return false;
     }
+    ++ran;
     ChildOutcome& outcome = child.outcome();
     const StdoutScanner& output = outcome.standardOutput;
     result.exitCode = outcome.exitCode;
@@ -697,6 +776,10 @@ bool measureRun(const ProcessRun& run, const CommandSpec& spec, ProcessResult& r
     result.standardError = outcome.standardError.tail();
     const std::string phase =
         warm ? fmt::format("warm-up repetition {}", index + 1) : fmt::format("repetition {}", measured + 1);
+    // Nothing else runs now, so whatever is still below the runner came from this program and would overlap
+    // the next repetition.
+    const std::string leftovers = leftoverNote(outcome, killAllDescendants(kSweepSeconds));
+    if (!leftovers.empty() && leftoverRepetitions++ == 0) firstLeftover = phase + ": " + leftovers;
 
     std::string problem = outcome.failure(spec.timeoutSeconds);
     ProcessStatus status = outcome.timedOut ? ProcessStatus::kRunTimeout : ProcessStatus::kRunFailed;
@@ -743,6 +826,12 @@ bool measureRun(const ProcessRun& run, const CommandSpec& spec, ProcessResult& r
     } else if (output.digest() != result.stdoutSha256) {
       result.stdoutStable = false;
     }
+  }
+  if (leftoverRepetitions > 0) {
+    addNote(result.message,
+            fmt::format("{} of {} repetitions left processes outside their process group, killed by the "
+                        "runner (first, {})",
+                        leftoverRepetitions, ran, firstLeftover));
   }
   result.timer = timer;
   result.repetitions = static_cast<int>(result.times.size());
@@ -838,12 +927,12 @@ int runProcessCommand(const ProcessCommandOptions& options) {
     fmt::print(stderr, "mirtune-run: error: {}\n", error);
     return kProcessUnusable;
   }
-  if (options.dieWithParent) {
-    const pid_t parent = ::getppid();
-    ::prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0);
-    // The parent may have died before the request took effect.
-    if (::getppid() != parent) ::raise(SIGTERM);
-  }
+  // However the runner ends from here on, nothing it started outlives it (a program that left its process
+  // group is still below this subreaper).
+  struct KillLeftoversAtExit {
+    ~KillLeftoversAtExit() { killAllDescendants(kSweepSeconds); }
+  } killLeftoversAtExit;
+  if (options.dieWithParent) dieWithParent(SIGTERM, options.parentPid);
   auto record = [&](const ProcessResult& result, std::size_t position, std::size_t total) {
     if (!writer.append(result, error)) return false;
     allOk = allOk && result.status == ProcessStatus::kOk;
@@ -887,6 +976,11 @@ int runProcessCommand(const ProcessCommandOptions& options) {
       buildResults[result.id] = result;
       it = active.erase(it);
     }
+  }
+
+  if (const auto left = killAllDescendants(kSweepSeconds); !left.empty()) {
+    fmt::print(stderr, "mirtune-run: the builds left {} running outside their process groups; killed\n",
+               describeProcesses(left));
   }
 
   // Runs: one at a time, nothing else running.

@@ -2,6 +2,8 @@
 // results.
 #pragma once
 
+#include <sys/types.h>
+
 #include <string>
 
 namespace mirtune::runner {
@@ -14,6 +16,10 @@ struct ProcessCommandOptions {
   /// Stop (as on SIGTERM) when the process that started the runner dies, e.g. a tuning session killed with
   /// SIGKILL, so a later --resume never races an orphaned runner.
   bool dieWithParent = false;
+  /// With dieWithParent: the process that started the runner (directly or through a wrapper); when it is
+  /// neither the parent nor an ancestor (it died before the runner could ask to follow it), the runner stops
+  /// at once. 0 = the parent at startup.
+  pid_t parentPid = 0;
 };
 
 /// Exit statuses of `mirtune-run process`.

@@ -81,10 +81,12 @@ struct ProcessResult {
   std::string id;
   ProcessItemKind kind = ProcessItemKind::kRun;
   ProcessStatus status = ProcessStatus::kOk;
-  double seconds = 0;         ///< build: wall time of the compile
-  int exitCode = -1;          ///< exit status of the last (or failing) process; -1 when it did not exit
-  int signal = 0;             ///< signal that ended it; 0 when none
-  std::string message;        ///< empty when ok; else what went wrong, for people
+  double seconds = 0;  ///< build: wall time of the compile
+  int exitCode = -1;   ///< exit status of the last (or failing) process; -1 when it did not exit
+  int signal = 0;      ///< signal that ended it; 0 when none
+  /// What went wrong, for people; empty when ok, unless the program left processes outside its process group
+  /// that the runner had to kill (then a note says so, for an ok result too).
+  std::string message;
   std::string standardError;  ///< tail of the last (or failing) process's stderr
 
   // Runs only.

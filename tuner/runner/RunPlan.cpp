@@ -249,6 +249,14 @@ bool parseRunPlan(const nlohmann::json& json, RunPlan& plan, std::string& error)
   plan.minRepetitions = json.value("min_repetitions", plan.minRepetitions);
   plan.maxRepetitions = json.value("max_repetitions", plan.maxRepetitions);
   plan.outputDirectory = json.value("output_dir", "");
+  if (json.contains("timeout_s")) {
+    const auto& timeout = json["timeout_s"];
+    if (!timeout.is_number() || !(timeout.get<double>() > 0)) {
+      error = "'timeout_s' must be a number of seconds above 0";
+      return false;
+    }
+    plan.timeoutSeconds = timeout.get<double>();
+  }
   if (plan.warmup < 0 || plan.minRepetitions < 1 || plan.maxRepetitions < plan.minRepetitions) {
     error = "need warmup >= 0, min_repetitions >= 1 and max_repetitions >= min_repetitions";
     return false;
@@ -264,7 +272,8 @@ nlohmann::json runPlanToJson(const RunPlan& plan) {
                          {"warmup", plan.warmup},
                          {"min_time_s", plan.minTimeSeconds},
                          {"min_repetitions", plan.minRepetitions},
-                         {"max_repetitions", plan.maxRepetitions}};
+                         {"max_repetitions", plan.maxRepetitions},
+                         {"timeout_s", plan.timeoutSeconds}};
   if (!plan.localSize.empty()) json["local_size"] = plan.localSize;
   if (!plan.outputDirectory.empty()) json["output_dir"] = plan.outputDirectory;
   json["args"] = nlohmann::json::array();

@@ -78,6 +78,10 @@ struct ArgSpec {
   std::uint64_t bytes() const { return elements * elementTypeInfo(type).bytes; }
 };
 
+/// The limit of a runner mode that is given none (a plan without "timeout_s", a probe without --timeout),
+/// seconds: generous, so only a hung driver meets it.
+inline constexpr double kDefaultRunnerTimeoutSeconds = 600;
+
 /// Everything `mirtune-run opencl` needs to run and time one kernel on one device.
 struct RunPlan {
   std::string source;        ///< OpenCL C file; a relative path is relative to the plan file's folder
@@ -91,6 +95,9 @@ struct RunPlan {
   int minRepetitions = 3;       ///< ...and at least this many ran...
   int maxRepetitions = 1000;    ///< ...but never more than this many
   std::string outputDirectory;  ///< where out/inout buffers are dumped as <index>_<name>.npy; empty = none
+  /// The runner's own limit for the whole plan (device, build, warm-up, repetitions, outputs), seconds: past
+  /// it, it writes a build_timeout/run_timeout result and ends, even when no parent watches it.
+  double timeoutSeconds = kDefaultRunnerTimeoutSeconds;
 };
 
 /// Parses a plan; on failure returns false with a message naming the offending key in `error`.
