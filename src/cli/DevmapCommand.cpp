@@ -16,6 +16,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #include <optional>
 
@@ -235,6 +236,9 @@ int runDevmapPredict(const DevmapPredictOptions& options, const GlobalOptions& g
       status = 1;
     }
   }
+  const bool anyAnswer = std::any_of(predictions->begin(), predictions->end(),
+                                     [](const KernelPrediction& prediction) { return !prediction.error; });
+  if (!anyAnswer) return 1;  // every input failed: no output at all rather than an empty one
   std::string hardware = options.platform;
   for (const DevmapPlatform& platform : kPlatforms) {
     if (platform.name == options.platform) hardware = fmt::format("{}: Intel Core i7-3820 vs {}", platform.name, platform.hardware);

@@ -10,6 +10,7 @@
 
 #include "frontend/EmbeddedResources.h"
 #include "frontend/Frontend.h"
+#include "frontend/TrialRun.h"
 #include "support/Files.h"
 #include "support/Log.h"
 
@@ -1018,8 +1019,25 @@ std::string_view workGroupSchemeName(WorkGroupScheme scheme) {
   return scheme == WorkGroupScheme::kKeepLocalSize ? "keep_local_size" : "split_work_group";
 }
 
+namespace {
+Expected<CoarsenedKernel> coarsenKernelHere(const fs::path& source, const std::string& kernel,
+                                            const CoarsenOptions& options);
+}  // namespace
+
 Expected<CoarsenedKernel> coarsenKernel(const fs::path& source, const std::string& kernel,
                                         const CoarsenOptions& options) {
+  // The source is parsed by Clang in this process: tried in a child first, so a compiler crash on it is an
+  // error for this file, then done here on a stack as deep as the child's.
+  auto coarsen = [&] { return coarsenKernelHere(source, kernel, options); };
+  if (Status trial = trialRun(source.string(), [&] { (void)coarsen(); }); !trial) return trial.error();
+  std::optional<Expected<CoarsenedKernel>> result;
+  runOnStack(kTrialStackBytes, [&] { result.emplace(coarsen()); });
+  return std::move(*result);
+}
+
+namespace {
+Expected<CoarsenedKernel> coarsenKernelHere(const fs::path& source, const std::string& kernel,
+                                            const CoarsenOptions& options) {
   if (options.factor == 0 || options.factor > 1024 || (options.factor & (options.factor - 1)) != 0) {
     return makeError(ErrorCode::kUsage, "coarsening factor must be a power of two from 1 to 1024, got {}",
                      options.factor);
@@ -1028,9 +1046,13 @@ Expected<CoarsenedKernel> coarsenKernel(const fs::path& source, const std::strin
     return makeError(ErrorCode::kUsage, "coarsening dimension must be 0, 1 or 2, got {}", options.dimension);
   }
   const std::string displayName = source.string();
-  const Language language = languageFromExtension(source.extension().string()) == Language::kCuda
-                                ? Language::kCuda
-                                : Language::kOpenCl;
+  const std::optional<Language> named = languageFromExtension(source.extension().string());
+  if (named != Language::kOpenCl && named != Language::kCuda) {
+    return makeError(ErrorCode::kInvalidInput,
+                     "{}: coarsening reads OpenCL C (.cl) or CUDA (.cu) sources; this file's extension is neither",
+                     displayName);
+  }
+  const Language language = *named;
   auto content = readFile(source);
   if (!content) return content.error();
   if (content->find_first_not_of(" \t\r\n\f\v") == std::string::npos) {
@@ -1088,6 +1110,7 @@ Expected<CoarsenedKernel> coarsenKernel(const fs::path& source, const std::strin
   if (result->ok() && (*result)->refused()) logDebug("{}", (*result)->refusalMessage);
   return std::move(*result);
 }
+}  // namespace
 
 Expected<NdRange> checkNdRange(const std::vector<std::uint64_t>& global,
                                const std::vector<std::uint64_t>& local, const CoarsenOptions& options,

@@ -2,6 +2,8 @@
 // compileFile does, and a syntax-only action hands the finished translation unit to a visitor.
 #include "frontend/SourceAst.h"
 
+#include "frontend/TrialRun.h"
+
 #include "frontend/EmbeddedResources.h"
 #include "frontend/Frontend.h"
 #include "support/Files.h"
@@ -144,21 +146,11 @@ std::string acceptedExtensions(std::initializer_list<Language> accepted) {
 
 }  // namespace
 
-Status withSourceAst(const fs::path& source, const std::vector<std::string>& extraFlags,
-                     std::initializer_list<Language> accepted, const SourceAstVisitor& visit) {
-  const std::string displayName = source.string();
-  auto content = readFile(source);
-  if (!content) return content.error();
-  std::optional<Language> language = languageFromExtension(source.extension().string());
-  if (!language || std::find(accepted.begin(), accepted.end(), *language) == accepted.end()) {
-    return makeError(ErrorCode::kInvalidInput, "{}: expected a source file ending in one of {}", displayName,
-                     acceptedExtensions(accepted));
-  }
-  if (content->find_first_not_of(" \t\r\n\f\v") == std::string::npos) {
-    return makeError(ErrorCode::kInvalidInput, "{}: empty file (no {} code in it)", displayName,
-                     languageDisplayName(*language));
-  }
+namespace {
 
+// The parse itself: driver arguments, one cc1 job, the AST, the visit.
+Status parseAndVisit(const std::string& displayName, Language language, const std::vector<std::string>& extraFlags,
+                     const SourceAstVisitor& visit) {
   ErrorCollector errors;
   llvm::IntrusiveRefCntPtr<clang::DiagnosticOptions> diagnosticOptions = new clang::DiagnosticOptions();
   llvm::IntrusiveRefCntPtr<clang::DiagnosticIDs> diagnosticIds(new clang::DiagnosticIDs());
@@ -168,7 +160,7 @@ Status withSourceAst(const fs::path& source, const std::vector<std::string>& ext
   CompileOptions options;
   options.extraArguments = extraFlags;
   std::vector<std::string> arguments = {MIRTUNE_CLANG_EXECUTABLE};
-  for (std::string& argument : driverArguments(*language, options)) arguments.push_back(std::move(argument));
+  for (std::string& argument : driverArguments(language, options)) arguments.push_back(std::move(argument));
   arguments.push_back(displayName);
   std::vector<const char*> argumentPointers;
   for (const std::string& argument : arguments) argumentPointers.push_back(argument.c_str());
@@ -206,12 +198,38 @@ Status withSourceAst(const fs::path& source, const std::vector<std::string>& ext
 
   Status result = success();
   bool visited = false;
-  VisitingAction action(visit, *language, result, visited);
+  VisitingAction action(visit, language, result, visited);
   bool ok = compiler.ExecuteAction(action);
   if (!ok || compiler.getDiagnostics().hasErrorOccurred() || !errors.empty())
     return errors.firstError(displayName);
   if (!visited)
     return makeError(ErrorCode::kInternal, "{}: the parser produced no translation unit", displayName);
+  return result;
+}
+
+}  // namespace
+
+Status withSourceAst(const fs::path& source, const std::vector<std::string>& extraFlags,
+                     std::initializer_list<Language> accepted, const SourceAstVisitor& visit) {
+  const std::string displayName = source.string();
+  auto content = readFile(source);
+  if (!content) return content.error();
+  std::optional<Language> language = languageFromExtension(source.extension().string());
+  if (!language || std::find(accepted.begin(), accepted.end(), *language) == accepted.end()) {
+    return makeError(ErrorCode::kInvalidInput, "{}: expected a source file ending in one of {}", displayName,
+                     acceptedExtensions(accepted));
+  }
+  if (content->find_first_not_of(" \t\r\n\f\v") == std::string::npos) {
+    return makeError(ErrorCode::kInvalidInput, "{}: empty file (no {} code in it)", displayName,
+                     languageDisplayName(*language));
+  }
+
+  // Clang may crash or recurse past any stack on hostile input: the parse is tried in a child first, then done
+  // here on a stack as deep as the child's.
+  auto parse = [&] { return parseAndVisit(displayName, *language, extraFlags, visit); };
+  if (Status trial = trialRun(displayName, [&] { (void)parse(); }); !trial) return trial.error();
+  Status result = success();
+  runOnStack(kTrialStackBytes, [&] { result = parse(); });
   return result;
 }
 
