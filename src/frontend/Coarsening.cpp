@@ -973,7 +973,8 @@ llvm::IntrusiveRefCntPtr<llvm::vfs::FileSystem> builtinHeaderFileSystem(
 Error compileErrorFrom(const std::string& displayName, const std::vector<std::string>& errors) {
   if (errors.empty()) return makeError(ErrorCode::kCompileError, "{}: compilation failed", displayName);
   std::string message = errors.front();
-  if (message.find(": ") == std::string::npos) message = displayName + ": " + message;
+  // An error inside an included file (or with no location) names that file only: the input is named too.
+  if (message.find(displayName) == std::string::npos) message = displayName + ": " + message;
   if (errors.size() > 1)
     message += fmt::format(" (and {} more error{})", errors.size() - 1, errors.size() > 2 ? "s" : "");
   return Error(ErrorCode::kCompileError, message);

@@ -1,0 +1,3 @@
+define i32 @f( {
+  this is not IR
+}

@@ -1,0 +1,2 @@
+#include "include_self.cl"
+__kernel void k(__global int* a) { a[0] = 1; }

@@ -1,0 +1,2 @@
+#include "/etc/passwd"
+__kernel void k(__global int* a) { a[0] = 1; }

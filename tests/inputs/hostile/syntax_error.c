@@ -1,0 +1,1 @@
+int main(void) { for (int i = 0; i < 10; ++i { return 0; }

@@ -1,0 +1,1 @@
+__global__ void k(float* a) { a[threadIdx.x] = undeclared_name; }
