@@ -1,9 +1,13 @@
-// In-process Clang 14 front end. The Clang driver turns a familiar command line into the one cc1 job it
-// would run; that job is executed here with EmitLLVMOnlyAction, in a fresh LLVMContext. Built-in headers
-// (the CUDA shim, the OpenCL prelude) are served from an in-memory file system, so nothing is written to disk.
+// Clang 14 front end, linked in. The Clang driver turns a familiar command line into the one cc1 job it would
+// run; that job is executed with EmitLLVMOnlyAction, in a fresh LLVMContext. Built-in headers (the CUDA shim,
+// the OpenCL prelude) are served from an in-memory file system, so nothing is written to disk. The compile
+// (and the parse of user IR) runs in a worker of a ForkServer: Clang crashes on some inputs (deep recursion
+// in the parser), and a crash there must cost one file, not the process. A compiled module comes back as
+// bitcode, read into a context of the caller's; IR the worker read without trouble is read again here.
 #include "frontend/Frontend.h"
 
 #include "frontend/EmbeddedResources.h"
+#include "frontend/ForkServer.h"
 #include "support/Files.h"
 #include "support/Log.h"
 
@@ -20,6 +24,12 @@
 #include <clang/Frontend/CompilerInvocation.h>
 #include <llvm/ADT/SmallString.h>
 #include <llvm/AsmParser/Parser.h>
+#include <llvm/Bitcode/BitcodeReader.h>
+#include <llvm/Bitcode/BitcodeWriter.h>
+#include <llvm/IR/Attributes.h>
+#include <llvm/IR/DebugInfo.h>
+#include <llvm/IR/Function.h>
+#include <llvm/IR/Intrinsics.h>
 #include <llvm/IR/LLVMContext.h>
 #include <llvm/IR/Module.h>
 #include <llvm/IR/Verifier.h>
@@ -30,7 +40,11 @@
 #include <llvm/Support/VirtualFileSystem.h>
 #include <llvm/Support/raw_ostream.h>
 
+#include <cstdlib>
+#include <cstring>
 #include <regex>
+
+#include <unistd.h>
 
 namespace mirtune {
 
@@ -39,8 +53,25 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr const char* kBuiltinHeaderDirectory = "/mirtune-builtin";
+// The stack a compile runs on: what the clang executable gives its cc1 job, so that mirtune accepts the
+// nesting depth clang accepts, on any calling thread.
+constexpr std::size_t kCompileStackBytes = 8u << 20;
 
-// Collects the compiler's errors with their locations; warnings are only logged at debug level.
+// A log line produced where logging is not allowed (a compile worker must not take the log's lock, which some
+// thread of the process it was copied from may have held); the caller logs it.
+struct LogLine {
+  LogLevel level;
+  std::string text;
+};
+
+void replay(const std::vector<LogLine>& lines) {
+  for (const LogLine& line : lines) {
+    if (line.level == LogLevel::kInfo) logInfo("{}", line.text);
+    if (line.level == LogLevel::kDebug) logDebug("{}", line.text);
+  }
+}
+
+// Collects the compiler's errors with their locations; warnings are kept for the debug log.
 class CollectingDiagnostics : public clang::DiagnosticConsumer {
  public:
   void HandleDiagnostic(clang::DiagnosticsEngine::Level level, const clang::Diagnostic& info) override {
@@ -51,20 +82,23 @@ class CollectingDiagnostics : public clang::DiagnosticConsumer {
     if (info.getLocation().isValid() && info.hasSourceManager()) {
       clang::PresumedLoc presumed = info.getSourceManager().getPresumedLoc(info.getLocation());
       if (presumed.isValid()) {
-        location = fmt::format("{}:{}:{}: ", presumed.getFilename(), presumed.getLine(), presumed.getColumn());
+        location =
+            fmt::format("{}:{}:{}: ", presumed.getFilename(), presumed.getLine(), presumed.getColumn());
       }
     }
     if (level >= clang::DiagnosticsEngine::Error) {
       errors_.push_back(location + text.str().str());
     } else if (level == clang::DiagnosticsEngine::Warning) {
-      logDebug("{}warning: {}", location, text.str().str());
+      warnings_.push_back({LogLevel::kDebug, fmt::format("{}warning: {}", location, text.str().str())});
     }
   }
 
   const std::vector<std::string>& errors() const { return errors_; }
+  const std::vector<LogLine>& warnings() const { return warnings_; }
 
  private:
   std::vector<std::string> errors_;
+  std::vector<LogLine> warnings_;
 };
 
 Error compileErrorFrom(const std::string& displayName, const std::vector<std::string>& errors) {
@@ -74,7 +108,8 @@ Error compileErrorFrom(const std::string& displayName, const std::vector<std::st
   if (message.rfind(displayName, 0) != 0 && message.find(": ") == std::string::npos) {
     message = displayName + ": " + message;
   }
-  if (errors.size() > 1) message += fmt::format(" (and {} more error{})", errors.size() - 1, errors.size() > 2 ? "s" : "");
+  if (errors.size() > 1)
+    message += fmt::format(" (and {} more error{})", errors.size() - 1, errors.size() > 2 ? "s" : "");
   return Error(ErrorCode::kCompileError, message);
 }
 
@@ -122,7 +157,8 @@ std::string upgradeLegacyByval(const std::string& text) {
   return std::regex_replace(text, kUntypedByval, "$1* byval($1)");
 }
 
-Expected<IrModule> parseIr(std::string_view content, const std::string& displayName) {
+Expected<IrModule> parseIr(std::string_view content, const std::string& displayName,
+                           std::vector<LogLine>& logs) {
   auto context = std::make_unique<llvm::LLVMContext>();
   llvm::SMDiagnostic diagnostic;
   auto buffer = llvm::MemoryBuffer::getMemBuffer(llvm::StringRef(content.data(), content.size()), displayName,
@@ -135,7 +171,9 @@ Expected<IrModule> parseIr(std::string_view content, const std::string& displayN
     llvm::SMDiagnostic retryDiagnostic;
     auto retryBuffer = llvm::MemoryBuffer::getMemBuffer(upgraded, displayName);
     module = llvm::parseIR(retryBuffer->getMemBufferRef(), retryDiagnostic, *context);
-    if (module) logInfo("{}: upgraded legacy untyped 'byval' attributes", displayName);
+    if (module)
+      logs.push_back(
+          {LogLevel::kInfo, fmt::format("{}: upgraded legacy untyped 'byval' attributes", displayName)});
   }
   if (!module) {
     if (diagnostic.getLineNo() > 0) {
@@ -160,48 +198,58 @@ llvm::IntrusiveRefCntPtr<llvm::vfs::FileSystem> makeFileSystem(std::string_view 
   auto memory = llvm::makeIntrusiveRefCnt<llvm::vfs::InMemoryFileSystem>();
   for (const EmbeddedResource& resource : embeddedResources()) {
     memory->addFile(fmt::format("{}/{}", kBuiltinHeaderDirectory, resource.name), 0,
-                    llvm::MemoryBuffer::getMemBuffer(llvm::StringRef(resource.content.data(), resource.content.size()),
-                                                     resource.name));
+                    llvm::MemoryBuffer::getMemBuffer(
+                        llvm::StringRef(resource.content.data(), resource.content.size()), resource.name));
   }
   if (!inMemoryName.empty()) {
-    memory->addFile(llvm::StringRef(inMemoryName.data(), inMemoryName.size()), 0,
-                    llvm::MemoryBuffer::getMemBufferCopy(llvm::StringRef(inMemoryContent.data(), inMemoryContent.size()),
-                                                         llvm::StringRef(inMemoryName.data(), inMemoryName.size())));
+    memory->addFile(
+        llvm::StringRef(inMemoryName.data(), inMemoryName.size()), 0,
+        llvm::MemoryBuffer::getMemBufferCopy(llvm::StringRef(inMemoryContent.data(), inMemoryContent.size()),
+                                             llvm::StringRef(inMemoryName.data(), inMemoryName.size())));
   }
   overlay->pushOverlay(memory);
   return overlay;
 }
 
-// Runs the driver for `inputPath` and executes its single cc1 job in this process.
-Expected<IrModule> compileWithClang(const std::string& inputPath, const std::string& displayName, Language language,
-                                    const CompileOptions& options,
-                                    llvm::IntrusiveRefCntPtr<llvm::vfs::FileSystem> fileSystem) {
+// Runs the driver (clang + `driverArguments` + `inputPath`) and executes its single cc1 job in this process.
+Expected<IrModule> compileWithClang(const std::string& inputPath, const std::string& displayName,
+                                    Language language, const std::vector<std::string>& driverArguments,
+                                    llvm::IntrusiveRefCntPtr<llvm::vfs::FileSystem> fileSystem,
+                                    std::vector<LogLine>& logs) {
   CollectingDiagnostics diagnosticsSink;
+  // Warnings reach the log however the compile ends.
+  struct KeepWarnings {
+    CollectingDiagnostics& sink;
+    std::vector<LogLine>& logs;
+    ~KeepWarnings() { logs.insert(logs.end(), sink.warnings().begin(), sink.warnings().end()); }
+  } keepWarnings{diagnosticsSink, logs};
   llvm::IntrusiveRefCntPtr<clang::DiagnosticOptions> diagnosticOptions = new clang::DiagnosticOptions();
   llvm::IntrusiveRefCntPtr<clang::DiagnosticIDs> diagnosticIds(new clang::DiagnosticIDs());
   clang::DiagnosticsEngine driverDiagnostics(diagnosticIds, &*diagnosticOptions, &diagnosticsSink,
                                              /*ShouldOwnClient=*/false);
 
   std::vector<std::string> arguments = {MIRTUNE_CLANG_EXECUTABLE};
-  for (std::string& argument : driverArguments(language, options)) arguments.push_back(std::move(argument));
+  arguments.insert(arguments.end(), driverArguments.begin(), driverArguments.end());
   arguments.push_back(inputPath);
   std::vector<const char*> argumentPointers;
   for (const std::string& argument : arguments) argumentPointers.push_back(argument.c_str());
-  logDebug("clang {}", fmt::join(arguments.begin() + 1, arguments.end(), " "));
 
-  clang::driver::Driver driver(MIRTUNE_CLANG_EXECUTABLE, llvm::sys::getDefaultTargetTriple(), driverDiagnostics,
-                               "mirtune", fileSystem);
+  clang::driver::Driver driver(MIRTUNE_CLANG_EXECUTABLE, llvm::sys::getDefaultTargetTriple(),
+                               driverDiagnostics, "mirtune", fileSystem);
   driver.setCheckInputsExist(false);
   std::unique_ptr<clang::driver::Compilation> compilation(driver.BuildCompilation(argumentPointers));
-  if (!compilation || driverDiagnostics.hasErrorOccurred()) return compileErrorFrom(displayName, diagnosticsSink.errors());
+  if (!compilation || driverDiagnostics.hasErrorOccurred())
+    return compileErrorFrom(displayName, diagnosticsSink.errors());
   const clang::driver::Command* cc1 = nullptr;
   for (const clang::driver::Command& job : compilation->getJobs()) {
     if (llvm::StringRef(job.getCreator().getName()) == "clang") {
-      if (cc1 != nullptr) return makeError(ErrorCode::kInternal, "{}: driver planned more than one compile job", displayName);
+      if (cc1 != nullptr)
+        return makeError(ErrorCode::kInternal, "{}: driver planned more than one compile job", displayName);
       cc1 = &job;
     }
   }
-  if (cc1 == nullptr) return makeError(ErrorCode::kInternal, "{}: driver planned no compile job", displayName);
+  if (cc1 == nullptr)
+    return makeError(ErrorCode::kInternal, "{}: driver planned no compile job", displayName);
 
   auto invocation = std::make_shared<clang::CompilerInvocation>();
   const llvm::opt::ArgStringList& cc1Arguments = cc1->getArguments();
@@ -233,11 +281,363 @@ Expected<Language> resolveLanguage(const std::string& displayName, const Compile
   std::string extension = fs::path(displayName).extension().string();
   if (auto language = languageFromExtension(extension)) return *language;
   if (extension.empty()) {
-    return makeError(ErrorCode::kInvalidInput, "{}: no file extension to tell the language (expected {}; or pass --lang {})",
+    return makeError(ErrorCode::kInvalidInput,
+                     "{}: no file extension to tell the language (expected {}; or pass --lang {})",
                      displayName, knownExtensions(), languageChoices());
   }
-  return makeError(ErrorCode::kInvalidInput, "{}: unknown file extension '{}' (expected {}; or pass --lang {})",
-                   displayName, extension, knownExtensions(), languageChoices());
+  return makeError(ErrorCode::kInvalidInput,
+                   "{}: unknown file extension '{}' (expected {}; or pass --lang {})", displayName, extension,
+                   knownExtensions(), languageChoices());
+}
+
+// One compile as the worker sees it: everything it needs, nothing it would have to look up.
+struct CompileRequest {
+  enum class Kind : std::uint8_t { kClang, kIr };
+  Kind kind = Kind::kClang;
+  Language language = Language::kOpenCl;
+  std::string_view displayName;
+  /// Clang's input: a path on disk, or the in-memory file's name when inputIsInMemory.
+  std::string_view inputPath;
+  bool inputIsInMemory = false;
+  /// The in-memory source, or the IR text or bitcode; empty for a source Clang reads from disk.
+  std::string_view content;
+  std::vector<std::string> driverArguments;
+  /// The caller's working directory: relative paths (the input, -I folders) mean the same in the worker,
+  /// whose own directory is the one the process had when the compile server started.
+  std::string workingDirectory;
+};
+
+// The untrusted part: Clang or the IR reader, on whatever input the user gave.
+Expected<IrModule> runCompile(const CompileRequest& request, std::vector<LogLine>& logs) {
+  const std::string displayName(request.displayName);
+  if (request.kind == CompileRequest::Kind::kIr) return parseIr(request.content, displayName, logs);
+  const std::string inputPath(request.inputPath);
+  auto fileSystem =
+      request.inputIsInMemory ? makeFileSystem(inputPath, request.content) : makeFileSystem({}, {});
+  return compileWithClang(inputPath, displayName, request.language, request.driverArguments, fileSystem,
+                          logs);
+}
+
+// Record tags of a compile job's answer.
+constexpr char kLogTag = 'L';
+constexpr char kErrorTag = 'E';
+constexpr char kModuleTag = 'M';
+constexpr char kVettedTag = 'V';
+
+// Every IR reader resets an intrinsic declaration's attributes to LLVM's defaults, which would drop what the
+// optimiser inferred (e.g. mustprogress) and change the module's text. So the attributes of intrinsics that
+// differ from the defaults travel beside the bitcode and are put back. Type attributes (byval(T) and kin) do
+// not occur on intrinsic declarations; one that had them would keep the defaults.
+void encodeIntrinsicAttributes(const llvm::Module& module, WireWriter& writer) {
+  std::vector<const llvm::Function*> changed;
+  for (const llvm::Function& function : module) {
+    if (function.isIntrinsic() &&
+        function.getAttributes() !=
+            llvm::Intrinsic::getAttributes(module.getContext(), function.getIntrinsicID())) {
+      changed.push_back(&function);
+    }
+  }
+  writer.number(changed.size());
+  for (const llvm::Function* function : changed) {
+    const llvm::AttributeList attributes = function->getAttributes();
+    std::vector<std::pair<unsigned, llvm::AttributeSet>> sets;
+    bool typed = false;
+    for (unsigned index : attributes.indexes()) {
+      llvm::AttributeSet set = attributes.getAttributes(index);
+      if (!set.hasAttributes()) continue;
+      sets.emplace_back(index, set);
+      for (const llvm::Attribute& attribute : set) typed = typed || attribute.isTypeAttribute();
+    }
+    writer.text(function->getName());
+    if (typed) sets.clear();
+    writer.number(sets.size());
+    for (const auto& [index, set] : sets) {
+      writer.number(index).number(set.getNumAttributes());
+      for (const llvm::Attribute& attribute : set) {
+        if (attribute.isStringAttribute()) {
+          writer.byte('s').text(attribute.getKindAsString()).text(attribute.getValueAsString());
+        } else {
+          writer.byte(attribute.isIntAttribute() ? 'i' : 'e')
+              .number(attribute.getKindAsEnum())
+              .number(attribute.isIntAttribute() ? attribute.getValueAsInt() : 0);
+        }
+      }
+    }
+  }
+}
+
+bool restoreIntrinsicAttributes(llvm::Module& module, WireReader& reader) {
+  llvm::LLVMContext& context = module.getContext();
+  std::uint64_t functions = 0;
+  if (!reader.number(functions)) return false;
+  for (std::uint64_t f = 0; f < functions; ++f) {
+    std::string name;
+    std::uint64_t setCount = 0;
+    if (!reader.text(name) || !reader.number(setCount)) return false;
+    std::vector<std::pair<unsigned, llvm::AttributeSet>> sets;
+    for (std::uint64_t s = 0; s < setCount; ++s) {
+      std::uint64_t index = 0, count = 0;
+      if (!reader.number(index) || !reader.number(count)) return false;
+      std::vector<llvm::Attribute> attributes;
+      for (std::uint64_t a = 0; a < count; ++a) {
+        std::uint8_t form = 0;
+        if (!reader.byte(form)) return false;
+        if (form == 's') {
+          std::string key, value;
+          if (!reader.text(key) || !reader.text(value)) return false;
+          attributes.push_back(llvm::Attribute::get(context, key, value));
+        } else {
+          std::uint64_t kind = 0, value = 0;
+          if (!reader.number(kind) || !reader.number(value)) return false;
+          attributes.push_back(
+              llvm::Attribute::get(context, static_cast<llvm::Attribute::AttrKind>(kind), value));
+        }
+      }
+      sets.emplace_back(static_cast<unsigned>(index), llvm::AttributeSet::get(context, attributes));
+    }
+    llvm::Function* function = module.getFunction(name);
+    if (function == nullptr) return false;
+    if (!sets.empty()) function->setAttributes(llvm::AttributeList::get(context, sets));
+  }
+  return true;
+}
+
+std::string encodeRequest(const CompileRequest& request) {
+  WireWriter writer;
+  writer.byte(static_cast<std::uint8_t>(request.kind))
+      .byte(static_cast<std::uint8_t>(request.language))
+      .text(request.displayName)
+      .text(request.inputPath)
+      .byte(request.inputIsInMemory ? 1 : 0)
+      .text(request.content)
+      .number(request.driverArguments.size());
+  for (const std::string& argument : request.driverArguments) writer.text(argument);
+  writer.text(request.workingDirectory);
+  return writer.bytes();
+}
+
+// The request's strings point into `storage`.
+bool decodeRequest(const std::string& bytes, CompileRequest& request, std::vector<std::string>& storage) {
+  WireReader reader(bytes);
+  std::uint8_t kind = 0, language = 0, inMemory = 0;
+  std::uint64_t argumentCount = 0;
+  storage.assign(3, {});
+  if (!reader.byte(kind) || !reader.byte(language) || !reader.text(storage[0]) || !reader.text(storage[1]) ||
+      !reader.byte(inMemory) || !reader.text(storage[2]) || !reader.number(argumentCount)) {
+    return false;
+  }
+  request.kind = static_cast<CompileRequest::Kind>(kind);
+  request.language = static_cast<Language>(language);
+  request.displayName = storage[0];
+  request.inputPath = storage[1];
+  request.inputIsInMemory = inMemory != 0;
+  request.content = storage[2];
+  request.driverArguments.clear();
+  for (std::uint64_t i = 0; i < argumentCount; ++i) {
+    std::string argument;
+    if (!reader.text(argument)) return false;
+    request.driverArguments.push_back(std::move(argument));
+  }
+  return reader.text(request.workingDirectory) && reader.atEnd();
+}
+
+Expected<std::string> encodeModule(const IrModule& compiled, const std::string& displayName) {
+  const llvm::Module& module = compiled.module();
+  // A module with debug info is verified by the bitcode reader, and a broken one is a fatal error there; in
+  // the worker that costs one file, in the caller it would end the process.
+  if (llvm::getDebugMetadataVersionFromModule(module) == llvm::DEBUG_METADATA_VERSION) {
+    std::string problems;
+    llvm::raw_string_ostream stream(problems);
+    if (llvm::verifyModule(module, &stream)) {
+      stream.flush();
+      return makeError(ErrorCode::kCompileError, "{}: the compiler produced an invalid module: {}",
+                       displayName, problems.substr(0, problems.find('\n')));
+    }
+  }
+  llvm::SmallVector<char, 0> bitcode;
+  llvm::raw_svector_ostream stream(bitcode);
+  // Use-list order is part of the module too: passes that walk users must see them as the compiler left them.
+  llvm::WriteBitcodeToFile(module, stream, /*ShouldPreserveUseListOrder=*/true);
+  WireWriter writer;
+  writer.byte(static_cast<std::uint8_t>(compiled.language()))
+      .text(module.getModuleIdentifier())
+      .byte(module.getContext().shouldDiscardValueNames() ? 1 : 0)
+      .text(llvm::StringRef(bitcode.data(), bitcode.size()));
+  encodeIntrinsicAttributes(module, writer);
+  return writer.bytes();
+}
+
+Expected<IrModule> decodeModule(const std::string& bytes, const std::string& displayName) {
+  WireReader reader(bytes);
+  std::uint8_t language = 0, discardNames = 0;
+  std::string identifier, bitcode;
+  auto malformed = [&] {
+    return makeError(ErrorCode::kInternal, "{}: the compile worker's module is malformed", displayName);
+  };
+  if (!reader.byte(language) || !reader.text(identifier) || !reader.byte(discardNames) ||
+      !reader.text(bitcode)) {
+    return malformed();
+  }
+  auto context = std::make_unique<llvm::LLVMContext>();
+  auto parsed = llvm::parseBitcodeFile(llvm::MemoryBufferRef(bitcode, identifier), *context);
+  if (!parsed) {
+    return makeError(ErrorCode::kInternal, "{}: cannot read the compiled module back: {}", displayName,
+                     llvm::toString(parsed.takeError()));
+  }
+  std::unique_ptr<llvm::Module> module = std::move(*parsed);
+  if (!restoreIntrinsicAttributes(*module, reader) || !reader.atEnd()) return malformed();
+  // After reading: a context that discards names would have dropped the local names the bitcode carries.
+  context->setDiscardValueNames(discardNames != 0);
+  return IrModule(std::move(context), std::move(module), static_cast<Language>(language), displayName);
+}
+
+void answerError(const Error& error) {
+  writeJobRecord(kErrorTag,
+                 WireWriter().byte(static_cast<std::uint8_t>(error.code())).text(error.message()).bytes());
+}
+
+// Runs in a compile worker: one request in, log lines and an error or a module out.
+void compileJob(const std::string& bytes) {
+  CompileRequest request;
+  std::vector<std::string> storage;
+  if (!decodeRequest(bytes, request, storage)) {
+    return answerError(Error(ErrorCode::kInternal, "the compile request is malformed"));
+  }
+  if (!request.workingDirectory.empty() && ::chdir(request.workingDirectory.c_str()) != 0) {
+    return answerError(makeError(ErrorCode::kInternal, "{}: the compile worker cannot enter {}",
+                                 request.displayName, request.workingDirectory));
+  }
+  std::vector<LogLine> logs;
+  auto module = runCompile(request, logs);
+  if (module && request.kind == CompileRequest::Kind::kIr) {
+    writeJobRecord(kVettedTag, {});
+    return;
+  }
+  for (const LogLine& line : logs) {
+    writeJobRecord(kLogTag, WireWriter().byte(static_cast<std::uint8_t>(line.level)).text(line.text).bytes());
+  }
+  if (!module) return answerError(module.error());
+  auto encoded = encodeModule(*module, std::string(request.displayName));
+  if (!encoded) return answerError(encoded.error());
+  writeJobRecord(kModuleTag, *encoded);
+}
+
+// Compiles a tiny kernel once in the compile server, so that workers start with LLVM's and Clang's lazily
+// built state (targets, option tables, pass registry) already in place.
+void warmUpCompiler() {
+  constexpr std::string_view kSource = "kernel void warm_up(global int* a) { a[0] = 1; }\n";
+  CompileRequest request;
+  request.kind = CompileRequest::Kind::kClang;
+  request.language = Language::kOpenCl;
+  request.displayName = "warm_up.cl";
+  request.inputPath = "/mirtune-builtin/warm_up.cl";
+  request.inputIsInMemory = true;
+  request.content = kSource;
+  request.driverArguments = driverArguments(Language::kOpenCl, CompileOptions{});
+  std::vector<LogLine> ignored;
+  (void)runCompile(request, ignored);
+}
+
+ForkServer& compileServer() {
+  // Never destroyed: threads may still compile while static destructors run at exit; the server ends when
+  // the process does (its control socket closes).
+  static ForkServer* server = new ForkServer(compileJob, warmUpCompiler);
+  return *server;
+}
+
+// Read on every compile (a lookup among a few dozen strings), so a test can compare both ways in one process.
+bool compileInProcess() {
+  const char* value = std::getenv("MIRTUNE_COMPILE_IN_PROCESS");
+  return value != nullptr && std::strcmp(value, "1") == 0;
+}
+
+// IR that a worker parsed and verified is parsed again here. A bitcode copy would not do: reading bitcode
+// upgrades old IR (data layouts, frame-pointer attributes) where the text parser keeps it as written, and the
+// module must be the one this parser makes. The worker had the same input, code and stack, so this parse
+// cannot crash where the worker's did not.
+Expected<IrModule> parseVettedIr(const CompileRequest& request) {
+  struct Parse {
+    const CompileRequest* request;
+    std::vector<LogLine> logs;
+    std::optional<Expected<IrModule>> result;
+  } parse{&request, {}, std::nullopt};
+  bool ran = runOnStack(
+      kCompileStackBytes,
+      [](void* raw) {
+        auto* call = static_cast<Parse*>(raw);
+        call->result.emplace(
+            parseIr(call->request->content, std::string(call->request->displayName), call->logs));
+      },
+      &parse);
+  if (!ran || !parse.result) {
+    return makeError(ErrorCode::kInternal, "{}: cannot start a thread to read the IR", request.displayName);
+  }
+  replay(parse.logs);
+  return std::move(*parse.result);
+}
+
+// Runs a request in a compile worker (or, with MIRTUNE_COMPILE_IN_PROCESS=1, here) and turns how it ended
+// into the module or an error naming the file.
+Expected<IrModule> compile(const CompileRequest& request, const CompileOptions& options) {
+  const std::string displayName(request.displayName);
+  if (compileInProcess()) {
+    std::vector<LogLine> logs;
+    auto module = runCompile(request, logs);
+    replay(logs);
+    return module;
+  }
+  CompileRequest located = request;
+  std::error_code noDirectory;
+  located.workingDirectory = fs::current_path(noDirectory).string();
+  JobLimits limits;
+  limits.timeoutSeconds = options.timeoutSeconds;
+  limits.memoryBytes = options.memoryLimitMiB << 20;
+  limits.stackBytes = kCompileStackBytes;
+  auto outcome = compileServer().run(encodeRequest(located), limits);
+  if (!outcome) return outcome.error().withContext(displayName);
+  const bool ir = request.kind == CompileRequest::Kind::kIr;
+  const char* tool = ir ? "LLVM IR reader" : "compiler";
+  // What brings the reader down is unusable input, like the IR it rejects with a message.
+  const ErrorCode rejected = ir ? ErrorCode::kInvalidInput : ErrorCode::kCompileError;
+  switch (outcome->end) {
+    case JobEnd::kFinished:
+      break;
+    case JobEnd::kCrashed:
+      return makeError(rejected, "{}: {} crashed: signal {} ({})", displayName, tool, outcome->signal,
+                       ::strsignal(outcome->signal));
+    case JobEnd::kTimedOut:
+      return makeError(ErrorCode::kTimeout, "{}: {} timed out after {:g} s", displayName, tool,
+                       options.timeoutSeconds);
+    case JobEnd::kOutOfMemory:
+      return makeError(rejected, "{}: {} ran out of memory (limit {} MiB)", displayName, tool,
+                       options.memoryLimitMiB);
+    case JobEnd::kFatalError:
+      return makeError(rejected, "{}: {} failed: {}", displayName, tool, outcome->detail);
+    case JobEnd::kFailed:
+      return makeError(ErrorCode::kInternal, "{}: the compile worker failed: {}", displayName,
+                       outcome->detail);
+  }
+  std::vector<LogLine> logs;
+  std::optional<Expected<IrModule>> result;
+  bool vetted = false;
+  for (const JobRecord& record : outcome->records) {
+    WireReader reader(record.bytes);
+    std::uint8_t number = 0;
+    std::string text;
+    if (record.tag == kLogTag && reader.byte(number) && reader.text(text)) {
+      logs.push_back({static_cast<LogLevel>(number), std::move(text)});
+    } else if (record.tag == kErrorTag && reader.byte(number) && reader.text(text)) {
+      result.emplace(Error(static_cast<ErrorCode>(number), std::move(text)));
+    } else if (record.tag == kModuleTag) {
+      result.emplace(decodeModule(record.bytes, displayName));
+    } else if (record.tag == kVettedTag) {
+      vetted = true;
+    }
+  }
+  if (vetted && request.kind == CompileRequest::Kind::kIr) return parseVettedIr(request);
+  replay(logs);
+  if (!result) return makeError(ErrorCode::kInternal, "{}: the compile worker gave no result", displayName);
+  return std::move(*result);
 }
 
 Expected<IrModule> compileContent(std::string_view content, const std::string& displayName,
@@ -245,29 +645,51 @@ Expected<IrModule> compileContent(std::string_view content, const std::string& d
                                   const CompileOptions& options) {
   auto language = resolveLanguage(displayName, options);
   if (!language) return language.error();
-  if (*language == Language::kLlvm && isBitcode(content)) return parseIr(content, displayName);
+  CompileRequest request;
+  request.language = *language;
+  request.displayName = displayName;
+  if (*language == Language::kLlvm && isBitcode(content)) {
+    request.kind = CompileRequest::Kind::kIr;
+    request.content = content;
+    return compile(request, options);
+  }
   if (*language == Language::kLlvm && fs::path(displayName).extension() == ".bc" && !content.empty()) {
     return makeError(ErrorCode::kInvalidInput, "{}: not LLVM bitcode (no bitcode magic number)", displayName);
   }
   if (auto status = checkTextInput(content, displayName, *language); !status) return status.error();
-  if (*language == Language::kLlvm) return parseIr(content, displayName);
-  auto fileSystem = inputIsInMemory ? makeFileSystem(clangInputPath, content) : makeFileSystem({}, {});
-  return compileWithClang(clangInputPath, displayName, *language, options, fileSystem);
+  if (*language == Language::kLlvm) {
+    request.kind = CompileRequest::Kind::kIr;
+    request.content = content;
+    return compile(request, options);
+  }
+  request.kind = CompileRequest::Kind::kClang;
+  request.inputPath = clangInputPath;
+  request.inputIsInMemory = inputIsInMemory;
+  if (inputIsInMemory) request.content = content;
+  request.driverArguments = driverArguments(*language, options);
+  logDebug("clang {} {}", fmt::join(request.driverArguments, " "), clangInputPath);
+  return compile(request, options);
 }
 
 }  // namespace
 
 std::vector<std::string> driverArguments(Language language, const CompileOptions& options) {
-  std::vector<std::string> arguments = {"-c", "-emit-llvm", fmt::format("-O{}", options.optimizationLevel),
-                                        "-resource-dir", MIRTUNE_CLANG_RESOURCE_DIR, "-w"};
+  std::vector<std::string> arguments = {"-c",
+                                        "-emit-llvm",
+                                        fmt::format("-O{}", options.optimizationLevel),
+                                        "-resource-dir",
+                                        MIRTUNE_CLANG_RESOURCE_DIR,
+                                        "-w"};
   // Passes may run on -O0 IR later; optnone would make them skip it.
   if (options.optimizationLevel == 0) arguments.insert(arguments.end(), {"-Xclang", "-disable-O0-optnone"});
   switch (language) {
     case Language::kOpenCl:
-      arguments.insert(arguments.end(), {"-x", "cl", "-target", "spir64-unknown-unknown", "-cl-std=" + options.openClStandard,
-                                         "-Xclang", "-finclude-default-header", "-Xclang", "-fdeclare-opencl-builtins"});
+      arguments.insert(arguments.end(),
+                       {"-x", "cl", "-target", "spir64-unknown-unknown", "-cl-std=" + options.openClStandard,
+                        "-Xclang", "-finclude-default-header", "-Xclang", "-fdeclare-opencl-builtins"});
       if (options.openClCompatPrelude) {
-        arguments.insert(arguments.end(), {"-include", fmt::format("{}/opencl_compat.h", kBuiltinHeaderDirectory)});
+        arguments.insert(arguments.end(),
+                         {"-include", fmt::format("{}/opencl_compat.h", kBuiltinHeaderDirectory)});
       }
       break;
     case Language::kC:
@@ -278,8 +700,8 @@ std::vector<std::string> driverArguments(Language language, const CompileOptions
       break;
     case Language::kCuda:
       arguments.insert(arguments.end(),
-                       {"-x", "cuda", "--cuda-gpu-arch=" + options.cudaArchitecture, "--cuda-device-only", "-nocudainc",
-                        "-nocudalib", "--cuda-path=/nonexistent", "-include",
+                       {"-x", "cuda", "--cuda-gpu-arch=" + options.cudaArchitecture, "--cuda-device-only",
+                        "-nocudainc", "-nocudalib", "--cuda-path=/nonexistent", "-include",
                         fmt::format("{}/cuda_shim.h", kBuiltinHeaderDirectory)});
       break;
     case Language::kLlvm:
@@ -300,14 +722,18 @@ Expected<IrModule> compileFile(const fs::path& path, const CompileOptions& optio
   return compileContent(*content, path.string(), path.string(), /*inputIsInMemory=*/false, options);
 }
 
-Expected<IrModule> compileSource(std::string_view source, const std::string& name, const CompileOptions& options) {
+Expected<IrModule> compileSource(std::string_view source, const std::string& name,
+                                 const CompileOptions& options) {
   if (options.optimizationLevel < 0 || options.optimizationLevel > 3) {
     return makeError(ErrorCode::kUsage, "optimisation level must be 0..3, got {}", options.optimizationLevel);
   }
   fs::path virtualPath = fs::path(name).is_absolute() ? fs::path(name) : fs::current_path() / name;
-  return compileContent(source, name, virtualPath.lexically_normal().string(), /*inputIsInMemory=*/true, options);
+  return compileContent(source, name, virtualPath.lexically_normal().string(), /*inputIsInMemory=*/true,
+                        options);
 }
 
-std::string clangVersion() { return clang::getClangFullVersion(); }
+std::string clangVersion() {
+  return clang::getClangFullVersion();
+}
 
 }  // namespace mirtune
