@@ -104,10 +104,8 @@ class CollectingDiagnostics : public clang::DiagnosticConsumer {
 Error compileErrorFrom(const std::string& displayName, const std::vector<std::string>& errors) {
   if (errors.empty()) return makeError(ErrorCode::kCompileError, "{}: compilation failed", displayName);
   std::string message = errors.front();
-  // Errors without a location (driver errors) still need the file named.
-  if (message.rfind(displayName, 0) != 0 && message.find(": ") == std::string::npos) {
-    message = displayName + ": " + message;
-  }
+  // Errors without a location (driver errors) and errors inside an included file still need the input named.
+  if (message.find(displayName) == std::string::npos) message = displayName + ": " + message;
   if (errors.size() > 1)
     message += fmt::format(" (and {} more error{})", errors.size() - 1, errors.size() > 2 ? "s" : "");
   return Error(ErrorCode::kCompileError, message);
@@ -679,7 +677,11 @@ std::vector<std::string> driverArguments(Language language, const CompileOptions
                                         fmt::format("-O{}", options.optimizationLevel),
                                         "-resource-dir",
                                         MIRTUNE_CLANG_RESOURCE_DIR,
-                                        "-w"};
+                                        "-w",
+                                        // Typo correction compares an unknown name with every known one: a
+                                        // 1 MB undeclared identifier took Clang minutes. mirtune never shows
+                                        // the "did you mean" hints, so it is off.
+                                        "-fno-spell-checking"};
   // Passes may run on -O0 IR later; optnone would make them skip it.
   if (options.optimizationLevel == 0) arguments.insert(arguments.end(), {"-Xclang", "-disable-O0-optnone"});
   switch (language) {
