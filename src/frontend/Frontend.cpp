@@ -8,6 +8,7 @@
 
 #include "frontend/EmbeddedResources.h"
 #include "frontend/ForkServer.h"
+#include "frontend/TrialRun.h"
 #include "support/Files.h"
 #include "support/Log.h"
 
@@ -541,12 +542,6 @@ ForkServer& compileServer() {
   // the process does (its control socket closes).
   static ForkServer* server = new ForkServer(compileJob, warmUpCompiler);
   return *server;
-}
-
-// Read on every compile (a lookup among a few dozen strings), so a test can compare both ways in one process.
-bool compileInProcess() {
-  const char* value = std::getenv("MIRTUNE_COMPILE_IN_PROCESS");
-  return value != nullptr && std::strcmp(value, "1") == 0;
 }
 
 // IR that a worker parsed and verified is parsed again here. A bitcode copy would not do: reading bitcode

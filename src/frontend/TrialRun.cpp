@@ -1,10 +1,11 @@
 // Trial runs: fork, run on a big stack in the child, watch the child's end and its deadline.
 #include "frontend/TrialRun.h"
 
+#include "frontend/ForkServer.h"
+
 #include <fmt/format.h>
 
 #include <fcntl.h>
-#include <pthread.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -18,35 +19,20 @@
 
 namespace mirtune {
 
-namespace {
-
-void* runWork(void* argument) {
-  (*static_cast<const std::function<void()>*>(argument))();
-  return nullptr;
-}
-
-bool inProcessOnly() {
+bool compileInProcess() {
   const char* value = std::getenv("MIRTUNE_COMPILE_IN_PROCESS");
   return value != nullptr && std::string_view(value) == "1";
 }
 
-}  // namespace
-
 void runOnStack(std::size_t stackBytes, const std::function<void()>& work) {
-  pthread_attr_t attributes;
-  pthread_t thread;
-  bool started = pthread_attr_init(&attributes) == 0 && pthread_attr_setstacksize(&attributes, stackBytes) == 0 &&
-                 pthread_create(&thread, &attributes, runWork, const_cast<std::function<void()>*>(&work)) == 0;
-  pthread_attr_destroy(&attributes);
-  if (!started) {
-    work();  // no thread to be had: the caller's own stack is the fallback
-    return;
-  }
-  pthread_join(thread, nullptr);
+  const bool ran = runOnStack(
+      stackBytes, [](void* argument) { (*static_cast<const std::function<void()>*>(argument))(); },
+      const_cast<std::function<void()>*>(&work));
+  if (!ran) work();  // no thread to be had: the caller's own stack is the fallback
 }
 
 Status trialRun(const std::string& name, const std::function<void()>& work, double timeoutSeconds) {
-  if (inProcessOnly()) return success();
+  if (compileInProcess()) return success();
   const pid_t child = ::fork();
   if (child < 0) return makeError(ErrorCode::kIo, "{}: cannot fork a trial parse: {}", name, std::strerror(errno));
   if (child == 0) {

@@ -14,7 +14,12 @@ namespace mirtune {
 /// thread, so deeply nested sources parse instead of overflowing it; only the pages touched are committed.
 inline constexpr std::size_t kTrialStackBytes = std::size_t{256} << 20;
 
-/// Runs `work` on a new thread with `stackBytes` of stack and waits for it.
+/// True when MIRTUNE_COMPILE_IN_PROCESS=1: compiles and parses run in the calling process, without workers or
+/// trial runs, for debugging the compiler. Read on every call, so a test can compare both ways in one process.
+bool compileInProcess();
+
+/// Runs `work` on a new thread with `stackBytes` of stack and waits for it (ForkServer.h's runOnStack for a
+/// callable; on the calling thread when no thread can be started).
 void runOnStack(std::size_t stackBytes, const std::function<void()>& work);
 
 /// Runs `work` in a forked child (on a kTrialStackBytes stack, output discarded, no core file) and says how
