@@ -116,9 +116,7 @@ Status recordAnswers(Database& database, const nlohmann::json& options, const st
   session.command = "coarsen";
   session.options = options;
   session.modelIds = {modelId};
-  auto failure = [&](const Error& error) {
-    return Error(error.code(), fmt::format("{} (the predictions are not all recorded in the database)", error.message()));
-  };
+  auto failure = [](const Error& error) { return notAllRecorded(error, "predictions"); };
   auto sessionId = database.beginSession(session);
   if (!sessionId) return failure(sessionId.error());
   std::optional<Error> first;
@@ -244,17 +242,9 @@ int runCoarsenPredict(const CoarsenPredictOptions& options, const GlobalOptions&
     }
   }
   std::string modelId = headsDir.filename().string();
-  if (cache.database) {
-    if (auto recorded = recordAnswers(*cache.database, {{"platform", options.platform}}, modelId, answers);
-        !recorded) {
-      logError("{}", recorded.error().message());
-      status = 1;
-    }
-  }
-  if (auto cached = cache.status(); !cached) {
-    logError("{}", cached.error().message());
-    status = 1;
-  }
+  Status recorded;
+  if (cache.database) recorded = recordAnswers(*cache.database, {{"platform", options.platform}}, modelId, answers);
+  if (databaseFailures(cache, recorded) != 0) status = 1;
 
   std::string text;
   nlohmann::json list = nlohmann::json::array();

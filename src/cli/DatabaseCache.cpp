@@ -25,7 +25,7 @@ void DatabaseEmbeddingCache::keep(const Error& error) {
   std::lock_guard<std::mutex> lock(mutex_);
   if (!firstError_) {
     logWarn("embedding cache: {}", error.message());
-    firstError_ = Error(error.code(), fmt::format("{} (the results are not all recorded in the database)", error.message()));
+    firstError_ = notAllRecorded(error, "results");
   }
 }
 
@@ -42,6 +42,23 @@ Status openCache(CacheHandle& handle, bool noCache, const GlobalOptions& global)
   handle.database.emplace(std::move(*opened));
   handle.cache.emplace(*handle.database);
   return {};
+}
+
+Error notAllRecorded(const Error& error, std::string_view what) {
+  return Error(error.code(), fmt::format("{} (the {} are not all recorded in the database)", error.message(), what));
+}
+
+int databaseFailures(const CacheHandle& cache, const Status& recorded) {
+  int status = 0;
+  if (auto cached = cache.status(); !cached) {
+    logError("{}", cached.error().message());
+    status = 1;
+  }
+  if (!recorded) {
+    logError("{}", recorded.error().message());
+    status = 1;
+  }
+  return status;
 }
 
 }  // namespace mirtune::cli

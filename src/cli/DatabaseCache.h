@@ -8,6 +8,7 @@
 
 #include <mutex>
 #include <optional>
+#include <string_view>
 
 namespace mirtune::cli {
 
@@ -37,5 +38,11 @@ struct CacheHandle {
 
 /// Opens the database `global` selects into `handle`, unless noCache.
 Status openCache(CacheHandle& handle, bool noCache, const GlobalOptions& global);
+
+/// `error` with what it costs the command: "... (the WHAT are not all recorded in the database)".
+Error notAllRecorded(const Error& error, std::string_view what);
+
+/// Logs a command's database errors (the embedding cache's first, then `recorded`); 1 when there was one.
+int databaseFailures(const CacheHandle& cache, const Status& recorded = success());
 
 }  // namespace mirtune::cli

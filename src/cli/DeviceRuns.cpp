@@ -1,6 +1,8 @@
 // The measurement log and launch helpers of the commands that run OpenCL kernels on this machine's devices.
 #include "cli/DeviceRuns.h"
 
+#include "cli/DatabaseCache.h"
+
 #include "support/Files.h"
 #include "support/Log.h"
 #include "support/Platform.h"
@@ -164,7 +166,7 @@ void Recorder::measurement(std::int64_t workloadId, const std::string& task, nlo
 void Recorder::keep(const Error& error) {
   if (firstError) return;
   logWarn("database: {}", error.message());
-  firstError = Error(error.code(), fmt::format("{} (the results are not all recorded in the database)", error.message()));
+  firstError = notAllRecorded(error, "results");
 }
 
 bool Recorder::end() {

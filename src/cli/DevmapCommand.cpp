@@ -114,9 +114,7 @@ namespace {
 // Every prediction is tried; the first database error is returned so the command can fail with it.
 Status recordPredictions(Database& database, const std::string& command, const nlohmann::json& options,
                          const std::string& modelId, const std::vector<KernelPrediction>& predictions) {
-  auto failure = [&](const Error& error) {
-    return Error(error.code(), fmt::format("{} (the predictions are not all recorded in the database)", error.message()));
-  };
+  auto failure = [](const Error& error) { return notAllRecorded(error, "predictions"); };
   SessionRecord session;
   session.toolVersion = toolVersion();
   session.gitCommit = gitCommit();
@@ -155,21 +153,6 @@ Status recordPredictions(Database& database, const std::string& command, const n
   if (auto ended = database.endSession(*sessionId); !ended && !first) first = failure(ended.error());
   if (first) return *first;
   return success();
-}
-
-// The database errors of a prediction command (the embedding cache's, then the recording's); logged, and 1 when
-// there was one.
-int databaseFailures(const CacheHandle& cache, const Status& recorded) {
-  int status = 0;
-  if (auto cached = cache.status(); !cached) {
-    logError("{}", cached.error().message());
-    status = 1;
-  }
-  if (!recorded) {
-    logError("{}", recorded.error().message());
-    status = 1;
-  }
-  return status;
 }
 
 double chosenProbability(const KernelPrediction& prediction) {

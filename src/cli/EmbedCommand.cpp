@@ -154,10 +154,7 @@ int runEmbed(const EmbedOptions& options, const GlobalOptions& global) {
   } else {
     status = writeOutput(options.output, formatRows(rows, options, *encoder, dimension));
   }
-  if (auto cacheStatus = cache.status(); !cacheStatus) {
-    logError("{}", cacheStatus.error().message());
-    if (status == 0) status = 1;
-  }
+  if (databaseFailures(cache) != 0 && status == 0) status = 1;
   return status != 0 ? status : (failed > 0 ? 1 : 0);
 }
 
