@@ -52,24 +52,33 @@ void writeBytes(const fs::path& path, const std::string& bytes) {
   out << bytes;
 }
 
-// Inputs made at run time: what cannot be committed (a missing file, a folder, odd names) or is too large.
-std::vector<fs::path> generatedInputs(const fs::path& folder) {
-  std::vector<fs::path> inputs;
-  inputs.push_back(folder / "missing.cl");
-  fs::create_directories(folder / "a_folder.cl");
-  inputs.push_back(folder / "a_folder.cl");
-  // A 1 MB identifier that is never declared: the error message quotes it.
-  writeBytes(folder / "huge_identifier.cl",
-             "__kernel void k(__global int* a) { a[0] = " + std::string(1 << 20, 'x') + "; }\n");
-  inputs.push_back(folder / "huge_identifier.cl");
-  writeBytes(folder / "it's \"quoted\" $(touch PWNED) `touch PWNED`.cl", "__kernel void k( { }\n");
-  inputs.push_back(folder / "it's \"quoted\" $(touch PWNED) `touch PWNED`.cl");
-  // A source that crashes Clang 14 itself by its depth (the committed deep_if.cl and unary_minus.cl are others).
-  std::string conditional = "__kernel void k(__global int* a) { a[0] = ";
-  for (int i = 0; i < 100000; ++i) conditional += "a[1] ? 1 : ";
-  conditional += "0; }\n";
-  writeBytes(folder / "conditional_chain.cl", conditional);
-  inputs.push_back(folder / "conditional_chain.cl");
+// Inputs made at run time: what cannot be committed (a missing file, a folder, odd names) or is too large. Each
+// is made only by the test that uses it; listing the tests writes nothing.
+struct GeneratedInput {
+  const char* name;
+  void (*make)(const fs::path& path);
+};
+
+const std::vector<GeneratedInput>& generatedInputs() {
+  static const std::vector<GeneratedInput> inputs = {
+      {"missing.cl", [](const fs::path&) {}},
+      {"a_folder.cl", [](const fs::path& path) { fs::create_directories(path); }},
+      // A 1 MB identifier that is never declared: the error message quotes it.
+      {"huge_identifier.cl",
+       [](const fs::path& path) {
+         writeBytes(path, "__kernel void k(__global int* a) { a[0] = " + std::string(1 << 20, 'x') + "; }\n");
+       }},
+      {"it's \"quoted\" $(touch PWNED) `touch PWNED`.cl",
+       [](const fs::path& path) { writeBytes(path, "__kernel void k( { }\n"); }},
+      // A source that crashes Clang 14 itself by its depth (the committed deep_if.cl and unary_minus.cl are
+      // others).
+      {"conditional_chain.cl",
+       [](const fs::path& path) {
+         std::string conditional = "__kernel void k(__global int* a) { a[0] = ";
+         for (int i = 0; i < 100000; ++i) conditional += "a[1] ? 1 : ";
+         writeBytes(path, conditional + "0; }\n");
+       }},
+  };
   return inputs;
 }
 
@@ -144,9 +153,10 @@ TEST_P(HostileInput, EveryCommandRefusesItCleanly) {
   TemporaryFolder folder("mirtune-hostile", "run");
   const std::string name = GetParam();
   fs::path input = kHostile / name;
-  if (!fs::exists(kHostile / name)) {
-    for (const fs::path& generated : generatedInputs(folder.path())) {
-      if (generated.filename() == name) input = generated;
+  for (const GeneratedInput& generated : generatedInputs()) {
+    if (name == generated.name) {
+      input = folder.path() / name;
+      generated.make(input);
     }
   }
   expectRefused(input, folder);
@@ -155,8 +165,7 @@ TEST_P(HostileInput, EveryCommandRefusesItCleanly) {
 std::vector<std::string> allInputNames() {
   std::vector<std::string> names;
   for (const fs::path& path : committedInputs()) names.push_back(path.filename().string());
-  TemporaryFolder scratch("mirtune-hostile", "names");
-  for (const fs::path& path : generatedInputs(scratch.path())) names.push_back(path.filename().string());
+  for (const GeneratedInput& generated : generatedInputs()) names.emplace_back(generated.name);
   return names;
 }
 
