@@ -74,13 +74,21 @@ fs::path dataDirectory() {
   return fs::path(MIRTUNE_DEFAULT_DATA_DIR).lexically_normal();
 }
 
-fs::path defaultDatabasePath() {
-  if (const char* env = std::getenv("MIRTUNE_DB"); env != nullptr && *env != '\0') return fs::path(env);
+fs::path userDataDirectory() {
   if (const char* xdg = std::getenv("XDG_DATA_HOME"); xdg != nullptr && *xdg != '\0') {
-    return fs::path(xdg) / "mirtune" / "mirtune.db";
+    return fs::path(xdg) / "mirtune";
   }
   const char* home = std::getenv("HOME");
-  return fs::path(home != nullptr && *home != '\0' ? home : ".") / ".local" / "share" / "mirtune" / "mirtune.db";
+  return fs::path(home != nullptr && *home != '\0' ? home : ".") / ".local" / "share" / "mirtune";
+}
+
+fs::path userModelDirectory(std::string_view task, std::string_view name) {
+  return userDataDirectory() / "models" / task / name;
+}
+
+fs::path defaultDatabasePath() {
+  if (const char* env = std::getenv("MIRTUNE_DB"); env != nullptr && *env != '\0') return fs::path(env);
+  return userDataDirectory() / "mirtune.db";
 }
 
 fs::path sourceDirectory() { return fs::path(MIRTUNE_SOURCE_DIR); }

@@ -40,8 +40,14 @@ std::filesystem::path shippedModelDirectory(std::string_view name);
 /// Folder with the data sets: $MIRTUNE_DATA if set, otherwise ../shared/datasets beside the source tree.
 std::filesystem::path dataDirectory();
 
-/// Default SQLite database: $MIRTUNE_DB, else $XDG_DATA_HOME/mirtune/mirtune.db, else
-/// ~/.local/share/mirtune/mirtune.db.
+/// The user's mirtune folder: $XDG_DATA_HOME/mirtune, else ~/.local/share/mirtune. Trained heads and the default
+/// database go here, never into the installed or source tree.
+std::filesystem::path userDataDirectory();
+
+/// Where `train` writes a task's heads unless told otherwise: <userDataDirectory()>/models/<task>/<name>.
+std::filesystem::path userModelDirectory(std::string_view task, std::string_view name);
+
+/// Default SQLite database: $MIRTUNE_DB, else <userDataDirectory()>/mirtune.db.
 std::filesystem::path defaultDatabasePath();
 
 /// Root of the source tree mirtune was built from (shipped kernels and models live there).
