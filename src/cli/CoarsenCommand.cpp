@@ -1,6 +1,6 @@
 // `mirtune coarsen`: the thread-coarsening factor for OpenCL kernels. Registration, `train` and prediction.
 #include "cli/CoarsenOptions.h"
-#include "cli/DatabaseCache.h"
+#include "tasks/common/DatabaseCache.h"
 #include "cli/DevmapOptions.h"
 #include "database/Database.h"
 #include "frontend/Frontend.h"
@@ -52,7 +52,7 @@ int runCoarsenTrain(const CoarsenTrainOptions& options, const GlobalOptions& glo
   auto encoder = Encoder::loadOrDefault(options.model);
   if (!encoder) return reportError(encoder.error());
   CacheHandle cache;
-  if (auto opened = openCache(cache, options.noCache, global); !opened) return reportError(opened.error());
+  if (auto opened = openCache(cache, options.noCache, resolveDatabasePath(global)); !opened) return reportError(opened.error());
   auto embeddings = embedKernels(*data, *encoder, *irSource, {Modality::kFused}, cache.get(),
                                  static_cast<unsigned>(options.threads));
   if (!embeddings) return reportError(embeddings.error());
@@ -173,7 +173,7 @@ int runCoarsenPredict(const CoarsenPredictOptions& options, const GlobalOptions&
   auto model = loadCoarsenModel(headsDir, *encoder);
   if (!model) return reportError(model.error());
   CacheHandle cache;
-  if (auto opened = openCache(cache, options.noCache, global); !opened) return reportError(opened.error());
+  if (auto opened = openCache(cache, options.noCache, resolveDatabasePath(global)); !opened) return reportError(opened.error());
 
   // Every kernel asked for, each file compiled once; a file that fails is reported and the others go on.
   int status = 0;

@@ -5,9 +5,9 @@
 // machine that has only mirtune-run and nvcc (--export) and stored back (--ingest).
 #include "cli/CoarsenOptions.h"
 #include "cli/CoarsenPredictor.h"
-#include "cli/DatabaseCache.h"
+#include "tasks/common/DatabaseCache.h"
 #include "cli/DeviceRuns.h"
-#include "cli/MeasureCommon.h"
+#include "tuner/MeasureCommon.h"
 #include "database/Database.h"
 #include "frontend/Coarsening.h"
 #include "frontend/Frontend.h"
@@ -292,7 +292,7 @@ Predictions predictFactors(const std::vector<CudaProgram>& programs, const Coars
         devmap::kernelEmbedSource(program.module.get(), program.file.string(), program.irKernel));
   }
   CacheHandle cache;
-  if (auto opened = openCache(cache, options.noCache, global); !opened)
+  if (auto opened = openCache(cache, options.noCache, resolveDatabasePath(global)); !opened)
     logWarn("{}", opened.error().message());
   BatchEmbedOptions batch;
   batch.modalities = {Modality::kFused};

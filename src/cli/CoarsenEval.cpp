@@ -1,7 +1,7 @@
 // `mirtune coarsen eval`: the published leave-one-kernel-out protocol over the coarsening data set, beside
 // the published rows.
 #include "cli/CoarsenOptions.h"
-#include "cli/DatabaseCache.h"
+#include "tasks/common/DatabaseCache.h"
 #include "cli/DevmapOptions.h"
 #include "support/Csv.h"
 #include "support/Log.h"
@@ -84,7 +84,7 @@ int runCoarsenEval(const CoarsenEvalOptions& givenOptions, const GlobalOptions& 
   auto encoder = Encoder::loadOrDefault(options.model);
   if (!encoder) return reportError(encoder.error());
   CacheHandle cache;
-  if (auto opened = openCache(cache, options.noCache, global); !opened) return reportError(opened.error());
+  if (auto opened = openCache(cache, options.noCache, resolveDatabasePath(global)); !opened) return reportError(opened.error());
   auto embeddings = embedKernels(*data, *encoder, *irSource, {*modality}, cache.get(),
                                  static_cast<unsigned>(options.threads));
   if (!embeddings) return reportError(embeddings.error());
@@ -225,7 +225,7 @@ int runCoarsenTrainCurve(const CoarsenTrainOptions& options, const GlobalOptions
   auto encoder = Encoder::loadOrDefault(options.model);
   if (!encoder) return reportError(encoder.error());
   CacheHandle cache;
-  if (auto opened = openCache(cache, options.noCache, global); !opened) return reportError(opened.error());
+  if (auto opened = openCache(cache, options.noCache, resolveDatabasePath(global)); !opened) return reportError(opened.error());
   auto embeddings = embedKernels(*data, *encoder, *irSource, {Modality::kFused}, cache.get(),
                                  static_cast<unsigned>(options.threads));
   if (!embeddings) return reportError(embeddings.error());

@@ -3,10 +3,10 @@
 // OpenCL devices.
 #include "cli/CoarsenOptions.h"
 #include "cli/CoarsenPredictor.h"
-#include "cli/DatabaseCache.h"
+#include "tasks/common/DatabaseCache.h"
 #include "cli/DeviceRuns.h"
 #include "cli/DevmapOptions.h"
-#include "cli/MeasureCommon.h"
+#include "tuner/MeasureCommon.h"
 #include "database/CanonicalJson.h"
 #include "database/Database.h"
 #include "frontend/Coarsening.h"

@@ -1,7 +1,7 @@
 // The measurement log and launch helpers of the commands that run OpenCL kernels on this machine's devices.
 #include "cli/DeviceRuns.h"
 
-#include "cli/DatabaseCache.h"
+#include "tasks/common/DatabaseCache.h"
 
 #include "support/Files.h"
 #include "support/Log.h"

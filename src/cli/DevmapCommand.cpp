@@ -1,7 +1,7 @@
 // `mirtune devmap`: CPU or GPU for OpenCL kernels. Registration, `train`, single-file and batch prediction.
 #include "cli/DevmapCommand.h"
 
-#include "cli/DatabaseCache.h"
+#include "tasks/common/DatabaseCache.h"
 #include "cli/DevmapOptions.h"
 #include "database/Database.h"
 #include "support/Csv.h"
@@ -78,7 +78,7 @@ int runDevmapTrain(const DevmapTrainOptions& options, const GlobalOptions& globa
   auto encoder = Encoder::loadOrDefault(options.model);
   if (!encoder) return reportError(encoder.error());
   CacheHandle cache;
-  if (auto opened = openCache(cache, options.noCache, global); !opened) return reportError(opened.error());
+  if (auto opened = openCache(cache, options.noCache, resolveDatabasePath(global)); !opened) return reportError(opened.error());
   auto embeddings = embedRows(*data, *encoder, *irSource, {Modality::kFused}, cache.get(),
                               static_cast<unsigned>(options.threads));
   if (!embeddings) return reportError(embeddings.error());
@@ -183,7 +183,7 @@ Expected<std::unique_ptr<PredictContext>> openPredictContext(const DevmapPredict
   }
   auto context = std::unique_ptr<PredictContext>(new PredictContext{std::move(*encoder), std::move(*model), {}, {}});
   context->modelId = fmt::format("{}/{}", headsDir.filename().string(), options.platform);
-  if (auto opened = openCache(context->cache, options.noCache, global); !opened) return opened.error();
+  if (auto opened = openCache(context->cache, options.noCache, resolveDatabasePath(global)); !opened) return opened.error();
   return context;
 }
 

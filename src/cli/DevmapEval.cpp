@@ -1,5 +1,5 @@
 // `mirtune devmap eval`: the published 10-fold protocol over the data set, with the shipped encoder.
-#include "cli/DatabaseCache.h"
+#include "tasks/common/DatabaseCache.h"
 #include "cli/DevmapOptions.h"
 #include "support/Csv.h"
 #include "support/Log.h"
@@ -54,7 +54,7 @@ int runDevmapEval(const DevmapEvalOptions& options, const GlobalOptions& global)
     if (!encoder) return reportError(encoder.error());
     encoderId = encoder->id();
     CacheHandle cache;
-    if (auto opened = openCache(cache, options.noCache, global); !opened) return reportError(opened.error());
+    if (auto opened = openCache(cache, options.noCache, resolveDatabasePath(global)); !opened) return reportError(opened.error());
     auto embedded = embedRows(*data, *encoder, *irSource, {*features->modality}, cache.get(),
                               static_cast<unsigned>(options.threads));
     if (!embedded) return reportError(embedded.error());

@@ -1,6 +1,6 @@
 // `mirtune devmap FILE --run`, `devmap collect` and `devmap train --platform local`: measuring kernels on the
 // local OpenCL devices through mirtune-run and learning from those measurements.
-#include "cli/DatabaseCache.h"
+#include "tasks/common/DatabaseCache.h"
 #include "cli/DeviceRuns.h"
 #include "cli/DevmapOptions.h"
 #include "database/Database.h"

@@ -1,7 +1,7 @@
 // `mirtune embed`: embeddings of many files with the pretrained encoder, cached in SQLite by (IR hash, model).
 #include "cli/Commands.h"
 #include "cli/CompileFlags.h"
-#include "cli/DatabaseCache.h"
+#include "tasks/common/DatabaseCache.h"
 #include "database/Database.h"
 #include "embeddings/Encoder.h"
 #include "frontend/Frontend.h"
@@ -97,7 +97,7 @@ int runEmbed(const EmbedOptions& options, const GlobalOptions& global) {
   auto encoder = Encoder::loadOrDefault(options.model);
   if (!encoder) return reportError(encoder.error());
   CacheHandle cache;
-  if (auto opened = openCache(cache, options.noCache, global); !opened) return reportError(opened.error());
+  if (auto opened = openCache(cache, options.noCache, resolveDatabasePath(global)); !opened) return reportError(opened.error());
 
   std::vector<EmbedSource> sources;
   for (const fs::path& file : *files) {

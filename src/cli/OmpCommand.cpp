@@ -2,8 +2,8 @@
 // suite's space on this machine (collect), the head (train) and its leave-one-app-out evaluation (eval).
 #include "cli/OmpCommand.h"
 
-#include "cli/DatabaseCache.h"
-#include "cli/MeasureCommon.h"
+#include "tasks/common/DatabaseCache.h"
+#include "tuner/MeasureCommon.h"
 #include "database/Database.h"
 #include "frontend/OmpScheduleRewrite.h"
 #include "support/Files.h"
@@ -108,7 +108,7 @@ std::vector<fs::path> defaultDataFiles() {
 }
 
 Expected<MeasurementSettings> measurementSettings(const MeasureOptions& options) {
-  auto settings = cli::measurementSettings(options.buildTimeout, options.runTimeout, options.minTime,
+  auto settings = mirtune::measurementSettings(options.buildTimeout, options.runTimeout, options.minTime,
                                            options.minRepetitions, options.maxRepetitions);
   // A configuration 20 times slower than the default is of no use; stopping it early keeps collections short.
   if (settings) settings->relativeTimeout = kRelativeTimeout;
@@ -671,7 +671,7 @@ Expected<LearningData> loadLearningData(const OmpLearnOptions& options, const En
     programs.emplace_back(app->name, app->source);
   }
   CacheHandle cache;
-  if (auto opened = openCache(cache, options.noCache, global); !opened) return opened.error();
+  if (auto opened = openCache(cache, options.noCache, resolveDatabasePath(global)); !opened) return opened.error();
   auto embeddings = embedPrograms(encoder, programs, cache.get());
   if (!embeddings) return embeddings.error();
   data.embeddings = std::move(*embeddings);

@@ -4,8 +4,8 @@
 // (eval: folds of programs, or of whole program families).
 #include "cli/UnrollCommand.h"
 
-#include "cli/DatabaseCache.h"
-#include "cli/MeasureCommon.h"
+#include "tasks/common/DatabaseCache.h"
+#include "tuner/MeasureCommon.h"
 #include "database/Database.h"
 #include "frontend/LoopPragmas.h"
 #include "frontend/LoopSlice.h"
@@ -109,7 +109,7 @@ fs::path cacheFolder(const std::string& option, const GlobalOptions& global) {
 }
 
 Expected<MeasurementSettings> measurementSettings(const MeasureOptions& options) {
-  auto settings = cli::measurementSettings(options.buildTimeout, options.runTimeout, options.minTime,
+  auto settings = mirtune::measurementSettings(options.buildTimeout, options.runTimeout, options.minTime,
                                            options.minRepetitions, options.maxRepetitions);
   return settings;
 }
@@ -291,7 +291,7 @@ int runUnrollFile(const UnrollFileOptions& options, const GlobalOptions& global)
                          plan.site.line, options.flags});
     }
     CacheHandle cache;
-    if (auto opened = openCache(cache, options.noCache, global); !opened) return reportError(opened.error());
+    if (auto opened = openCache(cache, options.noCache, resolveDatabasePath(global)); !opened) return reportError(opened.error());
     auto embedded = embedLoops(model->encoder, toEmbed, cache.get());
     if (!embedded) return reportError(embedded.error());
     if (!embedded->failed.empty())
@@ -637,7 +637,7 @@ Expected<LearningData> loadLearningData(const UnrollLearnOptions& options, Knob 
     loops.push_back(std::move(loop));
   }
   CacheHandle cache;
-  if (auto opened = openCache(cache, options.noCache, global); !opened) return opened.error();
+  if (auto opened = openCache(cache, options.noCache, resolveDatabasePath(global)); !opened) return opened.error();
   auto embedded = embedLoops(encoder, loops, cache.get());
   if (!embedded) return embedded.error();
   for (const auto& failure : embedded->failed) logWarn("left out: {}", failure);

@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-namespace mirtune::cli {
+namespace mirtune {
 
 /// This machine as probed and stored in the database.
 struct Machine {
@@ -79,4 +79,4 @@ Expected<std::int64_t> indexInteger(const nlohmann::json& object, const char* ke
 /// "--args" split at white space (no quoting).
 std::vector<std::string> splitArguments(const std::string& text);
 
-}  // namespace mirtune::cli
+}  // namespace mirtune

@@ -2,15 +2,15 @@
 // it is kept and the command ends with it as an error: a database that cannot record is never silently ignored.
 #pragma once
 
-#include "cli/Commands.h"
 #include "database/Database.h"
 #include "embeddings/BatchEmbed.h"
 
 #include <mutex>
 #include <optional>
+#include <string>
 #include <string_view>
 
-namespace mirtune::cli {
+namespace mirtune {
 
 class DatabaseEmbeddingCache final : public EmbeddingCache {
  public:
@@ -36,8 +36,8 @@ struct CacheHandle {
   Status status() const { return cache ? cache->status() : Status(); }
 };
 
-/// Opens the database `global` selects into `handle`, unless noCache.
-Status openCache(CacheHandle& handle, bool noCache, const GlobalOptions& global);
+/// Opens the database at `databasePath` into `handle`, unless noCache.
+Status openCache(CacheHandle& handle, bool noCache, const std::string& databasePath);
 
 /// `error` with what it costs the command: "... (the WHAT are not all recorded in the database)".
 Error notAllRecorded(const Error& error, std::string_view what);
@@ -45,4 +45,4 @@ Error notAllRecorded(const Error& error, std::string_view what);
 /// Logs a command's database errors (the embedding cache's first, then `recorded`); 1 when there was one.
 int databaseFailures(const CacheHandle& cache, const Status& recorded = success());
 
-}  // namespace mirtune::cli
+}  // namespace mirtune

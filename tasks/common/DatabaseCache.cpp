@@ -1,11 +1,11 @@
 // DatabaseEmbeddingCache: embeddings table lookups and inserts.
-#include "cli/DatabaseCache.h"
+#include "tasks/common/DatabaseCache.h"
 
 #include "support/Log.h"
 
 #include <fmt/format.h>
 
-namespace mirtune::cli {
+namespace mirtune {
 
 std::optional<std::vector<float>> DatabaseEmbeddingCache::get(const std::string& irSha256, const std::string& key) {
   auto hit = database_.getEmbedding(irSha256, key);
@@ -35,9 +35,9 @@ Status DatabaseEmbeddingCache::status() const {
   return success();
 }
 
-Status openCache(CacheHandle& handle, bool noCache, const GlobalOptions& global) {
+Status openCache(CacheHandle& handle, bool noCache, const std::string& databasePath) {
   if (noCache) return {};
-  auto opened = Database::open(resolveDatabasePath(global));
+  auto opened = Database::open(databasePath);
   if (!opened) return opened.error();
   handle.database.emplace(std::move(*opened));
   handle.cache.emplace(*handle.database);
@@ -61,4 +61,4 @@ int databaseFailures(const CacheHandle& cache, const Status& recorded) {
   return status;
 }
 
-}  // namespace mirtune::cli
+}  // namespace mirtune

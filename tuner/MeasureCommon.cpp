@@ -1,5 +1,5 @@
 // Shared pieces of the measuring commands (omp, unroll).
-#include "cli/MeasureCommon.h"
+#include "tuner/MeasureCommon.h"
 
 #include "database/CanonicalJson.h"
 #include "support/Files.h"
@@ -10,7 +10,7 @@
 #include <limits>
 #include <sstream>
 
-namespace mirtune::cli {
+namespace mirtune {
 
 Expected<Machine> probeMachine(Database& database) {
   Machine machine;
@@ -211,4 +211,4 @@ std::vector<std::string> splitArguments(const std::string& text) {
   return arguments;
 }
 
-}  // namespace mirtune::cli
+}  // namespace mirtune
