@@ -8,9 +8,9 @@
 #   include/mirtune/{support,frontend,ir,corpus,embeddings,database,tuner,tasks}/...   (one include root)
 #   share/mirtune/{embeddings/models,tasks/<task>/models,tasks/<task>/data,kernels}
 #
-# Included last from the top-level CMakeLists.txt, so it sees every target; libraries are collected by name
-# (mirtune_*) rather than listed, and their include folders are rewritten here for the installed tree, so the
-# CMakeLists of each module need no install code.
+# Included last from the top-level CMakeLists.txt, so it sees every target; libraries are collected from the
+# source folders (tests and experiments aside) rather than listed, and their include folders are rewritten here for
+# the installed tree, so the CMakeLists of each module need no install code.
 
 include(CMakePackageConfigHelpers)
 
@@ -23,7 +23,8 @@ function(mirtune_collect_targets directory out)
   get_property(here DIRECTORY "${directory}" PROPERTY BUILDSYSTEM_TARGETS)
   get_property(children DIRECTORY "${directory}" PROPERTY SUBDIRECTORIES)
   foreach(child IN LISTS children)
-    if(child MATCHES "^${PROJECT_SOURCE_DIR}/(tests|experiments)(/|$)")
+    file(RELATIVE_PATH relative "${PROJECT_SOURCE_DIR}" "${child}")
+    if(relative MATCHES "^(tests|experiments)(/|$)")
       continue()
     endif()
     mirtune_collect_targets("${child}" below)
@@ -36,7 +37,8 @@ mirtune_collect_targets("${PROJECT_SOURCE_DIR}" mirtune_all_targets)
 set(mirtune_exported_libraries "")
 foreach(target IN LISTS mirtune_all_targets)
   get_target_property(type ${target} TYPE)
-  if(target MATCHES "^mirtune_" AND type MATCHES "^(STATIC_LIBRARY|INTERFACE_LIBRARY)$")
+  # Every library, whatever its name: an exported library may only link exported ones.
+  if(type MATCHES "^(STATIC_LIBRARY|SHARED_LIBRARY|INTERFACE_LIBRARY)$")
     list(APPEND mirtune_exported_libraries ${target})
   endif()
 endforeach()
@@ -73,7 +75,7 @@ add_library(mirtune_library INTERFACE)
 set_target_properties(mirtune_library PROPERTIES EXPORT_NAME mirtune)
 foreach(target IN LISTS mirtune_exported_libraries)
   get_target_property(type ${target} TYPE)
-  if(type STREQUAL "STATIC_LIBRARY")
+  if(type MATCHES "^(STATIC_LIBRARY|SHARED_LIBRARY)$")
     target_link_libraries(mirtune_library INTERFACE ${target})
   endif()
 endforeach()
