@@ -1,4 +1,5 @@
-// `mirtune info`: version, commit and every folder and file mirtune would use here, each with whether it exists.
+// `mirtune info`: version, commit and every folder and file mirtune would use here, each with whether it
+// exists.
 #include "cli/Commands.h"
 #include "embeddings/Encoder.h"
 #include "ir/Tokenizer.h"
@@ -54,19 +55,21 @@ std::vector<ResolvedPath> resolvedPaths(const GlobalOptions& global) {
   std::vector<ResolvedPath> paths = {{"", "share", share},
                                      {"", "encoder", Encoder::defaultDirectory()},
                                      {"", "tokenizer", Tokenizer::defaultDirectory()}};
-  // The shipped heads of each task, found by listing the share folder so a new task or head needs no entry here;
-  // taskModelDirectory applies $MIRTUNE_MODELS.
+  // The shipped heads of each task, found by listing the share folder so a new task or head needs no entry
+  // here; taskModelDirectory applies $MIRTUNE_MODELS.
   const std::vector<std::string> tasks = subfolders(share / "tasks");
   for (const std::string& task : tasks) {
     const std::vector<std::string> names = subfolders(share / "tasks" / task / "models");
     for (const std::string& name : names) {
       // Keyed by task; a task shipping several heads folders lists each as <task>/<name>.
-      paths.push_back({"heads", names.size() == 1 ? task : task + "/" + name, heads::taskModelDirectory(task, name)});
+      paths.push_back(
+          {"heads", names.size() == 1 ? task : task + "/" + name, heads::taskModelDirectory(task, name)});
     }
   }
   paths.push_back({"", "kernels", share / "kernels"});
   for (const std::string& task : tasks) {
-    if (pathExists(share / "tasks" / task / "data")) paths.push_back({"task_data", task, share / "tasks" / task / "data"});
+    if (pathExists(share / "tasks" / task / "data"))
+      paths.push_back({"task_data", task, share / "tasks" / task / "data"});
   }
   paths.push_back({"", "datasets", dataDirectory()});
   paths.push_back({"", "database", fs::path(resolveDatabasePath(global))});
@@ -94,7 +97,8 @@ std::string infoText(const std::vector<ResolvedPath>& paths) {
   for (const ResolvedPath& entry : paths) {
     std::string label = entry.group.empty() ? entry.name : fmt::format("{} {}", entry.group, entry.name);
     std::replace(label.begin(), label.end(), '_', ' ');
-    text += fmt::format("{:<22}{}{}\n", label, entry.path.string(), pathExists(entry.path) ? "" : "  (missing)");
+    text +=
+        fmt::format("{:<22}{}{}\n", label, entry.path.string(), pathExists(entry.path) ? "" : "  (missing)");
   }
   return text;
 }

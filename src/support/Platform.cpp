@@ -281,8 +281,8 @@ fs::path runnerExecutablePath() {
   const fs::path besideSelf = bin / "mirtune-run";
   std::error_code ec;
   if (fs::exists(besideSelf, ec)) return besideSelf;
-  // A program linked against an installed mirtune lives elsewhere; the runner is in <prefix>/bin, two folders above
-  // <prefix>/share/mirtune.
+  // A program linked against an installed mirtune lives elsewhere; the runner is in <prefix>/bin, two folders
+  // above <prefix>/share/mirtune.
   const fs::path installed = (shareDirectory() / ".." / ".." / "bin" / "mirtune-run").lexically_normal();
   if (fs::exists(installed, ec)) return installed;
   return besideSelf;

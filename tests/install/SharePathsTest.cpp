@@ -43,7 +43,8 @@ TEST_F(SharePaths, BuildTreeProgramUsesTheSourceTree) {
   // This test is built in the build tree, where no ../share/mirtune exists beside its executable.
   EXPECT_EQ(shareDirectory(), fs::path(MIRTUNE_SOURCE_ROOT));
   EXPECT_EQ(sourceDirectory(), shareDirectory());
-  EXPECT_EQ(shippedModelDirectory("mirencoder-1.0"), fs::path(MIRTUNE_SOURCE_ROOT) / "embeddings/models/mirencoder-1.0");
+  EXPECT_EQ(shippedModelDirectory("mirencoder-1.0"),
+            fs::path(MIRTUNE_SOURCE_ROOT) / "embeddings/models/mirencoder-1.0");
   EXPECT_TRUE(fs::exists(shippedModelDirectory("mirencoder-1.0") / "manifest.json"));
 }
 

@@ -1,5 +1,5 @@
-// Which device runs each kernel of an OpenCL file faster? Compiles the file, embeds it with the shipped encoder and
-// asks the shipped device-mapping heads, through an installed mirtune.
+// Which device runs each kernel of an OpenCL file faster? Compiles the file, embeds it with the shipped
+// encoder and asks the shipped device-mapping heads, through an installed mirtune.
 #include "embeddings/Encoder.h"
 #include "frontend/Frontend.h"
 #include "tasks/devmap/DevmapModel.h"
@@ -27,7 +27,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "usage: predict_device FILE.cl\n");
     return 2;
   }
-  // This program does not live in <prefix>/bin, so it names the installed folders; the environment still wins.
+  // This program does not live in <prefix>/bin, so it names the installed folders; the environment still
+  // wins.
   ::setenv("MIRTUNE_SHARE", MIRTUNE_INSTALLED_SHARE, /*overwrite=*/0);
   ::setenv("MIRTUNE_LIB_DIR", MIRTUNE_INSTALLED_LIB, /*overwrite=*/0);
 
@@ -58,8 +59,8 @@ int main(int argc, char** argv) {
       status = fail(*prediction.error);
       continue;
     }
-    const double chosen = prediction.device == devmap::Device::kGpu ? prediction.gpuProbability
-                                                                     : 1 - prediction.gpuProbability;
+    const double chosen =
+        prediction.device == devmap::Device::kGpu ? prediction.gpuProbability : 1 - prediction.gpuProbability;
     std::printf("%s  %s  %s  probability %.3f\n", prediction.file.c_str(), prediction.kernel.c_str(),
                 std::string(devmap::deviceName(prediction.device)).c_str(), chosen);
   }
