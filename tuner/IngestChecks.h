@@ -4,8 +4,8 @@
 // it is trusted.
 #pragma once
 
-#include "runner/ProcessPlan.h"
-#include "runner/RunPlan.h"
+#include "tuner/runner/ProcessPlan.h"
+#include "tuner/runner/RunPlan.h"
 #include "support/Error.h"
 #include "tuner/OpenClRun.h"
 

@@ -3,7 +3,7 @@
 #pragma once
 
 #include "database/MeasureStatus.h"
-#include "runner/RunPlan.h"
+#include "tuner/runner/RunPlan.h"
 #include "support/Error.h"
 #include "tuner/ReferenceArgs.h"
 

@@ -1,7 +1,7 @@
 // What a CPU reference sees: the plan's arguments with the same seeded initial contents the runner generates.
 #pragma once
 
-#include "runner/RunPlan.h"
+#include "tuner/runner/RunPlan.h"
 #include "support/Error.h"
 
 #include <cstdint>

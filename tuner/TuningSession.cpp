@@ -2,7 +2,7 @@
 #include "tuner/TuningSession.h"
 
 #include "database/CanonicalJson.h"
-#include "runner/ProcessPlan.h"
+#include "tuner/runner/ProcessPlan.h"
 #include "support/Files.h"
 #include "support/Log.h"
 #include "support/OwnedFolder.h"

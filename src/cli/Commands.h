@@ -28,6 +28,8 @@ void addDbCommand(CLI::App& app, const GlobalOptions& global, CommandAction& act
 void addPlatformCommand(CLI::App& app, const GlobalOptions& global, CommandAction& action);
 void addTokensCommand(CLI::App& app, const GlobalOptions& global, CommandAction& action);
 void addEmbedCommand(CLI::App& app, const GlobalOptions& global, CommandAction& action);
+/// `mirtune info [--json]`: version, commit and the resolved paths (models, kernels, data, database, runner).
+void addInfoCommand(CLI::App& app, const GlobalOptions& global, CommandAction& action);
 /// `mirtune rewrite omp|loops FILE`: OpenMP schedule(runtime) rewrite and innermost-loop listing.
 void addRewriteCommand(CLI::App& app, const GlobalOptions& global, CommandAction& action);
 /// argc/argv are recorded in the model's manifest as the training command.

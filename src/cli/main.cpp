@@ -60,6 +60,7 @@ int main(int argc, char** argv) {
   cli::addRewriteCommand(app, global, action);
   cli::addOmpCommand(app, global, action, argc, argv);
   cli::addUnrollCommand(app, global, action, argc, argv);
+  cli::addInfoCommand(app, global, action);
 
   try {
     app.parse(argc, argv);

@@ -66,7 +66,7 @@ fs::path shippedModelDirectory(std::string_view name) {
   if (const char* models = std::getenv("MIRTUNE_MODELS"); models != nullptr && *models != '\0') {
     return fs::path(models) / name;
   }
-  return sourceDirectory() / "embeddings" / "models" / name;
+  return shareDirectory() / "embeddings" / "models" / name;
 }
 
 fs::path dataDirectory() {
@@ -91,7 +91,35 @@ fs::path defaultDatabasePath() {
   return userDataDirectory() / "mirtune.db";
 }
 
-fs::path sourceDirectory() { return fs::path(MIRTUNE_SOURCE_DIR); }
+fs::path executableDirectory() {
+  std::error_code ec;
+  fs::path self = fs::read_symlink("/proc/self/exe", ec);
+  if (ec) return {};
+  return self.parent_path();
+}
+
+namespace {
+
+// <bin>/../share/mirtune of the running executable when it exists; empty otherwise (a build-tree binary).
+fs::path installedShareDirectory() {
+  const fs::path bin = executableDirectory();
+  if (bin.empty()) return {};
+  fs::path share = (bin.parent_path() / "share" / "mirtune").lexically_normal();
+  std::error_code ec;
+  return fs::is_directory(share, ec) ? share : fs::path();
+}
+
+}  // namespace
+
+fs::path shareDirectory() {
+  if (const char* env = std::getenv("MIRTUNE_SHARE"); env != nullptr && *env != '\0') return fs::path(env);
+  // Resolved once: the executable does not move while it runs.
+  static const fs::path installed = installedShareDirectory();
+  if (!installed.empty()) return installed;
+  return fs::path(MIRTUNE_SOURCE_DIR);
+}
+
+fs::path sourceDirectory() { return shareDirectory(); }
 
 std::string_view toolVersion() { return MIRTUNE_VERSION; }
 std::string_view gitCommit() { return MIRTUNE_GIT_COMMIT; }

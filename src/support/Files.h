@@ -34,10 +34,11 @@ auto readingJsonFrom(const std::filesystem::path& path, Read&& read) -> decltype
   }
 }
 
-/// Folder of a model shipped with mirtune: $MIRTUNE_MODELS/<name>, else embeddings/models/<name> in the source tree.
+/// Folder of a model shipped with mirtune: $MIRTUNE_MODELS/<name>, else <shareDirectory()>/embeddings/models/<name>.
 std::filesystem::path shippedModelDirectory(std::string_view name);
 
-/// Folder with the data sets: $MIRTUNE_DATA if set, otherwise ../shared/datasets beside the source tree.
+/// Folder with the (large, downloaded) data sets: $MIRTUNE_DATA if set, otherwise the folder chosen when mirtune was
+/// configured (CMake's MIRTUNE_DEFAULT_DATA_DIR, by default ../shared/datasets beside the source tree).
 std::filesystem::path dataDirectory();
 
 /// The user's mirtune folder: $XDG_DATA_HOME/mirtune, else ~/.local/share/mirtune. Trained heads and the default
@@ -50,7 +51,16 @@ std::filesystem::path userModelDirectory(std::string_view task, std::string_view
 /// Default SQLite database: $MIRTUNE_DB, else <userDataDirectory()>/mirtune.db.
 std::filesystem::path defaultDatabasePath();
 
-/// Root of the source tree mirtune was built from (shipped kernels and models live there).
+/// Folder of the running executable (read from /proc/self/exe); empty when it cannot be read.
+std::filesystem::path executableDirectory();
+
+/// Root of the files mirtune ships (embeddings/models, tasks/<task>/models, tasks/<task>/data, kernels), laid out as
+/// in the source tree: $MIRTUNE_SHARE if set; else <executableDirectory()>/../share/mirtune when that folder exists
+/// (an installed mirtune, wherever its prefix was moved); else the source tree mirtune was built from.
+std::filesystem::path shareDirectory();
+
+/// The same folder as shareDirectory(); the name predates installation, when shipped files were only found in the
+/// source tree.
 std::filesystem::path sourceDirectory();
 
 /// mirtune's version ("0.1.0") and the git commit it was built from ("unknown" outside a checkout).

@@ -276,10 +276,16 @@ PlatformInfo probePlatform(const PlatformProbeOptions& options) {
 
 fs::path runnerExecutablePath() {
   if (const char* env = std::getenv("MIRTUNE_RUNNER"); env != nullptr && *env != '\0') return fs::path(env);
+  const fs::path bin = executableDirectory();
+  if (bin.empty()) return fs::path("mirtune-run");
+  const fs::path besideSelf = bin / "mirtune-run";
   std::error_code ec;
-  fs::path self = fs::read_symlink("/proc/self/exe", ec);
-  if (ec) return fs::path("mirtune-run");
-  return self.parent_path() / "mirtune-run";
+  if (fs::exists(besideSelf, ec)) return besideSelf;
+  // A program linked against an installed mirtune lives elsewhere; the runner is in <prefix>/bin, two folders
+  // above <prefix>/share/mirtune.
+  const fs::path installed = (shareDirectory() / ".." / ".." / "bin" / "mirtune-run").lexically_normal();
+  if (fs::exists(installed, ec)) return installed;
+  return besideSelf;
 }
 
 }  // namespace mirtune

@@ -56,7 +56,8 @@ PlatformInfo probePlatform(const PlatformProbeOptions& options);
 /// The fingerprint of info's identifying fields (what probePlatform stores in info.fingerprint).
 std::string platformFingerprint(const PlatformInfo& info);
 
-/// The runner executable: $MIRTUNE_RUNNER if set, else mirtune-run in the folder of the running executable.
+/// The runner executable: $MIRTUNE_RUNNER if set, else mirtune-run in the folder of the running executable, else
+/// <shareDirectory()>/../../bin/mirtune-run (a program linked against an installed mirtune) when that exists.
 std::filesystem::path runnerExecutablePath();
 
 }  // namespace mirtune

@@ -3,7 +3,7 @@
 // the launch they really measured.
 #pragma once
 
-#include "runner/RunPlan.h"
+#include "tuner/runner/RunPlan.h"
 #include "support/Error.h"
 
 #include <filesystem>

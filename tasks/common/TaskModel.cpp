@@ -13,7 +13,7 @@ fs::path taskModelDirectory(std::string_view task, std::string_view name) {
   if (const char* models = std::getenv("MIRTUNE_MODELS"); models != nullptr && *models != '\0') {
     return fs::path(models) / name;
   }
-  return sourceDirectory() / "tasks" / task / "models" / name;
+  return shareDirectory() / "tasks" / task / "models" / name;
 }
 
 Expected<nlohmann::json> readTaskManifest(const fs::path& directory, const TaskModelKind& kind,

@@ -24,7 +24,7 @@ struct TaskModelKind {
   std::string_view trainCommand;  ///< what rebuilds the heads ("mirtune devmap train")
 };
 
-/// $MIRTUNE_MODELS/<name>, else tasks/<task>/models/<name> in the source tree.
+/// $MIRTUNE_MODELS/<name>, else <shareDirectory()>/tasks/<task>/models/<name> (installed share folder or source tree).
 std::filesystem::path taskModelDirectory(std::string_view task, std::string_view name);
 
 /// Reads <directory>/manifest.json: kVersion when its task or format is not `kind`'s or its "encoder" is not

@@ -5,7 +5,7 @@
 #include "database/Database.h"
 #include "embeddings/BatchEmbed.h"
 #include "frontend/Frontend.h"
-#include "runner/RunPlan.h"
+#include "tuner/runner/RunPlan.h"
 #include "tasks/devmap/DevmapData.h"
 #include "tasks/devmap/Evaluate.h"
 

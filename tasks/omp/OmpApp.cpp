@@ -95,7 +95,7 @@ Expected<std::vector<OmpApp>> loadOmpSuite(const fs::path& directory) {
 }
 
 fs::path ompSuiteDirectory() {
-  return sourceDirectory() / "kernels" / "openmp";
+  return shareDirectory() / "kernels" / "openmp";
 }
 
 Expected<Compiler> parseCompiler(std::string_view name) {

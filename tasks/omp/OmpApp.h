@@ -32,7 +32,7 @@ struct OmpApp {
 Expected<OmpApp> loadOmpApp(const std::filesystem::path& manifest);
 /// Every manifest (*.json) in a folder, sorted by name.
 Expected<std::vector<OmpApp>> loadOmpSuite(const std::filesystem::path& directory);
-/// kernels/openmp in the source tree.
+/// <shareDirectory()>/kernels/openmp (installed share folder or source tree).
 std::filesystem::path ompSuiteDirectory();
 
 enum class Compiler { kClang, kGcc };

@@ -1,7 +1,7 @@
 // Tests of `mirtune-run process` and the process plan/results forms: timers and the repetition rule, crashes,
 // timeouts that kill whole process groups, self-checks, failed and hanging builds, resume, digests, SIGTERM.
 #include "TunerTestSupport.h"
-#include "runner/ProcessPlan.h"
+#include "tuner/runner/ProcessPlan.h"
 #include "support/Sha256.h"
 #include "support/Subprocess.h"
 

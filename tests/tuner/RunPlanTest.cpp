@@ -1,5 +1,5 @@
 // Tests of the shared plan code and the comparison: parsing, seeded generators, .npy round trips, tolerances.
-#include "runner/RunPlan.h"
+#include "tuner/runner/RunPlan.h"
 #include "tuner/KernelManifest.h"
 #include "tuner/OpenClRun.h"
 

@@ -1,7 +1,7 @@
 // Parent-death signals and the watchdog of the OpenCL modes.
-#include "runner/Lifetime.h"
+#include "tuner/runner/Lifetime.h"
 
-#include "runner/ProcessTable.h"
+#include "tuner/runner/ProcessTable.h"
 
 #include <signal.h>
 #include <sys/prctl.h>

@@ -1,5 +1,5 @@
 // One plan on one OpenCL device: build, check arguments, warm up, repeat with profiling events, dump outputs.
-#include "runner/OpenClExecute.h"
+#include "tuner/runner/OpenClExecute.h"
 
 #ifndef CL_TARGET_OPENCL_VERSION
 #define CL_TARGET_OPENCL_VERSION 120

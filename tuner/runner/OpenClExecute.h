@@ -1,7 +1,7 @@
 // Runs one measurement plan on one OpenCL device, and lists kernel arguments through clGetKernelArgInfo.
 #pragma once
 
-#include "runner/RunPlan.h"
+#include "tuner/runner/RunPlan.h"
 
 #include <nlohmann/json.hpp>
 

@@ -1,5 +1,5 @@
 // OpenCL device listing through the ICD loader (PoCL, NVIDIA, ...); it loads drivers, so it runs only here.
-#include "runner/OpenClProbe.h"
+#include "tuner/runner/OpenClProbe.h"
 
 #ifndef CL_TARGET_OPENCL_VERSION
 #define CL_TARGET_OPENCL_VERSION 120

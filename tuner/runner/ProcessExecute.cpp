@@ -1,10 +1,10 @@
 // Process measurement: each build and repetition is a fresh process group with a timeout that kills the whole
 // group; stdout is scanned for region timers and self-checks and hashed; results are appended as JSON lines.
-#include "runner/ProcessExecute.h"
+#include "tuner/runner/ProcessExecute.h"
 
-#include "runner/Lifetime.h"
-#include "runner/ProcessPlan.h"
-#include "runner/ProcessTable.h"
+#include "tuner/runner/Lifetime.h"
+#include "tuner/runner/ProcessPlan.h"
+#include "tuner/runner/ProcessTable.h"
 #include "support/Sha256.h"
 
 #include <fcntl.h>

@@ -1,5 +1,5 @@
 // Process plans and results: parsing with errors that name the offending key, JSON forms, the results file.
-#include "runner/ProcessPlan.h"
+#include "tuner/runner/ProcessPlan.h"
 
 #include <array>
 #include <cerrno>

@@ -1,7 +1,7 @@
 // The process measurement plan and its JSON-lines results, shared by `mirtune-run process` and mirtune_tuner.
 #pragma once
 
-#include "runner/RunPlan.h"
+#include "tuner/runner/RunPlan.h"
 
 #include <nlohmann/json.hpp>
 

@@ -1,6 +1,6 @@
 // /proc scans of the runner: a program that leaves its process group (setsid) escapes killpg, but as the
 // runner is a child subreaper everything it started stays below it in the parent tree.
-#include "runner/ProcessTable.h"
+#include "tuner/runner/ProcessTable.h"
 
 #include <dirent.h>
 #include <fcntl.h>

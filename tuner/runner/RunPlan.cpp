@@ -1,5 +1,5 @@
 // The shared measurement plan: parsing, seeded generators, .npy files and sample statistics.
-#include "runner/RunPlan.h"
+#include "tuner/runner/RunPlan.h"
 
 #include <algorithm>
 #include <cmath>

@@ -1,10 +1,10 @@
 // mirtune-run: the measurement runner, a small process with no LLVM or LibTorch so OpenCL drivers load
 // safely.
-#include "runner/Lifetime.h"
-#include "runner/OpenClExecute.h"
-#include "runner/OpenClProbe.h"
-#include "runner/ProcessExecute.h"
-#include "runner/RunPlan.h"
+#include "tuner/runner/Lifetime.h"
+#include "tuner/runner/OpenClExecute.h"
+#include "tuner/runner/OpenClProbe.h"
+#include "tuner/runner/ProcessExecute.h"
+#include "tuner/runner/RunPlan.h"
 
 #include <fmt/format.h>
 #include <signal.h>
