@@ -30,9 +30,6 @@
 namespace mirtune {
 namespace fs = std::filesystem;
 
-Expected<std::vector<MeasureInput>> processInputs(const TuningRequest& request,
-                                                  const std::vector<Configuration>& configurations);
-
 namespace {
 
 constexpr std::size_t kStderrExcerptBytes = 4000;
