@@ -1,5 +1,6 @@
-// A tuning session: candidates become measurement plans, `mirtune-run process` carries them out, and every
-// result is checked and stored in SQLite as it arrives; an interrupted session resumes where it stopped.
+// A tuning session: the search loop that asks a planner for each round's candidates and measures them through
+// the process backend (tuner/ProcessMeasurer.h), which checks and stores every result as it arrives; an
+// interrupted session resumes where it stopped.
 #pragma once
 
 #include "database/Database.h"

@@ -1,8 +1,9 @@
-// OpenMP applications: the shipped suite's manifests (kernels/openmp), how an app is built and run for a
+// OpenMP applications: how an app of the suite (tasks/common/OpenMpSuite.h) is built and run for a
 // configuration, and its problem-size features.
 #pragma once
 
 #include "support/Error.h"
+#include "tasks/common/OpenMpSuite.h"
 #include "tuner/TuningSession.h"
 
 #include <array>
@@ -14,26 +15,11 @@
 
 namespace mirtune::omp {
 
-/// One app of the suite, as its manifest (kernels/openmp/<name>.json) describes it.
-struct OmpApp {
-  std::string name;
-  std::string description;
-  std::string category;  ///< regular, imbalanced, irregular, reduction
-  std::filesystem::path source;
-  std::vector<std::string> argNames;
-  /// Named sizes in manifest order ("test", "small", "large"): the positional arguments of each.
-  std::vector<std::pair<std::string, std::vector<std::string>>> sizes;
-
-  /// The arguments of a named size; kNotFound naming the sizes there are.
-  Expected<std::vector<std::string>> sizeArguments(std::string_view size) const;
-};
-
-/// Errors name the manifest and the offending key; the source must exist.
-Expected<OmpApp> loadOmpApp(const std::filesystem::path& manifest);
-/// Every manifest (*.json) in a folder, sorted by name.
-Expected<std::vector<OmpApp>> loadOmpSuite(const std::filesystem::path& directory);
-/// <shareDirectory()>/kernels/openmp (installed share folder or source tree).
-std::filesystem::path ompSuiteDirectory();
+// The suite's manifests are shared with the unroll task (tasks/common/OpenMpSuite.h).
+using mirtune::loadOmpApp;
+using mirtune::loadOmpSuite;
+using mirtune::OmpApp;
+using mirtune::ompSuiteDirectory;
 
 enum class Compiler { kClang, kGcc };
 Expected<Compiler> parseCompiler(std::string_view name);

@@ -4,7 +4,7 @@
 #include "frontend/LoopPragmas.h"
 #include "support/Files.h"
 #include "support/Subprocess.h"
-#include "tasks/omp/OmpApp.h"
+#include "tasks/common/OpenMpSuite.h"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -199,10 +199,10 @@ std::vector<UnrollProgram> samplePrograms(const std::vector<UnrollProgram>& prog
 }
 
 Expected<std::vector<UnrollProgram>> openMpPrograms(const fs::path& suiteDirectory) {
-  auto apps = omp::loadOmpSuite(suiteDirectory);
+  auto apps = loadOmpSuite(suiteDirectory);
   if (!apps) return apps.error();
   std::vector<UnrollProgram> programs;
-  for (const omp::OmpApp& app : *apps) {
+  for (const OmpApp& app : *apps) {
     auto arguments = app.sizeArguments("small");
     if (!arguments) return arguments.error();
     UnrollProgram program;

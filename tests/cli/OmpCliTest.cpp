@@ -298,5 +298,63 @@ TEST(OmpCli, CollectExportRunWithTheRunnerAloneAndIngest) {
   EXPECT_NE(refused.standardError.find("no_such_app"), std::string::npos) << refused.standardError;
 }
 
+TEST(OmpCli, AnIngestWithAnItemLeftUnmeasuredStoresTheRestAndExitsOne) {
+  TemporaryFolder folder("mirtune-omp-cli", "partial");
+  const fs::path out = folder.path() / "export";
+  auto exported = mirtune({"--db", folder.db(), "omp", "collect", "--only", "dot,pi", "--sizes", "test", "--space",
+                           "small", "--min-time", "0", "--min-repetitions", "1", "--max-repetitions", "1",
+                           "--cores", "1", "--export", out.string()});
+  ASSERT_EQ(exported.exitCode, 0) << exported.standardError;
+  SubprocessOptions script;
+  script.argv = {"sh", (out / "run-all.sh").string(),
+                 (fs::path(MIRTUNE_EXECUTABLE).parent_path() / "mirtune-run").string()};
+  script.timeoutSeconds = 180;
+  auto ran = runSubprocess(script);
+  ASSERT_TRUE(ran.ok());
+  ASSERT_EQ(ran->exitCode, 0) << ran->standardError;
+  // As if the other machine never got to pi.
+  fs::remove(out / "pi-test" / "results-1.jsonl");
+
+  const fs::path csv = folder.path() / "ingested.csv";
+  auto ingested = mirtune({"--db", folder.db(), "omp", "collect", "--ingest", out.string(), "-o", csv.string()});
+  EXPECT_EQ(ingested.exitCode, 1) << ingested.standardError;
+  EXPECT_EQ(ingested.standardOutput, csv.string() + "\n");
+  EXPECT_NE(ingested.standardError.find("pi test"), std::string::npos) << ingested.standardError;
+  std::ifstream file(csv);
+  std::string line;
+  std::getline(file, line);
+  int rows = 0;
+  while (std::getline(file, line)) {
+    ++rows;
+    EXPECT_NE(line.find(",dot,test,"), std::string::npos) << line;
+  }
+  EXPECT_EQ(rows, 12);
+}
+
+TEST(OmpCli, DefinesReachTheBuild) {
+  TemporaryFolder folder("mirtune-omp-cli", "define");
+  const std::string source = (kInputs / "needs_define.c").string();
+  auto without = mirtune(quick(folder, {"--app", source, "--strategy", "random", "--budget", "1"}));
+  EXPECT_NE(without.exitCode, 0);
+  EXPECT_NE(without.standardError.find("build with -D REPS="), std::string::npos) << without.standardError;
+
+  auto with = mirtune(quick(folder, {"--app", source, "--strategy", "random", "--budget", "1", "-D", "REPS=100000"}));
+  ASSERT_EQ(with.exitCode, 0) << with.standardError;
+  const auto stored = measurements(folder);
+  ASSERT_EQ(stored.size(), 2u);
+  for (const auto& record : stored) EXPECT_EQ(record.status, MeasureStatus::kOk) << record.configuration.dump();
+}
+
+TEST(OmpCli, ModelIsADeprecatedNameOfHeads) {
+  TemporaryFolder folder("mirtune-omp-cli", "model");
+  const fs::path none = folder.path() / "none";
+  auto run = mirtune({"--db", folder.db(), "omp", "--app", (kInputs / "tiny_sum.c").string(), "--model", none.string()});
+  EXPECT_NE(run.exitCode, 0);
+  EXPECT_NE(run.standardError.find("--model is deprecated here; use --heads"), std::string::npos)
+      << run.standardError;
+  EXPECT_NE(run.standardError.find("no OpenMP model in " + none.string()), std::string::npos) << run.standardError;
+  EXPECT_TRUE(run.standardOutput.empty()) << run.standardOutput;
+}
+
 }  // namespace
 }  // namespace mirtune

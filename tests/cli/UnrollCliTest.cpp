@@ -1,6 +1,8 @@
 // End-to-end tests of `mirtune unroll FILE`: bad input named, no head is a clear error, --run with a random
 // budget of one measures and stores two configurations, vectorize factors that change a float sum are caught,
-// and a head trained on a tiny data set predicts for every loop and --apply writes a source clang accepts.
+// and a head trained on a tiny data set predicts for every loop and --apply writes a source clang accepts;
+// `unroll train` writes to the user's model folder by default, --heads selects a head folder (--model still
+// works, with a warning) and -D reaches the compile.
 #include "common/TemporaryFolder.h"
 #include "database/Database.h"
 #include "support/Files.h"
@@ -11,6 +13,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 
 namespace mirtune {
 namespace {
@@ -19,10 +22,12 @@ namespace fs = std::filesystem;
 
 const fs::path kInputs = fs::path(MIRTUNE_TEST_INPUTS) / "unroll";
 
-SubprocessResult mirtune(const std::vector<std::string>& arguments, double timeoutSeconds = 300) {
+SubprocessResult mirtune(const std::vector<std::string>& arguments, double timeoutSeconds = 300,
+                         const std::map<std::string, std::string>& environment = {}) {
   SubprocessOptions options;
   options.argv = {MIRTUNE_EXECUTABLE};
   options.argv.insert(options.argv.end(), arguments.begin(), arguments.end());
+  options.environment = environment;
   options.environment["OMP_WAIT_POLICY"] = "passive";
   options.timeoutSeconds = timeoutSeconds;
   auto result = runSubprocess(options);
@@ -142,11 +147,11 @@ TEST(UnrollCli, TrainedHeadPredictsEveryLoopAndApplyWritesCompilableSource) {
   ASSERT_TRUE(fs::exists(model / "unroll" / "head.json"));
   // The vectorize knob has no head in this folder.
   auto other =
-      mirtune({"--db", folder.db(), "unroll", source, "--knob", "vectorize", "--model", model.string()});
+      mirtune({"--db", folder.db(), "unroll", source, "--knob", "vectorize", "--heads", model.string()});
   EXPECT_NE(other.exitCode, 0);
   EXPECT_NE(other.standardError.find("--knob vectorize"), std::string::npos) << other.standardError;
 
-  auto predict = mirtune({"--db", folder.db(), "unroll", source, "--model", model.string(), "--json"});
+  auto predict = mirtune({"--db", folder.db(), "unroll", source, "--heads", model.string(), "--json"});
   ASSERT_EQ(predict.exitCode, 0) << predict.standardError;
   auto json = nlohmann::json::parse(predict.standardOutput);
   // sum, nest, countdown: the macro's loop and the header's loop cannot take a pragma.
@@ -156,9 +161,17 @@ TEST(UnrollCli, TrainedHeadPredictsEveryLoopAndApplyWritesCompilableSource) {
     EXPECT_EQ(loop["pragma"], "clang loop unroll_count(8)") << loop.dump();
   }
   EXPECT_EQ(json["loops"][0]["line"], 11);
+  EXPECT_EQ(predict.standardError.find("deprecated"), std::string::npos) << predict.standardError;
+
+  // --model is the old name of --heads: the same prediction, and one warning on stderr.
+  auto legacy = mirtune({"--db", folder.db(), "unroll", source, "--model", model.string(), "--json"});
+  ASSERT_EQ(legacy.exitCode, 0) << legacy.standardError;
+  EXPECT_EQ(legacy.standardOutput, predict.standardOutput);
+  EXPECT_NE(legacy.standardError.find("--model is deprecated here; use --heads"), std::string::npos)
+      << legacy.standardError;
 
   const fs::path out = folder.path() / "applied.c";
-  auto apply = mirtune({"--db", folder.db(), "unroll", source, "--model", model.string(), "--loop", "11",
+  auto apply = mirtune({"--db", folder.db(), "unroll", source, "--heads", model.string(), "--loop", "11",
                         "--apply", "-o", out.string()});
   ASSERT_EQ(apply.exitCode, 0) << apply.standardError;
   auto text = readFile(out);
@@ -172,6 +185,69 @@ TEST(UnrollCli, TrainedHeadPredictsEveryLoopAndApplyWritesCompilableSource) {
   auto compiled = runSubprocess(clang);
   ASSERT_TRUE(compiled.ok());
   EXPECT_TRUE(compiled->succeeded()) << compiled->standardError;
+}
+
+// Every file under a folder with its content, to see that a command left it as it was.
+std::map<std::string, std::string> snapshot(const fs::path& folder) {
+  std::map<std::string, std::string> files;
+  for (const auto& entry : fs::recursive_directory_iterator(folder)) {
+    if (!entry.is_regular_file()) continue;
+    auto text = readFile(entry.path());
+    files[entry.path().string()] = text.ok() ? *text : std::string("(unreadable)");
+  }
+  return files;
+}
+
+TEST(UnrollCli, TrainWritesToTheUsersModelFolderByDefaultAndLeavesTheShippedHeadsAlone) {
+  TemporaryFolder folder("mirtune-unroll-cli", "xdg");
+  const std::string source = (kInputs / "loops.c").string();
+  std::string csv =
+      "platform,cpu_model,knob,suite,program,family,function,line,configuration,status,median_seconds,iqr_"
+      "seconds\n";
+  for (int machine = 0; machine < 4; ++machine) {
+    for (const std::string token : {"default", "disable", "2", "4", "8", "16"}) {
+      const double seconds = token == "4" ? 0.5 : 1.0 + 0.01 * machine;
+      csv += fmt::format("m{},cpu,unroll,file,{},sum,sum,11,{},ok,{},0\n", machine, source, token, seconds);
+    }
+  }
+  const fs::path data = folder.path() / "data.csv";
+  ASSERT_TRUE(writeFileAtomically(data, csv).ok());
+  // The source tree holds the shipped heads (tests/inputs is two levels below its root).
+  const fs::path shipped = fs::path(MIRTUNE_TEST_INPUTS).parent_path().parent_path() / "tasks" / "unroll" / "models";
+  ASSERT_TRUE(fs::exists(shipped / "unroll-1.0" / "manifest.json"));
+  const auto before = snapshot(shipped);
+
+  const fs::path xdg = folder.path() / "xdg";
+  auto train = mirtune({"--db", folder.db(), "unroll", "train", "--data", data.string()}, 300,
+                       {{"XDG_DATA_HOME", xdg.string()}});
+  ASSERT_EQ(train.exitCode, 0) << train.standardError;
+  const fs::path expected = xdg / "mirtune" / "models" / "unroll" / "unroll-1.0";
+  EXPECT_EQ(train.standardOutput, expected.string() + "\n");
+  EXPECT_TRUE(fs::exists(expected / "manifest.json"));
+  EXPECT_TRUE(fs::exists(expected / "unroll" / "head.json"));
+  EXPECT_EQ(snapshot(shipped), before);
+
+  // The folder train printed is what --heads takes.
+  auto predict = mirtune({"--db", folder.db(), "unroll", source, "--heads", expected.string(), "--json"});
+  ASSERT_EQ(predict.exitCode, 0) << predict.standardError;
+  auto json = nlohmann::json::parse(predict.standardOutput);
+  ASSERT_FALSE(json["loops"].empty());
+  EXPECT_EQ(json["loops"][0]["line"], 11);
+}
+
+TEST(UnrollCli, DefinesReachTheCompile) {
+  TemporaryFolder folder("mirtune-unroll-cli", "define");
+  const std::string source = (kInputs / "needs_define.c").string();
+  auto without = mirtune({"--db", folder.db(), "unroll", source});
+  EXPECT_NE(without.exitCode, 0);
+  EXPECT_NE(without.standardError.find("build with -D N="), std::string::npos) << without.standardError;
+
+  auto with = mirtune({"--db", folder.db(), "unroll", source, "-D", "N=64", "--json"});
+  ASSERT_EQ(with.exitCode, 0) << with.standardError;
+  auto json = nlohmann::json::parse(with.standardOutput);
+  ASSERT_EQ(json["loops"].size(), 1u);
+  EXPECT_EQ(json["loops"][0]["line"], 9);
+  EXPECT_EQ(json["loops"][0]["function"], "total");
 }
 
 }  // namespace

@@ -1,11 +1,12 @@
 // Tuning sessions end to end through mirtune-run process: every configuration measured and stored, the
 // default measured first, failures and wrong outputs recorded as results, resume after the runner is killed,
-// and the platform check of --resume.
+// and the platform check of --resume; the process backend measured directly, batch by batch.
 #include "common/TemporaryFolder.h"
 #include "database/Database.h"
 #include "support/Files.h"
 #include "support/OwnedFolder.h"
 #include "support/Subprocess.h"
+#include "tuner/ProcessMeasurer.h"
 #include "tuner/Strategy.h"
 #include "tuner/TuningSession.h"
 
@@ -324,6 +325,59 @@ TEST(TuningSession, ASecondProcessOnARunningSessionIsRefusedWithItsPidAndTouches
   request.resume = false;
   auto third = runTuningSession(f.database, f.platformId, "fingerprint-a", request, MIRTUNE_RUN_EXECUTABLE);
   ASSERT_TRUE(third.ok()) << third.error().message();
+}
+
+TEST(ProcessMeasurer, MeasuresEachBatchAsARoundWithResultsInBatchOrder) {
+  Fixture f({1, 2, 3, 4});
+  auto request = f.request({});
+  ProcessMeasurer measurer(request, {&f.database, f.platformId, "fingerprint-a", MIRTUNE_RUN_EXECUTABLE});
+  EXPECT_EQ(measurer.kind(), "process");
+
+  // The first batch holds the baseline (the default, knob 2); a wrong answer later is judged against it.
+  auto first = processInputs(request, {{{"knob", 2}}});
+  ASSERT_TRUE(first.ok()) << first.error().message();
+  auto baseline = measurer.measure(*first);
+  ASSERT_TRUE(baseline.ok()) << baseline.error().message();
+  ASSERT_EQ(baseline->size(), 1u);
+  EXPECT_EQ((*baseline)[0].status, MeasureStatus::kOk);
+  EXPECT_TRUE(measurer.hasMeasured({{"knob", 2}}));
+  EXPECT_FALSE(measurer.hasMeasured({{"knob", 3}}));
+
+  auto second = processInputs(request, {{{"knob", 4}}, {{"knob", 3}}, {{"knob", 1}}});
+  ASSERT_TRUE(second.ok());
+  auto measured = measurer.measure(*second);
+  ASSERT_TRUE(measured.ok()) << measured.error().message();
+  ASSERT_EQ(measured->size(), 3u);
+  for (std::size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ((*measured)[i].input, i);
+    const auto* tuned = std::get_if<TunedConfiguration>(&(*measured)[i].detail);
+    ASSERT_NE(tuned, nullptr);
+    EXPECT_EQ(tuned->configuration, (*second)[i].configuration);
+    EXPECT_FALSE((*measured)[i].reused);
+  }
+  EXPECT_EQ((*measured)[0].status, MeasureStatus::kRunFailed);
+  EXPECT_EQ((*measured)[1].status, MeasureStatus::kWrongOutput);
+  EXPECT_EQ((*measured)[2].status, MeasureStatus::kOk);
+  ASSERT_TRUE((*measured)[2].median.has_value());
+  EXPECT_FALSE((*measured)[2].samples.empty());
+  EXPECT_TRUE(std::filesystem::exists(measurer.workDirectory() / "plan-2.json"));
+
+  // A plan of the other kind is refused without measuring anything.
+  MeasureInput openCl;
+  openCl.configuration = {{"knob", 1}};
+  openCl.plan = OpenClRunRequest{};
+  auto refused = measurer.measure({openCl});
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code(), ErrorCode::kInvalidInput);
+
+  auto finished = measurer.finish();
+  ASSERT_TRUE(finished.ok()) << finished.error().message();
+  EXPECT_EQ(finished->results.size(), 4u);
+  ASSERT_TRUE(finished->best.has_value());
+  auto stored = f.database.listMeasurements(measurer.sessionId());
+  ASSERT_TRUE(stored.ok());
+  EXPECT_EQ(stored->size(), 4u);
+  EXPECT_EQ(findTuningSession(f.database, request).kind, TuningSessionState::Kind::kFinished);
 }
 
 }  // namespace
