@@ -2,6 +2,7 @@
 #include "cli/CoarsenOptions.h"
 #include "tasks/common/DatabaseCache.h"
 #include "cli/DevmapOptions.h"
+#include "cli/EncoderOption.h"
 #include "database/Database.h"
 #include "frontend/Frontend.h"
 #include "frontend/IrModule.h"
@@ -26,7 +27,7 @@ namespace {
 using namespace mirtune::coarsen;
 
 constexpr const char* kCurveMethodHelp =
-    "classifier: the heads of --form/--pooling/--heads; prior: per GPU the factor with the best mean "
+    "classifier: the heads of --form/--pooling/--head-kind; prior: per GPU the factor with the best mean "
     "training "
     "speedup; knn: nearest training kernels by cosine similarity; regression: XGBoost regression of log "
     "speedup; "
@@ -43,13 +44,13 @@ int runCoarsenTrain(const CoarsenTrainOptions& options, const GlobalOptions& glo
   if (!pooling) return reportError(pooling.error());
   auto irSource = devmap::parseIrSource(options.ir);
   if (!irSource) return reportError(irSource.error());
-  auto candidates = headCandidates(options.heads, options.threads);
+  auto candidates = headCandidates(options.headKind, options.threads);
   if (!candidates) return reportError(candidates.error());
   auto data =
       loadCoarsenData(options.data.empty() ? defaultCoarsenDirectory() : std::filesystem::path(options.data));
   if (!data) return reportError(data.error());
   configureThreads(options.threads);
-  auto encoder = Encoder::loadOrDefault(options.model);
+  auto encoder = Encoder::loadOrDefault(options.encoder);
   if (!encoder) return reportError(encoder.error());
   CacheHandle cache;
   if (auto opened = openCache(cache, options.noCache, resolveDatabasePath(global)); !opened) return reportError(opened.error());
@@ -88,7 +89,7 @@ int runCoarsenTrain(const CoarsenTrainOptions& options, const GlobalOptions& glo
     trained.push_back({name, std::move(*head), source});
   }
   std::filesystem::path out =
-      options.out.empty() ? defaultCoarsenModelDirectory() : std::filesystem::path(options.out);
+      options.out.empty() ? userModelDirectory("coarsen", kShippedCoarsenName) : std::filesystem::path(options.out);
   if (auto saved = saveCoarsenModel(out, *encoder, *irSource, *form, *pooling, trained, options.command);
       !saved) {
     return reportError(saved.error());
@@ -166,7 +167,7 @@ int runCoarsenPredict(const CoarsenPredictOptions& options, const GlobalOptions&
     return reportError(index.error());
   }
   configureThreads(options.threads);
-  auto encoder = Encoder::loadOrDefault(options.model);
+  auto encoder = Encoder::loadOrDefault(options.encoder);
   if (!encoder) return reportError(encoder.error());
   std::filesystem::path headsDir =
       options.heads.empty() ? defaultCoarsenModelDirectory() : std::filesystem::path(options.heads);
@@ -290,7 +291,7 @@ void addCoarsenCommand(CLI::App& app, const GlobalOptions& global, CommandAction
       ->check(CLI::IsMember(predictPlatforms));
   coarsen->add_option("--heads", predict->heads,
                       "Heads folder (default: the shipped tasks/coarsen/models/coarsen-1.0)");
-  coarsen->add_option("--model", predict->model, "Encoder folder (default: the shipped encoder)");
+  addEncoderOption(*coarsen, predict->encoder);
   coarsen->add_option("-o,--output", predict->output, "Write here instead of stdout");
   coarsen->add_flag("--json", predict->json,
                     "JSON list of {file, kernel, platform, hardware, factor, probability}");
@@ -394,7 +395,7 @@ void addCoarsenCommand(CLI::App& app, const GlobalOptions& global, CommandAction
                      "source: compile the data set's OpenCL (its .ll where Clang 14 cannot; default); "
                      "dataset: NCC's .ll files")
         ->check(CLI::IsMember({"source", "dataset"}));
-    command->add_option("--heads", heads, "auto (XGBoost and MLP candidates, default), xgboost or mlp")
+    command->add_option("--head-kind", heads, "auto (XGBoost and MLP candidates, default), xgboost or mlp")
         ->check(CLI::IsMember({"auto", "xgboost", "mlp"}));
     command
         ->add_option("--inner-folds", innerFolds,
@@ -410,7 +411,7 @@ void addCoarsenCommand(CLI::App& app, const GlobalOptions& global, CommandAction
   evalCommand
       ->add_option("--features", eval->features, "Embedding modality: fused (default), tokens or graph")
       ->check(CLI::IsMember({"fused", "tokens", "graph"}));
-  addHeadOptions(evalCommand, eval->form, eval->pooling, eval->ir, eval->heads, eval->innerFolds);
+  addHeadOptions(evalCommand, eval->form, eval->pooling, eval->ir, eval->headKind, eval->innerFolds);
   evalCommand->add_option("--method", eval->method, kCurveMethodHelp)
       ->check(CLI::IsMember({"classifier", "prior", "knn", "regression", "factor-head", "auto"}));
   evalCommand->add_flag(
@@ -418,10 +419,10 @@ void addCoarsenCommand(CLI::App& app, const GlobalOptions& global, CommandAction
       "Append Magni et al.'s PCA1..PCA7 (from the data set) to the embedding: not embedding-only");
   evalCommand->add_option(
       "--candidates", eval->candidates,
-      "JSON file listing head candidates [{kind, params}] to choose from instead of --heads");
+      "JSON file listing head candidates [{kind, params}] to choose from instead of --head-kind");
   evalCommand->add_option("--data", eval->data,
                           "tcoarsening data folder (default: $MIRTUNE_DATA/tcoarsening)");
-  evalCommand->add_option("--model", eval->model, "Encoder folder (default: the shipped encoder)");
+  addEncoderOption(*evalCommand, eval->encoder);
   evalCommand->add_option("--predictions", eval->predictions,
                           "Write every (platform, kernel) prediction to this CSV");
   evalCommand->add_option("-o,--output", eval->output, "Write the result here instead of stdout");
@@ -436,12 +437,12 @@ void addCoarsenCommand(CLI::App& app, const GlobalOptions& global, CommandAction
   train->command = "mirtune";
   for (int i = 1; i < argc; ++i) train->command += std::string(" ") + argv[i];
   CLI::App* trainCommand = coarsen->add_subcommand("train", "Train the coarsening heads on all 17 kernels");
-  addHeadOptions(trainCommand, train->form, train->pooling, train->ir, train->heads, train->innerFolds);
+  addHeadOptions(trainCommand, train->form, train->pooling, train->ir, train->headKind, train->innerFolds);
   trainCommand->add_option("--method", train->method, kCurveMethodHelp)
       ->check(CLI::IsMember({"classifier", "prior", "knn", "regression", "factor-head", "auto"}));
   trainCommand->add_option("--data", train->data,
                            "tcoarsening data folder (default: $MIRTUNE_DATA/tcoarsening)");
-  trainCommand->add_option("--model", train->model, "Encoder folder (default: the shipped encoder)");
+  addEncoderOption(*trainCommand, train->encoder);
   trainCommand->add_option("--out", train->out,
                            "Heads folder to write (default: the shipped tasks/coarsen/models/coarsen-1.0)");
   trainCommand->add_flag("--no-cache", train->noCache, "Neither read nor write the embedding cache");

@@ -4,6 +4,7 @@
 #include "tasks/common/DatabaseCache.h"
 #include "cli/DevmapOptions.h"
 #include "support/Csv.h"
+#include "support/Files.h"
 #include "support/Log.h"
 #include "tasks/coarsen/CoarsenCurves.h"
 #include "tasks/coarsen/CoarsenEvaluate.h"
@@ -74,14 +75,14 @@ int runCoarsenEval(const CoarsenEvalOptions& givenOptions, const GlobalOptions& 
     if (auto index = platformIndex(options.platform); !index) return reportError(index.error());
   }
   // Outer folds run in parallel, one head fit per thread.
-  auto candidates = headCandidates(options.heads, 1, options.candidates);
+  auto candidates = headCandidates(options.headKind, 1, options.candidates);
   if (!candidates) return reportError(candidates.error());
   options.method = resolvedMethod(options.method, *candidates, !options.candidates.empty());
   auto data =
       loadCoarsenData(options.data.empty() ? defaultCoarsenDirectory() : std::filesystem::path(options.data));
   if (!data) return reportError(data.error());
   configureThreads(options.threads);
-  auto encoder = Encoder::loadOrDefault(options.model);
+  auto encoder = Encoder::loadOrDefault(options.encoder);
   if (!encoder) return reportError(encoder.error());
   CacheHandle cache;
   if (auto opened = openCache(cache, options.noCache, resolveDatabasePath(global)); !opened) return reportError(opened.error());
@@ -160,7 +161,7 @@ int runCoarsenEval(const CoarsenEvalOptions& givenOptions, const GlobalOptions& 
     report["pooling"] =
         options.method == "classifier" ? nlohmann::json(options.pooling) : nlohmann::json(nullptr);
     report["ir"] = options.ir;
-    report["heads"] = options.candidates.empty() ? options.heads : options.candidates;
+    report["heads"] = options.candidates.empty() ? options.headKind : options.candidates;
     report["inner_folds"] = options.innerFolds;
     report["encoder"] = encoder->id();
     report["kernels_using_ll_file"] = fromFile;
@@ -176,7 +177,7 @@ int runCoarsenEval(const CoarsenEvalOptions& givenOptions, const GlobalOptions& 
       options.features, options.magni ? " + Magni PCA1..PCA7" : "", options.ir, fromFile,
       options.method == "classifier"
           ? fmt::format("classifier (head form {}, {}, heads {})", options.form, options.pooling,
-                        options.candidates.empty() ? options.heads : options.candidates)
+                        options.candidates.empty() ? options.headKind : options.candidates)
           : options.method + " (chosen by inner cross-validation per fold)",
       encoder->id());
   text += "| method |";
@@ -222,7 +223,7 @@ int runCoarsenTrainCurve(const CoarsenTrainOptions& options, const GlobalOptions
       loadCoarsenData(options.data.empty() ? defaultCoarsenDirectory() : std::filesystem::path(options.data));
   if (!data) return reportError(data.error());
   configureThreads(options.threads);
-  auto encoder = Encoder::loadOrDefault(options.model);
+  auto encoder = Encoder::loadOrDefault(options.encoder);
   if (!encoder) return reportError(encoder.error());
   CacheHandle cache;
   if (auto opened = openCache(cache, options.noCache, resolveDatabasePath(global)); !opened) return reportError(opened.error());
@@ -245,7 +246,7 @@ int runCoarsenTrainCurve(const CoarsenTrainOptions& options, const GlobalOptions
                            {"kernels_using_ll_file",
                             std::count(embeddings->fromIrFile.begin(), embeddings->fromIrFile.end(), true)}};
   std::filesystem::path out =
-      options.out.empty() ? defaultCoarsenModelDirectory() : std::filesystem::path(options.out);
+      options.out.empty() ? userModelDirectory("coarsen", kShippedCoarsenName) : std::filesystem::path(options.out);
   if (auto saved = saveCoarsenCurveModel(out, *encoder, *irSource, *trained, source, options.command);
       !saved) {
     return reportError(saved.error());

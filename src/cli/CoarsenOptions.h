@@ -20,10 +20,10 @@ struct CoarsenEvalOptions {
   std::string form = "factor";
   std::string pooling = "pooled";
   std::string ir = "source";
-  std::string heads = "auto";
-  std::string candidates;  ///< JSON file of head candidates instead of --heads' grid
+  std::string headKind = "auto";  ///< --head-kind: auto, xgboost or mlp
+  std::string candidates;  ///< JSON file of head candidates instead of --head-kind's grid
   std::string data;
-  std::string model;
+  std::string encoder;  ///< --encoder DIR; empty: the shipped encoder
   std::string predictions;
   std::string output;
   bool json = false;
@@ -31,7 +31,7 @@ struct CoarsenEvalOptions {
   int threads = 2;
   int innerFolds = 4;
   unsigned seed = 204;
-  /// classifier: the heads of --form/--pooling/--heads; prior, knn, regression, factor-head or auto (every
+  /// classifier: the heads of --form/--pooling/--head-kind; prior, knn, regression, factor-head or auto (every
   /// curve head, chosen by inner cross-validation): tasks/coarsen/CoarsenCurves.h. Empty:
   /// kDefaultCoarsenMethod, or classifier when --candidates lists classifier heads (xgboost, mlp).
   std::string method;
@@ -45,9 +45,9 @@ struct CoarsenTrainOptions {
   std::string form = "factor";
   std::string pooling = "pooled";
   std::string ir = "source";
-  std::string heads = "auto";
+  std::string headKind = "auto";  ///< --head-kind: auto, xgboost or mlp
   std::string data;
-  std::string model;
+  std::string encoder;  ///< --encoder DIR; empty: the shipped encoder
   std::string out;
   bool noCache = false;
   int threads = 2;
@@ -61,8 +61,8 @@ struct CoarsenPredictOptions {
   std::vector<std::string> files;
   std::string kernel;
   std::string platform = "all";
-  std::string model;
-  std::string heads;
+  std::string encoder;  ///< --encoder DIR; empty: the shipped encoder
+  std::string heads;  ///< --heads DIR; empty: the shipped heads (or the local ones for --platform local)
   std::string output;
   bool json = false;
   bool noCache = false;

@@ -409,11 +409,11 @@ Expected<std::unique_ptr<Predictor>> openPredictor(const CoarsenPredictOptions& 
     predictor->platform = *index;
   }
   configureThreads(options.threads);
-  auto encoder = Encoder::loadOrDefault(options.model);
+  auto encoder = Encoder::loadOrDefault(options.encoder);
   if (!encoder) return encoder.error();
   predictor->encoder = std::make_unique<Encoder>(std::move(*encoder));
   fs::path directory = !options.heads.empty() ? fs::path(options.heads)
-                       : predictor->local     ? defaultLocalCoarsenModelDirectory(resolveDatabasePath(global))
+                       : predictor->local     ? defaultLocalCoarsenModelDirectory()
                                               : defaultCoarsenModelDirectory();
   auto model = loadCoarsenModel(directory, *predictor->encoder);
   if (!model) return model.error();
@@ -1255,7 +1255,7 @@ int runCoarsenCollect(const CoarsenCollectOptions& options, const GlobalOptions&
 // coarsen train --platform local
 
 int runCoarsenTrainLocal(const CoarsenTrainOptions& options, const GlobalOptions& global) {
-  auto candidates = headCandidates(options.heads, options.threads);
+  auto candidates = headCandidates(options.headKind, options.threads);
   if (!candidates) return reportError(candidates.error());
   const fs::path databasePath = resolveDatabasePath(global);
   if (!fs::exists(databasePath)) {
@@ -1288,7 +1288,7 @@ int runCoarsenTrainLocal(const CoarsenTrainOptions& options, const GlobalOptions
           data->measurements);
 
   configureThreads(options.threads);
-  auto encoder = Encoder::loadOrDefault(options.model);
+  auto encoder = Encoder::loadOrDefault(options.encoder);
   if (!encoder) return reportError(encoder.error());
   std::optional<DatabaseEmbeddingCache> cache;
   if (!options.noCache) cache.emplace(*database);
@@ -1330,10 +1330,10 @@ int runCoarsenTrainLocal(const CoarsenTrainOptions& options, const GlobalOptions
   std::vector<NamedHead> trained;
   trained.push_back({kPooledHead, std::move(*head), source});
   const fs::path out =
-      options.out.empty() ? defaultLocalCoarsenModelDirectory(databasePath) : fs::path(options.out);
+      options.out.empty() ? defaultLocalCoarsenModelDirectory() : fs::path(options.out);
   std::string command = options.command;
   if (command.empty())
-    command = fmt::format("mirtune coarsen train --platform local --heads {}", options.heads);
+    command = fmt::format("mirtune coarsen train --platform local --head-kind {}", options.headKind);
   if (Status saved = saveCoarsenModel(out, *encoder, devmap::IrSource::kSource, HeadForm::kFactor,
                                       Pooling::kPooled, trained, command);
       !saved) {

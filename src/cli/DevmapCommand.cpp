@@ -3,6 +3,7 @@
 
 #include "tasks/common/DatabaseCache.h"
 #include "cli/DevmapOptions.h"
+#include "cli/EncoderOption.h"
 #include "database/Database.h"
 #include "support/Csv.h"
 #include "support/Files.h"
@@ -46,7 +47,7 @@ Expected<std::vector<heads::Candidate>> headCandidates(const std::string& name, 
   } else if (name == "xgboost" || name == "mlp") {
     candidates = heads::defaultCandidates(name);
   } else {
-    return makeError(ErrorCode::kUsage, "unknown --heads '{}' (auto, xgboost or mlp)", name);
+    return makeError(ErrorCode::kUsage, "unknown --head-kind '{}' (auto, xgboost or mlp)", name);
   }
   for (heads::Candidate& candidate : candidates) {
     if (candidate.kind == "xgboost") candidate.params["nthread"] = threads;
@@ -62,7 +63,7 @@ void configureThreads(int threads) {
 int runDevmapTrain(const DevmapTrainOptions& options, const GlobalOptions& global) {
   auto irSource = parseIrSource(options.ir);
   if (!irSource) return reportError(irSource.error());
-  auto candidates = headCandidates(options.heads, options.threads);
+  auto candidates = headCandidates(options.headKind, options.threads);
   if (!candidates) return reportError(candidates.error());
   std::vector<std::size_t> platforms;
   if (options.platform == "all") {
@@ -75,7 +76,7 @@ int runDevmapTrain(const DevmapTrainOptions& options, const GlobalOptions& globa
   auto data = loadDevmapData(options.data.empty() ? defaultDevmapDirectory() : std::filesystem::path(options.data));
   if (!data) return reportError(data.error());
   configureThreads(options.threads);
-  auto encoder = Encoder::loadOrDefault(options.model);
+  auto encoder = Encoder::loadOrDefault(options.encoder);
   if (!encoder) return reportError(encoder.error());
   CacheHandle cache;
   if (auto opened = openCache(cache, options.noCache, resolveDatabasePath(global)); !opened) return reportError(opened.error());
@@ -100,7 +101,8 @@ int runDevmapTrain(const DevmapTrainOptions& options, const GlobalOptions& globa
                              {"rows_using_ll_file", std::count(embeddings->fromIrFile.begin(), embeddings->fromIrFile.end(), true)}};
     trained.push_back({std::string(kPlatforms[platform].name), std::move(*head), allRows.size(), source});
   }
-  std::filesystem::path out = options.out.empty() ? defaultDevmapModelDirectory() : std::filesystem::path(options.out);
+  std::filesystem::path out =
+      options.out.empty() ? userModelDirectory("devmap", kShippedDevmapName) : std::filesystem::path(options.out);
   if (auto saved = saveDevmapModel(out, *encoder, *irSource, trained, options.command); !saved) {
     return reportError(saved.error());
   }
@@ -169,10 +171,10 @@ struct PredictContext {
 Expected<std::unique_ptr<PredictContext>> openPredictContext(const DevmapPredictOptions& options,
                                                              const GlobalOptions& global) {
   configureThreads(options.threads);
-  auto encoder = Encoder::loadOrDefault(options.model);
+  auto encoder = Encoder::loadOrDefault(options.encoder);
   if (!encoder) return encoder.error();
   std::filesystem::path headsDir = !options.heads.empty()            ? std::filesystem::path(options.heads)
-                                   : options.platform == kLocalPlatform ? defaultLocalModelDirectory(resolveDatabasePath(global))
+                                   : options.platform == kLocalPlatform ? defaultLocalModelDirectory()
                                                                         : defaultDevmapModelDirectory();
   auto model = loadDevmapModel(headsDir, *encoder);
   if (!model) return model.error();
@@ -241,9 +243,13 @@ int runDevmapPredict(const DevmapPredictOptions& options, const GlobalOptions& g
     int written = writeOutput(options.output, list.dump(2) + "\n");
     return written != 0 ? written : status;
   }
-  std::string text = fmt::format("platform {}; transfer {:.0f} bytes{}; work-group size {:.0f}{}\n", hardware, transfer,
-                                 defaultTransfer ? " (default: the data set's median, set --transfer)" : "", wgsize,
-                                 defaultWgsize ? " (default, set --wgsize)" : "");
+  // What the answers assume is a header for the reader, not data: stderr, so stdout holds the answers alone.
+  if (!global.quiet) {
+    fmt::print(stderr, "platform {}; transfer {:.0f} bytes{}; work-group size {:.0f}{}\n", hardware, transfer,
+               defaultTransfer ? " (default: the data set's median, set --transfer)" : "", wgsize,
+               defaultWgsize ? " (default, set --wgsize)" : "");
+  }
+  std::string text;
   for (const KernelPrediction& prediction : *predictions) {
     if (prediction.error) continue;
     text += fmt::format("{}  {}  {}  probability {:.3f}\n", prediction.file, prediction.kernel,
@@ -325,7 +331,7 @@ void addDevmapCommand(CLI::App& app, const GlobalOptions& global, CommandAction&
     command->add_option("--platform", options.platform,
                         "Which hardware the answer is for: amd (Intel i7-3820 vs AMD Tahiti 7970, the default), "
                         "nvidia (vs NVIDIA GTX 970) or local (heads trained on `devmap collect` data)");
-    command->add_option("--model", options.model, "Encoder folder (default: the shipped encoder)");
+    addEncoderOption(*command, options.encoder);
     command->add_option("--heads", options.heads, "Device-mapping heads folder (default: tasks/devmap/models/devmap-1.0)");
     command->add_option("-o,--output", options.output, "Write here instead of stdout");
     command->add_flag("--no-cache", options.noCache, "Neither read nor write the embedding cache nor log predictions");
@@ -372,12 +378,12 @@ void addDevmapCommand(CLI::App& app, const GlobalOptions& global, CommandAction&
   evalCommand->add_option("--ir", eval->ir, "source: compile the data set's OpenCL (its .ll where Clang 14 cannot; "
                                             "default); dataset: NCC's .ll files")
       ->check(CLI::IsMember({"source", "dataset"}));
-  evalCommand->add_option("--heads", eval->heads, "auto (XGBoost and MLP candidates, default), xgboost or mlp")
+  evalCommand->add_option("--head-kind", eval->headKind, "auto (XGBoost and MLP candidates, default), xgboost or mlp")
       ->check(CLI::IsMember({"auto", "xgboost", "mlp"}));
   evalCommand->add_option("--candidates", eval->candidates,
-                           "JSON file listing head candidates [{kind, params}] to choose from instead of --heads");
+                           "JSON file listing head candidates [{kind, params}] to choose from instead of --head-kind");
   evalCommand->add_option("--data", eval->data, "devmap data folder (default: $MIRTUNE_DATA/devmap)");
-  evalCommand->add_option("--model", eval->model, "Encoder folder (default: the shipped encoder)");
+  addEncoderOption(*evalCommand, eval->encoder);
   evalCommand->add_option("--predictions", eval->predictions, "Write every row's prediction to this CSV");
   evalCommand->add_option("-o,--output", eval->output, "Write the result here instead of stdout");
   evalCommand->add_flag("--json", eval->json, "JSON: {rows, amd: {accuracy, speedup, ...}, nvidia: {...}}");
@@ -394,10 +400,10 @@ void addDevmapCommand(CLI::App& app, const GlobalOptions& global, CommandAction&
       ->check(CLI::IsMember({"amd", "nvidia", "all", "local"}));
   trainCommand->add_option("--ir", train->ir, "source (default) or dataset, as for eval")
       ->check(CLI::IsMember({"source", "dataset"}));
-  trainCommand->add_option("--heads", train->heads, "auto (default), xgboost or mlp")
+  trainCommand->add_option("--head-kind", train->headKind, "auto (default), xgboost or mlp")
       ->check(CLI::IsMember({"auto", "xgboost", "mlp"}));
   trainCommand->add_option("--data", train->data, "devmap data folder (default: $MIRTUNE_DATA/devmap)");
-  trainCommand->add_option("--model", train->model, "Encoder folder (default: the shipped encoder)");
+  addEncoderOption(*trainCommand, train->encoder);
   trainCommand->add_option("--out", train->out, "Heads folder to write (default: the shipped tasks/devmap/models/devmap-1.0; for --platform local, models/devmap-local beside the database)");
   trainCommand->add_flag("--no-cache", train->noCache, "Neither read nor write the embedding cache");
   trainCommand->add_option("--threads", train->threads, "Threads (default 2)")->check(CLI::Range(1, 512));

@@ -16,10 +16,10 @@ struct DevmapEvalOptions {
   std::string rows = "680";
   std::string features = "fused";
   std::string ir = "source";
-  std::string heads = "auto";
-  std::string candidates;  ///< JSON file: [{"kind": ..., "params": {...}}, ...] instead of --heads' grid
+  std::string headKind = "auto";  ///< --head-kind: auto, xgboost or mlp
+  std::string candidates;  ///< JSON file: [{"kind": ..., "params": {...}}, ...] instead of --head-kind's grid
   std::string data;
-  std::string model;
+  std::string encoder;  ///< --encoder DIR; empty: the shipped encoder
   std::string predictions;
   std::string output;
   bool json = false;
@@ -31,9 +31,9 @@ struct DevmapEvalOptions {
 struct DevmapTrainOptions {
   std::string platform = "all";
   std::string ir = "source";
-  std::string heads = "auto";
+  std::string headKind = "auto";  ///< --head-kind: auto, xgboost or mlp
   std::string data;
-  std::string model;
+  std::string encoder;  ///< --encoder DIR; empty: the shipped encoder
   std::string out;
   bool noCache = false;
   int threads = 2;
@@ -49,8 +49,8 @@ struct DevmapPredictOptions {
   double transfer = -1;  ///< < 0: the default
   double wgsize = -1;
   std::string platform = "amd";
-  std::string model;
-  std::string heads;
+  std::string encoder;  ///< --encoder DIR; empty: the shipped encoder
+  std::string heads;  ///< --heads DIR; empty: the shipped heads (or the local ones for --platform local)
   bool json = false;
   bool noCache = false;
   int threads = 2;

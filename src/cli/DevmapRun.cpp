@@ -207,14 +207,14 @@ struct ModelContext {
 
 fs::path headsDirectory(const DevmapPredictOptions& options, const GlobalOptions& global) {
   if (!options.heads.empty()) return options.heads;
-  if (options.platform == kLocalPlatform) return defaultLocalModelDirectory(resolveDatabasePath(global));
+  if (options.platform == kLocalPlatform) return defaultLocalModelDirectory();
   return defaultDevmapModelDirectory();
 }
 
 Expected<std::unique_ptr<ModelContext>> openModel(const DevmapPredictOptions& options,
                                                   const GlobalOptions& global) {
   configureThreads(options.threads);
-  auto encoder = Encoder::loadOrDefault(options.model);
+  auto encoder = Encoder::loadOrDefault(options.encoder);
   if (!encoder) return encoder.error();
   fs::path directory = headsDirectory(options, global);
   auto model = loadDevmapModel(directory, *encoder);
@@ -665,7 +665,7 @@ int runDevmapCollect(const DevmapCollectOptions& options, const GlobalOptions& g
 // devmap train --platform local
 
 int runDevmapTrainLocal(const DevmapTrainOptions& options, const GlobalOptions& global) {
-  auto candidates = headCandidates(options.heads, options.threads);
+  auto candidates = headCandidates(options.headKind, options.threads);
   if (!candidates) return reportError(candidates.error());
   const fs::path databasePath = resolveDatabasePath(global);
   if (!fs::exists(databasePath)) {
@@ -693,7 +693,7 @@ int runDevmapTrainLocal(const DevmapTrainOptions& options, const GlobalOptions& 
   }
 
   configureThreads(options.threads);
-  auto encoder = Encoder::loadOrDefault(options.model);
+  auto encoder = Encoder::loadOrDefault(options.encoder);
   if (!encoder) return reportError(encoder.error());
   std::optional<DatabaseEmbeddingCache> cache;
   if (!options.noCache) cache.emplace(*database);
@@ -728,10 +728,10 @@ int runDevmapTrainLocal(const DevmapTrainOptions& options, const GlobalOptions& 
                            {"gpu_faster_rows", gpuFaster}};
   std::vector<PlatformHead> trained;
   trained.push_back({kLocalPlatform, std::move(*head), data->rows.size(), source});
-  const fs::path out = options.out.empty() ? defaultLocalModelDirectory(databasePath) : fs::path(options.out);
+  const fs::path out = options.out.empty() ? defaultLocalModelDirectory() : fs::path(options.out);
   std::string command = options.command;
   if (command.empty()) {
-    command = fmt::format("mirtune devmap train --platform local --heads {} --seed {}", options.heads,
+    command = fmt::format("mirtune devmap train --platform local --head-kind {} --seed {}", options.headKind,
                           options.seed);
   }
   if (Status saved = saveDevmapModel(out, *encoder, IrSource::kSource, trained, command); !saved) {

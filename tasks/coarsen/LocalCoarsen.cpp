@@ -1,6 +1,8 @@
 // Local coarsening rows from `coarsen collect` measurements: per launch and device, the best time per factor.
 #include "tasks/coarsen/LocalCoarsen.h"
 
+#include "support/Files.h"
+
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
@@ -14,9 +16,7 @@ namespace mirtune::coarsen {
 
 namespace fs = std::filesystem;
 
-fs::path defaultLocalCoarsenModelDirectory(const fs::path& databasePath) {
-  return fs::absolute(databasePath).parent_path() / "models" / "coarsen-local";
-}
+fs::path defaultLocalCoarsenModelDirectory() { return userModelDirectory("coarsen", "coarsen-local"); }
 
 namespace {
 

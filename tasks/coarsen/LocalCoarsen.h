@@ -25,8 +25,8 @@ inline constexpr const char* kLocalCoarsenPlatform = "local";
 inline constexpr std::size_t kMinLocalPrograms = 2;
 
 /// Where `coarsen train --platform local` writes and `coarsen --platform local` reads the heads by default:
-/// <folder of databasePath>/models/coarsen-local.
-std::filesystem::path defaultLocalCoarsenModelDirectory(const std::filesystem::path& databasePath);
+/// userModelDirectory("coarsen", "coarsen-local") (the user's data folder, never the source tree).
+std::filesystem::path defaultLocalCoarsenModelDirectory();
 
 /// The measurements of one machine in CoarsenData form. Local devices take the platform slots of the head
 /// features (at most kPlatforms.size() of them, in the order of `devices`), so a head trained here has the

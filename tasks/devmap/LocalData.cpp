@@ -2,6 +2,7 @@
 #include "tasks/devmap/LocalData.h"
 #include "tasks/devmap/Predict.h"
 
+#include "support/Files.h"
 #include "support/Parallel.h"
 #include "tasks/devmap/Features.h"
 #include "tasks/devmap/RowEmbeddings.h"
@@ -37,9 +38,7 @@ std::uint64_t planWorkGroupSize(const runner::RunPlan& plan) {
   return product;
 }
 
-fs::path defaultLocalModelDirectory(const fs::path& databasePath) {
-  return fs::absolute(databasePath).parent_path() / "models" / "devmap-local";
-}
+fs::path defaultLocalModelDirectory() { return userModelDirectory("devmap", "devmap-local"); }
 
 std::vector<std::string> buildOptionDefines(const std::string& buildOptions) {
   std::vector<std::string> defines;

@@ -33,8 +33,8 @@ std::uint64_t planTransferBytes(const runner::RunPlan& plan);
 std::uint64_t planWorkGroupSize(const runner::RunPlan& plan);
 
 /// Where `devmap train --platform local` writes and `devmap --platform local` reads the heads by default:
-/// <folder of databasePath>/models/devmap-local (next to the measurements they come from).
-std::filesystem::path defaultLocalModelDirectory(const std::filesystem::path& databasePath);
+/// userModelDirectory("devmap", "devmap-local") (the user's data folder, never the source tree).
+std::filesystem::path defaultLocalModelDirectory();
 
 /// One (kernel, N) that ran ok on at least one CPU and one GPU device.
 struct LocalRow {
