@@ -133,11 +133,11 @@ Expected<LocalCoarsenData> loadLocalCoarsenData(const Database& database,
       if (!workload) return workload.error();
       sourceOf[key.workloadId] = *workload ? (*workload)->path : "";
     }
-    devmap::LocalRow row;
+    LocalKernel row;
     row.source = sourceOf[key.workloadId];
     row.kernel = key.kernel;
     row.manifest = key.manifest;
-    row.defines = devmap::buildOptionDefines(key.buildOptions);
+    row.defines = buildOptionDefines(key.buildOptions);
     row.n = key.n;
     const std::string program = row.source.string() + "\n" + row.kernel;
     data.program.push_back(programOf.emplace(program, programOf.size()).first->second);

@@ -5,7 +5,7 @@
 
 #include "database/Database.h"
 #include "tasks/coarsen/CoarsenData.h"
-#include "tasks/devmap/LocalData.h"
+#include "tasks/common/KernelSources.h"
 
 #include <cstdint>
 #include <filesystem>
@@ -34,7 +34,7 @@ std::filesystem::path defaultLocalCoarsenModelDirectory();
 /// output, build failure, refused) is "not measured" (NaN).
 struct LocalCoarsenData {
   CoarsenData data;  ///< one entry per (suite kernel, N, dimension, mode) with factor 1 ok everywhere
-  std::vector<devmap::LocalRow> rows;  ///< lines up with data.kernels: the source, kernel, -D values to embed
+  std::vector<LocalKernel> rows;       ///< lines up with data.kernels: the source, kernel, -D values to embed
   std::vector<std::size_t> program;  ///< lines up with data.kernels: index of its source kernel (fold group)
   std::vector<std::string> devices;  ///< slot -> device name
   std::vector<std::string> deviceTypes;     ///< slot -> "CPU", "GPU", ...

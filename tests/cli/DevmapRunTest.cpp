@@ -415,5 +415,26 @@ TEST(DevmapRun, ShippedHeadsPredictForTheRun) {
   EXPECT_EQ(result[0]["prediction"]["wgsize"], 64);  // the default work-group when --local is not given
 }
 
+TEST(DevmapPredictAndRecord, FailedPredictionsAreRecordedToo) {
+  TestFolder folder("record-failures");
+  const fs::path rows = folder.path() / "rows.csv";
+  std::ofstream(rows) << "file,kernel,transfer,wgsize\n"
+                      << (kSuite / "vector_add.cl").string() << ",vector_add,4096,64\n"
+                      << (kSuite / "saxpy.cl").string() << ",no_such_kernel,4096,64\n";
+  auto predicted = mirtune({"--db", folder.db(), "devmap", "predict", "--input", rows.string()});
+  EXPECT_EQ(predicted.exitCode, 1) << predicted.standardError;  // one input failed
+  EXPECT_NE(predicted.standardOutput.find("no kernel named 'no_such_kernel'"), std::string::npos)
+      << predicted.standardOutput;
+  auto predictions = exportTable(folder.db(), "predictions");
+  ASSERT_EQ(predictions.size(), 2u);
+  EXPECT_EQ(predictions[0]["configuration"]["kernel"], "vector_add");
+  EXPECT_TRUE(predictions[0]["configuration"].contains("device"));
+  EXPECT_FALSE(predictions[0]["configuration"].contains("error"));
+  EXPECT_EQ(predictions[1]["configuration"]["kernel"], "no_such_kernel");
+  EXPECT_FALSE(predictions[1]["configuration"].contains("device"));
+  EXPECT_NE(predictions[1]["configuration"]["error"].get<std::string>().find("no_such_kernel"), std::string::npos);
+  EXPECT_TRUE(predictions[1]["score"].is_null()) << predictions[1].dump();
+}
+
 }  // namespace
 }  // namespace mirtune
