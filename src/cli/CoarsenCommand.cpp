@@ -286,7 +286,13 @@ void addCoarsenCommand(CLI::App& app, const GlobalOptions& global, CommandAction
 
   coarsen->callback([predict, eval, train, collect, evalCommand, trainCommand, collectCommand, &global,
                      &action] {
-    if (evalCommand->parsed()) {
+    if ((evalCommand->parsed() || trainCommand->parsed()) && !predict->heads.empty()) {
+      // An option a subcommand lacks falls through to `coarsen`, whose --heads is a folder for prediction.
+      action = [] {
+        return reportError(Error(ErrorCode::kUsage, "coarsen train and eval choose head kinds with --head-kind "
+                                                    "auto|xgboost|mlp; --heads DIR selects heads for prediction"));
+      };
+    } else if (evalCommand->parsed()) {
       action = [eval, &global] { return runCoarsenEval(*eval, global); };
     } else if (collectCommand->parsed()) {
       action = [collect, &global] { return runCoarsenCollect(*collect, global); };

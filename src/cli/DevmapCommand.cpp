@@ -268,7 +268,13 @@ void addDevmapCommand(CLI::App& app, const GlobalOptions& global, CommandAction&
 
   devmap->callback([devmap, predict, batch, eval, train, collect, batchCommand, evalCommand, trainCommand,
                     collectCommand, &global, &action] {
-    if (collectCommand->parsed()) {
+    if ((evalCommand->parsed() || trainCommand->parsed()) && !predict->request.setup.heads.empty()) {
+      // An option a subcommand lacks falls through to `devmap`, whose --heads is a folder for prediction.
+      action = [] {
+        return reportError(Error(ErrorCode::kUsage, "devmap train and eval choose head kinds with --head-kind "
+                                                    "auto|xgboost|mlp; --heads DIR selects heads for prediction"));
+      };
+    } else if (collectCommand->parsed()) {
       action = [collect, &global] { return runDevmapCollect(*collect, global); };
     } else if (!predict->request.files.empty() && predict->run) {
       action = [predict, &global] { return runDevmapRun(*predict, global); };

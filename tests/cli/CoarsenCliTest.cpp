@@ -255,6 +255,9 @@ TEST_F(CoarsenCli, DeprecatedModelAliasStillNamesTheEncoder) {
   auto help = coarsen({"eval", "--help"});
   EXPECT_NE(help.standardOutput.find("--head-kind"), std::string::npos) << help.standardOutput;
   EXPECT_EQ(help.standardOutput.find("--model"), std::string::npos) << help.standardOutput;
+  auto oldKind = coarsen({"train", "--heads", "mlp"});
+  EXPECT_EQ(oldKind.exitCode, 2);
+  EXPECT_NE(oldKind.standardError.find("--head-kind"), std::string::npos) << oldKind.standardError;
 }
 
 }  // namespace
