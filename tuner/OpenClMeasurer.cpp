@@ -131,6 +131,12 @@ std::string deviceIndex(const DeviceRunResult& device) {
   return fmt::format("{}:{}", device.platformIndex, device.deviceIndex);
 }
 
+std::string formatSeconds(double seconds) {
+  if (seconds >= 1) return fmt::format("{:.3f} s", seconds);
+  if (seconds >= 1e-3) return fmt::format("{:.3f} ms", seconds * 1e3);
+  return fmt::format("{:.1f} us", seconds * 1e6);
+}
+
 std::vector<DeviceRunResult> failedOnEvery(const std::vector<OpenClDevice>& devices, MeasureStatus status,
                                            const std::string& message) {
   std::vector<DeviceRunResult> results;

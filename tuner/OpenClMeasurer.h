@@ -73,6 +73,9 @@ class OpenClRecorder {
 /// "P:D" of a device result.
 std::string deviceIndex(const DeviceRunResult& device);
 
+/// A time as reports word it: "1.234 ms", "12.3 us", "1.500 s".
+std::string formatSeconds(double seconds);
+
 /// One result per device with the same failure (the plan could not be run at all).
 std::vector<DeviceRunResult> failedOnEvery(const std::vector<OpenClDevice>& devices, MeasureStatus status,
                                            const std::string& message);

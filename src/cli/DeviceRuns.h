@@ -1,5 +1,5 @@
-// How the commands that measure OpenCL kernels word times and sizes in their tables; the measurement itself is
-// tuner/OpenClMeasurer.h.
+// How the commands that measure OpenCL kernels word launch sizes in their tables (times: formatSeconds of
+// tuner/OpenClMeasurer.h, which also measures).
 #pragma once
 
 #include "cli/CompileFlags.h"
@@ -11,8 +11,6 @@
 
 namespace mirtune::cli {
 
-/// "1.234 ms", "12.3 us", "1.500 s".
-std::string formatSeconds(double seconds);
 /// "64x64", or "driver's choice" for an empty size.
 std::string formatSizes(const std::vector<std::uint64_t>& sizes);
 

@@ -290,13 +290,6 @@ const DeviceRunResult* fastest(const std::vector<DeviceRunResult>& devices, cons
   return best;
 }
 
-/// "1.234 ms", "12.3 us", "1.500 s" (as the verdicts word times).
-std::string secondsText(double seconds) {
-  if (seconds >= 1) return fmt::format("{:.3f} s", seconds);
-  if (seconds >= 1e-3) return fmt::format("{:.3f} ms", seconds * 1e3);
-  return fmt::format("{:.1f} us", seconds * 1e6);
-}
-
 Verdict judge(const KernelRun& run) {
   Verdict verdict;
   std::size_t finished = 0;
@@ -325,7 +318,7 @@ Verdict judge(const KernelRun& run) {
   if (cpu != nullptr && gpu != nullptr) {
     verdict.measuredBest = gpu->medianTotalSeconds < cpu->medianTotalSeconds ? Device::kGpu : Device::kCpu;
     std::string measured = fmt::format("{} faster: GPU {} vs CPU {} with transfers", deviceName(*verdict.measuredBest),
-                                       secondsText(gpu->medianTotalSeconds), secondsText(cpu->medianTotalSeconds));
+                                       formatSeconds(gpu->medianTotalSeconds), formatSeconds(cpu->medianTotalSeconds));
     if (run.prediction && !run.prediction->error) {
       verdict.correct = run.prediction->device == *verdict.measuredBest;
       verdict.check = fmt::format("{}: the prediction ({}) was {}", measured, deviceName(run.prediction->device),
