@@ -556,4 +556,21 @@ ReferenceArgs makeReferenceArgs(const runner::RunPlan& plan) {
   return args;
 }
 
+std::uint64_t planTransferBytes(const runner::RunPlan& plan) {
+  std::uint64_t bytes = 0;
+  for (const runner::ArgSpec& arg : plan.args) {
+    if (arg.kind != runner::ArgKind::kBuffer) continue;
+    if (arg.role != runner::ArgRole::kOut) bytes += arg.bytes();  // uploaded
+    if (arg.role != runner::ArgRole::kIn) bytes += arg.bytes();   // read back
+  }
+  return bytes;
+}
+
+std::uint64_t planWorkGroupSize(const runner::RunPlan& plan) {
+  if (plan.localSize.empty()) return 0;
+  std::uint64_t product = 1;
+  for (std::uint64_t size : plan.localSize) product *= size;
+  return product;
+}
+
 }  // namespace mirtune

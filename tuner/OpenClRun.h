@@ -144,4 +144,10 @@ Expected<runner::RunPlan> buildDefaultPlan(const nlohmann::json& kernelArgs,
                                            const std::filesystem::path& source,
                                            const DefaultPlanOptions& options);
 
+/// Bytes one launch of the plan moves between host and device: in/inout buffers uploaded plus out/inout
+/// buffers read back.
+std::uint64_t planTransferBytes(const runner::RunPlan& plan);
+/// Work-items per work-group of the plan: the product of the local size, 0 when the driver chooses.
+std::uint64_t planWorkGroupSize(const runner::RunPlan& plan);
+
 }  // namespace mirtune

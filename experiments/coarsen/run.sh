@@ -60,8 +60,8 @@ runs=(
   "tokens|$classifier --features tokens"
   "graph|$classifier --features graph"
   "fused-dataset-ir|$classifier --ir dataset"
-  "fused-xgboost|$classifier --heads xgboost"
-  "fused-mlp|$classifier --heads mlp"
+  "fused-xgboost|$classifier --head-kind xgboost"
+  "fused-mlp|$classifier --head-kind mlp"
 )
 for run in "${runs[@]}"; do
   name=${run%%|*}

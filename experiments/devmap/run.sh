@@ -18,8 +18,8 @@ runs=(
   "tokens-680|--rows 680 --features tokens"
   "graph-680|--rows 680 --features graph"
   "aux-680|--rows 680 --features aux"
-  "fused-xgboost-680|--rows 680 --heads xgboost"
-  "fused-mlp-680|--rows 680 --heads mlp"
+  "fused-xgboost-680|--rows 680 --head-kind xgboost"
+  "fused-mlp-680|--rows 680 --head-kind mlp"
 )
 for run in "${runs[@]}"; do
   name=${run%%|*}

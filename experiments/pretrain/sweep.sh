@@ -27,7 +27,7 @@ for entry in "${sizes[@]}"; do
     "$mirtune" --quiet pretrain --corpus "$corpus" --out "$out" --epochs 1 --max-steps-per-epoch "$steps" \
       --threads 2 --max-tokens 256 --seed 1 "${options[@]}" >/dev/null
   fi
-  "$mirtune" --quiet devmap eval --model "$out" --heads xgboost --no-cache --json -o "$out/devmap.json"
+  "$mirtune" --quiet devmap eval --encoder "$out" --head-kind xgboost --no-cache --json -o "$out/devmap.json"
   python3 - "$out" "$name" <<'PY'
 import json, sys
 out, name = sys.argv[1], sys.argv[2]

@@ -1,7 +1,8 @@
 // `mirtune coarsen`: the thread-coarsening factor for OpenCL kernels. Registration, `train` and prediction.
 #include "cli/CoarsenOptions.h"
 #include "tasks/common/DatabaseCache.h"
-#include "cli/DevmapOptions.h"
+#include "tasks/common/HeadCandidates.h"
+#include "cli/EncoderOption.h"
 #include "database/Database.h"
 #include "frontend/Frontend.h"
 #include "frontend/IrModule.h"
@@ -10,7 +11,7 @@
 #include "support/Sha256.h"
 #include "tasks/coarsen/CoarsenModel.h"
 #include "tasks/coarsen/LocalCoarsen.h"
-#include "tasks/devmap/Predict.h"
+#include "tasks/common/KernelSources.h"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -26,7 +27,7 @@ namespace {
 using namespace mirtune::coarsen;
 
 constexpr const char* kCurveMethodHelp =
-    "classifier: the heads of --form/--pooling/--heads; prior: per GPU the factor with the best mean "
+    "classifier: the heads of --form/--pooling/--head-kind; prior: per GPU the factor with the best mean "
     "training "
     "speedup; knn: nearest training kernels by cosine similarity; regression: XGBoost regression of log "
     "speedup; "
@@ -36,219 +37,44 @@ constexpr const char* kCurveMethodHelp =
     "classifier)";
 
 int runCoarsenTrain(const CoarsenTrainOptions& options, const GlobalOptions& global) {
-  if (options.method != "classifier") return runCoarsenTrainCurve(options, global);
-  auto form = parseHeadForm(options.form);
-  if (!form) return reportError(form.error());
-  auto pooling = parsePooling(options.pooling);
-  if (!pooling) return reportError(pooling.error());
-  auto irSource = devmap::parseIrSource(options.ir);
-  if (!irSource) return reportError(irSource.error());
-  auto candidates = headCandidates(options.heads, options.threads);
-  if (!candidates) return reportError(candidates.error());
-  auto data =
-      loadCoarsenData(options.data.empty() ? defaultCoarsenDirectory() : std::filesystem::path(options.data));
-  if (!data) return reportError(data.error());
-  configureThreads(options.threads);
-  auto encoder = Encoder::loadOrDefault(options.model);
-  if (!encoder) return reportError(encoder.error());
-  CacheHandle cache;
-  if (auto opened = openCache(cache, options.noCache, resolveDatabasePath(global)); !opened) return reportError(opened.error());
-  auto embeddings = embedKernels(*data, *encoder, *irSource, {Modality::kFused}, cache.get(),
-                                 static_cast<unsigned>(options.threads));
-  if (!embeddings) return reportError(embeddings.error());
-  std::vector<std::size_t> group = programGroups(*data, embeddings->irSha256);
-
-  EvalOptions evalOptions;
-  evalOptions.candidates = *candidates;
-  evalOptions.form = *form;
-  evalOptions.pooling = *pooling;
-  evalOptions.innerFolds = options.innerFolds;
-  evalOptions.seed = options.seed;
-  // One thread for the heads: MLP fits are reproducible for a fixed torch thread count.
-  heads::setTorchThreads(1);
-  std::vector<std::size_t> kernels;
-  for (std::size_t k = 0; k < data->kernels.size(); ++k) kernels.push_back(k);
-  std::vector<std::vector<std::size_t>> headPlatforms;
-  if (*pooling == Pooling::kPooled) {
-    headPlatforms.push_back({0, 1, 2, 3});
-  } else {
-    for (std::size_t p = 0; p < kPlatforms.size(); ++p) headPlatforms.push_back({p});
-  }
-  std::vector<NamedHead> trained;
-  for (const std::vector<std::size_t>& platforms : headPlatforms) {
-    std::string name = platforms.size() == 1 ? std::string(kPlatforms[platforms[0]].name) : kPooledHead;
-    auto head = trainHead(*data, embeddings->vectors.front(), group, kernels, platforms, evalOptions);
-    if (!head) return reportError(head.error().withContext("head " + name));
-    logInfo("{}: {} head, inner cross-validation mean speedup {:.4f}", name, head->candidate.kind,
-            head->innerSpeedup);
-    nlohmann::json source = {{"data_set", "tcoarsening/pact-2014-runtimes.csv"},
-                             {"kernels", data->kernels.size()},
-                             {"kernels_using_ll_file", std::count(embeddings->fromIrFile.begin(),
-                                                                  embeddings->fromIrFile.end(), true)}};
-    trained.push_back({name, std::move(*head), source});
-  }
-  std::filesystem::path out =
-      options.out.empty() ? defaultCoarsenModelDirectory() : std::filesystem::path(options.out);
-  if (auto saved = saveCoarsenModel(out, *encoder, *irSource, *form, *pooling, trained, options.command);
-      !saved) {
-    return reportError(saved.error());
-  }
-  fmt::print("{}\n", out.string());
+  CoarsenTrainOptions request = options;
+  request.databasePath = resolveDatabasePath(global);
+  auto out = trainHeads(request);
+  if (!out) return reportError(out.error());
+  fmt::print("{}\n", out->string());
   return 0;
-}
-
-struct Answer {
-  std::string file;
-  std::string kernel;
-  std::string irSha256;
-  std::string language;
-  std::size_t platform = 0;
-  FactorChoice choice;
-};
-
-// Logs the answers of one command: a session, one workload per file, one prediction per kernel and platform.
-// Every answer is tried; the first database error is returned so the command fails with it.
-Status recordAnswers(Database& database, const nlohmann::json& options, const std::string& modelId,
-                   const std::vector<Answer>& answers) {
-  SessionRecord session;
-  session.toolVersion = toolVersion();
-  session.gitCommit = gitCommit();
-  session.command = "coarsen";
-  session.options = options;
-  session.modelIds = {modelId};
-  auto failure = [](const Error& error) { return notAllRecorded(error, "predictions"); };
-  auto sessionId = database.beginSession(session);
-  if (!sessionId) return failure(sessionId.error());
-  std::optional<Error> first;
-  std::map<std::string, std::int64_t> workloadOf;
-  for (const Answer& answer : answers) {
-    if (workloadOf.count(answer.file) == 0) {
-      auto content = sha256File(answer.file);
-      if (!content) continue;
-      auto workload =
-          database.upsertWorkload({0, *content, answer.irSha256, answer.language, answer.file, {}});
-      if (!workload) {
-        if (!first) first = failure(workload.error());
-        continue;
-      }
-      workloadOf[answer.file] = *workload;
-    }
-    PredictionRecord record;
-    record.sessionId = *sessionId;
-    record.workloadId = workloadOf[answer.file];
-    record.task = "coarsen";
-    record.modelId = modelId;
-    record.configuration = {{"kernel", answer.kernel},
-                            {"platform", kPlatforms[answer.platform].name},
-                            {"factor", answer.choice.factor}};
-    record.score = answer.choice.probability;
-    if (auto stored = database.insertPrediction(record); !stored && !first) first = failure(stored.error());
-  }
-  if (auto ended = database.endSession(*sessionId); !ended && !first) first = failure(ended.error());
-  if (first) return *first;
-  return success();
 }
 
 int runCoarsenPredict(const CoarsenPredictOptions& options, const GlobalOptions& global) {
   auto compile = toCompileOptions(options.compile);
   if (!compile) return reportError(compile.error());
-  std::vector<std::size_t> platforms;
   if (options.platform == kLocalCoarsenPlatform) {
     return reportError(Error(ErrorCode::kUsage,
                              "--platform local predicts for a device of this machine: use it with "
                              "--run (and --global)"));
   }
-  if (options.platform == "all") {
-    platforms = {0, 1, 2, 3};
-  } else if (auto index = platformIndex(options.platform)) {
-    platforms = {*index};
-  } else {
-    return reportError(index.error());
-  }
-  configureThreads(options.threads);
-  auto encoder = Encoder::loadOrDefault(options.model);
-  if (!encoder) return reportError(encoder.error());
-  std::filesystem::path headsDir =
-      options.heads.empty() ? defaultCoarsenModelDirectory() : std::filesystem::path(options.heads);
-  auto model = loadCoarsenModel(headsDir, *encoder);
-  if (!model) return reportError(model.error());
-  CacheHandle cache;
-  if (auto opened = openCache(cache, options.noCache, resolveDatabasePath(global)); !opened) return reportError(opened.error());
-
-  // Every kernel asked for, each file compiled once; a file that fails is reported and the others go on.
+  PredictRequest request;
+  request.files = options.files;
+  request.kernel = options.kernel;
+  request.platform = options.platform;
+  request.encoder = options.encoder;
+  request.heads = options.heads;
+  request.compile = *compile;
+  request.databasePath = resolveDatabasePath(global);
+  request.noCache = options.noCache;
+  request.threads = options.threads;
+  auto outcome = predictAndRecord(request);
+  if (!outcome) return reportError(outcome.error());
   int status = 0;
-  std::vector<std::unique_ptr<IrModule>> modules;
-  std::vector<EmbedSource> sources;
-  std::vector<Answer> asked;  // one per source, platform filled in below
-  for (const std::string& file : options.files) {
-    auto module = compileFile(file, *compile);
-    if (!module) {
-      status = reportError(module.error());
-      continue;
-    }
-    std::vector<std::string> kernels = module->kernelNames();
-    if (kernels.empty()) {
-      status = reportError(Error(ErrorCode::kInvalidInput, fmt::format("{}: no kernel in this file", file)));
-      continue;
-    }
-    if (!options.kernel.empty()) {
-      // The IR name or, for CUDA, the source name.
-      auto named = std::find_if(kernels.begin(), kernels.end(), [&](const std::string& kernel) {
-        return kernel == options.kernel || kernelSourceName(kernel) == options.kernel;
-      });
-      if (named == kernels.end()) {
-        std::vector<std::string> names;
-        for (const std::string& kernel : kernels) names.push_back(kernelSourceName(kernel));
-        status = reportError(
-            Error(ErrorCode::kNotFound, fmt::format("{}: no kernel named '{}' (kernels: {})", file,
-                                                    options.kernel, fmt::join(names, ", "))));
-        continue;
-      }
-      kernels = {*named};
-    }
-    std::string language(languageName(module->language()));
-    modules.push_back(std::make_unique<IrModule>(std::move(*module)));
-    if (kernels.size() == 1) {  // the whole module is moved into the one source
-      sources.push_back(devmap::kernelEmbedSource(modules.back().get(), file, kernels.front()));
-      asked.push_back({file, kernelSourceName(kernels.front()), {}, language, 0, {}});
-      continue;
-    }
-    for (const std::string& kernel : kernels) {
-      sources.push_back(devmap::kernelEmbedSource(modules.back().get(), file, kernel));
-      asked.push_back({file, kernelSourceName(kernel), {}, language, 0, {}});
-    }
+  for (const Error& failure : outcome->failures) status = reportError(failure);
+  for (const Error& error : outcome->databaseErrors) {
+    logError("{}", error.message());
+    status = 1;
   }
-  BatchEmbedOptions batch;
-  batch.modalities = {Modality::kFused};
-  batch.threads = static_cast<unsigned>(options.threads);
-  batch.cache = cache.get();
-  auto embedded = embedBatch(*encoder, sources, batch);
-  if (!embedded) return reportError(embedded.error());
-  std::vector<Answer> answers;
-  for (std::size_t s = 0; s < sources.size(); ++s) {
-    const EmbedResult& result = (*embedded)[s];
-    if (result.error) {
-      status = reportError(*result.error);
-      continue;
-    }
-    for (std::size_t p : platforms) {
-      auto choice = model->choose(result.vectors.front(), p);
-      if (!choice) return reportError(choice.error());
-      Answer answer = asked[s];
-      answer.irSha256 = result.irSha256;
-      answer.platform = p;
-      answer.choice = *choice;
-      answers.push_back(std::move(answer));
-    }
-  }
-  std::string modelId = headsDir.filename().string();
-  Status recorded;
-  if (cache.database) recorded = recordAnswers(*cache.database, {{"platform", options.platform}}, modelId, answers);
-  if (databaseFailures(cache, recorded) != 0) status = 1;
 
   std::string text;
   nlohmann::json list = nlohmann::json::array();
-  for (const Answer& answer : answers) {
+  for (const FactorAnswer& answer : outcome->answers) {
     const CoarsenPlatform& platform = kPlatforms[answer.platform];
     list.push_back({{"file", answer.file},
                     {"kernel", answer.kernel},
@@ -289,8 +115,8 @@ void addCoarsenCommand(CLI::App& app, const GlobalOptions& global, CommandAction
           "platform); with --run also local (heads from `coarsen train --platform local`)")
       ->check(CLI::IsMember(predictPlatforms));
   coarsen->add_option("--heads", predict->heads,
-                      "Heads folder (default: the shipped tasks/coarsen/models/coarsen-1.0)");
-  coarsen->add_option("--model", predict->model, "Encoder folder (default: the shipped encoder)");
+                      "Heads folder, e.g. one `coarsen train` printed (default: the shipped coarsen-1.0)");
+  addEncoderOption(*coarsen, predict->encoder);
   coarsen->add_option("-o,--output", predict->output, "Write here instead of stdout");
   coarsen->add_flag("--json", predict->json,
                     "JSON list of {file, kernel, platform, hardware, factor, probability}");
@@ -394,7 +220,7 @@ void addCoarsenCommand(CLI::App& app, const GlobalOptions& global, CommandAction
                      "source: compile the data set's OpenCL (its .ll where Clang 14 cannot; default); "
                      "dataset: NCC's .ll files")
         ->check(CLI::IsMember({"source", "dataset"}));
-    command->add_option("--heads", heads, "auto (XGBoost and MLP candidates, default), xgboost or mlp")
+    command->add_option("--head-kind", heads, "auto (XGBoost and MLP candidates, default), xgboost or mlp")
         ->check(CLI::IsMember({"auto", "xgboost", "mlp"}));
     command
         ->add_option("--inner-folds", innerFolds,
@@ -410,7 +236,7 @@ void addCoarsenCommand(CLI::App& app, const GlobalOptions& global, CommandAction
   evalCommand
       ->add_option("--features", eval->features, "Embedding modality: fused (default), tokens or graph")
       ->check(CLI::IsMember({"fused", "tokens", "graph"}));
-  addHeadOptions(evalCommand, eval->form, eval->pooling, eval->ir, eval->heads, eval->innerFolds);
+  addHeadOptions(evalCommand, eval->form, eval->pooling, eval->ir, eval->headKind, eval->innerFolds);
   evalCommand->add_option("--method", eval->method, kCurveMethodHelp)
       ->check(CLI::IsMember({"classifier", "prior", "knn", "regression", "factor-head", "auto"}));
   evalCommand->add_flag(
@@ -418,10 +244,10 @@ void addCoarsenCommand(CLI::App& app, const GlobalOptions& global, CommandAction
       "Append Magni et al.'s PCA1..PCA7 (from the data set) to the embedding: not embedding-only");
   evalCommand->add_option(
       "--candidates", eval->candidates,
-      "JSON file listing head candidates [{kind, params}] to choose from instead of --heads");
+      "JSON file listing head candidates [{kind, params}] to choose from instead of --head-kind");
   evalCommand->add_option("--data", eval->data,
                           "tcoarsening data folder (default: $MIRTUNE_DATA/tcoarsening)");
-  evalCommand->add_option("--model", eval->model, "Encoder folder (default: the shipped encoder)");
+  addEncoderOption(*evalCommand, eval->encoder);
   evalCommand->add_option("--predictions", eval->predictions,
                           "Write every (platform, kernel) prediction to this CSV");
   evalCommand->add_option("-o,--output", eval->output, "Write the result here instead of stdout");
@@ -436,21 +262,22 @@ void addCoarsenCommand(CLI::App& app, const GlobalOptions& global, CommandAction
   train->command = "mirtune";
   for (int i = 1; i < argc; ++i) train->command += std::string(" ") + argv[i];
   CLI::App* trainCommand = coarsen->add_subcommand("train", "Train the coarsening heads on all 17 kernels");
-  addHeadOptions(trainCommand, train->form, train->pooling, train->ir, train->heads, train->innerFolds);
+  addHeadOptions(trainCommand, train->form, train->pooling, train->ir, train->headKind, train->innerFolds);
   trainCommand->add_option("--method", train->method, kCurveMethodHelp)
       ->check(CLI::IsMember({"classifier", "prior", "knn", "regression", "factor-head", "auto"}));
   trainCommand->add_option("--data", train->data,
                            "tcoarsening data folder (default: $MIRTUNE_DATA/tcoarsening)");
-  trainCommand->add_option("--model", train->model, "Encoder folder (default: the shipped encoder)");
+  addEncoderOption(*trainCommand, train->encoder);
   trainCommand->add_option("--out", train->out,
-                           "Heads folder to write (default: the shipped tasks/coarsen/models/coarsen-1.0)");
+                           "Heads folder to write (default: the user's models/coarsen/coarsen-1.0, or "
+                           "models/coarsen/coarsen-local for --platform local, under ~/.local/share/mirtune)");
   trainCommand->add_flag("--no-cache", train->noCache, "Neither read nor write the embedding cache");
   trainCommand->add_option("--threads", train->threads, "Threads (default 2)")->check(CLI::Range(1, 512));
   trainCommand->add_option("--seed", train->seed, "Seed (default 204)");
   trainCommand
       ->add_option("--platform", train->platform,
                    "local: one head from this machine's `coarsen collect` "
-                   "measurements (written next to the database)")
+                   "measurements")
       ->check(CLI::IsMember({kLocalCoarsenPlatform}));
   trainCommand->add_option("--fingerprint", train->fingerprint,
                            "With --platform local: the platform whose "
@@ -459,12 +286,16 @@ void addCoarsenCommand(CLI::App& app, const GlobalOptions& global, CommandAction
 
   coarsen->callback([predict, eval, train, collect, evalCommand, trainCommand, collectCommand, &global,
                      &action] {
-    if (evalCommand->parsed()) {
+    if ((evalCommand->parsed() || trainCommand->parsed()) && !predict->heads.empty()) {
+      // An option a subcommand lacks falls through to `coarsen`, whose --heads is a folder for prediction.
+      action = [] {
+        return reportError(Error(ErrorCode::kUsage, "coarsen train and eval choose head kinds with --head-kind "
+                                                    "auto|xgboost|mlp; --heads DIR selects heads for prediction"));
+      };
+    } else if (evalCommand->parsed()) {
       action = [eval, &global] { return runCoarsenEval(*eval, global); };
     } else if (collectCommand->parsed()) {
       action = [collect, &global] { return runCoarsenCollect(*collect, global); };
-    } else if (trainCommand->parsed() && train->platform == kLocalCoarsenPlatform) {
-      action = [train, &global] { return runCoarsenTrainLocal(*train, global); };
     } else if (trainCommand->parsed()) {
       action = [train, &global] { return runCoarsenTrain(*train, global); };
     } else if (!predict->ingestFolder.empty()) {

@@ -4,7 +4,7 @@
 // judges each run and its `mirtune-region-seconds` line (CUDA events) times it. Here, or exported for a GPU
 // machine that has only mirtune-run and nvcc (--export) and stored back (--ingest).
 #include "cli/CoarsenOptions.h"
-#include "cli/CoarsenPredictor.h"
+#include "tasks/coarsen/CoarsenRuns.h"
 #include "tasks/common/DatabaseCache.h"
 #include "cli/DeviceRuns.h"
 #include "tuner/MeasureCommon.h"
@@ -17,7 +17,7 @@
 #include "support/Platform.h"
 #include "support/Subprocess.h"
 #include "tasks/coarsen/LocalCoarsen.h"
-#include "tasks/devmap/Predict.h"
+#include "tasks/common/KernelSources.h"
 #include "tuner/IngestChecks.h"
 #include "tuner/Strategy.h"
 #include "tuner/TuningSession.h"
@@ -279,7 +279,7 @@ Predictions predictFactors(const std::vector<CudaProgram>& programs, const Coars
   }
   CoarsenPredictOptions shipped = options;
   if (shipped.platform == "all") shipped.platform = "kepler";  // the newest NVIDIA GPU of the PACT'14 data
-  auto predictor = openPredictor(shipped, global);
+  auto predictor = openPredictor(shipped.platform, shipped.encoder, shipped.heads, shipped.threads);
   if (!predictor) {
     logWarn("no prediction: {}", predictor.error().message());
     return predictions;
@@ -289,7 +289,7 @@ Predictions predictFactors(const std::vector<CudaProgram>& programs, const Coars
   std::vector<EmbedSource> sources;
   for (const CudaProgram& program : programs) {
     sources.push_back(
-        devmap::kernelEmbedSource(program.module.get(), program.file.string(), program.irKernel));
+        kernelEmbedSource(program.module.get(), program.file.string(), program.irKernel));
   }
   CacheHandle cache;
   if (auto opened = openCache(cache, options.noCache, resolveDatabasePath(global)); !opened)

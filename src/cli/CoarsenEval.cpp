@@ -2,8 +2,9 @@
 // the published rows.
 #include "cli/CoarsenOptions.h"
 #include "tasks/common/DatabaseCache.h"
-#include "cli/DevmapOptions.h"
+#include "tasks/common/HeadCandidates.h"
 #include "support/Csv.h"
+#include "support/Files.h"
 #include "support/Log.h"
 #include "tasks/coarsen/CoarsenCurves.h"
 #include "tasks/coarsen/CoarsenEvaluate.h"
@@ -68,20 +69,20 @@ int runCoarsenEval(const CoarsenEvalOptions& givenOptions, const GlobalOptions& 
   if (!form) return reportError(form.error());
   auto pooling = parsePooling(options.pooling);
   if (!pooling) return reportError(pooling.error());
-  auto irSource = devmap::parseIrSource(options.ir);
+  auto irSource = parseIrSource(options.ir);
   if (!irSource) return reportError(irSource.error());
   if (options.platform != "all") {
     if (auto index = platformIndex(options.platform); !index) return reportError(index.error());
   }
   // Outer folds run in parallel, one head fit per thread.
-  auto candidates = headCandidates(options.heads, 1, options.candidates);
+  auto candidates = headCandidates(options.headKind, 1, options.candidates);
   if (!candidates) return reportError(candidates.error());
   options.method = resolvedMethod(options.method, *candidates, !options.candidates.empty());
   auto data =
       loadCoarsenData(options.data.empty() ? defaultCoarsenDirectory() : std::filesystem::path(options.data));
   if (!data) return reportError(data.error());
   configureThreads(options.threads);
-  auto encoder = Encoder::loadOrDefault(options.model);
+  auto encoder = Encoder::loadOrDefault(options.encoder);
   if (!encoder) return reportError(encoder.error());
   CacheHandle cache;
   if (auto opened = openCache(cache, options.noCache, resolveDatabasePath(global)); !opened) return reportError(opened.error());
@@ -160,7 +161,7 @@ int runCoarsenEval(const CoarsenEvalOptions& givenOptions, const GlobalOptions& 
     report["pooling"] =
         options.method == "classifier" ? nlohmann::json(options.pooling) : nlohmann::json(nullptr);
     report["ir"] = options.ir;
-    report["heads"] = options.candidates.empty() ? options.heads : options.candidates;
+    report["heads"] = options.candidates.empty() ? options.headKind : options.candidates;
     report["inner_folds"] = options.innerFolds;
     report["encoder"] = encoder->id();
     report["kernels_using_ll_file"] = fromFile;
@@ -176,7 +177,7 @@ int runCoarsenEval(const CoarsenEvalOptions& givenOptions, const GlobalOptions& 
       options.features, options.magni ? " + Magni PCA1..PCA7" : "", options.ir, fromFile,
       options.method == "classifier"
           ? fmt::format("classifier (head form {}, {}, heads {})", options.form, options.pooling,
-                        options.candidates.empty() ? options.heads : options.candidates)
+                        options.candidates.empty() ? options.headKind : options.candidates)
           : options.method + " (chosen by inner cross-validation per fold)",
       encoder->id());
   text += "| method |";
@@ -208,50 +209,5 @@ int runCoarsenEval(const CoarsenEvalOptions& givenOptions, const GlobalOptions& 
   return writeOutput(options.output, text);
 }
 
-int runCoarsenTrainCurve(const CoarsenTrainOptions& options, const GlobalOptions& global) {
-  std::string method = options.method.empty() ? std::string(kDefaultCoarsenMethod) : options.method;
-  std::vector<CurveCandidate> candidates = defaultCurveCandidates(method);
-  if (candidates.empty()) {
-    return reportError(Error(ErrorCode::kUsage, fmt::format("unknown --method '{}' (classifier, prior, knn, "
-                                                            "regression, factor-head or auto)",
-                                                            method)));
-  }
-  auto irSource = devmap::parseIrSource(options.ir);
-  if (!irSource) return reportError(irSource.error());
-  auto data =
-      loadCoarsenData(options.data.empty() ? defaultCoarsenDirectory() : std::filesystem::path(options.data));
-  if (!data) return reportError(data.error());
-  configureThreads(options.threads);
-  auto encoder = Encoder::loadOrDefault(options.model);
-  if (!encoder) return reportError(encoder.error());
-  CacheHandle cache;
-  if (auto opened = openCache(cache, options.noCache, resolveDatabasePath(global)); !opened) return reportError(opened.error());
-  auto embeddings = embedKernels(*data, *encoder, *irSource, {Modality::kFused}, cache.get(),
-                                 static_cast<unsigned>(options.threads));
-  if (!embeddings) return reportError(embeddings.error());
-  std::vector<std::size_t> group = programGroups(*data, embeddings->irSha256);
-  std::vector<std::size_t> kernels(data->kernels.size());
-  for (std::size_t k = 0; k < kernels.size(); ++k) kernels[k] = k;
-  // The same choice as inside each outer fold of `coarsen eval`, made once on all 17 kernels.
-  heads::setTorchThreads(1);
-  auto trained = selectCurveModel(candidates, *data, embeddings->vectors.front(), group, kernels,
-                                  options.innerFolds, options.seed);
-  if (!trained) return reportError(trained.error());
-  heads::Candidate chosen = trained->candidate.asCandidate();
-  logInfo("{} {}: inner cross-validation mean speedup {:.4f}", chosen.kind, chosen.params.dump(),
-          trained->innerSpeedup);
-  nlohmann::json source = {{"data_set", "tcoarsening/pact-2014-runtimes.csv"},
-                           {"kernels", data->kernels.size()},
-                           {"kernels_using_ll_file",
-                            std::count(embeddings->fromIrFile.begin(), embeddings->fromIrFile.end(), true)}};
-  std::filesystem::path out =
-      options.out.empty() ? defaultCoarsenModelDirectory() : std::filesystem::path(options.out);
-  if (auto saved = saveCoarsenCurveModel(out, *encoder, *irSource, *trained, source, options.command);
-      !saved) {
-    return reportError(saved.error());
-  }
-  fmt::print("{}\n", out.string());
-  return 0;
-}
 
 }  // namespace mirtune::cli

@@ -3,6 +3,7 @@
 
 #include "cli/Commands.h"
 #include "cli/CompileFlags.h"
+#include "tasks/coarsen/Workflows.h"
 
 #include <cstdint>
 #include <string>
@@ -10,20 +11,16 @@
 
 namespace mirtune::cli {
 
-/// The best method of experiments/coarsen/table.md under the leave-one-kernel-out protocol: the default of
-/// `coarsen eval` and of `coarsen train` (so of the shipped heads).
-inline constexpr const char* kDefaultCoarsenMethod = "prior";
-
 struct CoarsenEvalOptions {
   std::string platform = "all";
   std::string features = "fused";
   std::string form = "factor";
   std::string pooling = "pooled";
   std::string ir = "source";
-  std::string heads = "auto";
-  std::string candidates;  ///< JSON file of head candidates instead of --heads' grid
+  std::string headKind = "auto";  ///< --head-kind: auto, xgboost or mlp
+  std::string candidates;  ///< JSON file of head candidates instead of --head-kind's grid
   std::string data;
-  std::string model;
+  std::string encoder;  ///< --encoder DIR; empty: the shipped encoder
   std::string predictions;
   std::string output;
   bool json = false;
@@ -31,38 +28,22 @@ struct CoarsenEvalOptions {
   int threads = 2;
   int innerFolds = 4;
   unsigned seed = 204;
-  /// classifier: the heads of --form/--pooling/--heads; prior, knn, regression, factor-head or auto (every
+  /// classifier: the heads of --form/--pooling/--head-kind; prior, knn, regression, factor-head or auto (every
   /// curve head, chosen by inner cross-validation): tasks/coarsen/CoarsenCurves.h. Empty:
-  /// kDefaultCoarsenMethod, or classifier when --candidates lists classifier heads (xgboost, mlp).
+  /// coarsen::kDefaultCoarsenMethod, or classifier when --candidates lists classifier heads (xgboost, mlp).
   std::string method;
   bool magni = false;  ///< append Magni et al.'s PCA1..PCA7 to the embedding (evaluation only)
 };
 
-struct CoarsenTrainOptions {
-  std::string
-      platform;  ///< empty: the PACT'14 data set; "local": this machine's `coarsen collect` measurements
-  std::string fingerprint;  ///< --platform local: measurements of this platform (default: this machine's)
-  std::string form = "factor";
-  std::string pooling = "pooled";
-  std::string ir = "source";
-  std::string heads = "auto";
-  std::string data;
-  std::string model;
-  std::string out;
-  bool noCache = false;
-  int threads = 2;
-  int innerFolds = 4;
-  unsigned seed = 204;
-  std::string command;  ///< the command line, recorded in the manifest
-  std::string method;   ///< as CoarsenEvalOptions::method (empty: kDefaultCoarsenMethod)
-};
+/// `coarsen train` (the library's request; the database path is set from the global options).
+using CoarsenTrainOptions = coarsen::TrainRequest;
 
 struct CoarsenPredictOptions {
   std::vector<std::string> files;
   std::string kernel;
   std::string platform = "all";
-  std::string model;
-  std::string heads;
+  std::string encoder;  ///< --encoder DIR; empty: the shipped encoder
+  std::string heads;  ///< --heads DIR; empty: the shipped heads (or the local ones for --platform local)
   std::string output;
   bool json = false;
   bool noCache = false;
@@ -98,8 +79,6 @@ struct CoarsenCollectOptions {
 };
 
 int runCoarsenEval(const CoarsenEvalOptions& options, const GlobalOptions& global);
-/// `mirtune coarsen train` for the curve heads (--method other than classifier; CoarsenEval.cpp).
-int runCoarsenTrainCurve(const CoarsenTrainOptions& options, const GlobalOptions& global);
 /// `mirtune coarsen FILE --run ...` (CoarsenRun.cpp).
 int runCoarsenRun(const CoarsenPredictOptions& options, const GlobalOptions& global);
 /// `mirtune coarsen FILE.cu --run ...` (CoarsenCuda.cpp), here or with --export.
@@ -108,7 +87,5 @@ int runCoarsenCuda(const CoarsenPredictOptions& options, const GlobalOptions& gl
 int runCoarsenCudaIngest(const CoarsenPredictOptions& options, const GlobalOptions& global);
 /// `mirtune coarsen collect` (CoarsenRun.cpp), with --export and --ingest.
 int runCoarsenCollect(const CoarsenCollectOptions& options, const GlobalOptions& global);
-/// `mirtune coarsen train --platform local` (CoarsenRun.cpp).
-int runCoarsenTrainLocal(const CoarsenTrainOptions& options, const GlobalOptions& global);
 
 }  // namespace mirtune::cli

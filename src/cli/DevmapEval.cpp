@@ -39,7 +39,7 @@ int runDevmapEval(const DevmapEvalOptions& options, const GlobalOptions& global)
   if (!features) return reportError(features.error());
   auto irSource = parseIrSource(options.ir);
   if (!irSource) return reportError(irSource.error());
-  auto candidates = headCandidates(options.heads, options.threads, options.candidates);
+  auto candidates = headCandidates(options.headKind, options.threads, options.candidates);
   if (!candidates) return reportError(candidates.error());
   auto data = loadDevmapData(options.data.empty() ? defaultDevmapDirectory() : std::filesystem::path(options.data));
   if (!data) return reportError(data.error());
@@ -50,7 +50,7 @@ int runDevmapEval(const DevmapEvalOptions& options, const GlobalOptions& global)
   std::optional<RowEmbeddings> embeddings;
   std::string encoderId = "none";
   if (features->modality) {
-    auto encoder = Encoder::loadOrDefault(options.model);
+    auto encoder = Encoder::loadOrDefault(options.encoder);
     if (!encoder) return reportError(encoder.error());
     encoderId = encoder->id();
     CacheHandle cache;
@@ -69,7 +69,7 @@ int runDevmapEval(const DevmapEvalOptions& options, const GlobalOptions& global)
   nlohmann::json report = {{"rows", std::stoi(options.rows)},
                            {"ir", options.ir},
                            {"features", options.features},
-                           {"heads", options.heads},
+                           {"heads", options.headKind},
                            {"encoder", encoderId}};
   if (embeddings) {
     std::size_t fromFile = 0;
@@ -102,7 +102,7 @@ int runDevmapEval(const DevmapEvalOptions& options, const GlobalOptions& global)
   }
   if (options.json) return writeOutput(options.output, report.dump(2) + "\n");
   std::string header = fmt::format("device mapping, {} rows, features {} (IR from {}), heads {}, encoder {}\n",
-                                   options.rows, options.features, options.ir, options.heads, encoderId);
+                                   options.rows, options.features, options.ir, options.headKind, encoderId);
   if (report.contains("rows_using_ll_file")) {
     header += fmt::format("{} rows use the data set's .ll file ({} source texts Clang 14 does not compile)\n",
                           report["rows_using_ll_file"].get<std::size_t>(),

@@ -1,6 +1,7 @@
 // `mirtune embed`: embeddings of many files with the pretrained encoder, cached in SQLite by (IR hash, model).
 #include "cli/Commands.h"
 #include "cli/CompileFlags.h"
+#include "cli/EncoderOption.h"
 #include "tasks/common/DatabaseCache.h"
 #include "database/Database.h"
 #include "embeddings/Encoder.h"
@@ -26,7 +27,7 @@ struct EmbedOptions {
   std::string format = "json";
   std::string output;
   std::string modality = "fused";
-  std::string model;
+  std::string encoder;
   bool noCache = false;
   int threads = 2;
   std::size_t batchSize = 16;
@@ -94,7 +95,7 @@ int runEmbed(const EmbedOptions& options, const GlobalOptions& global) {
   auto files = expandInputs(options.inputs);
   if (!files) return reportError(files.error());
   setEncoderThreads(options.threads);
-  auto encoder = Encoder::loadOrDefault(options.model);
+  auto encoder = Encoder::loadOrDefault(options.encoder);
   if (!encoder) return reportError(encoder.error());
   CacheHandle cache;
   if (auto opened = openCache(cache, options.noCache, resolveDatabasePath(global)); !opened) return reportError(opened.error());
@@ -169,7 +170,7 @@ void addEmbedCommand(CLI::App& app, const GlobalOptions& global, CommandAction& 
   command->add_option("-o,--output", options->output, "Write here instead of stdout (never a partial file)");
   command->add_option("--modality", options->modality, "fused (default), tokens or graph")
       ->check(CLI::IsMember({"fused", "tokens", "graph"}));
-  command->add_option("--model", options->model, "Model folder (default: the shipped model)");
+  addEncoderOption(*command, options->encoder);
   command->add_flag("--no-cache", options->noCache, "Neither read nor write the embedding cache");
   command->add_option("--threads", options->threads, "Threads for compiling, preparing and the forward passes (default 2)")->check(CLI::Range(1, 512));
   command->add_option("--batch-size", options->batchSize, "Modules per forward pass (default 16)")

@@ -35,7 +35,7 @@ Expected<CoarsenModel> loadCoarsenModel(const fs::path& directory, const Encoder
   CoarsenModel model;
   model.directory = directory;
   model.encoderId = encoder.id();
-  auto irSource = devmap::parseIrSource(manifest->value("ir", "source"));
+  auto irSource = parseIrSource(manifest->value("ir", "source"));
   auto form = parseHeadForm(manifest->value("form", ""));
   auto pooling = parsePooling(manifest->value("pooling", ""));
   if (!irSource) return irSource.error().withContext(manifestPath);
@@ -103,7 +103,7 @@ Status saveCoarsenModel(const fs::path& directory, const Encoder& encoder, IrSou
       {"pooling", poolingName(pooling)},
       {"factors", kFactors},
       {"near_oracle", form == HeadForm::kFactor ? nlohmann::json(kNearOracle) : nlohmann::json(nullptr)},
-      {"ir", devmap::irSourceName(irSource)},
+      {"ir", irSourceName(irSource)},
       {"platforms", platforms},
       {"heads", entries}};
   return heads::writeTaskManifest(directory, kCoarsenModelKind, encoder.id(), std::move(manifest), command);
@@ -136,7 +136,7 @@ Status saveCoarsenCurveModel(const fs::path& directory, const Encoder& encoder, 
       {"params", trained.candidate.params},
       {"factors", kFactors},
       {"near_oracle", kNearOracle},
-      {"ir", devmap::irSourceName(irSource)},
+      {"ir", irSourceName(irSource)},
       {"platforms", platforms},
       {"heads",
        {{kPooledHead,

@@ -4,14 +4,13 @@
 
 #include "embeddings/BatchEmbed.h"
 #include "tasks/coarsen/CoarsenData.h"
-#include "tasks/devmap/RowEmbeddings.h"
+#include "tasks/common/KernelSources.h"
 
 #include <string>
 #include <vector>
 
 namespace mirtune::coarsen {
 
-using devmap::IrSource;
 
 struct KernelEmbeddings {
   std::vector<Modality> modalities;

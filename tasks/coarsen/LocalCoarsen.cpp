@@ -1,6 +1,8 @@
 // Local coarsening rows from `coarsen collect` measurements: per launch and device, the best time per factor.
 #include "tasks/coarsen/LocalCoarsen.h"
 
+#include "support/Files.h"
+
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
@@ -14,9 +16,7 @@ namespace mirtune::coarsen {
 
 namespace fs = std::filesystem;
 
-fs::path defaultLocalCoarsenModelDirectory(const fs::path& databasePath) {
-  return fs::absolute(databasePath).parent_path() / "models" / "coarsen-local";
-}
+fs::path defaultLocalCoarsenModelDirectory() { return userModelDirectory("coarsen", "coarsen-local"); }
 
 namespace {
 
@@ -133,11 +133,11 @@ Expected<LocalCoarsenData> loadLocalCoarsenData(const Database& database,
       if (!workload) return workload.error();
       sourceOf[key.workloadId] = *workload ? (*workload)->path : "";
     }
-    devmap::LocalRow row;
+    LocalKernel row;
     row.source = sourceOf[key.workloadId];
     row.kernel = key.kernel;
     row.manifest = key.manifest;
-    row.defines = devmap::buildOptionDefines(key.buildOptions);
+    row.defines = buildOptionDefines(key.buildOptions);
     row.n = key.n;
     const std::string program = row.source.string() + "\n" + row.kernel;
     data.program.push_back(programOf.emplace(program, programOf.size()).first->second);

@@ -5,7 +5,7 @@
 
 #include "database/Database.h"
 #include "tasks/coarsen/CoarsenData.h"
-#include "tasks/devmap/LocalData.h"
+#include "tasks/common/KernelSources.h"
 
 #include <cstdint>
 #include <filesystem>
@@ -25,8 +25,8 @@ inline constexpr const char* kLocalCoarsenPlatform = "local";
 inline constexpr std::size_t kMinLocalPrograms = 2;
 
 /// Where `coarsen train --platform local` writes and `coarsen --platform local` reads the heads by default:
-/// <folder of databasePath>/models/coarsen-local.
-std::filesystem::path defaultLocalCoarsenModelDirectory(const std::filesystem::path& databasePath);
+/// userModelDirectory("coarsen", "coarsen-local") (the user's data folder, never the source tree).
+std::filesystem::path defaultLocalCoarsenModelDirectory();
 
 /// The measurements of one machine in CoarsenData form. Local devices take the platform slots of the head
 /// features (at most kPlatforms.size() of them, in the order of `devices`), so a head trained here has the
@@ -34,7 +34,7 @@ std::filesystem::path defaultLocalCoarsenModelDirectory(const std::filesystem::p
 /// output, build failure, refused) is "not measured" (NaN).
 struct LocalCoarsenData {
   CoarsenData data;  ///< one entry per (suite kernel, N, dimension, mode) with factor 1 ok everywhere
-  std::vector<devmap::LocalRow> rows;  ///< lines up with data.kernels: the source, kernel, -D values to embed
+  std::vector<LocalKernel> rows;       ///< lines up with data.kernels: the source, kernel, -D values to embed
   std::vector<std::size_t> program;  ///< lines up with data.kernels: index of its source kernel (fold group)
   std::vector<std::string> devices;  ///< slot -> device name
   std::vector<std::string> deviceTypes;     ///< slot -> "CPU", "GPU", ...

@@ -2,6 +2,7 @@
 #include "tasks/devmap/LocalData.h"
 #include "tasks/devmap/Predict.h"
 
+#include "support/Files.h"
 #include "support/Parallel.h"
 #include "tasks/devmap/Features.h"
 #include "tasks/devmap/RowEmbeddings.h"
@@ -20,44 +21,8 @@ namespace mirtune::devmap {
 
 namespace fs = std::filesystem;
 
-std::uint64_t planTransferBytes(const runner::RunPlan& plan) {
-  std::uint64_t bytes = 0;
-  for (const runner::ArgSpec& arg : plan.args) {
-    if (arg.kind != runner::ArgKind::kBuffer) continue;
-    if (arg.role != runner::ArgRole::kOut) bytes += arg.bytes();  // uploaded
-    if (arg.role != runner::ArgRole::kIn) bytes += arg.bytes();   // read back
-  }
-  return bytes;
-}
+fs::path defaultLocalModelDirectory() { return userModelDirectory("devmap", "devmap-local"); }
 
-std::uint64_t planWorkGroupSize(const runner::RunPlan& plan) {
-  if (plan.localSize.empty()) return 0;
-  std::uint64_t product = 1;
-  for (std::uint64_t size : plan.localSize) product *= size;
-  return product;
-}
-
-fs::path defaultLocalModelDirectory(const fs::path& databasePath) {
-  return fs::absolute(databasePath).parent_path() / "models" / "devmap-local";
-}
-
-std::vector<std::string> buildOptionDefines(const std::string& buildOptions) {
-  std::vector<std::string> defines;
-  std::istringstream words(buildOptions);
-  std::string word;
-  bool nextIsDefine = false;
-  while (words >> word) {
-    if (nextIsDefine) {
-      defines.push_back(word);
-      nextIsDefine = false;
-    } else if (word == "-D") {
-      nextIsDefine = true;
-    } else if (word.rfind("-D", 0) == 0) {
-      defines.push_back(word.substr(2));
-    }
-  }
-  return defines;
-}
 
 namespace {
 
@@ -201,54 +166,8 @@ Expected<std::vector<std::vector<float>>> embedLocalRows(const Encoder& encoder,
                                                          const std::vector<LocalRow>& rows,
                                                          const CompileOptions& compile, EmbeddingCache* cache,
                                                          unsigned threads) {
-  // Distinct (source, defines) compiled once; distinct kernels of each embedded once.
-  using Build = std::pair<std::string, std::vector<std::string>>;
-  std::map<Build, std::size_t> buildIndex;
-  std::vector<Build> builds;
-  for (const LocalRow& row : rows) {
-    Build build{row.source.string(), row.defines};
-    if (buildIndex.emplace(build, builds.size()).second) builds.push_back(build);
-  }
-  std::vector<std::optional<Expected<IrModule>>> compiled(builds.size());
-  parallelFor(builds.size(), std::max(1u, threads), [&](std::size_t i) {
-    CompileOptions options = compile;
-    options.defines.insert(options.defines.end(), builds[i].second.begin(), builds[i].second.end());
-    compiled[i].emplace(compileFile(builds[i].first, options));
-  });
-  for (std::size_t i = 0; i < builds.size(); ++i) {
-    if (!*compiled[i]) return compiled[i]->error();
-  }
-
-  std::map<std::pair<std::size_t, std::string>, std::size_t> sourceIndex;
-  std::vector<EmbedSource> sources;
-  std::vector<std::size_t> sourceOf(rows.size(), 0);
-  for (std::size_t r = 0; r < rows.size(); ++r) {
-    std::size_t build = buildIndex[{rows[r].source.string(), rows[r].defines}];
-    auto [it, inserted] = sourceIndex.emplace(std::make_pair(build, rows[r].kernel), sources.size());
-    sourceOf[r] = it->second;
-    if (!inserted) continue;
-    IrModule* module = &**compiled[build];
-    const std::string kernel = rows[r].kernel;
-    const std::vector<std::string> kernels = module->kernelNames();
-    if (std::find(kernels.begin(), kernels.end(), kernel) == kernels.end()) {
-      return makeError(ErrorCode::kNotFound, "{}: no kernel named '{}' (kernels: {})",
-                       rows[r].source.string(), kernel, fmt::join(kernels, ", "));
-    }
-    sources.push_back(kernelEmbedSource(module, rows[r].source.string(), kernel));
-  }
-  BatchEmbedOptions batch;
-  batch.modalities = {Modality::kFused};
-  batch.threads = threads;
-  batch.cache = cache;
-  auto embedded = embedBatch(encoder, sources, batch);
-  if (!embedded) return embedded.error();
-  std::vector<std::vector<float>> vectors;
-  for (std::size_t r = 0; r < rows.size(); ++r) {
-    const EmbedResult& result = (*embedded)[sourceOf[r]];
-    if (result.error) return *result.error;
-    vectors.push_back(result.vectors.front());
-  }
-  return vectors;
+  const std::vector<LocalKernel> kernels(rows.begin(), rows.end());
+  return embedLocalKernels(encoder, kernels, compile, cache, threads);
 }
 
 heads::Dataset localDataset(const std::vector<LocalRow>& rows,

@@ -5,7 +5,7 @@
 #include "database/Database.h"
 #include "embeddings/BatchEmbed.h"
 #include "frontend/Frontend.h"
-#include "tuner/runner/RunPlan.h"
+#include "tasks/common/KernelSources.h"
 #include "tasks/devmap/DevmapData.h"
 #include "tasks/devmap/Evaluate.h"
 
@@ -26,23 +26,13 @@ inline constexpr const char* kLocalPlatform = "local";
 /// Fewer (kernel, size) rows than this cannot be cross-validated into a head.
 inline constexpr std::size_t kMinLocalRows = 4;
 
-/// Bytes one launch moves between host and device: in/inout buffers uploaded plus out/inout buffers read
-/// back.
-std::uint64_t planTransferBytes(const runner::RunPlan& plan);
-/// Work-items per work-group: the product of the local size, 0 when the driver chooses.
-std::uint64_t planWorkGroupSize(const runner::RunPlan& plan);
-
 /// Where `devmap train --platform local` writes and `devmap --platform local` reads the heads by default:
-/// <folder of databasePath>/models/devmap-local (next to the measurements they come from).
-std::filesystem::path defaultLocalModelDirectory(const std::filesystem::path& databasePath);
+/// userModelDirectory("devmap", "devmap-local") (the user's data folder, never the source tree).
+std::filesystem::path defaultLocalModelDirectory();
 
-/// One (kernel, N) that ran ok on at least one CPU and one GPU device.
-struct LocalRow {
-  std::filesystem::path source;  ///< the .cl file (the workload's path)
-  std::string kernel;
-  std::string manifest;              ///< the manifest's name
-  std::vector<std::string> defines;  ///< -D values of the manifest's build options, for the front end
-  std::int64_t n = 0;
+/// One (kernel, N) that ran ok on at least one CPU and one GPU device: the kernel (source, name, manifest, -D
+/// values, N) and what it measured.
+struct LocalRow : LocalKernel {
   double transferBytes = 0;  ///< bytes moved per launch
   double wgsize = 0;         ///< work-items per work-group, 0 = driver's choice
   double cpuSeconds = 0;     ///< best median time with transfers over the CPU devices, seconds
@@ -73,8 +63,8 @@ Expected<LocalData> loadLocalData(const Database& database, const std::string& p
 /// present) or fewer than kMinLocalRows rows have both.
 Status checkLocalData(const LocalData& data);
 
-/// -D values ("NAME", "NAME=VALUE") among OpenCL build options such as "-DTILE=16 -cl-fast-relaxed-math".
-std::vector<std::string> buildOptionDefines(const std::string& buildOptions);
+/// -D values among OpenCL build options (tasks/common/KernelSources.h).
+using mirtune::buildOptionDefines;
 
 /// Fused embedding of every row's kernel the way predictKernels embeds a user's kernel (a file with one
 /// kernel whole, else the kernel extracted), each distinct (source, defines, kernel) once. Lines up with

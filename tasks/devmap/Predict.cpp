@@ -13,18 +13,6 @@
 
 namespace mirtune::devmap {
 
-EmbedSource kernelEmbedSource(IrModule* module, const std::string& file, const std::string& kernel) {
-  if (module->kernelNames().size() == 1) {
-    return {file, [module]() -> Expected<IrModule> { return std::move(*module); }};
-  }
-  // Extraction reads the shared module; LLVM contexts are not thread-safe, so extractions take turns.
-  return {file + ":" + kernel, [module, kernel]() -> Expected<IrModule> {
-            static std::mutex lock;
-            std::lock_guard<std::mutex> guard(lock);
-            return extractKernel(*module, kernel);
-          }};
-}
-
 namespace {
 
 // Answers queries whose files are all compiled together (one chunk of predictKernels).

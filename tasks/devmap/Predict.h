@@ -4,6 +4,7 @@
 
 #include "embeddings/BatchEmbed.h"
 #include "frontend/Frontend.h"
+#include "tasks/common/KernelSources.h"
 #include "tasks/devmap/DevmapModel.h"
 
 #include <optional>
@@ -40,10 +41,8 @@ struct PredictOptions {
   ProgressLine* progress = nullptr;  ///< advanced per distinct file
 };
 
-/// How a kernel of a compiled file is embedded: a file's only kernel as the whole module (like the data set's
-/// one-kernel sources; the module is moved out, so make one source per module), otherwise the kernel extracted
-/// with what it uses. `kernel` must be one of module->kernelNames().
-EmbedSource kernelEmbedSource(IrModule* module, const std::string& file, const std::string& kernel);
+/// How a kernel of a compiled file is embedded (tasks/common/KernelSources.h).
+using mirtune::kernelEmbedSource;
 
 /// Answers every query; a query naming no kernel expands to one prediction per kernel of its file, in the
 /// file's order. Fails only when the platform has no head or the encoder itself fails.

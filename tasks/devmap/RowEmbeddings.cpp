@@ -11,14 +11,6 @@
 
 namespace mirtune::devmap {
 
-Expected<IrSource> parseIrSource(std::string_view name) {
-  if (name == "source") return IrSource::kSource;
-  if (name == "dataset") return IrSource::kDataset;
-  return makeError(ErrorCode::kUsage, "unknown IR source '{}' (source or dataset)", name);
-}
-
-std::string_view irSourceName(IrSource source) { return source == IrSource::kSource ? "source" : "dataset"; }
-
 std::vector<float> rowFeatures(const std::vector<float>& embedding, double transferBytes, double wgsize) {
   std::vector<float> features = embedding;
   for (const AuxFeature& feature : kAuxFeatures) features.push_back(static_cast<float>(feature.value(transferBytes, wgsize)));

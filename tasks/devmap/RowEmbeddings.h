@@ -3,6 +3,7 @@
 #pragma once
 
 #include "embeddings/BatchEmbed.h"
+#include "tasks/common/KernelSources.h"
 #include "tasks/devmap/DevmapData.h"
 
 #include <string_view>
@@ -10,12 +11,10 @@
 
 namespace mirtune::devmap {
 
-enum class IrSource {
-  kSource,   ///< compile the `src` column (OpenCL C, spir64, -O2); fall back to the row's .ll file
-  kDataset,  ///< NCC's .ll file of each row (x86-64 IR from Apple clang 9)
-};
-Expected<IrSource> parseIrSource(std::string_view name);  ///< "source" | "dataset"
-std::string_view irSourceName(IrSource source);
+// IrSource (tasks/common/KernelSources.h): the `src` column compiled, or NCC's .ll file of each row.
+using mirtune::IrSource;
+using mirtune::irSourceName;
+using mirtune::parseIrSource;
 
 struct RowEmbeddings {
   std::vector<Modality> modalities;

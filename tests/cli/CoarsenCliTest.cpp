@@ -9,6 +9,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <set>
 #include <string>
 
@@ -205,6 +206,58 @@ TEST_F(CoarsenCli, CurveMethodsEvaluateTrainAndPredict) {
   ASSERT_EQ(list.size(), 4u);
   for (const auto& item : list)
     EXPECT_TRUE(std::set<int>({1, 2, 4, 8, 16, 32}).count(item["factor"].get<int>()));
+}
+
+/// Every file below `folder` with its size and modification time, to tell whether anything there changed.
+std::map<std::string, std::pair<std::uintmax_t, fs::file_time_type>> listing(const fs::path& folder) {
+  std::map<std::string, std::pair<std::uintmax_t, fs::file_time_type>> files;
+  for (const auto& entry : fs::recursive_directory_iterator(folder)) {
+    if (entry.is_regular_file()) files[entry.path().string()] = {entry.file_size(), entry.last_write_time()};
+  }
+  return files;
+}
+
+TEST_F(CoarsenCli, TrainWritesToTheUserDataFolderAndLeavesTheShippedHeadsAlone) {
+  if (!fs::exists(dataDirectory() / "tcoarsening")) {
+    GTEST_SKIP() << "thread-coarsening data set not found at " << dataDirectory() / "tcoarsening"
+                 << " (set MIRTUNE_DATA)";
+  }
+  const fs::path shippedFolder = fs::path(kRoot) / "tasks" / "coarsen" / "models";
+  const auto before = listing(shippedFolder);
+  const fs::path userData = folder_.path() / "user-data";
+  SubprocessOptions options;
+  options.argv = {MIRTUNE_EXECUTABLE, "--db", folder_.db(), "coarsen", "train", "--threads", "1"};
+  options.environment["XDG_DATA_HOME"] = userData.string();
+  options.timeoutSeconds = 300;
+  auto train = runSubprocess(options);
+  ASSERT_TRUE(train.ok()) << train.error().message();
+  ASSERT_EQ(train->exitCode, 0) << train->standardError;
+  const fs::path heads = userData / "mirtune" / "models" / "coarsen" / "coarsen-1.0";
+  EXPECT_EQ(train->standardOutput, heads.string() + "\n");
+  EXPECT_TRUE(fs::exists(heads / "manifest.json"));
+  EXPECT_EQ(listing(shippedFolder), before) << "coarsen train wrote into " << shippedFolder;
+
+  // The printed folder is what --heads takes.
+  auto predicted = coarsen({kVectorAdd, "--heads", heads.string(), "--json", "--platform", "tahiti"});
+  ASSERT_EQ(predicted.exitCode, 0) << predicted.standardError;
+  EXPECT_EQ(nlohmann::json::parse(predicted.standardOutput).size(), 1u);
+}
+
+TEST_F(CoarsenCli, DeprecatedModelAliasStillNamesTheEncoder) {
+  const std::string encoder = kRoot + "/embeddings/models/mirencoder-1.0";
+  auto named = coarsen({kVectorAdd, "--json", "--no-cache", "--encoder", encoder});
+  auto deprecated = coarsen({kVectorAdd, "--json", "--no-cache", "--model", encoder});
+  ASSERT_EQ(named.exitCode, 0) << named.standardError;
+  ASSERT_EQ(deprecated.exitCode, 0) << deprecated.standardError;
+  EXPECT_EQ(deprecated.standardOutput, named.standardOutput);
+  EXPECT_NE(deprecated.standardError.find("--model is deprecated here; use --encoder"), std::string::npos)
+      << deprecated.standardError;
+  auto help = coarsen({"eval", "--help"});
+  EXPECT_NE(help.standardOutput.find("--head-kind"), std::string::npos) << help.standardOutput;
+  EXPECT_EQ(help.standardOutput.find("--model"), std::string::npos) << help.standardOutput;
+  auto oldKind = coarsen({"train", "--heads", "mlp"});
+  EXPECT_EQ(oldKind.exitCode, 2);
+  EXPECT_NE(oldKind.standardError.find("--head-kind"), std::string::npos) << oldKind.standardError;
 }
 
 }  // namespace

@@ -25,12 +25,20 @@ struct TestFolder : TemporaryFolder {
   explicit TestFolder(const std::string& name) : TemporaryFolder("mirtune-coarsen-run", name) {}
 };
 
+/// The user data folder ($XDG_DATA_HOME) of every program this test process runs: trained heads go below it,
+/// never into the tester's own.
+const fs::path& userData() {
+  static const TestFolder folder("user-data");
+  return folder.path();
+}
+
 SubprocessResult run(const std::vector<std::string>& argv,
                      const std::map<std::string, std::string>& environment = {},
                      double timeoutSeconds = 240) {
   SubprocessOptions options;
   options.argv = argv;
   options.environment = environment;
+  options.environment.emplace("XDG_DATA_HOME", userData().string());
   options.environment["OMP_WAIT_POLICY"] = "passive";
   options.timeoutSeconds = timeoutSeconds;
   auto result = runSubprocess(options);
@@ -234,7 +242,8 @@ TEST(CoarsenRun, CollectTrainLocalAndPredictWithTheLocalHeads) {
 
   auto train = mirtune({"--db", folder.db(), "coarsen", "train", "--platform", "local", "--threads", "1"});
   ASSERT_EQ(train.exitCode, 0) << train.standardError;
-  const fs::path heads = folder.path() / "models" / "coarsen-local";
+  EXPECT_EQ(train.standardOutput, (userData() / "mirtune" / "models" / "coarsen" / "coarsen-local").string() + "\n");
+  const fs::path heads = userData() / "mirtune" / "models" / "coarsen" / "coarsen-local";
   std::ifstream manifestFile(heads / "manifest.json");
   ASSERT_TRUE(manifestFile.good());
   auto manifest = nlohmann::json::parse(manifestFile);

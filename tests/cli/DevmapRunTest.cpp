@@ -31,6 +31,13 @@ struct TestFolder : TemporaryFolder {
   explicit TestFolder(const std::string& name) : TemporaryFolder("mirtune-devmap-run", name) {}
 };
 
+/// The user data folder ($XDG_DATA_HOME) of every mirtune this test process runs: trained heads go below it,
+/// never into the tester's own.
+const fs::path& userData() {
+  static const TestFolder folder("user-data");
+  return folder.path();
+}
+
 /// Runs mirtune with extra environment; training heads stays single-threaded and waits passively, so the
 /// tests keep their pace while other work shares the cores.
 SubprocessResult mirtune(const std::vector<std::string>& arguments,
@@ -40,6 +47,7 @@ SubprocessResult mirtune(const std::vector<std::string>& arguments,
   options.argv = {MIRTUNE_EXECUTABLE};
   options.argv.insert(options.argv.end(), arguments.begin(), arguments.end());
   options.environment = environment;
+  options.environment.emplace("XDG_DATA_HOME", userData().string());
   options.environment["OMP_WAIT_POLICY"] = "passive";
   options.timeoutSeconds = timeoutSeconds;
   auto result = runSubprocess(options);
@@ -142,7 +150,7 @@ const LocalHeads& localHeads() {
         env);
     local->train = mirtune(
         {"--db", local->folder.db(), "devmap", "train", "--platform", "local", "--threads", "1"}, env);
-    local->heads = local->folder.path() / "models" / "devmap-local";
+    local->heads = userData() / "mirtune" / "models" / "devmap" / "devmap-local";
     return local;
   }();
   return *made;
@@ -362,7 +370,7 @@ TEST(DevmapTrainLocal, FakeCpuAndGpuEndToEnd) {
   EXPECT_EQ(other->measurements, 0u);
   EXPECT_EQ(devmap::checkLocalData(*other).error().code(), ErrorCode::kNotFound);
 
-  // The trained head answers for the platform "local" from the database's folder by default.
+  // The trained head answers for the platform "local" from the user's data folder by default.
   auto predict = mirtune({"--db", local.folder.db(), "devmap", (kSuite / "vector_add.cl").string(),
                           (kSuite / "saxpy.cl").string(), "--platform", "local", "--transfer", "49152",
                           "--wgsize", "64", "--json"});
@@ -405,6 +413,27 @@ TEST(DevmapRun, ShippedHeadsPredictForTheRun) {
   ASSERT_TRUE(result[0]["prediction"].is_object()) << result[0].dump(2);
   EXPECT_EQ(result[0]["prediction"]["platform"], "nvidia");
   EXPECT_EQ(result[0]["prediction"]["wgsize"], 64);  // the default work-group when --local is not given
+}
+
+TEST(DevmapPredictAndRecord, FailedPredictionsAreRecordedToo) {
+  TestFolder folder("record-failures");
+  const fs::path rows = folder.path() / "rows.csv";
+  std::ofstream(rows) << "file,kernel,transfer,wgsize\n"
+                      << (kSuite / "vector_add.cl").string() << ",vector_add,4096,64\n"
+                      << (kSuite / "saxpy.cl").string() << ",no_such_kernel,4096,64\n";
+  auto predicted = mirtune({"--db", folder.db(), "devmap", "predict", "--input", rows.string()});
+  EXPECT_EQ(predicted.exitCode, 1) << predicted.standardError;  // one input failed
+  EXPECT_NE(predicted.standardOutput.find("no kernel named 'no_such_kernel'"), std::string::npos)
+      << predicted.standardOutput;
+  auto predictions = exportTable(folder.db(), "predictions");
+  ASSERT_EQ(predictions.size(), 2u);
+  EXPECT_EQ(predictions[0]["configuration"]["kernel"], "vector_add");
+  EXPECT_TRUE(predictions[0]["configuration"].contains("device"));
+  EXPECT_FALSE(predictions[0]["configuration"].contains("error"));
+  EXPECT_EQ(predictions[1]["configuration"]["kernel"], "no_such_kernel");
+  EXPECT_FALSE(predictions[1]["configuration"].contains("device"));
+  EXPECT_NE(predictions[1]["configuration"]["error"].get<std::string>().find("no_such_kernel"), std::string::npos);
+  EXPECT_TRUE(predictions[1]["score"].is_null()) << predictions[1].dump();
 }
 
 }  // namespace

@@ -1,0 +1,443 @@
+// OpenCL measurements: the recorder (database session, workloads, one row per device outcome), launch
+// helpers, and OpenClMeasurer, which measures here or through an exported folder.
+#include "tuner/OpenClMeasurer.h"
+
+#include "database/CanonicalJson.h"
+#include "support/Files.h"
+#include "support/Log.h"
+#include "support/Platform.h"
+#include "support/Sha256.h"
+#include "tuner/IngestChecks.h"
+#include "tuner/MeasureCommon.h"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <cstdio>
+#include <regex>
+#include <sstream>
+
+namespace mirtune {
+
+namespace fs = std::filesystem;
+
+// ---------------------------------------------------------------------------------------------------------
+// OpenClRecorder
+
+Status OpenClRecorder::open(const fs::path& databasePath, const std::string& command,
+                            const nlohmann::json& options, const std::vector<std::string>& modelIds) {
+  PlatformProbeOptions probe;
+  probe.runnerPath = runnerExecutablePath();
+  return openFor(platformRecordFromProbe(probePlatform(probe)), databasePath, command, options, modelIds);
+}
+
+Status OpenClRecorder::openFor(const PlatformRecord& record, const fs::path& databasePath,
+                               const std::string& command, const nlohmann::json& options,
+                               const std::vector<std::string>& modelIds) {
+  auto opened = Database::open(databasePath);
+  if (!opened) return opened.error();
+  database_.emplace(std::move(*opened));
+  fingerprint_ = record.fingerprint;
+  auto platform = database_->upsertPlatform(record);
+  if (!platform) return platform.error();
+  platformId_ = *platform;
+  SessionRecord session;
+  session.toolVersion = toolVersion();
+  session.gitCommit = gitCommit();
+  session.command = command;
+  session.options = options;
+  session.modelIds = modelIds;
+  session.platformId = platformId_;
+  auto id = database_->beginSession(session);
+  if (!id) return id.error();
+  sessionId_ = *id;
+  return {};
+}
+
+std::optional<std::int64_t> OpenClRecorder::workload(const fs::path& file, const std::string& irSha256) {
+  const std::string path = fs::absolute(file).lexically_normal().string();
+  if (auto known = workloads_.find(path); known != workloads_.end()) return known->second;
+  auto content = sha256File(path);
+  if (!content) {
+    keep(content.error());
+    return std::nullopt;
+  }
+  WorkloadRecord record{0, *content, std::nullopt, "opencl", path, {}};
+  if (!irSha256.empty()) record.irSha256 = irSha256;
+  auto id = database_->upsertWorkload(record);
+  if (!id) {
+    keep(id.error());
+    return std::nullopt;
+  }
+  workloads_[path] = *id;
+  return *id;
+}
+
+void OpenClRecorder::measurement(std::int64_t workloadId, const std::string& task, nlohmann::json configuration,
+                                 const DeviceRunResult& device, TimeBasis basis) {
+  configuration["device"] = device.name;
+  configuration["device_type"] = device.type;
+  configuration["device_index"] = deviceIndex(device);
+  MeasurementRecord record;
+  record.sessionId = sessionId_;
+  record.workloadId = workloadId;
+  record.platformId = platformId_;
+  record.task = task;
+  record.configuration = std::move(configuration);
+  record.status = device.status;
+  const bool kernel = basis == TimeBasis::kKernel;
+  record.timesSeconds = kernel ? device.kernelSeconds : device.totalSeconds;
+  if (!record.timesSeconds.empty()) {
+    record.medianSeconds = kernel ? device.medianKernelSeconds : device.medianTotalSeconds;
+    record.spreadSeconds = kernel ? device.iqrKernelSeconds : device.iqrTotalSeconds;
+  }
+  if (device.status != MeasureStatus::kOk) {
+    std::string excerpt = device.message;
+    if (!device.buildLog.empty() && excerpt.find(device.buildLog) == std::string::npos) {
+      excerpt += "\n" + device.buildLog;
+    }
+    if (!device.standardError.empty() && excerpt.find(device.standardError) == std::string::npos) {
+      excerpt += "\n" + device.standardError;
+    }
+    record.stderrExcerpt = excerpt;
+  }
+  if (auto stored = database_->insertMeasurement(record); !stored) keep(stored.error());
+}
+
+void OpenClRecorder::prediction(PredictionRecord record) {
+  record.sessionId = sessionId_;
+  if (auto stored = database_->insertPrediction(record); !stored) keep(stored.error());
+}
+
+void OpenClRecorder::keep(const Error& error) {
+  if (firstError_) return;
+  logWarn("database: {}", error.message());
+  firstError_ =
+      Error(error.code(), fmt::format("{} (the results are not all recorded in the database)", error.message()));
+}
+
+bool OpenClRecorder::end() {
+  if (database_ && sessionId_ != 0) {
+    if (auto ended = database_->endSession(sessionId_); !ended) keep(ended.error());
+  }
+  if (firstError_) logError("{}", firstError_->message());
+  return !firstError_;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Launch helpers
+
+std::string deviceIndex(const DeviceRunResult& device) {
+  return fmt::format("{}:{}", device.platformIndex, device.deviceIndex);
+}
+
+std::string formatSeconds(double seconds) {
+  if (seconds >= 1) return fmt::format("{:.3f} s", seconds);
+  if (seconds >= 1e-3) return fmt::format("{:.3f} ms", seconds * 1e3);
+  return fmt::format("{:.1f} us", seconds * 1e6);
+}
+
+std::vector<DeviceRunResult> failedOnEvery(const std::vector<OpenClDevice>& devices, MeasureStatus status,
+                                           const std::string& message) {
+  std::vector<DeviceRunResult> results;
+  for (const OpenClDevice& device : devices) {
+    DeviceRunResult result = deviceRunResultFor(device);
+    result.status = status;
+    result.message = message;
+    results.push_back(std::move(result));
+  }
+  return results;
+}
+
+std::string nameTheSource(const std::string& text, const std::string& file) {
+  static const std::regex temporary(R"([^\s:'"]*tempfile_[A-Za-z0-9]+\.cl)");
+  return std::regex_replace(text, temporary, file);
+}
+
+Expected<std::map<std::string, std::string>> parseScalarArguments(const std::vector<std::string>& args) {
+  std::map<std::string, std::string> values;
+  for (const std::string& arg : args) {
+    auto equals = arg.find('=');
+    if (equals == std::string::npos || equals == 0 || equals + 1 == arg.size()) {
+      return makeError(ErrorCode::kUsage, "--arg '{}': expected NAME=VALUE, e.g. --arg n=1024", arg);
+    }
+    values[arg.substr(0, equals)] = arg.substr(equals + 1);
+  }
+  return values;
+}
+
+std::string runnerBuildOptions(const std::vector<std::string>& defines,
+                               const std::vector<std::string>& includeDirectories) {
+  std::vector<std::string> options;
+  for (const std::string& define : defines) options.push_back("-D" + define);
+  for (const std::string& include : includeDirectories) options.push_back("-I" + include);
+  return fmt::format("{}", fmt::join(options, " "));
+}
+
+Expected<std::vector<std::size_t>> parseSizeIndices(const std::string& text) {
+  std::vector<std::size_t> indices;
+  if (text == "all") return indices;  // empty = every size
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    std::size_t comma = text.find(',', start);
+    std::string item = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    if (item.empty() || item.find_first_not_of("0123456789") != std::string::npos) {
+      return makeError(ErrorCode::kUsage, "--sizes '{}': expected all or comma-separated indices such as 0,2",
+                       text);
+    }
+    if (item.size() > 9) {
+      return makeError(ErrorCode::kUsage, "--sizes '{}': size index {} is out of range", text, item);
+    }
+    indices.push_back(static_cast<std::size_t>(std::stoul(item)));
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return indices;
+}
+
+Expected<std::vector<OpenClDevice>> localOpenClDevices(const fs::path& runner) {
+  auto devices = probeOpenClDevices(runner);
+  if (!devices) return devices.error();
+  if (devices->empty()) {
+    return Error(ErrorCode::kNotFound,
+                 "no OpenCL device: the ICD loader lists no platform (install an "
+                 "ICD such as pocl-opencl-icd or set OCL_ICD_VENDORS)");
+  }
+  return devices;
+}
+
+Expected<std::vector<OpenClDevice>> exportedOpenClDevices(const fs::path& folder, const nlohmann::json& probe) {
+  const fs::path listFile = folder / "devices.txt";
+  const fs::path probeFile = folder / "probe.json";
+  auto listText = readFile(listFile);
+  if (!listText)
+    return listText.error().withContext("the export was not run to its end (run-all.sh writes it last)");
+  const auto textOf = [](const nlohmann::json& object, const char* key) {
+    return object.contains(key) && object[key].is_string() ? object[key].get<std::string>() : std::string();
+  };
+  std::vector<OpenClDevice> devices;
+  std::istringstream words(*listText);
+  std::string word;
+  while (words >> word) {
+    OpenClDevice device;
+    char end = '\0';
+    if (std::sscanf(word.c_str(), "%d:%d%c", &device.platformIndex, &device.deviceIndex, &end) != 2 ||
+        device.platformIndex < 0 || device.deviceIndex < 0) {
+      return makeError(ErrorCode::kInvalidInput, "{}: '{}' is not P:D", listFile.string(), word);
+    }
+    const auto platforms = probe.contains("platforms") ? probe["platforms"] : nlohmann::json::array();
+    const auto index = [](int i) { return static_cast<std::size_t>(i); };
+    if (!platforms.is_array() || index(device.platformIndex) >= platforms.size() ||
+        !platforms[index(device.platformIndex)].is_object()) {
+      return makeError(ErrorCode::kInvalidInput, "{}: device {} is not one of {}", listFile.string(), word,
+                       probeFile.string());
+    }
+    const auto& platform = platforms[index(device.platformIndex)];
+    const auto list = platform.contains("devices") ? platform["devices"] : nlohmann::json::array();
+    if (!list.is_array() || index(device.deviceIndex) >= list.size() ||
+        !list[index(device.deviceIndex)].is_object()) {
+      return makeError(ErrorCode::kInvalidInput, "{}: device {} is not one of {}", listFile.string(), word,
+                       probeFile.string());
+    }
+    device.platformName = textOf(platform, "name");
+    device.name = textOf(list[index(device.deviceIndex)], "name");
+    device.type = textOf(list[index(device.deviceIndex)], "type");
+    devices.push_back(std::move(device));
+  }
+  return devices;
+}
+
+Expected<PlatformRecord> exportedOpenClPlatform(const fs::path& folder) {
+  nlohmann::json remote;
+  auto exported = exportedPlatform(folder, &remote);
+  if (!exported) return exported.error();
+  auto probeText = readFile(folder / "probe.json");
+  if (!probeText) return probeText.error();
+  const nlohmann::json probe = nlohmann::json::parse(*probeText, nullptr, false);
+  if (!probe.is_object()) {
+    return makeError(ErrorCode::kInvalidInput, "{}: not the runner's probe JSON", (folder / "probe.json").string());
+  }
+  PlatformRecord platform = *exported;
+  platform.openclDevices = probe;
+  platform.fingerprint = canonicalJsonSha256({{"machine", remote}, {"opencl", probe}});
+  return platform;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// OpenClMeasurer
+
+namespace {
+
+const OpenClRunRequest* requestOf(const MeasureInput& input) {
+  return std::get_if<OpenClRunRequest>(&input.plan);
+}
+
+// The plan as an exported folder holds it: the source beside it, outputs into the current folder of the run.
+runner::RunPlan exportedPlan(const runner::RunPlan& plan) {
+  runner::RunPlan exported = plan;
+  exported.source = fs::path(plan.source).filename().string();
+  exported.outputDirectory = "outputs";
+  return exported;
+}
+
+// The script that measures an exported batch on another machine with the runner alone.
+constexpr const char* kRunAllScript = R"sh(#!/bin/sh
+# Measures every exported OpenCL plan with the runner alone, on every OpenCL device (or the P:D given):
+#   sh run-all.sh [path/to/mirtune-run] [P:D ...]
+# Then bring this folder back and store it with the command that exported it.
+set -u
+runner=${1:-mirtune-run}
+[ $# -gt 0 ] && shift
+case "$runner" in /*) ;; */*) runner="$(pwd)/$runner" ;; esac
+here=$(cd "$(dirname "$0")" && pwd)
+"$runner" probe --json > "$here/probe.json" || { echo "run-all.sh: the runner cannot list the OpenCL devices" >&2; exit 1; }
+if [ $# -gt 0 ]; then
+  devices="$*"
+else
+  # probe --json is indented by 2: a platform object opens at 4 spaces, a device object at 8.
+  devices=$(awk '/^    \{$/ { p++; d = -1 } /^        \{$/ { d++; printf "%d:%d\n", p - 1, d }' "$here/probe.json")
+fi
+cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//; s/"/ /g')
+mem_kb=$(awk '/MemTotal/ {print $2}' /proc/meminfo)
+mem=$(( ${mem_kb:-0} * 1024 ))
+os=$( (. /etc/os-release && echo "$PRETTY_NAME") | sed 's/"/ /g')
+printf '{"cpu_model": "%s", "cores": %s, "memory_bytes": %s, "os": "%s; %s"}\n' "$cpu" "$(nproc)" "$mem" "$os" "$(uname -srm)" > "$here/platform.json"
+for plan in "$here"/*/plan.json; do
+  dir=$(dirname "$plan")
+  for device in $devices; do
+    out="$dir/device-$(echo "$device" | tr ':' '-')"
+    mkdir -p "$out/outputs"
+    (cd "$out" && "$runner" opencl --plan "$plan" --device "$device" --out result.json > /dev/null) ||
+      echo "run-all.sh: $plan on $device did not run ok (see $out/result.json)" >&2
+  done
+done
+echo "$devices" > "$here/devices.txt"
+)sh";
+
+}  // namespace
+
+OpenClMeasurer::OpenClMeasurer(OpenClRecorder& recorder, OpenClMeasurerOptions options)
+    : recorder_(recorder), options_(std::move(options)) {}
+
+MeasureResult OpenClMeasurer::record(std::size_t input, const MeasureInput& item, DeviceRunResult device) {
+  const OpenClRunRequest* request = requestOf(item);
+  const fs::path source = !item.workload.empty() ? item.workload
+                          : request != nullptr  ? fs::path(request->plan.source)
+                                                : fs::path();
+  if (options_.nameSources && !source.empty()) {
+    device.message = nameTheSource(device.message, source.string());
+    device.buildLog = nameTheSource(device.buildLog, source.string());
+  }
+  if (!source.empty()) {
+    if (auto workload = recorder_.workload(source)) {
+      recorder_.measurement(*workload, options_.task, item.configuration, device, options_.basis);
+    }
+  }
+  MeasureResult result;
+  result.input = input;
+  result.device = fmt::format("{} {} {}", deviceIndex(device), device.type, device.name);
+  result.status = device.status;
+  result.message = device.message;
+  const bool kernel = options_.basis == TimeBasis::kKernel;
+  result.samples = kernel ? device.kernelSeconds : device.totalSeconds;
+  if (device.status == MeasureStatus::kOk) {
+    result.median = kernel ? device.medianKernelSeconds : device.medianTotalSeconds;
+    result.spread = kernel ? device.iqrKernelSeconds : device.iqrTotalSeconds;
+  }
+  result.detail = std::move(device);
+  return result;
+}
+
+Expected<std::vector<MeasureResult>> OpenClMeasurer::measure(const std::vector<MeasureInput>& batch) {
+  std::vector<MeasureResult> results;
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    const OpenClRunRequest* given = requestOf(batch[i]);
+    std::vector<DeviceRunResult> devices;
+    if (given == nullptr) {
+      devices = failedOnEvery(options_.devices, MeasureStatus::kRunFailed,
+                              "not an OpenCL launch: the OpenCL backend measures OpenCL plans only");
+    } else {
+      OpenClRunRequest request = *given;
+      if (request.devices.empty()) request.devices = options_.devices;
+      auto ran = runOnAllDevices(request, options_.runner);
+      devices = ran ? std::move(ran->devices)
+                    : failedOnEvery(request.devices, MeasureStatus::kRunFailed, ran.error().message());
+    }
+    for (DeviceRunResult& device : devices) results.push_back(record(i, batch[i], std::move(device)));
+  }
+  return results;
+}
+
+Status OpenClMeasurer::exportBatch(const std::vector<MeasureInput>& batch, const fs::path& folder) {
+  nlohmann::json index = {{"task", options_.task}, {"items", nlohmann::json::array()}};
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    const OpenClRunRequest* request = requestOf(batch[i]);
+    if (request == nullptr) {
+      return makeError(ErrorCode::kInvalidInput, "input {}: not an OpenCL launch", i);
+    }
+    const fs::path itemFolder = folder / std::to_string(i);
+    std::error_code created;
+    fs::create_directories(itemFolder, created);
+    if (created) return makeError(ErrorCode::kIo, "{}: {}", itemFolder.string(), created.message());
+    auto text = readFile(request->plan.source);
+    if (!text) return text.error();
+    runner::RunPlan plan = exportedPlan(request->plan);
+    if (request->timeoutSeconds > 0) plan.timeoutSeconds = request->timeoutSeconds;
+    if (Status written = writeFileAtomically(itemFolder / plan.source, *text); !written) return written;
+    if (Status written = writeFileAtomically(itemFolder / "plan.json", runner::runPlanToJson(plan).dump(2) + "\n");
+        !written) {
+      return written;
+    }
+    index["items"].push_back({{"folder", std::to_string(i)},
+                              {"configuration", batch[i].configuration},
+                              {"workload", batch[i].workload.string()}});
+  }
+  if (Status written = writeFileAtomically(folder / "batch.json", index.dump(2) + "\n"); !written) return written;
+  return writeFileAtomically(folder / "run-all.sh", kRunAllScript);
+}
+
+Expected<std::vector<MeasureResult>> OpenClMeasurer::ingest(const std::vector<MeasureInput>& batch,
+                                                            const fs::path& folder) {
+  const fs::path indexFile = folder / "batch.json";
+  auto index = readExportIndex(indexFile);
+  if (!index) return index.error();
+  if ((*index)["items"].size() != batch.size()) {
+    return makeError(ErrorCode::kInvalidInput, "{}: {} items, but the batch has {}", indexFile.string(),
+                     (*index)["items"].size(), batch.size());
+  }
+  auto probeText = readFile(folder / "probe.json");
+  if (!probeText) return probeText.error();
+  const nlohmann::json probe = nlohmann::json::parse(*probeText, nullptr, false);
+  if (!probe.is_object()) {
+    return makeError(ErrorCode::kInvalidInput, "{}: not the runner's probe JSON", (folder / "probe.json").string());
+  }
+  auto devices = exportedOpenClDevices(folder, probe);
+  if (!devices) return devices.error();
+
+  // Every result checked before anything is stored.
+  std::vector<std::vector<DeviceRunResult>> outcomes(batch.size());
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    const OpenClRunRequest* request = requestOf(batch[i]);
+    if (request == nullptr) return makeError(ErrorCode::kInvalidInput, "input {}: not an OpenCL launch", i);
+    auto item = indexString((*index)["items"][i], "folder", indexFile, fmt::format("items[{}].folder", i));
+    if (!item) return item.error();
+    auto itemFolder = pathInsideFolder(folder, *item, indexFile, fmt::format("items[{}].folder", i));
+    if (!itemFolder) return itemFolder.error();
+    const runner::RunPlan plan = exportedPlan(request->plan);
+    for (const OpenClDevice& device : *devices) {
+      const fs::path resultFile = *itemFolder /
+                                  fmt::format("device-{}-{}", device.platformIndex, device.deviceIndex) /
+                                  "result.json";
+      auto result = readCheckedOpenClResult(resultFile, plan, device);
+      if (!result) return result.error();
+      outcomes[i].push_back(std::move(*result));
+    }
+  }
+  std::vector<MeasureResult> results;
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    for (DeviceRunResult& device : outcomes[i]) results.push_back(record(i, batch[i], std::move(device)));
+  }
+  return results;
+}
+
+}  // namespace mirtune
