@@ -2,6 +2,7 @@
 #pragma once
 
 #include "runner/RunPlan.h"
+#include "support/MeasureStatus.h"
 
 #include <nlohmann/json.hpp>
 
@@ -68,9 +69,13 @@ bool readProcessPlan(const std::string& path, ProcessPlan& plan, std::string& er
 enum class ProcessItemKind { kBuild, kRun };
 std::string_view processItemKindName(ProcessItemKind kind);
 
-/// Outcome of a build or a run. Runs of a failed build carry the build's status without running.
-enum class ProcessStatus { kOk, kBuildFailed, kBuildTimeout, kRunFailed, kRunTimeout, kWrongOutput };
-std::string_view processStatusName(ProcessStatus status);
+/// Earlier name of MeasureStatus (support/MeasureStatus.h), the one status list of runner, tuner and
+/// database.
+using ProcessStatus = MeasureStatus;
+/// The written name of a status; the same as measureStatusName.
+constexpr std::string_view processStatusName(MeasureStatus status) {
+  return measureStatusName(status);
+}
 
 /// What the program's own output check said (`mirtune-check: ok` / `mirtune-check: failed ...`).
 enum class SelfCheck { kAbsent, kOk, kFailed };
@@ -80,7 +85,8 @@ std::string_view selfCheckName(SelfCheck check);
 struct ProcessResult {
   std::string id;
   ProcessItemKind kind = ProcessItemKind::kRun;
-  ProcessStatus status = ProcessStatus::kOk;
+  /// Outcome of the build or run. Runs of a failed build carry the build's status without running.
+  MeasureStatus status = MeasureStatus::kOk;
   double seconds = 0;  ///< build: wall time of the compile
   int exitCode = -1;   ///< exit status of the last (or failing) process; -1 when it did not exit
   int signal = 0;      ///< signal that ended it; 0 when none
