@@ -1,4 +1,5 @@
 // What a CPU reference sees: the plan's arguments with the same seeded initial contents the runner generates.
+// It depends only on the runner's plan format, so the references need nothing from the rest of the tuner.
 #pragma once
 
 #include "runner/RunPlan.h"
