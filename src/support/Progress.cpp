@@ -112,6 +112,7 @@ void ProgressLine::logIfDue() {
   // The last item is left to finish(), which writes the final line.
   if (total_ > 0 && done_ >= total_) return;
   auto at = now();
+  if (at - lastLog_ < options_.logMinimumInterval) return;
   if (done_ - doneAtLastLog_ >= logEveryItems_ || at - lastLog_ >= options_.logEveryTime) writeLog(at);
 }
 

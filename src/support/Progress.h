@@ -28,8 +28,10 @@ struct ProgressOptions {
   /// Log mode: a line after this many more items... (0 = a tenth of the total, rounded up; 100 when the total
   /// is unknown)
   std::size_t logEveryItems = 0;
-  /// ...or once this much time passed since the last line, whichever comes first.
+  /// ...or once this much time passed since the last line, whichever comes first...
   std::chrono::milliseconds logEveryTime = std::chrono::seconds(30);
+  /// ...but never sooner than this after the start or the last line (a fast run logs its final line only).
+  std::chrono::milliseconds logMinimumInterval = std::chrono::seconds(1);
   /// Log mode: a background thread also writes the line when no item finished for logEveryTime (measured on
   /// the steady clock), so one slow item does not leave the log silent.
   bool heartbeat = true;

@@ -176,12 +176,28 @@ TEST(Progress, UnknownTotalLogsEveryHundredItems) {
   ProgressProbe probe;
   {
     ProgressLine line("scan", 0, probe.options(/*terminal=*/false));
-    for (int i = 0; i < 250; ++i) line.advance();
+    for (int i = 0; i < 250; ++i) {
+      probe.wait(0.1);
+      line.advance();
+    }
   }
   ASSERT_EQ(probe.lines.size(), 3u);
   EXPECT_EQ(probe.lines[0].rfind("scan 100  ", 0), 0u) << probe.lines[0];
   EXPECT_EQ(probe.lines[1].rfind("scan 200  ", 0), 0u) << probe.lines[1];
   EXPECT_EQ(probe.lines[2].rfind("scan 250  ", 0), 0u) << probe.lines[2];
+}
+
+TEST(Progress, FastRunsLogOnlyTheirFinalLine) {
+  ProgressProbe probe;
+  {
+    ProgressLine line("embed", 5, probe.options(/*terminal=*/false));
+    for (int i = 0; i < 5; ++i) {
+      probe.wait(0.1);
+      line.advance();
+    }
+  }
+  ASSERT_EQ(probe.lines.size(), 1u);
+  EXPECT_EQ(probe.lines[0], "embed 5/5 (100%)  10.0/s  0:01");
 }
 
 TEST(Progress, TerminalDrawsNoLogLines) {
