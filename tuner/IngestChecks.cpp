@@ -174,7 +174,7 @@ Status checkRunResult(const runner::ProcessResult& result, const runner::Process
     return makeError(ErrorCode::kInvalidInput, "{} repetitions, more than the run's max_repetitions {}",
                      count, run.maxRepetitions);
   }
-  if (result.status == runner::ProcessStatus::kOk) {
+  if (result.status == MeasureStatus::kOk) {
     if (count < static_cast<std::size_t>(run.minRepetitions)) {
       return makeError(ErrorCode::kInvalidInput,
                        "status ok after {} repetitions, fewer than the run's min_repetitions {}", count,

@@ -344,19 +344,11 @@ Expected<OpenClRunResult> runOnAllDevices(const OpenClRunRequest& request, const
 DeviceRunResult deviceResultFromJson(const nlohmann::json& json, const OpenClDevice& device) {
   DeviceRunResult outcome = deviceRunResultFor(device);
   fillFromResultJson(json, outcome);
-  const std::string status = json.value("status", "");
   outcome.message = json.value("message", "");
-  if (status == "ok") {
-    outcome.status = MeasureStatus::kOk;
-  } else if (status == "build_failed") {
-    outcome.status = MeasureStatus::kBuildFailed;
-  } else if (status == "build_timeout") {
-    outcome.status = MeasureStatus::kBuildTimeout;
-  } else if (status == "run_timeout") {
-    outcome.status = MeasureStatus::kRunTimeout;
-  } else {
-    outcome.status = MeasureStatus::kRunFailed;
-  }
+  // The OpenCL runner never judges outputs (the tuner does, against the reference), so a "wrong_output" from
+  // it is as unexpected as an unknown word or "invalid_plan": all of them are a failed run.
+  const std::optional<MeasureStatus> status = measureStatusFromName(json.value("status", ""));
+  outcome.status = status && *status != MeasureStatus::kWrongOutput ? *status : MeasureStatus::kRunFailed;
   return outcome;
 }
 
@@ -544,16 +536,6 @@ Expected<runner::RunPlan> buildDefaultPlan(const nlohmann::json& kernelArgs, con
                      plan.kernel, unused.begin()->first, names.empty() ? "none" : names);
   }
   return plan;
-}
-
-ReferenceArgs makeReferenceArgs(const runner::RunPlan& plan) {
-  ReferenceArgs args;
-  args.plan = &plan;
-  args.buffers.resize(plan.args.size());
-  for (std::size_t i = 0; i < plan.args.size(); ++i) {
-    if (plan.args[i].kind == runner::ArgKind::kBuffer) args.buffers[i] = runner::generateBuffer(plan.args[i]);
-  }
-  return args;
 }
 
 std::uint64_t planTransferBytes(const runner::RunPlan& plan) {

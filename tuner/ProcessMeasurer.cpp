@@ -119,8 +119,7 @@ class Ingester {
     if (!ingested_.insert(hash).second) return false;
     TunedConfiguration tuned;
     tuned.configuration = configuration;
-    auto status = parseMeasureStatus(runner::processStatusName(line.status));
-    tuned.status = status ? *status : MeasureStatus::kRunFailed;
+    tuned.status = line.status;
     tuned.message = line.message;
     tuned.timer =
         line.timer == runner::TimerMode::kAuto ? "" : std::string(runner::timerModeName(line.timer));
@@ -709,7 +708,7 @@ class ProcessMeasurer::Engine {
     auto roundResults = readResults(resultsFile);
     if (!roundResults) return roundResults.error();
     for (const auto& line : *roundResults) {
-      if (line.kind != runner::ProcessItemKind::kBuild || line.status != runner::ProcessStatus::kOk) continue;
+      if (line.kind != runner::ProcessItemKind::kBuild || line.status != MeasureStatus::kOk) continue;
       auto built = roundPlan->buildKeys.find(line.id);
       if (built != roundPlan->buildKeys.end()) builtKeys_.insert(built->second);
     }

@@ -20,6 +20,7 @@ struct GraphOptions {
   std::string file;
   std::string output;
   std::string format = "json";
+  bool json = false;
   bool validate = false;
   std::string tokenizer;
   bool noTokens = false;
@@ -59,7 +60,8 @@ int runGraph(const GraphOptions& options) {
     }
   }
 
-  std::string out = options.format == "dot" ? programGraphToDot(*graph) : programGraphToJson(*graph);
+  const bool dot = options.format == "dot" && !options.json;
+  std::string out = dot ? programGraphToDot(*graph) : programGraphToJson(*graph);
   return writeOutput(options.output, out);
 }
 
@@ -72,6 +74,8 @@ void addGraphCommand(CLI::App& app, const GlobalOptions& /*global*/, CommandActi
   command->add_option("file", options->file, "Source file (.cl .c .cpp .cu .ll .bc)")->required();
   command->add_option("--format", options->format, "json (default; read back by mirtune) or dot (Graphviz)")
       ->check(CLI::IsMember({"json", "dot"}));
+  command->add_flag("--json", options->json, "Print the graph as JSON (the same as --format json)")
+      ->excludes("--format");
   command->add_option("-o,--output", options->output, "Write here instead of stdout (never a partial file)");
   command->add_flag("--validate", options->validate,
                     "Check the graph's invariants first; exit 1 naming the broken one, print nothing");

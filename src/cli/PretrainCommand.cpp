@@ -1,6 +1,7 @@
 // `mirtune pretrain`: self-supervised pretraining of the MIREncoder on a corpus.
 #include "cli/Commands.h"
 #include "embeddings/Pretrain.h"
+#include "support/Log.h"
 
 #include <nlohmann/json.hpp>
 
@@ -59,7 +60,15 @@ void addPretrainCommand(CLI::App& app, const GlobalOptions& /*global*/, CommandA
   command->add_option("--checkpoint-minutes", t.checkpointMinutes, "Minutes between checkpoints (default 5)");
   command->add_option("--model-dim", t.config.modelDim, "Token/node state size (default 128)");
   command->add_option("--token-layers", t.config.tokenLayers, "Transformer layers (default 2)");
-  command->add_option("--heads", t.config.attentionHeads, "Attention heads (default 4)");
+  command->add_option("--attention-heads", t.config.attentionHeads, "Attention heads (default 4)");
+  // Earlier name of --attention-heads; --heads is a task's heads folder in the other commands.
+  command
+      ->add_option_function<int>("--heads",
+                                 [options](const int& heads) {
+                                   logWarn("--heads is deprecated here; use --attention-heads");
+                                   options->train.config.attentionHeads = heads;
+                                 })
+      ->group("");
   command->add_option("--feed-forward-dim", t.config.feedForwardDim, "Transformer feed-forward size (default 256)");
   command->add_option("--graph-layers", t.config.graphLayers, "Message-passing rounds (default 3)");
   command->add_option("--embedding-dim", t.config.embeddingDim, "Fused embedding size (default 128)");

@@ -72,6 +72,7 @@ struct TrainOptions {
   std::string corpus;
   std::string out;
   TokenizerTrainOptions train;
+  bool json = false;
 };
 
 // Modules of a corpus folder: the files its manifest lists (`mirtune corpus build`), or else every file with a
@@ -140,13 +141,29 @@ int runTrain(const TrainOptions& options) {
       {"mirtune_version", toolVersion()},
       {"git_commit", gitCommit()},
   };
-  fs::path out = options.out.empty() ? Tokenizer::defaultDirectory() : fs::path(options.out);
+  // Never the shipped tokenizer by default: the shipped encoder was trained on its pieces.
+  fs::path out = options.out.empty() ? userModelDirectory("tokenizer", "default") : fs::path(options.out);
   logInfo("{} modules, {} lines; {} could not be read", files.size() - failed, lines.size(), failed);
   if (auto trained = trainTokenizer(lines, out, options.train, provenance); !trained) return reportError(trained.error());
   auto tokenizer = Tokenizer::load(out);
   if (!tokenizer) return reportError(tokenizer.error());
-  std::printf("%s: %d pieces from %zu lines of %zu modules\n", tokenizer->id().c_str(), tokenizer->vocabularySize(),
-              lines.size(), files.size() - failed);
+  if (options.json) {
+    nlohmann::json summary = {{"tokenizer", tokenizer->id()},
+                              {"out", out.string()},
+                              {"vocab_size", tokenizer->vocabularySize()},
+                              {"lines", lines.size()},
+                              {"modules", files.size() - failed},
+                              {"failed", failed}};
+    std::printf("%s\n", summary.dump(2).c_str());
+  } else {
+    std::printf("%s: %d pieces from %zu lines of %zu modules\n", tokenizer->id().c_str(),
+                tokenizer->vocabularySize(), lines.size(), files.size() - failed);
+    std::printf("tokenizer written to %s\n", out.string().c_str());
+  }
+  if (failed > 0) {
+    logWarn("{} of {} modules could not be read and were left out (-v names them)", failed, files.size());
+    return 1;
+  }
   return 0;
 }
 
@@ -169,7 +186,9 @@ void addTokensCommand(CLI::App& app, const GlobalOptions& /*global*/, CommandAct
   CLI::App* trainCommand = tokenizer->add_subcommand("train", "Train the BPE tokenizer on a corpus of IR modules");
   trainCommand->add_option("--corpus", train->corpus, "Corpus folder (`mirtune corpus build`) or any folder of sources")
       ->required();
-  trainCommand->add_option("--out", train->out, "Output folder (default: the shipped tokenizer's folder)");
+  trainCommand->add_option("--out", train->out,
+                           "Output folder (default: the user's models folder, " +
+                               userModelDirectory("tokenizer", "default").string() + ")");
   trainCommand->add_option("--vocab-size", train->train.vocabularySize, "Pieces in the vocabulary (default 8000)")
       ->check(CLI::Range(300, 1 << 20));
   trainCommand->add_option("--max-lines", train->train.maxLines, "Training lines at most (default 3,000,000)")
@@ -179,6 +198,8 @@ void addTokensCommand(CLI::App& app, const GlobalOptions& /*global*/, CommandAct
   trainCommand->add_flag("!--word-pieces", train->train.piecesSpanSpaces,
                          "Keep every piece within one space-separated word (longer sequences)");
   trainCommand->add_option("--threads", train->train.threads, "Training threads (default 2)")->check(CLI::Range(1, 256));
+  trainCommand->add_flag("--json", train->json,
+                         "Print {tokenizer, out, vocab_size, lines, modules, failed} as JSON");
   trainCommand->callback([train, &action] { action = [train] { return runTrain(*train); }; });
 }
 

@@ -8,7 +8,7 @@
 // variable name, a `return`).
 #include "frontend/Coarsening.h"
 
-#include "frontend/EmbeddedResources.h"
+#include "frontend/ClangDriver.h"
 #include "frontend/Frontend.h"
 #include "frontend/TrialRun.h"
 #include "support/Files.h"
@@ -23,20 +23,10 @@
 #include <clang/AST/Stmt.h>
 #include <clang/AST/TypeLoc.h>
 #include <clang/Basic/Diagnostic.h>
-#include <clang/Basic/DiagnosticOptions.h>
 #include <clang/Basic/SourceManager.h>
-#include <clang/Driver/Compilation.h>
-#include <clang/Driver/Driver.h>
-#include <clang/Driver/Job.h>
-#include <clang/Driver/Tool.h>
 #include <clang/Frontend/CompilerInstance.h>
-#include <clang/Frontend/CompilerInvocation.h>
 #include <clang/Frontend/FrontendAction.h>
 #include <clang/Lex/Lexer.h>
-#include <llvm/ADT/SmallString.h>
-#include <llvm/Support/Host.h>
-#include <llvm/Support/MemoryBuffer.h>
-#include <llvm/Support/VirtualFileSystem.h>
 #include <llvm/Support/raw_ostream.h>
 
 #include <algorithm>
@@ -230,28 +220,6 @@ constexpr const char* kItemIndex = "mirtune_k";
 // ---------------------------------------------------------------------------------------------------------
 // Compiling: the same driver arguments as compileFile, run through the driver to one cc1 job whose AST our
 // consumer inspects.
-
-class CollectingDiagnostics : public clang::DiagnosticConsumer {
- public:
-  void HandleDiagnostic(clang::DiagnosticsEngine::Level level, const clang::Diagnostic& info) override {
-    DiagnosticConsumer::HandleDiagnostic(level, info);
-    if (level < clang::DiagnosticsEngine::Error) return;
-    llvm::SmallString<256> text;
-    info.FormatDiagnostic(text);
-    std::string location;
-    if (info.getLocation().isValid() && info.hasSourceManager()) {
-      clang::PresumedLoc presumed = info.getSourceManager().getPresumedLoc(info.getLocation());
-      if (presumed.isValid())
-        location =
-            fmt::format("{}:{}:{}: ", presumed.getFilename(), presumed.getLine(), presumed.getColumn());
-    }
-    errors_.push_back(location + text.str().str());
-  }
-  const std::vector<std::string>& errors() const { return errors_; }
-
- private:
-  std::vector<std::string> errors_;
-};
 
 // clBuildProgram-style options → the parts that change what Clang parses.
 CompileOptions compileOptionsFor(const std::string& buildOptions, Language language) {
@@ -952,34 +920,6 @@ class CoarsenAction : public clang::ASTFrontendAction {
   std::function<void(clang::ASTContext&)> onParsed_;
 };
 
-// The real file system with the front end's built-in headers (the CUDA shim, included with -include) where
-// the driver arguments expect them.
-llvm::IntrusiveRefCntPtr<llvm::vfs::FileSystem> builtinHeaderFileSystem(
-    const std::vector<std::string>& arguments) {
-  auto overlay = llvm::makeIntrusiveRefCnt<llvm::vfs::OverlayFileSystem>(llvm::vfs::getRealFileSystem());
-  auto include = std::find(arguments.begin(), arguments.end(), "-include");
-  if (include == arguments.end() || std::next(include) == arguments.end()) return overlay;
-  const std::string folder = fs::path(*std::next(include)).parent_path().string();
-  auto memory = llvm::makeIntrusiveRefCnt<llvm::vfs::InMemoryFileSystem>();
-  for (const EmbeddedResource& resource : embeddedResources()) {
-    memory->addFile(fmt::format("{}/{}", folder, resource.name), 0,
-                    llvm::MemoryBuffer::getMemBuffer(
-                        llvm::StringRef(resource.content.data(), resource.content.size()), resource.name));
-  }
-  overlay->pushOverlay(memory);
-  return overlay;
-}
-
-Error compileErrorFrom(const std::string& displayName, const std::vector<std::string>& errors) {
-  if (errors.empty()) return makeError(ErrorCode::kCompileError, "{}: compilation failed", displayName);
-  std::string message = errors.front();
-  // An error inside an included file (or with no location) names that file only: the input is named too.
-  if (message.find(displayName) == std::string::npos) message = displayName + ": " + message;
-  if (errors.size() > 1)
-    message += fmt::format(" (and {} more error{})", errors.size() - 1, errors.size() > 2 ? "s" : "");
-  return Error(ErrorCode::kCompileError, message);
-}
-
 }  // namespace
 
 std::string_view coarsenRefusalName(CoarsenRefusal refusal) {
@@ -1061,52 +1001,19 @@ Expected<CoarsenedKernel> coarsenKernelHere(const fs::path& source, const std::s
                      languageDisplayName(language));
   }
 
-  CollectingDiagnostics diagnosticsSink;
-  llvm::IntrusiveRefCntPtr<clang::DiagnosticOptions> diagnosticOptions = new clang::DiagnosticOptions();
-  llvm::IntrusiveRefCntPtr<clang::DiagnosticIDs> diagnosticIds(new clang::DiagnosticIDs());
-  clang::DiagnosticsEngine driverDiagnostics(diagnosticIds, &*diagnosticOptions, &diagnosticsSink,
-                                             /*ShouldOwnClient=*/false);
-  std::vector<std::string> arguments = {MIRTUNE_CLANG_EXECUTABLE};
-  for (std::string& argument : driverArguments(language, compileOptionsFor(options.buildOptions, language))) {
-    arguments.push_back(std::move(argument));
-  }
-  arguments.push_back(displayName);
-  std::vector<const char*> argumentPointers;
-  for (const std::string& argument : arguments) argumentPointers.push_back(argument.c_str());
-  auto fileSystem = builtinHeaderFileSystem(arguments);
-
-  clang::driver::Driver driver(MIRTUNE_CLANG_EXECUTABLE, llvm::sys::getDefaultTargetTriple(),
-                               driverDiagnostics, "mirtune", fileSystem);
-  std::unique_ptr<clang::driver::Compilation> compilation(driver.BuildCompilation(argumentPointers));
-  if (!compilation || driverDiagnostics.hasErrorOccurred())
-    return compileErrorFrom(displayName, diagnosticsSink.errors());
-  const clang::driver::Command* cc1 = nullptr;
-  for (const clang::driver::Command& job : compilation->getJobs()) {
-    if (llvm::StringRef(job.getCreator().getName()) == "clang") cc1 = &job;
-  }
-  if (cc1 == nullptr)
-    return makeError(ErrorCode::kInternal, "{}: driver planned no compile job", displayName);
-  auto invocation = std::make_shared<clang::CompilerInvocation>();
-  if (!clang::CompilerInvocation::CreateFromArgs(*invocation, cc1->getArguments(), driverDiagnostics) ||
-      driverDiagnostics.hasErrorOccurred()) {
-    return compileErrorFrom(displayName, diagnosticsSink.errors());
-  }
-  invocation->getFrontendOpts().DisableFree = false;
-  // Errors come back in the Error; clang's own "N errors generated." line would go to stderr.
-  invocation->getDiagnosticOpts().ShowCarets = false;
-
-  clang::CompilerInstance compiler;
-  compiler.setInvocation(std::move(invocation));
-  compiler.createDiagnostics(&diagnosticsSink, /*ShouldOwnClient=*/false);
-  compiler.createFileManager(fileSystem);
+  ClangJob job{driverArguments(language, compileOptionsFor(options.buildOptions, language)), displayName,
+               displayName, clangFileSystem()};
+  ClangDiagnostics diagnosticsSink;
+  auto compiler = createCompilerInstance(job, diagnosticsSink);
+  if (!compiler) return compiler.error();
 
   std::optional<Expected<CoarsenedKernel>> result;
   CoarsenAction action([&](clang::ASTContext& context) {
     result = Coarsener(context, displayName, kernel, options, language).run();
   });
-  const bool ok = compiler.ExecuteAction(action);
-  if (!ok || compiler.getDiagnostics().hasErrorOccurred() || !result) {
-    return compileErrorFrom(displayName, diagnosticsSink.errors());
+  const bool ok = (*compiler)->ExecuteAction(action);
+  if (!ok || (*compiler)->getDiagnostics().hasErrorOccurred() || !result) {
+    return diagnosticsSink.compileError(displayName);
   }
   if (result->ok() && (*result)->refused()) logDebug("{}", (*result)->refusalMessage);
   return std::move(*result);

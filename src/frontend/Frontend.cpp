@@ -6,24 +6,15 @@
 // bitcode, read into a context of the caller's; IR the worker read without trouble is read again here.
 #include "frontend/Frontend.h"
 
-#include "frontend/EmbeddedResources.h"
+#include "frontend/ClangDriver.h"
 #include "frontend/ForkServer.h"
 #include "frontend/TrialRun.h"
 #include "support/Files.h"
 #include "support/Log.h"
 
-#include <clang/Basic/Diagnostic.h>
-#include <clang/Basic/DiagnosticOptions.h>
-#include <clang/Basic/SourceManager.h>
 #include <clang/Basic/Version.h>
 #include <clang/CodeGen/CodeGenAction.h>
-#include <clang/Driver/Compilation.h>
-#include <clang/Driver/Driver.h>
-#include <clang/Driver/Job.h>
-#include <clang/Driver/Tool.h>
 #include <clang/Frontend/CompilerInstance.h>
-#include <clang/Frontend/CompilerInvocation.h>
-#include <llvm/ADT/SmallString.h>
 #include <llvm/AsmParser/Parser.h>
 #include <llvm/Bitcode/BitcodeReader.h>
 #include <llvm/Bitcode/BitcodeWriter.h>
@@ -35,7 +26,6 @@
 #include <llvm/IR/Module.h>
 #include <llvm/IR/Verifier.h>
 #include <llvm/IRReader/IRReader.h>
-#include <llvm/Support/Host.h>
 #include <llvm/Support/MemoryBuffer.h>
 #include <llvm/Support/SourceMgr.h>
 #include <llvm/Support/VirtualFileSystem.h>
@@ -53,7 +43,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr const char* kBuiltinHeaderDirectory = "/mirtune-builtin";
 // The stack a compile runs on: what the clang executable gives its cc1 job, so that mirtune accepts the
 // nesting depth clang accepts, on any calling thread.
 constexpr std::size_t kCompileStackBytes = 8u << 20;
@@ -70,46 +59,6 @@ void replay(const std::vector<LogLine>& lines) {
     if (line.level == LogLevel::kInfo) logInfo("{}", line.text);
     if (line.level == LogLevel::kDebug) logDebug("{}", line.text);
   }
-}
-
-// Collects the compiler's errors with their locations; warnings are kept for the debug log.
-class CollectingDiagnostics : public clang::DiagnosticConsumer {
- public:
-  void HandleDiagnostic(clang::DiagnosticsEngine::Level level, const clang::Diagnostic& info) override {
-    DiagnosticConsumer::HandleDiagnostic(level, info);
-    llvm::SmallString<256> text;
-    info.FormatDiagnostic(text);
-    std::string location;
-    if (info.getLocation().isValid() && info.hasSourceManager()) {
-      clang::PresumedLoc presumed = info.getSourceManager().getPresumedLoc(info.getLocation());
-      if (presumed.isValid()) {
-        location =
-            fmt::format("{}:{}:{}: ", presumed.getFilename(), presumed.getLine(), presumed.getColumn());
-      }
-    }
-    if (level >= clang::DiagnosticsEngine::Error) {
-      errors_.push_back(location + text.str().str());
-    } else if (level == clang::DiagnosticsEngine::Warning) {
-      warnings_.push_back({LogLevel::kDebug, fmt::format("{}warning: {}", location, text.str().str())});
-    }
-  }
-
-  const std::vector<std::string>& errors() const { return errors_; }
-  const std::vector<LogLine>& warnings() const { return warnings_; }
-
- private:
-  std::vector<std::string> errors_;
-  std::vector<LogLine> warnings_;
-};
-
-Error compileErrorFrom(const std::string& displayName, const std::vector<std::string>& errors) {
-  if (errors.empty()) return makeError(ErrorCode::kCompileError, "{}: compilation failed", displayName);
-  std::string message = errors.front();
-  // Errors without a location (driver errors) and errors inside an included file still need the input named.
-  if (message.find(displayName) == std::string::npos) message = displayName + ": " + message;
-  if (errors.size() > 1)
-    message += fmt::format(" (and {} more error{})", errors.size() - 1, errors.size() > 2 ? "s" : "");
-  return Error(ErrorCode::kCompileError, message);
 }
 
 // Empty, whitespace-only and binary inputs are rejected before the compiler sees them.
@@ -191,86 +140,31 @@ Expected<IrModule> parseIr(std::string_view content, const std::string& displayN
   return IrModule(std::move(context), std::move(module), Language::kLlvm, displayName);
 }
 
-llvm::IntrusiveRefCntPtr<llvm::vfs::FileSystem> makeFileSystem(std::string_view inMemoryName,
-                                                               std::string_view inMemoryContent) {
-  auto overlay = llvm::makeIntrusiveRefCnt<llvm::vfs::OverlayFileSystem>(llvm::vfs::getRealFileSystem());
-  auto memory = llvm::makeIntrusiveRefCnt<llvm::vfs::InMemoryFileSystem>();
-  for (const EmbeddedResource& resource : embeddedResources()) {
-    memory->addFile(fmt::format("{}/{}", kBuiltinHeaderDirectory, resource.name), 0,
-                    llvm::MemoryBuffer::getMemBuffer(
-                        llvm::StringRef(resource.content.data(), resource.content.size()), resource.name));
-  }
-  if (!inMemoryName.empty()) {
-    memory->addFile(
-        llvm::StringRef(inMemoryName.data(), inMemoryName.size()), 0,
-        llvm::MemoryBuffer::getMemBufferCopy(llvm::StringRef(inMemoryContent.data(), inMemoryContent.size()),
-                                             llvm::StringRef(inMemoryName.data(), inMemoryName.size())));
-  }
-  overlay->pushOverlay(memory);
-  return overlay;
-}
-
 // Runs the driver (clang + `driverArguments` + `inputPath`) and executes its single cc1 job in this process.
 Expected<IrModule> compileWithClang(const std::string& inputPath, const std::string& displayName,
                                     Language language, const std::vector<std::string>& driverArguments,
                                     llvm::IntrusiveRefCntPtr<llvm::vfs::FileSystem> fileSystem,
                                     std::vector<LogLine>& logs) {
-  CollectingDiagnostics diagnosticsSink;
-  // Warnings reach the log however the compile ends.
+  ClangDiagnostics diagnosticsSink(/*keepWarnings=*/true);
+  // Warnings reach the debug log however the compile ends.
   struct KeepWarnings {
-    CollectingDiagnostics& sink;
+    ClangDiagnostics& sink;
     std::vector<LogLine>& logs;
-    ~KeepWarnings() { logs.insert(logs.end(), sink.warnings().begin(), sink.warnings().end()); }
-  } keepWarnings{diagnosticsSink, logs};
-  llvm::IntrusiveRefCntPtr<clang::DiagnosticOptions> diagnosticOptions = new clang::DiagnosticOptions();
-  llvm::IntrusiveRefCntPtr<clang::DiagnosticIDs> diagnosticIds(new clang::DiagnosticIDs());
-  clang::DiagnosticsEngine driverDiagnostics(diagnosticIds, &*diagnosticOptions, &diagnosticsSink,
-                                             /*ShouldOwnClient=*/false);
-
-  std::vector<std::string> arguments = {MIRTUNE_CLANG_EXECUTABLE};
-  arguments.insert(arguments.end(), driverArguments.begin(), driverArguments.end());
-  arguments.push_back(inputPath);
-  std::vector<const char*> argumentPointers;
-  for (const std::string& argument : arguments) argumentPointers.push_back(argument.c_str());
-
-  clang::driver::Driver driver(MIRTUNE_CLANG_EXECUTABLE, llvm::sys::getDefaultTargetTriple(),
-                               driverDiagnostics, "mirtune", fileSystem);
-  driver.setCheckInputsExist(false);
-  std::unique_ptr<clang::driver::Compilation> compilation(driver.BuildCompilation(argumentPointers));
-  if (!compilation || driverDiagnostics.hasErrorOccurred())
-    return compileErrorFrom(displayName, diagnosticsSink.errors());
-  const clang::driver::Command* cc1 = nullptr;
-  for (const clang::driver::Command& job : compilation->getJobs()) {
-    if (llvm::StringRef(job.getCreator().getName()) == "clang") {
-      if (cc1 != nullptr)
-        return makeError(ErrorCode::kInternal, "{}: driver planned more than one compile job", displayName);
-      cc1 = &job;
+    ~KeepWarnings() {
+      for (const std::string& warning : sink.warnings()) logs.push_back({LogLevel::kDebug, warning});
     }
-  }
-  if (cc1 == nullptr)
-    return makeError(ErrorCode::kInternal, "{}: driver planned no compile job", displayName);
+  } keepWarnings{diagnosticsSink, logs};
 
-  auto invocation = std::make_shared<clang::CompilerInvocation>();
-  const llvm::opt::ArgStringList& cc1Arguments = cc1->getArguments();
-  if (!clang::CompilerInvocation::CreateFromArgs(*invocation, cc1Arguments, driverDiagnostics) ||
-      driverDiagnostics.hasErrorOccurred()) {
-    return compileErrorFrom(displayName, diagnosticsSink.errors());
-  }
-  invocation->getFrontendOpts().DisableFree = false;
-  // Our consumer reports errors; clang's own "N errors generated." line would only add noise.
-  invocation->getDiagnosticOpts().ShowCarets = false;
-
-  clang::CompilerInstance compiler;
-  compiler.setInvocation(std::move(invocation));
-  compiler.createDiagnostics(&diagnosticsSink, /*ShouldOwnClient=*/false);
-  compiler.createFileManager(fileSystem);
+  auto compiler =
+      createCompilerInstance(ClangJob{driverArguments, inputPath, displayName, fileSystem}, diagnosticsSink);
+  if (!compiler) return compiler.error();
 
   auto context = std::make_unique<llvm::LLVMContext>();
   clang::EmitLLVMOnlyAction action(context.get());
-  bool ok = compiler.ExecuteAction(action);
+  bool ok = (*compiler)->ExecuteAction(action);
   std::unique_ptr<llvm::Module> module = ok ? action.takeModule() : nullptr;
-  if (!ok || !module || compiler.getDiagnostics().hasErrorOccurred()) {
-    return compileErrorFrom(displayName, diagnosticsSink.errors());
+  if (!ok || !module || (*compiler)->getDiagnostics().hasErrorOccurred()) {
+    return diagnosticsSink.compileError(displayName);
   }
   return IrModule(std::move(context), std::move(module), language, displayName);
 }
@@ -311,8 +205,7 @@ Expected<IrModule> runCompile(const CompileRequest& request, std::vector<LogLine
   const std::string displayName(request.displayName);
   if (request.kind == CompileRequest::Kind::kIr) return parseIr(request.content, displayName, logs);
   const std::string inputPath(request.inputPath);
-  auto fileSystem =
-      request.inputIsInMemory ? makeFileSystem(inputPath, request.content) : makeFileSystem({}, {});
+  auto fileSystem = request.inputIsInMemory ? clangFileSystem(inputPath, request.content) : clangFileSystem();
   return compileWithClang(inputPath, displayName, request.language, request.driverArguments, fileSystem,
                           logs);
 }

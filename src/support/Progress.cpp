@@ -1,5 +1,7 @@
-// Progress line on stderr.
+// Progress on stderr: a live line on a terminal, periodic log lines otherwise.
 #include "support/Progress.h"
+
+#include "support/Log.h"
 
 #include <fmt/format.h>
 #include <unistd.h>
@@ -13,6 +15,11 @@ namespace {
 std::atomic<bool> gQuiet{false};
 std::atomic<ProgressLine*> gActive{nullptr};
 
+std::size_t defaultLogEveryItems(std::size_t total) {
+  if (total == 0) return 100;
+  return (total + 9) / 10;
+}
+
 }  // namespace
 
 std::string formatDuration(double seconds) {
@@ -23,13 +30,21 @@ std::string formatDuration(double seconds) {
   return fmt::format("{}:{:02}", m, s);
 }
 
-ProgressLine::ProgressLine(std::string label, std::size_t total)
+ProgressLine::ProgressLine(std::string label, std::size_t total, ProgressOptions options)
     : label_(std::move(label)),
       total_(total),
-      enabled_(!gQuiet.load() && isatty(STDERR_FILENO) == 1),
-      start_(std::chrono::steady_clock::now()),
-      lastDraw_(start_ - std::chrono::seconds(1)) {
-  if (enabled_) gActive.store(this);
+      options_(std::move(options)),
+      mode_(Mode::kSilent),
+      logEveryItems_(options_.logEveryItems > 0 ? options_.logEveryItems : defaultLogEveryItems(total)) {
+  if (!gQuiet.load()) {
+    const bool terminal = options_.terminal.value_or(isatty(STDERR_FILENO) == 1);
+    mode_ = terminal ? Mode::kTerminal : Mode::kLog;
+  }
+  start_ = now();
+  lastDraw_ = start_ - std::chrono::seconds(1);
+  lastLog_ = start_;
+  if (mode_ == Mode::kTerminal) gActive.store(this);
+  if (mode_ == Mode::kLog && options_.heartbeat) heartbeat_ = std::thread([this] { runHeartbeat(); });
 }
 
 ProgressLine::~ProgressLine() {
@@ -57,27 +72,86 @@ std::string ProgressLine::render(std::string_view label, std::size_t done, std::
   return line;
 }
 
+ProgressOptions::Clock::time_point ProgressLine::now() const {
+  return options_.now ? options_.now() : ProgressOptions::Clock::now();
+}
+
+double ProgressLine::elapsedSeconds(ProgressOptions::Clock::time_point at) const {
+  return std::chrono::duration<double>(at - start_).count();
+}
+
+std::size_t ProgressLine::done() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return done_;
+}
+
 void ProgressLine::advance(std::size_t n, std::string_view note) {
-  done_ += n;
-  if (!note.empty()) note_ = std::string(note);
-  draw(false);
+  std::size_t linesBefore = 0;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    done_ += n;
+    if (!note.empty()) note_ = std::string(note);
+    if (mode_ == Mode::kTerminal) draw(false);
+    linesBefore = linesWritten_;
+    if (mode_ == Mode::kLog) logIfDue();
+    if (linesWritten_ == linesBefore) return;
+  }
+  wake_.notify_all();
 }
 
 void ProgressLine::draw(bool force) {
-  if (!enabled_) return;
-  auto now = std::chrono::steady_clock::now();
-  if (!force && now - lastDraw_ < std::chrono::milliseconds(100)) return;
-  lastDraw_ = now;
-  double elapsed = std::chrono::duration<double>(now - start_).count();
-  std::string line = render(label_, done_, total_, elapsed, note_);
+  auto at = now();
+  if (!force && at - lastDraw_ < std::chrono::milliseconds(100)) return;
+  lastDraw_ = at;
+  std::string line = render(label_, done_, total_, elapsedSeconds(at), note_);
   std::fprintf(stderr, "\r\033[K%s", line.c_str());
   std::fflush(stderr);
 }
 
+void ProgressLine::logIfDue() {
+  // The last item is left to finish(), which writes the final line.
+  if (total_ > 0 && done_ >= total_) return;
+  auto at = now();
+  if (at - lastLog_ < options_.logMinimumInterval) return;
+  if (done_ - doneAtLastLog_ >= logEveryItems_ || at - lastLog_ >= options_.logEveryTime) writeLog(at);
+}
+
+void ProgressLine::writeLog(ProgressOptions::Clock::time_point at) {
+  lastLog_ = at;
+  doneAtLastLog_ = done_;
+  ++linesWritten_;
+  std::string line = render(label_, done_, total_, elapsedSeconds(at), note_);
+  if (options_.writeLogLine) {
+    options_.writeLogLine(line);
+  } else {
+    // Written whatever the log level: progress of a long batch run is what the level's default hides least.
+    logMessage(LogLevel::kInfo, line);
+  }
+}
+
+void ProgressLine::runHeartbeat() {
+  std::unique_lock<std::mutex> lock(mutex_);
+  while (!finished_) {
+    const std::size_t linesBefore = linesWritten_;
+    // Woken early by finish() or whenever advance() wrote a line: the quiet period starts again.
+    if (wake_.wait_for(lock, options_.logEveryTime,
+                       [&] { return finished_ || linesWritten_ != linesBefore; }))
+      continue;
+    writeLog(now());
+  }
+}
+
 void ProgressLine::finish() {
-  if (finished_) return;
-  finished_ = true;
-  if (!enabled_) return;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (finished_) return;
+    finished_ = true;
+    if (mode_ == Mode::kLog) writeLog(now());
+  }
+  wake_.notify_all();
+  if (heartbeat_.joinable()) heartbeat_.join();
+  if (mode_ != Mode::kTerminal) return;
+  std::lock_guard<std::mutex> lock(mutex_);
   draw(true);
   std::fputc('\n', stderr);
   std::fflush(stderr);

@@ -30,7 +30,6 @@ using runner::ProcessBuild;
 using runner::ProcessPlan;
 using runner::ProcessResult;
 using runner::ProcessRun;
-using runner::ProcessStatus;
 using runner::SelfCheck;
 using runner::TimerMode;
 using testing::runnerExecutable;
@@ -194,7 +193,7 @@ TEST(ProcessPlan, JsonRoundTripAndKeyErrors) {
 TEST(ProcessPlan, ResultLinesRoundTripAndTruncatedTail) {
   ProcessResult result;
   result.id = "r7";
-  result.status = ProcessStatus::kRunFailed;
+  result.status = MeasureStatus::kRunFailed;
   result.timer = TimerMode::kWall;
   result.times = {0.5, 0.25, 0.75};
   result.summary = runner::summarise(result.times);
@@ -223,7 +222,7 @@ TEST(ProcessPlan, ResultLinesRoundTripAndTruncatedTail) {
   ProcessResult build;
   build.id = "b1";
   build.kind = runner::ProcessItemKind::kBuild;
-  build.status = ProcessStatus::kBuildTimeout;
+  build.status = MeasureStatus::kBuildTimeout;
   build.seconds = 1.5;
   build.message = "timed out after 1 s";
 
@@ -236,7 +235,7 @@ TEST(ProcessPlan, ResultLinesRoundTripAndTruncatedTail) {
   ASSERT_EQ(file.results.size(), 2u);
   EXPECT_TRUE(file.droppedTail);
   EXPECT_EQ(file.completeBytes, first.size() + line.size());
-  EXPECT_EQ(file.results[0].status, ProcessStatus::kBuildTimeout);
+  EXPECT_EQ(file.results[0].status, MeasureStatus::kBuildTimeout);
   EXPECT_EQ(file.results[1].id, "r7");
 
   // A bad line that is not the last is damage, not an interrupted write: an error naming file and line.
@@ -273,7 +272,7 @@ TEST(ProcessRunner, RegionTimerAndRepetitionRule) {
   for (const auto& [id, repetitions] : expectedRepetitions) {
     ASSERT_EQ(results.count(id), 1u) << id;
     const ProcessResult& result = results[id];
-    EXPECT_EQ(result.status, ProcessStatus::kOk) << id << ": " << result.message;
+    EXPECT_EQ(result.status, MeasureStatus::kOk) << id << ": " << result.message;
     EXPECT_EQ(result.timer, TimerMode::kRegion) << id;
     EXPECT_EQ(result.repetitions, repetitions) << id;
     ASSERT_EQ(result.times.size(), static_cast<std::size_t>(repetitions)) << id;
@@ -284,7 +283,7 @@ TEST(ProcessRunner, RegionTimerAndRepetitionRule) {
     EXPECT_EQ(result.exitCode, 0);
   }
   ASSERT_EQ(results.count("required"), 1u);
-  EXPECT_EQ(results["required"].status, ProcessStatus::kRunFailed);
+  EXPECT_EQ(results["required"].status, MeasureStatus::kRunFailed);
   EXPECT_NE(results["required"].message.find("mirtune-region-seconds"), std::string::npos)
       << results["required"].message;
 }
@@ -301,7 +300,7 @@ TEST(ProcessRunner, WallTimerFallback) {
   SubprocessResult process;
   auto results = runPlan(folder, plan, &process, {"--json-progress"});
   const ProcessResult& result = results["nap"];
-  ASSERT_EQ(result.status, ProcessStatus::kOk) << result.message;
+  ASSERT_EQ(result.status, MeasureStatus::kOk) << result.message;
   EXPECT_EQ(result.timer, TimerMode::kWall);
   ASSERT_GE(result.times.size(), 2u);
   for (double time : result.times) {
@@ -343,7 +342,7 @@ TEST(ProcessRunner, BuildsRunInParallel) {
   auto results = runPlan(folder, plan, &process);
   ASSERT_EQ(results.size(), 3u);
   for (const auto& [id, result] : results) {
-    EXPECT_EQ(result.status, ProcessStatus::kOk) << id;
+    EXPECT_EQ(result.status, MeasureStatus::kOk) << id;
     EXPECT_GE(result.seconds, 0.4) << id;
   }
   EXPECT_LT(process.wallSeconds, 1.0) << "three 0.4 s builds with parallel_builds 3 ran one after another";
@@ -364,7 +363,7 @@ TEST(ProcessRunner, CrashWrongOutputAndUnknownProgram) {
   EXPECT_EQ(process.exitCode, 1) << process.standardError;
 
   const ProcessResult& crash = results["crash"];
-  EXPECT_EQ(crash.status, ProcessStatus::kRunFailed);
+  EXPECT_EQ(crash.status, MeasureStatus::kRunFailed);
   EXPECT_EQ(crash.signal, 11);
   EXPECT_EQ(crash.exitCode, -1);
   EXPECT_NE(crash.message.find("killed by signal 11 (Segmentation fault)"), std::string::npos)
@@ -373,14 +372,14 @@ TEST(ProcessRunner, CrashWrongOutputAndUnknownProgram) {
   EXPECT_EQ(crash.repetitions, 0);  // the warm-up crashed: nothing more ran
 
   const ProcessResult& wrong = results["wrong"];
-  EXPECT_EQ(wrong.status, ProcessStatus::kWrongOutput);
+  EXPECT_EQ(wrong.status, MeasureStatus::kWrongOutput);
   EXPECT_EQ(wrong.selfCheck, SelfCheck::kFailed);
   EXPECT_NE(wrong.message.find("expected 42, got 41"), std::string::npos) << wrong.message;
-  EXPECT_EQ(results["shouted"].status, ProcessStatus::kWrongOutput);
+  EXPECT_EQ(results["shouted"].status, MeasureStatus::kWrongOutput);
   EXPECT_EQ(results["shouted"].selfCheck, SelfCheck::kFailed);
 
   const ProcessResult& missing = results["missing"];
-  EXPECT_EQ(missing.status, ProcessStatus::kRunFailed);
+  EXPECT_EQ(missing.status, MeasureStatus::kRunFailed);
   EXPECT_NE(missing.message.find("no-such-program"), std::string::npos) << missing.message;
 }
 
@@ -394,7 +393,7 @@ TEST(ProcessRunner, TimeoutKillsTheWholeProcessGroup) {
   SubprocessResult process;
   auto results = runPlan(folder, plan, &process);
   const ProcessResult& result = results["hang"];
-  EXPECT_EQ(result.status, ProcessStatus::kRunTimeout) << result.message;
+  EXPECT_EQ(result.status, MeasureStatus::kRunTimeout) << result.message;
   EXPECT_NE(result.message.find("timed out after 1 s"), std::string::npos) << result.message;
   EXPECT_GE(result.wallSeconds, 1.0);
   EXPECT_LT(result.wallSeconds, 2.0);
@@ -430,22 +429,22 @@ TEST(ProcessRunner, FailedAndHangingBuildsSkipTheirRuns) {
   EXPECT_LT(seconds, 10.0);
 
   const ProcessResult& broken = results["build:broken"];
-  EXPECT_EQ(broken.status, ProcessStatus::kBuildFailed);
+  EXPECT_EQ(broken.status, MeasureStatus::kBuildFailed);
   EXPECT_EQ(broken.exitCode, 1);
   EXPECT_NE(broken.message.find("syntax_error.c:3:"), std::string::npos) << broken.message;
   EXPECT_NE(broken.standardError.find("syntax_error.c:3:"), std::string::npos);
-  EXPECT_EQ(results["needs_broken"].status, ProcessStatus::kBuildFailed);
+  EXPECT_EQ(results["needs_broken"].status, MeasureStatus::kBuildFailed);
   EXPECT_NE(results["needs_broken"].message.find("syntax_error.c:3:"), std::string::npos);
   EXPECT_EQ(results["needs_broken"].repetitions, 0);
 
   const ProcessResult& hung = results["build:hanging"];
-  EXPECT_EQ(hung.status, ProcessStatus::kBuildTimeout);
+  EXPECT_EQ(hung.status, MeasureStatus::kBuildTimeout);
   EXPECT_GE(hung.seconds, 1.0);
   EXPECT_LT(hung.seconds, 2.5);
-  EXPECT_EQ(results["needs_hanging"].status, ProcessStatus::kBuildTimeout);
+  EXPECT_EQ(results["needs_hanging"].status, MeasureStatus::kBuildTimeout);
 
-  EXPECT_EQ(results["build:fine"].status, ProcessStatus::kOk);
-  EXPECT_EQ(results["needs_fine"].status, ProcessStatus::kOk);
+  EXPECT_EQ(results["build:fine"].status, MeasureStatus::kOk);
+  EXPECT_EQ(results["needs_fine"].status, MeasureStatus::kOk);
 }
 
 TEST(ProcessRunner, ResumeAfterAKillSkipsCompleteLines) {
@@ -534,7 +533,7 @@ TEST(ProcessRunner, StdoutDigestIgnoresTimerLinesAndSpotsChanges) {
   EXPECT_NE(results["hello_a"].stdoutSha256, results["world"].stdoutSha256);
   EXPECT_TRUE(results["hello_a"].stdoutStable);
 
-  EXPECT_EQ(results["changing"].status, ProcessStatus::kOk);
+  EXPECT_EQ(results["changing"].status, MeasureStatus::kOk);
   EXPECT_FALSE(results["changing"].stdoutStable);
   // The digest is the first measured repetition's: the warm-up was run number 1.
   EXPECT_EQ(results["changing"].stdoutExcerpt, "hello\nrun number 2\n");
@@ -636,7 +635,7 @@ TEST(ProcessRunner, AProgramThatLeavesItsProcessGroupDoesNotHoldUpTheRun) {
   // repetition) and a moment to find and kill the holder, not the 20 s timeout nor a long grace per
   // repetition.
   const ProcessResult& hold = results["hold"];
-  EXPECT_EQ(hold.status, ProcessStatus::kOk) << hold.message;
+  EXPECT_EQ(hold.status, MeasureStatus::kOk) << hold.message;
   EXPECT_EQ(hold.repetitions, 3);
   EXPECT_LT(hold.wallSeconds, 3.0) << hold.message;
   EXPECT_EQ(hold.stdoutExcerpt.rfind("left ", 0), 0u) << hold.stdoutExcerpt;
@@ -647,7 +646,7 @@ TEST(ProcessRunner, AProgramThatLeavesItsProcessGroupDoesNotHoldUpTheRun) {
 
   // A child that let go of the output does not delay the run, but it would overlap the next repetition.
   const ProcessResult& detach = results["detach"];
-  EXPECT_EQ(detach.status, ProcessStatus::kOk) << detach.message;
+  EXPECT_EQ(detach.status, MeasureStatus::kOk) << detach.message;
   EXPECT_LT(detach.wallSeconds, 3.0) << detach.message;
   EXPECT_NE(detach.message.find("(escape) still ran after it exited"), std::string::npos) << detach.message;
 

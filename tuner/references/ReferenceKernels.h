@@ -1,7 +1,7 @@
 // Declarations of the reference implementations; References.cpp puts them in the lookup table.
 #pragma once
 
-#include "tuner/ReferenceArgs.h"
+#include "tuner/references/ReferenceArgs.h"
 
 namespace mirtune::references {
 

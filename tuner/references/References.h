@@ -1,7 +1,7 @@
 // The CPU references of the kernel suite, looked up by the name a manifest gives.
 #pragma once
 
-#include "tuner/ReferenceArgs.h"
+#include "tuner/references/ReferenceArgs.h"
 
 #include <string>
 #include <string_view>

@@ -1,6 +1,8 @@
 // One plan on one OpenCL device: build, check arguments, warm up, repeat with profiling events, dump outputs.
 #include "tuner/runner/OpenClExecute.h"
 
+#include "support/MeasureStatus.h"
+
 #ifndef CL_TARGET_OPENCL_VERSION
 #define CL_TARGET_OPENCL_VERSION 120
 #endif
@@ -92,19 +94,24 @@ const char* clErrorName(cl_int code) {
 
 /// A failure inside this file; caught at the two entry points and turned into the result's status.
 struct Failure {
-  std::string status;
+  std::string status;  ///< a measureStatusName, or kInvalidPlanStatusName
   std::string message;
   std::string buildLog;
   std::string openclError;
 };
 
-[[noreturn]] void fail(std::string status, std::string message) {
-  throw Failure{std::move(status), std::move(message), "", ""};
+[[noreturn]] void fail(std::string_view status, std::string message) {
+  throw Failure{std::string(status), std::move(message), "", ""};
 }
+
+/// Written names of the outcomes this file reports.
+const std::string kOkName(measureStatusName(MeasureStatus::kOk));
+const std::string kBuildFailedName(measureStatusName(MeasureStatus::kBuildFailed));
+const std::string kRunFailedName(measureStatusName(MeasureStatus::kRunFailed));
 
 void check(cl_int code, const char* what) {
   if (code != CL_SUCCESS) {
-    throw Failure{"run_failed", fmt::format("{} failed: {} ({})", what, clErrorName(code), code), "",
+    throw Failure{kRunFailedName, fmt::format("{} failed: {} ({})", what, clErrorName(code), code), "",
                   clErrorName(code)};
   }
 }
@@ -149,12 +156,13 @@ DeviceHandle selectDevice(int platformIndex, int deviceIndex) {
   cl_uint platformCount = 0;
   cl_int status = clGetPlatformIDs(0, nullptr, &platformCount);
   if (status != CL_SUCCESS || platformCount == 0) {
-    fail("run_failed", "no OpenCL platform is installed (the ICD loader found none)");
+    fail(kRunFailedName, "no OpenCL platform is installed (the ICD loader found none)");
   }
   std::vector<cl_platform_id> platforms(platformCount);
   check(clGetPlatformIDs(platformCount, platforms.data(), nullptr), "clGetPlatformIDs");
   if (platformIndex < 0 || static_cast<cl_uint>(platformIndex) >= platformCount) {
-    fail("invalid_plan", fmt::format("no OpenCL platform {} (there are {})", platformIndex, platformCount));
+    fail(kInvalidPlanStatusName,
+         fmt::format("no OpenCL platform {} (there are {})", platformIndex, platformCount));
   }
   DeviceHandle handle;
   handle.platform = platforms[static_cast<std::size_t>(platformIndex)];
@@ -162,7 +170,7 @@ DeviceHandle selectDevice(int platformIndex, int deviceIndex) {
   status = clGetDeviceIDs(handle.platform, CL_DEVICE_TYPE_ALL, 0, nullptr, &deviceCount);
   if (status != CL_SUCCESS && status != CL_DEVICE_NOT_FOUND) check(status, "clGetDeviceIDs");
   if (deviceIndex < 0 || static_cast<cl_uint>(deviceIndex) >= deviceCount) {
-    fail("invalid_plan",
+    fail(kInvalidPlanStatusName,
          fmt::format("platform {} has no device {} (it has {})", platformIndex, deviceIndex, deviceCount));
   }
   std::vector<cl_device_id> devices(deviceCount);
@@ -188,7 +196,8 @@ DeviceHandle selectDevice(int platformIndex, int deviceIndex) {
 std::string readSource(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in)
-    fail("invalid_plan", fmt::format("{}: cannot read the OpenCL source: {}", path, std::strerror(errno)));
+    fail(kInvalidPlanStatusName,
+         fmt::format("{}: cannot read the OpenCL source: {}", path, std::strerror(errno)));
   std::stringstream buffer;
   buffer << in.rdbuf();
   return buffer.str();
@@ -213,7 +222,7 @@ Program buildProgram(cl_context context, cl_device_id device, const std::string&
       clGetProgramBuildInfo(program.get(), device, CL_PROGRAM_BUILD_LOG, size, log.data(), nullptr);
       log = trimmed(log);
     }
-    throw Failure{"build_failed",
+    throw Failure{kBuildFailedName,
                   fmt::format("clBuildProgram failed: {} (options '{}')", clErrorName(status), options), log,
                   clErrorName(status)};
   }
@@ -316,15 +325,15 @@ void checkArguments(cl_kernel kernel, const RunPlan& plan, std::vector<KernelArg
   for (cl_uint i = 0; i < count; ++i) infos.push_back(queryArgInfo(kernel, i));
   for (const auto& info : infos) {
     if (!info.supported)
-      fail("invalid_plan", fmt::format("kernel '{}': {}", plan.kernel, info.unsupportedReason));
+      fail(kInvalidPlanStatusName, fmt::format("kernel '{}': {}", plan.kernel, info.unsupportedReason));
   }
   if (count != plan.args.size()) {
     std::string signature;
     for (const auto& info : infos)
       signature +=
           fmt::format("{}{} {} {}", signature.empty() ? "" : ", ", info.address, info.typeName, info.name);
-    fail("invalid_plan", fmt::format("kernel '{}' takes {} arguments ({}) but the plan gives {}", plan.kernel,
-                                     count, signature, plan.args.size()));
+    fail(kInvalidPlanStatusName, fmt::format("kernel '{}' takes {} arguments ({}) but the plan gives {}",
+                                             plan.kernel, count, signature, plan.args.size()));
   }
   for (std::size_t i = 0; i < infos.size(); ++i) {
     const KernelArgInfo& info = infos[i];
@@ -349,7 +358,7 @@ void checkArguments(cl_kernel kernel, const RunPlan& plan, std::vector<KernelArg
         break;
     }
     if (!matches) {
-      fail("invalid_plan",
+      fail(kInvalidPlanStatusName,
            fmt::format("kernel '{}' argument {} ('{}') is {} {} but the plan gives a {} argument ({})",
                        plan.kernel, i, info.name, info.address, info.typeName, argKindName(arg.kind),
                        expected));
@@ -380,7 +389,7 @@ std::string joinPath(const std::string& directory, const std::string& path) {
 
 nlohmann::json failureJson(const Failure& failure) {
   nlohmann::json json = {{"status", failure.status}, {"message", failure.message}};
-  if (!failure.buildLog.empty() || failure.status == "build_failed") json["build_log"] = failure.buildLog;
+  if (!failure.buildLog.empty() || failure.status == kBuildFailedName) json["build_log"] = failure.buildLog;
   if (!failure.openclError.empty()) json["opencl_error"] = failure.openclError;
   return json;
 }
@@ -414,7 +423,7 @@ nlohmann::json runOpenClPlan(const RunPlan& plan, const std::string& planDirecto
     if (status == CL_INVALID_KERNEL_NAME) {
       std::string names;
       for (const auto& name : kernelNames(program.get())) names += (names.empty() ? "" : ", ") + name;
-      fail("invalid_plan",
+      fail(kInvalidPlanStatusName,
            fmt::format("{}: no kernel named '{}' (kernels: {})", plan.source, plan.kernel, names));
     }
     check(status, "clCreateKernel");
@@ -529,18 +538,18 @@ nlohmann::json runOpenClPlan(const RunPlan& plan, const std::string& planDirecto
         std::ofstream out(path, std::ios::binary | std::ios::trunc);
         const std::string bytes = npyBytes(hostOutputs[i]);
         out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-        if (!out) fail("run_failed", fmt::format("{}: cannot write the output buffer", path));
+        if (!out) fail(kRunFailedName, fmt::format("{}: cannot write the output buffer", path));
         output["file"] = path;
       }
       result["outputs"].push_back(std::move(output));
     }
-    result["status"] = "ok";
+    result["status"] = kOkName;
     result["message"] = "";
   } catch (const Failure& failure) {
     result.update(failureJson(failure));
   } catch (const std::exception& exception) {
     result.update(
-        failureJson(Failure{"run_failed", fmt::format("host error: {}", exception.what()), "", ""}));
+        failureJson(Failure{kRunFailedName, fmt::format("host error: {}", exception.what()), "", ""}));
   }
   return result;
 }
@@ -568,7 +577,7 @@ nlohmann::json listOpenClKernelArgs(const std::string& sourcePath, const std::st
       if (std::find(names.begin(), names.end(), kernelName) == names.end()) {
         std::string list;
         for (const auto& name : names) list += (list.empty() ? "" : ", ") + name;
-        fail("invalid_plan",
+        fail(kInvalidPlanStatusName,
              fmt::format("{}: no kernel named '{}' (kernels: {})", sourcePath, kernelName, list));
       }
       names = {kernelName};
@@ -597,7 +606,7 @@ nlohmann::json listOpenClKernelArgs(const std::string& sourcePath, const std::st
       }
       result["kernels"].push_back({{"name", name}, {"args", std::move(args)}});
     }
-    result["status"] = "ok";
+    result["status"] = kOkName;
     result["message"] = "";
   } catch (const Failure& failure) {
     result.update(failureJson(failure));

@@ -734,7 +734,7 @@ ProcessResult buildResult(const ProcessBuild& build, Child& child) {
     addNote(result.message, note);
     return result;
   }
-  result.status = outcome.timedOut ? ProcessStatus::kBuildTimeout : ProcessStatus::kBuildFailed;
+  result.status = outcome.timedOut ? MeasureStatus::kBuildTimeout : MeasureStatus::kBuildFailed;
   const std::string telling = outcome.startError.empty() && !outcome.timedOut ? firstErrorLine(outcome) : "";
   result.message = telling.empty() ? failure : failure + ": " + telling;
   addNote(result.message, note);
@@ -782,9 +782,9 @@ bool measureRun(const ProcessRun& run, const CommandSpec& spec, ProcessResult& r
     if (!leftovers.empty() && leftoverRepetitions++ == 0) firstLeftover = phase + ": " + leftovers;
 
     std::string problem = outcome.failure(spec.timeoutSeconds);
-    ProcessStatus status = outcome.timedOut ? ProcessStatus::kRunTimeout : ProcessStatus::kRunFailed;
+    MeasureStatus status = outcome.timedOut ? MeasureStatus::kRunTimeout : MeasureStatus::kRunFailed;
     if (outcome.startError.empty() && !outcome.timedOut && outcome.signal == 0 && output.checkFailed()) {
-      status = ProcessStatus::kWrongOutput;
+      status = MeasureStatus::kWrongOutput;
       problem = output.checkFailure();
     } else if (problem.empty() && !output.regionError().empty() && timer != TimerMode::kWall) {
       problem = output.regionError();
@@ -796,7 +796,7 @@ bool measureRun(const ProcessRun& run, const CommandSpec& spec, ProcessResult& r
                       ? "printed no 'mirtune-region-seconds:' line, and the run's timer is 'region'"
                       : "printed no 'mirtune-region-seconds:' line, though earlier repetitions did";
       }
-    } else if (!problem.empty() && status == ProcessStatus::kRunFailed && outcome.startError.empty()) {
+    } else if (!problem.empty() && status == MeasureStatus::kRunFailed && outcome.startError.empty()) {
       const std::string lastWords = lastStderrLine(outcome);
       if (!lastWords.empty()) problem += ": " + lastWords;
     }
@@ -804,7 +804,7 @@ bool measureRun(const ProcessRun& run, const CommandSpec& spec, ProcessResult& r
     if (!problem.empty()) {
       result.status = status;
       result.message = phase + ": " + problem;
-      if (status == ProcessStatus::kWrongOutput) result.selfCheck = SelfCheck::kFailed;
+      if (status == MeasureStatus::kWrongOutput) result.selfCheck = SelfCheck::kFailed;
       if (!haveDigest) {
         result.stdoutSha256 = output.digest();
         result.stdoutExcerpt = output.excerpt();
@@ -843,7 +843,7 @@ bool measureRun(const ProcessRun& run, const CommandSpec& spec, ProcessResult& r
 
 void reportProgress(bool json, const ProcessResult& result, std::size_t position, std::size_t total) {
   const std::string_view kind = processItemKindName(result.kind);
-  const std::string_view status = processStatusName(result.status);
+  const std::string_view status = measureStatusName(result.status);
   if (json) {
     nlohmann::json line = {{"kind", kind},    {"index", position}, {"total", total},
                            {"id", result.id}, {"status", status},  {"message", result.message}};
@@ -857,7 +857,7 @@ void reportProgress(bool json, const ProcessResult& result, std::size_t position
     return;
   }
   std::string detail;
-  if (result.status != ProcessStatus::kOk) {
+  if (result.status != MeasureStatus::kOk) {
     detail = ": " + result.message;
   } else if (result.kind == ProcessItemKind::kBuild) {
     detail = fmt::format(" {:.3f} s", result.seconds);
@@ -912,12 +912,12 @@ int runProcessCommand(const ProcessCommandOptions& options) {
   }
   for (const auto& build : plan.builds) {
     auto found = buildResults.find(build.id);
-    if (found != buildResults.end() && found->second.status != ProcessStatus::kOk) allOk = false;
+    if (found != buildResults.end() && found->second.status != MeasureStatus::kOk) allOk = false;
   }
   for (const auto& run : plan.runs) {
     for (const auto& result : previous) {
       if (result.kind == ProcessItemKind::kRun && result.id == run.id &&
-          result.status != ProcessStatus::kOk) {
+          result.status != MeasureStatus::kOk) {
         allOk = false;
       }
     }
@@ -935,7 +935,7 @@ int runProcessCommand(const ProcessCommandOptions& options) {
   if (options.dieWithParent) dieWithParent(SIGTERM, options.parentPid);
   auto record = [&](const ProcessResult& result, std::size_t position, std::size_t total) {
     if (!writer.append(result, error)) return false;
-    allOk = allOk && result.status == ProcessStatus::kOk;
+    allOk = allOk && result.status == MeasureStatus::kOk;
     reportProgress(options.jsonProgress, result, position, total);
     return true;
   };
@@ -992,7 +992,7 @@ int runProcessCommand(const ProcessCommandOptions& options) {
     result.id = run.id;
     result.kind = ProcessItemKind::kRun;
     const auto build = run.build.empty() ? buildResults.end() : buildResults.find(run.build);
-    if (build != buildResults.end() && build->second.status != ProcessStatus::kOk) {
+    if (build != buildResults.end() && build->second.status != MeasureStatus::kOk) {
       result.status = build->second.status;
       result.message = fmt::format("build {} failed: {}", run.build, build->second.message);
       result.timer = run.timer;  // null in the results under "auto": no repetition decided it

@@ -27,24 +27,6 @@ std::string_view processItemKindName(ProcessItemKind kind) {
   return kind == ProcessItemKind::kBuild ? "build" : "run";
 }
 
-std::string_view processStatusName(ProcessStatus status) {
-  switch (status) {
-    case ProcessStatus::kOk:
-      return "ok";
-    case ProcessStatus::kBuildFailed:
-      return "build_failed";
-    case ProcessStatus::kBuildTimeout:
-      return "build_timeout";
-    case ProcessStatus::kRunFailed:
-      return "run_failed";
-    case ProcessStatus::kRunTimeout:
-      return "run_timeout";
-    case ProcessStatus::kWrongOutput:
-      return "wrong_output";
-  }
-  return "?";
-}
-
 std::string_view selfCheckName(SelfCheck check) {
   switch (check) {
     case SelfCheck::kAbsent:
@@ -60,9 +42,6 @@ std::string_view selfCheckName(SelfCheck check) {
 namespace {
 
 constexpr std::array<TimerMode, 3> kTimerModes = {TimerMode::kAuto, TimerMode::kRegion, TimerMode::kWall};
-constexpr std::array<ProcessStatus, 6> kStatuses = {
-    ProcessStatus::kOk,        ProcessStatus::kBuildFailed, ProcessStatus::kBuildTimeout,
-    ProcessStatus::kRunFailed, ProcessStatus::kRunTimeout,  ProcessStatus::kWrongOutput};
 constexpr std::array<SelfCheck, 3> kSelfChecks = {SelfCheck::kAbsent, SelfCheck::kOk, SelfCheck::kFailed};
 
 template <typename Enum, std::size_t N>
@@ -341,7 +320,7 @@ nlohmann::json optionalInt(int value, int absent) {
 nlohmann::json processResultToJson(const ProcessResult& result) {
   nlohmann::json json = {{"id", result.id},
                          {"kind", processItemKindName(result.kind)},
-                         {"status", processStatusName(result.status)}};
+                         {"status", measureStatusName(result.status)}};
   if (result.kind == ProcessItemKind::kBuild) {
     json["seconds"] = result.seconds;
     json["exit_code"] = optionalInt(result.exitCode, -1);
@@ -391,9 +370,9 @@ bool parseProcessResultLine(const nlohmann::json& json, ProcessResult& result, s
   } else if (kind != "run") {
     return reader.fail("'kind' must be build or run (got '" + kind + "')");
   }
-  if (!enumFromName(kStatuses, processStatusName, status, result.status)) {
-    return reader.fail("'status' must be one of " + enumNames(kStatuses, processStatusName) + " (got '" +
-                       status + "')");
+  if (!enumFromName(kMeasureStatuses, measureStatusName, status, result.status)) {
+    return reader.fail("'status' must be one of " + enumNames(kMeasureStatuses, measureStatusName) +
+                       " (got '" + status + "')");
   }
   auto readInt = [&](const char* key, int& out) {
     if (!reader.has(key)) return true;

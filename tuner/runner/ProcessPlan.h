@@ -2,6 +2,7 @@
 #pragma once
 
 #include "tuner/runner/RunPlan.h"
+#include "support/MeasureStatus.h"
 
 #include <nlohmann/json.hpp>
 
@@ -68,10 +69,6 @@ bool readProcessPlan(const std::string& path, ProcessPlan& plan, std::string& er
 enum class ProcessItemKind { kBuild, kRun };
 std::string_view processItemKindName(ProcessItemKind kind);
 
-/// Outcome of a build or a run. Runs of a failed build carry the build's status without running.
-enum class ProcessStatus { kOk, kBuildFailed, kBuildTimeout, kRunFailed, kRunTimeout, kWrongOutput };
-std::string_view processStatusName(ProcessStatus status);
-
 /// What the program's own output check said (`mirtune-check: ok` / `mirtune-check: failed ...`).
 enum class SelfCheck { kAbsent, kOk, kFailed };
 std::string_view selfCheckName(SelfCheck check);
@@ -80,7 +77,8 @@ std::string_view selfCheckName(SelfCheck check);
 struct ProcessResult {
   std::string id;
   ProcessItemKind kind = ProcessItemKind::kRun;
-  ProcessStatus status = ProcessStatus::kOk;
+  /// Outcome of the build or run. Runs of a failed build carry the build's status without running.
+  MeasureStatus status = MeasureStatus::kOk;
   double seconds = 0;  ///< build: wall time of the compile
   int exitCode = -1;   ///< exit status of the last (or failing) process; -1 when it did not exit
   int signal = 0;      ///< signal that ended it; 0 when none

@@ -5,6 +5,7 @@
 #include "tuner/runner/OpenClProbe.h"
 #include "tuner/runner/ProcessExecute.h"
 #include "tuner/runner/RunPlan.h"
+#include "support/MeasureStatus.h"
 
 #include <fmt/format.h>
 #include <signal.h>
@@ -177,7 +178,7 @@ int emitResult(const nlohmann::json& result, const std::string& outPath) {
     fmt::print(stderr, "mirtune-run: error: cannot write {}: {}\n", outPath, std::strerror(errno));
     return 1;
   }
-  if (result.value("status", "") != "ok") {
+  if (result.value("status", "") != mirtune::measureStatusName(mirtune::MeasureStatus::kOk)) {
     fmt::print(stderr, "mirtune-run: {}: {}\n", result.value("status", "?"), result.value("message", ""));
     return 1;
   }
@@ -194,7 +195,8 @@ struct LastPhase {
 /// The timeout result the watchdog leaves: what was known, and where the run stood when the limit passed.
 nlohmann::json timeoutResult(const LastPhase& last, double seconds, const std::string& limitName) {
   nlohmann::json result = last.soFar;
-  result["status"] = last.building ? "build_timeout" : "run_timeout";
+  result["status"] = std::string(mirtune::measureStatusName(
+      last.building ? mirtune::MeasureStatus::kBuildTimeout : mirtune::MeasureStatus::kRunTimeout));
   result["message"] = fmt::format("timed out after {:g} s ({}) while {}; the runner stopped itself", seconds,
                                   limitName, last.phase);
   return result;
@@ -243,7 +245,7 @@ int runOpenCl(int argc, char** argv) {
   mirtune::runner::RunPlan plan;
   std::ifstream in(planPath);
   if (!in) {
-    result = {{"status", "invalid_plan"},
+    result = {{"status", std::string(mirtune::kInvalidPlanStatusName)},
               {"message", fmt::format("{}: cannot read: {}", planPath, std::strerror(errno))}};
   } else {
     std::stringstream text;
@@ -251,9 +253,11 @@ int runOpenCl(int argc, char** argv) {
     nlohmann::json planJson = nlohmann::json::parse(text.str(), nullptr, false);
     std::string error;
     if (planJson.is_discarded()) {
-      result = {{"status", "invalid_plan"}, {"message", fmt::format("{}: not valid JSON", planPath)}};
+      result = {{"status", std::string(mirtune::kInvalidPlanStatusName)},
+                {"message", fmt::format("{}: not valid JSON", planPath)}};
     } else if (!mirtune::runner::parseRunPlan(planJson, plan, error)) {
-      result = {{"status", "invalid_plan"}, {"message", fmt::format("{}: {}", planPath, error)}};
+      result = {{"status", std::string(mirtune::kInvalidPlanStatusName)},
+                {"message", fmt::format("{}: {}", planPath, error)}};
     } else {
       const auto slash = planPath.rfind('/');
       const std::string planDirectory = slash == std::string::npos ? "." : planPath.substr(0, slash);
