@@ -1,23 +1,12 @@
 // `mirtune coarsen`: the thread-coarsening factor for OpenCL kernels. Registration, `train` and prediction.
 #include "cli/CoarsenOptions.h"
-#include "tasks/common/DatabaseCache.h"
-#include "tasks/common/HeadCandidates.h"
 #include "cli/EncoderOption.h"
-#include "database/Database.h"
-#include "frontend/Frontend.h"
-#include "frontend/IrModule.h"
-#include "support/Files.h"
 #include "support/Log.h"
-#include "support/Sha256.h"
-#include "tasks/coarsen/CoarsenModel.h"
 #include "tasks/coarsen/LocalCoarsen.h"
-#include "tasks/common/KernelSources.h"
-
-#include <fmt/format.h>
-#include <fmt/ranges.h>
+#include "tasks/coarsen/Reports.h"
 
 #include <algorithm>
-#include <map>
+#include <filesystem>
 #include <memory>
 
 namespace mirtune::cli {
@@ -72,20 +61,8 @@ int runCoarsenPredict(const CoarsenPredictOptions& options, const GlobalOptions&
     status = 1;
   }
 
-  std::string text;
-  nlohmann::json list = nlohmann::json::array();
-  for (const FactorAnswer& answer : outcome->answers) {
-    const CoarsenPlatform& platform = kPlatforms[answer.platform];
-    list.push_back({{"file", answer.file},
-                    {"kernel", answer.kernel},
-                    {"platform", platform.name},
-                    {"hardware", platform.hardware},
-                    {"factor", answer.choice.factor},
-                    {"probability", answer.choice.probability}});
-    text += fmt::format("{}  {}  {:<7} ({})  factor {:>2}  probability {:.3f}\n", answer.file, answer.kernel,
-                        platform.name, platform.hardware, answer.choice.factor, answer.choice.probability);
-  }
-  int written = writeOutput(options.output, options.json ? list.dump(2) + "\n" : text);
+  int written =
+      writeOutput(options.output, options.json ? toJson(*outcome).dump(2) + "\n" : textReport(*outcome));
   return written != 0 ? written : status;
 }
 

@@ -310,6 +310,7 @@ Expected<RunReport> runKernels(const RunRequest& options) {
   RunReport report;
   report.devices = *devices;
   report.mode = *mode;
+  report.dimension = options.dimension;
   std::vector<KernelRun>& runs = report.runs;
 
   // 1. The kernels of each file, as the OpenCL driver sees them, with a default plan each.

@@ -134,6 +134,7 @@ struct RunReport {
   std::vector<OpenClDevice> devices;
   std::vector<KernelRun> runs;
   CoarsenMode mode = CoarsenMode::kConsecutive;
+  unsigned dimension = 0;       ///< the NDRange dimension coarsened
   std::string modelId;          ///< empty without heads
   std::vector<Error> failures;  ///< files that could not be planned at all (their kernels are not in runs)
   bool recorded = true;         ///< false when the database did not store everything (logged)
