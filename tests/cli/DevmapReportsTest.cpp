@@ -1,6 +1,8 @@
 // The device-mapping reports of tasks/devmap/Reports.h: the batch CSV read and written, and the eval summary.
 #include "tasks/devmap/Reports.h"
 
+#include "tasks/devmap/Features.h"
+
 #include <gtest/gtest.h>
 
 #include <filesystem>
