@@ -4,18 +4,17 @@
 #include "cli/DevmapOptions.h"
 #include "cli/EncoderOption.h"
 #include "database/Database.h"
-#include "support/Csv.h"
 #include "support/Files.h"
 #include "support/Log.h"
 #include "support/Progress.h"
 #include "tasks/devmap/DevmapModel.h"
 #include "tasks/devmap/Features.h"
 #include "tasks/devmap/Predict.h"
+#include "tasks/devmap/Reports.h"
 
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <cmath>
 #include <set>
 
 namespace mirtune::cli {
@@ -74,68 +73,27 @@ int runDevmapPredict(const DevmapPredictOptions& options, const GlobalOptions& g
   const bool anyAnswer = std::any_of(predictions.begin(), predictions.end(),
                                      [](const KernelPrediction& prediction) { return !prediction.error; });
   if (!anyAnswer) return 1;  // every input failed: no output at all rather than an empty one
-  const std::string& platformName = given.setup.platform;
-  std::string hardware = platformName;
-  for (const DevmapPlatform& platform : kPlatforms) {
-    if (platform.name == platformName) hardware = fmt::format("{}: Intel Core i7-3820 vs {}", platform.name, platform.hardware);
-  }
+  int written = 0;
   if (options.json) {
-    nlohmann::json list = nlohmann::json::array();
-    for (const KernelPrediction& prediction : predictions) {
-      if (prediction.error) continue;
-      list.push_back({{"file", prediction.file},
-                      {"kernel", prediction.kernel},
-                      {"device", deviceName(prediction.device)},
-                      {"probability", chosenProbability(prediction)},
-                      {"platform", platformName},
-                      {"transfer", prediction.transferBytes},
-                      {"wgsize", prediction.wgsize}});
+    written = writeOutput(options.output, predictionsJson(predictions, given.setup.platform).dump(2) + "\n");
+  } else {
+    // What the answers assume is a header for the reader, not data: stderr, so stdout holds the answers alone.
+    if (!global.quiet) {
+      fmt::print(stderr, "{}",
+                 predictionAssumptions(given.setup.platform, transfer, defaultTransfer, wgsize, defaultWgsize));
     }
-    int written = writeOutput(options.output, list.dump(2) + "\n");
-    return written != 0 ? written : status;
+    written = writeOutput(options.output, predictionsText(predictions));
   }
-  // What the answers assume is a header for the reader, not data: stderr, so stdout holds the answers alone.
-  if (!global.quiet) {
-    fmt::print(stderr, "platform {}; transfer {:.0f} bytes{}; work-group size {:.0f}{}\n", hardware, transfer,
-               defaultTransfer ? " (default: the data set's median, set --transfer)" : "", wgsize,
-               defaultWgsize ? " (default, set --wgsize)" : "");
-  }
-  std::string text;
-  for (const KernelPrediction& prediction : predictions) {
-    if (prediction.error) continue;
-    text += fmt::format("{}  {}  {}  probability {:.3f}\n", prediction.file, prediction.kernel,
-                        deviceName(prediction.device), chosenProbability(prediction));
-  }
-  int written = writeOutput(options.output, text);
   return written != 0 ? written : status;
 }
 
 int runDevmapBatchPredict(const DevmapPredictOptions& options, const GlobalOptions& global) {
   auto compile = toCompileOptions(options.compile);
   if (!compile) return reportError(compile.error());
-  auto table = CsvTable::read(options.input);
-  if (!table) return reportError(table.error());
-  auto fileColumn = table->requireColumn("file");
-  if (!fileColumn) return reportError(fileColumn.error());
-  auto kernelColumn = table->column("kernel");
-  auto transferColumn = table->column("transfer");
-  auto wgsizeColumn = table->column("wgsize");
+  auto queries = readKernelQueries(options.input);
+  if (!queries) return reportError(queries.error());
   PredictRun run;
-  for (std::size_t r = 0; r < table->rows(); ++r) {
-    KernelQuery query{table->record(r)[*fileColumn], kernelColumn ? table->record(r)[*kernelColumn] : "",
-                      kDefaultTransferBytes, kDefaultWgsize};
-    for (auto [column, target] : {std::pair{transferColumn, &query.transferBytes}, std::pair{wgsizeColumn, &query.wgsize}}) {
-      if (!column || table->record(r)[*column].empty()) continue;
-      auto value = table->number(r, *column);
-      if (!value) return reportError(value.error());
-      if (!std::isfinite(*value) || *value < 0) {
-        return reportError(makeError(ErrorCode::kInvalidInput, "{}: row {}: '{}' must be a finite number >= 0",
-                                     options.input, r + 1, table->record(r)[*column]));
-      }
-      *target = *value;
-    }
-    run.queries.push_back(std::move(query));
-  }
+  run.queries = std::move(*queries);
   std::set<std::string> distinctFiles;
   for (const KernelQuery& query : run.queries) distinctFiles.insert(query.file);
   ProgressLine progress("devmap predict", distinctFiles.size());
@@ -146,20 +104,11 @@ int runDevmapBatchPredict(const DevmapPredictOptions& options, const GlobalOptio
   auto outcome = predictAndRecord(predictSetup(options, global), run);
   progress.finish();
   if (!outcome) return reportError(outcome.error());
-  std::string out = "file,kernel,transfer,wgsize,device,probability,error\n";
-  std::size_t failed = 0;
-  for (const KernelPrediction& prediction : outcome->predictions) {
-    out += fmt::format("{},{},{:.0f},{:.0f},", csvField(prediction.file), csvField(prediction.kernel),
-                       prediction.transferBytes, prediction.wgsize);
-    if (prediction.error) {
-      out += ",," + csvField(prediction.error->message()) + "\n";
-      ++failed;
-    } else {
-      out += fmt::format("{},{:.6f},\n", deviceName(prediction.device), chosenProbability(prediction));
-    }
-  }
-  if (failed > 0) logError("{} of {} predictions failed (see the error column)", failed, outcome->predictions.size());
-  const int written = writeOutput(options.output, out);
+  const auto& predictions = outcome->predictions;
+  const auto failed = std::count_if(predictions.begin(), predictions.end(),
+                                    [](const KernelPrediction& prediction) { return prediction.error.has_value(); });
+  if (failed > 0) logError("{} of {} predictions failed (see the error column)", failed, predictions.size());
+  const int written = writeOutput(options.output, predictionsCsv(predictions));
   const int database = databaseFailures(*outcome);
   return written != 0 ? written : (failed > 0 || database != 0 ? 1 : 0);
 }
@@ -213,27 +162,27 @@ void addDevmapCommand(CLI::App& app, const GlobalOptions& global, CommandAction&
   auto eval = std::make_shared<DevmapEvalOptions>();
   CLI::App* evalCommand = devmap->add_subcommand("eval", "Reproduce the published device-mapping table: 10-fold "
                                                          "cross-validation over the fixed folds");
-  evalCommand->add_option("--platform", eval->platform, "amd, nvidia or all (default)")
+  evalCommand->add_option("--platform", eval->request.platform, "amd, nvidia or all (default)")
       ->check(CLI::IsMember({"amd", "nvidia", "all"}));
-  evalCommand->add_option("--rows", eval->rows, "680 (all rows, default) or 669 (IR2Vec's rows)")
+  evalCommand->add_option("--rows", eval->request.rows, "680 (all rows, default) or 669 (IR2Vec's rows)")
       ->check(CLI::IsMember({"680", "669"}));
-  evalCommand->add_option("--features", eval->features, "fused (default), tokens, graph, or aux (no embedding)")
+  evalCommand->add_option("--features", eval->request.features, "fused (default), tokens, graph, or aux (no embedding)")
       ->check(CLI::IsMember({"fused", "tokens", "graph", "aux"}));
-  evalCommand->add_option("--ir", eval->ir, "source: compile the data set's OpenCL (its .ll where Clang 14 cannot; "
+  evalCommand->add_option("--ir", eval->request.ir, "source: compile the data set's OpenCL (its .ll where Clang 14 cannot; "
                                             "default); dataset: NCC's .ll files")
       ->check(CLI::IsMember({"source", "dataset"}));
-  evalCommand->add_option("--head-kind", eval->headKind, "auto (XGBoost and MLP candidates, default), xgboost or mlp")
+  evalCommand->add_option("--head-kind", eval->request.headKind, "auto (XGBoost and MLP candidates, default), xgboost or mlp")
       ->check(CLI::IsMember({"auto", "xgboost", "mlp"}));
-  evalCommand->add_option("--candidates", eval->candidates,
+  evalCommand->add_option("--candidates", eval->request.candidates,
                            "JSON file listing head candidates [{kind, params}] to choose from instead of --head-kind");
-  evalCommand->add_option("--data", eval->data, "devmap data folder (default: $MIRTUNE_DATA/devmap)");
-  addEncoderOption(*evalCommand, eval->encoder);
+  evalCommand->add_option("--data", eval->request.data, "devmap data folder (default: $MIRTUNE_DATA/devmap)");
+  addEncoderOption(*evalCommand, eval->request.encoder);
   evalCommand->add_option("--predictions", eval->predictions, "Write every row's prediction to this CSV");
   evalCommand->add_option("-o,--output", eval->output, "Write the result here instead of stdout");
   evalCommand->add_flag("--json", eval->json, "JSON: {rows, amd: {accuracy, speedup, ...}, nvidia: {...}}");
-  evalCommand->add_flag("--no-cache", eval->noCache, "Neither read nor write the embedding cache");
-  evalCommand->add_option("--threads", eval->threads, "Threads (default 2)")->check(CLI::Range(1, 512));
-  evalCommand->add_option("--seed", eval->seed, "Seed of the inner folds and the heads (default 204)");
+  evalCommand->add_flag("--no-cache", eval->request.noCache, "Neither read nor write the embedding cache");
+  evalCommand->add_option("--threads", eval->request.threads, "Threads (default 2)")->check(CLI::Range(1, 512));
+  evalCommand->add_option("--seed", eval->request.seed, "Seed of the inner folds and the heads (default 204)");
 
   auto train = std::make_shared<DevmapTrainOptions>();
   train->command = "mirtune";

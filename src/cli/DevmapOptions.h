@@ -3,7 +3,7 @@
 
 #include "cli/CompileFlags.h"
 #include "cli/Commands.h"
-#include "tasks/common/HeadCandidates.h"
+#include "tasks/devmap/EvalWorkflow.h"
 #include "tasks/devmap/Workflows.h"
 
 #include <cstdint>
@@ -12,21 +12,12 @@
 
 namespace mirtune::cli {
 
+/// `devmap eval`: the library's request, and where the command writes.
 struct DevmapEvalOptions {
-  std::string platform = "all";
-  std::string rows = "680";
-  std::string features = "fused";
-  std::string ir = "source";
-  std::string headKind = "auto";  ///< --head-kind: auto, xgboost or mlp
-  std::string candidates;  ///< JSON file: [{"kind": ..., "params": {...}}, ...] instead of --head-kind's grid
-  std::string data;
-  std::string encoder;  ///< --encoder DIR; empty: the shipped encoder
-  std::string predictions;
+  devmap::EvalRequest request;  ///< the database path is set from the global options
+  std::string predictions;      ///< --predictions CSV
   std::string output;
   bool json = false;
-  bool noCache = false;
-  int threads = 2;
-  unsigned seed = 204;
 };
 
 /// `devmap train` (the library's request; the database path is set from the global options).

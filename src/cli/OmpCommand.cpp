@@ -1,29 +1,22 @@
-// `mirtune omp`: OpenMP thread count, schedule and chunk for an app (--app), collection of the shipped
-// suite's space on this machine (collect), the head (train) and its leave-one-app-out evaluation (eval). The
-// workflows are tasks/omp/OmpWorkflow.h; this file parses options and formats results.
+// `mirtune omp` (tune an app, collect, train, eval): options in, tasks/omp/OmpWorkflow.h, Reports.h out.
 #include "cli/OmpCommand.h"
 
 #include "support/Log.h"
-#include "tasks/omp/OmpSpace.h"
 #include "tasks/omp/OmpWorkflow.h"
-#include "tuner/MeasureCommon.h"
+#include "tasks/omp/Reports.h"
 
 #include <fmt/format.h>
-#include <fmt/ranges.h>
 
 #include <memory>
 
 namespace mirtune::cli {
-namespace fs = std::filesystem;
 using namespace mirtune::omp;
 
 namespace {
 
-/// What the command line adds to the library's options: source compile options and the deprecated --model.
+/// Source compile options (-D, -I), passed to the compiler after --flag's.
 struct CompilerOptions {
-  std::vector<std::string> defines;
-  std::vector<std::string> includes;
-
+  std::vector<std::string> defines, includes;
   void appendTo(std::vector<std::string>& flags) const {
     for (const auto& define : defines) flags.push_back("-D" + define);
     for (const auto& include : includes) flags.push_back("-I" + include);
@@ -50,17 +43,6 @@ struct LearnCommand {
   bool json = false;
 };
 
-std::string secondsText(const TunedConfiguration& result) {
-  if (!result.median) return std::string(measureStatusName(result.status));
-  return fmt::format("{:.4f} s ± {:.4f}", *result.median, result.spread.value_or(0.0));
-}
-
-nlohmann::json tunedJson(const SearchSpace& space, const TunedConfiguration& r) {
-  nlohmann::json json = tunedConfigurationJson(r);
-  json["label"] = configurationLabel(space, r.configuration);
-  return json;
-}
-
 int runOmpTune(TuneCommand command, const GlobalOptions& global) {
   OmpTuneOptions& options = command.options;
   command.compiler.appendTo(options.measure.flags);
@@ -70,48 +52,9 @@ int runOmpTune(TuneCommand command, const GlobalOptions& global) {
   }
   auto report = tuneOmpApp(options, resolveDatabasePath(global));
   if (!report) return reportError(report.error());
-  const fs::path& source = options.app;
-  const SearchSpace& space = report->space;
-  const TuningResult& session = report->session;
-  const auto& results = session.results;
-  const TunedConfiguration& def = results.front();
-  if (command.json) {
-    nlohmann::json json = {{"app", source.string()},
-                           {"arguments", report->arguments},
-                           {"strategy", options.strategy},
-                           {"session", session.sessionId},
-                           {"resumed", session.resumed},
-                           {"cores", report->cores},
-                           {"results", nlohmann::json::array()}};
-    for (const auto& r : results) json["results"].push_back(tunedJson(space, r));
-    if (session.best) json["chosen"] = tunedJson(space, results[*session.best]);
-    if (!report->ranking.empty()) json["predicted"] = report->ranking.front().configuration;
-    return writeOutput("-", json.dump(2) + "\n");
-  }
-  std::string out;
-  out += fmt::format("{} {}: {} configurations measured on {} cores (session {}{})\n", source.string(),
-                     fmt::join(report->arguments, " "), results.size(), report->cores, session.sessionId,
-                     session.resumed ? ", resumed" : "");
-  for (const auto& r : results) {
-    out += fmt::format("  {:<40} {:<26} {}{}\n", configurationLabel(space, r.configuration), secondsText(r),
-                       speedupText(r), r.message.empty() ? "" : "  (" + r.message + ")");
-  }
-  if (def.status != MeasureStatus::kOk) {
-    out += fmt::format("the default configuration failed ({}): {}\n", measureStatusName(def.status),
-                       def.message);
-  }
-  if (session.best) {
-    const auto& best = results[*session.best];
-    out += fmt::format(
-        "chosen: {}  OMP_NUM_THREADS={} OMP_SCHEDULE={}  {:.3f}x over default ({:.4f} s vs {:.4f} s)\n",
-        configurationLabel(space, best.configuration), best.configuration["threads"].get<int>(),
-        ompScheduleValue(best.configuration), best.speedup.value_or(1.0), best.median.value_or(0),
-        def.median.value_or(0));
-  } else {
-    out += "no configuration ran correctly\n";
-  }
-  writeOutput("-", out);
-  return session.best ? 0 : 1;
+  if (command.json) return writeOutput("-", toJson(*report, options).dump(2) + "\n");
+  writeOutput("-", textReport(*report, options));
+  return report->session.best ? 0 : 1;
 }
 
 int runOmpCollect(CollectCommand command, const GlobalOptions& global) {
@@ -129,14 +72,9 @@ int runOmpCollect(CollectCommand command, const GlobalOptions& global) {
     return report->missing > 0 ? 1 : 0;
   }
   if (!command.exportFolder.empty()) {
-    const std::string folder = command.exportFolder;
-    auto report = exportOmpCollection(options, folder);
+    auto report = exportOmpCollection(options, command.exportFolder);
     if (!report) return reportError(report.error());
-    fmt::print(
-        "{}: {} plans of {} configurations each for {} cores; run `sh {}/run-all.sh path/to/mirtune-run` "
-        "there, "
-        "then `mirtune omp collect --ingest {}`\n",
-        folder, report->plans, report->configurations, report->cores, folder, folder);
+    fmt::print("{}", textReport(*report, command.exportFolder));
     return 0;
   }
   auto report = collectOmp(options, resolveDatabasePath(global));
@@ -156,47 +94,12 @@ int runOmpTrain(const LearnCommand& command, const GlobalOptions& global) {
   return 0;
 }
 
-std::string evalTable(const OmpEvalResult& result, std::size_t topK) {
-  std::string out = fmt::format(
-      "| app | size | default s | oracle | predict | top-{} | random-1 | random-{} | predicted | oracle "
-      "config |\n"
-      "|---|---|---:|---:|---:|---:|---:|---:|---|---|\n",
-      topK, topK);
-  auto label = [](const Configuration& c) {
-    if (c.is_null()) return std::string("-");
-    const auto& chunk = c["chunk"];
-    return fmt::format("{}t {} {}", c["threads"].get<int>(), c["schedule"].get<std::string>(),
-                       chunk.is_string() ? chunk.get<std::string>() : chunk.dump());
-  };
-  for (const auto& s : result.samples) {
-    out += fmt::format("| {} | {} | {:.4f} | {:.3f} | {:.3f} | {:.3f} | {:.3f} | {:.3f} | {} | {} |\n", s.app,
-                       s.size, s.defaultSeconds, s.oracleSpeedup, s.predictSpeedup, s.topkSpeedup,
-                       s.random1Speedup, s.randomKSpeedup, label(s.predicted), label(s.oracle));
-  }
-  const auto& m = result.summary;
-  out += fmt::format(
-      "\n| {} samples | oracle | predict | top-{} | random-1 | random-{} |\n|---|---:|---:|---:|---:|---:|\n",
-      m.samples, topK, topK);
-  out += fmt::format("| mean speedup over default | {:.3f} | {:.3f} | {:.3f} | {:.3f} | {:.3f} |\n",
-                     m.meanOracle, m.meanPredict, m.meanTopk, m.meanRandom1, m.meanRandomK);
-  out += fmt::format("| geomean speedup | {:.3f} | {:.3f} | {:.3f} | {:.3f} | {:.3f} |\n", m.geomeanOracle,
-                     m.geomeanPredict, m.geomeanTopk, m.geomeanRandom1, m.geomeanRandomK);
-  out += fmt::format("| % of oracle (mean) | 100.0 | {:.1f} | {:.1f} | {:.1f} | {:.1f} |\n", m.percentPredict,
-                     m.percentTopk, m.percentRandom1, m.percentRandomK);
-  out += fmt::format("\nThe default alone reaches {:.1f}% of the oracle.\n", m.percentDefault);
-  out += fmt::format(
-      "\nThe predicted configuration alone (without keeping the default when it is slower): mean "
-      "speedup {:.3f}.\n",
-      m.meanPredictRaw);
-  return out;
-}
-
 int runOmpEval(const LearnCommand& command, const GlobalOptions& global) {
   auto result = evaluateOmp(command.options, resolveDatabasePath(global));
   if (!result) return reportError(result.error());
   if (command.json) return writeOutput(command.output, result->toJson().dump(2) + "\n");
   return writeOutput(command.output,
-                     evalTable(*result, static_cast<std::size_t>(std::max(1, command.options.topK))));
+                     textReport(*result, static_cast<std::size_t>(std::max(1, command.options.topK))));
 }
 
 void addMeasureOptions(CLI::App* command, OmpMeasureOptions& options, CompilerOptions& compiler) {

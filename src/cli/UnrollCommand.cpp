@@ -1,29 +1,23 @@
-// `mirtune unroll`: predicted unroll (or vectorize) factors for each innermost loop of a C/C++ file, written
-// into the source (--apply) or measured against the compiler default (--run); collection of the
-// NeuroVectorizer corpus and the OpenMP suite's loops (collect), the head (train) and its cross-validation
-// (eval: folds of programs, or of whole program families). The workflows are tasks/unroll/UnrollWorkflow.h;
-// this file parses options and formats results.
+// `mirtune unroll` (a FILE's loops: predict, --apply, --run; collect, train, eval): options in, one call of
+// tasks/unroll/UnrollWorkflow.h, its report (tasks/unroll/Reports.h) out.
 #include "cli/UnrollCommand.h"
 
 #include "support/Log.h"
+#include "tasks/unroll/Reports.h"
 #include "tasks/unroll/UnrollWorkflow.h"
-#include "tuner/MeasureCommon.h"
 
 #include <fmt/format.h>
-#include <fmt/ranges.h>
 
 #include <memory>
 
 namespace mirtune::cli {
-namespace fs = std::filesystem;
 using namespace mirtune::unroll;
 
 namespace {
 
 struct FileCommand {
   UnrollFileOptions options;
-  std::vector<std::string> defines;   ///< -D NAME[=VALUE]
-  std::vector<std::string> includes;  ///< -I DIR
+  std::vector<std::string> defines, includes;  ///< -D NAME[=VALUE], -I DIR
   std::string legacyModel;            ///< --model, the deprecated name of --heads
   bool json = false;
 };
@@ -33,17 +27,6 @@ struct LearnCommand {
   std::string output;
   bool json = false;
 };
-
-std::string secondsText(const TunedConfiguration& result) {
-  if (!result.median) return std::string(measureStatusName(result.status));
-  return fmt::format("{:.5f} s ± {:.5f}", *result.median, result.spread.value_or(0.0));
-}
-
-nlohmann::json tunedJson(Knob knob, const TunedConfiguration& r) {
-  nlohmann::json json = tunedConfigurationJson(r);
-  json["factors"] = configurationToken(knob, r.configuration);
-  return json;
-}
 
 int runUnrollFile(FileCommand command, const GlobalOptions& global) {
   UnrollFileOptions& options = command.options;
@@ -55,57 +38,8 @@ int runUnrollFile(FileCommand command, const GlobalOptions& global) {
   }
   auto report = tuneUnrollFile(options, resolveDatabasePath(global));
   if (!report) return reportError(report.error());
-  const Knob knob = report->knob;
-  const std::string source = options.file.string();
-  nlohmann::json json = {{"file", source}, {"knob", knobName(knob)}, {"loops", nlohmann::json::array()}};
-  std::string text;
-  for (const auto& plan : report->loops) {
-    nlohmann::json loop = {
-        {"line", plan.site.line}, {"function", plan.site.function}, {"kind", loopKindName(plan.site.kind)}};
-    if (!plan.ranking.empty()) {
-      const auto& top = plan.ranking.front();
-      loop["predicted"] = top.configuration;
-      loop["factors"] = configurationToken(knob, top.configuration);
-      loop["pragma"] = pragmaFor(knob, top.configuration, plan.site.line).text;
-      loop["score"] = top.score;
-      text += fmt::format(
-          "{}:{} {} ({}): {}  {}  p(near best)={:.2f}\n", source, plan.site.line, plan.site.function,
-          loopKindName(plan.site.kind), configurationToken(knob, top.configuration),
-          loop["pragma"].get<std::string>().empty() ? "(no pragma: compiler default)"
-                                                    : "#pragma " + loop["pragma"].get<std::string>(),
-          top.score);
-    }
-    json["loops"].push_back(std::move(loop));
-  }
-  if (options.apply) json["applied"] = options.output.string();
-
-  int exitCode = 0;
-  for (std::size_t i = 0; i < report->loops.size(); ++i) {
-    const UnrollLoopReport& plan = report->loops[i];
-    if (!plan.session) continue;
-    const TuningResult& result = *plan.session;
-    nlohmann::json& loop = json["loops"][i];
-    loop["session"] = result.sessionId;
-    loop["results"] = nlohmann::json::array();
-    for (const auto& r : result.results) loop["results"].push_back(tunedJson(knob, r));
-    text += fmt::format("{}:{}: {} configurations measured (session {}{})\n", source, plan.site.line,
-                        result.results.size(), result.sessionId, result.resumed ? ", resumed" : "");
-    for (const auto& r : result.results) {
-      text += fmt::format("  {:<10} {:<26} {}{}\n", configurationToken(knob, r.configuration), secondsText(r),
-                          speedupText(r), r.message.empty() ? "" : "  (" + r.message + ")");
-    }
-    if (result.best) {
-      const auto& best = result.results[*result.best];
-      loop["chosen"] = tunedJson(knob, best);
-      text += fmt::format("  chosen: {}  {:.3f}x over the compiler default\n",
-                          configurationToken(knob, best.configuration), best.speedup.value_or(1.0));
-    } else {
-      text += "  no configuration ran correctly\n";
-      exitCode = 1;
-    }
-  }
-  writeOutput("-", command.json ? json.dump(2) + "\n" : text);
-  return exitCode;
+  writeOutput("-", command.json ? toJson(*report, options).dump(2) + "\n" : textReport(*report, options));
+  return everyMeasuredLoopChose(*report) ? 0 : 1;
 }
 
 int runUnrollCollect(const UnrollCollectOptions& options, const GlobalOptions& global) {
@@ -128,57 +62,6 @@ int runUnrollTrain(const LearnCommand& command, const GlobalOptions& global) {
   return 0;
 }
 
-std::string evalTable(const UnrollEvalResult& result, Knob knob, std::size_t topK,
-                      const std::string& groupLabel) {
-  const auto& m = result.summary;
-  std::string out = fmt::format(
-      "{} loops of {} programs in {} families ({} knob), {}-fold cross-validation grouped by {}.\n\n"
-      "| strategy | mean speedup over default | geomean | % of oracle (mean per loop) "
-      "|\n|---|---:|---:|---:|\n",
-      m.loops, m.programs, m.families, knobName(knob), result.foldFamilies.size(), groupLabel);
-  out += fmt::format("| oracle (best measured per loop) | {:.3f} | {:.3f} | 100.0 |\n", m.meanOracle,
-                     m.geomeanOracle);
-  out += fmt::format("| predicted factors alone | {:.3f} | {:.3f} | {:.1f} |\n", m.meanPredict,
-                     m.geomeanPredict, m.percentPredict);
-  out += fmt::format("| predicted, default kept if faster | {:.3f} | {:.3f} | {:.1f} |\n", m.meanPredictKeep,
-                     m.geomeanPredictKeep, m.percentPredictKeep);
-  out += fmt::format("| top-{} + default | {:.3f} | {:.3f} | {:.1f} |\n", topK, m.meanTopk, m.geomeanTopk,
-                     m.percentTopk);
-  out += fmt::format("| random, 1 configuration alone | {:.3f} | {:.3f} | {:.1f} |\n", m.meanRandom1,
-                     m.geomeanRandom1, m.percentRandom1);
-  out += fmt::format("| random {} + default | {:.3f} | {:.3f} | {:.1f} |\n", topK, m.meanRandomK,
-                     m.geomeanRandomK, m.percentRandomK);
-  out += fmt::format("| best fixed configuration of the training folds | {:.3f} | {:.3f} | {:.1f} |\n",
-                     m.meanFixed, m.geomeanFixed, m.percentFixed);
-  out += fmt::format("| compiler default | 1.000 | 1.000 | {:.1f} |\n", [&] {
-    double sum = 0;
-    for (const auto& r : result.loops) sum += 100.0 / r.oracleSpeedup;
-    return result.loops.empty() ? 0.0 : sum / static_cast<double>(result.loops.size());
-  }());
-  out += fmt::format(
-      "\nPredicted configurations that failed (wrong output, crash; counted at the default's time): {}. "
-      "Loops where the default is the best measured: {}.\n",
-      m.failedPicks, m.loopsWhereDefaultIsBest);
-  if (groupLabel == "family") {
-    out += "\nFolds (held-out families):\n";
-    for (std::size_t i = 0; i < result.foldFamilies.size(); ++i) {
-      out += fmt::format("- fold {}: {} (best fixed configuration of the other folds: {})\n", i + 1,
-                         fmt::join(result.foldFamilies[i], ", "),
-                         i < result.foldFixed.size() ? configurationToken(knob, result.foldFixed[i]) : "-");
-    }
-  }
-  out +=
-      "\n| program | line | default s | oracle | predicted | speedup | oracle config | predicted config |\n"
-      "|---|---:|---:|---:|---:|---:|---|---|\n";
-  for (const auto& r : result.loops) {
-    out += fmt::format("| {} | {} | {:.5f} | {:.3f} | {:.3f} | {:.3f}{} | {} | {} |\n", r.program, r.line,
-                       r.defaultSeconds, r.oracleSpeedup, r.predictSpeedup, r.predictKeepSpeedup,
-                       r.pickFailed ? " (failed)" : "", configurationToken(knob, r.oracle),
-                       configurationToken(knob, r.predicted));
-  }
-  return out;
-}
-
 int runUnrollEval(const LearnCommand& command, const GlobalOptions& global) {
   auto knob = parseKnob(command.options.knob);
   if (!knob) return reportError(knob.error());
@@ -186,7 +69,7 @@ int runUnrollEval(const LearnCommand& command, const GlobalOptions& global) {
   if (!result) return reportError(result.error());
   if (command.json) return writeOutput(command.output, result->toJson(*knob).dump(2) + "\n");
   return writeOutput(command.output,
-                     evalTable(*result, *knob, static_cast<std::size_t>(std::max(1, command.options.topK)),
+                     textReport(*result, *knob, static_cast<std::size_t>(std::max(1, command.options.topK)),
                                command.options.group));
 }
 

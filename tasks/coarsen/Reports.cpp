@@ -2,6 +2,8 @@
 // CUDA sessions and the evaluation.
 #include "tasks/coarsen/Reports.h"
 
+#include "tasks/common/LaunchText.h"
+
 #include "support/Csv.h"
 #include "tasks/coarsen/CoarsenMetrics.h"
 #include "tuner/MeasureCommon.h"
@@ -19,11 +21,6 @@ namespace mirtune::coarsen {
 namespace {
 
 namespace fs = std::filesystem;
-
-/// "64x64", or "driver's choice" for an empty size.
-std::string formatSizes(const std::vector<std::uint64_t>& sizes) {
-  return sizes.empty() ? std::string("driver's choice") : fmt::format("{}", fmt::join(sizes, "x"));
-}
 
 std::string collectCell(const std::vector<Variant>& variants, std::size_t d) {
   const std::map<int, double> speedup = speedups(variants, d);

@@ -1,0 +1,307 @@
+// The JSON forms and text reports of the device-mapping results.
+#include "tasks/devmap/Reports.h"
+
+#include "support/Csv.h"
+#include "tasks/devmap/Features.h"
+#include "tasks/common/LaunchText.h"
+#include "tuner/OpenClMeasurer.h"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <algorithm>
+#include <cmath>
+#include <utility>
+
+namespace mirtune::devmap {
+
+namespace {
+
+nlohmann::json deviceJson(const DeviceRunResult& device) {
+  nlohmann::json json = {{"device_index", deviceIndex(device)},
+                         {"platform", device.platformName},
+                         {"name", device.name},
+                         {"type", device.type},
+                         {"status", measureStatusName(device.status)},
+                         {"repetitions", device.totalSeconds.size()}};
+  if (!device.totalSeconds.empty()) {
+    json["median_kernel_s"] = device.medianKernelSeconds;
+    json["iqr_kernel_s"] = device.iqrKernelSeconds;
+    json["median_total_s"] = device.medianTotalSeconds;
+    json["iqr_total_s"] = device.iqrTotalSeconds;
+  }
+  if (!device.message.empty()) json["message"] = device.message;
+  if (!device.buildLog.empty()) json["build_log"] = device.buildLog;
+  return json;
+}
+
+// Each line of a message, indented under its kernel.
+std::string indent(const std::string& message) {
+  std::string out;
+  std::size_t start = 0;
+  while (start < message.size()) {
+    std::size_t end = message.find('\n', start);
+    if (end == std::string::npos) end = message.size();
+    if (end > start) out += "      " + message.substr(start, end - start) + "\n";
+    start = end + 1;
+  }
+  return out;
+}
+
+std::string deviceLine(const DeviceRunResult& device) {
+  std::string line = fmt::format("  device {}  {:<4} {}  {}", deviceIndex(device), device.type, device.name,
+                                 measureStatusName(device.status));
+  if (!device.totalSeconds.empty()) {
+    line += fmt::format("  kernel {}  with transfers {}  IQR {}  {} repetitions",
+                        formatSeconds(device.medianKernelSeconds), formatSeconds(device.medianTotalSeconds),
+                        formatSeconds(device.iqrTotalSeconds), device.totalSeconds.size());
+  }
+  line += "\n";
+  if (device.status != MeasureStatus::kOk && !device.message.empty()) line += indent(device.message);
+  if (!device.buildLog.empty() && device.message.find(device.buildLog) == std::string::npos) {
+    line += indent(device.buildLog);
+  }
+  return line;
+}
+
+template <typename T>
+nlohmann::json optionalJson(const std::optional<T>& value) {
+  return value ? nlohmann::json(*value) : nlohmann::json(nullptr);
+}
+
+}  // namespace
+
+nlohmann::json predictionsJson(const std::vector<KernelPrediction>& predictions, const std::string& platform) {
+  nlohmann::json list = nlohmann::json::array();
+  for (const KernelPrediction& prediction : predictions) {
+    if (prediction.error) continue;
+    list.push_back({{"file", prediction.file},
+                    {"kernel", prediction.kernel},
+                    {"device", deviceName(prediction.device)},
+                    {"probability", chosenProbability(prediction)},
+                    {"platform", platform},
+                    {"transfer", prediction.transferBytes},
+                    {"wgsize", prediction.wgsize}});
+  }
+  return list;
+}
+
+std::string predictionsText(const std::vector<KernelPrediction>& predictions) {
+  std::string text;
+  for (const KernelPrediction& prediction : predictions) {
+    if (prediction.error) continue;
+    text += fmt::format("{}  {}  {}  probability {:.3f}\n", prediction.file, prediction.kernel,
+                        deviceName(prediction.device), chosenProbability(prediction));
+  }
+  return text;
+}
+
+std::string predictionAssumptions(const std::string& platform, double transfer, bool defaultTransfer, double wgsize,
+                                  bool defaultWgsize) {
+  std::string hardware = platform;
+  for (const DevmapPlatform& known : kPlatforms) {
+    if (known.name == platform) hardware = fmt::format("{}: Intel Core i7-3820 vs {}", known.name, known.hardware);
+  }
+  return fmt::format("platform {}; transfer {:.0f} bytes{}; work-group size {:.0f}{}\n", hardware, transfer,
+                     defaultTransfer ? " (default: the data set's median, set --transfer)" : "", wgsize,
+                     defaultWgsize ? " (default, set --wgsize)" : "");
+}
+
+Expected<std::vector<KernelQuery>> readKernelQueries(const std::string& path) {
+  auto table = CsvTable::read(path);
+  if (!table) return table.error();
+  auto fileColumn = table->requireColumn("file");
+  if (!fileColumn) return fileColumn.error();
+  auto kernelColumn = table->column("kernel");
+  auto transferColumn = table->column("transfer");
+  auto wgsizeColumn = table->column("wgsize");
+  std::vector<KernelQuery> queries;
+  for (std::size_t r = 0; r < table->rows(); ++r) {
+    KernelQuery query{table->record(r)[*fileColumn], kernelColumn ? table->record(r)[*kernelColumn] : "",
+                      kDefaultTransferBytes, kDefaultWgsize};
+    for (auto [column, target] : {std::pair{transferColumn, &query.transferBytes}, std::pair{wgsizeColumn, &query.wgsize}}) {
+      if (!column || table->record(r)[*column].empty()) continue;
+      auto value = table->number(r, *column);
+      if (!value) return value.error();
+      if (!std::isfinite(*value) || *value < 0) {
+        return makeError(ErrorCode::kInvalidInput, "{}: row {}: '{}' must be a finite number >= 0", path, r + 1,
+                         table->record(r)[*column]);
+      }
+      *target = *value;
+    }
+    queries.push_back(std::move(query));
+  }
+  return queries;
+}
+
+std::string predictionsCsv(const std::vector<KernelPrediction>& predictions) {
+  std::string out = "file,kernel,transfer,wgsize,device,probability,error\n";
+  for (const KernelPrediction& prediction : predictions) {
+    out += fmt::format("{},{},{:.0f},{:.0f},", csvField(prediction.file), csvField(prediction.kernel),
+                       prediction.transferBytes, prediction.wgsize);
+    if (prediction.error) {
+      out += ",," + csvField(prediction.error->message()) + "\n";
+    } else {
+      out += fmt::format("{},{:.6f},\n", deviceName(prediction.device), chosenProbability(prediction));
+    }
+  }
+  return out;
+}
+
+nlohmann::json toJson(const RunReport& report, const RunRequest& request) {
+  nlohmann::json list = nlohmann::json::array();
+  for (std::size_t r = 0; r < report.runs.size(); ++r) {
+    const KernelRun& run = report.runs[r];
+    const Verdict& verdict = report.verdicts[r];
+    nlohmann::json prediction = nullptr;
+    if (run.prediction && !run.prediction->error) {
+      const KernelPrediction& p = *run.prediction;
+      prediction = {{"device", deviceName(p.device)},
+                    {"probability", chosenProbability(p)},
+                    {"gpu_probability", p.gpuProbability},
+                    {"platform", request.setup.platform},
+                    {"model", report.modelId},
+                    {"transfer", p.transferBytes},
+                    {"wgsize", p.wgsize}};
+    }
+    nlohmann::json devicesJson = nlohmann::json::array();
+    for (const DeviceRunResult& device : run.devices) devicesJson.push_back(deviceJson(device));
+    nlohmann::json entry = {
+        {"file", run.file},
+        {"kernel", run.kernel},
+        {"launch",
+         {{"global", run.plan ? run.plan->globalSize : request.globalSize},
+          {"local", run.plan ? run.plan->localSize : request.localSize},
+          {"transfer", run.transferBytes},
+          {"args", run.plan ? nlohmann::json(scalarArguments(*run.plan)) : nlohmann::json::array()}}},
+        {"prediction", prediction},
+        {"devices", devicesJson},
+        {"outputs_agree", optionalJson(verdict.outputsAgree)},
+        {"measured_best",
+         verdict.measuredBest ? nlohmann::json(deviceName(*verdict.measuredBest)) : nlohmann::json(nullptr)},
+        {"prediction_correct", optionalJson(verdict.correct)},
+        {"check", verdict.check}};
+    if (run.prediction && run.prediction->error) {
+      entry["prediction_error"] = run.prediction->error->message();
+    } else if (!run.prediction && !report.modelError.empty()) {
+      entry["prediction_error"] = report.modelError;
+    }
+    if (run.error) entry["error"] = run.error->message();
+    list.push_back(std::move(entry));
+  }
+  return list;
+}
+
+std::string textReport(const RunReport& report, const RunRequest& request) {
+  std::string text;
+  for (std::size_t r = 0; r < report.runs.size(); ++r) {
+    const KernelRun& run = report.runs[r];
+    const Verdict& verdict = report.verdicts[r];
+    text += fmt::format("{}  {}\n", run.file, run.kernel.empty() ? "(every kernel)" : run.kernel);
+    if (run.plan) {
+      std::vector<std::string> args = scalarArguments(*run.plan);
+      text += fmt::format("  launch      global {}, local {}; {:.0f} bytes moved per launch (in + out){}\n",
+                          formatSizes(run.plan->globalSize), formatSizes(run.plan->localSize), run.transferBytes,
+                          args.empty() ? "" : fmt::format("; {}", fmt::join(args, " ")));
+    }
+    if (run.prediction && !run.prediction->error) {
+      const KernelPrediction& p = *run.prediction;
+      text += fmt::format("  prediction  {}, probability {:.3f} (platform {}; transfer {:.0f} bytes, work-group {:.0f})\n",
+                          deviceName(p.device), chosenProbability(p), request.setup.platform, p.transferBytes,
+                          p.wgsize);
+    } else if (run.prediction && run.prediction->error) {
+      text += fmt::format("  prediction  none: {}\n", run.prediction->error->message());
+    } else if (!run.buildFailed && !report.modelError.empty()) {
+      text += fmt::format("  prediction  none: {}\n", report.modelError);
+    }
+    if (run.buildFailed) {
+      text += fmt::format("  build_failed on every device:\n");
+      for (const DeviceRunResult& device : run.devices) {
+        text += fmt::format("  device {}  {:<4} {}  build_failed\n", deviceIndex(device), device.type, device.name);
+      }
+      text += indent(run.error->message());
+      continue;
+    }
+    if (run.error) {
+      text += "  not run:\n" + indent(run.error->message());
+      continue;
+    }
+    for (const DeviceRunResult& device : run.devices) text += deviceLine(device);
+    text += fmt::format("  outputs     {}\n", verdict.outputs);
+    text += fmt::format("  measured    {}\n", verdict.check);
+  }
+  return text;
+}
+
+std::string textReport(const CollectReport& report) {
+  // The table: kernel, N, then per device its median time with transfers (or the failure).
+  std::size_t kernelWidth = 6;
+  for (const CollectRow& row : report.rows) kernelWidth = std::max(kernelWidth, row.kernel.size());
+  std::string text;
+  for (const OpenClDevice& device : report.devices) {
+    text += fmt::format("# device {}:{} {} {}\n", device.platformIndex, device.deviceIndex, device.type, device.name);
+  }
+  text += fmt::format("# median time with transfers (writes + kernel + reads) per device\n");
+  text += fmt::format("{:<{}}  {:>10}", "kernel", kernelWidth, "N");
+  for (const OpenClDevice& device : report.devices) {
+    text += fmt::format("  {:>14}", fmt::format("{}:{} {}", device.platformIndex, device.deviceIndex, device.type));
+  }
+  text += "\n";
+  for (const CollectRow& row : report.rows) {
+    text += fmt::format("{:<{}}  {:>10}", row.kernel, kernelWidth, row.n);
+    for (const DeviceRunResult& device : row.devices) {
+      text += fmt::format("  {:>14}", device.status == MeasureStatus::kOk ? formatSeconds(device.medianTotalSeconds)
+                                                                          : std::string(measureStatusName(device.status)));
+    }
+    text += "\n";
+  }
+  text += fmt::format("# {} of {} measurements ok, recorded in {} (session {})\n", report.ok, report.total,
+                      report.databasePath, report.sessionId);
+  return text;
+}
+
+nlohmann::json toJson(const EvalReport& report) {
+  const EvalRequest& request = report.request;
+  nlohmann::json json = {{"rows", std::stoi(request.rows)},
+                         {"ir", request.ir},
+                         {"features", request.features},
+                         {"heads", request.headKind},
+                         {"encoder", report.encoderId}};
+  if (report.rowsUsingLlFile) {
+    json["rows_using_ll_file"] = *report.rowsUsingLlFile;
+    json["source_texts_not_compiled"] = report.sourceTextsNotCompiled;
+  }
+  for (const PlatformEvaluation& evaluation : report.platforms) {
+    json[std::string(kPlatforms[evaluation.platform].name)] = evaluation.result.toJson();
+  }
+  return json;
+}
+
+std::string textReport(const EvalReport& report) {
+  const EvalRequest& request = report.request;
+  std::string text = fmt::format("device mapping, {} rows, features {} (IR from {}), heads {}, encoder {}\n",
+                                 request.rows, request.features, request.ir, request.headKind, report.encoderId);
+  if (report.rowsUsingLlFile) {
+    text += fmt::format("{} rows use the data set's .ll file ({} source texts Clang 14 does not compile)\n",
+                        *report.rowsUsingLlFile, report.sourceTextsNotCompiled);
+  }
+  for (const PlatformEvaluation& evaluation : report.platforms) {
+    const Score& score = evaluation.result.score;
+    text += fmt::format("{:<7} accuracy {:6.2f}%  mean speedup {:.3f}  geomean {:.3f}  ({} rows)\n",
+                        kPlatforms[evaluation.platform].name, 100 * score.accuracy, score.meanSpeedup,
+                        score.geomeanSpeedup, score.rows);
+  }
+  return text;
+}
+
+std::string predictionsCsv(const EvalReport& report) {
+  std::string csv = "platform,row,benchmark,dataset,fold,oracle,predicted,gpu_probability,speedup\n";
+  for (const EvalRowPrediction& p : report.predictions) {
+    csv += fmt::format("{},{},{},{},{},{},{},{:.6f},{:.6f}\n", kPlatforms[p.platform].name, p.row,
+                       csvField(p.benchmark), csvField(p.dataset), p.fold, deviceName(p.oracle),
+                       deviceName(p.predicted), p.gpuProbability, p.speedup);
+  }
+  return csv;
+}
+
+}  // namespace mirtune::devmap
