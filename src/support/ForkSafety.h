@@ -12,8 +12,11 @@ bool installForkSafeLogging();
 namespace detail {
 /// Locks every live ProgressLine (the fork handlers; taken before the log's own lock).
 void lockProgressLinesForFork();
-/// Releases what lockProgressLinesForFork took.
+/// Releases what lockProgressLinesForFork took (in the parent).
 void unlockProgressLinesAfterFork();
+/// The same in the child, which also marks the lines it inherited as copies: their heartbeat thread (and any
+/// thread waiting on their condition variable) stayed in the parent, so the child never signals or joins it.
+void unlockProgressLinesInChild();
 }  // namespace detail
 
 }  // namespace mirtune

@@ -45,13 +45,18 @@ void unlockAfterFork() {
   detail::unlockProgressLinesAfterFork();
 }
 
+void unlockInChild() {
+  stderrMutex().unlock();
+  detail::unlockProgressLinesInChild();
+}
+
 [[maybe_unused]] const bool gForkHandlersInstalled = installForkSafeLogging();
 
 }  // namespace
 
 bool installForkSafeLogging() {
   static const bool installed =
-      pthread_atfork(&lockBeforeFork, &unlockAfterFork, &unlockAfterFork) == 0;
+      pthread_atfork(&lockBeforeFork, &unlockAfterFork, &unlockInChild) == 0;
   return installed;
 }
 

@@ -36,6 +36,9 @@ std::vector<LiveLine>& liveLines() {
   return lines;
 }
 
+// Set in a forked child that inherited live lines; until then no line needs the lookup below.
+std::atomic<bool> gInheritedLines{false};
+
 bool createdInThisProcess(const ProgressLine* line) {
   std::lock_guard<std::mutex> lock(liveLinesMutex());
   for (const LiveLine& live : liveLines()) {
@@ -61,6 +64,11 @@ void lockProgressLinesForFork() {
 void unlockProgressLinesAfterFork() {
   for (const LiveLine& live : liveLines()) live.mutex->unlock();
   liveLinesMutex().unlock();
+}
+
+void unlockProgressLinesInChild() {
+  if (!liveLines().empty()) gInheritedLines.store(true);
+  unlockProgressLinesAfterFork();
 }
 
 }  // namespace detail
@@ -148,6 +156,9 @@ void ProgressLine::advance(std::size_t n, std::string_view note) {
     if (mode_ == Mode::kLog) logIfDue();
     if (linesWritten_ == linesBefore) return;
   }
+  // A copy inherited through fork() has no heartbeat here; signalling its condition variable, whose waiter
+  // stayed in the parent, could block forever.
+  if (gInheritedLines.load() && !createdInThisProcess(this)) return;
   wake_.notify_all();
 }
 
