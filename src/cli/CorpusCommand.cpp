@@ -2,14 +2,9 @@
 #include "cli/CorpusCommand.h"
 
 #include "corpus/CorpusBuilder.h"
-#include "corpus/Manifest.h"
+#include "corpus/CorpusReports.h"
 #include "support/Log.h"
-#include "support/Progress.h"
 
-#include <fmt/format.h>
-#include <nlohmann/json.hpp>
-
-#include <iostream>
 #include <memory>
 
 namespace mirtune::cli {
@@ -36,52 +31,15 @@ struct CorpusInfoOptions {
   bool json = false;
 };
 
-std::string mebibytes(std::uint64_t bytes) {
-  return fmt::format("{:.1f} MiB", static_cast<double>(bytes) / (1 << 20));
-}
-
-void printCountsTable(const CorpusSummary& summary,
-                      const std::map<std::string, std::size_t>* recordsPerSource) {
-  fmt::print("{:<16}{:>9}{:>10}{:>9}{:>8}{:>11}{:>9}", "source", "programs", "attempted", "compiled",
-             "failed", "duplicates", "stored");
-  fmt::print(recordsPerSource != nullptr ? "{:>10}\n" : "{}\n",
-             recordsPerSource != nullptr ? "manifest" : "");
-  auto row = [&](const CorpusSourceCounts& c, std::optional<std::size_t> inManifest) {
-    fmt::print("{:<16}{:>9}{:>10}{:>9}{:>8}{:>11}{:>9}", c.source, c.programs, c.attempted, c.compiled,
-               c.failed, c.duplicates, c.stored);
-    if (inManifest) fmt::print("{:>10}", *inManifest);
-    fmt::print("{}\n", c.skipped ? "  skipped: " + c.skipReason : "");
-  };
-  for (const CorpusSourceCounts& counts : summary.sources) {
-    std::optional<std::size_t> inManifest;
-    if (recordsPerSource != nullptr) {
-      auto it = recordsPerSource->find(counts.source);
-      inManifest = it == recordsPerSource->end() ? 0 : it->second;
-    }
-    row(counts, inManifest);
-  }
-  std::optional<std::size_t> totalInManifest;
-  if (recordsPerSource != nullptr) {
-    totalInManifest = 0;
-    for (const auto& [source, count] : *recordsPerSource) *totalInManifest += count;
-  }
-  row(summary.totals, totalInManifest);
-  const CorpusInstructionStats& s = summary.instructions;
-  fmt::print("records       {} distinct modules, {} of bitcode\n", summary.records,
-             mebibytes(summary.moduleBytes));
-  fmt::print("instructions  min {}  p10 {}  p25 {}  median {}  p75 {}  p90 {}  p99 {}  max {}  mean {:.1f}\n",
-             s.min, s.p10, s.p25, s.p50, s.p75, s.p90, s.p99, s.max, s.mean);
-  fmt::print("built in      {} ({} jobs)\n", formatDuration(summary.wallSeconds),
-             summary.options.value("jobs", 0u));
-}
+constexpr auto kReplaceInvalidUtf8 = nlohmann::json::error_handler_t::replace;
 
 int runCorpusBuild(const CorpusBuildOptions& cli) {
+  auto sources = parseCorpusSourceList(cli.sources);
+  if (!sources) return reportError(sources.error());
   CorpusOptions options;
   options.outputDirectory = cli.outputDirectory;
   options.dataDirectory = cli.dataDirectory;
   options.kernelsDirectory = cli.kernelsDirectory;
-  auto sources = parseCorpusSourceList(cli.sources);
-  if (!sources) return reportError(sources.error());
   options.sources = *sources;
   options.optimizationLevels = cli.optimizationLevels;
   options.jobs = cli.jobs;
@@ -89,53 +47,22 @@ int runCorpusBuild(const CorpusBuildOptions& cli) {
   options.csmithSeed = cli.csmithSeed;
   options.limitPerSource = cli.limitPerSource;
   options.useCache = !cli.noCache;
-
   auto summary = buildCorpus(options);
   if (!summary) return reportError(summary.error());
-  if (cli.json) {
-    std::cout << corpusSummaryToJson(*summary).dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
-              << '\n';
-  } else {
-    fmt::print("corpus        {}\n", cli.outputDirectory);
-    printCountsTable(*summary, nullptr);
-  }
-  return 0;
+  return writeOutput("", cli.json ? corpusSummaryToJson(*summary).dump(2, ' ', false, kReplaceInvalidUtf8) + "\n"
+                                  : corpusBuildText(*summary, cli.outputDirectory));
 }
 
 int runCorpusInfo(const CorpusInfoOptions& cli) {
   auto inspection = inspectCorpus(cli.directory);
   if (!inspection) return reportError(inspection.error());
   if (cli.verify) {
-    auto records = readCorpusManifest(cli.directory);
-    if (!records) return reportError(records.error());
-    std::vector<std::string> problems = verifyCorpusModules(cli.directory, *records, cli.jobs);
-    if (problems.size() > 10) {
-      std::size_t more = problems.size() - 10;
-      problems.resize(10);
-      problems.push_back(fmt::format("… and {} more module files that do not verify", more));
+    if (Status verified = verifyCorpusInspection(*inspection, cli.directory, cli.jobs); !verified) {
+      return reportError(verified.error());
     }
-    inspection->problems.insert(inspection->problems.end(), problems.begin(), problems.end());
   }
-  if (cli.json) {
-    nlohmann::ordered_json json;
-    json["directory"] = cli.directory;
-    json["summary"] = corpusSummaryToJson(inspection->summary);
-    json["manifest_records_per_source"] = inspection->recordsPerSource;
-    json["distinct_programs"] = inspection->distinctPrograms;
-    json["missing_files"] = inspection->missingFiles;
-    json["unlisted_files"] = inspection->unlistedFiles;
-    json["module_bytes_on_disk"] = inspection->moduleBytes;
-    json["verified"] = cli.verify;
-    json["problems"] = inspection->problems;
-    std::cout << json.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
-  } else {
-    fmt::print("corpus        {}\n", cli.directory);
-    printCountsTable(inspection->summary, &inspection->recordsPerSource);
-    fmt::print("programs      {} distinct program ids in the manifest\n", inspection->distinctPrograms);
-    fmt::print("on disk       {} ({} files missing, {} files no record names){}\n",
-               mebibytes(inspection->moduleBytes), inspection->missingFiles, inspection->unlistedFiles,
-               cli.verify ? ", every file's hash checked" : "");
-  }
+  writeOutput("", cli.json ? toJson(*inspection, cli.directory, cli.verify).dump(2, ' ', false, kReplaceInvalidUtf8) + "\n"
+                           : textReport(*inspection, cli.directory, cli.verify));
   for (const std::string& problem : inspection->problems) logError("{}: {}", cli.directory, problem);
   return inspection->problems.empty() ? 0 : 1;
 }

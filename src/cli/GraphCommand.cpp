@@ -2,15 +2,9 @@
 #include "cli/GraphCommand.h"
 
 #include "cli/CompileFlags.h"
-#include "frontend/Frontend.h"
+#include "ir/FileReports.h"
 #include "ir/GraphFormat.h"
-#include "ir/Normaliser.h"
-#include "ir/ProgramGraph.h"
-#include "ir/Tokenizer.h"
-#include "support/Files.h"
-#include "support/Log.h"
 
-#include <cstdio>
 #include <memory>
 
 namespace mirtune::cli {
@@ -30,39 +24,10 @@ struct GraphOptions {
 int runGraph(const GraphOptions& options) {
   auto compile = toCompileOptions(options.compile);
   if (!compile) return reportError(compile.error());
-  auto module = compileFile(options.file, *compile);
-  if (!module) return reportError(module.error());
-  auto normalised = NormalisedModule::create(*module);
-  if (!normalised) return reportError(normalised.error());
-  auto graph = buildProgramGraph(*normalised);
-  if (!graph) return reportError(graph.error().withContext(options.file));
-  if (options.validate) {
-    if (Status valid = validateProgramGraph(*graph, *normalised); !valid) {
-      return reportError(valid.error().withContext(options.file));
-    }
-    GraphCounts counts = countGraph(*graph);
-    logInfo("{}: valid program graph, {} nodes, {} edges ({} control, {} data, {} call)", options.file,
-            graph->nodes.size(), graph->edges.size(),
-            counts.edges[static_cast<std::size_t>(EdgeFlow::kControl)],
-            counts.edges[static_cast<std::size_t>(EdgeFlow::kData)],
-            counts.edges[static_cast<std::size_t>(EdgeFlow::kCall)]);
-  }
-
-  if (!options.noTokens) {
-    // Node tokens come from the tokenizer the encoder uses; without one the graph is still printed.
-    auto tokenizer = Tokenizer::loadOrDefault(options.tokenizer);
-    if (tokenizer) {
-      tokenizeNodes(*graph, *tokenizer);
-    } else if (!options.tokenizer.empty()) {
-      return reportError(tokenizer.error());
-    } else {
-      logWarn("node tokens left empty: {}", tokenizer.error().message());
-    }
-  }
-
+  auto graph = programGraphOfFile(options.file, *compile, {options.validate, !options.noTokens, options.tokenizer});
+  if (!graph) return reportError(graph.error());
   const bool dot = options.format == "dot" && !options.json;
-  std::string out = dot ? programGraphToDot(*graph) : programGraphToJson(*graph);
-  return writeOutput(options.output, out);
+  return writeOutput(options.output, dot ? programGraphToDot(*graph) : programGraphToJson(*graph));
 }
 
 }  // namespace

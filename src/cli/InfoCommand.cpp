@@ -5,17 +5,10 @@
 #include "ir/Tokenizer.h"
 #include "support/Files.h"
 #include "support/Platform.h"
+#include "support/ResolvedPaths.h"
 #include "tasks/common/TaskModel.h"
 
-#include <fmt/format.h>
-#include <nlohmann/json.hpp>
-
-#include <algorithm>
-#include <filesystem>
 #include <memory>
-#include <string>
-#include <utility>
-#include <vector>
 
 namespace mirtune::cli {
 
@@ -27,29 +20,6 @@ struct InfoOptions {
   bool json = false;
 };
 
-/// One resolved path under a name ("encoder", "heads devmap-1.0", ...).
-struct ResolvedPath {
-  std::string group;  ///< "heads", "task data" or empty for a path of its own
-  std::string name;
-  fs::path path;
-};
-
-bool pathExists(const fs::path& path) {
-  std::error_code ec;
-  return fs::exists(path, ec);
-}
-
-/// Sorted names of the sub-folders of `folder` (none when it is missing).
-std::vector<std::string> subfolders(const fs::path& folder) {
-  std::vector<std::string> names;
-  std::error_code ec;
-  for (fs::directory_iterator it(folder, ec), end; !ec && it != end; it.increment(ec)) {
-    if (it->is_directory(ec)) names.push_back(it->path().filename().string());
-  }
-  std::sort(names.begin(), names.end());
-  return names;
-}
-
 std::vector<ResolvedPath> resolvedPaths(const GlobalOptions& global) {
   const fs::path share = shareDirectory();
   std::vector<ResolvedPath> paths = {{"", "share", share},
@@ -57,9 +27,9 @@ std::vector<ResolvedPath> resolvedPaths(const GlobalOptions& global) {
                                      {"", "tokenizer", Tokenizer::defaultDirectory()}};
   // The shipped heads of each task, found by listing the share folder so a new task or head needs no entry
   // here; taskModelDirectory applies $MIRTUNE_MODELS.
-  const std::vector<std::string> tasks = subfolders(share / "tasks");
+  const std::vector<std::string> tasks = subfolderNames(share / "tasks");
   for (const std::string& task : tasks) {
-    const std::vector<std::string> names = subfolders(share / "tasks" / task / "models");
+    const std::vector<std::string> names = subfolderNames(share / "tasks" / task / "models");
     for (const std::string& name : names) {
       // Keyed by task; a task shipping several heads folders lists each as <task>/<name>.
       paths.push_back(
@@ -68,7 +38,8 @@ std::vector<ResolvedPath> resolvedPaths(const GlobalOptions& global) {
   }
   paths.push_back({"", "kernels", share / "kernels"});
   for (const std::string& task : tasks) {
-    if (pathExists(share / "tasks" / task / "data"))
+    std::error_code ec;
+    if (fs::exists(share / "tasks" / task / "data", ec))
       paths.push_back({"task_data", task, share / "tasks" / task / "data"});
   }
   paths.push_back({"", "datasets", dataDirectory()});
@@ -76,31 +47,6 @@ std::vector<ResolvedPath> resolvedPaths(const GlobalOptions& global) {
   paths.push_back({"", "runner", runnerExecutablePath()});
   paths.push_back({"", "user_data", userDataDirectory()});
   return paths;
-}
-
-std::string infoJson(const std::vector<ResolvedPath>& paths) {
-  nlohmann::json output = {{"version", std::string(toolVersion())}, {"commit", std::string(gitCommit())}};
-  nlohmann::json& listed = output["paths"] = nlohmann::json::object();
-  for (const ResolvedPath& entry : paths) {
-    nlohmann::json value = {{"path", entry.path.string()}, {"exists", pathExists(entry.path)}};
-    if (entry.group.empty()) {
-      listed[entry.name] = std::move(value);
-    } else {
-      listed[entry.group][entry.name] = std::move(value);
-    }
-  }
-  return output.dump(2) + "\n";
-}
-
-std::string infoText(const std::vector<ResolvedPath>& paths) {
-  std::string text = fmt::format("{:<22}{}\n{:<22}{}\n", "version", toolVersion(), "commit", gitCommit());
-  for (const ResolvedPath& entry : paths) {
-    std::string label = entry.group.empty() ? entry.name : fmt::format("{} {}", entry.group, entry.name);
-    std::replace(label.begin(), label.end(), '_', ' ');
-    text +=
-        fmt::format("{:<22}{}{}\n", label, entry.path.string(), pathExists(entry.path) ? "" : "  (missing)");
-  }
-  return text;
 }
 
 }  // namespace
@@ -113,7 +59,7 @@ void addInfoCommand(CLI::App& app, const GlobalOptions& global, CommandAction& a
   info->callback([&global, &action, options] {
     action = [&global, options] {
       const std::vector<ResolvedPath> paths = resolvedPaths(global);
-      return writeOutput("", options->json ? infoJson(paths) : infoText(paths));
+      return writeOutput("", options->json ? toJson(paths).dump(2) + "\n" : textReport(paths));
     };
   });
 }

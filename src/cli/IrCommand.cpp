@@ -1,14 +1,10 @@
 // `mirtune ir`: compile a source (or read an .ll/.bc) and print its LLVM IR or a JSON summary.
 #include "cli/Commands.h"
 #include "cli/CompileFlags.h"
-#include "frontend/Frontend.h"
+#include "ir/FileReports.h"
 #include "ir/Normaliser.h"
-#include "support/Files.h"
 
-#include <nlohmann/json.hpp>
-
-#include <cstdio>
-#include <iostream>
+#include <memory>
 
 namespace mirtune::cli {
 namespace {
@@ -29,17 +25,7 @@ int runIr(const IrOptions& options) {
 
   std::string out;
   if (options.json) {
-    nlohmann::json summary = {
-        {"file", options.file},
-        {"language", languageName(module->language())},
-        {"ir_sha256", module->irSha256()},
-        {"functions", module->functionCount()},
-        {"instructions", module->instructionCount()},
-        {"kernels", module->kernelNames()},
-        {"optimization_level", options.compile.optimizationLevel},
-        {"clang_version", clangVersion()},
-    };
-    out = summary.dump(2) + "\n";
+    out = moduleSummaryJson(*module, options.file, options.compile.optimizationLevel).dump(2) + "\n";
   } else if (options.normalised) {
     auto normalisedModule = NormalisedModule::create(*module);
     if (!normalisedModule) return reportError(normalisedModule.error());

@@ -1,12 +1,15 @@
 // Levelled logging to stderr.
 #include "support/Log.h"
 
+#include "support/ForkSafety.h"
 #include "support/Progress.h"
 
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <mutex>
+
+#include <pthread.h>
 
 namespace mirtune {
 namespace {
@@ -27,7 +30,35 @@ std::mutex& stderrMutex() {
   return mutex;
 }
 
+// fork() copies only the calling thread. Were another thread (a progress heartbeat, a worker) inside
+// logMessage at that moment, the child would inherit a locked mutex that nobody will ever unlock, and its
+// first log line would hang. So every fork waits until the progress lines and the log are idle, holds their
+// locks across the fork and releases them in both processes. The order is the one the code takes them in:
+// a progress line's lock, then the log's.
+void lockBeforeFork() {
+  detail::lockProgressLinesForFork();
+  stderrMutex().lock();
+}
+
+void unlockAfterFork() {
+  stderrMutex().unlock();
+  detail::unlockProgressLinesAfterFork();
+}
+
+void unlockInChild() {
+  stderrMutex().unlock();
+  detail::unlockProgressLinesInChild();
+}
+
+[[maybe_unused]] const bool gForkHandlersInstalled = installForkSafeLogging();
+
 }  // namespace
+
+bool installForkSafeLogging() {
+  static const bool installed =
+      pthread_atfork(&lockBeforeFork, &unlockAfterFork, &unlockInChild) == 0;
+  return installed;
+}
 
 LogLevel logLevel() { return levelSlot().load(); }
 void setLogLevel(LogLevel level) { levelSlot().store(level); }

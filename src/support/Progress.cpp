@@ -1,13 +1,16 @@
 // Progress on stderr: a live line on a terminal, periodic log lines otherwise.
 #include "support/Progress.h"
 
+#include "support/ForkSafety.h"
 #include "support/Log.h"
 
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <vector>
 
 namespace mirtune {
 namespace {
@@ -15,12 +18,60 @@ namespace {
 std::atomic<bool> gQuiet{false};
 std::atomic<ProgressLine*> gActive{nullptr};
 
+// Every live line's lock, so that a fork can wait for all of them to be idle (installForkSafeLogging), and
+// the process that created the line (a forked child has a copy of the line but not its heartbeat thread).
+struct LiveLine {
+  const ProgressLine* line;
+  std::mutex* mutex;
+  pid_t process;
+};
+
+std::mutex& liveLinesMutex() {
+  static std::mutex mutex;
+  return mutex;
+}
+
+std::vector<LiveLine>& liveLines() {
+  static std::vector<LiveLine> lines;
+  return lines;
+}
+
+// Set in a forked child that inherited live lines; until then no line needs the lookup below.
+std::atomic<bool> gInheritedLines{false};
+
+bool createdInThisProcess(const ProgressLine* line) {
+  std::lock_guard<std::mutex> lock(liveLinesMutex());
+  for (const LiveLine& live : liveLines()) {
+    if (live.line == line) return live.process == getpid();
+  }
+  return true;
+}
+
 std::size_t defaultLogEveryItems(std::size_t total) {
   if (total == 0) return 100;
   return (total + 9) / 10;
 }
 
 }  // namespace
+
+namespace detail {
+
+void lockProgressLinesForFork() {
+  liveLinesMutex().lock();
+  for (const LiveLine& live : liveLines()) live.mutex->lock();
+}
+
+void unlockProgressLinesAfterFork() {
+  for (const LiveLine& live : liveLines()) live.mutex->unlock();
+  liveLinesMutex().unlock();
+}
+
+void unlockProgressLinesInChild() {
+  if (!liveLines().empty()) gInheritedLines.store(true);
+  unlockProgressLinesAfterFork();
+}
+
+}  // namespace detail
 
 std::string formatDuration(double seconds) {
   if (!std::isfinite(seconds) || seconds < 0) return "?";
@@ -36,6 +87,11 @@ ProgressLine::ProgressLine(std::string label, std::size_t total, ProgressOptions
       options_(std::move(options)),
       mode_(Mode::kSilent),
       logEveryItems_(options_.logEveryItems > 0 ? options_.logEveryItems : defaultLogEveryItems(total)) {
+  installForkSafeLogging();
+  {
+    std::lock_guard<std::mutex> lock(liveLinesMutex());
+    liveLines().push_back({this, &mutex_, getpid()});
+  }
   if (!gQuiet.load()) {
     const bool terminal = options_.terminal.value_or(isatty(STDERR_FILENO) == 1);
     mode_ = terminal ? Mode::kTerminal : Mode::kLog;
@@ -49,6 +105,10 @@ ProgressLine::ProgressLine(std::string label, std::size_t total, ProgressOptions
 
 ProgressLine::~ProgressLine() {
   if (!finished_) finish();
+  std::lock_guard<std::mutex> lock(liveLinesMutex());
+  auto& lines = liveLines();
+  lines.erase(std::remove_if(lines.begin(), lines.end(), [this](const LiveLine& live) { return live.line == this; }),
+              lines.end());
 }
 
 void ProgressLine::setQuiet(bool quiet) { gQuiet.store(quiet); }
@@ -96,6 +156,9 @@ void ProgressLine::advance(std::size_t n, std::string_view note) {
     if (mode_ == Mode::kLog) logIfDue();
     if (linesWritten_ == linesBefore) return;
   }
+  // A copy inherited through fork() has no heartbeat here; signalling its condition variable, whose waiter
+  // stayed in the parent, could block forever.
+  if (gInheritedLines.load() && !createdInThisProcess(this)) return;
   wake_.notify_all();
 }
 
@@ -142,6 +205,14 @@ void ProgressLine::runHeartbeat() {
 }
 
 void ProgressLine::finish() {
+  if (!createdInThisProcess(this)) {
+    // A forked child: the parent reports this line, and its heartbeat thread was not copied here, so there is
+    // nothing to join; its handle is left behind on purpose (destroying a joinable std::thread terminates).
+    std::lock_guard<std::mutex> lock(mutex_);
+    finished_ = true;
+    if (heartbeat_.joinable()) new std::thread(std::move(heartbeat_));
+    return;
+  }
   {
     std::lock_guard<std::mutex> lock(mutex_);
     if (finished_) return;
