@@ -93,11 +93,11 @@ install(TARGETS mirtune mirtune-run RUNTIME DESTINATION bin)
 install(TARGETS mirtune_sentencepiece LIBRARY DESTINATION lib)
 
 # Headers, with their paths relative to the include root the sources use (src/ for the src/ modules, the project
-# root for the others).
+# root for the others). ClangDriver.h stays private: it exposes Clang's own types and no public header needs it.
 foreach(module support frontend ir corpus)
   install(DIRECTORY src/${module} DESTINATION ${MIRTUNE_INSTALL_INCLUDEDIR}
           FILES_MATCHING PATTERN "*.h"
-          PATTERN "resources" EXCLUDE)
+          PATTERN "resources" EXCLUDE PATTERN "ClangDriver.h" EXCLUDE)
 endforeach()
 foreach(module database embeddings tuner tasks)
   install(DIRECTORY ${module} DESTINATION ${MIRTUNE_INSTALL_INCLUDEDIR}
