@@ -214,6 +214,7 @@ void addDevmapCommand(CLI::App& app, const GlobalOptions& global, CommandAction&
       ->check(CLI::PositiveNumber);
   collectCommand->add_option("--min-time", collect->minTime, "Seconds of timed repetitions per run (default 0.2)")
       ->check(CLI::NonNegativeNumber);
+  collectCommand->add_flag("--json", collect->json, "JSON: {devices, rows: [{kernel, n, devices}], ok, total, ...}");
 
   devmap->callback([devmap, predict, batch, eval, train, collect, batchCommand, evalCommand, trainCommand,
                     collectCommand, &global, &action] {

@@ -34,8 +34,10 @@ struct DevmapPredictOptions {
   CompileFlags compile;
 };
 
-/// `devmap collect` (the library's request).
-using DevmapCollectOptions = devmap::CollectRequest;
+/// `devmap collect`: the library's request, and whether to print JSON.
+struct DevmapCollectOptions : devmap::CollectRequest {
+  bool json = false;
+};
 
 int runDevmapEval(const DevmapEvalOptions& options, const GlobalOptions& global);
 int runDevmapTrain(const DevmapTrainOptions& options, const GlobalOptions& global);

@@ -22,11 +22,11 @@ int runDevmapRun(const DevmapPredictOptions& options, const GlobalOptions& globa
 }
 
 int runDevmapCollect(const DevmapCollectOptions& options, const GlobalOptions& global) {
-  DevmapCollectOptions request = options;
+  devmap::CollectRequest request = options;
   request.databasePath = resolveDatabasePath(global);
   auto report = devmap::collect(request);
   if (!report) return reportError(report.error());
-  fmt::print("{}", devmap::textReport(*report));
+  fmt::print("{}", options.json ? devmap::toJson(*report).dump(2) + "\n" : devmap::textReport(*report));
   return report->ok > 0 && report->recorded ? 0 : 1;
 }
 

@@ -260,6 +260,23 @@ std::string textReport(const CollectReport& report) {
   return text;
 }
 
+nlohmann::json toJson(const CollectReport& report) {
+  nlohmann::json devices = nlohmann::json::array();
+  for (const OpenClDevice& device : report.devices) {
+    devices.push_back({{"device_index", fmt::format("{}:{}", device.platformIndex, device.deviceIndex)},
+                       {"type", device.type},
+                       {"name", device.name}});
+  }
+  nlohmann::json rows = nlohmann::json::array();
+  for (const CollectRow& row : report.rows) {
+    nlohmann::json results = nlohmann::json::array();
+    for (const DeviceRunResult& device : row.devices) results.push_back(deviceJson(device));
+    rows.push_back({{"kernel", row.kernel}, {"n", row.n}, {"devices", std::move(results)}});
+  }
+  return {{"devices", std::move(devices)}, {"rows", std::move(rows)},          {"ok", report.ok},
+          {"total", report.total},         {"database", report.databasePath}, {"session", report.sessionId}};
+}
+
 nlohmann::json toJson(const EvalReport& report) {
   const EvalRequest& request = report.request;
   nlohmann::json json = {{"rows", std::stoi(request.rows)},

@@ -41,6 +41,9 @@ std::string textReport(const RunReport& report, const RunRequest& request);
 
 /// `devmap collect`: the devices, then per kernel and size the median time with transfers on each device.
 std::string textReport(const CollectReport& report);
+/// The same as JSON: {devices: [{device_index, type, name}], rows: [{kernel, n, devices: [each device's result as
+/// `--run --json` gives it]}], ok, total, database, session}.
+nlohmann::json toJson(const CollectReport& report);
 
 /// `devmap eval --json`: the request's choices, the embedding's coverage and each platform's result.
 nlohmann::json toJson(const EvalReport& report);

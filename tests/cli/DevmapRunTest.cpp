@@ -321,6 +321,28 @@ TEST(DevmapCollect, RecordsEveryKernelAndSize) {
   }
 }
 
+TEST(DevmapCollect, JsonListsEveryKernelSizeAndDevice) {
+  SKIP_WITHOUT_OPENCL();
+  TestFolder folder("collect-json");
+  const fs::path runner = writeFakeRunner(folder.path());
+  auto collect = mirtune({"--db", folder.db(), "devmap", "collect", "--kernels", kSuite.string(), "--min-time", "0",
+                          "--sizes", "0", "--json"},
+                         {{"MIRTUNE_RUNNER", runner.string()}});
+  ASSERT_EQ(collect.exitCode, 0) << collect.standardError;
+  auto json = nlohmann::json::parse(collect.standardOutput);  // stdout is the JSON alone
+  ASSERT_EQ(json["devices"].size(), 2u);
+  EXPECT_EQ(json["devices"][1]["type"], "GPU");
+  ASSERT_EQ(json["rows"].size(), 2u);  // 2 kernels at their first size
+  for (const auto& row : json["rows"]) {
+    ASSERT_EQ(row["devices"].size(), 2u) << row.dump();
+    EXPECT_EQ(row["devices"][0]["status"], "ok") << row.dump();
+    EXPECT_GT(row["devices"][0]["median_total_s"].get<double>(), 0.0) << row.dump();
+  }
+  EXPECT_EQ(json["ok"], 4);
+  EXPECT_EQ(json["total"], 4);
+  EXPECT_EQ(json["database"], folder.db());
+}
+
 TEST(DevmapTrainLocal, WithoutCollectDataSaysWhatToRun) {
   TestFolder folder("nodata");
   auto train = mirtune({"--db", folder.db(), "devmap", "train", "--platform", "local"});
