@@ -2,6 +2,7 @@
 #include "tuner/KernelManifest.h"
 
 #include "support/Files.h"
+#include "support/Log.h"
 #include "tuner/references/References.h"
 
 #include <algorithm>
@@ -250,6 +251,25 @@ Expected<std::vector<KernelManifest>> loadKernelSuite(const fs::path& directory)
 
 fs::path kernelSuiteDirectory() {
   return sourceDirectory() / "kernels" / "opencl";
+}
+
+std::vector<std::pair<const KernelManifest*, std::int64_t>> selectManifestSizes(
+    const std::vector<KernelManifest>& suite, const std::vector<std::size_t>& indices) {
+  std::vector<std::pair<const KernelManifest*, std::int64_t>> work;
+  for (const KernelManifest& manifest : suite) {
+    if (indices.empty()) {
+      for (std::int64_t n : manifest.sizes) work.emplace_back(&manifest, n);
+      continue;
+    }
+    for (std::size_t index : indices) {
+      if (index < manifest.sizes.size()) {
+        work.emplace_back(&manifest, manifest.sizes[index]);
+      } else {
+        logWarn("{}: no size index {} (it has {} sizes); skipped", manifest.name, index, manifest.sizes.size());
+      }
+    }
+  }
+  return work;
 }
 
 }  // namespace mirtune

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace mirtune {
@@ -38,6 +39,11 @@ Expected<KernelManifest> loadKernelManifest(const std::filesystem::path& path);
 
 /// Every manifest (*.json) in `directory`, sorted by name.
 Expected<std::vector<KernelManifest>> loadKernelSuite(const std::filesystem::path& directory);
+
+/// The (manifest, N) pairs of a suite that size indices select (parseSizeIndices: empty = every size), in suite
+/// order; an index past a manifest's sizes is skipped with a warning naming the manifest.
+std::vector<std::pair<const KernelManifest*, std::int64_t>> selectManifestSizes(
+    const std::vector<KernelManifest>& suite, const std::vector<std::size_t>& indices);
 
 /// kernels/opencl in the source tree.
 std::filesystem::path kernelSuiteDirectory();

@@ -555,4 +555,18 @@ std::uint64_t planWorkGroupSize(const runner::RunPlan& plan) {
   return product;
 }
 
+Status checkLaunchGeometry(const std::vector<std::uint64_t>& globalSize, const std::vector<std::uint64_t>& localSize) {
+  if (!localSize.empty() && localSize.size() != globalSize.size()) {
+    return makeError(ErrorCode::kUsage, "--local has {} dimensions but --global has {}", localSize.size(),
+                     globalSize.size());
+  }
+  for (std::size_t d = 0; d < localSize.size(); ++d) {
+    if (localSize[d] == 0 || globalSize[d] % localSize[d] != 0) {
+      return makeError(ErrorCode::kUsage, "--global {} is not a multiple of --local {} in dimension {}",
+                       globalSize[d], localSize[d], d);
+    }
+  }
+  return success();
+}
+
 }  // namespace mirtune

@@ -117,6 +117,11 @@ Expected<nlohmann::json> listKernelArgs(const std::filesystem::path& runnerExecu
                                         const std::filesystem::path& source,
                                         const std::string& buildOptions = "", double timeoutSeconds = 60);
 
+/// Checks --global/--local as the run commands take them (globalSize non-empty, checked by the caller with its
+/// own wording): --local, when given, has as many dimensions as --global and divides it in each. kUsage naming the
+/// options otherwise.
+Status checkLaunchGeometry(const std::vector<std::uint64_t>& globalSize, const std::vector<std::uint64_t>& localSize);
+
 /// How buildDefaultPlan sizes an arbitrary kernel's arguments.
 struct DefaultPlanOptions {
   std::vector<std::uint64_t> globalSize = {1 << 20};  ///< work-items per dimension (1 to 3 dims)

@@ -31,22 +31,7 @@ Expected<std::vector<std::pair<const KernelManifest*, std::int64_t>>> collectWor
     const std::vector<KernelManifest>& suite, const std::string& sizes) {
   auto indices = parseSizeIndices(sizes);
   if (!indices) return indices.error();
-  std::vector<std::pair<const KernelManifest*, std::int64_t>> work;
-  for (const KernelManifest& manifest : suite) {
-    if (indices->empty()) {
-      for (std::int64_t n : manifest.sizes) work.emplace_back(&manifest, n);
-      continue;
-    }
-    for (std::size_t index : *indices) {
-      if (index < manifest.sizes.size()) {
-        work.emplace_back(&manifest, manifest.sizes[index]);
-      } else {
-        logWarn("{}: no size index {} (it has {} sizes); skipped", manifest.name, index,
-                manifest.sizes.size());
-      }
-    }
-  }
-  return work;
+  return selectManifestSizes(suite, *indices);
 }
 
 nlohmann::json collectLaunch(const KernelManifest& manifest, std::int64_t n, const runner::RunPlan& plan) {

@@ -285,16 +285,7 @@ Expected<RunReport> runKernels(const RunRequest& options) {
                  "coarsen --run needs --global N[,N[,N]]: the work-items of the "
                  "original launch (e.g. --global 1048576); --local M sets the work-group");
   }
-  if (!options.localSize.empty() && options.localSize.size() != options.globalSize.size()) {
-    return makeError(ErrorCode::kUsage, "--local has {} dimensions but --global has {}", options.localSize.size(),
-                     options.globalSize.size());
-  }
-  for (std::size_t d = 0; d < options.localSize.size(); ++d) {
-    if (options.localSize[d] == 0 || options.globalSize[d] % options.localSize[d] != 0) {
-      return makeError(ErrorCode::kUsage, "--global {} is not a multiple of --local {} in dimension {}",
-                       options.globalSize[d], options.localSize[d], d);
-    }
-  }
+  if (Status geometry = checkLaunchGeometry(options.globalSize, options.localSize); !geometry) return geometry.error();
   if (options.dimension >= options.globalSize.size()) {
     return makeError(ErrorCode::kUsage, "--dim {} but --global has {} dimension(s)", options.dimension,
                      options.globalSize.size());

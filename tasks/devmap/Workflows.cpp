@@ -360,17 +360,7 @@ Status checkLaunch(const RunRequest& request) {
                  "devmap --run needs --global N[,N[,N]]: the work-items to launch "
                  "(e.g. --global 1048576); --local M sets the work-group");
   }
-  if (!request.localSize.empty() && request.localSize.size() != request.globalSize.size()) {
-    return makeError(ErrorCode::kUsage, "--local has {} dimensions but --global has {}", request.localSize.size(),
-                     request.globalSize.size());
-  }
-  for (std::size_t d = 0; d < request.localSize.size(); ++d) {
-    if (request.localSize[d] == 0 || request.globalSize[d] % request.localSize[d] != 0) {
-      return makeError(ErrorCode::kUsage, "--global {} is not a multiple of --local {} in dimension {}",
-                       request.globalSize[d], request.localSize[d], d);
-    }
-  }
-  return success();
+  return checkLaunchGeometry(request.globalSize, request.localSize);
 }
 
 // The kernels of each file (as the OpenCL driver sees them) and a default plan for each.
@@ -609,21 +599,7 @@ Expected<CollectReport> collect(const CollectRequest& request) {
   auto devices = localOpenClDevices(runner);
   if (!devices) return devices.error();
 
-  // Which (manifest, N) to measure.
-  std::vector<std::pair<const KernelManifest*, std::int64_t>> work;
-  for (const KernelManifest& manifest : *suite) {
-    if (indices->empty()) {
-      for (std::int64_t n : manifest.sizes) work.emplace_back(&manifest, n);
-      continue;
-    }
-    for (std::size_t index : *indices) {
-      if (index < manifest.sizes.size()) {
-        work.emplace_back(&manifest, manifest.sizes[index]);
-      } else {
-        logWarn("{}: no size index {} (it has {} sizes); skipped", manifest.name, index, manifest.sizes.size());
-      }
-    }
-  }
+  const auto work = selectManifestSizes(*suite, *indices);
 
   OpenClRecorder recorder;
   nlohmann::json recordedOptions = {{"kernels", fs::absolute(directory).string()},
