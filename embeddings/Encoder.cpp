@@ -1,12 +1,17 @@
 // Loading, saving and running the MIREncoder.
 #include "embeddings/Encoder.h"
 
-#include "embeddings/Model.h"
+#include "embeddings/EncoderNetwork.h"
+#include "embeddings/WeightsArchive.h"
 #include "ir/ProgramGraph.h"
 #include "support/Files.h"
+#include "support/Parallel.h"
 #include "support/Sha256.h"
 
+#include <algorithm>
+#include <atomic>
 #include <map>
+#include <optional>
 #include <type_traits>
 
 namespace mirtune {
@@ -19,15 +24,20 @@ constexpr const char* kWeightsFile = "weights.pt";
 constexpr const char* kTokenizerFolder = "tokenizer";
 }  // namespace
 
+namespace {
+// Threads of Encoder::embed (one module per thread at a time).
+std::atomic<int> encoderThreads{1};
+}  // namespace
+
 struct Encoder::Impl {
-  Impl(Tokenizer tokenizerIn, const EncoderConfig& configIn)
-      : tokenizer(std::move(tokenizerIn)), config(configIn), model(configIn) {}
+  Impl(Tokenizer tokenizerIn, const EncoderConfig& configIn, EncoderNetwork networkIn)
+      : tokenizer(std::move(tokenizerIn)), config(configIn), network(std::move(networkIn)) {}
   Tokenizer tokenizer;
   EncoderConfig config;
   InputLimits limits;
   nlohmann::json manifest;
   std::string id;
-  MirEncoder model;
+  EncoderNetwork network;
 };
 
 nlohmann::json inputLimitsToJson(const InputLimits& limits) {
@@ -55,48 +65,6 @@ Expected<InputLimits> inputLimitsFromJson(const nlohmann::json& json) {
     if (!status) return status.error();
   }
   return limits;
-}
-
-Status writeModelFolder(MirEncoder& model, const EncoderConfig& config, const InputLimits& limits,
-                        const fs::path& tokenizerDirectory, const fs::path& out, const nlohmann::json& extra) {
-  std::error_code ec;
-  fs::create_directories(out / kTokenizerFolder, ec);
-  if (ec) return makeError(ErrorCode::kIo, "{}: cannot create: {}", out.string(), ec.message());
-  for (const char* name : {"tokenizer.model", "manifest.json"}) {
-    auto bytes = readFile(tokenizerDirectory / name);
-    if (!bytes) return bytes.error();
-    if (auto written = writeFileAtomically(out / kTokenizerFolder / name, *bytes); !written) return written;
-  }
-  auto tokenizer = Tokenizer::load(out / kTokenizerFolder);
-  if (!tokenizer) return tokenizer.error();
-  fs::path weights = out / kWeightsFile;
-  fs::path temporary = out / ".weights.pt.tmp";
-  try {
-    torch::save(model, temporary.string());
-  } catch (const std::exception& e) {
-    return makeError(ErrorCode::kIo, "{}: cannot save weights: {}", weights.string(), e.what());
-  }
-  fs::rename(temporary, weights, ec);
-  if (ec) return makeError(ErrorCode::kIo, "{}: {}", weights.string(), ec.message());
-  auto sha = sha256File(weights);
-  if (!sha) return sha.error();
-  std::size_t parameters = 0;
-  for (const auto& parameter : model->parameters()) parameters += static_cast<std::size_t>(parameter.numel());
-  nlohmann::json manifest = {
-      {"kind", "mirtune MIREncoder"},
-      {"name", out.filename().string()},
-      {"format_version", kEncoderFormatVersion},
-      {"normaliser_version", kNormaliserVersion},
-      {"graph_schema_version", kGraphSchemaVersion},
-      {"tokenizer_format_version", kTokenizerFormatVersion},
-      {"tokenizer_id", tokenizer->id()},
-      {"config", config.toJson()},
-      {"limits", inputLimitsToJson(limits)},
-      {"parameters", parameters},
-      {"weights_sha256", *sha},
-  };
-  for (const auto& [key, value] : extra.items()) manifest[key] = value;
-  return writeFileAtomically(out / kManifestFile, manifest.dump(2) + "\n");
 }
 
 Encoder::Encoder(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -202,27 +170,13 @@ Expected<Encoder> Encoder::load(const fs::path& directory) {
     return makeError(ErrorCode::kVersion, "{}: tokenizer has {} pieces, the model {}", directory.string(),
                      tokenizer->vocabularySize(), config->vocabularySize);
   }
-  std::unique_ptr<Impl> impl;
-  try {
-    impl = std::make_unique<Impl>(std::move(*tokenizer), *config);
-    // torch::load takes tensors of any shape: the shapes the manifest's config implies are checked after it.
-    std::map<std::string, std::vector<std::int64_t>> expected;
-    for (const auto& item : impl->model->named_parameters())
-      expected[item.key()] = item.value().sizes().vec();
-    torch::load(impl->model, weights.string());
-    for (const auto& item : impl->model->named_parameters()) {
-      if (item.value().sizes().vec() != expected[item.key()]) {
-        return makeError(ErrorCode::kVersion, "{}: weight {} has shape {}, but the config of {} gives {}",
-                         weights.string(), item.key(), nlohmann::json(item.value().sizes().vec()).dump(),
-                         manifestPath.string(), nlohmann::json(expected[item.key()]).dump());
-      }
-    }
-  } catch (const std::exception& e) {
-    std::string what = e.what();
-    return makeError(ErrorCode::kInvalidInput, "{}: cannot load weights: {}", weights.string(),
-                     what.substr(0, what.find('\n')));
-  }
-  impl->model->eval();
+  // Read without LibTorch; every shape is checked against the manifest's config before use.
+  auto tensors = readWeightsArchive(weights);
+  if (!tensors) return tensors.error();
+  auto network = EncoderNetwork::create(std::move(*tensors), *config, weights.string());
+  if (!network) return network.error();
+  useSingleThreadedBlas();
+  auto impl = std::make_unique<Impl>(std::move(*tokenizer), *config, std::move(*network));
   impl->limits = *limits;
   impl->manifest = std::move(manifest);
   impl->id =
@@ -249,34 +203,26 @@ Expected<EncoderInput> Encoder::prepare(const IrModule& module) const {
 
 Expected<std::vector<std::vector<float>>> Encoder::embed(const std::vector<EncoderInput>& inputs, Modality modality,
                                                          std::size_t batchSize) const {
-  std::vector<std::vector<float>> vectors;
-  vectors.reserve(inputs.size());
-  try {
-    torch::NoGradGuard noGrad;
-    for (std::size_t start = 0; start < inputs.size(); start += batchSize) {
-      std::vector<const EncoderInput*> chunk;
-      for (std::size_t i = start; i < std::min(inputs.size(), start + batchSize); ++i) chunk.push_back(&inputs[i]);
-      EncoderBatch batch = makeBatch(chunk);
-      torch::Tensor result;
-      torch::Tensor states;
-      switch (modality) {
-        case Modality::kTokens: result = impl_->model->encodeTokens(batch, states); break;
-        case Modality::kGraph: result = impl_->model->encodeGraph(batch, states); break;
-        case Modality::kFused: result = impl_->model->forward(batch).fused; break;
+  std::vector<std::vector<float>> vectors(inputs.size());
+  std::vector<std::optional<Error>> errors(inputs.size());
+  const std::size_t round = std::max<std::size_t>(1, batchSize);
+  for (std::size_t start = 0; start < inputs.size(); start += round) {
+    const std::size_t count = std::min(round, inputs.size() - start);
+    parallelFor(count, static_cast<unsigned>(encoderThreads.load()), [&](std::size_t i) {
+      auto vector = impl_->network.embed(inputs[start + i], modality);
+      if (vector) {
+        vectors[start + i] = std::move(*vector);
+      } else {
+        errors[start + i] = vector.error();
       }
-      result = result.contiguous().to(torch::kFloat32);
-      for (long row = 0; row < result.size(0); ++row) {
-        const float* data = result[row].data_ptr<float>();
-        vectors.emplace_back(data, data + result.size(1));
-      }
-    }
-  } catch (const std::exception& e) {
-    std::string what = e.what();
-    return makeError(ErrorCode::kInternal, "encoder forward pass failed: {}", what.substr(0, what.find('\n')));
+    });
+  }
+  for (std::size_t i = 0; i < inputs.size(); ++i) {
+    if (errors[i]) return errors[i]->withContext(fmt::format("encoder input {}", i));
   }
   return vectors;
 }
 
-void setEncoderThreads(int threads) { torch::set_num_threads(std::max(1, threads)); }
+void setEncoderThreads(int threads) { encoderThreads.store(std::max(1, threads)); }
 
 }  // namespace mirtune

@@ -1,5 +1,5 @@
 // The pretrained MIREncoder as a service: load a model folder (weights, tokenizer, manifest), prepare inputs,
-// and embed batches of modules. No LibTorch in this header.
+// and embed batches of modules. Inference never loads LibTorch (embeddings/EncoderNetwork.h).
 #pragma once
 
 #include "embeddings/EncoderConfig.h"
@@ -44,7 +44,8 @@ class Encoder {
   std::size_t dimension(Modality modality) const;
 
   Expected<EncoderInput> prepare(const IrModule& module) const;
-  /// One vector per input, in order; inference mode (no dropout, no gradients), `batchSize` inputs per pass.
+  /// One vector per input, in order. Each module is computed on its own (no padding), on the threads
+  /// setEncoderThreads gives, `batchSize` modules per parallel round; the result does not depend on either.
   Expected<std::vector<std::vector<float>>> embed(const std::vector<EncoderInput>& inputs, Modality modality,
                                                   std::size_t batchSize = 16) const;
 
@@ -55,7 +56,7 @@ class Encoder {
   friend class EncoderWriter;
 };
 
-/// Sets LibTorch's intra-op thread count (its default on these machines is 1).
+/// Threads Encoder::embed computes modules on (default 1).
 void setEncoderThreads(int threads);
 
 }  // namespace mirtune

@@ -6,6 +6,8 @@
 #include "ir/Tokenizer.h"
 #include "support/Error.h"
 
+#include <nlohmann/json.hpp>
+
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -40,6 +42,10 @@ struct EncoderInput {
   std::size_t nodeCount() const { return nodeKinds.size(); }
   std::size_t edgeCount() const { return edgeSources.size(); }
 };
+
+/// The limits a manifest records, and reading them back (each checked against its sane range).
+nlohmann::json inputLimitsToJson(const InputLimits& limits);
+Expected<InputLimits> inputLimitsFromJson(const nlohmann::json& json);
 
 /// Normalises the module, builds its token sequence and program graph, tokenises the node texts, and applies
 /// the limits. Deterministic.

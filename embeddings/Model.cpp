@@ -2,6 +2,8 @@
 #include "embeddings/Model.h"
 
 #include "ir/ProgramGraph.h"
+#include "support/Files.h"
+#include "support/Sha256.h"
 
 namespace mirtune {
 
@@ -196,6 +198,54 @@ torch::Tensor MirEncoderImpl::matchLogits(const torch::Tensor& tokenVectors, con
   torch::Tensor features =
       torch::cat({tokenVectors, graphVectors, tokenVectors * graphVectors, (tokenVectors - graphVectors).abs()}, 1);
   return matchOutput(torch::gelu(matchHidden(features))).squeeze(1);
+}
+
+namespace {
+constexpr const char* kManifestFile = "manifest.json";
+constexpr const char* kWeightsFile = "weights.pt";
+constexpr const char* kTokenizerFolder = "tokenizer";
+}  // namespace
+
+Status writeModelFolder(MirEncoder& model, const EncoderConfig& config, const InputLimits& limits,
+                        const std::filesystem::path& tokenizerDirectory, const std::filesystem::path& out, const nlohmann::json& extra) {
+  std::error_code ec;
+  std::filesystem::create_directories(out / kTokenizerFolder, ec);
+  if (ec) return makeError(ErrorCode::kIo, "{}: cannot create: {}", out.string(), ec.message());
+  for (const char* name : {"tokenizer.model", "manifest.json"}) {
+    auto bytes = readFile(tokenizerDirectory / name);
+    if (!bytes) return bytes.error();
+    if (auto written = writeFileAtomically(out / kTokenizerFolder / name, *bytes); !written) return written;
+  }
+  auto tokenizer = Tokenizer::load(out / kTokenizerFolder);
+  if (!tokenizer) return tokenizer.error();
+  std::filesystem::path weights = out / kWeightsFile;
+  std::filesystem::path temporary = out / ".weights.pt.tmp";
+  try {
+    torch::save(model, temporary.string());
+  } catch (const std::exception& e) {
+    return makeError(ErrorCode::kIo, "{}: cannot save weights: {}", weights.string(), e.what());
+  }
+  std::filesystem::rename(temporary, weights, ec);
+  if (ec) return makeError(ErrorCode::kIo, "{}: {}", weights.string(), ec.message());
+  auto sha = sha256File(weights);
+  if (!sha) return sha.error();
+  std::size_t parameters = 0;
+  for (const auto& parameter : model->parameters()) parameters += static_cast<std::size_t>(parameter.numel());
+  nlohmann::json manifest = {
+      {"kind", "mirtune MIREncoder"},
+      {"name", out.filename().string()},
+      {"format_version", kEncoderFormatVersion},
+      {"normaliser_version", kNormaliserVersion},
+      {"graph_schema_version", kGraphSchemaVersion},
+      {"tokenizer_format_version", kTokenizerFormatVersion},
+      {"tokenizer_id", tokenizer->id()},
+      {"config", config.toJson()},
+      {"limits", inputLimitsToJson(limits)},
+      {"parameters", parameters},
+      {"weights_sha256", *sha},
+  };
+  for (const auto& [key, value] : extra.items()) manifest[key] = value;
+  return writeFileAtomically(out / kManifestFile, manifest.dump(2) + "\n");
 }
 
 }  // namespace mirtune

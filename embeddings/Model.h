@@ -116,8 +116,4 @@ Status writeModelFolder(MirEncoder& model, const EncoderConfig& config, const In
                         const std::filesystem::path& tokenizerDirectory, const std::filesystem::path& out,
                         const nlohmann::json& extra);
 
-/// The limits a manifest records.
-nlohmann::json inputLimitsToJson(const InputLimits& limits);
-Expected<InputLimits> inputLimitsFromJson(const nlohmann::json& json);
-
 }  // namespace mirtune

@@ -2,6 +2,7 @@
 // save/load checks, exact resume, and `mirtune embed` with its cache.
 #include "corpus/CorpusBuilder.h"
 #include "embeddings/Encoder.h"
+#include "embeddings/Model.h"
 #include "embeddings/Pretrain.h"
 #include "frontend/Frontend.h"
 #include "ir/Tokenizer.h"
@@ -16,6 +17,7 @@
 
 #include <cmath>
 #include <filesystem>
+#include <iostream>
 
 namespace mirtune {
 namespace {
@@ -221,6 +223,76 @@ TEST(ShippedEncoder, LoadsAndEmbeds) {
   auto vectors = encoder->embed({*input}, Modality::kFused);
   ASSERT_TRUE(vectors.ok());
   EXPECT_EQ((*vectors)[0].size(), encoder->dimension(Modality::kFused));
+}
+
+// The same model run by LibTorch (embeddings/Model.h, as pretraining runs it), one padded batch of all inputs.
+std::vector<std::vector<float>> embedWithLibTorch(const fs::path& folder, const std::vector<EncoderInput>& inputs,
+                                                  Modality modality) {
+  auto manifest = readJsonObject(folder / "manifest.json");
+  if (!manifest) throw std::runtime_error(manifest.error().message());
+  auto config = EncoderConfig::fromJson((*manifest)["config"]);
+  if (!config) throw std::runtime_error(config.error().message());
+  MirEncoder model(*config);
+  torch::load(model, (folder / "weights.pt").string());
+  model->eval();
+  torch::NoGradGuard noGrad;
+  std::vector<const EncoderInput*> batchInputs;
+  for (const EncoderInput& input : inputs) batchInputs.push_back(&input);
+  EncoderBatch batch = makeBatch(batchInputs);
+  torch::Tensor states;
+  torch::Tensor result = modality == Modality::kTokens  ? model->encodeTokens(batch, states)
+                         : modality == Modality::kGraph ? model->encodeGraph(batch, states)
+                                                        : model->forward(batch).fused;
+  std::vector<std::vector<float>> vectors;
+  for (long row = 0; row < result.size(0); ++row) {
+    torch::Tensor vector = result[row].contiguous();
+    vectors.emplace_back(vector.data_ptr<float>(), vector.data_ptr<float>() + vector.numel());
+  }
+  return vectors;
+}
+
+// Largest |a - b| / max(1, |b|) over every component of every vector: 1e-6 is a few float roundings at any
+// magnitude (one rounding of a component near 10 is already 1e-6 absolute).
+double largestDifference(const std::vector<std::vector<float>>& a, const std::vector<std::vector<float>>& b) {
+  double largest = 0.0;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    for (std::size_t k = 0; k < a[i].size(); ++k)
+      largest = std::max(largest, std::abs(double(a[i][k]) - b[i][k]) / std::max(1.0, std::abs(double(b[i][k]))));
+  return largest;
+}
+
+// Inference reads weights.pt without LibTorch and computes each module on its own: it must give LibTorch's
+// vectors (to float rounding) for every language, every modality, the tiny model and the shipped one.
+void expectSameAsLibTorch(const fs::path& folder, double tolerance) {
+  auto encoder = Encoder::load(folder);
+  ASSERT_TRUE(encoder.ok()) << encoder.error().message();
+  std::vector<EncoderInput> inputs;
+  for (const char* name : kSources) {
+    auto module = compileFile(kInputs / name);
+    ASSERT_TRUE(module.ok()) << module.error().message();
+    auto input = encoder->prepare(*module);
+    ASSERT_TRUE(input.ok()) << input.error().message();
+    inputs.push_back(std::move(*input));
+  }
+  for (Modality modality : {Modality::kFused, Modality::kTokens, Modality::kGraph}) {
+    auto ours = encoder->embed(inputs, modality);
+    ASSERT_TRUE(ours.ok()) << ours.error().message();
+    auto reference = embedWithLibTorch(folder, inputs, modality);
+    ASSERT_EQ(ours->size(), reference.size());
+    for (std::size_t i = 0; i < reference.size(); ++i) ASSERT_EQ((*ours)[i].size(), reference[i].size());
+    const double difference = largestDifference(*ours, reference);
+    std::cout << folder.filename().string() << " " << modalityName(modality) << ": largest relative difference " << difference
+              << "\n";
+    EXPECT_LE(difference, tolerance) << modalityName(modality);
+  }
+}
+
+TEST_F(EncoderTest, InferenceWithoutLibTorchMatchesLibTorch) { expectSameAsLibTorch(root_ / "model", 1e-6); }
+
+TEST(ShippedEncoder, InferenceWithoutLibTorchMatchesLibTorch) {
+  fs::path shipped = Encoder::defaultDirectory();
+  if (!fs::exists(shipped / "manifest.json")) GTEST_SKIP() << "no shipped encoder at " << shipped;
+  expectSameAsLibTorch(shipped, 1e-6);
 }
 
 TEST(AreaUnderCurve, RanksWithTies) {
