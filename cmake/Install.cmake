@@ -2,8 +2,8 @@
 # shipped files under share/mirtune with the source tree's layout, so an installed binary finds them beside itself.
 #
 # Layout under the prefix:
-#   bin/mirtune, bin/mirtune-run
-#   lib/libmirtune_*.a, lib/libmirtune_sentencepiece.so (loaded at run time from <bin>/../lib)
+#   bin/mirtune, bin/mirtune-run, bin/mirtune-pretrain (what `mirtune pretrain` runs)
+#   lib/libmirtune_*.a, lib/libmirtune_sentencepiece.so and lib/libmirtune_mlp.so (loaded at run time from <bin>/../lib)
 #   lib/cmake/mirtune/{mirtuneConfig,mirtuneConfigVersion,mirtuneTargets}.cmake
 #   include/mirtune/{support,frontend,ir,corpus,embeddings,database,tuner,tasks}/...   (one include root)
 #   share/mirtune/{embeddings/models,tasks/<task>/models,tasks/<task>/data,kernels}
@@ -70,12 +70,13 @@ foreach(target IN LISTS mirtune_exported_libraries)
   endforeach()
 endforeach()
 
-# mirtune::mirtune: everything a program linking mirtune needs (each library brings what it depends on).
+# mirtune::mirtune: everything a program linking mirtune needs (each library brings what it depends on), except
+# pretraining, whose LibTorch a program that only embeds and predicts should not load: link mirtune_pretrain for it.
 add_library(mirtune_library INTERFACE)
 set_target_properties(mirtune_library PROPERTIES EXPORT_NAME mirtune)
 foreach(target IN LISTS mirtune_exported_libraries)
   get_target_property(type ${target} TYPE)
-  if(type MATCHES "^(STATIC_LIBRARY|SHARED_LIBRARY)$")
+  if(type MATCHES "^(STATIC_LIBRARY|SHARED_LIBRARY)$" AND NOT target STREQUAL "mirtune_pretrain")
     target_link_libraries(mirtune_library INTERFACE ${target})
   endif()
 endforeach()
@@ -87,10 +88,10 @@ install(TARGETS ${mirtune_exported_libraries} mirtune_library EXPORT mirtuneTarg
         INCLUDES DESTINATION ${MIRTUNE_INSTALL_INCLUDEDIR})
 
 # The executables keep the link-time search path of the shared libraries they use (LibTorch, LLVM) when installed.
-set_target_properties(mirtune mirtune-run PROPERTIES INSTALL_RPATH_USE_LINK_PATH TRUE)
-install(TARGETS mirtune mirtune-run RUNTIME DESTINATION bin)
+set_target_properties(mirtune mirtune-run mirtune-pretrain PROPERTIES INSTALL_RPATH_USE_LINK_PATH TRUE)
+install(TARGETS mirtune mirtune-run mirtune-pretrain RUNTIME DESTINATION bin)
 # Loaded with dlopen by the tokenizer, which looks in <folder of the executable>/../lib.
-install(TARGETS mirtune_sentencepiece LIBRARY DESTINATION lib)
+install(TARGETS mirtune_sentencepiece mirtune_mlp LIBRARY DESTINATION lib)
 
 # Headers, with their paths relative to the include root the sources use (src/ for the src/ modules, the project
 # root for the others). ClangDriver.h stays private: it exposes Clang's own types and no public header needs it.

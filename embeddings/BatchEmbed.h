@@ -41,7 +41,7 @@ struct EmbedResult {
 
 struct BatchEmbedOptions {
   std::vector<Modality> modalities{Modality::kFused};
-  unsigned threads = 2;              ///< compile/prepare workers (forward passes use LibTorch's threads)
+  unsigned threads = 2;              ///< compile/prepare workers (forward passes use setEncoderThreads)
   std::size_t batchSize = 16;        ///< modules per forward pass
   std::size_t chunkSize = 64;        ///< modules compiled before embedding them (bounds memory)
   EmbeddingCache* cache = nullptr;   ///< optional

@@ -1,5 +1,5 @@
 // What the encoder reads of one module: its token sequence and its program graph with node tokens, as flat
-// arrays (no LibTorch here, so preparing inputs costs no torch compile time).
+// arrays.
 #pragma once
 
 #include "frontend/IrModule.h"

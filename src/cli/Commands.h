@@ -55,6 +55,11 @@ inline CLI::Validator finiteNonNegative() {
 /// Prints "mirtune: error: <message>" and returns the exit code for it (2 for usage errors, else 1).
 int reportError(const Error& error);
 
+/// The options every mirtune program takes (--db, -q, -v), and running one: parse, set the log level, run the
+/// action the parsed command set (exit 2 on a usage error).
+void addGlobalOptions(CLI::App& app, GlobalOptions& global);
+int runCommandLine(CLI::App& app, const GlobalOptions& global, const CommandAction& action, int argc, char** argv);
+
 /// Writes a command's output to stdout (path empty or "-") or atomically to a file; returns the exit code.
 int writeOutput(const std::string& path, std::string_view content);
 

@@ -1,11 +1,19 @@
-// `mirtune pretrain`: self-supervised pretraining of the MIREncoder on a corpus.
+// `mirtune pretrain`: self-supervised pretraining of the MIREncoder on a corpus. Compiled twice: into
+// mirtune-pretrain, which trains (MIRTUNE_PRETRAIN_IN_PROCESS, LibTorch linked), and into mirtune, which checks the
+// options and then hands the same arguments to mirtune-pretrain beside it.
 #include "cli/Commands.h"
 #include "embeddings/Pretrain.h"
+#include "support/Files.h"
 #include "support/Log.h"
 
 #include <nlohmann/json.hpp>
 
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
+#include <vector>
 
 namespace mirtune::cli {
 namespace {
@@ -18,6 +26,7 @@ struct PretrainCliOptions {
   bool json = false;
 };
 
+#ifdef MIRTUNE_PRETRAIN_IN_PROCESS
 int runPretrain(PretrainCliOptions& options, const std::string& commandLine) {
   options.train.corpus = options.corpus;
   options.train.out = options.out;
@@ -41,6 +50,20 @@ int runPretrain(PretrainCliOptions& options, const std::string& commandLine) {
   }
   return 0;
 }
+#else
+// Replaces this process by mirtune-pretrain with the same arguments (its exit status is the command's).
+int runPretrain(int argc, char** argv) {
+  const std::filesystem::path program = executableDirectory() / "mirtune-pretrain";
+  std::vector<char*> arguments(argv, argv + argc);
+  std::string name = program.string();
+  arguments[0] = name.data();
+  arguments.push_back(nullptr);
+  std::fflush(nullptr);
+  ::execv(name.c_str(), arguments.data());
+  return reportError(Error(ErrorCode::kNotFound, fmt::format("cannot run {}: {} (pretraining is a program of its own, "
+                                                             "installed beside mirtune)", name, std::strerror(errno))));
+}
+#endif
 
 }  // namespace
 
@@ -82,9 +105,13 @@ void addPretrainCommand(CLI::App& app, const GlobalOptions& /*global*/, CommandA
   command->add_flag("--json", options->json, "Print the per-epoch metrics as JSON");
   std::string commandLine = "mirtune";
   for (int i = 1; i < argc; ++i) commandLine += std::string(" ") + argv[i];
+#ifdef MIRTUNE_PRETRAIN_IN_PROCESS
   command->callback([options, commandLine, &action] {
     action = [options, commandLine] { return runPretrain(*options, commandLine); };
   });
+#else
+  command->callback([argc, argv, &action] { action = [argc, argv] { return runPretrain(argc, argv); }; });
+#endif
 }
 
 }  // namespace mirtune::cli

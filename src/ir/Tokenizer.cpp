@@ -4,6 +4,7 @@
 #include "ir/ProgramGraph.h"
 #include "support/Files.h"
 #include "support/Log.h"
+#include "support/Plugin.h"
 #include "support/Sha256.h"
 
 #include "ir/SentencePieceShim.h"
@@ -38,38 +39,21 @@ struct SentencePieceLibrary {
 
 constexpr const char* kShimName = "libmirtune_sentencepiece.so";
 
-std::vector<fs::path> shimCandidates() {
-  std::vector<fs::path> candidates;
-  if (const char* dir = std::getenv("MIRTUNE_LIB_DIR"); dir != nullptr && *dir != '\0') candidates.push_back(fs::path(dir) / kShimName);
-  std::error_code ec;
-  fs::path self = fs::read_symlink("/proc/self/exe", ec);
-  if (!ec) {
-    candidates.push_back(self.parent_path() / kShimName);
-    candidates.push_back(self.parent_path().parent_path() / "lib" / kShimName);
-  }
-  candidates.push_back(MIRTUNE_SPM_SHIM_PATH);
-  return candidates;
-}
-
 const SentencePieceLibrary& sentencePiece() {
   static const SentencePieceLibrary library = [] {
     SentencePieceLibrary lib;
-    void* handle = nullptr;
-    std::string tried;
-    for (const fs::path& candidate : shimCandidates()) {
-      if (!fs::exists(candidate)) continue;
-      handle = dlopen(candidate.c_str(), RTLD_NOW | RTLD_LOCAL | RTLD_DEEPBIND);
-      if (handle != nullptr) break;
-      tried += fmt::format(" {} ({})", candidate.string(), dlerror());
-    }
-    if (handle == nullptr) {
-      lib.error = fmt::format("cannot load {}{}; set MIRTUNE_LIB_DIR to its folder", kShimName,
-                              tried.empty() ? std::string(" (not found)") : ":" + tried);
+    auto handle = loadPlugin(kShimName, MIRTUNE_SPM_SHIM_PATH, RTLD_NOW | RTLD_LOCAL | RTLD_DEEPBIND);
+    if (!handle) {
+      lib.error = handle.error().message();
       return lib;
     }
     auto resolve = [&](auto& slot, const char* name) {
-      slot = reinterpret_cast<std::remove_reference_t<decltype(slot)>>(dlsym(handle, name));
-      if (slot == nullptr && lib.error.empty()) lib.error = fmt::format("{}: missing symbol {}", kShimName, name);
+      auto symbol = pluginSymbol(*handle, kShimName, name);
+      if (symbol) {
+        slot = reinterpret_cast<std::remove_reference_t<decltype(slot)>>(*symbol);
+      } else if (lib.error.empty()) {
+        lib.error = symbol.error().message();
+      }
     };
     resolve(lib.load, "mirtuneSpmLoad");
     resolve(lib.free, "mirtuneSpmFree");

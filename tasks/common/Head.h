@@ -66,7 +66,8 @@ struct Candidate {
 /// An untrained classifier for a candidate; kUsage for an unknown kind, kInvalidInput for bad params.
 Expected<std::unique_ptr<Classifier>> makeClassifier(const Candidate& candidate);
 
-/// Sets LibTorch's intra-op thread count (process-wide; MLP results are reproducible for a fixed count).
+/// Sets LibTorch's intra-op thread count for MLP heads (process-wide; MLP results are reproducible for a fixed
+/// count). Kept until libmirtune_mlp.so is loaded if it is not yet: a thread count is no reason to load LibTorch.
 void setTorchThreads(int threads);
 
 }  // namespace mirtune::heads

@@ -1,4 +1,4 @@
-// Head candidates by kind or from a JSON list, and the LibTorch thread count.
+// Head candidates by kind or from a JSON list, and the threads of the encoder and the MLP heads.
 #include "tasks/common/HeadCandidates.h"
 
 #include "embeddings/Encoder.h"

@@ -16,7 +16,7 @@ namespace mirtune {
 Expected<std::vector<heads::Candidate>> headCandidates(const std::string& kind, int threads,
                                                        const std::string& candidatesFile = {});
 
-/// Threads of LibTorch (the encoder and the MLP heads).
+/// Threads of the encoder's forward passes and of LibTorch in the MLP heads.
 void configureThreads(int threads);
 
 }  // namespace mirtune

@@ -1,83 +1,58 @@
-// MLP head: LibTorch network, seeded private generator, Adam on sample-weighted cross-entropy.
+// MLP head: the torch-free half (hyper-parameters, head folders, checks); the network itself lives in
+// libmirtune_mlp.so (tasks/common/MlpTorch.cpp), loaded the first time an MLP is fitted or loaded.
 #include "tasks/common/MlpClassifier.h"
 
+#include "support/Plugin.h"
 #include "tasks/common/HeadFolder.h"
+#include "tasks/common/MlpPlugin.h"
 
-#include <ATen/CPUGeneratorImpl.h>
-#include <torch/torch.h>
+#include <dlfcn.h>
 
-#include <cmath>
-#include <map>
-#include <sstream>
+#include <atomic>
 
 namespace mirtune::heads {
 
 namespace {
 
 constexpr const char* kModelFile = "weights.pt";
-constexpr float kMinStd = 1e-6f;  // a constant feature is centred, not scaled
+constexpr const char* kPluginName = "libmirtune_mlp.so";
 // Bounds of the sizes a head.json may give: far above any head mirtune trains.
 constexpr std::size_t kMaxHiddenLayers = 16;
 constexpr int kMaxHiddenWidth = 4096;
 constexpr std::int64_t kMaxClasses = 1024;
 
-// Layers are named hidden0.., output: TorchScript archives reject Python keywords as names.
-struct MlpNetImpl : torch::nn::Module {
-  MlpNetImpl(std::int64_t inputs, const std::vector<int>& hidden, std::int64_t classes) {
-    std::int64_t width = inputs;
-    for (std::size_t i = 0; i < hidden.size(); ++i) {
-      layers.push_back(register_module("hidden" + std::to_string(i), torch::nn::Linear(width, hidden[i])));
-      width = hidden[i];
-    }
-    output = register_module("output", torch::nn::Linear(width, classes));
-  }
+// setTorchThreads before the plugin is loaded is applied when it loads; -1: never set (LibTorch's default).
+std::atomic<int> requestedThreads{-1};
+std::atomic<const MlpPlugin*> loadedPlugin{nullptr};
 
-  /// Logits; dropout is applied only when a generator is given (training).
-  torch::Tensor forward(torch::Tensor x, double dropout, at::Generator* generator) {
-    for (auto& layer : layers) {
-      x = torch::relu(layer->forward(x));
-      if (generator != nullptr && dropout > 0.0) {
-        torch::Tensor keep = torch::empty_like(x).bernoulli_(1.0 - dropout, *generator);
-        x = x * keep / (1.0 - dropout);
-      }
-    }
-    return output->forward(x);
-  }
-
-  std::vector<torch::nn::Linear> layers;
-  torch::nn::Linear output{nullptr};
-};
-TORCH_MODULE(MlpNet);
-
-// LibTorch's default Linear initialisation (uniform in +-1/sqrt(fan_in)), drawn from our own generator.
-void initialise(MlpNet& net, at::Generator& generator) {
-  torch::NoGradGuard noGrad;
-  auto init = [&](torch::nn::Linear& layer) {
-    double bound = 1.0 / std::sqrt(static_cast<double>(layer->weight.size(1)));
-    layer->weight.uniform_(-bound, bound, generator);
-    layer->bias.uniform_(-bound, bound, generator);
-  };
-  for (auto& layer : net->layers) init(layer);
-  init(net->output);
-}
-
-std::string firstLine(const std::string& text) {
-  return text.substr(0, text.find('\n'));
-}
-
-std::vector<float> toVector(const torch::Tensor& tensor) {
-  torch::Tensor flat = tensor.contiguous().to(torch::kFloat32);
-  return std::vector<float>(flat.data_ptr<float>(), flat.data_ptr<float>() + flat.numel());
+Expected<const MlpPlugin*> mlpPlugin() {
+  static const Expected<const MlpPlugin*> plugin = []() -> Expected<const MlpPlugin*> {
+    auto handle = loadPlugin(kPluginName, MIRTUNE_MLP_PLUGIN_PATH, RTLD_NOW | RTLD_LOCAL);
+    if (!handle) return handle.error().withContext("mlp head");
+    auto entry = pluginSymbol(*handle, kPluginName, "mirtuneMlpPlugin");
+    if (!entry) return entry.error();
+    const MlpPlugin* table = reinterpret_cast<const MlpPlugin* (*)()>(*entry)();
+    if (table == nullptr || table->version != kMlpPluginVersion)
+      return makeError(ErrorCode::kVersion, "{} is from another mirtune version", kPluginName);
+    if (int threads = requestedThreads.load(); threads > 0) table->setThreads(threads);
+    loadedPlugin.store(table);
+    return table;
+  }();
+  return plugin;
 }
 
 }  // namespace
 
 struct MlpClassifier::Impl {
-  MlpNet net{nullptr};
-  torch::Tensor mean;   // [features]
-  torch::Tensor scale;  // [features], standard deviation (1 for constant features)
+  const MlpPlugin* plugin = nullptr;
+  void* net = nullptr;      // owned; released through the plugin
+  std::vector<float> mean;   // [features]
+  std::vector<float> scale;  // [features], standard deviation (1 for constant features)
   std::size_t features = 0;
   int classes = 0;
+  ~Impl() {
+    if (net != nullptr) plugin->release(net);
+  }
 };
 
 Expected<MlpParams> MlpParams::fromJson(const nlohmann::json& json) {
@@ -142,111 +117,70 @@ int MlpClassifier::classCount() const {
 Status MlpClassifier::fit(const Dataset& data) {
   if (auto valid = data.validate(); !valid) return valid.error().withContext("mlp fit");
   impl_ = std::make_unique<Impl>();
-  try {
-    auto n = static_cast<std::int64_t>(data.features.rows);
-    auto cols = static_cast<std::int64_t>(data.features.cols);
-    int classes = data.classCount();
-    torch::Tensor x =
-        torch::from_blob(const_cast<float*>(data.features.values.data()), {n, cols}, torch::kFloat32);
-    torch::Tensor mean = x.mean(0);
-    torch::Tensor scale = x.std(0, /*unbiased=*/false);
-    scale = torch::where(scale < kMinStd, torch::ones_like(scale), scale);
-    torch::Tensor inputs = (x - mean) / scale;
-    std::vector<std::int64_t> labelValues(data.labels.begin(), data.labels.end());
-    torch::Tensor labels = torch::from_blob(labelValues.data(), {n}, torch::kInt64).clone();
-    torch::Tensor weights =
-        data.weights.empty()
-            ? torch::ones({n}, torch::kFloat32)
-            : torch::from_blob(const_cast<float*>(data.weights.data()), {n}, torch::kFloat32).clone();
-
-    at::Generator generator = at::make_generator<at::CPUGeneratorImpl>(params_.seed);
-    MlpNet net(cols, params_.hidden, classes);
-    initialise(net, generator);
-    net->train();
-    torch::optim::Adam optimizer(
-        net->parameters(), torch::optim::AdamOptions(params_.learningRate).weight_decay(params_.weightDecay));
-    std::int64_t batch = params_.batchSize <= 0 ? n : std::min<std::int64_t>(params_.batchSize, n);
-    auto step = [&](const torch::Tensor& in, const torch::Tensor& y, const torch::Tensor& w) {
-      torch::Tensor logProbabilities = torch::log_softmax(net->forward(in, params_.dropout, &generator), 1);
-      torch::Tensor nll = -logProbabilities.gather(1, y.unsqueeze(1)).squeeze(1);
-      torch::Tensor total = w.sum();
-      if (total.item<float>() <= 0.0f) return;  // a mini-batch of zero-weight rows teaches nothing
-      torch::Tensor loss = (nll * w).sum() / total;
-      optimizer.zero_grad();
-      loss.backward();
-      optimizer.step();
-    };
-    for (int epoch = 0; epoch < params_.epochs; ++epoch) {
-      if (batch == n) {
-        step(inputs, labels, weights);
-        continue;
-      }
-      torch::Tensor order = torch::randperm(n, generator, torch::TensorOptions().dtype(torch::kInt64));
-      for (std::int64_t start = 0; start < n; start += batch) {
-        torch::Tensor rows = order.slice(0, start, std::min(start + batch, n));
-        step(inputs.index_select(0, rows), labels.index_select(0, rows), weights.index_select(0, rows));
-      }
-    }
-    net->eval();
-    impl_->net = net;
-    impl_->mean = mean.clone();
-    impl_->scale = scale.clone();
-    impl_->features = data.features.cols;
-    impl_->classes = classes;
-  } catch (const std::exception& e) {
-    impl_ = std::make_unique<Impl>();
-    return makeError(ErrorCode::kInternal, "mlp fit: {}", firstLine(e.what()));
-  }
+  auto plugin = mlpPlugin();
+  if (!plugin) return plugin.error();
+  MlpTrainingData training;
+  training.features = data.features.values.data();
+  training.rows = data.features.rows;
+  training.cols = data.features.cols;
+  std::vector<std::int32_t> labels(data.labels.begin(), data.labels.end());
+  training.labels = labels.data();
+  training.weights = data.weights.empty() ? nullptr : data.weights.data();
+  training.classes = data.classCount();
+  MlpShape shape{static_cast<std::int64_t>(data.features.cols), params_.hidden, training.classes};
+  MlpTraining options;
+  options.dropout = params_.dropout;
+  options.learningRate = params_.learningRate;
+  options.weightDecay = params_.weightDecay;
+  options.epochs = params_.epochs;
+  options.batchSize = params_.batchSize;
+  options.seed = params_.seed;
+  std::string error;
+  auto fitted = std::make_unique<Impl>();
+  fitted->plugin = *plugin;
+  fitted->net = (*plugin)->fit(training, shape, options, fitted->mean, fitted->scale, error);
+  if (fitted->net == nullptr) return makeError(ErrorCode::kInternal, "mlp fit: {}", error);
+  fitted->features = data.features.cols;
+  fitted->classes = training.classes;
+  impl_ = std::move(fitted);
   return success();
 }
 
 Expected<std::vector<float>> MlpClassifier::predictProbabilities(const float* rows, std::size_t n,
                                                                  std::size_t cols) const {
-  if (impl_->net.is_empty()) return makeError(ErrorCode::kInternal, "mlp head: predict before fit or load");
+  if (impl_->net == nullptr) return makeError(ErrorCode::kInternal, "mlp head: predict before fit or load");
   if (cols != impl_->features) {
     return makeError(ErrorCode::kInvalidInput, "mlp head: rows have {} features, the model was trained on {}",
                      cols, impl_->features);
   }
   if (n == 0) return std::vector<float>();
-  try {
-    torch::NoGradGuard noGrad;
-    torch::Tensor x =
-        torch::from_blob(const_cast<float*>(rows),
-                         {static_cast<std::int64_t>(n), static_cast<std::int64_t>(cols)}, torch::kFloat32);
-    torch::Tensor logits = impl_->net->forward((x - impl_->mean) / impl_->scale, 0.0, nullptr);
-    return toVector(torch::softmax(logits, 1));
-  } catch (const std::exception& e) {
-    return makeError(ErrorCode::kInternal, "mlp predict: {}", firstLine(e.what()));
-  }
+  std::vector<float> probabilities;
+  std::string error;
+  if (!impl_->plugin->predict(impl_->net, rows, n, cols, impl_->mean, impl_->scale, probabilities, error))
+    return makeError(ErrorCode::kInternal, "mlp predict: {}", error);
+  return probabilities;
 }
 
 Status MlpClassifier::save(const std::filesystem::path& dir) const {
-  if (impl_->net.is_empty()) return makeError(ErrorCode::kInternal, "mlp head: save before fit or load");
-  std::ostringstream bytes;
-  try {
-    torch::save(impl_->net, bytes);
-  } catch (const std::exception& e) {
-    return makeError(ErrorCode::kIo, "{}: cannot serialise weights: {}", (dir / kModelFile).string(),
-                     firstLine(e.what()));
+  if (impl_->net == nullptr) return makeError(ErrorCode::kInternal, "mlp head: save before fit or load");
+  std::string bytes, error;
+  if (!impl_->plugin->save(impl_->net, bytes, error)) {
+    return makeError(ErrorCode::kIo, "{}: cannot serialise weights: {}", (dir / kModelFile).string(), error);
   }
   nlohmann::json head = describe();
-  head["standardisation"] = {{"mean", toVector(impl_->mean)}, {"std", toVector(impl_->scale)}};
-  return detail::writeHeadFolder(dir, head, kModelFile, bytes.str());
+  head["standardisation"] = {{"mean", impl_->mean}, {"std", impl_->scale}};
+  return detail::writeHeadFolder(dir, head, kModelFile, bytes);
 }
 
 nlohmann::json MlpClassifier::describe() const {
-  std::size_t parameters = 0;
-  if (!impl_->net.is_empty()) {
-    for (const auto& parameter : impl_->net->parameters())
-      parameters += static_cast<std::size_t>(parameter.numel());
-  }
+  const bool trained = impl_->net != nullptr;
   return {{"kind", "mlp"},
           {"params", params_.toJson()},
           {"features", impl_->features},
           {"classes", impl_->classes},
-          {"parameters", parameters},
-          {"torch_version", TORCH_VERSION},
-          {"trained", !impl_->net.is_empty()}};
+          {"parameters", trained ? impl_->plugin->parameterCount(impl_->net) : 0},
+          {"torch_version", MIRTUNE_TORCH_VERSION},
+          {"trained", trained}};
 }
 
 Expected<std::unique_ptr<Classifier>> MlpClassifier::fromSaved(const nlohmann::json& head,
@@ -258,7 +192,6 @@ Expected<std::unique_ptr<Classifier>> MlpClassifier::fromSaved(const nlohmann::j
   auto classifier = std::make_unique<MlpClassifier>(*params);
   std::vector<float> mean, scale;
   std::size_t features = 0;
-  int classes = 0;
   std::int64_t classCount = 0;  // read wide: a count beyond int must not wrap into a plausible one
   try {
     features = head.at("features").get<std::size_t>();
@@ -274,41 +207,28 @@ Expected<std::unique_ptr<Classifier>> MlpClassifier::fromSaved(const nlohmann::j
                      "{}: {} features, {} classes and standardisation for {}/{} features do not fit together",
                      headPath, features, classCount, mean.size(), scale.size());
   }
-  classes = static_cast<int>(classCount);
-  try {
-    MlpNet net(static_cast<std::int64_t>(features), params->hidden, classes);
-    // torch::load replaces each tensor whatever its shape, so check the shapes head.json implies.
-    std::map<std::string, std::vector<std::int64_t>> expected;
-    for (const auto& item : net->named_parameters()) expected[item.key()] = item.value().sizes().vec();
-    std::istringstream stream(modelBytes);
-    torch::load(net, stream);
-    for (const auto& item : net->named_parameters()) {
-      if (item.value().sizes().vec() != expected[item.key()]) {
-        return makeError(
-            ErrorCode::kVersion,
-            "{}: weight {} has shape {}, but head.json describes {} features, hidden {}, {} classes "
-            "(shape {})",
-            modelFile.string(), item.key(), nlohmann::json(item.value().sizes().vec()).dump(), features,
-            nlohmann::json(params->hidden).dump(), classes, nlohmann::json(expected[item.key()]).dump());
-      }
-    }
-    net->eval();
-    Impl& impl = *classifier->impl_;
-    impl.net = net;
-    impl.mean = torch::tensor(mean, torch::kFloat32);
-    impl.scale = torch::tensor(scale, torch::kFloat32);
-    impl.features = features;
-    impl.classes = classes;
-  } catch (const std::exception& e) {
-    return makeError(ErrorCode::kInvalidInput,
-                     "{}: cannot load weights for {} features, hidden {}, {} classes: {}", modelFile.string(),
-                     features, nlohmann::json(params->hidden).dump(), classes, firstLine(e.what()));
+  auto plugin = mlpPlugin();
+  if (!plugin) return plugin.error();
+  MlpShape shape{static_cast<std::int64_t>(features), params->hidden, static_cast<int>(classCount)};
+  std::string error;
+  Impl& impl = *classifier->impl_;
+  impl.plugin = *plugin;
+  impl.net = (*plugin)->load(modelBytes, shape, error);
+  if (impl.net == nullptr) {
+    const bool shapeMismatch = error.rfind("weight ", 0) == 0;
+    return makeError(shapeMismatch ? ErrorCode::kVersion : ErrorCode::kInvalidInput, "{}: {}", modelFile.string(), error);
   }
+  impl.mean = std::move(mean);
+  impl.scale = std::move(scale);
+  impl.features = features;
+  impl.classes = shape.classes;
   return std::unique_ptr<Classifier>(std::move(classifier));
 }
 
 void setTorchThreads(int threads) {
-  at::set_num_threads(std::max(1, threads));
+  requestedThreads.store(std::max(1, threads));
+  // Applied now only where LibTorch is already loaded: a thread count is no reason to load it.
+  if (const MlpPlugin* plugin = loadedPlugin.load()) plugin->setThreads(std::max(1, threads));
 }
 
 }  // namespace mirtune::heads

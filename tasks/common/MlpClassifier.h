@@ -1,4 +1,5 @@
-// Multi-layer perceptron head (LibTorch): standardised features, ReLU hidden layers, weighted cross-entropy.
+// Multi-layer perceptron head: standardised features, ReLU hidden layers, weighted cross-entropy. Its LibTorch
+// network is in libmirtune_mlp.so (tasks/common/MlpTorch.cpp), loaded the first time an MLP is fitted or loaded.
 #pragma once
 
 #include "tasks/common/Head.h"
