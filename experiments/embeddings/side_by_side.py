@@ -199,7 +199,7 @@ def ir2vec_in_process(python, mode, list_file, repeats):
     return {"version": data["version"], "dimension": data["dimension"], "files_ok": len(values), "errors": errors,
             "median_ms": statistics.median(values), "p95_ms": percentile(values, 95), "peak_kib": peaks,
             "floor_ms": statistics.median(floor),
-            "per_file_ms": per_file}
+            "per_file_ms": {Path(f).name: t for f, t in per_file.items()}}
 
 
 def ir2vec_batch(python, mode, list_file, expected):
@@ -530,6 +530,10 @@ def print_table(r):
         f"{fmt_ms(fa['floor_ms'], 2)} (flow-aware), a floor in every in-process figure; each in-process pass "
         f"runs in its own process (peak RSS after {n} calls: "
         f"{max(sym['peak_kib']) / 1024:.0f} MB symbolic, {max(fa['peak_kib']) / 1024:.0f} MB flow-aware).")
+    command = [Path(ir["clang_command"][0]).name] + ir["clang_command"][1:-2] + ["-o", "FILE.ll"]
+    notes.append(f"ir: `mirtune ir {kernel} -o FILE.ll` against `{shlex.join(command)}` (the driver arguments "
+                 f"`mirtune -vv ir` logs, the built-in header read from src/frontend/resources), "
+                 f"{r['small_repeats']} runs each, interleaved.")
     failures = {k: len(v) for k, v in r["cold_failures"].items() if v}
     errors = {mode: len(r[f"ir2vec_{mode}_in_process"]["errors"]) for mode, _ in IR2VEC_MODES}
     embedded = {
