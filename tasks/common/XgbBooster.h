@@ -22,7 +22,9 @@ using XgbSettings = std::vector<std::pair<std::string, std::string>>;
 
 class XgbBooster {
  public:
-  XgbBooster();  ///< silences XGBoost's own logging, once per process
+  /// Loads nothing: the XGBoost library is loaded (its own logging silenced) by the first call that needs it,
+  /// and a library that cannot be loaded is that call's error (kNotFound).
+  XgbBooster();
   ~XgbBooster();
   XgbBooster(const XgbBooster&) = delete;
   XgbBooster& operator=(const XgbBooster&) = delete;
@@ -60,7 +62,7 @@ class XgbBooster {
   void* handle_ = nullptr;  // BoosterHandle
 };
 
-/// "major.minor.patch" of the linked XGBoost.
-std::string xgboostVersion();
+/// "major.minor.patch" of the XGBoost library the heads load (loading it if no head has yet).
+Expected<std::string> xgboostVersion();
 
 }  // namespace mirtune::heads::detail

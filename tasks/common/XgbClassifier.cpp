@@ -153,12 +153,14 @@ Status XgbClassifier::save(const std::filesystem::path& dir) const {
 }
 
 nlohmann::json XgbClassifier::describe() const {
+  // Null only where the library cannot be loaded, and then no model could have been trained or loaded either.
+  auto version = detail::xgboostVersion();
   return {{"kind", "xgboost"},
           {"params", params_.toJson()},
           {"features", features_},
           {"classes", classes_},
           {"objective", objectiveName(classes_)},
-          {"xgboost_version", detail::xgboostVersion()},
+          {"xgboost_version", version ? nlohmann::json(*version) : nlohmann::json(nullptr)},
           {"trained", booster_->trained()}};
 }
 
