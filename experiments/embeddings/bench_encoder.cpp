@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 #include <chrono>
 #include <filesystem>
 #include <iostream>
@@ -29,7 +30,7 @@ int main(int argc, char** argv) {
   CLI::App app{"MIREncoder cost benchmark"};
   std::string model, tokenizerDirectory, folder;
   int threads = 2, batchSize = 16, limit = 200;
-  bool trainingStep = false;
+  bool trainingStep = false, compareLibTorch = false;
   app.add_option("--model", model, "Model folder (default: the shipped one); without one, --tokenizer + random weights");
   app.add_option("--tokenizer", tokenizerDirectory, "Tokenizer for a randomly initialised model");
   app.add_option("--ir", folder, "Folder of .ll files (default: $MIRTUNE_DATA/devmap/kernels_ir)");
@@ -37,6 +38,9 @@ int main(int argc, char** argv) {
   app.add_option("--batch-size", batchSize, "Batch size");
   app.add_option("--limit", limit, "Files at most");
   app.add_flag("--training-step", trainingStep, "Also time one training step's parts");
+  app.add_flag("--compare-libtorch", compareLibTorch,
+               "Also load the model's weights into the LibTorch network and print the largest relative difference "
+               "between its vectors and mirtune's over every file and modality");
   CLI11_PARSE(app, argc, argv);
   if (folder.empty()) folder = (mirtune::dataDirectory() / "devmap" / "kernels_ir").string();
 
@@ -71,8 +75,11 @@ int main(int argc, char** argv) {
   torch::manual_seed(1);
   mirtune::MirEncoder network(config);
   network->eval();
+  mirtune::setEncoderThreads(1);
 
-  // Single-thread latency per module: parse + normalise/tokens/graph + forward of a batch of one.
+  // Single-thread latency per module: parse + normalise/tokens/graph + forward of a batch of one. With a model, the
+  // forward pass is the one mirtune runs (Encoder::embed, no LibTorch); with --tokenizer only, the LibTorch network
+  // with random weights (the training-time network).
   std::vector<double> prepare, forward, total;
   std::vector<mirtune::EncoderInput> inputs;
   for (const fs::path& file : files) {
@@ -81,7 +88,13 @@ int main(int argc, char** argv) {
     auto input = tokenizer ? mirtune::prepareEncoderInput(*module, *tokenizer, limits) : encoder->prepare(*module);
     prepare.push_back(msSince(start));
     auto middle = Clock::now();
-    {
+    if (encoder) {
+      auto vector = encoder->embed({*input}, mirtune::Modality::kFused);
+      if (!vector) {
+        std::cerr << file.string() << ": " << vector.error().message() << "\n";
+        return 1;
+      }
+    } else {
       torch::NoGradGuard noGrad;
       mirtune::EncoderBatch batch = mirtune::makeBatch({&*input});
       network->forward(batch);
@@ -100,17 +113,58 @@ int main(int argc, char** argv) {
   line("total per module, single thread", total);
 
   torch::set_num_threads(threads);
+  mirtune::setEncoderThreads(threads);
   {
     torch::NoGradGuard noGrad;
     auto start = Clock::now();
-    for (std::size_t i = 0; i < inputs.size(); i += static_cast<std::size_t>(batchSize)) {
-      std::vector<const mirtune::EncoderInput*> chunk;
-      for (std::size_t j = i; j < std::min(inputs.size(), i + batchSize); ++j) chunk.push_back(&inputs[j]);
-      network->forward(mirtune::makeBatch(chunk));
+    if (encoder) {
+      auto vectors = encoder->embed(inputs, mirtune::Modality::kFused, static_cast<std::size_t>(batchSize));
+      if (!vectors) {
+        std::cerr << vectors.error().message() << "\n";
+        return 1;
+      }
+    } else {
+      for (std::size_t i = 0; i < inputs.size(); i += static_cast<std::size_t>(batchSize)) {
+        std::vector<const mirtune::EncoderInput*> chunk;
+        for (std::size_t j = i; j < std::min(inputs.size(), i + batchSize); ++j) chunk.push_back(&inputs[j]);
+        network->forward(mirtune::makeBatch(chunk));
+      }
     }
     double seconds = msSince(start) / 1000.0;
     std::cout << fmt::format("forward throughput, {} threads, batch {}: {:.1f} modules/s (prepare excluded)\n", threads,
                              batchSize, static_cast<double>(inputs.size()) / seconds);
+  }
+
+  if (compareLibTorch && encoder) {
+    const fs::path directory = model.empty() ? mirtune::Encoder::defaultDirectory() : fs::path(model);
+    mirtune::MirEncoder reference(config);
+    torch::load(reference, (directory / "weights.pt").string());
+    reference->eval();
+    torch::NoGradGuard noGrad;
+    for (mirtune::Modality modality : {mirtune::Modality::kFused, mirtune::Modality::kTokens, mirtune::Modality::kGraph}) {
+      auto ours = encoder->embed(inputs, modality);
+      if (!ours) {
+        std::cerr << ours.error().message() << "\n";
+        return 1;
+      }
+      double largest = 0.0, largestAbsolute = 0.0;
+      for (std::size_t i = 0; i < inputs.size(); ++i) {
+        mirtune::EncoderBatch batch = mirtune::makeBatch({&inputs[i]});
+        torch::Tensor states;
+        torch::Tensor result = modality == mirtune::Modality::kTokens  ? reference->encodeTokens(batch, states)
+                               : modality == mirtune::Modality::kGraph ? reference->encodeGraph(batch, states)
+                                                                      : reference->forward(batch).fused;
+        result = result.contiguous();
+        const float* theirs = result.data_ptr<float>();
+        for (std::size_t k = 0; k < (*ours)[i].size(); ++k) {
+          const double difference = std::abs(double((*ours)[i][k]) - theirs[k]);
+          largestAbsolute = std::max(largestAbsolute, difference);
+          largest = std::max(largest, difference / std::max(1.0, std::abs(double(theirs[k]))));
+        }
+      }
+      std::cout << fmt::format("vs LibTorch, {} over {} modules: largest relative difference {:.3g} (absolute {:.3g})\n",
+                               mirtune::modalityName(modality), inputs.size(), largest, largestAbsolute);
+    }
   }
 
   if (trainingStep) {

@@ -177,6 +177,35 @@ def count_embeddings(output):
 # ---------------------------------------------------------------------------------------------------- IR2Vec
 
 
+# Prints each file's name once IR2Vec has embedded it; IR2Vec ends the whole process on a file its LLVM cannot parse.
+IR2VEC_SCREEN = r"""
+import sys
+import ir2vec
+for f in sys.argv[1:]:
+    ir2vec.initEmbedding(f, "sym", "p").getProgramVector()
+    print(f, flush=True)
+"""
+
+
+def ir2vec_parsable(python, files):
+    """The files IR2Vec can embed. Its bundled LLVM is newer than the one the data set's .ll files were written
+    for, and a parse error exits the interpreter, so screen once and run every row (both tools) on the rest."""
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    remaining, good, bad = [str(f) for f in files], [], []
+    while remaining:
+        done = subprocess.run([python, "-c", IR2VEC_SCREEN, *remaining], capture_output=True, text=True, env=env)
+        finished = [line for line in done.stdout.splitlines() if line]
+        good.extend(finished)
+        remaining = remaining[len(finished):]
+        if done.returncode == 0:
+            break
+        if not remaining:
+            fail(f"IR2Vec screening exited {done.returncode} after every file: {done.stderr.strip()[-500:]}")
+        bad.append(remaining.pop(0))
+    kept = set(good)
+    return [f for f in files if str(f) in kept], [Path(b) for b in bad]
+
+
 def ir2vec_in_process(python, mode, list_file, repeats):
     """Per-file call times, one process per pass over the files: the binding never frees the parsed module nor
     the embedding object (0.4 to 4 MB a call on these files), so one process for every repeat would grow to
@@ -361,16 +390,22 @@ def main():
     if not all_files:
         fail(f"no .ll files in {ir_folder} (set MIRTUNE_DATA or --ir)")
     files = all_files[: args.files] if args.files else all_files
-    cold_files = pick_spread(files, args.cold_sample)
-    smallest = min(files, key=lambda p: p.stat().st_size)
 
     probe = subprocess.run([args.python, "-c", "import ir2vec; print(ir2vec.__version__)"], capture_output=True, text=True)
     if probe.returncode != 0:
         fail(f"{args.python} cannot import ir2vec (run side_by_side.sh, which installs it): {probe.stderr.strip()}")
+    log(f"IR2Vec: screening {len(files)} files for ones its LLVM cannot parse")
+    files, unparsable = ir2vec_parsable(args.python, files)
+    if unparsable:
+        log(f"IR2Vec cannot parse {len(unparsable)} files; every row uses the other {len(files)}: "
+            + ", ".join(p.name for p in unparsable))
+    cold_files = pick_spread(files, args.cold_sample)
+    smallest = min(files, key=lambda p: p.stat().st_size)
 
     machine = machine_description()
     result = {"date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"), "machine": machine,
               "load_average_start": load_average(), "files": len(files), "ir_folder": str(ir_folder),
+              "ir2vec_unparsable": [p.name for p in unparsable],
               "cold_sample": len(cold_files), "repeats": args.repeats, "small_repeats": small_repeats,
               "ir2vec_version": probe.stdout.strip(), "python": platform.python_version(),
               "mirtune": str(mirtune), "bench_encoder_compile": "in process" if args.in_process_compile else "worker"}
