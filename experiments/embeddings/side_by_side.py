@@ -197,10 +197,11 @@ def ir2vec_parsable(python, files):
         finished = [line for line in done.stdout.splitlines() if line]
         good.extend(finished)
         remaining = remaining[len(finished):]
-        if done.returncode == 0:
-            break
         if not remaining:
-            fail(f"IR2Vec screening exited {done.returncode} after every file: {done.stderr.strip()[-500:]}")
+            if done.returncode != 0:
+                fail(f"IR2Vec screening exited {done.returncode} after every file: {done.stderr.strip()[-500:]}")
+            break
+        # The process ended (with any status) before finishing this file: IR2Vec cannot embed it.
         bad.append(remaining.pop(0))
     kept = set(good)
     return [f for f in files if str(f) in kept], [Path(b) for b in bad]
