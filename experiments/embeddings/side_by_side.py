@@ -204,7 +204,8 @@ def ir2vec_parsable(python, files):
         # The process ended (with any status) before finishing this file: IR2Vec cannot embed it.
         bad.append(remaining.pop(0))
     kept = set(good)
-    return [f for f in files if str(f) in kept], [Path(b) for b in bad]
+    # Some files make IR2Vec print a parse error and go on without printing them: those are unparsable too.
+    return [f for f in files if str(f) in kept], [f for f in files if str(f) not in kept]
 
 
 def ir2vec_in_process(python, mode, list_file, repeats):
