@@ -126,13 +126,15 @@ Expected<Encoder> Encoder::load(const fs::path& directory) {
   nlohmann::json manifest = std::move(*read);
   // The weights first: a replaced or damaged weights file is named as such, whatever the manifest says.
   fs::path weights = directory / kWeightsFile;
-  auto sha = sha256File(weights);
-  if (!sha) return sha.error();
+  // Read once: the hash and the tensors come from the same bytes.
+  auto weightBytes = readFile(weights);
+  if (!weightBytes) return weightBytes.error();
+  const std::string sha = sha256Hex(*weightBytes);
   const std::string recorded = manifestString(manifest, "weights_sha256");
-  if (*sha != recorded) {
+  if (sha != recorded) {
     return makeError(ErrorCode::kVersion,
                      "{}: SHA-256 {} does not match the manifest's {} (corrupted or replaced)",
-                     weights.string(), *sha, recorded.empty() ? "(none)" : recorded);
+                     weights.string(), sha, recorded.empty() ? "(none)" : recorded);
   }
   struct VersionCheck {
     const char* key;
@@ -170,7 +172,7 @@ Expected<Encoder> Encoder::load(const fs::path& directory) {
                      tokenizer->vocabularySize(), config->vocabularySize);
   }
   // Read without LibTorch; every shape is checked against the manifest's config before use.
-  auto tensors = readWeightsArchive(weights);
+  auto tensors = parseWeightsArchive(*weightBytes, weights.string());
   if (!tensors) return tensors.error();
   auto network = EncoderNetwork::create(std::move(*tensors), *config, weights.string());
   if (!network) return network.error();
@@ -182,7 +184,7 @@ Expected<Encoder> Encoder::load(const fs::path& directory) {
       fmt::format("{}/{}",
                   manifestString(impl->manifest, "name").empty() ? directory.filename().string()
                                                                  : manifestString(impl->manifest, "name"),
-                  sha->substr(0, 12));
+                  sha.substr(0, 12));
   return Encoder(std::move(impl));
 }
 

@@ -30,12 +30,23 @@ struct Loaded {
   }
 };
 
+// The database the commands write, removed after each test.
+fs::path databasePath() { return fs::temp_directory_path() / ("mirtune-startup-" + std::to_string(::getpid()) + ".db"); }
+
+class Startup : public ::testing::Test {
+ protected:
+  void TearDown() override {
+    std::error_code ignored;
+    for (const char* suffix : {"", "-wal", "-shm", "-journal"}) fs::remove(databasePath().string() + suffix, ignored);
+  }
+};
+
 Loaded run(const std::vector<std::string>& arguments) {
   SubprocessOptions options;
   options.argv = {MIRTUNE_EXECUTABLE};
   options.argv.insert(options.argv.end(), arguments.begin(), arguments.end());
   options.environment["LD_DEBUG"] = "files";
-  options.environment["MIRTUNE_DB"] = (fs::temp_directory_path() / ("mirtune-startup-" + std::to_string(::getpid()) + ".db")).string();
+  options.environment["MIRTUNE_DB"] = databasePath().string();
   options.timeoutSeconds = 300;
   auto result = runSubprocess(options);
   EXPECT_TRUE(result.ok()) << (result.ok() ? "" : result.error().message());
@@ -49,7 +60,7 @@ Loaded run(const std::vector<std::string>& arguments) {
 
 const std::string saxpy = (kInputs / "saxpy.cl").string();
 
-TEST(Startup, CommandsWithoutAModelLoadNoModelLibrary) {
+TEST_F(Startup, CommandsWithoutAModelLoadNoModelLibrary) {
   ASSERT_EQ(run({"devmap", saxpy}).exitCode, 0) << "a prediction creates the database `db info` reads";
   const std::vector<std::vector<std::string>> commands = {
       {"ir", saxpy}, {"graph", saxpy, "--no-tokens"}, {"info"}, {"db", "info"}, {"rewrite", "loops", (kInputs / "omp_reduction.c").string()},
@@ -67,7 +78,7 @@ TEST(Startup, CommandsWithoutAModelLoadNoModelLibrary) {
   }
 }
 
-TEST(Startup, TheTokenizerLoadsSentencePieceAlone) {
+TEST_F(Startup, TheTokenizerLoadsSentencePieceAlone) {
   for (const auto& command : std::vector<std::vector<std::string>>{{"tokens", saxpy}, {"graph", saxpy}}) {
     Loaded loaded = run(command);
     EXPECT_EQ(loaded.exitCode, 0) << command[0];
@@ -77,7 +88,7 @@ TEST(Startup, TheTokenizerLoadsSentencePieceAlone) {
   }
 }
 
-TEST(Startup, PredictionRunsTheEncoderWithoutLibTorch) {
+TEST_F(Startup, PredictionRunsTheEncoderWithoutLibTorch) {
   Loaded loaded = run({"devmap", saxpy});
   ASSERT_EQ(loaded.exitCode, 0) << loaded.report.substr(0, 2000);
   EXPECT_TRUE(loaded.has("libxgboost")) << "the shipped device-mapping heads are XGBoost";
