@@ -78,20 +78,16 @@ Expected<EvaluationReport> evaluate(const EvaluationRequest& request) {
       loadCoarsenData(options.data.empty() ? defaultCoarsenDirectory() : std::filesystem::path(options.data));
   if (!data) return data.error();
   report.data = std::move(*data);
-  configureThreads(options.threads);
-  auto encoder = Encoder::loadOrDefault(options.encoder);
-  if (!encoder) return encoder.error();
-  report.encoderId = encoder->id();
-  CacheHandle cache;
-  if (auto opened = openCache(cache, options.noCache, options.databasePath); !opened) return opened.error();
-  auto embeddings = embedKernels(report.data, *encoder, *irSource, {*modality}, cache.get(),
-                                 static_cast<unsigned>(options.threads));
-  if (!embeddings) return embeddings.error();
-  std::vector<std::size_t> group = programGroups(report.data, embeddings->irSha256);
+  auto encoded = encodeDataSet(report.data, options.encoder, *irSource, *modality, options.noCache,
+                               options.databasePath, options.threads);
+  if (!encoded) return encoded.error();
+  report.encoderId = encoded->encoder.id();
+  KernelEmbeddings& embeddings = encoded->embeddings;
+  const std::vector<std::size_t>& group = encoded->group;
   report.kernelsUsingLlFile = static_cast<std::size_t>(
-      std::count(embeddings->fromIrFile.begin(), embeddings->fromIrFile.end(), true));
+      std::count(embeddings.fromIrFile.begin(), embeddings.fromIrFile.end(), true));
 
-  std::vector<std::vector<float>> features = std::move(embeddings->vectors.front());
+  std::vector<std::vector<float>> features = std::move(embeddings.vectors.front());
   if (options.magni) {
     auto magni = loadMagniFeatures(report.data);
     if (!magni) return magni.error();

@@ -3,6 +3,8 @@
 
 #include "frontend/Frontend.h"
 #include "support/Log.h"
+#include "tasks/common/DatabaseCache.h"
+#include "tasks/common/HeadCandidates.h"
 
 #include <atomic>
 #include <memory>
@@ -68,6 +70,19 @@ std::vector<std::size_t> programGroups(const CoarsenData& data, const std::vecto
     }
   }
   return group;
+}
+
+Expected<EncodedKernels> encodeDataSet(const CoarsenData& data, const std::string& encoderDirectory, IrSource source,
+                                       Modality modality, bool noCache, const std::string& databasePath, int threads) {
+  configureThreads(threads);
+  auto encoder = Encoder::loadOrDefault(encoderDirectory);
+  if (!encoder) return encoder.error();
+  CacheHandle cache;
+  if (Status opened = openCache(cache, noCache, databasePath); !opened) return opened.error();
+  auto embeddings = embedKernels(data, *encoder, source, {modality}, cache.get(), static_cast<unsigned>(threads));
+  if (!embeddings) return embeddings.error();
+  std::vector<std::size_t> group = programGroups(data, embeddings->irSha256);
+  return EncodedKernels{std::move(*encoder), std::move(*embeddings), std::move(group)};
 }
 
 }  // namespace mirtune::coarsen

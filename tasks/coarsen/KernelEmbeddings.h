@@ -24,6 +24,17 @@ Expected<KernelEmbeddings> embedKernels(const CoarsenData& data, const Encoder& 
                                         const std::vector<Modality>& modalities, EmbeddingCache* cache,
                                         unsigned threads);
 
+/// What training and evaluation start from: the encoder (`encoderDirectory`, or the shipped one) and every kernel
+/// of `data` embedded in `modality` through the database's embedding cache (none with `noCache`), with its program
+/// groups. Sets the encoder's and the heads' threads to `threads` first.
+struct EncodedKernels {
+  Encoder encoder;
+  KernelEmbeddings embeddings;
+  std::vector<std::size_t> group;  ///< programGroups of the embedded kernels
+};
+Expected<EncodedKernels> encodeDataSet(const CoarsenData& data, const std::string& encoderDirectory, IrSource source,
+                                       Modality modality, bool noCache, const std::string& databasePath, int threads);
+
 /// Groups of kernels that are one program: byte-identical IR files or the same canonical IR once embedded (the
 /// union of both). group[k] is the smallest kernel index of k's group.
 std::vector<std::size_t> programGroups(const CoarsenData& data, const std::vector<std::string>& irSha256);

@@ -49,15 +49,12 @@ Expected<fs::path> trainClassifierHeads(const TrainRequest& request) {
   if (!candidates) return candidates.error();
   auto data = loadCoarsenData(request.data.empty() ? defaultCoarsenDirectory() : fs::path(request.data));
   if (!data) return data.error();
-  configureThreads(request.threads);
-  auto encoder = Encoder::loadOrDefault(request.encoder);
-  if (!encoder) return encoder.error();
-  CacheHandle cache;
-  if (Status opened = openCache(cache, request.noCache, request.databasePath); !opened) return opened.error();
-  auto embeddings = embedKernels(*data, *encoder, *irSource, {Modality::kFused}, cache.get(),
-                                 static_cast<unsigned>(request.threads));
-  if (!embeddings) return embeddings.error();
-  std::vector<std::size_t> group = programGroups(*data, embeddings->irSha256);
+  auto encoded = encodeDataSet(*data, request.encoder, *irSource, Modality::kFused, request.noCache,
+                               request.databasePath, request.threads);
+  if (!encoded) return encoded.error();
+  const Encoder& encoder = encoded->encoder;
+  const KernelEmbeddings& embeddings = encoded->embeddings;
+  const std::vector<std::size_t>& group = encoded->group;
 
   EvalOptions evalOptions;
   evalOptions.candidates = *candidates;
@@ -78,18 +75,18 @@ Expected<fs::path> trainClassifierHeads(const TrainRequest& request) {
   std::vector<NamedHead> trained;
   for (const std::vector<std::size_t>& platforms : headPlatforms) {
     std::string name = platforms.size() == 1 ? std::string(kPlatforms[platforms[0]].name) : kPooledHead;
-    auto head = trainHead(*data, embeddings->vectors.front(), group, kernels, platforms, evalOptions);
+    auto head = trainHead(*data, embeddings.vectors.front(), group, kernels, platforms, evalOptions);
     if (!head) return head.error().withContext("head " + name);
     logInfo("{}: {} head, inner cross-validation mean speedup {:.4f}", name, head->candidate.kind,
             head->innerSpeedup);
     nlohmann::json source = {
         {"data_set", "tcoarsening/pact-2014-runtimes.csv"},
         {"kernels", data->kernels.size()},
-        {"kernels_using_ll_file", std::count(embeddings->fromIrFile.begin(), embeddings->fromIrFile.end(), true)}};
+        {"kernels_using_ll_file", std::count(embeddings.fromIrFile.begin(), embeddings.fromIrFile.end(), true)}};
     trained.push_back({name, std::move(*head), source});
   }
   const fs::path out = outputFolder(request);
-  if (Status saved = saveCoarsenModel(out, *encoder, *irSource, *form, *pooling, trained, request.command); !saved) {
+  if (Status saved = saveCoarsenModel(out, encoder, *irSource, *form, *pooling, trained, request.command); !saved) {
     return saved.error();
   }
   return out;
@@ -106,20 +103,17 @@ Expected<fs::path> trainCurveHeads(const TrainRequest& request) {
   if (!irSource) return irSource.error();
   auto data = loadCoarsenData(request.data.empty() ? defaultCoarsenDirectory() : fs::path(request.data));
   if (!data) return data.error();
-  configureThreads(request.threads);
-  auto encoder = Encoder::loadOrDefault(request.encoder);
-  if (!encoder) return encoder.error();
-  CacheHandle cache;
-  if (Status opened = openCache(cache, request.noCache, request.databasePath); !opened) return opened.error();
-  auto embeddings = embedKernels(*data, *encoder, *irSource, {Modality::kFused}, cache.get(),
-                                 static_cast<unsigned>(request.threads));
-  if (!embeddings) return embeddings.error();
-  std::vector<std::size_t> group = programGroups(*data, embeddings->irSha256);
+  auto encoded = encodeDataSet(*data, request.encoder, *irSource, Modality::kFused, request.noCache,
+                               request.databasePath, request.threads);
+  if (!encoded) return encoded.error();
+  const Encoder& encoder = encoded->encoder;
+  const KernelEmbeddings& embeddings = encoded->embeddings;
+  const std::vector<std::size_t>& group = encoded->group;
   std::vector<std::size_t> kernels(data->kernels.size());
   for (std::size_t k = 0; k < kernels.size(); ++k) kernels[k] = k;
   // The same choice as inside each outer fold of `coarsen eval`, made once on all 17 kernels.
   heads::setTorchThreads(1);
-  auto trained = selectCurveModel(candidates, *data, embeddings->vectors.front(), group, kernels, request.innerFolds,
+  auto trained = selectCurveModel(candidates, *data, embeddings.vectors.front(), group, kernels, request.innerFolds,
                                   request.seed);
   if (!trained) return trained.error();
   heads::Candidate chosen = trained->candidate.asCandidate();
@@ -128,9 +122,9 @@ Expected<fs::path> trainCurveHeads(const TrainRequest& request) {
   nlohmann::json source = {
       {"data_set", "tcoarsening/pact-2014-runtimes.csv"},
       {"kernels", data->kernels.size()},
-      {"kernels_using_ll_file", std::count(embeddings->fromIrFile.begin(), embeddings->fromIrFile.end(), true)}};
+      {"kernels_using_ll_file", std::count(embeddings.fromIrFile.begin(), embeddings.fromIrFile.end(), true)}};
   const fs::path out = outputFolder(request);
-  if (Status saved = saveCoarsenCurveModel(out, *encoder, *irSource, *trained, source, request.command); !saved) {
+  if (Status saved = saveCoarsenCurveModel(out, encoder, *irSource, *trained, source, request.command); !saved) {
     return saved.error();
   }
   return out;
