@@ -169,11 +169,7 @@ Expected<fs::path> trainLocalHeads(const TrainRequest& request) {
                                       static_cast<unsigned>(request.threads));
   if (!embeddings) return embeddings.error();
 
-  // A few dozen rows: one thread per fit, as devmap's local heads do.
-  heads::setTorchThreads(1);
-  for (heads::Candidate& candidate : *candidates) {
-    if (candidate.kind == "xgboost") candidate.params["nthread"] = 1;
-  }
+  useOneThreadPerFit(*candidates);
   EvalOptions evalOptions;
   evalOptions.candidates = *candidates;
   evalOptions.form = HeadForm::kFactor;

@@ -44,4 +44,11 @@ void configureThreads(int threads) {
   heads::setTorchThreads(threads);
 }
 
+void useOneThreadPerFit(std::vector<heads::Candidate>& candidates) {
+  heads::setTorchThreads(1);
+  for (heads::Candidate& candidate : candidates) {
+    if (candidate.kind == "xgboost") candidate.params["nthread"] = 1;
+  }
+}
+
 }  // namespace mirtune

@@ -19,4 +19,8 @@ Expected<std::vector<heads::Candidate>> headCandidates(const std::string& kind, 
 /// Threads of the encoder's forward passes and of LibTorch in the MLP heads.
 void configureThreads(int threads);
 
+/// Heads fitted on a few dozen rows (the local heads of this machine's measurements): one thread per fit, for
+/// LibTorch's MLPs and XGBoost's `nthread` alike; it is the fastest, and more only spin against each other.
+void useOneThreadPerFit(std::vector<heads::Candidate>& candidates);
+
 }  // namespace mirtune

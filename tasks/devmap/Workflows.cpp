@@ -230,11 +230,7 @@ Expected<fs::path> trainLocalHeads(const TrainRequest& request) {
                                    static_cast<unsigned>(request.threads));
   if (!embeddings) return embeddings.error();
 
-  // A few dozen rows: one thread per fit is fastest, and more only spin against each other under load.
-  heads::setTorchThreads(1);
-  for (heads::Candidate& candidate : *candidates) {
-    if (candidate.kind == "xgboost") candidate.params["nthread"] = 1;
-  }
+  useOneThreadPerFit(*candidates);
   EvalOptions evalOptions;
   evalOptions.candidates = *candidates;
   evalOptions.seed = request.seed;
