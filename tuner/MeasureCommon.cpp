@@ -71,6 +71,23 @@ nlohmann::json tunedConfigurationJson(const TunedConfiguration& result) {
   return json;
 }
 
+namespace {
+
+// The lines of every run-all.sh that describe the machine in $cpu, $mem and $os, for platform.json.
+constexpr const char* kMachineLines = R"sh(cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//; s/"/ /g')
+# Bytes by shell arithmetic, which is 64-bit: awk's printf "%d" stops at 2^31 - 1 in mawk.
+mem_kb=$(awk '/MemTotal/ {print $2}' /proc/meminfo)
+mem=$(( ${mem_kb:-0} * 1024 ))
+os=$( (. /etc/os-release && echo "$PRETTY_NAME") | sed 's/"/ /g')
+)sh";
+
+// platform.json without GPUs.
+constexpr const char* kPlatformLine =
+    R"sh(printf '{"cpu_model": "%s", "cores": %s, "memory_bytes": %s, "os": "%s; %s"}\n' "$cpu" "$(nproc)" "$mem" "$os" "$(uname -srm)" > "$here/platform.json"
+)sh";
+
+}  // namespace
+
 std::string exportRunAllScript(const std::string& ingestCommand, bool gpus) {
   std::string script = fmt::format(R"sh(#!/bin/sh
 # Measures every exported plan with the runner alone: sh run-all.sh [path/to/mirtune-run]
@@ -78,13 +95,9 @@ std::string exportRunAllScript(const std::string& ingestCommand, bool gpus) {
 set -u
 runner=${{1:-mirtune-run}}
 here=$(cd "$(dirname "$0")" && pwd)
-cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//; s/"/ /g')
-# Bytes by shell arithmetic, which is 64-bit: awk's printf "%d" stops at 2^31 - 1 in mawk.
-mem_kb=$(awk '/MemTotal/ {{print $2}}' /proc/meminfo)
-mem=$(( ${{mem_kb:-0}} * 1024 ))
-os=$( (. /etc/os-release && echo "$PRETTY_NAME") | sed 's/"/ /g')
 )sh",
                                    ingestCommand);
+  script += kMachineLines;
   if (gpus) {
     // One {name, driver_version, memory} per GPU, as the local probe stores them.
     script += R"sh(PATH="$PATH:/usr/local/cuda/bin"; export PATH
@@ -93,9 +106,7 @@ gpus=$(nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,nohe
 printf '{"cpu_model": "%s", "cores": %s, "memory_bytes": %s, "os": "%s; %s", "gpus": [%s]}\n' "$cpu" "$(nproc)" "$mem" "$os" "$(uname -srm)" "$gpus" > "$here/platform.json"
 )sh";
   } else {
-    script +=
-        R"sh(printf '{"cpu_model": "%s", "cores": %s, "memory_bytes": %s, "os": "%s; %s"}\n' "$cpu" "$(nproc)" "$mem" "$os" "$(uname -srm)" > "$here/platform.json"
-)sh";
+    script += kPlatformLine;
   }
   script += R"sh(for plan in "$here"/*/plan-1.json; do
   dir=$(dirname "$plan")
@@ -103,6 +114,43 @@ printf '{"cpu_model": "%s", "cores": %s, "memory_bytes": %s, "os": "%s; %s", "gp
   "$runner" process --plan "$plan" --results "$dir/results-1.jsonl" --resume || echo "runner failed in $dir" >&2
 done
 )sh";
+  return script;
+}
+
+std::string openClRunAllScript(const std::string& what, const std::string& afterwards, const std::string& planGlob,
+                               const std::string& resultFolder) {
+  std::string script = fmt::format(R"sh(#!/bin/sh
+# Measures every exported {} with the runner alone, on every OpenCL device (or the P:D given):
+#   sh run-all.sh [path/to/mirtune-run] [P:D ...]
+# Then bring this folder back and store it{}
+set -u
+runner=${{1:-mirtune-run}}
+[ $# -gt 0 ] && shift
+case "$runner" in /*) ;; */*) runner="$(pwd)/$runner" ;; esac
+here=$(cd "$(dirname "$0")" && pwd)
+"$runner" probe --json > "$here/probe.json" || {{ echo "run-all.sh: the runner cannot list the OpenCL devices" >&2; exit 1; }}
+if [ $# -gt 0 ]; then
+  devices="$*"
+else
+  # probe --json is indented by 2: a platform object opens at 4 spaces, a device object at 8.
+  devices=$(awk '/^    \{{$/ {{ p++; d = -1 }} /^        \{{$/ {{ d++; printf "%d:%d\n", p - 1, d }}' "$here/probe.json")
+fi
+)sh",
+                                   what, afterwards);
+  script += kMachineLines;
+  script += kPlatformLine;
+  script += fmt::format(R"sh(for plan in "$here"/{}; do
+  dir=$(dirname "$plan")
+  for device in $devices; do
+    out="{}"
+    mkdir -p "$out/outputs"
+    (cd "$out" && "$runner" opencl --plan "$plan" --device "$device" --out result.json > /dev/null) ||
+      echo "run-all.sh: $plan on $device did not run ok (see $out/result.json)" >&2
+  done
+done
+echo "$devices" > "$here/devices.txt"
+)sh",
+                        planGlob, resultFolder);
   return script;
 }
 

@@ -49,6 +49,13 @@ nlohmann::json tunedConfigurationJson(const TunedConfiguration& result);
 /// `mirtune-run process --resume`. `ingestCommand` is what to run back here afterwards (shown in a comment).
 std::string exportRunAllScript(const std::string& ingestCommand, bool gpus);
 
+/// The run-all.sh of an exported OpenCL batch: it records the machine (platform.json) and the OpenCL devices
+/// (probe.json), then runs every plan matching `planGlob` (relative to the folder) with `mirtune-run opencl` on every
+/// device, or the P:D it is given, into the folder `resultFolder` (a shell word; $plan, $dir and $device are set), and
+/// last writes devices.txt. `what` names the plans and `afterwards` ends the comment on bringing the folder back.
+std::string openClRunAllScript(const std::string& what, const std::string& afterwards, const std::string& planGlob,
+                               const std::string& resultFolder);
+
 /// The machine an exported folder was measured on, from the platform.json its run-all.sh wrote (kNotFound
 /// when it was not run; kInvalidInput naming the file when damaged). Its fingerprint is the SHA-256 of the
 /// file's canonical JSON; `machine`, when given, receives that JSON (for a fingerprint that covers more).

@@ -280,40 +280,6 @@ runner::RunPlan exportedPlan(const runner::RunPlan& plan) {
   return exported;
 }
 
-// The script that measures an exported batch on another machine with the runner alone.
-constexpr const char* kRunAllScript = R"sh(#!/bin/sh
-# Measures every exported OpenCL plan with the runner alone, on every OpenCL device (or the P:D given):
-#   sh run-all.sh [path/to/mirtune-run] [P:D ...]
-# Then bring this folder back and store it with the command that exported it.
-set -u
-runner=${1:-mirtune-run}
-[ $# -gt 0 ] && shift
-case "$runner" in /*) ;; */*) runner="$(pwd)/$runner" ;; esac
-here=$(cd "$(dirname "$0")" && pwd)
-"$runner" probe --json > "$here/probe.json" || { echo "run-all.sh: the runner cannot list the OpenCL devices" >&2; exit 1; }
-if [ $# -gt 0 ]; then
-  devices="$*"
-else
-  # probe --json is indented by 2: a platform object opens at 4 spaces, a device object at 8.
-  devices=$(awk '/^    \{$/ { p++; d = -1 } /^        \{$/ { d++; printf "%d:%d\n", p - 1, d }' "$here/probe.json")
-fi
-cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//; s/"/ /g')
-mem_kb=$(awk '/MemTotal/ {print $2}' /proc/meminfo)
-mem=$(( ${mem_kb:-0} * 1024 ))
-os=$( (. /etc/os-release && echo "$PRETTY_NAME") | sed 's/"/ /g')
-printf '{"cpu_model": "%s", "cores": %s, "memory_bytes": %s, "os": "%s; %s"}\n' "$cpu" "$(nproc)" "$mem" "$os" "$(uname -srm)" > "$here/platform.json"
-for plan in "$here"/*/plan.json; do
-  dir=$(dirname "$plan")
-  for device in $devices; do
-    out="$dir/device-$(echo "$device" | tr ':' '-')"
-    mkdir -p "$out/outputs"
-    (cd "$out" && "$runner" opencl --plan "$plan" --device "$device" --out result.json > /dev/null) ||
-      echo "run-all.sh: $plan on $device did not run ok (see $out/result.json)" >&2
-  done
-done
-echo "$devices" > "$here/devices.txt"
-)sh";
-
 }  // namespace
 
 OpenClMeasurer::OpenClMeasurer(OpenClRecorder& recorder, OpenClMeasurerOptions options)
@@ -393,7 +359,9 @@ Status OpenClMeasurer::exportBatch(const std::vector<MeasureInput>& batch, const
                               {"workload", batch[i].workload.string()}});
   }
   if (Status written = writeFileAtomically(folder / "batch.json", index.dump(2) + "\n"); !written) return written;
-  return writeFileAtomically(folder / "run-all.sh", kRunAllScript);
+  return writeFileAtomically(folder / "run-all.sh",
+                             openClRunAllScript("OpenCL plan", " with the command that exported it.", "*/plan.json",
+                                                "$dir/device-$(echo \"$device\" | tr ':' '-')"));
 }
 
 Expected<std::vector<MeasureResult>> OpenClMeasurer::ingest(const std::vector<MeasureInput>& batch,

@@ -50,41 +50,6 @@ void countMeasurements(const std::vector<Variant>& variants, CollectReport& repo
   }
 }
 
-// The script that measures an exported collection on another machine with the runner alone.
-constexpr const char* kRunAllScript = R"sh(#!/bin/sh
-# Measures every exported coarsening plan with the runner alone, on every OpenCL device (or the P:D given):
-#   sh run-all.sh [path/to/mirtune-run] [P:D ...]
-# Then bring this folder back and store it: mirtune coarsen collect --ingest <this folder>
-set -u
-runner=${1:-mirtune-run}
-[ $# -gt 0 ] && shift
-case "$runner" in /*) ;; */*) runner="$(pwd)/$runner" ;; esac
-here=$(cd "$(dirname "$0")" && pwd)
-"$runner" probe --json > "$here/probe.json" || { echo "run-all.sh: the runner cannot list the OpenCL devices" >&2; exit 1; }
-if [ $# -gt 0 ]; then
-  devices="$*"
-else
-  # probe --json is indented by 2: a platform object opens at 4 spaces, a device object at 8.
-  devices=$(awk '/^    \{$/ { p++; d = -1 } /^        \{$/ { d++; printf "%d:%d\n", p - 1, d }' "$here/probe.json")
-fi
-cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//; s/"/ /g')
-# Bytes by shell arithmetic, which is 64-bit: awk's printf "%d" stops at 2^31 - 1 in mawk.
-mem_kb=$(awk '/MemTotal/ {print $2}' /proc/meminfo)
-mem=$(( ${mem_kb:-0} * 1024 ))
-os=$( (. /etc/os-release && echo "$PRETTY_NAME") | sed 's/"/ /g')
-printf '{"cpu_model": "%s", "cores": %s, "memory_bytes": %s, "os": "%s; %s"}\n' "$cpu" "$(nproc)" "$mem" "$os" "$(uname -srm)" > "$here/platform.json"
-for plan in "$here"/*/f*.plan.json; do
-  dir=$(dirname "$plan")
-  name=$(basename "$plan" .plan.json)
-  for device in $devices; do
-    out="$dir/$name.device-$(echo "$device" | tr ':' '-')"
-    mkdir -p "$out/outputs"
-    (cd "$out" && "$runner" opencl --plan "$plan" --device "$device" --out result.json > /dev/null) ||
-      echo "run-all.sh: $plan on $device did not run ok (see $out/result.json)" >&2
-  done
-done
-echo "$devices" > "$here/devices.txt"
-)sh";
 
 Expected<ExportSummary> exportCollection(const CollectRequest& options, const fs::path& directory,
                   const std::vector<std::pair<const KernelManifest*, std::int64_t>>& work, CoarsenMode mode) {
@@ -141,7 +106,10 @@ Expected<ExportSummary> exportCollection(const CollectRequest& options, const fs
   if (auto written = writeFileAtomically(folder / "collection.json", index.dump(2) + "\n"); !written) {
     return written.error();
   }
-  if (auto written = writeFileAtomically(folder / "run-all.sh", kRunAllScript); !written)
+  const std::string script =
+      openClRunAllScript("coarsening plan", ": mirtune coarsen collect --ingest <this folder>", "*/f*.plan.json",
+                         "$dir/$(basename \"$plan\" .plan.json).device-$(echo \"$device\" | tr ':' '-')");
+  if (auto written = writeFileAtomically(folder / "run-all.sh", script); !written)
     return written.error();
   return ExportSummary{plans, work.size()};
 }
