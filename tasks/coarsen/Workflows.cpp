@@ -134,11 +134,7 @@ Expected<fs::path> trainLocalHeads(const TrainRequest& request) {
   auto candidates = headCandidates(request.headKind, request.threads);
   if (!candidates) return candidates.error();
   const fs::path databasePath = request.databasePath;
-  if (!fs::exists(databasePath)) {
-    return makeError(ErrorCode::kNotFound, "no database at {}: run `mirtune coarsen collect` first",
-                     databasePath.string());
-  }
-  auto database = Database::open(databasePath, Database::OpenMode::kExisting);
+  auto database = openCollectedDatabase(databasePath, "mirtune coarsen collect");
   if (!database) return database.error();
   std::string fingerprint = request.fingerprint;
   std::string cpuModel;

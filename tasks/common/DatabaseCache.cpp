@@ -61,4 +61,11 @@ int databaseFailures(const CacheHandle& cache, const Status& recorded) {
   return status;
 }
 
+Expected<Database> openCollectedDatabase(const std::filesystem::path& path, std::string_view collectCommand) {
+  if (!std::filesystem::exists(path)) {
+    return makeError(ErrorCode::kNotFound, "no database at {}: run `{}` first", path.string(), collectCommand);
+  }
+  return Database::open(path, Database::OpenMode::kExisting);
+}
+
 }  // namespace mirtune

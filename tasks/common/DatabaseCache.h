@@ -36,6 +36,10 @@ struct CacheHandle {
   Status status() const { return cache ? cache->status() : Status(); }
 };
 
+/// The database a task's collect command filled, opened as it is (never created): kNotFound telling the user to
+/// run `collectCommand` first when there is none at `path`.
+Expected<Database> openCollectedDatabase(const std::filesystem::path& path, std::string_view collectCommand);
+
 /// Opens the database at `databasePath` into `handle`, unless noCache.
 Status openCache(CacheHandle& handle, bool noCache, const std::string& databasePath);
 
