@@ -103,9 +103,9 @@ void addPretrainCommand(CLI::App& app, const GlobalOptions& /*global*/, CommandA
   command->add_option("--stop-after-steps", t.stopAfterSteps, "Checkpoint and stop after this many steps (resume later)");
   command->add_option("--log", options->logFile, "Training log, JSON lines (default: OUT/pretrain-log.jsonl)");
   command->add_flag("--json", options->json, "Print the per-epoch metrics as JSON");
+#ifdef MIRTUNE_PRETRAIN_IN_PROCESS
   std::string commandLine = "mirtune";
   for (int i = 1; i < argc; ++i) commandLine += std::string(" ") + argv[i];
-#ifdef MIRTUNE_PRETRAIN_IN_PROCESS
   command->callback([options, commandLine, &action] {
     action = [options, commandLine] { return runPretrain(*options, commandLine); };
   });

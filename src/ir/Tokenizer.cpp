@@ -172,15 +172,16 @@ Expected<Tokenizer> Tokenizer::load(const fs::path& directory) {
 int Tokenizer::vocabularySize() const { return sentencePiece().pieceCount(processor_->model); }
 
 std::vector<int> Tokenizer::encodeText(std::string_view text) const {
+  std::string key(text);
   {
     std::lock_guard<std::mutex> lock(processor_->textCacheMutex);
-    if (auto found = processor_->textCache.find(std::string(text)); found != processor_->textCache.end()) return found->second;
+    if (auto found = processor_->textCache.find(key); found != processor_->textCache.end()) return found->second;
   }
   std::vector<int> ids;
   appendLineTokens(*processor_, text, ids);
   std::lock_guard<std::mutex> lock(processor_->textCacheMutex);
   if (processor_->textCache.size() >= Processor::kTextCacheEntries) processor_->textCache.clear();
-  processor_->textCache.emplace(std::string(text), ids);
+  processor_->textCache.emplace(std::move(key), ids);
   return ids;
 }
 
