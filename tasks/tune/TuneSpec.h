@@ -1,0 +1,102 @@
+// A user's tuning problem read from a T1 file (the autotuning community's JSON input format, as Kernel Tuner and
+// BAT read it): its tunable parameters, conditions, default, and how one configuration is built and run: an OpenCL
+// kernel launch, or (mirtune's own "mirtune" key) a C/C++ application's build and run commands.
+#pragma once
+
+#include "support/Error.h"
+#include "tuner/Expression.h"
+#include "tuner/OpenClRun.h"
+#include "tuner/SearchSpace.h"
+#include "tuner/TuningSession.h"
+#include "tuner/runner/RunPlan.h"
+
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace mirtune::tune {
+
+/// One kernel argument of a T1 KernelSpecification.
+struct TuneArgument {
+  std::string name;
+  std::string type;        ///< element type as T1 names it ("float", "int32", "double", ...)
+  std::string memoryType;  ///< "Vector" or "Scalar"
+  std::string accessType;  ///< "ReadOnly", "WriteOnly", "ReadWrite"
+  std::string fillType;    ///< "Constant", "Random", "Sequential" (T1's fill types)
+  /// Elements: a number or an expression over ProblemSize, the parameters' value lists (max(p), min(p)) and
+  /// constants; evaluated once per configuration.
+  Expression size;
+  double fillValue = 0;  ///< Constant: the value; Random: the upper end of [0, fillValue)
+  bool output = false;   ///< compared against the default configuration's
+};
+
+/// How a configuration of an OpenCL (or, later, CUDA) kernel is launched.
+struct KernelLaunch {
+  std::string language;             ///< "OpenCL" or "CUDA"
+  std::filesystem::path kernelFile;  ///< absolute (resolved against the T1 file's folder)
+  std::string kernelName;
+  std::vector<std::string> compilerOptions;
+  /// Work-items per dimension (GlobalSizeType "OpenCL") or blocks per dimension (GlobalSizeType "CUDA": work-items
+  /// are blocks x local size). Absent: ProblemSize divided by the GridDiv products, rounded up, times local size.
+  std::vector<Expression> globalSize;
+  bool globalSizeInBlocks = false;
+  std::vector<Expression> localSize;  ///< empty = the driver chooses
+  std::vector<std::vector<std::string>> gridDiv;  ///< GridDivX/Y/Z: parameter names or expressions
+  std::vector<std::int64_t> problemSize;
+  std::vector<TuneArgument> arguments;
+};
+
+/// A C/C++ application tuned through commands (mirtune's "mirtune": {"Application": ...} key): `{name}` in a
+/// template is replaced by the parameter's value; @BINARY@ as in TuningSession.
+struct ApplicationCommands {
+  std::vector<std::string> buildTemplate;  ///< argv template; empty = nothing to build
+  std::vector<std::string> runTemplate;    ///< argv template
+  std::filesystem::path workingDirectory;  ///< the T1 file's folder
+  /// Output judged by the program's "mirtune-check: ok" line, else equal stdout to the default's.
+  OutputCheck check = OutputCheck::kSelfCheckOrDigest;
+};
+
+/// Settings in mirtune's own top-level key ("mirtune"), which a T1 reader ignores.
+struct TuneSettings {
+  Tolerance tolerance;           ///< outputs against the default configuration's
+  double timeoutSeconds = 60;    ///< one configuration's build and run
+  double minTimeSeconds = 0.2;   ///< repeat until the measured repetitions add up to this
+  int minRepetitions = 5;
+  int maxRepetitions = 100;
+  int warmup = 1;
+};
+
+struct TuneSpec {
+  std::filesystem::path file;  ///< the T1 file, absolute
+  std::string name;            ///< General.BenchmarkName, else the file's stem
+  SearchSpace space;           ///< parameters (T1 order) with their defaults, conditions as constraints
+  /// The conditions as written, for reports and the T4 "constraints" invalidity.
+  std::vector<std::string> conditions;
+  std::optional<KernelLaunch> kernel;         ///< exactly one of kernel and application
+  std::optional<ApplicationCommands> application;
+  TuneSettings settings;
+};
+
+/// Reads and checks a T1 file. kNotFound for a missing file; kInvalidInput naming the file, and the key and
+/// expression where there is one, for: malformed JSON, a missing required key, a value list that is not a list or a
+/// supported list expression, a duplicate parameter, a default not among the values, a condition naming an unknown
+/// parameter or using an expression outside the supported subset, a kernel file that does not exist, an empty space
+/// after the conditions.
+Expected<TuneSpec> readTuneSpec(const std::filesystem::path& file);
+
+/// The OpenCL launch of one configuration: parameters as -Dname=value build options (after the spec's compiler
+/// options), sizes and geometry evaluated for it, arguments filled as the spec says (seeded, deterministic).
+/// kInvalidInput naming the spec file and expression when an expression fails for this configuration (division by
+/// zero, a negative size).
+Expected<runner::RunPlan> buildRunPlan(const TuneSpec& spec, const Configuration& configuration);
+
+/// The commands of one configuration of an application spec.
+Expected<CandidateCommands> buildApplicationCommands(const TuneSpec& spec, const Configuration& configuration);
+
+/// The values parameters take in a configuration, as an expression environment (name -> value).
+ExpressionScope configurationScope(const TuneSpec& spec, const Configuration& configuration);
+
+}  // namespace mirtune::tune
