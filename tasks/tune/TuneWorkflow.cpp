@@ -10,7 +10,9 @@
 #include "support/Sha256.h"
 #include "tasks/common/EmbedFiles.h"
 #include "tasks/tune/KernelTunerCache.h"
+#include "tuner/MeasureCommon.h"
 #include "tuner/OpenClMeasurer.h"
+#include "tuner/TuningSession.h"
 
 #include <fmt/format.h>
 
@@ -344,14 +346,137 @@ std::string tuneSessionText(const TuneSessionResult& result) {
   return text + "\n";
 }
 
+namespace {
+
+/// An application spec: each configuration built and run through its commands by the process backend
+/// (TuningSession), which checks the output against the default's and records every result.
+Expected<TuneSessionResult> runApplicationSession(const TuneSpec& spec, const TuneSessionOptions& options,
+                                                  Clock::time_point started) {
+  if (!options.cacheFile.empty() || options.strategy == StrategyKind::kTransfer) {
+    return makeError(ErrorCode::kUsage, "{}: {} is for kernel specs; an application session resumes with --resume",
+                     spec.file.string(), options.cacheFile.empty() ? "--strategy transfer" : "--cache");
+  }
+  const CandidateSet candidates = candidateSetFrom(spec.space);
+  if (candidates.size() == 0) {
+    return makeError(ErrorCode::kInvalidInput, "{}: no configuration satisfies the conditions", spec.file.string());
+  }
+  std::map<std::string, std::size_t> indexOfHash;
+  for (std::size_t i = 0; i < candidates.size(); ++i) {
+    indexOfHash[configurationHash(candidates.configurations[i])] = i;
+  }
+  StrategyOptions strategyOptions;
+  strategyOptions.kind = options.strategy;
+  strategyOptions.seed = options.seed;
+  strategyOptions.budget = options.budget == 0 ? candidates.size() : std::min(options.budget, candidates.size());
+  auto strategy = makeStrategy(candidates, strategyOptions);
+  if (!strategy) return strategy.error();
+
+  auto database = Database::open(options.databasePath);
+  if (!database) return database.error();
+  auto machine = probeMachine(*database);
+  if (!machine) return machine.error();
+  auto workload = sourceWorkload(spec.file);
+  if (!workload) return workload.error();
+
+  TuningRequest request;
+  request.task = "tune";
+  request.command = options.commandLine.empty() ? "tune" : options.commandLine;
+  request.workload = std::move(*workload);
+  request.space = &spec.space;
+  request.commands = [&spec](const Configuration& configuration) {
+    return buildApplicationCommands(spec, configuration);
+  };
+  MeasurementSettings settings;
+  settings.buildTimeoutSeconds = spec.settings.timeoutSeconds;
+  settings.runTimeoutSeconds = spec.settings.timeoutSeconds;
+  settings.warmup = spec.settings.warmup;
+  settings.minTimeSeconds = spec.settings.minTimeSeconds;
+  settings.minRepetitions = spec.settings.minRepetitions;
+  settings.maxRepetitions = spec.settings.maxRepetitions;
+  request.settings = settings;
+  request.check = spec.application->check;
+  request.seed = static_cast<std::int64_t>(options.seed);
+  request.workDirectory = options.workDirectory;
+  request.options = {{"spec", spec.file.string()},
+                     {"strategy", tuneStrategyName(options.strategy)},
+                     {"budget", strategyOptions.budget},
+                     {"seed", options.seed},
+                     {"settings", settingsJson(settings)}};
+  request.showProgress = options.showProgress;
+
+  std::string stoppedBy = "budget";
+  std::vector<double> strategySeconds;
+  request.planner = [&](const std::vector<TunedConfiguration>& done) -> Expected<std::vector<Configuration>> {
+    if (done.size() >= strategyOptions.budget) return std::vector<Configuration>{};
+    if (options.timeLimitSeconds > 0 && secondsSince(started) >= options.timeLimitSeconds) {
+      stoppedBy = "time";
+      return std::vector<Configuration>{};
+    }
+    std::vector<Observation> history;
+    for (const TunedConfiguration& tuned : done) {
+      auto found = indexOfHash.find(configurationHash(tuned.configuration));
+      if (found == indexOfHash.end()) continue;
+      history.push_back({found->second, tuned.status == MeasureStatus::kOk ? tuned.median : std::nullopt});
+    }
+    const Clock::time_point proposeStart = Clock::now();
+    auto proposal = (*strategy)->propose(history, 1);
+    if (!proposal) return proposal.error();
+    strategySeconds.push_back(secondsSince(proposeStart));
+    if (proposal->empty()) {
+      stoppedBy = "space";
+      return std::vector<Configuration>{};
+    }
+    return std::vector<Configuration>{candidates.configurations[proposal->front()]};
+  };
+  auto session = runTuningSession(*database, machine->platformId, machine->info.fingerprint, request,
+                                  options.runner);
+  if (!session) return session.error();
+
+  TuneSessionResult result;
+  result.name = spec.name;
+  result.device = fmt::format("{} ({} cores)", machine->info.cpuModel, machine->info.logicalCores);
+  result.strategy = std::string(tuneStrategyName(options.strategy));
+  result.spaceSize = candidates.size();
+  result.budget = strategyOptions.budget;
+  result.sessionId = session->sessionId;
+  result.reused = session->reusedResults;
+  result.stoppedBy = session->results.size() >= candidates.size() ? "space" : stoppedBy;
+  for (std::size_t i = 0; i < session->results.size(); ++i) {
+    const TunedConfiguration& tuned = session->results[i];
+    TuneEvaluation evaluation;
+    evaluation.configuration = tuned.configuration;
+    evaluation.status = tuned.status;
+    evaluation.message = tuned.message;
+    evaluation.samples = tuned.times;
+    evaluation.median = tuned.median;
+    evaluation.spread = tuned.spread;
+    evaluation.timestamp = utcTimestamp();
+    if (i > 0 && i - 1 < strategySeconds.size()) evaluation.strategySeconds = strategySeconds[i - 1];
+    result.evaluations.push_back(std::move(evaluation));
+  }
+  result.best = session->best;
+  if (result.best && *result.best != 0 && result.evaluations.front().status == MeasureStatus::kOk) {
+    ComparisonSettings comparison;
+    comparison.seed = options.seed;
+    result.bestAgainstDefault =
+        compareSamples(result.evaluations.front().samples, result.evaluations[*result.best].samples, comparison);
+  }
+  result.wallSeconds = secondsSince(started);
+  if (!options.t4File.empty()) {
+    if (Status written = writeFileAtomically(options.t4File, t4Results(result).dump(2) + "\n"); !written) {
+      return written.error();
+    }
+  }
+  return result;
+}
+
+}  // namespace
+
 Expected<TuneSessionResult> runTuneSession(const TuneSessionOptions& options) {
   const Clock::time_point started = Clock::now();
   auto spec = readTuneSpec(options.specFile);
   if (!spec) return spec.error();
-  if (!spec->kernel) {
-    return makeError(ErrorCode::kUsage, "{}: an application spec is tuned with the process backend, which this "
-                     "command does not drive yet; give a KernelSpecification", spec->file.string());
-  }
+  if (spec->application) return runApplicationSession(*spec, options, started);
   if (spec->kernel->language != "OpenCL") {
     return makeError(ErrorCode::kUsage, "{}: KernelSpecification.Language {}: live sessions run OpenCL kernels "
                      "(a CUDA spec can be replayed from a cache file)", spec->file.string(), spec->kernel->language);
