@@ -12,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cstdint>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -73,6 +74,9 @@ struct TuneSpec {
   std::filesystem::path file;  ///< the T1 file, absolute
   std::string name;            ///< General.BenchmarkName, else the file's stem
   SearchSpace space;           ///< parameters (T1 order) with their defaults, conditions as constraints
+  /// Configurations that satisfy the conditions, counted when the file was read (SearchSpace::size() would
+  /// build every configuration as JSON; spaces of millions are common).
+  std::uint64_t validConfigurations = 0;
   /// The conditions as written, for reports and the T4 "constraints" invalidity.
   std::vector<std::string> conditions;
   std::optional<KernelLaunch> kernel;         ///< exactly one of kernel and application
