@@ -404,7 +404,7 @@ class Parser {
   [[noreturn]] void fail(const Token& token) const {
     if (token.kind == TokenKind::kEnd) throw ParseFailure{"the expression ends too early", token.column};
     if (token.kind == TokenKind::kOperator || (token.kind == TokenKind::kName && reservedWords().count(token.text)))
-      throw ParseFailure{unsupportedConstruct(token) + " not supported here", token.column};
+      throw ParseFailure{unsupportedConstruct(token) + " not supported", token.column};
     throw ParseFailure{fmt::format("unexpected '{}'", token.text), token.column};
   }
 
@@ -790,9 +790,24 @@ bool applyCompare(CompareOp op, const ExpressionValue& a, const ExpressionValue&
   failEvaluation(fmt::format("unsupported operand types for {}: {} and {}", op, typeName(a), typeName(b)));
 }
 
-IntValue checkedInt(bool overflowed, IntValue value, const char* op) {
-  if (overflowed) failEvaluation(fmt::format("integer overflow in {} (64-bit integers only)", op));
-  return value;
+[[noreturn]] void failOverflow(const char* op) {
+  failEvaluation(fmt::format("integer overflow in {} (64-bit integers only)", op));
+}
+
+IntValue checkedAdd(IntValue x, IntValue y, const char* op) {
+  IntValue r = 0;
+  if (__builtin_add_overflow(x, y, &r)) failOverflow(op);
+  return r;
+}
+IntValue checkedSubtract(IntValue x, IntValue y, const char* op) {
+  IntValue r = 0;
+  if (__builtin_sub_overflow(x, y, &r)) failOverflow(op);
+  return r;
+}
+IntValue checkedMultiply(IntValue x, IntValue y, const char* op) {
+  IntValue r = 0;
+  if (__builtin_mul_overflow(x, y, &r)) failOverflow(op);
+  return r;
 }
 
 ExpressionValue repeatSequence(const ExpressionValue& sequence, IntValue times) {
@@ -823,9 +838,9 @@ ExpressionValue power(const ExpressionValue& a, const ExpressionValue& b) {
     }
     IntValue result = 1;
     while (exponent > 0) {
-      if (exponent & 1) result = checkedInt(__builtin_mul_overflow(result, base, &result), result, "**");
+      if (exponent & 1) result = checkedMultiply(result, base, "**");
       exponent >>= 1;
-      if (exponent > 0) base = checkedInt(__builtin_mul_overflow(base, base, &base), base, "**");
+      if (exponent > 0) base = checkedMultiply(base, base, "**");
     }
     return makeInt(result);
   }
@@ -855,17 +870,16 @@ ExpressionValue applyBinary(BinaryOp op, const ExpressionValue& a, const Express
   if (op == BinaryOp::kPower) return power(a, b);
   if (isInt(a) && isInt(b)) {
     const IntValue x = asInt(a), y = asInt(b);
-    IntValue r = 0;
     switch (op) {
-      case BinaryOp::kAdd: return makeInt(checkedInt(__builtin_add_overflow(x, y, &r), r, text));
-      case BinaryOp::kSubtract: return makeInt(checkedInt(__builtin_sub_overflow(x, y, &r), r, text));
-      case BinaryOp::kMultiply: return makeInt(checkedInt(__builtin_mul_overflow(x, y, &r), r, text));
+      case BinaryOp::kAdd: return makeInt(checkedAdd(x, y, text));
+      case BinaryOp::kSubtract: return makeInt(checkedSubtract(x, y, text));
+      case BinaryOp::kMultiply: return makeInt(checkedMultiply(x, y, text));
       case BinaryOp::kDivide:
         if (y == 0) failEvaluation("division by zero");
         return makeFloat(static_cast<double>(x) / static_cast<double>(y));
       case BinaryOp::kFloorDivide: {
         if (y == 0) failEvaluation("integer division by zero");
-        if (x == std::numeric_limits<IntValue>::min() && y == -1) checkedInt(true, 0, text);
+        if (x == std::numeric_limits<IntValue>::min() && y == -1) failOverflow(text);
         IntValue q = x / y;
         if (x % y != 0 && ((x < 0) != (y < 0))) --q;
         return makeInt(q);
@@ -951,7 +965,7 @@ ExpressionValue callBuiltin(Builtin builtin, const std::string& name, std::vecto
       if (isFloat(x)) return makeFloat(std::fabs(asDouble(x)));
       if (!isInt(x)) failEvaluation(fmt::format("abs() needs a number, not {}", typeName(x)));
       const IntValue v = asInt(x);
-      if (v == std::numeric_limits<IntValue>::min()) checkedInt(true, 0, "abs");
+      if (v == std::numeric_limits<IntValue>::min()) failOverflow("abs");
       return makeInt(v < 0 ? -v : v);
     }
     case Builtin::kInt: {
@@ -1058,7 +1072,7 @@ class Evaluator {
         if (isFloat(x)) return makeFloat(-asDouble(x));
         if (!isInt(x)) failEvaluation(fmt::format("bad operand type for unary -: {}", typeName(x)));
         const IntValue v = asInt(x);
-        if (v == std::numeric_limits<IntValue>::min()) checkedInt(true, 0, "unary -");
+        if (v == std::numeric_limits<IntValue>::min()) failOverflow("unary -");
         return makeInt(-v);
       }
       case NodeKind::kPlus: {

@@ -170,9 +170,9 @@ class SpecReader {
     for (const auto& name : expression.names()) {
       if (parameterIndex_.count(name) || constants.count(name)) continue;
       std::string known;
-      for (const auto& [constant, value] : constants) known += fmt::format(", {}", constant);
+      for (const auto& [constant, value] : constants) known += fmt::format(" and {}", constant);
       failExpression(path, expression,
-                     fmt::format("unknown parameter '{}' (the tuning parameters{} may be used)", name, known));
+                     fmt::format("unknown parameter '{}' (tuning parameters{} may be used)", name, known));
     }
   }
 
@@ -314,6 +314,11 @@ class SpecReader {
       spec.conditions.push_back(expression.text());
     }
 
+    spec.validConfigurations = countValid(parameters, tables);
+    if (spec.validConfigurations == 0)
+      fail("ConfigurationSpace.Conditions",
+           fmt::format("no configuration satisfies the conditions (the space has {} before them)", total));
+
     // The default must satisfy every condition.
     std::vector<std::size_t> defaultIndex;
     for (const auto& parameter : parameters)
@@ -326,11 +331,6 @@ class SpecReader {
                        fmt::format("the default configuration ({}) violates this condition",
                                    configurationLabel(spec.space, spec.space.defaultConfiguration())));
     }
-
-    spec.validConfigurations = countValid(parameters, tables);
-    if (spec.validConfigurations == 0)
-      fail("ConfigurationSpace.Conditions",
-           fmt::format("no configuration satisfies the conditions (the space has {} before them)", total));
 
     for (std::size_t c = 0; c < tables.size(); ++c) {
       std::shared_ptr<const ConditionTable> table = tables[c];
