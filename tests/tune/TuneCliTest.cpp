@@ -145,6 +145,24 @@ TEST_F(TuneCli, TheModelStrategyKeepsToItsBudgetWithoutRepeats) {
   for (const auto& result : results["results"]) EXPECT_TRUE(seen.insert(result["configuration"].dump()).second);
 }
 
+TEST_F(TuneCli, AnApplicationSpecIsBuiltAndRunThroughItsCommands) {
+  // The OpenMP example of kernels/tune: parameters reach the build as -D flags and the run as OMP_* variables.
+  const fs::path t4 = folder_ / "app.t4.json";
+  auto run = runMirtune(withDatabase({"tune", fs::path(MIRTUNE_SOURCE_ROOT "/kernels/tune/omp_blur.json").string(),
+                                      "--strategy", "random", "--budget", "3", "--seed", "1", "-o", t4.string(),
+                                      "--json"}),
+                        300);
+  ASSERT_EQ(run.exitCode, 0) << run.standardError;
+  const auto summary = nlohmann::json::parse(run.standardOutput, nullptr, false);
+  ASSERT_TRUE(summary.is_object()) << run.standardOutput;
+  EXPECT_EQ(summary["evaluations"], 3);
+  EXPECT_EQ(summary["default"]["configuration"],
+            (nlohmann::json{{"block_rows", 1}, {"schedule", "static"}, {"threads", 1}}));
+  const auto results = readJson(t4);
+  ASSERT_EQ(results["results"].size(), 3u);
+  for (const auto& result : results["results"]) EXPECT_EQ(result["invalidity"], "correct") << result.dump();
+}
+
 TEST_F(TuneCli, BadSpecsAreRefusedNamingTheFile) {
   auto unknown = runMirtune(withDatabase({"tune", (kInputs / "unknown-name.json").string()}));
   EXPECT_EQ(unknown.exitCode, 1);
