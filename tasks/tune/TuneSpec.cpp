@@ -223,6 +223,9 @@ class SpecReader {
       const std::string name = stringAt(require(entry, "Name", path), path + ".Name");
       if (!isIdentifier(name)) fail(path + ".Name", fmt::format("'{}' is not a name expressions can use", name));
       if (name == kProblemSizeName) fail(path + ".Name", "'ProblemSize' is reserved for the problem size");
+      static const std::set<std::string> kKeywords = {"and", "or", "not", "in", "if", "else", "for", "is",
+                                                      "lambda", "True", "False", "None"};
+      if (kKeywords.count(name)) fail(path + ".Name", fmt::format("'{}' is a keyword of expressions", name));
       if (parameterIndex_.count(name)) fail(path + ".Name", fmt::format("parameter '{}' declared twice", name));
       const ParameterType type = parameterType(stringAt(require(entry, "Type", path), path + ".Type"), path + ".Type");
 

@@ -4,6 +4,7 @@
 
 #include "common/TemporaryFolder.h"
 #include "support/Files.h"
+#include "support/Subprocess.h"
 #include "tuner/references/ReferenceArgs.h"
 
 #include <gtest/gtest.h>
@@ -496,6 +497,27 @@ TEST_F(SpecVariation, GlobalSizeInBlocksAndLocalDivision) {
   EXPECT_CONTAINS(plan.error().message(), "variant.json");
 }
 
+TEST_F(SpecVariation, TypedParametersAsBuildOptions) {
+  json spec = base_;
+  auto& parameters = spec["ConfigurationSpace"]["TuningParameters"];
+  parameters.push_back({{"Name", "ratio"}, {"Type", "float"}, {"Values", "[0.5, 1, 2.25]"}, {"Default", 1}});
+  parameters.push_back({{"Name", "use_cache"}, {"Type", "bool"}, {"Values", json::array({false, true})},
+                        {"Default", true}});
+  parameters.push_back({{"Name", "variant"}, {"Type", "string"}, {"Values", "['plain', 'fast']"}, {"Default", "fast"}});
+  spec["ConfigurationSpace"]["Conditions"].push_back(
+      {{"Expression", "variant == 'fast' or not use_cache"}, {"Parameters", {"variant", "use_cache"}}});
+  auto read = this->read(spec);
+  ASSERT_TRUE(read.ok()) << read.error().message();
+  EXPECT_EQ(read->space.parameters()[2].values, (std::vector<json>{0.5, 1.0, 2.25}));
+  EXPECT_EQ(read->validConfigurations, 9u * 3u * 3u);  // (plain, true) is excluded
+  auto plan = buildRunPlan(*read, read->space.defaultConfiguration());
+  ASSERT_TRUE(plan.ok()) << plan.error().message();
+  EXPECT_EQ(plan->buildOptions, "-Da=8 -DFACTOR_SHIFT=0 -Dratio=1.0 -Duse_cache=1 -Dvariant=fast");
+  const ExpressionScope scope = configurationScope(*read, read->space.defaultConfiguration());
+  EXPECT_EQ(scope.at("use_cache").repr(), "True");
+  EXPECT_EQ(scope.at("ratio").repr(), "1.0");
+}
+
 TEST_F(SpecVariation, FillTypesAndRoles) {
   json spec = base_;
   auto& arguments = spec["KernelSpecification"]["Arguments"];
@@ -567,20 +589,22 @@ std::vector<OpenClDevice> openClDevices(std::string& why) {
   return *devices;
 }
 
-/// C = A * B on the host from the plan's generated inputs (n scalar first, then a, b, c).
-Status matmulReference(ReferenceArgs& args) {
-  const auto n = static_cast<std::size_t>(args.intScalar(0));
-  const float* a = args.buffer<float>(1);
-  const float* b = args.buffer<float>(2);
-  float* c = args.buffer<float>(3);
-  for (std::size_t row = 0; row < n; ++row) {
-    for (std::size_t col = 0; col < n; ++col) {
-      float sum = 0;
-      for (std::size_t k = 0; k < n; ++k) sum += a[row * n + k] * b[k * n + col];
-      c[row * n + col] = sum;
+/// C = A * B on the host from the plan's generated inputs; the arguments' positions differ between the kernels.
+ReferenceFunction matmulReference(std::size_t nIndex, std::size_t aIndex, std::size_t bIndex, std::size_t cIndex) {
+  return [=](ReferenceArgs& args) -> Status {
+    const auto n = static_cast<std::size_t>(args.intScalar(nIndex));
+    const float* a = args.buffer<float>(aIndex);
+    const float* b = args.buffer<float>(bIndex);
+    float* c = args.buffer<float>(cIndex);
+    for (std::size_t row = 0; row < n; ++row) {
+      for (std::size_t col = 0; col < n; ++col) {
+        float sum = 0;
+        for (std::size_t k = 0; k < n; ++k) sum += a[row * n + k] * b[k * n + col];
+        c[row * n + col] = sum;
+      }
     }
-  }
-  return {};
+    return {};
+  };
 }
 
 /// The 5 x 5 convolution of conv2d.cl on the host (output, input, filter).
@@ -633,13 +657,48 @@ void runAndCheck(const fs::path& specFile, const Configuration& configuration, R
 }
 
 TEST(TuneSpecRun, MatmulConfigurationRunsAndMatchesTheHost) {
-  runAndCheck(exampleFolder() / "matmul_wpt.json", {{"TS", 16}, {"WPT", 4}}, matmulReference, "matmul_wpt");
+  runAndCheck(exampleFolder() / "matmul_wpt.json", {{"TS", 16}, {"WPT", 4}}, matmulReference(0, 1, 2, 3),
+              "matmul_wpt");
+}
+
+TEST(TuneSpecRun, TiledMatmulConfigurationRunsAndMatchesTheHost) {
+  runAndCheck(exampleFolder() / "matmul_tiled.json", {{"TILE", 8}}, matmulReference(3, 0, 1, 2), "matmul_tiled");
 }
 
 TEST(TuneSpecRun, ConvolutionConfigurationRunsAndMatchesTheHost) {
   runAndCheck(exampleFolder() / "conv2d.json",
               {{"block_size_x", 32}, {"block_size_y", 2}, {"tile_size_x", 2}, {"tile_size_y", 4}},
               convolutionReference, "conv2d");
+}
+
+TEST(TuneSpecRun, ApplicationExampleBuildsAndChecksItself) {
+  TuneSpec spec = readOrFail(exampleFolder() / "omp_blur.json");
+  auto commands = buildApplicationCommands(spec, {{"threads", 2}, {"schedule", "guided"}, {"block_rows", 4}});
+  ASSERT_TRUE(commands.ok()) << commands.error().message();
+  TemporaryFolder work("mirtune-spec-run", "omp_blur");
+  const std::string binary = (work.path() / "blur").string();
+  auto place = [&](std::vector<std::string> argv) {
+    for (auto& element : argv)
+      if (element == kBinaryPlaceholder) element = binary;
+    return argv;
+  };
+  SubprocessOptions build;
+  build.argv = place(commands->buildArgv);
+  build.timeoutSeconds = 120;
+  build.workingDirectory = work.path();
+  auto built = runSubprocess(build);
+  if (!built.ok() && built.error().code() == ErrorCode::kNotFound) GTEST_SKIP() << "no C compiler: " << built.error().message();
+  ASSERT_TRUE(built.ok()) << built.error().message();
+  ASSERT_TRUE(built->succeeded()) << built->describe() << "\n" << built->standardError;
+  SubprocessOptions run;
+  run.argv = place(commands->runArgv);
+  run.timeoutSeconds = 60;
+  run.workingDirectory = work.path();
+  auto ran = runSubprocess(run);
+  ASSERT_TRUE(ran.ok()) << ran.error().message();
+  ASSERT_TRUE(ran->succeeded()) << ran->describe() << "\n" << ran->standardError;
+  EXPECT_CONTAINS(ran->standardOutput, "mirtune-check: ok");
+  EXPECT_CONTAINS(ran->standardOutput, "mirtune-region-seconds: ");
 }
 
 }  // namespace
