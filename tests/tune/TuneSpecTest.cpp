@@ -1,5 +1,5 @@
-// Tests of T1 files: the shared example, mirtune's own examples under kernels/tune, bad inputs and their messages,
-// run plans and application commands of one configuration, and one plan run through mirtune-run.
+// Tests of T1 files: the shared example, mirtune's own examples under kernels/tune, bad inputs and their
+// messages, run plans and application commands of one configuration, and one plan run through mirtune-run.
 #include "tasks/tune/TuneSpec.h"
 
 #include "common/TemporaryFolder.h"
@@ -19,9 +19,15 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-fs::path sourceRoot() { return MIRTUNE_SOURCE_ROOT; }
-fs::path specInputs() { return MIRTUNE_SPEC_TEST_INPUTS; }
-fs::path exampleFolder() { return sourceRoot() / "kernels" / "tune"; }
+fs::path sourceRoot() {
+  return MIRTUNE_SOURCE_ROOT;
+}
+fs::path specInputs() {
+  return MIRTUNE_SPEC_TEST_INPUTS;
+}
+fs::path exampleFolder() {
+  return sourceRoot() / "kernels" / "tune";
+}
 
 /// The shared data sets: $MIRTUNE_DATA, else ../shared/datasets beside the source root.
 fs::path sharedDatasets() {
@@ -256,9 +262,8 @@ TEST(TuneSpec, ApplicationExampleCommands) {
   EXPECT_FALSE(spec.kernel.has_value());
   EXPECT_EQ(spec.application->workingDirectory, exampleFolder());
   EXPECT_EQ(spec.application->check, OutputCheck::kSelfCheckOrDigest);
-  const std::uint64_t expected = bruteForceCount(spec.space, [](const std::vector<json>& v) {
-    return v[1] == "static" || v[2].get<int>() < 16;
-  });
+  const std::uint64_t expected = bruteForceCount(
+      spec.space, [](const std::vector<json>& v) { return v[1] == "static" || v[2].get<int>() < 16; });
   EXPECT_EQ(expected, 14u);
   EXPECT_EQ(spec.validConfigurations, expected);
 
@@ -273,13 +278,16 @@ TEST(TuneSpec, ApplicationExampleCommands) {
   EXPECT_FALSE(commands->buildKey.empty());
 
   // The build depends on block_rows only: configurations that differ in run parameters share a build.
-  auto sameBuild = buildApplicationCommands(spec, {{"threads", 1}, {"schedule", "static"}, {"block_rows", 4}});
-  auto otherBuild = buildApplicationCommands(spec, {{"threads", 2}, {"schedule", "dynamic"}, {"block_rows", 1}});
+  auto sameBuild =
+      buildApplicationCommands(spec, {{"threads", 1}, {"schedule", "static"}, {"block_rows", 4}});
+  auto otherBuild =
+      buildApplicationCommands(spec, {{"threads", 2}, {"schedule", "dynamic"}, {"block_rows", 1}});
   ASSERT_TRUE(sameBuild.ok() && otherBuild.ok());
   EXPECT_EQ(sameBuild->buildKey, commands->buildKey);
   EXPECT_NE(otherBuild->buildKey, commands->buildKey);
 
-  auto excluded = buildApplicationCommands(spec, {{"threads", 1}, {"schedule", "guided"}, {"block_rows", 16}});
+  auto excluded =
+      buildApplicationCommands(spec, {{"threads", 1}, {"schedule", "guided"}, {"block_rows", 16}});
   ASSERT_FALSE(excluded.ok());
   EXPECT_CONTAINS(excluded.error().message(), "omp_blur.json");
   auto plan = buildRunPlan(spec, configuration);
@@ -295,9 +303,8 @@ TEST(TuneSpec, ValidInputFileAndTypes) {
   TuneSpec spec = readOrFail(specInputs() / "valid.json");
   EXPECT_EQ(spec.name, "scale");
   // a in [2, 4, 8, 16, 32], FACTOR_SHIFT in [0, 1, 2], a * 2**FACTOR_SHIFT <= 16.
-  const std::uint64_t expected = bruteForceCount(spec.space, [](const std::vector<json>& v) {
-    return v[0].get<int>() * (1 << v[1].get<int>()) <= 16;
-  });
+  const std::uint64_t expected = bruteForceCount(
+      spec.space, [](const std::vector<json>& v) { return v[0].get<int>() * (1 << v[1].get<int>()) <= 16; });
   EXPECT_EQ(expected, 9u);
   EXPECT_EQ(spec.validConfigurations, expected);
   auto plan = buildRunPlan(spec, {{"a", 4}, {"FACTOR_SHIFT", 2}});
@@ -313,7 +320,8 @@ TEST(TuneSpec, ValidInputFileAndTypes) {
 
 TEST(TuneSpec, BadInputFilesNameTheFileKeyAndProblem) {
   std::string message = readError(specInputs() / "unknown_parameter.json");
-  EXPECT_CONTAINS(message, "unknown_parameter.json: ConfigurationSpace.Conditions[0].Expression \"a % b == 0\"");
+  EXPECT_CONTAINS(message,
+                  "unknown_parameter.json: ConfigurationSpace.Conditions[0].Expression \"a % b == 0\"");
   EXPECT_CONTAINS(message, "unknown parameter 'b'");
 
   message = readError(specInputs() / "unsupported_expression.json");
@@ -342,7 +350,8 @@ TEST(TuneSpec, BadInputFilesNameTheFileKeyAndProblem) {
 /// Writes variations of valid.json into a temporary folder (with the kernel beside them) and reads them.
 class SpecVariation : public ::testing::Test {
  protected:
-  SpecVariation() : folder_("mirtune-spec-test", ::testing::UnitTest::GetInstance()->current_test_info()->name()) {
+  SpecVariation()
+      : folder_("mirtune-spec-test", ::testing::UnitTest::GetInstance()->current_test_info()->name()) {
     fs::copy_file(specInputs() / "scale.cl", folder_.path() / "scale.cl");
     auto base = readJsonObject(specInputs() / "valid.json");
     EXPECT_TRUE(base.ok());
@@ -423,7 +432,8 @@ TEST_F(SpecVariation, ConditionErrors) {
 
   // Conditions may read ProblemSize.
   spec = base_;
-  spec["ConfigurationSpace"]["Conditions"][0]["Expression"] = "ProblemSize[0] % (a * 2**FACTOR_SHIFT * 64) == 0";
+  spec["ConfigurationSpace"]["Conditions"][0]["Expression"] =
+      "ProblemSize[0] % (a * 2**FACTOR_SHIFT * 64) == 0";
   auto read = this->read(spec);
   ASSERT_TRUE(read.ok()) << read.error().message();
   EXPECT_EQ(read->validConfigurations, 9u);  // a * 2**shift divides 16
@@ -460,7 +470,8 @@ TEST_F(SpecVariation, KernelAndArgumentErrors) {
 
   spec = base_;
   spec["KernelSpecification"]["LocalSize"]["X"] = "a + unknown";
-  EXPECT_CONTAINS(errorOf(spec), "KernelSpecification.LocalSize.X \"a + unknown\": unknown parameter 'unknown'");
+  EXPECT_CONTAINS(errorOf(spec),
+                  "KernelSpecification.LocalSize.X \"a + unknown\": unknown parameter 'unknown'");
 
   spec = base_;
   spec["KernelSpecification"]["GlobalSizeType"] = "CUDA";
@@ -501,9 +512,10 @@ TEST_F(SpecVariation, TypedParametersAsBuildOptions) {
   json spec = base_;
   auto& parameters = spec["ConfigurationSpace"]["TuningParameters"];
   parameters.push_back({{"Name", "ratio"}, {"Type", "float"}, {"Values", "[0.5, 1, 2.25]"}, {"Default", 1}});
-  parameters.push_back({{"Name", "use_cache"}, {"Type", "bool"}, {"Values", json::array({false, true})},
-                        {"Default", true}});
-  parameters.push_back({{"Name", "variant"}, {"Type", "string"}, {"Values", "['plain', 'fast']"}, {"Default", "fast"}});
+  parameters.push_back(
+      {{"Name", "use_cache"}, {"Type", "bool"}, {"Values", json::array({false, true})}, {"Default", true}});
+  parameters.push_back(
+      {{"Name", "variant"}, {"Type", "string"}, {"Values", "['plain', 'fast']"}, {"Default", "fast"}});
   spec["ConfigurationSpace"]["Conditions"].push_back(
       {{"Expression", "variant == 'fast' or not use_cache"}, {"Parameters", {"variant", "use_cache"}}});
   auto read = this->read(spec);
@@ -523,8 +535,12 @@ TEST_F(SpecVariation, FillTypesAndRoles) {
   auto& arguments = spec["KernelSpecification"]["Arguments"];
   arguments[0]["FillType"] = "Sequential";
   arguments[1]["AccessType"] = "ReadWrite";
-  arguments.push_back({{"Name", "counts"}, {"Type", "int32"}, {"AccessType", "ReadOnly"}, {"FillType", "Random"},
-                       {"Size", 8}, {"FillValue", 10}});
+  arguments.push_back({{"Name", "counts"},
+                       {"Type", "int32"},
+                       {"AccessType", "ReadOnly"},
+                       {"FillType", "Random"},
+                       {"Size", 8},
+                       {"FillValue", 10}});
   arguments.push_back({{"Name", "scratch"}, {"Type", "uint8"}, {"AccessType", "WriteOnly"}, {"Size", 4}});
   auto read = this->read(spec);
   ASSERT_TRUE(read.ok()) << read.error().message();
@@ -559,7 +575,8 @@ TEST_F(SpecVariation, SettingsAndApplicationErrors) {
   spec = base_;
   spec.erase("KernelSpecification");
   spec["mirtune"] = {{"Application", {{"Run", {"./prog", "{a}", "{missing}"}}}}};
-  EXPECT_CONTAINS(errorOf(spec), "mirtune.Application.Run[2]: \"{missing}\": {missing} names no tuning parameter");
+  EXPECT_CONTAINS(errorOf(spec),
+                  "mirtune.Application.Run[2]: \"{missing}\": {missing} names no tuning parameter");
 
   spec["mirtune"] = {{"Application", {{"Run", {"./prog", "{a}"}}, {"Check", "maybe"}}}};
   EXPECT_CONTAINS(errorOf(spec), "mirtune.Application.Check: 'maybe' is not one of");
@@ -589,8 +606,10 @@ std::vector<OpenClDevice> openClDevices(std::string& why) {
   return *devices;
 }
 
-/// C = A * B on the host from the plan's generated inputs; the arguments' positions differ between the kernels.
-ReferenceFunction matmulReference(std::size_t nIndex, std::size_t aIndex, std::size_t bIndex, std::size_t cIndex) {
+/// C = A * B on the host from the plan's generated inputs; the arguments' positions differ between the
+/// kernels.
+ReferenceFunction matmulReference(std::size_t nIndex, std::size_t aIndex, std::size_t bIndex,
+                                  std::size_t cIndex) {
   return [=](ReferenceArgs& args) -> Status {
     const auto n = static_cast<std::size_t>(args.intScalar(nIndex));
     const float* a = args.buffer<float>(aIndex);
@@ -650,8 +669,8 @@ void runAndCheck(const fs::path& specFile, const Configuration& configuration, R
   ASSERT_TRUE(result.ok()) << result.error().message();
   ASSERT_EQ(result->devices.size(), 1u);
   const DeviceRunResult& device = result->devices.front();
-  EXPECT_EQ(device.status, MeasureStatus::kOk) << device.name << ": " << device.message << "\n" << device.buildLog
-                                               << device.standardError;
+  EXPECT_EQ(device.status, MeasureStatus::kOk) << device.name << ": " << device.message << "\n"
+                                               << device.buildLog << device.standardError;
   EXPECT_EQ(device.kernelSeconds.size(), 2u);
   EXPECT_GT(device.medianKernelSeconds, 0);
 }
@@ -662,7 +681,8 @@ TEST(TuneSpecRun, MatmulConfigurationRunsAndMatchesTheHost) {
 }
 
 TEST(TuneSpecRun, TiledMatmulConfigurationRunsAndMatchesTheHost) {
-  runAndCheck(exampleFolder() / "matmul_tiled.json", {{"TILE", 8}}, matmulReference(3, 0, 1, 2), "matmul_tiled");
+  runAndCheck(exampleFolder() / "matmul_tiled.json", {{"TILE", 8}}, matmulReference(3, 0, 1, 2),
+              "matmul_tiled");
 }
 
 TEST(TuneSpecRun, ConvolutionConfigurationRunsAndMatchesTheHost) {
@@ -687,7 +707,8 @@ TEST(TuneSpecRun, ApplicationExampleBuildsAndChecksItself) {
   build.timeoutSeconds = 120;
   build.workingDirectory = work.path();
   auto built = runSubprocess(build);
-  if (!built.ok() && built.error().code() == ErrorCode::kNotFound) GTEST_SKIP() << "no C compiler: " << built.error().message();
+  if (!built.ok() && built.error().code() == ErrorCode::kNotFound)
+    GTEST_SKIP() << "no C compiler: " << built.error().message();
   ASSERT_TRUE(built.ok()) << built.error().message();
   ASSERT_TRUE(built->succeeded()) << built->describe() << "\n" << built->standardError;
   SubprocessOptions run;
