@@ -25,6 +25,9 @@ using nlohmann::json;
 /// Largest space (before the conditions) whose conditions are checked configuration by configuration.
 constexpr std::uint64_t kMaxSpaceSize = 1'000'000'000;
 
+/// Largest number of value combinations one condition is evaluated over (its table holds a byte each).
+constexpr std::uint64_t kMaxConditionCombinations = 100'000'000;
+
 constexpr const char* kProblemSizeName = "ProblemSize";
 constexpr const char* kSpecDirectoryPlaceholder = "@SPEC_DIR@";
 
@@ -383,6 +386,12 @@ class SpecReader {
       table->strides.insert(table->strides.begin(), combinations);
       combinations *= parameters[*it].values.size();
     }
+    if (combinations > kMaxConditionCombinations)
+      failExpression(
+          path, expression,
+          fmt::format("reads parameters with {} combinations of values; mirtune evaluates a condition "
+                      "over at most {} (split it into conditions over fewer parameters)",
+                      combinations, kMaxConditionCombinations));
     table->allowed.assign(combinations, 0);
 
     ExpressionScope scope = constants;
@@ -542,7 +551,11 @@ class SpecReader {
       const json* div = optional(kernel, divKeys[d]);
       if (div == nullptr) continue;
       const std::string divPath = path + "." + divKeys[d];
-      const auto entries = stringListAt(*div, divPath);
+      // Entries are parameter names or expressions; plain numbers are taken as written.
+      json entriesJson = div->is_array() ? *div : json::array({*div});
+      for (auto& entry : entriesJson)
+        if (entry.is_number()) entry = entry.dump();
+      const auto entries = stringListAt(entriesJson, divPath);
       for (std::size_t e = 0; e < entries.size(); ++e) {
         const Expression expression = parseExpressionAt(json(entries[e]), fmt::format("{}[{}]", divPath, e));
         checkNames(expression, fmt::format("{}[{}]", divPath, e), constants);

@@ -498,6 +498,16 @@ TEST_F(SpecVariation, GlobalSizeInBlocksAndLocalDivision) {
   ASSERT_TRUE(plan.ok()) << plan.error().message();
   EXPECT_EQ(plan->globalSize, std::vector<std::uint64_t>{512});  // 64 blocks of 8
 
+  // GridDiv entries may be numbers: blocks = ceil(1024 / (2 * 16)), work-items = blocks * 16.
+  json divided = base_;
+  divided["KernelSpecification"]["GridDivX"] = json::array({2, "a"});
+  read = this->read(divided);
+  ASSERT_TRUE(read.ok()) << read.error().message();
+  plan = buildRunPlan(*read, {{"a", 16}, {"FACTOR_SHIFT", 0}});
+  ASSERT_TRUE(plan.ok()) << plan.error().message();
+  EXPECT_EQ(plan->globalSize, std::vector<std::uint64_t>{512});
+  EXPECT_EQ(plan->localSize, std::vector<std::uint64_t>{16});
+
   spec["KernelSpecification"]["GlobalSizeType"] = "OpenCL";
   spec["KernelSpecification"]["GlobalSize"] = {{"X", "1000"}};
   read = this->read(spec);
