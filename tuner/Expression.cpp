@@ -53,6 +53,12 @@ constexpr BuiltinInfo kBuiltins[] = {
     {"len", Builtin::kLen, 1, 1},    {"range", Builtin::kRange, 1, 3},
 };
 
+/// Deepest expression tree an expression may have (evaluation recurses over it; `1+1+...` is as deep as it is
+/// long).
+constexpr int kMaxTreeDepth = 1000;
+/// Deepest nesting of parentheses, brackets and unary operators (each level costs the parser a dozen frames).
+constexpr int kMaxNesting = 200;
+
 /// Longest list range() may build, so a typo cannot exhaust memory.
 constexpr IntValue kMaxRangeLength = 10'000'000;
 
@@ -111,6 +117,7 @@ struct ExpressionNode {
   /// kBinary: left, right; kCompare: the operands; kConditional: value, condition, otherwise; kIndex: value,
   /// index; kComprehension: element, iterable, optional condition; others: operands or arguments.
   std::vector<std::shared_ptr<const ExpressionNode>> children;
+  int depth = 1;  ///< of the subtree, bounded so that evaluation cannot exhaust the stack
 };
 
 namespace {
@@ -457,15 +464,38 @@ class Parser {
     throw ParseFailure{fmt::format("unexpected '{}'", token.text), token.column};
   }
 
+  /// Records the node's depth; trees deeper than kMaxTreeDepth are refused (evaluation recurses over them).
+  static NodePointer finish(const std::shared_ptr<ExpressionNode>& node) {
+    for (const auto& child : node->children) node->depth = std::max(node->depth, child->depth + 1);
+    if (node->depth > kMaxTreeDepth) throw ParseFailure{"the expression is nested too deeply", node->column};
+    return node;
+  }
+
+  /// Counts the parser's recursion (parentheses, unary chains), refusing more than kMaxNesting levels.
+  class Nesting {
+   public:
+    explicit Nesting(Parser& parser) : parser_(parser) {
+      if (++parser_.nesting_ > kMaxNesting)
+        throw ParseFailure{"the expression is nested too deeply", parser_.peek().column};
+    }
+    ~Nesting() { --parser_.nesting_; }
+    Nesting(const Nesting&) = delete;
+    Nesting& operator=(const Nesting&) = delete;
+
+   private:
+    Parser& parser_;
+  };
+
   static std::shared_ptr<ExpressionNode> makeNode(NodeKind kind, int column) {
     auto node = std::make_shared<ExpressionNode>();
     node->kind = kind;
     node->column = column;
-    return node;
+    return node;  // finished by the caller once its children are set
   }
 
   // expression := disjunction ['if' disjunction 'else' expression]
   NodePointer parseExpression() {
+    Nesting nesting(*this);
     if (isKeyword("lambda")) fail(peek());
     NodePointer value = parseOr();
     if (isKeyword("if")) {
@@ -475,7 +505,7 @@ class Parser {
       NodePointer otherwise = parseExpression();
       auto node = makeNode(NodeKind::kConditional, column);
       node->children = {value, condition, otherwise};
-      return node;
+      return finish(node);
     }
     return value;
   }
@@ -486,7 +516,7 @@ class Parser {
     auto node = makeNode(NodeKind::kOr, peek().column);
     node->children.push_back(first);
     while (acceptKeyword("or")) node->children.push_back(parseAnd());
-    return node;
+    return finish(node);
   }
 
   NodePointer parseAnd() {
@@ -495,14 +525,15 @@ class Parser {
     auto node = makeNode(NodeKind::kAnd, peek().column);
     node->children.push_back(first);
     while (acceptKeyword("and")) node->children.push_back(parseNot());
-    return node;
+    return finish(node);
   }
 
   NodePointer parseNot() {
     if (isKeyword("not")) {
+      Nesting nesting(*this);
       auto node = makeNode(NodeKind::kNot, next().column);
       node->children.push_back(parseNot());
-      return node;
+      return finish(node);
     }
     return parseComparison();
   }
@@ -548,7 +579,7 @@ class Parser {
       node->compareOps.push_back(op);
       node->children.push_back(parseArithmetic(0));
     } while (readCompareOp(op));
-    return node;
+    return finish(node);
   }
 
   /// Binding strength of a binary arithmetic operator at the cursor (0 = none).
@@ -579,7 +610,7 @@ class Parser {
       auto node = makeNode(NodeKind::kBinary, column);
       node->binaryOp = thisOp;
       node->children = {left, right};
-      left = node;
+      left = finish(node);
     }
     return left;
   }
@@ -587,10 +618,11 @@ class Parser {
   // unary := ('-' | '+') unary | power
   NodePointer parseUnary() {
     if (isOperator("-") || isOperator("+")) {
+      Nesting nesting(*this);
       const Token& token = next();
       auto node = makeNode(token.text == "-" ? NodeKind::kNegate : NodeKind::kPlus, token.column);
       node->children.push_back(parseUnary());
-      return node;
+      return finish(node);
     }
     if (isOperator("~")) fail(peek());
     return parsePower();
@@ -605,7 +637,7 @@ class Parser {
     auto node = makeNode(NodeKind::kBinary, column);
     node->binaryOp = BinaryOp::kPower;
     node->children = {base, exponent};
-    return node;
+    return finish(node);
   }
 
   NodePointer parsePrimary() {
@@ -619,7 +651,7 @@ class Parser {
         expectOperator("]", "to close the index");
         auto node = makeNode(NodeKind::kIndex, column);
         node->children = {value, index};
-        value = node;
+        value = finish(node);
       } else if (isOperator("(")) {
         throw ParseFailure{
             "only the built-in functions min, max, abs, int, float, round, len and range can be called",
@@ -669,12 +701,12 @@ class Parser {
                                      expected == "1" ? "" : "s", node->children.size()),
                          nameToken.column};
     }
-    return node;
+    return finish(node);
   }
 
   NodePointer parseList(const Token& open) {
     auto node = makeNode(NodeKind::kList, open.column);
-    if (acceptOperator("]")) return node;
+    if (acceptOperator("]")) return finish(node);
     NodePointer first = parseExpression();
     if (isKeyword("for")) {
       next();
@@ -692,7 +724,7 @@ class Parser {
       if (isKeyword("for")) throw ParseFailure{"several for clauses are not supported", peek().column};
       if (isKeyword("if")) throw ParseFailure{"several if clauses are not supported", peek().column};
       expectOperator("]", "to close the list comprehension");
-      return comprehension;
+      return finish(comprehension);
     }
     node->children.push_back(first);
     while (acceptOperator(",")) {
@@ -700,7 +732,7 @@ class Parser {
       node->children.push_back(parseExpression());
     }
     expectOperator("]", "to close the list");
-    return node;
+    return finish(node);
   }
 
   NodePointer parseAtom() {
@@ -714,21 +746,21 @@ class Parser {
         if (token.kind == TokenKind::kString && peek().kind == TokenKind::kString) {
           throw ParseFailure{"adjacent strings are not supported", peek().column};
         }
-        return node;
+        return finish(node);
       }
       case TokenKind::kName: {
         if (token.text == "True" || token.text == "False") {
           next();
           auto node = makeNode(NodeKind::kConstant, token.column);
           node->constant = makeBool(token.text == "True");
-          return node;
+          return finish(node);
         }
         if (reservedWords().count(token.text)) fail(token);
         if (isOperator("(", 1)) return parseCall(next());
         next();
         auto node = makeNode(NodeKind::kName, token.column);
         node->name = token.text;
-        return node;
+        return finish(node);
       }
       case TokenKind::kOperator: {
         if (token.text == "(") {
@@ -753,6 +785,7 @@ class Parser {
 
   std::vector<Token> tokens_;
   std::size_t position_ = 0;
+  int nesting_ = 0;
 };
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -1084,6 +1117,8 @@ ExpressionValue callBuiltin(Builtin builtin, const std::string& name, std::vecto
       if (!isInt(args[1])) failEvaluation("round() needs an integer number of digits");
       const IntValue digits = asInt(args[1]);
       if (isInt(x) && digits >= 0) return makeInt(asInt(x));
+      if (digits > 300) return isInt(x) ? makeInt(asInt(x)) : makeFloat(asDouble(x));
+      if (digits < -300) return isInt(x) ? makeInt(0) : makeFloat(0.0);
       const double scale = std::pow(10.0, static_cast<double>(digits));
       const double rounded = std::nearbyint(asDouble(x) * scale) / scale;
       if (isInt(x)) return makeInt(roundToInt(rounded));
@@ -1120,7 +1155,8 @@ ExpressionValue callBuiltin(Builtin builtin, const std::string& name, std::vecto
       IntValue value = start;
       for (IntValue i = 0; i < static_cast<IntValue>(count); ++i) {
         out.push_back(makeInt(value));
-        value += step;  // cannot overflow beyond stop + step, which count bounds
+        // Unsigned, so that the step past the last value (never used) cannot overflow.
+        value = static_cast<IntValue>(static_cast<std::uint64_t>(value) + static_cast<std::uint64_t>(step));
       }
       return ExpressionValue{out};
     }
@@ -1333,6 +1369,16 @@ std::string ExpressionValue::repr() const {
   }
 }
 
+namespace {
+
+/// The expression as messages quote it: whole unless it is very long.
+std::string excerpt(const std::string& text) {
+  constexpr std::size_t kLongest = 160;
+  return text.size() <= kLongest ? text : text.substr(0, kLongest - 10) + "...";
+}
+
+}  // namespace
+
 Expected<Expression> Expression::parse(const std::string& text) {
   try {
     Parser parser(tokenize(text));
@@ -1341,7 +1387,8 @@ Expected<Expression> Expression::parse(const std::string& text) {
     expression.text_ = text;
     return expression;
   } catch (const ParseFailure& failure) {
-    return makeError(ErrorCode::kInvalidInput, "\"{}\": {} (column {})", text, failure.what, failure.column);
+    return makeError(ErrorCode::kInvalidInput, "\"{}\": {} (column {})", excerpt(text), failure.what,
+                     failure.column);
   }
 }
 
@@ -1361,7 +1408,7 @@ Expected<ExpressionValue> Expression::evaluate(const ExpressionScope& scope) con
     Evaluator evaluator(scope);
     return evaluator.evaluate(*root_);
   } catch (const EvaluationFailure& failure) {
-    return makeError(ErrorCode::kInvalidInput, "\"{}\": {}", text_, failure.what);
+    return makeError(ErrorCode::kInvalidInput, "\"{}\": {}", excerpt(text_), failure.what);
   }
 }
 

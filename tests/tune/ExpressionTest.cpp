@@ -175,6 +175,8 @@ TEST(Expression, NamesIndexingAndCalls) {
   EXPECT_EQ(repr("range(2, 5)"), "[2, 3, 4]");
   EXPECT_EQ(repr("range(10, 0, -3)"), "[10, 7, 4, 1]");
   EXPECT_EQ(repr("range(5, 2)"), "[]");
+  EXPECT_EQ(repr("range(9223372036854775806, 9223372036854775807, 5)"), "[9223372036854775806]");
+  EXPECT_EQ(repr("round(2.5, 400)"), "2.5");
   EXPECT_EQ(repr("ratio * 4", scope), "2.0");
   EXPECT_EQ(repr("[1, 2] + [3]"), "[1, 2, 3]");
   EXPECT_EQ(repr("[0] * 3"), "[0, 0, 0]");
@@ -296,6 +298,22 @@ TEST(Expression, MalformedInputNamesTheColumn) {
   EXPECT_NE(message.find("'else'"), std::string::npos) << message;
   message = parseError("");
   EXPECT_NE(message.find("ends too early"), std::string::npos) << message;
+}
+
+TEST(Expression, DeepNestingIsRefusedNotACrash) {
+  EXPECT_EQ(repr(std::string(150, '(') + "1" + std::string(150, ')')), "1");
+  std::string message = parseError(std::string(100000, '(') + "1" + std::string(100000, ')'));
+  EXPECT_NE(message.find("nested too deeply"), std::string::npos) << message.substr(0, 200);
+  message = parseError(std::string(100000, '-') + "1");
+  EXPECT_NE(message.find("nested too deeply"), std::string::npos) << message.substr(0, 200);
+  message = parseError(std::string(100000, '[') + std::string(100000, ']'));
+  EXPECT_NE(message.find("nested too deeply"), std::string::npos) << message.substr(0, 200);
+  std::string sum = "1";
+  for (int i = 0; i < 500; ++i) sum += "+1";
+  EXPECT_EQ(repr(sum), "501");
+  for (int i = 0; i < 100000; ++i) sum += "+1";
+  message = parseError(sum);
+  EXPECT_NE(message.find("nested too deeply"), std::string::npos) << message.substr(0, 200);
 }
 
 TEST(Expression, EvaluationErrorsNameTheExpression) {
