@@ -1142,13 +1142,18 @@ ExpressionValue callBuiltin(Builtin builtin, const std::string& name, std::vecto
         if (args.size() == 3) step = asInt(args[2]);
       }
       if (step == 0) failEvaluation("range() step must not be zero");
-      const long double count =
-          step > 0
-              ? (stop > start ? std::ceil((static_cast<long double>(stop) - start) / step) : 0)
-              : (start > stop
-                     ? std::ceil((static_cast<long double>(start) - stop) / -static_cast<long double>(step))
-                     : 0);
-      if (count > kMaxRangeLength)
+      // Exact in unsigned arithmetic: the distance between two 64-bit integers always fits.
+      std::uint64_t count = 0;
+      if (step > 0 && stop > start) {
+        const std::uint64_t distance = static_cast<std::uint64_t>(stop) - static_cast<std::uint64_t>(start);
+        const auto stride = static_cast<std::uint64_t>(step);
+        count = distance / stride + (distance % stride != 0 ? 1 : 0);
+      } else if (step < 0 && start > stop) {
+        const std::uint64_t distance = static_cast<std::uint64_t>(start) - static_cast<std::uint64_t>(stop);
+        const std::uint64_t stride = static_cast<std::uint64_t>(-(step + 1)) + 1;
+        count = distance / stride + (distance % stride != 0 ? 1 : 0);
+      }
+      if (count > static_cast<std::uint64_t>(kMaxRangeLength))
         failEvaluation(fmt::format("range() of more than {} values", kMaxRangeLength));
       ListValue out;
       out.reserve(static_cast<std::size_t>(count));

@@ -25,6 +25,9 @@ using nlohmann::json;
 /// Largest space (before the conditions) whose conditions are checked configuration by configuration.
 constexpr std::uint64_t kMaxSpaceSize = 1'000'000'000;
 
+/// Most values one parameter may take.
+constexpr std::size_t kMaxParameterValues = 1'000'000;
+
 /// Largest number of value combinations one condition is evaluated over (its table holds a byte each).
 constexpr std::uint64_t kMaxConditionCombinations = 100'000'000;
 
@@ -262,6 +265,9 @@ class SpecReader {
         fail(path + ".Values", "expected a JSON list or a string holding a list expression");
       }
       if (values.empty()) fail(path + ".Values", "the parameter has no values");
+      if (values.size() > kMaxParameterValues)
+        fail(path + ".Values",
+             fmt::format("{} values; a parameter takes at most {}", values.size(), kMaxParameterValues));
 
       TunableParameter parameter;
       parameter.name = name;

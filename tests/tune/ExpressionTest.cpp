@@ -176,6 +176,10 @@ TEST(Expression, NamesIndexingAndCalls) {
   EXPECT_EQ(repr("range(10, 0, -3)"), "[10, 7, 4, 1]");
   EXPECT_EQ(repr("range(5, 2)"), "[]");
   EXPECT_EQ(repr("range(9223372036854775806, 9223372036854775807, 5)"), "[9223372036854775806]");
+  EXPECT_EQ(repr("range(9223372036854775807, -9223372036854775807 - 1, -4611686018427387904)"),
+            "[9223372036854775807, 4611686018427387903, -1, -4611686018427387905]");
+  EXPECT_NE(evaluationError("range(-9223372036854775807, 9223372036854775807)").find("range() of more than"),
+            std::string::npos);
   EXPECT_EQ(repr("round(2.5, 400)"), "2.5");
   EXPECT_EQ(repr("ratio * 4", scope), "2.0");
   EXPECT_EQ(repr("[1, 2] + [3]"), "[1, 2, 3]");
