@@ -3,6 +3,7 @@
 #include "tasks/tune/TuneSpec.h"
 
 #include "common/TemporaryFolder.h"
+#include "database/Database.h"
 #include "support/Files.h"
 #include "support/Subprocess.h"
 #include "tuner/references/ReferenceArgs.h"
@@ -730,6 +731,52 @@ TEST(TuneSpecRun, ApplicationExampleBuildsAndChecksItself) {
   ASSERT_TRUE(ran->succeeded()) << ran->describe() << "\n" << ran->standardError;
   EXPECT_CONTAINS(ran->standardOutput, "mirtune-check: ok");
   EXPECT_CONTAINS(ran->standardOutput, "mirtune-region-seconds: ");
+}
+
+TEST(TuneSpecRun, ApplicationExampleTunesThroughATuningSession) {
+  TuneSpec spec = readOrFail(exampleFolder() / "omp_blur.json");
+  ASSERT_TRUE(spec.application.has_value());
+  TemporaryFolder work("mirtune-spec-run", "omp_blur_session");
+  auto database = Database::open(work.db());
+  ASSERT_TRUE(database.ok()) << database.error().message();
+  PlatformRecord platform;
+  platform.fingerprint = "spec-test";
+  auto platformId = database->upsertPlatform(platform);
+  ASSERT_TRUE(platformId.ok());
+
+  const std::vector<Configuration> candidates = {
+      {{"threads", 2}, {"schedule", "static"}, {"block_rows", 16}},
+      {{"threads", 1}, {"schedule", "dynamic"}, {"block_rows", 4}}};
+  TuningRequest request;
+  request.task = "tune";
+  request.command = "tune omp_blur.json";
+  request.options = {{"spec", spec.file.string()}};
+  request.workload = {0, "omp-blur", std::nullopt, "c", (exampleFolder() / "omp_blur.c").string(), {}};
+  request.space = &spec.space;
+  request.check = spec.application->check;
+  request.showProgress = false;
+  request.settings.minTimeSeconds = 0;
+  request.settings.minRepetitions = 2;
+  request.settings.maxRepetitions = 2;
+  request.settings.warmup = 0;
+  request.settings.runTimeoutSeconds = spec.settings.timeoutSeconds;
+  request.planner =
+      [candidates](const std::vector<TunedConfiguration>& done) -> Expected<std::vector<Configuration>> {
+    if (done.size() > 1) return std::vector<Configuration>{};
+    return candidates;
+  };
+  request.commands = [&spec](const Configuration& configuration) {
+    return buildApplicationCommands(spec, configuration);
+  };
+  request.workDirectory = work.path() / "session";
+  auto result = runTuningSession(*database, *platformId, "spec-test", request, MIRTUNE_RUN_EXECUTABLE);
+  ASSERT_TRUE(result.ok()) << result.error().message();
+  ASSERT_EQ(result->results.size(), 3u);
+  EXPECT_EQ(result->results[0].configuration, spec.space.defaultConfiguration());
+  for (const auto& tuned : result->results) {
+    EXPECT_EQ(tuned.status, MeasureStatus::kOk) << tuned.configuration.dump() << ": " << tuned.message;
+    EXPECT_EQ(tuned.times.size(), 2u) << tuned.configuration.dump();
+  }
 }
 
 }  // namespace
