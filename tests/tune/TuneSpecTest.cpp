@@ -82,7 +82,8 @@ std::vector<std::int64_t> intValues(const TunableParameter& parameter) {
 }
 
 TEST(TuneSpec, ReadsTheSharedExample) {
-  const fs::path file = sharedDatasets() / "autotuning-spaces" / "t1-example-convolution.json";
+  const fs::path file =
+      fs::absolute(sharedDatasets() / "autotuning-spaces" / "t1-example-convolution.json").lexically_normal();
   if (!fs::exists(file))
     GTEST_SKIP() << file << " is absent: set MIRTUNE_DATA to the shared data sets folder to run this test";
   const auto start = std::chrono::steady_clock::now();
