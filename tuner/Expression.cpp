@@ -1,5 +1,5 @@
-// The expression subset of T1 files: a tokenizer, a precedence-climbing parser into an immutable tree, and a tree
-// evaluator with Python's semantics for the supported operators and built-in functions.
+// The expression subset of T1 files: a tokenizer, a precedence-climbing parser into an immutable tree, and a
+// tree evaluator with Python's semantics for the supported operators and built-in functions.
 #include "tuner/Expression.h"
 
 #include <fmt/format.h>
@@ -48,37 +48,58 @@ struct BuiltinInfo {
 };
 
 constexpr BuiltinInfo kBuiltins[] = {
-    {"min", Builtin::kMin, 1, 1000}, {"max", Builtin::kMax, 1, 1000}, {"abs", Builtin::kAbs, 1, 1},
+    {"min", Builtin::kMin, 1, 1000}, {"max", Builtin::kMax, 1, 1000},  {"abs", Builtin::kAbs, 1, 1},
     {"int", Builtin::kInt, 1, 1},    {"float", Builtin::kFloat, 1, 1}, {"round", Builtin::kRound, 1, 2},
     {"len", Builtin::kLen, 1, 1},    {"range", Builtin::kRange, 1, 3},
 };
+
+/// Deepest expression tree an expression may have (evaluation recurses over it; `1+1+...` is as deep as it is
+/// long).
+constexpr int kMaxTreeDepth = 1000;
+/// Deepest nesting of parentheses, brackets and unary operators (each level costs the parser a dozen frames).
+constexpr int kMaxNesting = 200;
 
 /// Longest list range() may build, so a typo cannot exhaust memory.
 constexpr IntValue kMaxRangeLength = 10'000'000;
 
 const char* binaryOpText(BinaryOp op) {
   switch (op) {
-    case BinaryOp::kAdd: return "+";
-    case BinaryOp::kSubtract: return "-";
-    case BinaryOp::kMultiply: return "*";
-    case BinaryOp::kDivide: return "/";
-    case BinaryOp::kFloorDivide: return "//";
-    case BinaryOp::kModulo: return "%";
-    case BinaryOp::kPower: return "**";
+    case BinaryOp::kAdd:
+      return "+";
+    case BinaryOp::kSubtract:
+      return "-";
+    case BinaryOp::kMultiply:
+      return "*";
+    case BinaryOp::kDivide:
+      return "/";
+    case BinaryOp::kFloorDivide:
+      return "//";
+    case BinaryOp::kModulo:
+      return "%";
+    case BinaryOp::kPower:
+      return "**";
   }
   return "?";
 }
 
 const char* compareOpText(CompareOp op) {
   switch (op) {
-    case CompareOp::kLess: return "<";
-    case CompareOp::kLessEqual: return "<=";
-    case CompareOp::kGreater: return ">";
-    case CompareOp::kGreaterEqual: return ">=";
-    case CompareOp::kEqual: return "==";
-    case CompareOp::kNotEqual: return "!=";
-    case CompareOp::kIn: return "in";
-    case CompareOp::kNotIn: return "not in";
+    case CompareOp::kLess:
+      return "<";
+    case CompareOp::kLessEqual:
+      return "<=";
+    case CompareOp::kGreater:
+      return ">";
+    case CompareOp::kGreaterEqual:
+      return ">=";
+    case CompareOp::kEqual:
+      return "==";
+    case CompareOp::kNotEqual:
+      return "!=";
+    case CompareOp::kIn:
+      return "in";
+    case CompareOp::kNotIn:
+      return "not in";
   }
   return "?";
 }
@@ -96,6 +117,7 @@ struct ExpressionNode {
   /// kBinary: left, right; kCompare: the operands; kConditional: value, condition, otherwise; kIndex: value,
   /// index; kComprehension: element, iterable, optional condition; others: operands or arguments.
   std::vector<std::shared_ptr<const ExpressionNode>> children;
+  int depth = 1;  ///< of the subtree, bounded so that evaluation cannot exhaust the stack
 };
 
 namespace {
@@ -107,18 +129,31 @@ using NodePointer = std::shared_ptr<const ExpressionNode>;
 
 const char* typeName(const ExpressionValue& value) {
   switch (value.value.index()) {
-    case 0: return "int";
-    case 1: return "float";
-    case 2: return "bool";
-    case 3: return "str";
-    default: return "list";
+    case 0:
+      return "int";
+    case 1:
+      return "float";
+    case 2:
+      return "bool";
+    case 3:
+      return "str";
+    default:
+      return "list";
   }
 }
 
-bool isInt(const ExpressionValue& v) { return v.value.index() == 0 || v.value.index() == 2; }
-bool isFloat(const ExpressionValue& v) { return v.value.index() == 1; }
-bool isString(const ExpressionValue& v) { return v.value.index() == 3; }
-bool isList(const ExpressionValue& v) { return v.value.index() == 4; }
+bool isInt(const ExpressionValue& v) {
+  return v.value.index() == 0 || v.value.index() == 2;
+}
+bool isFloat(const ExpressionValue& v) {
+  return v.value.index() == 1;
+}
+bool isString(const ExpressionValue& v) {
+  return v.value.index() == 3;
+}
+bool isList(const ExpressionValue& v) {
+  return v.value.index() == 4;
+}
 
 /// An int or bool as an integer (the caller checked isInt).
 IntValue asInt(const ExpressionValue& v) {
@@ -131,9 +166,15 @@ double asDouble(const ExpressionValue& v) {
   return static_cast<double>(asInt(v));
 }
 
-ExpressionValue makeInt(IntValue v) { return ExpressionValue{v}; }
-ExpressionValue makeFloat(double v) { return ExpressionValue{v}; }
-ExpressionValue makeBool(bool v) { return ExpressionValue{v}; }
+ExpressionValue makeInt(IntValue v) {
+  return ExpressionValue{v};
+}
+ExpressionValue makeFloat(double v) {
+  return ExpressionValue{v};
+}
+ExpressionValue makeBool(bool v) {
+  return ExpressionValue{v};
+}
 
 std::string floatRepr(double value) {
   if (std::isnan(value)) return "nan";
@@ -166,8 +207,12 @@ struct EvaluationFailure {
   std::string what;
 };
 
-bool isNameStart(char c) { return std::isalpha(static_cast<unsigned char>(c)) || c == '_'; }
-bool isNameChar(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }
+bool isNameStart(char c) {
+  return std::isalpha(static_cast<unsigned char>(c)) || c == '_';
+}
+bool isNameChar(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+}
 
 Token readNumber(const std::string& text, std::size_t& i) {
   const std::size_t start = i;
@@ -176,7 +221,8 @@ Token readNumber(const std::string& text, std::size_t& i) {
   token.column = static_cast<int>(start) + 1;
   auto digitsWithUnderscores = [&](auto isDigit) {
     std::string digits;
-    while (i < text.size() && (isDigit(text[i]) || (text[i] == '_' && i + 1 < text.size() && isDigit(text[i + 1])))) {
+    while (i < text.size() &&
+           (isDigit(text[i]) || (text[i] == '_' && i + 1 < text.size() && isDigit(text[i + 1])))) {
       if (text[i] != '_') digits += text[i];
       ++i;
     }
@@ -231,7 +277,8 @@ Token readNumber(const std::string& text, std::size_t& i) {
     return token;
   }
   if (number.size() > 1 && number[0] == '0' && number.find_first_not_of('0') != std::string::npos)
-    throw ParseFailure{"leading zeros in the integer '" + token.text + "' (write 0o for octal)", token.column};
+    throw ParseFailure{"leading zeros in the integer '" + token.text + "' (write 0o for octal)",
+                       token.column};
   IntValue value = 0;
   for (char c : number) {
     if (__builtin_mul_overflow(value, IntValue{10}, &value) ||
@@ -255,12 +302,21 @@ Token readString(const std::string& text, std::size_t& i) {
     if (c == '\\' && i < text.size()) {
       const char escaped = text[i++];
       switch (escaped) {
-        case 'n': c = '\n'; break;
-        case 't': c = '\t'; break;
+        case 'n':
+          c = '\n';
+          break;
+        case 't':
+          c = '\t';
+          break;
         case '\\':
         case '\'':
-        case '"': c = escaped; break;
-        default: value += '\\'; c = escaped; break;
+        case '"':
+          c = escaped;
+          break;
+        default:
+          value += '\\';
+          c = escaped;
+          break;
       }
     }
     value += c;
@@ -271,10 +327,9 @@ Token readString(const std::string& text, std::size_t& i) {
 }
 
 std::vector<Token> tokenize(const std::string& text) {
-  static const char* const kOperators[] = {"**", "//", "<=", ">=", "==", "!=", ":=", "<<", ">>", "->",
-                                           "+",  "-",  "*",  "/",  "%",  "<",  ">",  "(",  ")",  "[",
-                                           "]",  ",",  ".",  ":",  "=",  "|",  "&",  "^",  "~",  "@",
-                                           "{",  "}",  ";"};
+  static const char* const kOperators[] = {"**", "//", "<=", ">=", "==", "!=", ":=", "<<", ">>", "->", "+",
+                                           "-",  "*",  "/",  "%",  "<",  ">",  "(",  ")",  "[",  "]",  ",",
+                                           ".",  ":",  "=",  "|",  "&",  "^",  "~",  "@",  "{",  "}",  ";"};
   std::vector<Token> tokens;
   std::size_t i = 0;
   while (i < text.size()) {
@@ -348,10 +403,10 @@ std::string unsupportedConstruct(const Token& token) {
 
 const std::set<std::string>& reservedWords() {
   static const std::set<std::string> words = {
-      "and",   "or",    "not",    "in",      "if",    "else",   "for",    "True",   "False", "None",
-      "is",    "lambda", "def",   "class",   "return", "import", "from",  "while",  "with",  "as",
-      "yield", "await", "async",  "global",  "nonlocal", "del",  "pass",  "break",  "continue", "try",
-      "except", "finally", "raise", "assert", "elif"};
+      "and",   "or",       "not",    "in",     "if",      "else",   "for",      "True", "False",
+      "None",  "is",       "lambda", "def",    "class",   "return", "import",   "from", "while",
+      "with",  "as",       "yield",  "await",  "async",   "global", "nonlocal", "del",  "pass",
+      "break", "continue", "try",    "except", "finally", "raise",  "assert",   "elif"};
   return words;
 }
 
@@ -403,31 +458,54 @@ class Parser {
   }
   [[noreturn]] void fail(const Token& token) const {
     if (token.kind == TokenKind::kEnd) throw ParseFailure{"the expression ends too early", token.column};
-    if (token.kind == TokenKind::kOperator || (token.kind == TokenKind::kName && reservedWords().count(token.text)))
+    if (token.kind == TokenKind::kOperator ||
+        (token.kind == TokenKind::kName && reservedWords().count(token.text)))
       throw ParseFailure{unsupportedConstruct(token) + " not supported", token.column};
     throw ParseFailure{fmt::format("unexpected '{}'", token.text), token.column};
   }
+
+  /// Records the node's depth; trees deeper than kMaxTreeDepth are refused (evaluation recurses over them).
+  static NodePointer finish(const std::shared_ptr<ExpressionNode>& node) {
+    for (const auto& child : node->children) node->depth = std::max(node->depth, child->depth + 1);
+    if (node->depth > kMaxTreeDepth) throw ParseFailure{"the expression is nested too deeply", node->column};
+    return node;
+  }
+
+  /// Counts the parser's recursion (parentheses, unary chains), refusing more than kMaxNesting levels.
+  class Nesting {
+   public:
+    explicit Nesting(Parser& parser) : parser_(parser) {
+      if (++parser_.nesting_ > kMaxNesting)
+        throw ParseFailure{"the expression is nested too deeply", parser_.peek().column};
+    }
+    ~Nesting() { --parser_.nesting_; }
+    Nesting(const Nesting&) = delete;
+    Nesting& operator=(const Nesting&) = delete;
+
+   private:
+    Parser& parser_;
+  };
 
   static std::shared_ptr<ExpressionNode> makeNode(NodeKind kind, int column) {
     auto node = std::make_shared<ExpressionNode>();
     node->kind = kind;
     node->column = column;
-    return node;
+    return node;  // finished by the caller once its children are set
   }
 
   // expression := disjunction ['if' disjunction 'else' expression]
   NodePointer parseExpression() {
+    Nesting nesting(*this);
     if (isKeyword("lambda")) fail(peek());
     NodePointer value = parseOr();
     if (isKeyword("if")) {
       const int column = next().column;
       NodePointer condition = parseOr();
-      if (!acceptKeyword("else"))
-        throw ParseFailure{"a conditional expression needs 'else'", peek().column};
+      if (!acceptKeyword("else")) throw ParseFailure{"a conditional expression needs 'else'", peek().column};
       NodePointer otherwise = parseExpression();
       auto node = makeNode(NodeKind::kConditional, column);
       node->children = {value, condition, otherwise};
-      return node;
+      return finish(node);
     }
     return value;
   }
@@ -438,7 +516,7 @@ class Parser {
     auto node = makeNode(NodeKind::kOr, peek().column);
     node->children.push_back(first);
     while (acceptKeyword("or")) node->children.push_back(parseAnd());
-    return node;
+    return finish(node);
   }
 
   NodePointer parseAnd() {
@@ -447,14 +525,15 @@ class Parser {
     auto node = makeNode(NodeKind::kAnd, peek().column);
     node->children.push_back(first);
     while (acceptKeyword("and")) node->children.push_back(parseNot());
-    return node;
+    return finish(node);
   }
 
   NodePointer parseNot() {
     if (isKeyword("not")) {
+      Nesting nesting(*this);
       auto node = makeNode(NodeKind::kNot, next().column);
       node->children.push_back(parseNot());
-      return node;
+      return finish(node);
     }
     return parseComparison();
   }
@@ -463,8 +542,8 @@ class Parser {
     const Token& token = peek();
     if (token.kind == TokenKind::kOperator) {
       static const std::pair<const char*, CompareOp> kOps[] = {
-          {"<", CompareOp::kLess},     {"<=", CompareOp::kLessEqual}, {">", CompareOp::kGreater},
-          {">=", CompareOp::kGreaterEqual}, {"==", CompareOp::kEqual}, {"!=", CompareOp::kNotEqual}};
+          {"<", CompareOp::kLess},          {"<=", CompareOp::kLessEqual}, {">", CompareOp::kGreater},
+          {">=", CompareOp::kGreaterEqual}, {"==", CompareOp::kEqual},     {"!=", CompareOp::kNotEqual}};
       for (const auto& [text, value] : kOps) {
         if (token.text == text) {
           op = value;
@@ -500,7 +579,7 @@ class Parser {
       node->compareOps.push_back(op);
       node->children.push_back(parseArithmetic(0));
     } while (readCompareOp(op));
-    return node;
+    return finish(node);
   }
 
   /// Binding strength of a binary arithmetic operator at the cursor (0 = none).
@@ -508,8 +587,8 @@ class Parser {
     const Token& token = peek();
     if (token.kind != TokenKind::kOperator) return 0;
     static const std::tuple<const char*, BinaryOp, int> kOps[] = {
-        {"+", BinaryOp::kAdd, 1},      {"-", BinaryOp::kSubtract, 1},       {"*", BinaryOp::kMultiply, 2},
-        {"/", BinaryOp::kDivide, 2},   {"//", BinaryOp::kFloorDivide, 2},   {"%", BinaryOp::kModulo, 2}};
+        {"+", BinaryOp::kAdd, 1},    {"-", BinaryOp::kSubtract, 1},     {"*", BinaryOp::kMultiply, 2},
+        {"/", BinaryOp::kDivide, 2}, {"//", BinaryOp::kFloorDivide, 2}, {"%", BinaryOp::kModulo, 2}};
     for (const auto& [text, value, precedence] : kOps) {
       if (token.text == text) {
         op = value;
@@ -523,14 +602,15 @@ class Parser {
   NodePointer parseArithmetic(int minPrecedence) {
     NodePointer left = parseUnary();
     BinaryOp op = BinaryOp::kAdd;
-    for (int precedence = binaryPrecedence(op); precedence > minPrecedence; precedence = binaryPrecedence(op)) {
+    for (int precedence = binaryPrecedence(op); precedence > minPrecedence;
+         precedence = binaryPrecedence(op)) {
       const BinaryOp thisOp = op;
       const int column = next().column;
       NodePointer right = parseArithmetic(precedence);
       auto node = makeNode(NodeKind::kBinary, column);
       node->binaryOp = thisOp;
       node->children = {left, right};
-      left = node;
+      left = finish(node);
     }
     return left;
   }
@@ -538,10 +618,11 @@ class Parser {
   // unary := ('-' | '+') unary | power
   NodePointer parseUnary() {
     if (isOperator("-") || isOperator("+")) {
+      Nesting nesting(*this);
       const Token& token = next();
       auto node = makeNode(token.text == "-" ? NodeKind::kNegate : NodeKind::kPlus, token.column);
       node->children.push_back(parseUnary());
-      return node;
+      return finish(node);
     }
     if (isOperator("~")) fail(peek());
     return parsePower();
@@ -556,7 +637,7 @@ class Parser {
     auto node = makeNode(NodeKind::kBinary, column);
     node->binaryOp = BinaryOp::kPower;
     node->children = {base, exponent};
-    return node;
+    return finish(node);
   }
 
   NodePointer parsePrimary() {
@@ -570,10 +651,11 @@ class Parser {
         expectOperator("]", "to close the index");
         auto node = makeNode(NodeKind::kIndex, column);
         node->children = {value, index};
-        value = node;
+        value = finish(node);
       } else if (isOperator("(")) {
-        throw ParseFailure{"only the built-in functions min, max, abs, int, float, round, len and range can be called",
-                           peek().column};
+        throw ParseFailure{
+            "only the built-in functions min, max, abs, int, float, round, len and range can be called",
+            peek().column};
       } else if (isOperator(".")) {
         fail(peek());
       } else {
@@ -587,9 +669,10 @@ class Parser {
     for (const auto& candidate : kBuiltins)
       if (nameToken.text == candidate.name) info = &candidate;
     if (info == nullptr)
-      throw ParseFailure{fmt::format("unknown function '{}' (supported: min, max, abs, int, float, round, len, range)",
-                                     nameToken.text),
-                         nameToken.column};
+      throw ParseFailure{
+          fmt::format("unknown function '{}' (supported: min, max, abs, int, float, round, len, range)",
+                      nameToken.text),
+          nameToken.column};
     next();  // '('
     auto node = makeNode(NodeKind::kCall, nameToken.column);
     node->name = nameToken.text;
@@ -602,27 +685,28 @@ class Parser {
           throw ParseFailure{"argument unpacking is not supported", peek().column};
         node->children.push_back(parseExpression());
         if (isKeyword("for"))
-          throw ParseFailure{"generator expressions are not supported (write a list: [... for ...])", peek().column};
+          throw ParseFailure{"generator expressions are not supported (write a list: [... for ...])",
+                             peek().column};
         if (!acceptOperator(",")) break;
         if (isOperator(")")) break;
       }
     }
     expectOperator(")", fmt::format("to close the call of {}", info->name).c_str());
     if (node->children.size() < info->minArgs || node->children.size() > info->maxArgs) {
-      const std::string expected = info->minArgs == info->maxArgs
-                                       ? fmt::format("{}", info->minArgs)
-                                       : info->maxArgs > 100 ? fmt::format("at least {}", info->minArgs)
-                                                             : fmt::format("{} to {}", info->minArgs, info->maxArgs);
+      const std::string expected = info->minArgs == info->maxArgs ? fmt::format("{}", info->minArgs)
+                                   : info->maxArgs > 100
+                                       ? fmt::format("at least {}", info->minArgs)
+                                       : fmt::format("{} to {}", info->minArgs, info->maxArgs);
       throw ParseFailure{fmt::format("{}() takes {} argument{}, given {}", info->name, expected,
                                      expected == "1" ? "" : "s", node->children.size()),
                          nameToken.column};
     }
-    return node;
+    return finish(node);
   }
 
   NodePointer parseList(const Token& open) {
     auto node = makeNode(NodeKind::kList, open.column);
-    if (acceptOperator("]")) return node;
+    if (acceptOperator("]")) return finish(node);
     NodePointer first = parseExpression();
     if (isKeyword("for")) {
       next();
@@ -640,7 +724,7 @@ class Parser {
       if (isKeyword("for")) throw ParseFailure{"several for clauses are not supported", peek().column};
       if (isKeyword("if")) throw ParseFailure{"several if clauses are not supported", peek().column};
       expectOperator("]", "to close the list comprehension");
-      return comprehension;
+      return finish(comprehension);
     }
     node->children.push_back(first);
     while (acceptOperator(",")) {
@@ -648,7 +732,7 @@ class Parser {
       node->children.push_back(parseExpression());
     }
     expectOperator("]", "to close the list");
-    return node;
+    return finish(node);
   }
 
   NodePointer parseAtom() {
@@ -662,21 +746,21 @@ class Parser {
         if (token.kind == TokenKind::kString && peek().kind == TokenKind::kString) {
           throw ParseFailure{"adjacent strings are not supported", peek().column};
         }
-        return node;
+        return finish(node);
       }
       case TokenKind::kName: {
         if (token.text == "True" || token.text == "False") {
           next();
           auto node = makeNode(NodeKind::kConstant, token.column);
           node->constant = makeBool(token.text == "True");
-          return node;
+          return finish(node);
         }
         if (reservedWords().count(token.text)) fail(token);
         if (isOperator("(", 1)) return parseCall(next());
         next();
         auto node = makeNode(NodeKind::kName, token.column);
         node->name = token.text;
-        return node;
+        return finish(node);
       }
       case TokenKind::kOperator: {
         if (token.text == "(") {
@@ -693,21 +777,23 @@ class Parser {
         if (token.text == "[") return parseList(next());
         fail(token);
       }
-      case TokenKind::kEnd: fail(token);
+      case TokenKind::kEnd:
+        fail(token);
     }
     fail(token);
   }
 
   std::vector<Token> tokens_;
   std::size_t position_ = 0;
+  int nesting_ = 0;
 };
 
 // ---------------------------------------------------------------------------------------------------------------
 // Evaluation
 
-[[noreturn]] void failEvaluation(std::string what) { throw EvaluationFailure{std::move(what)}; }
-
-int compareValues(const ExpressionValue& a, const ExpressionValue& b, const char* opText);
+[[noreturn]] void failEvaluation(std::string what) {
+  throw EvaluationFailure{std::move(what)};
+}
 
 bool valuesEqual(const ExpressionValue& a, const ExpressionValue& b) {
   if (a.isNumber() && b.isNumber()) {
@@ -755,14 +841,17 @@ int compareValues(const ExpressionValue& a, const ExpressionValue& b, const char
 
 bool applyCompare(CompareOp op, const ExpressionValue& a, const ExpressionValue& b) {
   switch (op) {
-    case CompareOp::kEqual: return valuesEqual(a, b);
-    case CompareOp::kNotEqual: return !valuesEqual(a, b);
+    case CompareOp::kEqual:
+      return valuesEqual(a, b);
+    case CompareOp::kNotEqual:
+      return !valuesEqual(a, b);
     case CompareOp::kIn:
     case CompareOp::kNotIn: {
       bool found = false;
       if (isList(b)) {
         const auto& list = std::get<ListValue>(b.value);
-        found = std::any_of(list.begin(), list.end(), [&](const ExpressionValue& e) { return valuesEqual(a, e); });
+        found = std::any_of(list.begin(), list.end(),
+                            [&](const ExpressionValue& e) { return valuesEqual(a, e); });
       } else if (isString(b)) {
         if (!isString(a))
           failEvaluation(fmt::format("'in <string>' needs a string on the left, not {}", typeName(a)));
@@ -773,16 +862,22 @@ bool applyCompare(CompareOp op, const ExpressionValue& a, const ExpressionValue&
       }
       return op == CompareOp::kIn ? found : !found;
     }
-    default: break;
+    default:
+      break;
   }
   const int c = compareValues(a, b, compareOpText(op));
   if (c == 2) return false;
   switch (op) {
-    case CompareOp::kLess: return c < 0;
-    case CompareOp::kLessEqual: return c <= 0;
-    case CompareOp::kGreater: return c > 0;
-    case CompareOp::kGreaterEqual: return c >= 0;
-    default: return false;
+    case CompareOp::kLess:
+      return c < 0;
+    case CompareOp::kLessEqual:
+      return c <= 0;
+    case CompareOp::kGreater:
+      return c > 0;
+    case CompareOp::kGreaterEqual:
+      return c >= 0;
+    default:
+      return false;
   }
 }
 
@@ -846,7 +941,8 @@ ExpressionValue power(const ExpressionValue& a, const ExpressionValue& b) {
   }
   const double x = asDouble(a), y = asDouble(b);
   if (x == 0 && y < 0) failEvaluation("division by zero (0.0 raised to a negative power)");
-  if (x < 0 && y != std::floor(y)) failEvaluation("a negative number raised to a fractional power is complex");
+  if (x < 0 && y != std::floor(y))
+    failEvaluation("a negative number raised to a fractional power is complex");
   return makeFloat(std::pow(x, y));
 }
 
@@ -871,9 +967,12 @@ ExpressionValue applyBinary(BinaryOp op, const ExpressionValue& a, const Express
   if (isInt(a) && isInt(b)) {
     const IntValue x = asInt(a), y = asInt(b);
     switch (op) {
-      case BinaryOp::kAdd: return makeInt(checkedAdd(x, y, text));
-      case BinaryOp::kSubtract: return makeInt(checkedSubtract(x, y, text));
-      case BinaryOp::kMultiply: return makeInt(checkedMultiply(x, y, text));
+      case BinaryOp::kAdd:
+        return makeInt(checkedAdd(x, y, text));
+      case BinaryOp::kSubtract:
+        return makeInt(checkedSubtract(x, y, text));
+      case BinaryOp::kMultiply:
+        return makeInt(checkedMultiply(x, y, text));
       case BinaryOp::kDivide:
         if (y == 0) failEvaluation("division by zero");
         return makeFloat(static_cast<double>(x) / static_cast<double>(y));
@@ -891,20 +990,25 @@ ExpressionValue applyBinary(BinaryOp op, const ExpressionValue& a, const Express
         if (m != 0 && ((m < 0) != (y < 0))) m += y;
         return makeInt(m);
       }
-      case BinaryOp::kPower: break;
+      case BinaryOp::kPower:
+        break;
     }
   }
   const double x = asDouble(a), y = asDouble(b);
   switch (op) {
-    case BinaryOp::kAdd: return makeFloat(x + y);
-    case BinaryOp::kSubtract: return makeFloat(x - y);
-    case BinaryOp::kMultiply: return makeFloat(x * y);
+    case BinaryOp::kAdd:
+      return makeFloat(x + y);
+    case BinaryOp::kSubtract:
+      return makeFloat(x - y);
+    case BinaryOp::kMultiply:
+      return makeFloat(x * y);
     case BinaryOp::kDivide:
       if (y == 0) failEvaluation("float division by zero");
       return makeFloat(x / y);
     case BinaryOp::kFloorDivide:
     case BinaryOp::kModulo: {
-      if (y == 0) failEvaluation(op == BinaryOp::kModulo ? "float modulo by zero" : "float floor division by zero");
+      if (y == 0)
+        failEvaluation(op == BinaryOp::kModulo ? "float modulo by zero" : "float floor division by zero");
       // Python's float divmod: the remainder takes the divisor's sign, the quotient is floored.
       double mod = std::fmod(x, y);
       double div = (x - mod) / y;
@@ -925,7 +1029,8 @@ ExpressionValue applyBinary(BinaryOp op, const ExpressionValue& a, const Express
       }
       return makeFloat(op == BinaryOp::kModulo ? mod : floorDiv);
     }
-    case BinaryOp::kPower: break;
+    case BinaryOp::kPower:
+      break;
   }
   failOperands(text, a, b);
 }
@@ -945,8 +1050,8 @@ ExpressionValue callBuiltin(Builtin builtin, const std::string& name, std::vecto
     case Builtin::kMax: {
       ListValue items;
       if (args.size() == 1) {
-        if (!isList(args[0])) failEvaluation(fmt::format("{}() of one argument needs a list, not {}", name,
-                                                         typeName(args[0])));
+        if (!isList(args[0]))
+          failEvaluation(fmt::format("{}() of one argument needs a list, not {}", name, typeName(args[0])));
         items = std::get<ListValue>(args[0].value);
       } else {
         items = std::move(args);
@@ -1012,6 +1117,8 @@ ExpressionValue callBuiltin(Builtin builtin, const std::string& name, std::vecto
       if (!isInt(args[1])) failEvaluation("round() needs an integer number of digits");
       const IntValue digits = asInt(args[1]);
       if (isInt(x) && digits >= 0) return makeInt(asInt(x));
+      if (digits > 300) return isInt(x) ? makeInt(asInt(x)) : makeFloat(asDouble(x));
+      if (digits < -300) return isInt(x) ? makeInt(0) : makeFloat(0.0);
       const double scale = std::pow(10.0, static_cast<double>(digits));
       const double rounded = std::nearbyint(asDouble(x) * scale) / scale;
       if (isInt(x)) return makeInt(roundToInt(rounded));
@@ -1035,16 +1142,26 @@ ExpressionValue callBuiltin(Builtin builtin, const std::string& name, std::vecto
         if (args.size() == 3) step = asInt(args[2]);
       }
       if (step == 0) failEvaluation("range() step must not be zero");
-      const long double count =
-          step > 0 ? (stop > start ? std::ceil((static_cast<long double>(stop) - start) / step) : 0)
-                   : (start > stop ? std::ceil((static_cast<long double>(start) - stop) / -static_cast<long double>(step)) : 0);
-      if (count > kMaxRangeLength) failEvaluation(fmt::format("range() of more than {} values", kMaxRangeLength));
+      // Exact in unsigned arithmetic: the distance between two 64-bit integers always fits.
+      std::uint64_t count = 0;
+      if (step > 0 && stop > start) {
+        const std::uint64_t distance = static_cast<std::uint64_t>(stop) - static_cast<std::uint64_t>(start);
+        const auto stride = static_cast<std::uint64_t>(step);
+        count = distance / stride + (distance % stride != 0 ? 1 : 0);
+      } else if (step < 0 && start > stop) {
+        const std::uint64_t distance = static_cast<std::uint64_t>(start) - static_cast<std::uint64_t>(stop);
+        const std::uint64_t stride = static_cast<std::uint64_t>(-(step + 1)) + 1;
+        count = distance / stride + (distance % stride != 0 ? 1 : 0);
+      }
+      if (count > static_cast<std::uint64_t>(kMaxRangeLength))
+        failEvaluation(fmt::format("range() of more than {} values", kMaxRangeLength));
       ListValue out;
       out.reserve(static_cast<std::size_t>(count));
       IntValue value = start;
       for (IntValue i = 0; i < static_cast<IntValue>(count); ++i) {
         out.push_back(makeInt(value));
-        value += step;  // cannot overflow beyond stop + step, which count bounds
+        // Unsigned, so that the step past the last value (never used) cannot overflow.
+        value = static_cast<IntValue>(static_cast<std::uint64_t>(value) + static_cast<std::uint64_t>(step));
       }
       return ExpressionValue{out};
     }
@@ -1059,8 +1176,10 @@ class Evaluator {
 
   ExpressionValue evaluate(const ExpressionNode& node) {
     switch (node.kind) {
-      case NodeKind::kConstant: return node.constant;
-      case NodeKind::kName: return lookup(node.name);
+      case NodeKind::kConstant:
+        return node.constant;
+      case NodeKind::kName:
+        return lookup(node.name);
       case NodeKind::kList: {
         ListValue items;
         items.reserve(node.children.size());
@@ -1081,7 +1200,8 @@ class Evaluator {
         if (!isInt(x)) failEvaluation(fmt::format("bad operand type for unary +: {}", typeName(x)));
         return makeInt(asInt(x));
       }
-      case NodeKind::kNot: return makeBool(!evaluate(*node.children[0]).truthy());
+      case NodeKind::kNot:
+        return makeBool(!evaluate(*node.children[0]).truthy());
       case NodeKind::kBinary:
         return applyBinary(node.binaryOp, evaluate(*node.children[0]), evaluate(*node.children[1]));
       case NodeKind::kCompare: {
@@ -1103,7 +1223,8 @@ class Evaluator {
         return value;
       }
       case NodeKind::kConditional:
-        return evaluate(*node.children[1]).truthy() ? evaluate(*node.children[0]) : evaluate(*node.children[2]);
+        return evaluate(*node.children[1]).truthy() ? evaluate(*node.children[0])
+                                                    : evaluate(*node.children[2]);
       case NodeKind::kIndex: {
         ExpressionValue container = evaluate(*node.children[0]);
         ExpressionValue index = evaluate(*node.children[1]);
@@ -1121,7 +1242,8 @@ class Evaluator {
         if (i < 0 || i >= size)
           failEvaluation(fmt::format("index {} out of range (length {})", asInt(index), size));
         if (isString(container))
-          return ExpressionValue{std::string(1, std::get<std::string>(container.value)[static_cast<std::size_t>(i)])};
+          return ExpressionValue{
+              std::string(1, std::get<std::string>(container.value)[static_cast<std::size_t>(i)])};
         return std::get<ListValue>(container.value)[static_cast<std::size_t>(i)];
       }
       case NodeKind::kCall: {
@@ -1136,7 +1258,8 @@ class Evaluator {
         if (isList(iterable)) {
           items = std::get<ListValue>(iterable.value);
         } else if (isString(iterable)) {
-          for (char c : std::get<std::string>(iterable.value)) items.push_back(ExpressionValue{std::string(1, c)});
+          for (char c : std::get<std::string>(iterable.value))
+            items.push_back(ExpressionValue{std::string(1, c)});
         } else {
           failEvaluation(fmt::format("a comprehension cannot iterate over {}", typeName(iterable)));
         }
@@ -1197,25 +1320,34 @@ bool ExpressionValue::isNumber() const {
 }
 
 Expected<double> ExpressionValue::toDouble() const {
-  if (!isNumber()) return makeError(ErrorCode::kInvalidInput, "{} {} is not a number", typeName(*this), repr());
+  if (!isNumber())
+    return makeError(ErrorCode::kInvalidInput, "{} {} is not a number", typeName(*this), repr());
   return asDouble(*this);
 }
 
 bool ExpressionValue::truthy() const {
   switch (value.index()) {
-    case 0: return std::get<IntValue>(value) != 0;
-    case 1: return std::get<double>(value) != 0;
-    case 2: return std::get<bool>(value);
-    case 3: return !std::get<std::string>(value).empty();
-    default: return !std::get<ListValue>(value).empty();
+    case 0:
+      return std::get<IntValue>(value) != 0;
+    case 1:
+      return std::get<double>(value) != 0;
+    case 2:
+      return std::get<bool>(value);
+    case 3:
+      return !std::get<std::string>(value).empty();
+    default:
+      return !std::get<ListValue>(value).empty();
   }
 }
 
 std::string ExpressionValue::repr() const {
   switch (value.index()) {
-    case 0: return std::to_string(std::get<IntValue>(value));
-    case 1: return floatRepr(std::get<double>(value));
-    case 2: return std::get<bool>(value) ? "True" : "False";
+    case 0:
+      return std::to_string(std::get<IntValue>(value));
+    case 1:
+      return floatRepr(std::get<double>(value));
+    case 2:
+      return std::get<bool>(value) ? "True" : "False";
     case 3: {
       const auto& s = std::get<std::string>(value);
       const char quote = s.find('\'') != std::string::npos && s.find('"') == std::string::npos ? '"' : '\'';
@@ -1242,6 +1374,16 @@ std::string ExpressionValue::repr() const {
   }
 }
 
+namespace {
+
+/// The expression as messages quote it: whole unless it is very long.
+std::string excerpt(const std::string& text) {
+  constexpr std::size_t kLongest = 160;
+  return text.size() <= kLongest ? text : text.substr(0, kLongest - 10) + "...";
+}
+
+}  // namespace
+
 Expected<Expression> Expression::parse(const std::string& text) {
   try {
     Parser parser(tokenize(text));
@@ -1250,7 +1392,8 @@ Expected<Expression> Expression::parse(const std::string& text) {
     expression.text_ = text;
     return expression;
   } catch (const ParseFailure& failure) {
-    return makeError(ErrorCode::kInvalidInput, "\"{}\": {} (column {})", text, failure.what, failure.column);
+    return makeError(ErrorCode::kInvalidInput, "\"{}\": {} (column {})", excerpt(text), failure.what,
+                     failure.column);
   }
 }
 
@@ -1270,7 +1413,7 @@ Expected<ExpressionValue> Expression::evaluate(const ExpressionScope& scope) con
     Evaluator evaluator(scope);
     return evaluator.evaluate(*root_);
   } catch (const EvaluationFailure& failure) {
-    return makeError(ErrorCode::kInvalidInput, "\"{}\": {}", text_, failure.what);
+    return makeError(ErrorCode::kInvalidInput, "\"{}\": {}", excerpt(text_), failure.what);
   }
 }
 

@@ -25,6 +25,12 @@ using nlohmann::json;
 /// Largest space (before the conditions) whose conditions are checked configuration by configuration.
 constexpr std::uint64_t kMaxSpaceSize = 1'000'000'000;
 
+/// Most values one parameter may take.
+constexpr std::size_t kMaxParameterValues = 1'000'000;
+
+/// Largest number of value combinations one condition is evaluated over (its table holds a byte each).
+constexpr std::uint64_t kMaxConditionCombinations = 100'000'000;
+
 constexpr const char* kProblemSizeName = "ProblemSize";
 constexpr const char* kSpecDirectoryPlaceholder = "@SPEC_DIR@";
 
@@ -100,7 +106,8 @@ class SpecReader {
     if (!text) return text.error();
     try {
       json root = json::parse(*text);
-      if (!root.is_object()) return makeError(ErrorCode::kInvalidInput, "{}: a T1 file holds a JSON object", label_);
+      if (!root.is_object())
+        return makeError(ErrorCode::kInvalidInput, "{}: a T1 file holds a JSON object", label_);
       return root;
     } catch (const json::parse_error& e) {
       return makeError(ErrorCode::kInvalidInput, "{}: malformed JSON: {}", label_, e.what());
@@ -129,11 +136,13 @@ class SpecReader {
   double positiveNumberAt(const json& value, const std::string& path, bool allowZero) const {
     const double number = numberAt(value, path);
     if (!std::isfinite(number) || number < 0 || (!allowZero && number == 0))
-      fail(path, fmt::format("expected a {} number, found {}", allowZero ? "non-negative" : "positive", value.dump()));
+      fail(path, fmt::format("expected a {} number, found {}", allowZero ? "non-negative" : "positive",
+                             value.dump()));
     return number;
   }
   int countAt(const json& value, const std::string& path, int minimum) const {
-    if (!value.is_number_integer() || value.get<std::int64_t>() < minimum || value.get<std::int64_t>() > 1'000'000)
+    if (!value.is_number_integer() || value.get<std::int64_t>() < minimum ||
+        value.get<std::int64_t>() > 1'000'000)
       fail(path, fmt::format("expected an integer of at least {}, found {}", minimum, value.dump()));
     return static_cast<int>(value.get<std::int64_t>());
   }
@@ -141,11 +150,13 @@ class SpecReader {
     if (value.is_string()) return {value.get<std::string>()};
     if (!value.is_array()) fail(path, fmt::format("expected a list of strings, found {}", value.dump()));
     std::vector<std::string> out;
-    for (std::size_t i = 0; i < value.size(); ++i) out.push_back(stringAt(value[i], fmt::format("{}[{}]", path, i)));
+    for (std::size_t i = 0; i < value.size(); ++i)
+      out.push_back(stringAt(value[i], fmt::format("{}[{}]", path, i)));
     return out;
   }
   /// Rejects keys outside `known`, so that a misspelt setting is not silently ignored.
-  void checkKeys(const json& object, const std::string& path, std::initializer_list<const char*> known) const {
+  void checkKeys(const json& object, const std::string& path,
+                 std::initializer_list<const char*> known) const {
     for (const auto& [key, value] : object.items()) {
       if (std::none_of(known.begin(), known.end(), [&](const char* k) { return key == k; })) {
         std::string list;
@@ -158,15 +169,16 @@ class SpecReader {
   Expression parseExpressionAt(const json& value, const std::string& path) const {
     if (value.is_number_integer()) return Expression::constant(ExpressionValue{value.get<std::int64_t>()});
     if (value.is_number()) return Expression::constant(ExpressionValue{value.get<double>()});
-    if (!value.is_string()) fail(path, fmt::format("expected an expression (a string) or a number, found {}",
-                                                   value.dump()));
+    if (!value.is_string())
+      fail(path, fmt::format("expected an expression (a string) or a number, found {}", value.dump()));
     auto expression = Expression::parse(value.get<std::string>());
     if (!expression) fail(path, expression.error().message());
     return *expression;
   }
 
   /// Every name `expression` reads must be a parameter or one of `constants`.
-  void checkNames(const Expression& expression, const std::string& path, const ExpressionScope& constants) const {
+  void checkNames(const Expression& expression, const std::string& path,
+                  const ExpressionScope& constants) const {
     for (const auto& name : expression.names()) {
       if (parameterIndex_.count(name) || constants.count(name)) continue;
       std::string known;
@@ -215,16 +227,23 @@ class SpecReader {
   void readParameters(const json& space, TuneSpec& spec) {
     const std::string listPath = "ConfigurationSpace.TuningParameters";
     const json& parameters = require(space, "TuningParameters", "ConfigurationSpace");
-    if (!parameters.is_array() || parameters.empty()) fail(listPath, "expected a non-empty list of parameters");
+    if (!parameters.is_array() || parameters.empty())
+      fail(listPath, "expected a non-empty list of parameters");
     for (std::size_t i = 0; i < parameters.size(); ++i) {
       const std::string path = fmt::format("{}[{}]", listPath, i);
       const json& entry = parameters[i];
       if (!entry.is_object()) fail(path, "expected a JSON object");
       const std::string name = stringAt(require(entry, "Name", path), path + ".Name");
-      if (!isIdentifier(name)) fail(path + ".Name", fmt::format("'{}' is not a name expressions can use", name));
+      if (!isIdentifier(name))
+        fail(path + ".Name", fmt::format("'{}' is not a name expressions can use", name));
       if (name == kProblemSizeName) fail(path + ".Name", "'ProblemSize' is reserved for the problem size");
-      if (parameterIndex_.count(name)) fail(path + ".Name", fmt::format("parameter '{}' declared twice", name));
-      const ParameterType type = parameterType(stringAt(require(entry, "Type", path), path + ".Type"), path + ".Type");
+      static const std::set<std::string> kKeywords = {"and", "or", "not",    "in",   "if",    "else",
+                                                      "for", "is", "lambda", "True", "False", "None"};
+      if (kKeywords.count(name)) fail(path + ".Name", fmt::format("'{}' is a keyword of expressions", name));
+      if (parameterIndex_.count(name))
+        fail(path + ".Name", fmt::format("parameter '{}' declared twice", name));
+      const ParameterType type =
+          parameterType(stringAt(require(entry, "Type", path), path + ".Type"), path + ".Type");
 
       const json& valuesJson = require(entry, "Values", path);
       std::vector<ExpressionValue> values;
@@ -239,12 +258,16 @@ class SpecReader {
         if (!evaluated) fail(path + ".Values", evaluated.error().message());
         const auto* list = std::get_if<std::vector<ExpressionValue>>(&evaluated->value);
         if (list == nullptr)
-          failExpression(path + ".Values", expression, fmt::format("gives {}, not a list", evaluated->repr()));
+          failExpression(path + ".Values", expression,
+                         fmt::format("gives {}, not a list", evaluated->repr()));
         values = *list;
       } else {
         fail(path + ".Values", "expected a JSON list or a string holding a list expression");
       }
       if (values.empty()) fail(path + ".Values", "the parameter has no values");
+      if (values.size() > kMaxParameterValues)
+        fail(path + ".Values",
+             fmt::format("{} values; a parameter takes at most {}", values.size(), kMaxParameterValues));
 
       TunableParameter parameter;
       parameter.name = name;
@@ -304,8 +327,9 @@ class SpecReader {
       total *= parameter.values.size();
       if (total > kMaxSpaceSize)
         fail("ConfigurationSpace.TuningParameters",
-             fmt::format("more than {} configurations before the conditions; mirtune checks spaces up to that size",
-                         kMaxSpaceSize));
+             fmt::format(
+                 "more than {} configurations before the conditions; mirtune checks spaces up to that size",
+                 kMaxSpaceSize));
     }
 
     std::vector<std::shared_ptr<const ConditionTable>> tables;
@@ -368,6 +392,12 @@ class SpecReader {
       table->strides.insert(table->strides.begin(), combinations);
       combinations *= parameters[*it].values.size();
     }
+    if (combinations > kMaxConditionCombinations)
+      failExpression(
+          path, expression,
+          fmt::format("reads parameters with {} combinations of values; mirtune evaluates a condition "
+                      "over at most {} (split it into conditions over fewer parameters)",
+                      combinations, kMaxConditionCombinations));
     table->allowed.assign(combinations, 0);
 
     ExpressionScope scope = constants;
@@ -386,9 +416,10 @@ class SpecReader {
       if (!result) {
         std::string label;
         for (std::size_t k = 0; k < index.size(); ++k)
-          label += fmt::format("{}{}={}", k ? " " : "", parameters[table->parameters[k]].name, slots[k]->repr());
-        failExpression(path, expression, fmt::format("cannot be evaluated for {}: {}", label,
-                                                     result.error().message()));
+          label +=
+              fmt::format("{}{}={}", k ? " " : "", parameters[table->parameters[k]].name, slots[k]->repr());
+        failExpression(path, expression,
+                       fmt::format("cannot be evaluated for {}: {}", label, result.error().message()));
       }
       table->allowed[combination] = result->truthy() ? 1 : 0;
     }
@@ -397,7 +428,8 @@ class SpecReader {
 
   static bool allowedAt(const ConditionTable& table, const std::vector<std::size_t>& fullIndex) {
     std::size_t index = 0;
-    for (std::size_t k = 0; k < table.parameters.size(); ++k) index += fullIndex[table.parameters[k]] * table.strides[k];
+    for (std::size_t k = 0; k < table.parameters.size(); ++k)
+      index += fullIndex[table.parameters[k]] * table.strides[k];
     return table.allowed[index] != 0;
   }
 
@@ -413,8 +445,10 @@ class SpecReader {
     std::vector<std::size_t> involved;
     std::uint64_t freeFactor = 1;
     for (std::size_t p = 0; p < parameters.size(); ++p) {
-      if (read[p]) involved.push_back(p);
-      else freeFactor *= parameters[p].values.size();
+      if (read[p])
+        involved.push_back(p);
+      else
+        freeFactor *= parameters[p].values.size();
     }
     std::vector<std::size_t> fullIndex(parameters.size(), 0);
     std::uint64_t count = 0;
@@ -440,7 +474,8 @@ class SpecReader {
 
   // ----- kernel specification -----
 
-  std::vector<Expression> readGeometry(const json& kernel, const char* key, const ExpressionScope& constants) const {
+  std::vector<Expression> readGeometry(const json& kernel, const char* key,
+                                       const ExpressionScope& constants) const {
     std::vector<Expression> out;
     const json* geometry = optional(kernel, key);
     if (geometry == nullptr) return out;
@@ -502,11 +537,13 @@ class SpecReader {
     }
 
     std::string sizeType = launch.language;
-    if (const json* type = optional(kernel, "GlobalSizeType")) sizeType = stringAt(*type, path + ".GlobalSizeType");
+    if (const json* type = optional(kernel, "GlobalSizeType"))
+      sizeType = stringAt(*type, path + ".GlobalSizeType");
     if (sizeType == "CUDA" || sizeType == "cuda") {
       launch.globalSizeInBlocks = true;
     } else if (sizeType != "OpenCL" && sizeType != "opencl") {
-      fail(path + ".GlobalSizeType", fmt::format("'{}' is not supported (OpenCL: work-items, CUDA: blocks)", sizeType));
+      fail(path + ".GlobalSizeType",
+           fmt::format("'{}' is not supported (OpenCL: work-items, CUDA: blocks)", sizeType));
     }
     launch.globalSize = readGeometry(kernel, "GlobalSize", constants);
     launch.localSize = readGeometry(kernel, "LocalSize", constants);
@@ -520,7 +557,11 @@ class SpecReader {
       const json* div = optional(kernel, divKeys[d]);
       if (div == nullptr) continue;
       const std::string divPath = path + "." + divKeys[d];
-      const auto entries = stringListAt(*div, divPath);
+      // Entries are parameter names or expressions; plain numbers are taken as written.
+      json entriesJson = div->is_array() ? *div : json::array({*div});
+      for (auto& entry : entriesJson)
+        if (entry.is_number()) entry = entry.dump();
+      const auto entries = stringListAt(entriesJson, divPath);
       for (std::size_t e = 0; e < entries.size(); ++e) {
         const Expression expression = parseExpressionAt(json(entries[e]), fmt::format("{}[{}]", divPath, e));
         checkNames(expression, fmt::format("{}[{}]", divPath, e), constants);
@@ -530,12 +571,13 @@ class SpecReader {
     }
 
     const json* arguments = optional(kernel, "Arguments");
-    if (arguments == nullptr) fail(path + ".Arguments", "missing (required: the kernel's arguments in order)");
+    if (arguments == nullptr)
+      fail(path + ".Arguments", "missing (required: the kernel's arguments in order)");
     if (!arguments->is_array()) fail(path + ".Arguments", "expected a list of arguments");
     ExpressionScope sizeScope = listScope(constants);
     for (std::size_t i = 0; i < arguments->size(); ++i)
-      launch.arguments.push_back(readArgument((*arguments)[i], fmt::format("{}.Arguments[{}]", path, i), i,
-                                              constants, sizeScope));
+      launch.arguments.push_back(
+          readArgument((*arguments)[i], fmt::format("{}.Arguments[{}]", path, i), i, constants, sizeScope));
     return launch;
   }
 
@@ -554,28 +596,41 @@ class SpecReader {
     if (const json* name = optional(entry, "Name")) argument.name = stringAt(*name, path + ".Name");
     argument.type = stringAt(require(entry, "Type", path), path + ".Type");
     if (!elementTypeFor(argument.type))
-      fail(path + ".Type", fmt::format("unknown element type '{}' (float, double, int32, uint32, int64, int8, ...)",
-                                       argument.type));
+      fail(path + ".Type",
+           fmt::format("unknown element type '{}' (float, double, int32, uint32, int64, int8, ...)",
+                       argument.type));
     argument.memoryType = "Vector";
-    if (const json* memory = optional(entry, "MemoryType")) argument.memoryType = stringAt(*memory, path + ".MemoryType");
+    if (const json* memory = optional(entry, "MemoryType"))
+      argument.memoryType = stringAt(*memory, path + ".MemoryType");
     if (argument.memoryType != "Vector" && argument.memoryType != "Scalar" && argument.memoryType != "Local")
-      fail(path + ".MemoryType", fmt::format("'{}' is not supported (Vector, Scalar, Local)", argument.memoryType));
+      fail(path + ".MemoryType",
+           fmt::format("'{}' is not supported (Vector, Scalar, Local)", argument.memoryType));
     argument.accessType = "ReadOnly";
-    if (const json* access = optional(entry, "AccessType")) argument.accessType = stringAt(*access, path + ".AccessType");
-    if (argument.accessType != "ReadOnly" && argument.accessType != "WriteOnly" && argument.accessType != "ReadWrite")
+    if (const json* access = optional(entry, "AccessType"))
+      argument.accessType = stringAt(*access, path + ".AccessType");
+    if (argument.accessType != "ReadOnly" && argument.accessType != "WriteOnly" &&
+        argument.accessType != "ReadWrite")
       fail(path + ".AccessType",
            fmt::format("'{}' is not supported (ReadOnly, WriteOnly, ReadWrite)", argument.accessType));
     argument.fillType = "Constant";
-    if (const json* fill = optional(entry, "FillType")) argument.fillType = stringAt(*fill, path + ".FillType");
+    if (const json* fill = optional(entry, "FillType"))
+      argument.fillType = stringAt(*fill, path + ".FillType");
     if (argument.fillType != "Constant" && argument.fillType != "Random" && argument.fillType != "Sequential")
-      fail(path + ".FillType", fmt::format("'{}' is not supported (Constant, Random, Sequential); inputs read from "
-                                           "files or generators are not", argument.fillType));
-    if (const json* value = optional(entry, "FillValue")) argument.fillValue = numberAt(*value, path + ".FillValue");
-    else if (argument.fillType == "Random") argument.fillValue = 1;
+      fail(path + ".FillType",
+           fmt::format("'{}' is not supported (Constant, Random, Sequential); inputs read from "
+                       "files or generators are not",
+                       argument.fillType));
+    if (const json* value = optional(entry, "FillValue"))
+      argument.fillValue = numberAt(*value, path + ".FillValue");
+    else if (argument.fillType == "Random")
+      argument.fillValue = 1;
     if (const json* output = optional(entry, "Output")) {
-      if (output->is_boolean()) argument.output = output->get<bool>();
-      else if (output->is_number_integer()) argument.output = output->get<std::int64_t>() != 0;
-      else fail(path + ".Output", fmt::format("expected 0, 1, true or false, found {}", output->dump()));
+      if (output->is_boolean())
+        argument.output = output->get<bool>();
+      else if (output->is_number_integer())
+        argument.output = output->get<std::int64_t>() != 0;
+      else
+        fail(path + ".Output", fmt::format("expected 0, 1, true or false, found {}", output->dump()));
     }
     if (argument.memoryType == "Scalar") {
       argument.size = Expression::constant(ExpressionValue{std::int64_t{1}});
@@ -609,12 +664,14 @@ class SpecReader {
     if (const auto* integer = std::get_if<std::int64_t>(&value->value)) {
       if (*integer >= 0) return static_cast<std::uint64_t>(*integer);
     } else if (const auto* real = std::get_if<double>(&value->value)) {
-      if (*real >= 0 && *real == std::floor(*real) && *real < 1.8e19) return static_cast<std::uint64_t>(*real);
+      if (*real >= 0 && *real == std::floor(*real) && *real < 1.8e19)
+        return static_cast<std::uint64_t>(*real);
     }
-    return makeError(ErrorCode::kInvalidInput,
-                     "gives {}, not a non-negative integer (parameter names stand for the list of their values "
-                     "here, so write max(name) or min(name))",
-                     value->repr());
+    return makeError(
+        ErrorCode::kInvalidInput,
+        "gives {}, not a non-negative integer (parameter names stand for the list of their values "
+        "here, so write max(name) or min(name))",
+        value->repr());
   }
 
  private:
@@ -623,11 +680,13 @@ class SpecReader {
   void readSettings(const json& settingsJson, TuneSpec& spec) {
     const std::string path = "mirtune";
     if (!settingsJson.is_object()) fail(path, "expected a JSON object");
-    checkKeys(settingsJson, path,
-              {"Tolerance", "Timeout", "MinTime", "MinRepetitions", "MaxRepetitions", "Warmup", "Application"});
+    checkKeys(
+        settingsJson, path,
+        {"Tolerance", "Timeout", "MinTime", "MinRepetitions", "MaxRepetitions", "Warmup", "Application"});
     TuneSettings& settings = spec.settings;
     if (const json* tolerance = optional(settingsJson, "Tolerance")) {
-      if (!tolerance->is_object()) fail(path + ".Tolerance", "expected {\"Relative\": ..., \"Absolute\": ...}");
+      if (!tolerance->is_object())
+        fail(path + ".Tolerance", "expected {\"Relative\": ..., \"Absolute\": ...}");
       checkKeys(*tolerance, path + ".Tolerance", {"Relative", "Absolute"});
       if (const json* relative = optional(*tolerance, "Relative"))
         settings.tolerance.relative = positiveNumberAt(*relative, path + ".Tolerance.Relative", true);
@@ -643,9 +702,10 @@ class SpecReader {
     if (const json* maximum = optional(settingsJson, "MaxRepetitions"))
       settings.maxRepetitions = countAt(*maximum, path + ".MaxRepetitions", 1);
     if (settings.maxRepetitions < settings.minRepetitions)
-      fail(path + ".MaxRepetitions", fmt::format("{} is below MinRepetitions ({})", settings.maxRepetitions,
-                                                 settings.minRepetitions));
-    if (const json* warmup = optional(settingsJson, "Warmup")) settings.warmup = countAt(*warmup, path + ".Warmup", 0);
+      fail(path + ".MaxRepetitions",
+           fmt::format("{} is below MinRepetitions ({})", settings.maxRepetitions, settings.minRepetitions));
+    if (const json* warmup = optional(settingsJson, "Warmup"))
+      settings.warmup = countAt(*warmup, path + ".Warmup", 0);
 
     if (const json* application = optional(settingsJson, "Application")) {
       const std::string appPath = path + ".Application";
@@ -660,10 +720,15 @@ class SpecReader {
       if (commands.runTemplate.empty()) fail(appPath + ".Run", "the run command is empty");
       if (const json* check = optional(*application, "Check")) {
         const std::string text = stringAt(*check, appPath + ".Check");
-        if (text == "self-check-or-digest") commands.check = OutputCheck::kSelfCheckOrDigest;
-        else if (text == "digest") commands.check = OutputCheck::kDigest;
-        else if (text == "none") commands.check = OutputCheck::kNone;
-        else fail(appPath + ".Check", fmt::format("'{}' is not one of self-check-or-digest, digest, none", text));
+        if (text == "self-check-or-digest")
+          commands.check = OutputCheck::kSelfCheckOrDigest;
+        else if (text == "digest")
+          commands.check = OutputCheck::kDigest;
+        else if (text == "none")
+          commands.check = OutputCheck::kNone;
+        else
+          fail(appPath + ".Check",
+               fmt::format("'{}' is not one of self-check-or-digest, digest, none", text));
       }
       spec.application = std::move(commands);
     }
@@ -709,7 +774,8 @@ class SpecReader {
     folder_ = spec.file.parent_path();
     spec.name = file_.stem().string();
     if (const json* general = optional(root, "General")) {
-      if (const json* name = optional(*general, "BenchmarkName")) spec.name = stringAt(*name, "General.BenchmarkName");
+      if (const json* name = optional(*general, "BenchmarkName"))
+        spec.name = stringAt(*name, "General.BenchmarkName");
     }
     const json& space = require(root, "ConfigurationSpace", "");
     if (!space.is_object()) fail("ConfigurationSpace", "expected a JSON object");
@@ -719,7 +785,8 @@ class SpecReader {
     ExpressionScope constants;
     const json* kernel = optional(root, "KernelSpecification");
     if (kernel != nullptr && spec.application)
-      fail("mirtune.Application", "a file tunes either a kernel (KernelSpecification) or an application, not both");
+      fail("mirtune.Application",
+           "a file tunes either a kernel (KernelSpecification) or an application, not both");
     if (kernel == nullptr && !spec.application)
       fail("KernelSpecification", "missing (required unless mirtune.Application describes an application)");
     if (kernel != nullptr) spec.kernel = readKernel(*kernel, constants);
@@ -765,9 +832,11 @@ Expected<runner::RunPlan> buildRunPlan(const TuneSpec& spec, const Configuration
   if (!spec.kernel) return specError(spec, "tunes an application (mirtune.Application), not a kernel launch");
   const KernelLaunch& launch = *spec.kernel;
   if (launch.language != "OpenCL")
-    return specError(spec, fmt::format("KernelSpecification.Language: {} kernels cannot be run yet (OpenCL only)",
-                                       launch.language));
-  if (auto valid = spec.space.validate(configuration); !valid) return specError(spec, valid.error().message());
+    return specError(spec,
+                     fmt::format("KernelSpecification.Language: {} kernels cannot be run yet (OpenCL only)",
+                                 launch.language));
+  if (auto valid = spec.space.validate(configuration); !valid)
+    return specError(spec, valid.error().message());
 
   ExpressionScope scope = configurationScope(spec, configuration);
   std::vector<ExpressionValue> problemValues;
@@ -792,14 +861,16 @@ Expected<runner::RunPlan> buildRunPlan(const TuneSpec& spec, const Configuration
   std::vector<std::uint64_t> local;
   for (std::size_t d = 0; d < launch.localSize.size(); ++d) {
     auto value = launchDimension(launch.localSize[d], scope);
-    if (!value) return inConfiguration(fmt::format("KernelSpecification.LocalSize.{}", axes[d]), value.error());
+    if (!value)
+      return inConfiguration(fmt::format("KernelSpecification.LocalSize.{}", axes[d]), value.error());
     local.push_back(*value);
   }
   std::vector<std::uint64_t> global;
   if (!launch.globalSize.empty()) {
     for (std::size_t d = 0; d < launch.globalSize.size(); ++d) {
       auto value = launchDimension(launch.globalSize[d], scope);
-      if (!value) return inConfiguration(fmt::format("KernelSpecification.GlobalSize.{}", axes[d]), value.error());
+      if (!value)
+        return inConfiguration(fmt::format("KernelSpecification.GlobalSize.{}", axes[d]), value.error());
       global.push_back(*value);
     }
     const std::size_t dimensions = std::max(global.size(), local.size());
@@ -819,11 +890,12 @@ Expected<runner::RunPlan> buildRunPlan(const TuneSpec& spec, const Configuration
         divisor = 1;
         for (std::size_t e = 0; e < launch.gridDiv[d].size(); ++e) {
           auto expression = Expression::parse(launch.gridDiv[d][e]);
-          if (!expression) return inConfiguration(fmt::format("KernelSpecification.GridDiv{}", axes[d]),
-                                                  expression.error());
+          if (!expression)
+            return inConfiguration(fmt::format("KernelSpecification.GridDiv{}", axes[d]), expression.error());
           auto value = launchDimension(*expression, scope);
           if (!value)
-            return inConfiguration(fmt::format("KernelSpecification.GridDiv{}[{}]", axes[d], e), value.error());
+            return inConfiguration(fmt::format("KernelSpecification.GridDiv{}[{}]", axes[d], e),
+                                   value.error());
           divisor *= *value;
         }
       }
@@ -836,12 +908,14 @@ Expected<runner::RunPlan> buildRunPlan(const TuneSpec& spec, const Configuration
     if (local.size() > global.size()) global.resize(local.size(), 1);
     for (std::size_t d = 0; d < global.size(); ++d) {
       if (global[d] % local[d] != 0)
-        return specError(spec, fmt::format("for {}: the local size {} does not divide the global size {} in {}",
-                                           label, local[d], global[d], axes[d]));
+        return specError(
+            spec, fmt::format("for {}: the local size {} does not divide the global size {} in {}", label,
+                              local[d], global[d], axes[d]));
     }
   }
   if (global.empty() || global.size() > 3)
-    return specError(spec, fmt::format("for {}: the launch has {} dimensions (1 to 3)", label, global.size()));
+    return specError(spec,
+                     fmt::format("for {}: the launch has {} dimensions (1 to 3)", label, global.size()));
   plan.globalSize = global;
   plan.localSize = local;
 
@@ -871,8 +945,9 @@ Expected<runner::RunPlan> buildRunPlan(const TuneSpec& spec, const Configuration
       continue;
     }
     auto elements = SpecReader::evaluateSize(argument.size, sizeScope);
-    if (!elements) return specError(spec, fmt::format("{}.Size \"{}\": {}", key, argument.size.text(),
-                                                      elements.error().message()));
+    if (!elements)
+      return specError(
+          spec, fmt::format("{}.Size \"{}\": {}", key, argument.size.text(), elements.error().message()));
     arg.elements = *elements;
     if (argument.memoryType == "Local") {
       arg.kind = runner::ArgKind::kLocal;
@@ -892,7 +967,8 @@ Expected<runner::RunPlan> buildRunPlan(const TuneSpec& spec, const Configuration
     if (argument.fillType == "Random") {
       arg.generator.kind = runner::GeneratorKind::kUniform;
       arg.generator.lo = 0;
-      // Floats: [0, FillValue); integers: 0 .. FillValue - 1 (the generator's upper end is inclusive for them).
+      // Floats: [0, FillValue); integers: 0 .. FillValue - 1 (the generator's upper end is inclusive for
+      // them).
       arg.generator.hi = isFloat ? argument.fillValue : std::max(0.0, std::ceil(argument.fillValue) - 1);
       arg.generator.seed = i + 1;
     } else if (argument.fillType == "Sequential") {
@@ -914,9 +990,11 @@ Expected<runner::RunPlan> buildRunPlan(const TuneSpec& spec, const Configuration
   return plan;
 }
 
-Expected<CandidateCommands> buildApplicationCommands(const TuneSpec& spec, const Configuration& configuration) {
+Expected<CandidateCommands> buildApplicationCommands(const TuneSpec& spec,
+                                                     const Configuration& configuration) {
   if (!spec.application) return specError(spec, "tunes a kernel (KernelSpecification), not an application");
-  if (auto valid = spec.space.validate(configuration); !valid) return specError(spec, valid.error().message());
+  if (auto valid = spec.space.validate(configuration); !valid)
+    return specError(spec, valid.error().message());
   const std::string folder = spec.file.parent_path().string();
   auto substitute = [&](const std::string& element) {
     std::string out;
@@ -944,7 +1022,8 @@ Expected<CandidateCommands> buildApplicationCommands(const TuneSpec& spec, const
     return out;
   };
   CandidateCommands commands;
-  for (const auto& element : spec.application->buildTemplate) commands.buildArgv.push_back(substitute(element));
+  for (const auto& element : spec.application->buildTemplate)
+    commands.buildArgv.push_back(substitute(element));
   for (const auto& element : spec.application->runTemplate) commands.runArgv.push_back(substitute(element));
   if (!commands.buildArgv.empty()) {
     std::string joined;

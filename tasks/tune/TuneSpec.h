@@ -41,7 +41,9 @@ struct KernelLaunch {
   std::string kernelName;
   std::vector<std::string> compilerOptions;
   /// Work-items per dimension (GlobalSizeType "OpenCL") or blocks per dimension (GlobalSizeType "CUDA": work-items
-  /// are blocks x local size). Absent: ProblemSize divided by the GridDiv products, rounded up, times local size.
+  /// are blocks x local size). Absent: ProblemSize divided by the GridDiv products, rounded up, times local size
+  /// (a dimension without GridDiv divides by its local size; without a local size, work-items = blocks). Missing
+  /// dimensions count as 1; the local size must divide the resulting global size.
   std::vector<Expression> globalSize;
   bool globalSizeInBlocks = false;
   std::vector<Expression> localSize;  ///< empty = the driver chooses
@@ -51,7 +53,8 @@ struct KernelLaunch {
 };
 
 /// A C/C++ application tuned through commands (mirtune's "mirtune": {"Application": ...} key): `{name}` in a
-/// template is replaced by the parameter's value; @BINARY@ as in TuningSession.
+/// template is replaced by the parameter's value (bools as 0/1), @SPEC_DIR@ by the T1 file's folder; @BINARY@ as in
+/// TuningSession.
 struct ApplicationCommands {
   std::vector<std::string> buildTemplate;  ///< argv template; empty = nothing to build
   std::vector<std::string> runTemplate;    ///< argv template

@@ -1,5 +1,5 @@
-// Tests of the T1 expression subset: precedence, Python semantics, list expressions, names, and every error kind
-// with the content of its message.
+// Tests of the T1 expression subset: precedence, Python semantics, list expressions, names, and every error
+// kind with the content of its message.
 #include "tuner/Expression.h"
 
 #include <gtest/gtest.h>
@@ -10,8 +10,12 @@
 namespace mirtune {
 namespace {
 
-ExpressionValue integer(std::int64_t v) { return ExpressionValue{v}; }
-ExpressionValue real(double v) { return ExpressionValue{v}; }
+ExpressionValue integer(std::int64_t v) {
+  return ExpressionValue{v};
+}
+ExpressionValue real(double v) {
+  return ExpressionValue{v};
+}
 
 /// The value of `text` in `scope`; fails the test (and returns an empty list) on an error.
 ExpressionValue eval(const std::string& text, const ExpressionScope& scope = {}) {
@@ -24,7 +28,9 @@ ExpressionValue eval(const std::string& text, const ExpressionScope& scope = {})
   return *value;
 }
 
-std::string repr(const std::string& text, const ExpressionScope& scope = {}) { return eval(text, scope).repr(); }
+std::string repr(const std::string& text, const ExpressionScope& scope = {}) {
+  return eval(text, scope).repr();
+}
 
 /// The message of the parse error of `text` (empty, and a failed test, when it parses).
 std::string parseError(const std::string& text) {
@@ -133,7 +139,7 @@ TEST(Expression, AndOrReturnOperandsAndShortCircuit) {
   EXPECT_EQ(repr("3 and 5"), "5");
   EXPECT_EQ(repr("[] or 'x'"), "'x'");
   EXPECT_EQ(repr("'' and 1"), "''");
-  EXPECT_EQ(repr("1 or 1 // 0"), "1");   // the right side is never evaluated
+  EXPECT_EQ(repr("1 or 1 // 0"), "1");  // the right side is never evaluated
   EXPECT_EQ(repr("0 and 1 // 0"), "0");
   EXPECT_EQ(repr("1 if True else 1 // 0"), "1");
   EXPECT_EQ(repr("not []"), "True");
@@ -169,6 +175,12 @@ TEST(Expression, NamesIndexingAndCalls) {
   EXPECT_EQ(repr("range(2, 5)"), "[2, 3, 4]");
   EXPECT_EQ(repr("range(10, 0, -3)"), "[10, 7, 4, 1]");
   EXPECT_EQ(repr("range(5, 2)"), "[]");
+  EXPECT_EQ(repr("range(9223372036854775806, 9223372036854775807, 5)"), "[9223372036854775806]");
+  EXPECT_EQ(repr("range(9223372036854775807, -9223372036854775807 - 1, -4611686018427387904)"),
+            "[9223372036854775807, 4611686018427387903, -1, -4611686018427387905]");
+  EXPECT_NE(evaluationError("range(-9223372036854775807, 9223372036854775807)").find("range() of more than"),
+            std::string::npos);
+  EXPECT_EQ(repr("round(2.5, 400)"), "2.5");
   EXPECT_EQ(repr("ratio * 4", scope), "2.0");
   EXPECT_EQ(repr("[1, 2] + [3]"), "[1, 2, 3]");
   EXPECT_EQ(repr("[0] * 3"), "[0, 0, 0]");
@@ -292,6 +304,22 @@ TEST(Expression, MalformedInputNamesTheColumn) {
   EXPECT_NE(message.find("ends too early"), std::string::npos) << message;
 }
 
+TEST(Expression, DeepNestingIsRefusedNotACrash) {
+  EXPECT_EQ(repr(std::string(150, '(') + "1" + std::string(150, ')')), "1");
+  std::string message = parseError(std::string(100000, '(') + "1" + std::string(100000, ')'));
+  EXPECT_NE(message.find("nested too deeply"), std::string::npos) << message.substr(0, 200);
+  message = parseError(std::string(100000, '-') + "1");
+  EXPECT_NE(message.find("nested too deeply"), std::string::npos) << message.substr(0, 200);
+  message = parseError(std::string(100000, '[') + std::string(100000, ']'));
+  EXPECT_NE(message.find("nested too deeply"), std::string::npos) << message.substr(0, 200);
+  std::string sum = "1";
+  for (int i = 0; i < 500; ++i) sum += "+1";
+  EXPECT_EQ(repr(sum), "501");
+  for (int i = 0; i < 100000; ++i) sum += "+1";
+  message = parseError(sum);
+  EXPECT_NE(message.find("nested too deeply"), std::string::npos) << message.substr(0, 200);
+}
+
 TEST(Expression, EvaluationErrorsNameTheExpression) {
   std::string message = evaluationError("a + 1");
   EXPECT_NE(message.find("unknown name 'a'"), std::string::npos) << message;
@@ -331,9 +359,9 @@ TEST(Expression, EvaluationErrorsNameTheExpression) {
 }
 
 TEST(Expression, IntegerOverflowIsAnError) {
-  for (const char* text : {"2 ** 63", "9223372036854775807 + 1", "-9223372036854775807 - 2",
-                           "3037000500 * 3037000500", "abs(-9223372036854775807 - 1)",
-                           "(-9223372036854775807 - 1) // -1", "int(1e19)"}) {
+  for (const char* text :
+       {"2 ** 63", "9223372036854775807 + 1", "-9223372036854775807 - 2", "3037000500 * 3037000500",
+        "abs(-9223372036854775807 - 1)", "(-9223372036854775807 - 1) // -1", "int(1e19)"}) {
     const std::string message = evaluationError(text);
     EXPECT_NE(message.find("overflow"), std::string::npos) << text << ": " << message;
   }

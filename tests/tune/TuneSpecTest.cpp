@@ -1,9 +1,11 @@
-// Tests of T1 files: the shared example, mirtune's own examples under kernels/tune, bad inputs and their messages,
-// run plans and application commands of one configuration, and one plan run through mirtune-run.
+// Tests of T1 files: the shared example, mirtune's own examples under kernels/tune, bad inputs and their
+// messages, run plans and application commands of one configuration, and one plan run through mirtune-run.
 #include "tasks/tune/TuneSpec.h"
 
 #include "common/TemporaryFolder.h"
+#include "database/Database.h"
 #include "support/Files.h"
+#include "support/Subprocess.h"
 #include "tuner/references/ReferenceArgs.h"
 
 #include <gtest/gtest.h>
@@ -18,9 +20,15 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-fs::path sourceRoot() { return MIRTUNE_SOURCE_ROOT; }
-fs::path specInputs() { return MIRTUNE_SPEC_TEST_INPUTS; }
-fs::path exampleFolder() { return sourceRoot() / "kernels" / "tune"; }
+fs::path sourceRoot() {
+  return MIRTUNE_SOURCE_ROOT;
+}
+fs::path specInputs() {
+  return MIRTUNE_SPEC_TEST_INPUTS;
+}
+fs::path exampleFolder() {
+  return sourceRoot() / "kernels" / "tune";
+}
 
 /// The shared data sets: $MIRTUNE_DATA, else ../shared/datasets beside the source root.
 fs::path sharedDatasets() {
@@ -74,7 +82,8 @@ std::vector<std::int64_t> intValues(const TunableParameter& parameter) {
 }
 
 TEST(TuneSpec, ReadsTheSharedExample) {
-  const fs::path file = sharedDatasets() / "autotuning-spaces" / "t1-example-convolution.json";
+  const fs::path file =
+      fs::absolute(sharedDatasets() / "autotuning-spaces" / "t1-example-convolution.json").lexically_normal();
   if (!fs::exists(file))
     GTEST_SKIP() << file << " is absent: set MIRTUNE_DATA to the shared data sets folder to run this test";
   const auto start = std::chrono::steady_clock::now();
@@ -255,9 +264,8 @@ TEST(TuneSpec, ApplicationExampleCommands) {
   EXPECT_FALSE(spec.kernel.has_value());
   EXPECT_EQ(spec.application->workingDirectory, exampleFolder());
   EXPECT_EQ(spec.application->check, OutputCheck::kSelfCheckOrDigest);
-  const std::uint64_t expected = bruteForceCount(spec.space, [](const std::vector<json>& v) {
-    return v[1] == "static" || v[2].get<int>() < 16;
-  });
+  const std::uint64_t expected = bruteForceCount(
+      spec.space, [](const std::vector<json>& v) { return v[1] == "static" || v[2].get<int>() < 16; });
   EXPECT_EQ(expected, 14u);
   EXPECT_EQ(spec.validConfigurations, expected);
 
@@ -272,13 +280,16 @@ TEST(TuneSpec, ApplicationExampleCommands) {
   EXPECT_FALSE(commands->buildKey.empty());
 
   // The build depends on block_rows only: configurations that differ in run parameters share a build.
-  auto sameBuild = buildApplicationCommands(spec, {{"threads", 1}, {"schedule", "static"}, {"block_rows", 4}});
-  auto otherBuild = buildApplicationCommands(spec, {{"threads", 2}, {"schedule", "dynamic"}, {"block_rows", 1}});
+  auto sameBuild =
+      buildApplicationCommands(spec, {{"threads", 1}, {"schedule", "static"}, {"block_rows", 4}});
+  auto otherBuild =
+      buildApplicationCommands(spec, {{"threads", 2}, {"schedule", "dynamic"}, {"block_rows", 1}});
   ASSERT_TRUE(sameBuild.ok() && otherBuild.ok());
   EXPECT_EQ(sameBuild->buildKey, commands->buildKey);
   EXPECT_NE(otherBuild->buildKey, commands->buildKey);
 
-  auto excluded = buildApplicationCommands(spec, {{"threads", 1}, {"schedule", "guided"}, {"block_rows", 16}});
+  auto excluded =
+      buildApplicationCommands(spec, {{"threads", 1}, {"schedule", "guided"}, {"block_rows", 16}});
   ASSERT_FALSE(excluded.ok());
   EXPECT_CONTAINS(excluded.error().message(), "omp_blur.json");
   auto plan = buildRunPlan(spec, configuration);
@@ -294,9 +305,8 @@ TEST(TuneSpec, ValidInputFileAndTypes) {
   TuneSpec spec = readOrFail(specInputs() / "valid.json");
   EXPECT_EQ(spec.name, "scale");
   // a in [2, 4, 8, 16, 32], FACTOR_SHIFT in [0, 1, 2], a * 2**FACTOR_SHIFT <= 16.
-  const std::uint64_t expected = bruteForceCount(spec.space, [](const std::vector<json>& v) {
-    return v[0].get<int>() * (1 << v[1].get<int>()) <= 16;
-  });
+  const std::uint64_t expected = bruteForceCount(
+      spec.space, [](const std::vector<json>& v) { return v[0].get<int>() * (1 << v[1].get<int>()) <= 16; });
   EXPECT_EQ(expected, 9u);
   EXPECT_EQ(spec.validConfigurations, expected);
   auto plan = buildRunPlan(spec, {{"a", 4}, {"FACTOR_SHIFT", 2}});
@@ -312,7 +322,8 @@ TEST(TuneSpec, ValidInputFileAndTypes) {
 
 TEST(TuneSpec, BadInputFilesNameTheFileKeyAndProblem) {
   std::string message = readError(specInputs() / "unknown_parameter.json");
-  EXPECT_CONTAINS(message, "unknown_parameter.json: ConfigurationSpace.Conditions[0].Expression \"a % b == 0\"");
+  EXPECT_CONTAINS(message,
+                  "unknown_parameter.json: ConfigurationSpace.Conditions[0].Expression \"a % b == 0\"");
   EXPECT_CONTAINS(message, "unknown parameter 'b'");
 
   message = readError(specInputs() / "unsupported_expression.json");
@@ -341,7 +352,8 @@ TEST(TuneSpec, BadInputFilesNameTheFileKeyAndProblem) {
 /// Writes variations of valid.json into a temporary folder (with the kernel beside them) and reads them.
 class SpecVariation : public ::testing::Test {
  protected:
-  SpecVariation() : folder_("mirtune-spec-test", ::testing::UnitTest::GetInstance()->current_test_info()->name()) {
+  SpecVariation()
+      : folder_("mirtune-spec-test", ::testing::UnitTest::GetInstance()->current_test_info()->name()) {
     fs::copy_file(specInputs() / "scale.cl", folder_.path() / "scale.cl");
     auto base = readJsonObject(specInputs() / "valid.json");
     EXPECT_TRUE(base.ok());
@@ -422,7 +434,8 @@ TEST_F(SpecVariation, ConditionErrors) {
 
   // Conditions may read ProblemSize.
   spec = base_;
-  spec["ConfigurationSpace"]["Conditions"][0]["Expression"] = "ProblemSize[0] % (a * 2**FACTOR_SHIFT * 64) == 0";
+  spec["ConfigurationSpace"]["Conditions"][0]["Expression"] =
+      "ProblemSize[0] % (a * 2**FACTOR_SHIFT * 64) == 0";
   auto read = this->read(spec);
   ASSERT_TRUE(read.ok()) << read.error().message();
   EXPECT_EQ(read->validConfigurations, 9u);  // a * 2**shift divides 16
@@ -459,7 +472,8 @@ TEST_F(SpecVariation, KernelAndArgumentErrors) {
 
   spec = base_;
   spec["KernelSpecification"]["LocalSize"]["X"] = "a + unknown";
-  EXPECT_CONTAINS(errorOf(spec), "KernelSpecification.LocalSize.X \"a + unknown\": unknown parameter 'unknown'");
+  EXPECT_CONTAINS(errorOf(spec),
+                  "KernelSpecification.LocalSize.X \"a + unknown\": unknown parameter 'unknown'");
 
   spec = base_;
   spec["KernelSpecification"]["GlobalSizeType"] = "CUDA";
@@ -486,6 +500,16 @@ TEST_F(SpecVariation, GlobalSizeInBlocksAndLocalDivision) {
   ASSERT_TRUE(plan.ok()) << plan.error().message();
   EXPECT_EQ(plan->globalSize, std::vector<std::uint64_t>{512});  // 64 blocks of 8
 
+  // GridDiv entries may be numbers: blocks = ceil(1024 / (2 * 16)), work-items = blocks * 16.
+  json divided = base_;
+  divided["KernelSpecification"]["GridDivX"] = json::array({2, "a"});
+  read = this->read(divided);
+  ASSERT_TRUE(read.ok()) << read.error().message();
+  plan = buildRunPlan(*read, {{"a", 16}, {"FACTOR_SHIFT", 0}});
+  ASSERT_TRUE(plan.ok()) << plan.error().message();
+  EXPECT_EQ(plan->globalSize, std::vector<std::uint64_t>{512});
+  EXPECT_EQ(plan->localSize, std::vector<std::uint64_t>{16});
+
   spec["KernelSpecification"]["GlobalSizeType"] = "OpenCL";
   spec["KernelSpecification"]["GlobalSize"] = {{"X", "1000"}};
   read = this->read(spec);
@@ -496,13 +520,39 @@ TEST_F(SpecVariation, GlobalSizeInBlocksAndLocalDivision) {
   EXPECT_CONTAINS(plan.error().message(), "variant.json");
 }
 
+TEST_F(SpecVariation, TypedParametersAsBuildOptions) {
+  json spec = base_;
+  auto& parameters = spec["ConfigurationSpace"]["TuningParameters"];
+  parameters.push_back({{"Name", "ratio"}, {"Type", "float"}, {"Values", "[0.5, 1, 2.25]"}, {"Default", 1}});
+  parameters.push_back(
+      {{"Name", "use_cache"}, {"Type", "bool"}, {"Values", json::array({false, true})}, {"Default", true}});
+  parameters.push_back(
+      {{"Name", "variant"}, {"Type", "string"}, {"Values", "['plain', 'fast']"}, {"Default", "fast"}});
+  spec["ConfigurationSpace"]["Conditions"].push_back(
+      {{"Expression", "variant == 'fast' or not use_cache"}, {"Parameters", {"variant", "use_cache"}}});
+  auto read = this->read(spec);
+  ASSERT_TRUE(read.ok()) << read.error().message();
+  EXPECT_EQ(read->space.parameters()[2].values, (std::vector<json>{0.5, 1.0, 2.25}));
+  EXPECT_EQ(read->validConfigurations, 9u * 3u * 3u);  // (plain, true) is excluded
+  auto plan = buildRunPlan(*read, read->space.defaultConfiguration());
+  ASSERT_TRUE(plan.ok()) << plan.error().message();
+  EXPECT_EQ(plan->buildOptions, "-Da=8 -DFACTOR_SHIFT=0 -Dratio=1.0 -Duse_cache=1 -Dvariant=fast");
+  const ExpressionScope scope = configurationScope(*read, read->space.defaultConfiguration());
+  EXPECT_EQ(scope.at("use_cache").repr(), "True");
+  EXPECT_EQ(scope.at("ratio").repr(), "1.0");
+}
+
 TEST_F(SpecVariation, FillTypesAndRoles) {
   json spec = base_;
   auto& arguments = spec["KernelSpecification"]["Arguments"];
   arguments[0]["FillType"] = "Sequential";
   arguments[1]["AccessType"] = "ReadWrite";
-  arguments.push_back({{"Name", "counts"}, {"Type", "int32"}, {"AccessType", "ReadOnly"}, {"FillType", "Random"},
-                       {"Size", 8}, {"FillValue", 10}});
+  arguments.push_back({{"Name", "counts"},
+                       {"Type", "int32"},
+                       {"AccessType", "ReadOnly"},
+                       {"FillType", "Random"},
+                       {"Size", 8},
+                       {"FillValue", 10}});
   arguments.push_back({{"Name", "scratch"}, {"Type", "uint8"}, {"AccessType", "WriteOnly"}, {"Size", 4}});
   auto read = this->read(spec);
   ASSERT_TRUE(read.ok()) << read.error().message();
@@ -537,7 +587,8 @@ TEST_F(SpecVariation, SettingsAndApplicationErrors) {
   spec = base_;
   spec.erase("KernelSpecification");
   spec["mirtune"] = {{"Application", {{"Run", {"./prog", "{a}", "{missing}"}}}}};
-  EXPECT_CONTAINS(errorOf(spec), "mirtune.Application.Run[2]: \"{missing}\": {missing} names no tuning parameter");
+  EXPECT_CONTAINS(errorOf(spec),
+                  "mirtune.Application.Run[2]: \"{missing}\": {missing} names no tuning parameter");
 
   spec["mirtune"] = {{"Application", {{"Run", {"./prog", "{a}"}}, {"Check", "maybe"}}}};
   EXPECT_CONTAINS(errorOf(spec), "mirtune.Application.Check: 'maybe' is not one of");
@@ -567,20 +618,24 @@ std::vector<OpenClDevice> openClDevices(std::string& why) {
   return *devices;
 }
 
-/// C = A * B on the host from the plan's generated inputs (n scalar first, then a, b, c).
-Status matmulReference(ReferenceArgs& args) {
-  const auto n = static_cast<std::size_t>(args.intScalar(0));
-  const float* a = args.buffer<float>(1);
-  const float* b = args.buffer<float>(2);
-  float* c = args.buffer<float>(3);
-  for (std::size_t row = 0; row < n; ++row) {
-    for (std::size_t col = 0; col < n; ++col) {
-      float sum = 0;
-      for (std::size_t k = 0; k < n; ++k) sum += a[row * n + k] * b[k * n + col];
-      c[row * n + col] = sum;
+/// C = A * B on the host from the plan's generated inputs; the arguments' positions differ between the
+/// kernels.
+ReferenceFunction matmulReference(std::size_t nIndex, std::size_t aIndex, std::size_t bIndex,
+                                  std::size_t cIndex) {
+  return [=](ReferenceArgs& args) -> Status {
+    const auto n = static_cast<std::size_t>(args.intScalar(nIndex));
+    const float* a = args.buffer<float>(aIndex);
+    const float* b = args.buffer<float>(bIndex);
+    float* c = args.buffer<float>(cIndex);
+    for (std::size_t row = 0; row < n; ++row) {
+      for (std::size_t col = 0; col < n; ++col) {
+        float sum = 0;
+        for (std::size_t k = 0; k < n; ++k) sum += a[row * n + k] * b[k * n + col];
+        c[row * n + col] = sum;
+      }
     }
-  }
-  return {};
+    return {};
+  };
 }
 
 /// The 5 x 5 convolution of conv2d.cl on the host (output, input, filter).
@@ -626,20 +681,103 @@ void runAndCheck(const fs::path& specFile, const Configuration& configuration, R
   ASSERT_TRUE(result.ok()) << result.error().message();
   ASSERT_EQ(result->devices.size(), 1u);
   const DeviceRunResult& device = result->devices.front();
-  EXPECT_EQ(device.status, MeasureStatus::kOk) << device.name << ": " << device.message << "\n" << device.buildLog
-                                               << device.standardError;
+  EXPECT_EQ(device.status, MeasureStatus::kOk) << device.name << ": " << device.message << "\n"
+                                               << device.buildLog << device.standardError;
   EXPECT_EQ(device.kernelSeconds.size(), 2u);
   EXPECT_GT(device.medianKernelSeconds, 0);
 }
 
 TEST(TuneSpecRun, MatmulConfigurationRunsAndMatchesTheHost) {
-  runAndCheck(exampleFolder() / "matmul_wpt.json", {{"TS", 16}, {"WPT", 4}}, matmulReference, "matmul_wpt");
+  runAndCheck(exampleFolder() / "matmul_wpt.json", {{"TS", 16}, {"WPT", 4}}, matmulReference(0, 1, 2, 3),
+              "matmul_wpt");
+}
+
+TEST(TuneSpecRun, TiledMatmulConfigurationRunsAndMatchesTheHost) {
+  runAndCheck(exampleFolder() / "matmul_tiled.json", {{"TILE", 8}}, matmulReference(3, 0, 1, 2),
+              "matmul_tiled");
 }
 
 TEST(TuneSpecRun, ConvolutionConfigurationRunsAndMatchesTheHost) {
   runAndCheck(exampleFolder() / "conv2d.json",
               {{"block_size_x", 32}, {"block_size_y", 2}, {"tile_size_x", 2}, {"tile_size_y", 4}},
               convolutionReference, "conv2d");
+}
+
+TEST(TuneSpecRun, ApplicationExampleBuildsAndChecksItself) {
+  TuneSpec spec = readOrFail(exampleFolder() / "omp_blur.json");
+  auto commands = buildApplicationCommands(spec, {{"threads", 2}, {"schedule", "guided"}, {"block_rows", 4}});
+  ASSERT_TRUE(commands.ok()) << commands.error().message();
+  TemporaryFolder work("mirtune-spec-run", "omp_blur");
+  const std::string binary = (work.path() / "blur").string();
+  auto place = [&](std::vector<std::string> argv) {
+    for (auto& element : argv)
+      if (element == kBinaryPlaceholder) element = binary;
+    return argv;
+  };
+  SubprocessOptions build;
+  build.argv = place(commands->buildArgv);
+  build.timeoutSeconds = 120;
+  build.workingDirectory = work.path();
+  auto built = runSubprocess(build);
+  if (!built.ok() && built.error().code() == ErrorCode::kNotFound)
+    GTEST_SKIP() << "no C compiler: " << built.error().message();
+  ASSERT_TRUE(built.ok()) << built.error().message();
+  ASSERT_TRUE(built->succeeded()) << built->describe() << "\n" << built->standardError;
+  SubprocessOptions run;
+  run.argv = place(commands->runArgv);
+  run.timeoutSeconds = 60;
+  run.workingDirectory = work.path();
+  auto ran = runSubprocess(run);
+  ASSERT_TRUE(ran.ok()) << ran.error().message();
+  ASSERT_TRUE(ran->succeeded()) << ran->describe() << "\n" << ran->standardError;
+  EXPECT_CONTAINS(ran->standardOutput, "mirtune-check: ok");
+  EXPECT_CONTAINS(ran->standardOutput, "mirtune-region-seconds: ");
+}
+
+TEST(TuneSpecRun, ApplicationExampleTunesThroughATuningSession) {
+  TuneSpec spec = readOrFail(exampleFolder() / "omp_blur.json");
+  ASSERT_TRUE(spec.application.has_value());
+  TemporaryFolder work("mirtune-spec-run", "omp_blur_session");
+  auto database = Database::open(work.db());
+  ASSERT_TRUE(database.ok()) << database.error().message();
+  PlatformRecord platform;
+  platform.fingerprint = "spec-test";
+  auto platformId = database->upsertPlatform(platform);
+  ASSERT_TRUE(platformId.ok());
+
+  const std::vector<Configuration> candidates = {
+      {{"threads", 2}, {"schedule", "static"}, {"block_rows", 16}},
+      {{"threads", 1}, {"schedule", "dynamic"}, {"block_rows", 4}}};
+  TuningRequest request;
+  request.task = "tune";
+  request.command = "tune omp_blur.json";
+  request.options = {{"spec", spec.file.string()}};
+  request.workload = {0, "omp-blur", std::nullopt, "c", (exampleFolder() / "omp_blur.c").string(), {}};
+  request.space = &spec.space;
+  request.check = spec.application->check;
+  request.showProgress = false;
+  request.settings.minTimeSeconds = 0;
+  request.settings.minRepetitions = 2;
+  request.settings.maxRepetitions = 2;
+  request.settings.warmup = 0;
+  request.settings.runTimeoutSeconds = spec.settings.timeoutSeconds;
+  request.planner =
+      [candidates](const std::vector<TunedConfiguration>& done) -> Expected<std::vector<Configuration>> {
+    if (done.size() > 1) return std::vector<Configuration>{};
+    return candidates;
+  };
+  request.commands = [&spec](const Configuration& configuration) {
+    return buildApplicationCommands(spec, configuration);
+  };
+  request.workDirectory = work.path() / "session";
+  auto result = runTuningSession(*database, *platformId, "spec-test", request, MIRTUNE_RUN_EXECUTABLE);
+  ASSERT_TRUE(result.ok()) << result.error().message();
+  ASSERT_EQ(result->results.size(), 3u);
+  EXPECT_EQ(result->results[0].configuration, spec.space.defaultConfiguration());
+  for (const auto& tuned : result->results) {
+    EXPECT_EQ(tuned.status, MeasureStatus::kOk) << tuned.configuration.dump() << ": " << tuned.message;
+    EXPECT_EQ(tuned.times.size(), 2u) << tuned.configuration.dump();
+  }
 }
 
 }  // namespace
