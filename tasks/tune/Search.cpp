@@ -172,6 +172,10 @@ struct ModelSettings {
   double failurePenalty = 0.5;     ///< a failed configuration counts as the worst log time plus this
   std::size_t maxHistoryRows = 512;  ///< transfer: rows kept per earlier session
   double historyWeight = 0.5;      ///< transfer: weight of an earlier session's row against one of this session
+  std::size_t localEvery = 2;      ///< every n-th model step is a local move around the incumbents
+  double designFraction = 0.1;     ///< share of the budget spent on the space-filling initial design ...
+  std::size_t designMin = 3;       ///< ... but at least this many points
+  std::size_t designMax = 10;      ///< ... and at most this many
 };
 
 /// One training row source for transfer: an earlier session's rows mapped onto the current parameters.
@@ -186,8 +190,8 @@ class ModelStrategy final : public SearchStrategy {
       : candidates_(candidates), options_(options), geometry_(candidates), random_(options.seed ^ 0x5EA4C4ULL) {
     const std::size_t n = candidates.size();
     const std::size_t budget = options.budget == 0 ? 100 : options.budget;
-    // About a tenth of the budget for the initial design, at least 3 and at most 10 points.
-    initialDesign_ = std::clamp<std::size_t>(budget / 10, 3, 10);
+    initialDesign_ = std::clamp<std::size_t>(static_cast<std::size_t>(static_cast<double>(budget) * settings_.designFraction),
+                                             settings_.designMin, settings_.designMax);
     initialDesign_ = std::min(initialDesign_, n);
     if (options.kind == StrategyKind::kTransfer && options.transfer != nullptr) prepareHistory(*options.transfer);
     columns_ = candidates.parameterNames.size() + embedding_.size();
@@ -391,13 +395,15 @@ class ModelStrategy final : public SearchStrategy {
     for (std::size_t k = 0; k < open.size(); ++k) {
       mean[k] /= models;
       double spread = std::sqrt(std::max(0.0, square[k] / models - mean[k] * mean[k]));
-      score[k] = mean[k] - settings_.exploration * spread;
+      // Trees predict piecewise-constant values, so many candidates tie: a tiny seeded jitter breaks ties at
+      // random instead of by enumeration order (which would favour the first parameters' smallest values).
+      score[k] = mean[k] - settings_.exploration * spread + 1e-9 * random_.uniform();
     }
 
-    // Alternate global picks (the whole space by the acquisition) with local ones (neighbours of the incumbents
-    // by the predicted mean), which refine the best region the way a careful hand-tuner would.
+    // Alternate global picks (the whole space by the acquisition) with local ones (the neighbours of the best
+    // incumbent that has unevaluated neighbours, by the same acquisition), which refine the best region.
     ++modelSteps_;
-    if (modelSteps_ % 2 == 0 && !okRows.empty()) {
+    if (settings_.localEvery > 0 && modelSteps_ % settings_.localEvery == 0 && !okRows.empty()) {
       std::vector<std::size_t> best(okRows.size());
       std::iota(best.begin(), best.end(), std::size_t{0});
       std::sort(best.begin(), best.end(), [&](std::size_t a, std::size_t b) { return logs[a] < logs[b]; });
@@ -408,7 +414,7 @@ class ModelStrategy final : public SearchStrategy {
         for (auto neighbour : geometry_.neighbours(okRows[best[rank]])) {
           auto found = position.find(neighbour);
           if (found == position.end()) continue;
-          if (!local || mean[found->second] < mean[*local]) local = found->second;
+          if (!local || score[found->second] < score[*local]) local = found->second;
         }
         if (local) break;
       }
