@@ -14,6 +14,8 @@ namespace mirtune::tune {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
+/// Parsed files keep their key order: records are read in file order.
+using Document = nlohmann::ordered_json;
 
 namespace {
 
@@ -63,7 +65,7 @@ Error badRecord(const fs::path& file, const std::string& key, const std::string&
 }
 
 Expected<CacheRecord> readRecord(const KernelTunerCache& cache, const fs::path& file, const std::string& key,
-                                 const json& entry) {
+                                 const Document& entry) {
   if (!entry.is_object()) return badRecord(file, key, "not a JSON object");
   CacheRecord record;
   record.configuration = json::object();
@@ -71,13 +73,14 @@ Expected<CacheRecord> readRecord(const KernelTunerCache& cache, const fs::path& 
     auto found = entry.find(name);
     if (found == entry.end()) return badRecord(file, key, fmt::format("no value for parameter \"{}\"", name));
     const auto& values = cache.parameterValues.at(name);
+    const json value = json(*found);
     bool known = false;
-    for (const auto& value : values) known = known || sameValue(value, *found);
+    for (const auto& allowed : values) known = known || sameValue(allowed, value);
     if (!known) {
       return badRecord(file, key,
                        fmt::format("parameter \"{}\" = {} is not among its tune_params", name, found->dump()));
     }
-    record.configuration[name] = *found;
+    record.configuration[name] = json(*found);
   }
   for (const auto& [field, value] : entry.items()) {
     if (cache.parameterValues.count(field) != 0 || kRecordFields.count(field) != 0) continue;
@@ -124,7 +127,7 @@ Expected<CacheRecord> readRecord(const KernelTunerCache& cache, const fs::path& 
   return record;
 }
 
-Expected<KernelTunerCache> readParsed(const json& document, const fs::path& file) {
+Expected<KernelTunerCache> readParsed(const Document& document, const fs::path& file) {
   auto invalid = [&](const std::string& what) {
     return makeError(ErrorCode::kInvalidInput, "{}: {}", file.string(), what);
   };
@@ -134,7 +137,7 @@ Expected<KernelTunerCache> readParsed(const json& document, const fs::path& file
     cache.deviceName = name->get<std::string>();
   if (auto name = document.find("kernel_name"); name != document.end() && name->is_string())
     cache.kernelName = name->get<std::string>();
-  if (auto size = document.find("problem_size"); size != document.end()) cache.problemSize = *size;
+  if (auto size = document.find("problem_size"); size != document.end()) cache.problemSize = json(*size);
   auto keys = document.find("tune_params_keys");
   if (keys == document.end() || !keys->is_array() || keys->empty())
     return invalid("\"tune_params_keys\" must be a non-empty list of parameter names");
@@ -150,7 +153,7 @@ Expected<KernelTunerCache> readParsed(const json& document, const fs::path& file
     if (values == params->end() || !values->is_array() || values->empty())
       return invalid(fmt::format("\"tune_params\" has no list of values for \"{}\"", text));
     cache.parameterNames.push_back(text);
-    cache.parameterValues[text] = std::vector<json>(values->begin(), values->end());
+    for (const auto& value : *values) cache.parameterValues[text].push_back(json(value));
   }
   for (const auto& [name, values] : params->items()) {
     if (cache.parameterValues.count(name) == 0)
@@ -226,14 +229,14 @@ SearchSpace KernelTunerCache::validSpace() const {
 Expected<KernelTunerCache> readKernelTunerCache(const fs::path& file) {
   auto text = readFile(file);
   if (!text) return text.error();
-  json document = json::parse(*text, nullptr, false);
+  Document document = Document::parse(*text, nullptr, false);
   if (document.is_discarded()) {
     auto closed = closedText(*text);
     if (!closed) {
       return makeError(ErrorCode::kInvalidInput,
                        "{}: not JSON, and not an unfinished Kernel Tuner cache file either", file.string());
     }
-    document = json::parse(*closed, nullptr, false);
+    document = Document::parse(*closed, nullptr, false);
   }
   return readingJsonFrom(file, [&]() { return readParsed(document, file); });
 }
