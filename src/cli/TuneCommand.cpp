@@ -8,7 +8,6 @@
 
 #include <fmt/format.h>
 
-#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -31,25 +30,14 @@ struct TuneOptions {
 };
 
 /// The earlier sessions of --history as transfer data; a cache carries no kernel embedding, so every session
-/// (and the kernel being tuned) gets the same all-zero one and only the parameters carry over.
+/// (and the kernel being tuned) has none and only the parameters carry over.
 Expected<tune::TransferData> historyFromCaches(const std::vector<std::string>& files) {
   tune::TransferData transfer;
   for (const auto& file : files) {
     auto cache = tune::readKernelTunerCache(file);
     if (!cache) return cache.error();
-    tune::TransferSession session;
-    session.kernel = cache->kernelName.empty() ? file : cache->kernelName;
-    const tune::CandidateSet layout = tune::candidateSetFrom(cache->validSpace());
-    session.parameterNames = layout.parameterNames;
-    for (std::size_t i = 0; i < layout.size(); ++i) {
-      session.features.emplace_back(layout.row(i), layout.row(i) + layout.parameterNames.size());
-    }
-    std::map<std::string, double> timeByKey;
-    for (const auto& record : cache->records) {
-      if (record.time) timeByKey[cache->key(record.configuration)] = *record.time;
-    }
-    for (const auto& configuration : layout.configurations) session.times.push_back(timeByKey.at(cache->key(configuration)));
-    transfer.sessions.push_back(std::move(session));
+    transfer.sessions.push_back(tune::transferSessionFromCache(*cache));
+    if (transfer.sessions.back().kernel.empty()) transfer.sessions.back().kernel = file;
   }
   return transfer;
 }

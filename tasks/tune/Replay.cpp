@@ -41,6 +41,22 @@ Distribution distributionOf(const std::vector<double>& sample) {
 
 }  // namespace
 
+TransferSession transferSessionFromCache(const KernelTunerCache& cache) {
+  TransferSession session;
+  session.kernel = cache.kernelName;
+  const CandidateSet layout = candidateSetFrom(cache.validSpace());
+  session.parameterNames = layout.parameterNames;
+  std::unordered_map<std::string, double> timeByKey;
+  for (const auto& record : cache.records) {
+    if (record.time) timeByKey[cache.key(record.configuration)] = *record.time;
+  }
+  for (std::size_t i = 0; i < layout.size(); ++i) {
+    session.features.emplace_back(layout.row(i), layout.row(i) + layout.parameterNames.size());
+    session.times.push_back(timeByKey.at(cache.key(layout.configurations[i])));
+  }
+  return session;
+}
+
 Expected<ReplayReport> replay(const KernelTunerCache& cache, const ReplayRequest& request) {
   if (request.budget == 0) return makeError(ErrorCode::kUsage, "replay: the budget must be at least 1 evaluation");
   if (request.repeats == 0) return makeError(ErrorCode::kUsage, "replay: at least 1 repeat is needed");
