@@ -172,6 +172,7 @@ struct ModelSettings {
   double failurePenalty = 0.5;     ///< a failed configuration counts as the worst log time plus this
   std::size_t maxHistoryRows = 512;  ///< transfer: rows kept per earlier session
   double historyWeight = 0.5;      ///< transfer: weight of an earlier session's row against one of this session
+  double minimumAgreement = 0.2;   ///< transfer: earlier sessions count only while their ranking agrees this much
   std::size_t localEvery = 2;      ///< every n-th model step is a local move around the incumbents
   double designFraction = 0.1;     ///< share of the budget spent on the space-filling initial design ...
   std::size_t designMin = 3;       ///< ... but at least this many points
@@ -276,10 +277,50 @@ class ModelStrategy final : public SearchStrategy {
       historyFeatures_.insert(historyFeatures_.end(), session_rows.features.begin(), session_rows.features.end());
       historyTargets_.insert(historyTargets_.end(), session_rows.targets.begin(), session_rows.targets.end());
     }
-    initialDesign_ = 0;  // the earlier sessions stand in for the initial design
+    // The earlier sessions stand in for the initial design, as long as they agree with this session's results.
+    // A model of the earlier sessions alone: how well it ranks this session's results decides how much they count.
+    historyModel_ = std::make_unique<heads::XgbRegressor>(treeParams(0));
+    heads::FeatureMatrix matrix;
+    matrix.rows = historyTargets_.size();
+    matrix.cols = candidates_.parameterNames.size() + embedding_.size();
+    matrix.values = historyFeatures_;
+    historyStatus_ = historyModel_->fit(matrix, historyTargets_);
   }
 
   bool hasHistory() const { return !historyTargets_.empty(); }
+
+  heads::XgbParams treeParams(std::size_t member) const {
+    heads::XgbParams params;
+    params.rounds = settings_.rounds;
+    params.maxDepth = settings_.maxDepth;
+    params.eta = settings_.eta;
+    params.minChildWeight = 1.0;
+    params.lambda = 1.0;
+    params.treeMethod = "exact";
+    params.nthread = 1;
+    params.seed = static_cast<unsigned>(member + 1);
+    return params;
+  }
+
+  /// How far the earlier sessions' model ranks this session's ok results in the right order: the share of
+  /// concordant pairs minus the share of discordant ones (Kendall's tau-a), clipped at 0. 1 until three results exist.
+  Expected<double> historyAgreement(const std::vector<std::size_t>& okRows, const std::vector<double>& logs) const {
+    if (okRows.size() < 3) return 1.0;
+    std::vector<float> rows;
+    for (auto i : okRows) appendFeatures(i, rows);
+    auto predicted = historyModel_->predict(rows.data(), okRows.size(), columns_);
+    if (!predicted) return predicted.error();
+    double concordant = 0, discordant = 0;
+    for (std::size_t a = 0; a < okRows.size(); ++a) {
+      for (std::size_t b = a + 1; b < okRows.size(); ++b) {
+        const double product = ((*predicted)[a] - (*predicted)[b]) * (logs[a] - logs[b]);
+        if (product > 0) concordant += 1;
+        if (product < 0) discordant += 1;
+      }
+    }
+    const double pairs = static_cast<double>(okRows.size() * (okRows.size() - 1) / 2);
+    return std::max(0.0, (concordant - discordant) / pairs);
+  }
 
   /// A space-filling pick: among a seeded sample of unobserved candidates, the one farthest from everything
   /// observed (the first is a seeded uniform pick).
@@ -327,9 +368,19 @@ class ModelStrategy final : public SearchStrategy {
         failedRows.push_back(observation.candidate);
       }
     }
-    const std::size_t evaluated = okRows.size() + failedRows.size();
-    if (okRows.empty() && !hasHistory()) return spaceFillingPick(history, observed);
-    if (evaluated < initialDesign_) return spaceFillingPick(history, observed);
+    double historyWeight = 0;
+    if (hasHistory()) {
+      if (!historyStatus_) return historyStatus_.error();
+      auto agreement = historyAgreement(okRows, logs);
+      if (!agreement) return agreement.error();
+      // Earlier sessions that rank this session's results no better than chance are dropped: the search goes on
+      // as the plain model-guided one, with its own initial design.
+      if (*agreement >= settings_.minimumAgreement) historyWeight = settings_.historyWeight * *agreement;
+    }
+    if (historyWeight == 0 && (okRows.empty() || designPicks_ < initialDesign_)) {
+      ++designPicks_;
+      return spaceFillingPick(history, observed);
+    }
 
     std::vector<float> features, targets, weights;
     if (!okRows.empty()) {
@@ -347,8 +398,10 @@ class ModelStrategy final : public SearchStrategy {
       }
     }
     const std::size_t ownRows = targets.size();
-    features.insert(features.end(), historyFeatures_.begin(), historyFeatures_.end());
-    targets.insert(targets.end(), historyTargets_.begin(), historyTargets_.end());
+    if (historyWeight > 0) {
+      features.insert(features.end(), historyFeatures_.begin(), historyFeatures_.end());
+      targets.insert(targets.end(), historyTargets_.begin(), historyTargets_.end());
+    }
 
     std::vector<std::size_t> open;
     for (std::size_t i = 0; i < observed.size(); ++i) {
@@ -371,17 +424,8 @@ class ModelStrategy final : public SearchStrategy {
       for (std::size_t k = 0; k < ownRows; ++k) counts[random_.below(ownRows)] += 1.0f;
       const std::size_t historyRows = rows - ownRows;
       for (std::size_t k = 0; k < historyRows; ++k)
-        counts[ownRows + random_.below(historyRows)] += static_cast<float>(settings_.historyWeight);
-      heads::XgbParams params;
-      params.rounds = settings_.rounds;
-      params.maxDepth = settings_.maxDepth;
-      params.eta = settings_.eta;
-      params.minChildWeight = 1.0;
-      params.lambda = 1.0;
-      params.treeMethod = "exact";
-      params.nthread = 1;
-      params.seed = static_cast<unsigned>(m + 1);
-      heads::XgbRegressor model(params);
+        counts[ownRows + random_.below(historyRows)] += static_cast<float>(historyWeight);
+      heads::XgbRegressor model(treeParams(m));
       if (Status fitted = model.fit(matrix, targets, counts); !fitted) return fitted.error();
       auto predicted = model.predict(openFeatures.data(), open.size(), columns_);
       if (!predicted) return predicted.error();
@@ -435,10 +479,13 @@ class ModelStrategy final : public SearchStrategy {
   std::size_t initialDesign_ = 0;
   std::size_t columns_ = 0;
   std::size_t modelSteps_ = 0;
+  std::size_t designPicks_ = 0;
   std::unordered_set<std::size_t> pending_;
   std::vector<float> embedding_;
   std::vector<float> historyFeatures_;
   std::vector<float> historyTargets_;
+  std::unique_ptr<heads::XgbRegressor> historyModel_;
+  Status historyStatus_;
 };
 
 }  // namespace

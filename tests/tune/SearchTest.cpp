@@ -257,5 +257,38 @@ TEST(Search, TransferStartsWhereTheEarlierSessionFoundTheOptimum) {
   EXPECT_EQ(run(**a, set, 12, historyA), run(**b, set, 12, historyB));
 }
 
+TEST(Search, TransferRecoversFromAMisleadingHistory) {
+  // An earlier session whose times run the other way (its best is this space's worst): once this session's results
+  // contradict it, the search must carry on as the model strategy and still find a good configuration.
+  const CandidateSet set = candidateSetFrom(syntheticSpace());
+  TransferSession session;
+  session.parameterNames = set.parameterNames;
+  for (std::size_t i = 0; i < set.size(); i += 5) {
+    session.features.emplace_back(set.row(i), set.row(i) + set.parameterNames.size());
+    session.times.push_back(1.0 / syntheticTime(set.configurations[i]));
+  }
+  TransferData transfer;
+  transfer.sessions.push_back(session);
+  std::vector<double> misled, model;
+  for (std::uint64_t seed = 0; seed < 4; ++seed) {
+    for (auto kind : {StrategyKind::kTransfer, StrategyKind::kModel}) {
+      StrategyOptions options;
+      options.kind = kind;
+      options.seed = seed;
+      options.budget = 30;
+      options.transfer = &transfer;
+      auto strategy = makeStrategy(set, options);
+      ASSERT_TRUE(strategy.ok()) << strategy.error().message();
+      std::vector<Observation> history;
+      run(**strategy, set, 30, history);
+      (kind == StrategyKind::kTransfer ? misled : model).push_back(bestFraction(set, history));
+    }
+  }
+  std::sort(misled.begin(), misled.end());
+  std::sort(model.begin(), model.end());
+  EXPECT_GE(misled[1], 0.9) << "misled transfer should come within 10% of the optimum in 3 of 4 runs";
+  EXPECT_GE(misled[1], model[0] - 0.05) << "misled transfer should not fall far behind the model strategy";
+}
+
 }  // namespace
 }  // namespace mirtune::tune
