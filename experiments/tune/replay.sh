@@ -5,8 +5,9 @@
 #   experiments/tune/replay.sh [CACHE.json]
 # Environment: MIRTUNE (the binary, default build/bin/mirtune), MIRTUNE_DATA (data sets, default ../shared/datasets
 # beside the source tree), REPEATS (20), BUDGETS ("20 50 100"), SEED (0).
-# The transfer strategy is run twice: with an earlier partial session of the same space (a seeded 5% sample of its
-# timed records) and with an unrelated session that shares no parameter (it must then behave as `model`).
+# The transfer strategy is run three times: with an earlier partial session of the same space (a seeded 5% sample of
+# its timed records), with that sample's times inverted (a misleading history: its best is the space's worst), and
+# with an unrelated session that shares no parameter (it must then behave as `model`).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -22,6 +23,14 @@ seed=${SEED:-0}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 python3 "$here/subsample_cache.py" "$cache" "$work/same-space-5pct.json" 0.05 1
+python3 - "$work/same-space-5pct.json" "$work/misleading-5pct.json" <<'PY'
+import json, sys
+cache = json.load(open(sys.argv[1]))
+for record in cache["cache"].values():
+    record["time"] = 1.0 / record["time"]
+    record.pop("times", None)
+json.dump(cache, open(sys.argv[2], "w"))
+PY
 python3 - "$work/unrelated.json" <<'PY'
 import json, sys
 records = {str(v): {"unrelated_parameter": v, "time": 1.0 + v, "compile_time": 0, "verification_time": 0,
@@ -55,4 +64,5 @@ row exhaustive --strategy exhaustive
 row random --strategy random
 row model --strategy model
 row "transfer (5% of this space)" --strategy transfer --history "$work/same-space-5pct.json"
+row "transfer (5%, inverted times)" --strategy transfer --history "$work/misleading-5pct.json"
 row "transfer (no shared parameter)" --strategy transfer --history "$work/unrelated.json"

@@ -257,25 +257,25 @@ class ModelStrategy final : public SearchStrategy {
         order.resize(best);
         for (std::size_t k = 0; k < settings_.maxHistoryRows - best; ++k) order.push_back(rest[shuffle[k]]);
       }
-      HistoryRows session_rows;
+      HistoryRows sessionRows;
       for (auto k : order) {
         const auto& source = session.features[usable[k]];
         for (std::size_t c = 0; c < column.size(); ++c) {
-          session_rows.features.push_back(column[c] < 0 ? std::numeric_limits<float>::quiet_NaN()
+          sessionRows.features.push_back(column[c] < 0 ? std::numeric_limits<float>::quiet_NaN()
                                                          : source[static_cast<std::size_t>(column[c])]);
         }
         for (std::size_t e = 0; e < transfer.embedding.size(); ++e) {
-          session_rows.features.push_back(e < session.embedding.size() ? session.embedding[e] : 0.0f);
+          sessionRows.features.push_back(e < session.embedding.size() ? session.embedding[e] : 0.0f);
         }
-        session_rows.targets.push_back(static_cast<float>(logs[k] - median));
+        sessionRows.targets.push_back(static_cast<float>(logs[k] - median));
       }
-      rows.push_back(std::move(session_rows));
+      rows.push_back(std::move(sessionRows));
     }
     if (rows.empty()) return;  // no shared parameters: plain model-guided search
     embedding_ = transfer.embedding;
-    for (auto& session_rows : rows) {
-      historyFeatures_.insert(historyFeatures_.end(), session_rows.features.begin(), session_rows.features.end());
-      historyTargets_.insert(historyTargets_.end(), session_rows.targets.begin(), session_rows.targets.end());
+    for (auto& sessionRows : rows) {
+      historyFeatures_.insert(historyFeatures_.end(), sessionRows.features.begin(), sessionRows.features.end());
+      historyTargets_.insert(historyTargets_.end(), sessionRows.targets.begin(), sessionRows.targets.end());
     }
     // The earlier sessions stand in for the initial design, as long as they agree with this session's results.
     // A model of the earlier sessions alone: how well it ranks this session's results decides how much they count.
@@ -382,7 +382,7 @@ class ModelStrategy final : public SearchStrategy {
       return spaceFillingPick(history, observed);
     }
 
-    std::vector<float> features, targets, weights;
+    std::vector<float> features, targets;
     if (!okRows.empty()) {
       std::vector<double> sorted = logs;
       std::nth_element(sorted.begin(), sorted.begin() + sorted.size() / 2, sorted.end());
