@@ -51,7 +51,8 @@ int runReplay(const TuneOptions& options) {
     return reportError(Error(ErrorCode::kUsage, "--history is read by --strategy transfer only"));
   }
   if (*strategy == tune::StrategyKind::kTransfer && options.history.empty()) {
-    return reportError(Error(ErrorCode::kUsage, "--strategy transfer needs at least one --history CACHE.json"));
+    return reportError(
+        Error(ErrorCode::kUsage, "--strategy transfer needs at least one --history CACHE.json"));
   }
   auto cache = tune::readKernelTunerCache(options.replayCache);
   if (!cache) return reportError(cache.error());
@@ -74,24 +75,26 @@ int runReplay(const TuneOptions& options) {
 }
 
 int runLive(const TuneOptions& options) {
-  return reportError(makeError(ErrorCode::kUsage,
-                               "tuning {} live is not available in this build; --replay CACHE.json is required",
-                               options.spec));
+  return reportError(makeError(
+      ErrorCode::kUsage, "tuning {} live is not available in this build; --replay CACHE.json is required",
+      options.spec));
 }
 
 }  // namespace
 
 void addTuneCommand(CLI::App& app, const GlobalOptions& global, CommandAction& action) {
   (void)global;
-  CLI::App* tune = app.add_subcommand("tune", "Tune a kernel's own parameters (T1 file), or replay a brute-forced "
-                                               "Kernel Tuner cache to compare search strategies");
+  CLI::App* tune = app.add_subcommand("tune",
+                                      "Tune a kernel's own parameters (T1 file), or replay a brute-forced "
+                                      "Kernel Tuner cache to compare search strategies");
   auto options = std::make_shared<TuneOptions>();
   tune->add_option("spec", options->spec, "T1 tuning problem (JSON)");
   tune->add_option("--replay", options->replayCache,
                    "Replay this Kernel Tuner cache file (a brute-forced space) instead of measuring");
   tune->add_option("--history", options->history,
                    "An earlier session's Kernel Tuner cache for --strategy transfer (repeatable)");
-  tune->add_option("--strategy", options->strategy, "exhaustive, random, model or transfer")->capture_default_str();
+  tune->add_option("--strategy", options->strategy, "exhaustive, random, model or transfer")
+      ->capture_default_str();
   tune->add_option("--budget", options->budget, "Evaluations per search")->capture_default_str();
   tune->add_option("--repeats", options->repeats, "Replay: seeded repeats (repeat r uses seed + r)")
       ->capture_default_str();
@@ -102,7 +105,8 @@ void addTuneCommand(CLI::App& app, const GlobalOptions& global, CommandAction& a
   tune->callback([options, &action]() {
     if (!options->replayCache.empty() && !options->spec.empty()) {
       action = [] {
-        return reportError(Error(ErrorCode::kUsage, "tune takes either a SPEC file or --replay CACHE.json, not both"));
+        return reportError(
+            Error(ErrorCode::kUsage, "tune takes either a SPEC file or --replay CACHE.json, not both"));
       };
     } else if (!options->replayCache.empty()) {
       action = [options]() { return runReplay(*options); };
@@ -110,7 +114,8 @@ void addTuneCommand(CLI::App& app, const GlobalOptions& global, CommandAction& a
       action = [options]() { return runLive(*options); };
     } else {
       action = [] {
-        return reportError(Error(ErrorCode::kUsage, "tune needs --replay CACHE.json (see mirtune tune --help)"));
+        return reportError(
+            Error(ErrorCode::kUsage, "tune needs --replay CACHE.json (see mirtune tune --help)"));
       };
     }
   });

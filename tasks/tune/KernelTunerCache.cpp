@@ -1,4 +1,5 @@
-// Kernel Tuner cache files: reading (finished or still being written), checking every record, appending records.
+// Kernel Tuner cache files: reading (finished or still being written), checking every record, appending
+// records.
 #include "tasks/tune/KernelTunerCache.h"
 
 #include "support/Files.h"
@@ -20,9 +21,9 @@ using Document = nlohmann::ordered_json;
 namespace {
 
 /// The fields of a record that are not parameters; anything else must be a parameter or a numeric observable.
-const std::set<std::string> kRecordFields = {"time",           "times",         "compile_time",
-                                             "verification_time", "benchmark_time", "strategy_time",
-                                             "framework_time"};
+const std::set<std::string> kRecordFields = {
+    "time",           "times",         "compile_time",  "verification_time",
+    "benchmark_time", "strategy_time", "framework_time"};
 
 /// A value as Python's str() writes it, which is how Kernel Tuner builds keys.
 std::string keyText(const json& value) {
@@ -42,8 +43,9 @@ bool sameValue(const json& a, const json& b) {
   return a == b;
 }
 
-/// The text of a cache file that Kernel Tuner has not closed yet (records end with "," and the braces of "cache"
-/// and of the file are missing), closed after its last complete record; nullopt when it does not look like one.
+/// The text of a cache file that Kernel Tuner has not closed yet (records end with "," and the braces of
+/// "cache" and of the file are missing), closed after its last complete record; nullopt when it does not look
+/// like one.
 std::optional<std::string> closedText(std::string text) {
   for (int dropLines = 0; dropLines < 2; ++dropLines) {
     while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.pop_back();
@@ -77,8 +79,8 @@ Expected<CacheRecord> readRecord(const KernelTunerCache& cache, const fs::path& 
     bool known = false;
     for (const auto& allowed : values) known = known || sameValue(allowed, value);
     if (!known) {
-      return badRecord(file, key,
-                       fmt::format("parameter \"{}\" = {} is not among its tune_params", name, found->dump()));
+      return badRecord(
+          file, key, fmt::format("parameter \"{}\" = {} is not among its tune_params", name, found->dump()));
     }
     record.configuration[name] = json(*found);
   }
@@ -101,13 +103,14 @@ Expected<CacheRecord> readRecord(const KernelTunerCache& cache, const fs::path& 
   } else if (isNonNegativeNumber(*time)) {
     record.time = time->get<double>();
   } else {
-    return badRecord(file, key, fmt::format("\"time\" is {}, neither a number >= 0 nor a failure name",
-                                            time->dump()));
+    return badRecord(file, key,
+                     fmt::format("\"time\" is {}, neither a number >= 0 nor a failure name", time->dump()));
   }
   if (auto times = entry.find("times"); times != entry.end()) {
     if (!times->is_array()) return badRecord(file, key, "\"times\" is not a list");
     for (const auto& value : *times) {
-      if (!isNonNegativeNumber(value)) return badRecord(file, key, "\"times\" holds a value that is not a number >= 0");
+      if (!isNonNegativeNumber(value))
+        return badRecord(file, key, "\"times\" holds a value that is not a number >= 0");
       record.times.push_back(value.get<double>());
     }
   }
@@ -157,7 +160,8 @@ Expected<KernelTunerCache> readParsed(const Document& document, const fs::path& 
   }
   for (const auto& [name, values] : params->items()) {
     if (cache.parameterValues.count(name) == 0)
-      return invalid(fmt::format("unknown parameter \"{}\" in \"tune_params\" (not in tune_params_keys)", name));
+      return invalid(
+          fmt::format("unknown parameter \"{}\" in \"tune_params\" (not in tune_params_keys)", name));
   }
   auto records = document.find("cache");
   if (records == document.end() || !records->is_object()) return invalid("\"cache\" must be an object");
@@ -257,9 +261,10 @@ Status writeKernelTunerCache(const KernelTunerCache& cache, const fs::path& file
     if (!read) return read.error();
     existing = std::move(*read);
     if (existing.parameterNames != cache.parameterNames) {
-      return makeError(ErrorCode::kInvalidInput,
-                       "{}: its tune_params_keys ({}) differ from this session's ({}); use another cache file",
-                       file.string(), fmt::join(existing.parameterNames, ","), fmt::join(cache.parameterNames, ","));
+      return makeError(
+          ErrorCode::kInvalidInput,
+          "{}: its tune_params_keys ({}) differ from this session's ({}); use another cache file",
+          file.string(), fmt::join(existing.parameterNames, ","), fmt::join(cache.parameterNames, ","));
     }
     for (const auto& record : existing.records) ordered.push_back(&record);
   }
@@ -286,7 +291,8 @@ Status writeKernelTunerCache(const KernelTunerCache& cache, const fs::path& file
   header["tune_params"] = params;
   std::string text = "{\n";
   bool first = true;
-  for (const char* field : {"device_name", "kernel_name", "problem_size", "tune_params_keys", "tune_params"}) {
+  for (const char* field :
+       {"device_name", "kernel_name", "problem_size", "tune_params_keys", "tune_params"}) {
     if (!first) text += ",\n";
     first = false;
     text += fmt::format("{}: {}", json(field).dump(), header[field].dump(0));

@@ -1,12 +1,13 @@
-// Kernel Tuner cache files: reading the toy cache, an unfinished file, refusals of bad files, write/append/read back.
+// Kernel Tuner cache files: reading the toy cache, an unfinished file, refusals of bad files,
+// write/append/read back.
 #include "tasks/tune/KernelTunerCache.h"
 
 #include "support/Files.h"
 
 #include <gtest/gtest.h>
 
-#include <filesystem>
 #include <unistd.h>
+#include <filesystem>
 
 namespace mirtune::tune {
 namespace {
@@ -132,7 +133,8 @@ TEST(KernelTunerCache, AppendsNewRecordsInOrderAndKeepsTheOldOnes) {
   other.parameterNames = {"block", "layout", "unroll"};
   auto refused = writeKernelTunerCache(other, file);
   ASSERT_FALSE(refused.ok());
-  EXPECT_NE(refused.error().message().find("tune_params_keys"), std::string::npos) << refused.error().message();
+  EXPECT_NE(refused.error().message().find("tune_params_keys"), std::string::npos)
+      << refused.error().message();
 }
 
 }  // namespace

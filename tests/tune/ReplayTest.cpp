@@ -1,5 +1,5 @@
-// Replay of a brute-forced cache: exhaustive with the full budget finds the optimum, seeds are reproducible, and
-// the report's JSON has its documented keys.
+// Replay of a brute-forced cache: exhaustive with the full budget finds the optimum, seeds are reproducible,
+// and the report's JSON has its documented keys.
 #include "tasks/tune/Replay.h"
 
 #include <gtest/gtest.h>

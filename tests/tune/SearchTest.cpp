@@ -1,5 +1,5 @@
-// Search strategies: candidate features, no repeated proposals, exhaustive order, seeded random, the model-guided
-// search against random on a structured synthetic space, and transfer from an earlier session.
+// Search strategies: candidate features, no repeated proposals, exhaustive order, seeded random, the
+// model-guided search against random on a structured synthetic space, and transfer from an earlier session.
 #include "tasks/tune/Search.h"
 
 #include <gtest/gtest.h>
@@ -53,7 +53,8 @@ std::vector<std::size_t> run(SearchStrategy& strategy, const CandidateSet& set, 
 
 double bestFraction(const CandidateSet& set, const std::vector<Observation>& history) {
   double optimum = 1e300, best = 1e300;
-  for (const auto& configuration : set.configurations) optimum = std::min(optimum, syntheticTime(configuration));
+  for (const auto& configuration : set.configurations)
+    optimum = std::min(optimum, syntheticTime(configuration));
   for (const auto& observation : history) best = std::min(best, *observation.time);
   return optimum / best;
 }
@@ -98,7 +99,8 @@ TEST(Search, RefusesAnEmptySpaceAndTransferWithoutData) {
 TEST(Search, NoStrategyProposesADuplicateOrAnObservedCandidate) {
   const CandidateSet set = candidateSetFrom(syntheticSpace());
   TransferData transfer;  // no sessions: transfer behaves as the model strategy
-  for (auto kind : {StrategyKind::kExhaustive, StrategyKind::kRandom, StrategyKind::kModel, StrategyKind::kTransfer}) {
+  for (auto kind :
+       {StrategyKind::kExhaustive, StrategyKind::kRandom, StrategyKind::kModel, StrategyKind::kTransfer}) {
     StrategyOptions options;
     options.kind = kind;
     options.seed = 7;
@@ -113,9 +115,11 @@ TEST(Search, NoStrategyProposesADuplicateOrAnObservedCandidate) {
     ASSERT_TRUE(batch.ok()) << batch.error().message();
     EXPECT_EQ(batch->size(), 6u);
     std::set<std::size_t> seen;
-    for (const auto& observation : history) EXPECT_TRUE(seen.insert(observation.candidate).second)
-        << tuneStrategyName(kind) << " repeated " << observation.candidate;
-    for (auto i : *batch) EXPECT_TRUE(seen.insert(i).second) << tuneStrategyName(kind) << " batch repeated " << i;
+    for (const auto& observation : history)
+      EXPECT_TRUE(seen.insert(observation.candidate).second)
+          << tuneStrategyName(kind) << " repeated " << observation.candidate;
+    for (auto i : *batch)
+      EXPECT_TRUE(seen.insert(i).second) << tuneStrategyName(kind) << " batch repeated " << i;
     Observation outside{set.size(), 1.0};
     history.push_back(outside);
     EXPECT_FALSE((*strategy)->propose(history, 1).ok()) << "a history naming no candidate must be refused";
@@ -200,7 +204,8 @@ TEST(Search, ModelSteersAwayFromFailures) {
     const auto i = picked->front();
     const bool fails = set.configurations[i].at("tile_x").get<int>() > 2;
     if (fails && history.size() >= 20) ++lateFailures;
-    history.push_back({i, fails ? std::nullopt : std::optional<double>(syntheticTime(set.configurations[i]))});
+    history.push_back(
+        {i, fails ? std::nullopt : std::optional<double>(syntheticTime(set.configurations[i]))});
   }
   // 75% of the space fails; random picks would fail about 15 of the last 20.
   EXPECT_LE(lateFailures, 8u);
@@ -208,8 +213,8 @@ TEST(Search, ModelSteersAwayFromFailures) {
 
 TEST(Search, TransferStartsWhereTheEarlierSessionFoundTheOptimum) {
   const CandidateSet set = candidateSetFrom(syntheticSpace());
-  // An earlier session of a related kernel: the same parameters (in another order, and one extra), measured on a
-  // sample of configurations, with times on another scale.
+  // An earlier session of a related kernel: the same parameters (in another order, and one extra), measured
+  // on a sample of configurations, with times on another scale.
   TransferSession session;
   session.kernel = "earlier";
   session.embedding = {0.5f, -0.25f};
@@ -232,7 +237,8 @@ TEST(Search, TransferStartsWhereTheEarlierSessionFoundTheOptimum) {
   auto first = (*strategy)->propose({}, 1);
   ASSERT_TRUE(first.ok() && first->size() == 1u);
   double optimum = 1e300;
-  for (const auto& configuration : set.configurations) optimum = std::min(optimum, syntheticTime(configuration));
+  for (const auto& configuration : set.configurations)
+    optimum = std::min(optimum, syntheticTime(configuration));
   EXPECT_GE(optimum / syntheticTime(set.configurations[first->front()]), 0.95)
       << "first proposal " << set.configurations[first->front()].dump();
 
@@ -258,8 +264,9 @@ TEST(Search, TransferStartsWhereTheEarlierSessionFoundTheOptimum) {
 }
 
 TEST(Search, TransferRecoversFromAMisleadingHistory) {
-  // An earlier session whose times run the other way (its best is this space's worst): once this session's results
-  // contradict it, the search must carry on as the model strategy and still find a good configuration.
+  // An earlier session whose times run the other way (its best is this space's worst): once this session's
+  // results contradict it, the search must carry on as the model strategy and still find a good
+  // configuration.
   const CandidateSet set = candidateSetFrom(syntheticSpace());
   TransferSession session;
   session.parameterNames = set.parameterNames;

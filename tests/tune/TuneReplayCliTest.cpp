@@ -13,8 +13,8 @@ const std::filesystem::path kInputs = MIRTUNE_TUNE_SEARCH_INPUTS;
 const std::string kToy = (kInputs / "toy-cache.json").string();
 
 TEST(CliTuneReplay, JsonReportOfAnExhaustiveReplay) {
-  auto result = runMirtune({"tune", "--replay", kToy, "--strategy", "exhaustive", "--budget", "14", "--repeats",
-                            "2", "--json"});
+  auto result = runMirtune(
+      {"tune", "--replay", kToy, "--strategy", "exhaustive", "--budget", "14", "--repeats", "2", "--json"});
   ASSERT_EQ(result.exitCode, 0) << result.standardError;
   auto report = nlohmann::json::parse(result.standardOutput);
   EXPECT_EQ(report["strategy"], "exhaustive");
@@ -29,23 +29,27 @@ TEST(CliTuneReplay, JsonReportOfAnExhaustiveReplay) {
 }
 
 TEST(CliTuneReplay, TextReportAndTransferWithHistory) {
-  auto text = runMirtune({"tune", "--replay", kToy, "--strategy", "random", "--budget", "4", "--repeats", "3"});
+  auto text =
+      runMirtune({"tune", "--replay", kToy, "--strategy", "random", "--budget", "4", "--repeats", "3"});
   ASSERT_EQ(text.exitCode, 0) << text.standardError;
-  EXPECT_NE(text.standardOutput.find("strategy random: 4 evaluations x 3 repeats over 14 valid configurations"),
-            std::string::npos)
+  EXPECT_NE(
+      text.standardOutput.find("strategy random: 4 evaluations x 3 repeats over 14 valid configurations"),
+      std::string::npos)
       << text.standardOutput;
-  auto transfer = runMirtune({"tune", "--replay", kToy, "--strategy", "transfer", "--history", kToy, "--budget",
-                              "1", "--repeats", "2", "--json"});
+  auto transfer = runMirtune({"tune", "--replay", kToy, "--strategy", "transfer", "--history", kToy,
+                              "--budget", "1", "--repeats", "2", "--json"});
   ASSERT_EQ(transfer.exitCode, 0) << transfer.standardError;
   // The history is the same space: the first proposal is its optimum.
-  EXPECT_DOUBLE_EQ(nlohmann::json::parse(transfer.standardOutput)["fraction_of_optimum"]["min"].get<double>(), 1.0);
+  EXPECT_DOUBLE_EQ(nlohmann::json::parse(transfer.standardOutput)["fraction_of_optimum"]["min"].get<double>(),
+                   1.0);
 }
 
 TEST(CliTuneReplay, BadInputIsRefusedWithItsName) {
   const std::string bad = (kInputs / "bad-key-mismatch.json").string();
   auto badCache = runMirtune({"tune", "--replay", bad, "--budget", "5", "--repeats", "1"});
   EXPECT_EQ(badCache.exitCode, 1);
-  EXPECT_NE(badCache.standardError.find("bad-key-mismatch.json"), std::string::npos) << badCache.standardError;
+  EXPECT_NE(badCache.standardError.find("bad-key-mismatch.json"), std::string::npos)
+      << badCache.standardError;
   EXPECT_NE(badCache.standardError.find("2,1,row"), std::string::npos) << badCache.standardError;
   EXPECT_TRUE(badCache.standardOutput.empty());
 
