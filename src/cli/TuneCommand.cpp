@@ -10,6 +10,7 @@
 #include "tasks/tune/KernelTunerCache.h"
 #include "tasks/tune/Replay.h"
 #include "tasks/tune/Search.h"
+#include "tasks/tune/TransferHistory.h"
 #include "tasks/tune/TuneWorkflow.h"
 
 #include <fmt/format.h>
@@ -29,7 +30,8 @@ namespace {
 struct TuneOptions {
   std::string spec;                  ///< positional T1 file (live mode)
   std::string replayCache;           ///< --replay: a brute-forced Kernel Tuner cache
-  std::vector<std::string> history;  ///< --history: earlier sessions' caches (transfer)
+  std::vector<std::string> history;  ///< --history: earlier sessions' caches (transfer), CACHE[=KERNEL]
+  std::string kernel;                ///< --kernel: the replayed space's kernel source
   std::string strategy = "model";
   std::size_t budget = 50;
   std::size_t repeats = 20;
@@ -53,30 +55,8 @@ struct TunePlotOptions {
 };
 
 /// The earlier sessions of --history as transfer data; a cache carries no kernel embedding, so every session
-/// (and the kernel being tuned) gets the same all-zero one and only the parameters carry over.
-Expected<tune::TransferData> historyFromCaches(const std::vector<std::string>& files) {
-  tune::TransferData transfer;
-  for (const auto& file : files) {
-    auto cache = tune::readKernelTunerCache(file);
-    if (!cache) return cache.error();
-    tune::TransferSession session;
-    session.kernel = cache->kernelName.empty() ? file : cache->kernelName;
-    const tune::CandidateSet layout = tune::candidateSetFrom(cache->validSpace());
-    session.parameterNames = layout.parameterNames;
-    for (std::size_t i = 0; i < layout.size(); ++i) {
-      session.features.emplace_back(layout.row(i), layout.row(i) + layout.parameterNames.size());
-    }
-    std::map<std::string, double> timeByKey;
-    for (const auto& record : cache->records) {
-      if (record.time) timeByKey[cache->key(record.configuration)] = *record.time;
-    }
-    for (const auto& configuration : layout.configurations) session.times.push_back(timeByKey.at(cache->key(configuration)));
-    transfer.sessions.push_back(std::move(session));
-  }
-  return transfer;
-}
-
-int runReplay(const TuneOptions& options) {
+/// (and the kernel being tuned) has none and only the parameters carry over.
+int runReplay(const TuneOptions& options, const GlobalOptions& global) {
   auto strategy = tune::parseTuneStrategy(options.strategy);
   if (!strategy) return reportError(strategy.error());
   if (options.budget == 0) return reportError(Error(ErrorCode::kUsage, "--budget must be at least 1"));
@@ -85,13 +65,16 @@ int runReplay(const TuneOptions& options) {
     return reportError(Error(ErrorCode::kUsage, "--history is read by --strategy transfer only"));
   }
   if (*strategy == tune::StrategyKind::kTransfer && options.history.empty()) {
-    return reportError(Error(ErrorCode::kUsage, "--strategy transfer needs at least one --history CACHE.json"));
+    return reportError(
+        Error(ErrorCode::kUsage, "--strategy transfer needs at least one --history CACHE.json"));
   }
   auto cache = tune::readKernelTunerCache(options.replayCache);
   if (!cache) return reportError(cache.error());
   tune::TransferData transfer;
   if (!options.history.empty()) {
-    auto read = historyFromCaches(options.history);
+    std::vector<tune::HistoryCache> history;
+    for (const std::string& item : options.history) history.push_back(tune::parseHistoryArgument(item));
+    auto read = tune::transferDataFromCaches(history, options.kernel, options.encoder, resolveDatabasePath(global));
     if (!read) return reportError(read.error());
     transfer = std::move(*read);
   }
@@ -245,7 +228,10 @@ void addTuneCommand(CLI::App& app, const GlobalOptions& global, CommandAction& a
   tune->add_option("--replay", options->replayCache,
                    "Replay this Kernel Tuner cache file (a brute-forced space) instead of measuring");
   tune->add_option("--history", options->history,
-                   "An earlier session's Kernel Tuner cache for --strategy transfer (repeatable)");
+                   "Replay: an earlier session for --strategy transfer, CACHE.json or CACHE.json=KERNEL.cl (its "
+                   "kernel, embedded to relate it to --kernel); repeatable");
+  tune->add_option("--kernel", options->kernel,
+                   "Replay: the source of the replayed space's kernel (transfer with embeddings)");
   tune->add_option("--strategy", options->strategy, "exhaustive, random, model or transfer")->capture_default_str();
   tune->add_option("--budget", options->budget,
                    "Evaluations per search, the default's included (replay: 50; live: 100; 0 = the whole space)")
@@ -279,10 +265,11 @@ void addTuneCommand(CLI::App& app, const GlobalOptions& global, CommandAction& a
     if (tune->got_subcommand("plot")) return;
     if (!options->replayCache.empty() && !options->spec.empty()) {
       action = [] {
-        return reportError(Error(ErrorCode::kUsage, "tune takes either a SPEC file or --replay CACHE.json, not both"));
+        return reportError(
+            Error(ErrorCode::kUsage, "tune takes either a SPEC file or --replay CACHE.json, not both"));
       };
     } else if (!options->replayCache.empty()) {
-      action = [options]() { return runReplay(*options); };
+      action = [options, &global]() { return runReplay(*options, global); };
     } else if (!options->spec.empty()) {
       action = [options, &global]() { return runLive(*options, global); };
     } else {

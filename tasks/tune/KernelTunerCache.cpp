@@ -1,4 +1,5 @@
-// Kernel Tuner cache files: reading (finished or still being written), checking every record, appending records.
+// Kernel Tuner cache files: reading (finished or still being written), checking every record, appending
+// records.
 #include "tasks/tune/KernelTunerCache.h"
 
 #include "support/Files.h"
@@ -14,13 +15,15 @@ namespace mirtune::tune {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
+/// Parsed files keep their key order: records are read in file order.
+using Document = nlohmann::ordered_json;
 
 namespace {
 
 /// The fields of a record that are not parameters; anything else must be a parameter or a numeric observable.
-const std::set<std::string> kRecordFields = {"time",           "times",         "compile_time",
-                                             "verification_time", "benchmark_time", "strategy_time",
-                                             "framework_time"};
+const std::set<std::string> kRecordFields = {
+    "time",           "times",         "compile_time",  "verification_time",
+    "benchmark_time", "strategy_time", "framework_time"};
 
 /// A value as Python's str() writes it, which is how Kernel Tuner builds keys.
 std::string keyText(const json& value) {
@@ -40,8 +43,9 @@ bool sameValue(const json& a, const json& b) {
   return a == b;
 }
 
-/// The text of a cache file that Kernel Tuner has not closed yet (records end with "," and the braces of "cache"
-/// and of the file are missing), closed after its last complete record; nullopt when it does not look like one.
+/// The text of a cache file that Kernel Tuner has not closed yet (records end with "," and the braces of
+/// "cache" and of the file are missing), closed after its last complete record; nullopt when it does not look
+/// like one.
 std::optional<std::string> closedText(std::string text) {
   for (int dropLines = 0; dropLines < 2; ++dropLines) {
     while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.pop_back();
@@ -63,7 +67,7 @@ Error badRecord(const fs::path& file, const std::string& key, const std::string&
 }
 
 Expected<CacheRecord> readRecord(const KernelTunerCache& cache, const fs::path& file, const std::string& key,
-                                 const json& entry) {
+                                 const Document& entry) {
   if (!entry.is_object()) return badRecord(file, key, "not a JSON object");
   CacheRecord record;
   record.configuration = json::object();
@@ -71,13 +75,14 @@ Expected<CacheRecord> readRecord(const KernelTunerCache& cache, const fs::path& 
     auto found = entry.find(name);
     if (found == entry.end()) return badRecord(file, key, fmt::format("no value for parameter \"{}\"", name));
     const auto& values = cache.parameterValues.at(name);
+    const json value = json(*found);
     bool known = false;
-    for (const auto& value : values) known = known || sameValue(value, *found);
+    for (const auto& allowed : values) known = known || sameValue(allowed, value);
     if (!known) {
-      return badRecord(file, key,
-                       fmt::format("parameter \"{}\" = {} is not among its tune_params", name, found->dump()));
+      return badRecord(
+          file, key, fmt::format("parameter \"{}\" = {} is not among its tune_params", name, found->dump()));
     }
-    record.configuration[name] = *found;
+    record.configuration[name] = json(*found);
   }
   for (const auto& [field, value] : entry.items()) {
     if (cache.parameterValues.count(field) != 0 || kRecordFields.count(field) != 0) continue;
@@ -98,13 +103,14 @@ Expected<CacheRecord> readRecord(const KernelTunerCache& cache, const fs::path& 
   } else if (isNonNegativeNumber(*time)) {
     record.time = time->get<double>();
   } else {
-    return badRecord(file, key, fmt::format("\"time\" is {}, neither a number >= 0 nor a failure name",
-                                            time->dump()));
+    return badRecord(file, key,
+                     fmt::format("\"time\" is {}, neither a number >= 0 nor a failure name", time->dump()));
   }
   if (auto times = entry.find("times"); times != entry.end()) {
     if (!times->is_array()) return badRecord(file, key, "\"times\" is not a list");
     for (const auto& value : *times) {
-      if (!isNonNegativeNumber(value)) return badRecord(file, key, "\"times\" holds a value that is not a number >= 0");
+      if (!isNonNegativeNumber(value))
+        return badRecord(file, key, "\"times\" holds a value that is not a number >= 0");
       record.times.push_back(value.get<double>());
     }
   }
@@ -124,7 +130,7 @@ Expected<CacheRecord> readRecord(const KernelTunerCache& cache, const fs::path& 
   return record;
 }
 
-Expected<KernelTunerCache> readParsed(const json& document, const fs::path& file) {
+Expected<KernelTunerCache> readParsed(const Document& document, const fs::path& file) {
   auto invalid = [&](const std::string& what) {
     return makeError(ErrorCode::kInvalidInput, "{}: {}", file.string(), what);
   };
@@ -134,7 +140,7 @@ Expected<KernelTunerCache> readParsed(const json& document, const fs::path& file
     cache.deviceName = name->get<std::string>();
   if (auto name = document.find("kernel_name"); name != document.end() && name->is_string())
     cache.kernelName = name->get<std::string>();
-  if (auto size = document.find("problem_size"); size != document.end()) cache.problemSize = *size;
+  if (auto size = document.find("problem_size"); size != document.end()) cache.problemSize = json(*size);
   auto keys = document.find("tune_params_keys");
   if (keys == document.end() || !keys->is_array() || keys->empty())
     return invalid("\"tune_params_keys\" must be a non-empty list of parameter names");
@@ -150,11 +156,12 @@ Expected<KernelTunerCache> readParsed(const json& document, const fs::path& file
     if (values == params->end() || !values->is_array() || values->empty())
       return invalid(fmt::format("\"tune_params\" has no list of values for \"{}\"", text));
     cache.parameterNames.push_back(text);
-    cache.parameterValues[text] = std::vector<json>(values->begin(), values->end());
+    for (const auto& value : *values) cache.parameterValues[text].push_back(json(value));
   }
   for (const auto& [name, values] : params->items()) {
     if (cache.parameterValues.count(name) == 0)
-      return invalid(fmt::format("unknown parameter \"{}\" in \"tune_params\" (not in tune_params_keys)", name));
+      return invalid(
+          fmt::format("unknown parameter \"{}\" in \"tune_params\" (not in tune_params_keys)", name));
   }
   auto records = document.find("cache");
   if (records == document.end() || !records->is_object()) return invalid("\"cache\" must be an object");
@@ -226,14 +233,14 @@ SearchSpace KernelTunerCache::validSpace() const {
 Expected<KernelTunerCache> readKernelTunerCache(const fs::path& file) {
   auto text = readFile(file);
   if (!text) return text.error();
-  json document = json::parse(*text, nullptr, false);
+  Document document = Document::parse(*text, nullptr, false);
   if (document.is_discarded()) {
     auto closed = closedText(*text);
     if (!closed) {
       return makeError(ErrorCode::kInvalidInput,
                        "{}: not JSON, and not an unfinished Kernel Tuner cache file either", file.string());
     }
-    document = json::parse(*closed, nullptr, false);
+    document = Document::parse(*closed, nullptr, false);
   }
   return readingJsonFrom(file, [&]() { return readParsed(document, file); });
 }
@@ -254,9 +261,10 @@ Status writeKernelTunerCache(const KernelTunerCache& cache, const fs::path& file
     if (!read) return read.error();
     existing = std::move(*read);
     if (existing.parameterNames != cache.parameterNames) {
-      return makeError(ErrorCode::kInvalidInput,
-                       "{}: its tune_params_keys ({}) differ from this session's ({}); use another cache file",
-                       file.string(), fmt::join(existing.parameterNames, ","), fmt::join(cache.parameterNames, ","));
+      return makeError(
+          ErrorCode::kInvalidInput,
+          "{}: its tune_params_keys ({}) differ from this session's ({}); use another cache file",
+          file.string(), fmt::join(existing.parameterNames, ","), fmt::join(cache.parameterNames, ","));
     }
     for (const auto& record : existing.records) ordered.push_back(&record);
   }
@@ -283,7 +291,8 @@ Status writeKernelTunerCache(const KernelTunerCache& cache, const fs::path& file
   header["tune_params"] = params;
   std::string text = "{\n";
   bool first = true;
-  for (const char* field : {"device_name", "kernel_name", "problem_size", "tune_params_keys", "tune_params"}) {
+  for (const char* field :
+       {"device_name", "kernel_name", "problem_size", "tune_params_keys", "tune_params"}) {
     if (!first) text += ",\n";
     first = false;
     text += fmt::format("{}: {}", json(field).dump(), header[field].dump(0));

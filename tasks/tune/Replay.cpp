@@ -1,5 +1,5 @@
-// Replay of a brute-forced space: seeded repeats of a strategy over a cache's valid configurations, scored by the
-// fraction of the optimum reached.
+// Replay of a brute-forced space: seeded repeats of a strategy over a cache's valid configurations, scored by
+// the fraction of the optimum reached.
 #include "tasks/tune/Replay.h"
 
 #include <fmt/format.h>
@@ -41,8 +41,25 @@ Distribution distributionOf(const std::vector<double>& sample) {
 
 }  // namespace
 
+TransferSession transferSessionFromCache(const KernelTunerCache& cache) {
+  TransferSession session;
+  session.kernel = cache.kernelName;
+  const CandidateSet layout = candidateSetFrom(cache.validSpace());
+  session.parameterNames = layout.parameterNames;
+  std::unordered_map<std::string, double> timeByKey;
+  for (const auto& record : cache.records) {
+    if (record.time) timeByKey[cache.key(record.configuration)] = *record.time;
+  }
+  for (std::size_t i = 0; i < layout.size(); ++i) {
+    session.features.emplace_back(layout.row(i), layout.row(i) + layout.parameterNames.size());
+    session.times.push_back(timeByKey.at(cache.key(layout.configurations[i])));
+  }
+  return session;
+}
+
 Expected<ReplayReport> replay(const KernelTunerCache& cache, const ReplayRequest& request) {
-  if (request.budget == 0) return makeError(ErrorCode::kUsage, "replay: the budget must be at least 1 evaluation");
+  if (request.budget == 0)
+    return makeError(ErrorCode::kUsage, "replay: the budget must be at least 1 evaluation");
   if (request.repeats == 0) return makeError(ErrorCode::kUsage, "replay: at least 1 repeat is needed");
   const SearchSpace space = cache.validSpace();
   const CandidateSet candidates = candidateSetFrom(space);
@@ -55,10 +72,12 @@ Expected<ReplayReport> replay(const KernelTunerCache& cache, const ReplayRequest
     if (record.time) timeByKey[cache.key(record.configuration)] = *record.time;
   }
   std::vector<double> times(candidates.size());
-  for (std::size_t i = 0; i < candidates.size(); ++i) times[i] = timeByKey.at(cache.key(candidates.configurations[i]));
+  for (std::size_t i = 0; i < candidates.size(); ++i)
+    times[i] = timeByKey.at(cache.key(candidates.configurations[i]));
   const double optimum = *std::min_element(times.begin(), times.end());
   if (!(optimum > 0))
-    return makeError(ErrorCode::kInvalidInput, "replay: the best time of the cache is {} ms, not > 0", optimum);
+    return makeError(ErrorCode::kInvalidInput, "replay: the best time of the cache is {} ms, not > 0",
+                     optimum);
 
   ReplayReport report;
   report.strategy = std::string(tuneStrategyName(request.strategy));
@@ -107,30 +126,35 @@ Expected<ReplayReport> replay(const KernelTunerCache& cache, const ReplayRequest
 
 nlohmann::json replayReportJson(const ReplayReport& report) {
   const Distribution& d = report.fractionOfOptimum;
-  return {{"strategy", report.strategy},
-          {"budget", report.budget},
-          {"repeats", report.repeats},
-          {"space_size", report.spaceSize},
-          {"optimum_ms", report.optimum},
-          {"fraction_of_optimum",
-           {{"median", d.median}, {"mean", d.mean}, {"q1", d.q1}, {"q3", d.q3}, {"min", d.min}, {"max", d.max}}},
-          {"fractions", report.fractions},
-          {"median_curve", report.medianCurve},
-          {"seconds_per_evaluation", report.secondsPerEvaluation}};
+  return {
+      {"strategy", report.strategy},
+      {"budget", report.budget},
+      {"repeats", report.repeats},
+      {"space_size", report.spaceSize},
+      {"optimum_ms", report.optimum},
+      {"fraction_of_optimum",
+       {{"median", d.median}, {"mean", d.mean}, {"q1", d.q1}, {"q3", d.q3}, {"min", d.min}, {"max", d.max}}},
+      {"fractions", report.fractions},
+      {"median_curve", report.medianCurve},
+      {"seconds_per_evaluation", report.secondsPerEvaluation}};
 }
 
 std::string replayReportText(const ReplayReport& report) {
   const Distribution& d = report.fractionOfOptimum;
-  std::string text = fmt::format("strategy {}: {} evaluations x {} repeats over {} valid configurations (optimum {:.4g} ms)\n",
-                                 report.strategy, report.budget, report.repeats, report.spaceSize, report.optimum);
-  text += fmt::format("fraction of optimum: median {:.3f}, mean {:.3f}, quartiles {:.3f} .. {:.3f}, range {:.3f} .. {:.3f}\n",
-                      d.median, d.mean, d.q1, d.q3, d.min, d.max);
+  std::string text = fmt::format(
+      "strategy {}: {} evaluations x {} repeats over {} valid configurations (optimum {:.4g} ms)\n",
+      report.strategy, report.budget, report.repeats, report.spaceSize, report.optimum);
+  text += fmt::format(
+      "fraction of optimum: median {:.3f}, mean {:.3f}, quartiles {:.3f} .. {:.3f}, range {:.3f} .. {:.3f}\n",
+      d.median, d.mean, d.q1, d.q3, d.min, d.max);
   std::string curve;
+  const std::size_t last = report.medianCurve.size();
   for (std::size_t step : {std::size_t{1}, std::size_t{5}, std::size_t{10}, std::size_t{20}, std::size_t{50},
                            std::size_t{100}, std::size_t{200}}) {
-    if (step > report.medianCurve.size()) break;
+    if (step >= last) break;
     curve += fmt::format(" {}:{:.3f}", step, report.medianCurve[step - 1]);
   }
+  if (last > 0) curve += fmt::format(" {}:{:.3f}", last, report.medianCurve[last - 1]);
   text += fmt::format("median fraction after evaluations:{}\n", curve);
   text += fmt::format("strategy time: {:.2f} ms per proposal\n", report.secondsPerEvaluation * 1000);
   return text;

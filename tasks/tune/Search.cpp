@@ -1,5 +1,6 @@
-// Search strategies of `mirtune tune`: exhaustive, seeded random, a model-guided search (bootstrap ensemble of
-// boosted trees, lower-confidence-bound acquisition, local moves around the incumbents) and its transfer variant.
+// Search strategies of `mirtune tune`: exhaustive, seeded random, a model-guided search (bootstrap ensemble
+// of boosted trees, lower-confidence-bound acquisition, local moves around the incumbents) and its transfer
+// variant.
 #include "tasks/tune/Search.h"
 
 #include "tasks/common/XgbRegressor.h"
@@ -53,7 +54,8 @@ std::vector<bool> observedMask(const std::vector<Observation>& history, std::siz
 }
 
 Error badHistory(std::size_t candidate, std::size_t size) {
-  return makeError(ErrorCode::kInvalidInput, "an observation names candidate {} of a set of {}", candidate, size);
+  return makeError(ErrorCode::kInvalidInput, "an observation names candidate {} of a set of {}", candidate,
+                   size);
 }
 
 Status checkHistory(const std::vector<Observation>& history, std::size_t size) {
@@ -67,7 +69,8 @@ class ExhaustiveStrategy final : public SearchStrategy {
  public:
   explicit ExhaustiveStrategy(std::size_t size) : size_(size) {}
   StrategyKind kind() const override { return StrategyKind::kExhaustive; }
-  Expected<std::vector<std::size_t>> propose(const std::vector<Observation>& history, std::size_t count) override {
+  Expected<std::vector<std::size_t>> propose(const std::vector<Observation>& history,
+                                             std::size_t count) override {
     if (Status checked = checkHistory(history, size_); !checked) return checked.error();
     auto observed = observedMask(history, size_);
     std::vector<std::size_t> picked;
@@ -85,7 +88,8 @@ class RandomStrategy final : public SearchStrategy {
  public:
   RandomStrategy(std::size_t size, std::uint64_t seed) : order_(seededPermutation(size, seed)) {}
   StrategyKind kind() const override { return StrategyKind::kRandom; }
-  Expected<std::vector<std::size_t>> propose(const std::vector<Observation>& history, std::size_t count) override {
+  Expected<std::vector<std::size_t>> propose(const std::vector<Observation>& history,
+                                             std::size_t count) override {
     if (Status checked = checkHistory(history, order_.size()); !checked) return checked.error();
     auto observed = observedMask(history, order_.size());
     std::vector<std::size_t> picked;
@@ -100,8 +104,8 @@ class RandomStrategy final : public SearchStrategy {
   std::vector<std::size_t> order_;
 };
 
-/// Each parameter's values in order (the distinct feature values of its column, sorted), so that a candidate has a
-/// step index per parameter: neighbours differ in one parameter by one step.
+/// Each parameter's values in order (the distinct feature values of its column, sorted), so that a candidate
+/// has a step index per parameter: neighbours differ in one parameter by one step.
 class Geometry {
  public:
   explicit Geometry(const CandidateSet& candidates) : columns_(candidates.parameterNames.size()) {
@@ -163,15 +167,21 @@ class Geometry {
 /// Hyper-parameters of the model-guided search. They are generic (not fitted to one space): see
 /// experiments/RESULTS.md for why each was chosen.
 struct ModelSettings {
-  std::size_t ensemble = 8;        ///< bootstrap models giving a mean and a spread
-  int rounds = 40;                 ///< boosting rounds per model
+  std::size_t ensemble = 8;  ///< bootstrap models giving a mean and a spread
+  int rounds = 40;           ///< boosting rounds per model
   int maxDepth = 4;
   double eta = 0.3;
-  double exploration = 1.0;        ///< kappa of mean - kappa * spread
-  std::size_t incumbents = 3;      ///< local moves start from the best few observed
-  double failurePenalty = 0.5;     ///< a failed configuration counts as the worst log time plus this
+  double exploration = 1.0;          ///< kappa of mean - kappa * spread
+  std::size_t incumbents = 3;        ///< local moves start from the best few observed
+  double failurePenalty = 0.5;       ///< a failed configuration counts as the worst log time plus this
   std::size_t maxHistoryRows = 512;  ///< transfer: rows kept per earlier session
-  double historyWeight = 0.5;      ///< transfer: weight of an earlier session's row against one of this session
+  double historyWeight = 0.5;  ///< transfer: weight of an earlier session's row against one of this session
+  double minimumAgreement =
+      0.2;                     ///< transfer: earlier sessions count only while their ranking agrees this much
+  std::size_t localEvery = 2;  ///< every n-th model step is a local move around the incumbents
+  double designFraction = 0.1;  ///< share of the budget spent on the space-filling initial design ...
+  std::size_t designMin = 3;    ///< ... but at least this many points
+  std::size_t designMax = 10;   ///< ... and at most this many
 };
 
 /// One training row source for transfer: an earlier session's rows mapped onto the current parameters.
@@ -183,19 +193,25 @@ struct HistoryRows {
 class ModelStrategy final : public SearchStrategy {
  public:
   ModelStrategy(const CandidateSet& candidates, const StrategyOptions& options)
-      : candidates_(candidates), options_(options), geometry_(candidates), random_(options.seed ^ 0x5EA4C4ULL) {
+      : candidates_(candidates),
+        options_(options),
+        geometry_(candidates),
+        random_(options.seed ^ 0x5EA4C4ULL) {
     const std::size_t n = candidates.size();
     const std::size_t budget = options.budget == 0 ? 100 : options.budget;
-    // About a tenth of the budget for the initial design, at least 3 and at most 10 points.
-    initialDesign_ = std::clamp<std::size_t>(budget / 10, 3, 10);
+    initialDesign_ = std::clamp<std::size_t>(
+        static_cast<std::size_t>(static_cast<double>(budget) * settings_.designFraction), settings_.designMin,
+        settings_.designMax);
     initialDesign_ = std::min(initialDesign_, n);
-    if (options.kind == StrategyKind::kTransfer && options.transfer != nullptr) prepareHistory(*options.transfer);
+    if (options.kind == StrategyKind::kTransfer && options.transfer != nullptr)
+      prepareHistory(*options.transfer);
     columns_ = candidates.parameterNames.size() + embedding_.size();
   }
 
   StrategyKind kind() const override { return options_.kind; }
 
-  Expected<std::vector<std::size_t>> propose(const std::vector<Observation>& history, std::size_t count) override {
+  Expected<std::vector<std::size_t>> propose(const std::vector<Observation>& history,
+                                             std::size_t count) override {
     if (Status checked = checkHistory(history, candidates_.size()); !checked) return checked.error();
     auto observed = observedMask(history, candidates_.size());
     std::vector<std::size_t> picked;
@@ -245,37 +261,82 @@ class ModelStrategy final : public SearchStrategy {
       std::vector<std::size_t> order(usable.size());
       std::iota(order.begin(), order.end(), std::size_t{0});
       if (order.size() > settings_.maxHistoryRows) {
-        std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return logs[a] < logs[b]; });
+        std::sort(order.begin(), order.end(),
+                  [&](std::size_t a, std::size_t b) { return logs[a] < logs[b]; });
         const std::size_t best = settings_.maxHistoryRows / 4;
         std::vector<std::size_t> rest(order.begin() + best, order.end());
         auto shuffle = seededPermutation(rest.size(), options_.seed ^ 0x7A45F3ULL);
         order.resize(best);
         for (std::size_t k = 0; k < settings_.maxHistoryRows - best; ++k) order.push_back(rest[shuffle[k]]);
       }
-      HistoryRows session_rows;
+      HistoryRows sessionRows;
       for (auto k : order) {
         const auto& source = session.features[usable[k]];
         for (std::size_t c = 0; c < column.size(); ++c) {
-          session_rows.features.push_back(column[c] < 0 ? std::numeric_limits<float>::quiet_NaN()
-                                                         : source[static_cast<std::size_t>(column[c])]);
+          sessionRows.features.push_back(column[c] < 0 ? std::numeric_limits<float>::quiet_NaN()
+                                                       : source[static_cast<std::size_t>(column[c])]);
         }
         for (std::size_t e = 0; e < transfer.embedding.size(); ++e) {
-          session_rows.features.push_back(e < session.embedding.size() ? session.embedding[e] : 0.0f);
+          sessionRows.features.push_back(e < session.embedding.size() ? session.embedding[e] : 0.0f);
         }
-        session_rows.targets.push_back(static_cast<float>(logs[k] - median));
+        sessionRows.targets.push_back(static_cast<float>(logs[k] - median));
       }
-      rows.push_back(std::move(session_rows));
+      rows.push_back(std::move(sessionRows));
     }
     if (rows.empty()) return;  // no shared parameters: plain model-guided search
     embedding_ = transfer.embedding;
-    for (auto& session_rows : rows) {
-      historyFeatures_.insert(historyFeatures_.end(), session_rows.features.begin(), session_rows.features.end());
-      historyTargets_.insert(historyTargets_.end(), session_rows.targets.begin(), session_rows.targets.end());
+    for (auto& sessionRows : rows) {
+      historyFeatures_.insert(historyFeatures_.end(), sessionRows.features.begin(),
+                              sessionRows.features.end());
+      historyTargets_.insert(historyTargets_.end(), sessionRows.targets.begin(), sessionRows.targets.end());
     }
-    initialDesign_ = 0;  // the earlier sessions stand in for the initial design
+    // The earlier sessions stand in for the initial design, as long as they agree with this session's
+    // results. A model of the earlier sessions alone: how well it ranks this session's results decides how
+    // much they count.
+    historyModel_ = std::make_unique<heads::XgbRegressor>(treeParams(0));
+    heads::FeatureMatrix matrix;
+    matrix.rows = historyTargets_.size();
+    matrix.cols = candidates_.parameterNames.size() + embedding_.size();
+    matrix.values = historyFeatures_;
+    historyStatus_ = historyModel_->fit(matrix, historyTargets_);
   }
 
   bool hasHistory() const { return !historyTargets_.empty(); }
+
+  heads::XgbParams treeParams(std::size_t member) const {
+    heads::XgbParams params;
+    params.rounds = settings_.rounds;
+    params.maxDepth = settings_.maxDepth;
+    params.eta = settings_.eta;
+    params.minChildWeight = 1.0;
+    params.lambda = 1.0;
+    params.treeMethod = "exact";
+    params.nthread = 1;
+    params.seed = static_cast<unsigned>(member + 1);
+    return params;
+  }
+
+  /// How far the earlier sessions' model ranks this session's ok results in the right order: the share of
+  /// concordant pairs minus the share of discordant ones (Kendall's tau-a), clipped at 0. 1 until three
+  /// results exist.
+  Expected<double> historyAgreement(const std::vector<std::size_t>& okRows,
+                                    const std::vector<double>& logs) const {
+    if (okRows.size() < 3) return 1.0;
+    std::vector<float> rows;
+    for (auto i : okRows) appendFeatures(i, rows);
+    auto predicted = historyModel_->predict(rows.data(), okRows.size(), columns_);
+    if (!predicted) return predicted.error();
+    double concordant = 0, discordant = 0;
+    for (std::size_t a = 0; a < okRows.size(); ++a) {
+      for (std::size_t b = a + 1; b < okRows.size(); ++b) {
+        const double product = ((*predicted)[a] - (*predicted)[b]) * (logs[a] - logs[b]);
+        if (product > 0) concordant += 1;
+        if (product < 0) discordant += 1;
+      }
+    }
+    const double pairs = static_cast<double>(okRows.size() * (okRows.size() - 1) / 2);
+    return std::max(0.0, (concordant - discordant) / pairs);
+  }
 
   /// A space-filling pick: among a seeded sample of unobserved candidates, the one farthest from everything
   /// observed (the first is a seeded uniform pick).
@@ -293,7 +354,8 @@ class ModelStrategy final : public SearchStrategy {
     for (std::size_t k = 0; k < pool; ++k) {
       std::size_t i = open[random_.below(open.size())];
       float nearest = std::numeric_limits<float>::max();
-      for (const auto& observation : history) nearest = std::min(nearest, geometry_.distance(i, observation.candidate));
+      for (const auto& observation : history)
+        nearest = std::min(nearest, geometry_.distance(i, observation.candidate));
       if (nearest > bestDistance) {
         bestDistance = nearest;
         best = i;
@@ -323,11 +385,21 @@ class ModelStrategy final : public SearchStrategy {
         failedRows.push_back(observation.candidate);
       }
     }
-    const std::size_t evaluated = okRows.size() + failedRows.size();
-    if (okRows.empty() && !hasHistory()) return spaceFillingPick(history, observed);
-    if (evaluated < initialDesign_) return spaceFillingPick(history, observed);
+    double historyWeight = 0;
+    if (hasHistory()) {
+      if (!historyStatus_) return historyStatus_.error();
+      auto agreement = historyAgreement(okRows, logs);
+      if (!agreement) return agreement.error();
+      // Earlier sessions that rank this session's results no better than chance are dropped: the search goes
+      // on as the plain model-guided one, with its own initial design.
+      if (*agreement >= settings_.minimumAgreement) historyWeight = settings_.historyWeight * *agreement;
+    }
+    if (historyWeight == 0 && (okRows.empty() || designPicks_ < initialDesign_)) {
+      ++designPicks_;
+      return spaceFillingPick(history, observed);
+    }
 
-    std::vector<float> features, targets, weights;
+    std::vector<float> features, targets;
     if (!okRows.empty()) {
       std::vector<double> sorted = logs;
       std::nth_element(sorted.begin(), sorted.begin() + sorted.size() / 2, sorted.end());
@@ -343,8 +415,10 @@ class ModelStrategy final : public SearchStrategy {
       }
     }
     const std::size_t ownRows = targets.size();
-    features.insert(features.end(), historyFeatures_.begin(), historyFeatures_.end());
-    targets.insert(targets.end(), historyTargets_.begin(), historyTargets_.end());
+    if (historyWeight > 0) {
+      features.insert(features.end(), historyFeatures_.begin(), historyFeatures_.end());
+      targets.insert(targets.end(), historyTargets_.begin(), historyTargets_.end());
+    }
 
     std::vector<std::size_t> open;
     for (std::size_t i = 0; i < observed.size(); ++i) {
@@ -355,7 +429,8 @@ class ModelStrategy final : public SearchStrategy {
     openFeatures.reserve(open.size() * columns_);
     for (auto i : open) appendFeatures(i, openFeatures);
 
-    // Bootstrap ensemble: each model sees a resample of the rows (as integer weights), giving a mean and spread.
+    // Bootstrap ensemble: each model sees a resample of the rows (as integer weights), giving a mean and
+    // spread.
     const std::size_t rows = targets.size();
     std::vector<double> mean(open.size(), 0.0), square(open.size(), 0.0);
     heads::FeatureMatrix matrix;
@@ -367,17 +442,8 @@ class ModelStrategy final : public SearchStrategy {
       for (std::size_t k = 0; k < ownRows; ++k) counts[random_.below(ownRows)] += 1.0f;
       const std::size_t historyRows = rows - ownRows;
       for (std::size_t k = 0; k < historyRows; ++k)
-        counts[ownRows + random_.below(historyRows)] += static_cast<float>(settings_.historyWeight);
-      heads::XgbParams params;
-      params.rounds = settings_.rounds;
-      params.maxDepth = settings_.maxDepth;
-      params.eta = settings_.eta;
-      params.minChildWeight = 1.0;
-      params.lambda = 1.0;
-      params.treeMethod = "exact";
-      params.nthread = 1;
-      params.seed = static_cast<unsigned>(m + 1);
-      heads::XgbRegressor model(params);
+        counts[ownRows + random_.below(historyRows)] += static_cast<float>(historyWeight);
+      heads::XgbRegressor model(treeParams(m));
       if (Status fitted = model.fit(matrix, targets, counts); !fitted) return fitted.error();
       auto predicted = model.predict(openFeatures.data(), open.size(), columns_);
       if (!predicted) return predicted.error();
@@ -391,13 +457,15 @@ class ModelStrategy final : public SearchStrategy {
     for (std::size_t k = 0; k < open.size(); ++k) {
       mean[k] /= models;
       double spread = std::sqrt(std::max(0.0, square[k] / models - mean[k] * mean[k]));
-      score[k] = mean[k] - settings_.exploration * spread;
+      // Trees predict piecewise-constant values, so many candidates tie: a tiny seeded jitter breaks ties at
+      // random instead of by enumeration order (which would favour the first parameters' smallest values).
+      score[k] = mean[k] - settings_.exploration * spread + 1e-9 * random_.uniform();
     }
 
-    // Alternate global picks (the whole space by the acquisition) with local ones (neighbours of the incumbents
-    // by the predicted mean), which refine the best region the way a careful hand-tuner would.
+    // Alternate global picks (the whole space by the acquisition) with local ones (the neighbours of the best
+    // incumbent that has unevaluated neighbours, by the same acquisition), which refine the best region.
     ++modelSteps_;
-    if (modelSteps_ % 2 == 0 && !okRows.empty()) {
+    if (settings_.localEvery > 0 && modelSteps_ % settings_.localEvery == 0 && !okRows.empty()) {
       std::vector<std::size_t> best(okRows.size());
       std::iota(best.begin(), best.end(), std::size_t{0});
       std::sort(best.begin(), best.end(), [&](std::size_t a, std::size_t b) { return logs[a] < logs[b]; });
@@ -408,7 +476,7 @@ class ModelStrategy final : public SearchStrategy {
         for (auto neighbour : geometry_.neighbours(okRows[best[rank]])) {
           auto found = position.find(neighbour);
           if (found == position.end()) continue;
-          if (!local || mean[found->second] < mean[*local]) local = found->second;
+          if (!local || score[found->second] < score[*local]) local = found->second;
         }
         if (local) break;
       }
@@ -429,10 +497,13 @@ class ModelStrategy final : public SearchStrategy {
   std::size_t initialDesign_ = 0;
   std::size_t columns_ = 0;
   std::size_t modelSteps_ = 0;
+  std::size_t designPicks_ = 0;
   std::unordered_set<std::size_t> pending_;
   std::vector<float> embedding_;
   std::vector<float> historyFeatures_;
   std::vector<float> historyTargets_;
+  std::unique_ptr<heads::XgbRegressor> historyModel_;
+  Status historyStatus_;
 };
 
 }  // namespace
@@ -461,7 +532,9 @@ CandidateSet candidateSetFrom(const SearchSpace& space) {
   return set;
 }
 
-std::string_view tuneStrategyName(StrategyKind kind) { return kTuneStrategyNames[static_cast<std::size_t>(kind)]; }
+std::string_view tuneStrategyName(StrategyKind kind) {
+  return kTuneStrategyNames[static_cast<std::size_t>(kind)];
+}
 
 Expected<StrategyKind> parseTuneStrategy(std::string_view name) {
   for (std::size_t i = 0; i < kTuneStrategyNames.size(); ++i) {
@@ -483,7 +556,8 @@ Expected<std::unique_ptr<SearchStrategy>> makeStrategy(const CandidateSet& candi
     case StrategyKind::kExhaustive:
       return std::unique_ptr<SearchStrategy>(std::make_unique<ExhaustiveStrategy>(candidates.size()));
     case StrategyKind::kRandom:
-      return std::unique_ptr<SearchStrategy>(std::make_unique<RandomStrategy>(candidates.size(), options.seed));
+      return std::unique_ptr<SearchStrategy>(
+          std::make_unique<RandomStrategy>(candidates.size(), options.seed));
     case StrategyKind::kModel:
       return std::unique_ptr<SearchStrategy>(std::make_unique<ModelStrategy>(candidates, options));
     case StrategyKind::kTransfer:

@@ -3,6 +3,7 @@
 
 #include "tasks/common/EmbedFiles.h"
 #include "tasks/tune/KernelTunerCache.h"
+#include "tasks/tune/Replay.h"
 
 #include <fmt/format.h>
 
@@ -30,21 +31,11 @@ Expected<TransferData> transferDataFromCaches(const std::vector<HistoryCache>& h
   for (const HistoryCache& item : history) {
     auto cache = readKernelTunerCache(item.cache);
     if (!cache) return cache.error();
-    TransferSession session;
-    session.kernel = !item.kernel.empty() ? item.kernel.string()
-                     : cache->kernelName.empty() ? item.cache.string()
-                                                 : cache->kernelName;
-    const CandidateSet layout = candidateSetFrom(cache->validSpace());
-    session.parameterNames = layout.parameterNames;
-    std::map<std::string, double> timeByKey;
-    for (const CacheRecord& record : cache->records) {
-      if (record.time) timeByKey[cache->key(record.configuration)] = *record.time;
-    }
-    for (std::size_t i = 0; i < layout.size(); ++i) {
-      auto time = timeByKey.find(cache->key(layout.configurations[i]));
-      if (time == timeByKey.end()) continue;
-      session.features.emplace_back(layout.row(i), layout.row(i) + layout.parameterNames.size());
-      session.times.push_back(time->second);
+    TransferSession session = transferSessionFromCache(*cache);
+    if (!item.kernel.empty()) {
+      session.kernel = item.kernel.string();
+    } else if (session.kernel.empty()) {
+      session.kernel = item.cache.string();
     }
     if (session.times.empty()) {
       return makeError(ErrorCode::kInvalidInput, "{}: no configuration with a time", item.cache.string());
