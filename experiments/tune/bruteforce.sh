@@ -22,11 +22,11 @@ trap 'rm -rf "$work"' EXIT
 sed -e 's/^#define image_height 4096$/#define image_height 1024/' -e 's/^#define image_width 4096$/#define image_width 1024/' \
   "$data/convolution.cl" > "$work/convolution.cl"
 grep -q '^#define image_height 1024$' "$work/convolution.cl" || { echo "convolution.cl: image size not found" >&2; exit 1; }
-cp "$here/specs/convolution-pocl.t1.json" "$work/"
+cp "$here/specs/convolution.t1.json" "$work/"
 
 device=()
 [ -n "${DEVICE:-}" ] && device=(--device "$DEVICE")
-for spec in "$work/convolution-pocl.t1.json" "$root/kernels/tune/conv2d.json" \
+for spec in "$work/convolution.t1.json" "$root/kernels/tune/conv2d.json" \
             "$here/specs/convolution2d-local.t1.json" "$here/specs/matmul_naive-local.t1.json"; do
   name="$(basename "$spec" .json)"
   name="${name%.t1}"

@@ -41,7 +41,7 @@ def prepare(work: Path):
     if patched == source:
         sys.exit("convolution.cl: the image size lines were not found")
     (work / "convolution.cl").write_text(patched)
-    spec = json.loads((HERE / "specs" / "convolution-pocl.t1.json").read_text())
+    spec = json.loads((HERE / "specs" / "convolution.t1.json").read_text())
     (work / "convolution.t1.json").write_text(json.dumps(spec, indent=2))
     return work / "convolution.t1.json", spec
 

@@ -21,12 +21,12 @@ trap 'rm -rf "$work"' EXIT
 sed -e 's/^#define image_height 4096$/#define image_height 1024/' -e 's/^#define image_width 4096$/#define image_width 1024/' \
   "$data/convolution.cl" > "$work/convolution.cl"
 declare -A kernel=(
-  [convolution-pocl]="$work/convolution.cl"
+  [convolution]="$work/convolution.cl"
   [conv2d]="$root/kernels/tune/conv2d.cl"
   [convolution2d-local]="$root/kernels/opencl/convolution2d.cl"
   [matmul_naive-local]="$root/kernels/opencl/matmul_naive.cl"
 )
-names=(convolution-pocl conv2d convolution2d-local matmul_naive-local)
+names=(convolution conv2d convolution2d-local matmul_naive-local)
 
 median() { python3 -c 'import json,sys; d=json.load(sys.stdin); print("%.3f" % d["fraction_of_optimum"]["median"])'; }
 

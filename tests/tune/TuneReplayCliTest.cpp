@@ -69,9 +69,14 @@ TEST(CliTuneReplay, BadInputIsRefusedWithItsName) {
   EXPECT_EQ(noHistory.exitCode, 2);
   EXPECT_NE(noHistory.standardError.find("--history"), std::string::npos) << noHistory.standardError;
 
+  // A SPEC is the live mode: a missing one is named.
   auto spec = runMirtune({"tune", (kInputs / "spec.json").string()});
-  EXPECT_EQ(spec.exitCode, 2);
-  EXPECT_NE(spec.standardError.find("--replay"), std::string::npos) << spec.standardError;
+  EXPECT_EQ(spec.exitCode, 1);
+  EXPECT_NE(spec.standardError.find("spec.json"), std::string::npos) << spec.standardError;
+
+  auto both = runMirtune({"tune", (kInputs / "spec.json").string(), "--replay", kToy});
+  EXPECT_EQ(both.exitCode, 2);
+  EXPECT_NE(both.standardError.find("not both"), std::string::npos) << both.standardError;
 
   auto nothing = runMirtune({"tune"});
   EXPECT_EQ(nothing.exitCode, 2);
