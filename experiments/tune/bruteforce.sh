@@ -32,7 +32,9 @@ for spec in "$work/convolution.t1.json" "$root/kernels/tune/conv2d.json" \
   name="${name%.t1}"
   echo "== $name" >&2
   start=$(date +%s)
+  resume=()
+  [ -f "$out/$name-$tag.json" ] && resume=(--resume)
   "$mirtune" --db "$work/bruteforce.db" tune "$spec" --strategy exhaustive --budget 0 "${device[@]}" \
-    --cache "$out/$name-$tag.json" --work-dir "$work/$name" > "$out/$name-$tag.txt"
+    --cache "$out/$name-$tag.json" "${resume[@]}" --work-dir "$work/$name" > "$out/$name-$tag.txt"
   echo "$name: $(( $(date +%s) - start )) s" >&2
 done

@@ -8,9 +8,11 @@ judged by one table: fraction of the optimum = best time of the space / time of 
 overhead per evaluation is what each tool reports for itself (T4 "framework" + "search_algorithm"; Kernel Tuner's
 framework_time + strategy_time), in ms.
 
-Usage: side_by_side.py --mirtune build/bin/mirtune --space spaces/convolution-pocl.json --work DIR
-       [--budgets 20,50] [--seeds 3] [--kt-strategies random_sample,genetic_algorithm,dual_annealing]
+Usage: side_by_side.py --mirtune build/bin/mirtune --space experiments/tune/spaces/convolution-pocl.json --work DIR
+       [--budgets 50] [--checkpoints 20,50] [--seeds 2] [--kt-strategies random_sample,genetic_algorithm]
        [--mirtune-strategies random,model] [--out results/side_by_side.json]
+Each session runs to its budget; the fraction of the optimum is read off its curve at every checkpoint (so a
+checkpoint below the budget is what the session had found after that many evaluations).
 Needs kernel_tuner (1.5.0) and pyopencl in the Python that runs it (a virtual environment is fine).
 """
 import argparse
@@ -54,6 +56,16 @@ def space_table(path: Path):
         if isinstance(record.get("time"), (int, float)):
             times[tuple(record[k] for k in keys)] = record["time"]
     return keys, times
+
+
+def seconds_since(first, later):
+    """Seconds between two ISO 8601 timestamps (Kernel Tuner's and T4's)."""
+    from datetime import datetime
+    parse = lambda t: datetime.fromisoformat(t.replace("Z", "+00:00"))
+    try:
+        return (parse(later) - parse(first)).total_seconds()
+    except (TypeError, ValueError):
+        return float("nan")
 
 
 def best_so_far(values):
@@ -139,9 +151,10 @@ def main():
     parser.add_argument("--mirtune", required=True)
     parser.add_argument("--space", required=True, help="the brute-forced cache of this device (bruteforce.sh)")
     parser.add_argument("--work", required=True)
-    parser.add_argument("--budgets", default="20,50")
-    parser.add_argument("--seeds", type=int, default=3)
-    parser.add_argument("--kt-strategies", default="random_sample,genetic_algorithm,dual_annealing")
+    parser.add_argument("--budgets", default="50")
+    parser.add_argument("--checkpoints", default="20,50")
+    parser.add_argument("--seeds", type=int, default=2)
+    parser.add_argument("--kt-strategies", default="random_sample,genetic_algorithm")
     parser.add_argument("--mirtune-strategies", default="random,model")
     parser.add_argument("--out", default=str(HERE / "results" / "side_by_side.json"))
     args = parser.parse_args()
@@ -155,7 +168,10 @@ def main():
         runs = [("kernel_tuner", s) for s in args.kt_strategies.split(",") if s] + \
                [("mirtune", s) for s in args.mirtune_strategies.split(",") if s]
         for tool, strategy in runs:
+            checkpoints = [int(c) for c in args.checkpoints.split(",") if int(c) <= budget]
             fractions, walls, overheads, evaluated = [], [], [], []
+            at = {c: [] for c in checkpoints}
+            wall_at = {c: [] for c in checkpoints}
             for seed in range(args.seeds):
                 if tool == "kernel_tuner":
                     evaluations, wall = run_kernel_tuner(spec, work, strategy, budget, seed)
@@ -163,6 +179,10 @@ def main():
                     evaluations, wall = run_mirtune(args.mirtune, spec_file, work, strategy, budget, seed)
                 curve = score(evaluations, keys, table, optimum)
                 fractions.append(curve[-1] if curve else 0.0)
+                stamps = [seconds_since(evaluations[0]["timestamp"], e["timestamp"]) for e in evaluations]
+                for c in checkpoints:
+                    at[c].append(curve[min(c, len(curve)) - 1] if curve else 0.0)
+                    wall_at[c].append(stamps[min(c, len(stamps)) - 1] if stamps else 0.0)
                 walls.append(wall)
                 overheads.append(statistics.mean(e["overhead_ms"] for e in evaluations) if evaluations else 0)
                 evaluated.append(len(evaluations))
@@ -170,15 +190,20 @@ def main():
                       f"fraction {fractions[-1]:.3f}, {wall:.1f} s", file=sys.stderr)
             rows.append({"tool": tool, "strategy": strategy, "budget": budget, "seeds": args.seeds,
                          "fraction_median": statistics.median(fractions), "fractions": fractions,
+                         "at": {str(c): {"fraction_median": statistics.median(at[c]), "fractions": at[c],
+                                         "seconds_median": statistics.median(wall_at[c])} for c in checkpoints},
                          "wall_s_median": statistics.median(walls), "evaluations": evaluated,
                          "overhead_ms_per_evaluation": statistics.median(overheads)})
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps({"space": args.space, "optimum_ms": optimum, "rows": rows}, indent=2) + "\n")
-    print("| tool | strategy | budget | fraction of optimum (median of seeds) | wall s | overhead ms/eval |")
+    print("| tool | strategy | after N evaluations | fraction of optimum (median of seeds; each seed) | "
+          "seconds to reach N | overhead ms/eval |")
     print("|---|---|---|---|---|---|")
     for r in rows:
-        print(f"| {r['tool']} | {r['strategy']} | {r['budget']} | {r['fraction_median']:.3f} | "
-              f"{r['wall_s_median']:.1f} | {r['overhead_ms_per_evaluation']:.1f} |")
+        for c, v in r["at"].items():
+            each = ", ".join(f"{f:.3f}" for f in v["fractions"])
+            print(f"| {r['tool']} | {r['strategy']} | {c} | {v['fraction_median']:.3f} ({each}) | "
+                  f"{v['seconds_median']:.0f} | {r['overhead_ms_per_evaluation']:.1f} |")
 
 
 if __name__ == "__main__":

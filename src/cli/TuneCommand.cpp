@@ -39,7 +39,8 @@ struct TuneOptions {
   bool json = false;
   std::string output;  ///< -o: replay: the report ("" or "-" is stdout); live: the T4 results file
   double timeLimit = 0;     ///< --time: seconds, 0 = none
-  std::string cacheFile;    ///< --cache: Kernel Tuner cache file, read back first when it exists
+  std::string cacheFile;    ///< --cache: Kernel Tuner cache file
+  bool resume = false;      ///< --resume
   std::string device;       ///< --device P:D
   std::string workDirectory;
   std::string encoder;      ///< --encoder (transfer)
@@ -109,6 +110,7 @@ int runLive(const TuneOptions& options, const GlobalOptions& global) {
   session.device = options.device;
   session.t4File = options.output == "-" ? std::string() : options.output;
   session.cacheFile = options.cacheFile;
+  session.resume = options.resume;
   session.workDirectory = options.workDirectory;
   session.encoderModel = options.encoder;
   session.commandLine = "tune";
@@ -245,7 +247,10 @@ void addTuneCommand(CLI::App& app, const GlobalOptions& global, CommandAction& a
   tune->add_option("--time", options->timeLimit, "Live: stop proposing after this many seconds (0 = no limit)")
       ->check(finiteNonNegative());
   tune->add_option("--cache", options->cacheFile,
-                   "Live: Kernel Tuner cache file, written after every evaluation and read back first (resume)");
+                   "Live: also write the results to this Kernel Tuner cache file, after every evaluation");
+  tune->add_flag("--resume", options->resume,
+                 "Live: continue the interrupted session (a kernel's from its --cache file, a program's from the "
+                 "database); without it an existing --cache file is refused");
   tune->add_option("--device", options->device, "Live: OpenCL device P:D (default: the first GPU, else device 0:0)");
   tune->add_option("--work-dir", options->workDirectory,
                    "Live: where plans and the default's outputs go (default: beside the database)");

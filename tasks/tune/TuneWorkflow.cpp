@@ -118,9 +118,21 @@ TuneEvaluation evaluationFromCache(const CacheRecord& record, const Configuratio
 }
 
 /// A cache for this spec: the one in `file` (checked to be of the same kernel and parameters) or a new one.
-Expected<KernelTunerCache> openCache(const fs::path& file, const TuneSpec& spec, const std::string& deviceName) {
+Expected<KernelTunerCache> openCache(const fs::path& file, bool resume, const TuneSpec& spec,
+                                     const std::string& deviceName) {
   std::vector<std::string> names;
   for (const TunableParameter& parameter : spec.space.parameters()) names.push_back(parameter.name);
+  if (!file.empty() && fs::exists(file) && !resume) {
+    return makeError(ErrorCode::kUsage,
+                     "--cache {}: the file exists; --resume continues the session it holds, or name another file",
+                     file.string());
+  }
+  if (resume && file.empty()) {
+    return makeError(ErrorCode::kUsage, "--resume needs --cache FILE: a kernel session resumes from its cache file");
+  }
+  if (resume && !fs::exists(file)) {
+    return makeError(ErrorCode::kNotFound, "--resume: {}: no such cache file", file.string());
+  }
   if (!file.empty() && fs::exists(file)) {
     auto cache = readKernelTunerCache(file);
     if (!cache) return cache.error();
@@ -353,8 +365,9 @@ namespace {
 Expected<TuneSessionResult> runApplicationSession(const TuneSpec& spec, const TuneSessionOptions& options,
                                                   Clock::time_point started) {
   if (!options.cacheFile.empty() || options.strategy == StrategyKind::kTransfer) {
-    return makeError(ErrorCode::kUsage, "{}: {} is for kernel specs; an application session resumes with --resume",
-                     spec.file.string(), options.cacheFile.empty() ? "--strategy transfer" : "--cache");
+    return makeError(ErrorCode::kUsage, "{}: {} is for kernel specs (an application session keeps its results in "
+                     "the database and continues with --resume)", spec.file.string(),
+                     options.cacheFile.empty() ? "--strategy transfer" : "--cache");
   }
   const CandidateSet candidates = candidateSetFrom(spec.space);
   if (candidates.size() == 0) {
@@ -397,6 +410,7 @@ Expected<TuneSessionResult> runApplicationSession(const TuneSpec& spec, const Tu
   request.check = spec.application->check;
   request.seed = static_cast<std::int64_t>(options.seed);
   request.workDirectory = options.workDirectory;
+  request.resume = options.resume;
   request.options = {{"spec", spec.file.string()},
                      {"strategy", tuneStrategyName(options.strategy)},
                      {"budget", strategyOptions.budget},
@@ -501,7 +515,7 @@ Expected<TuneSessionResult> runTuneSession(const TuneSessionOptions& options) {
   auto device = chooseDevice(*devices, options.device);
   if (!device) return device.error();
 
-  auto cache = openCache(options.cacheFile, *spec, device->name);
+  auto cache = openCache(options.cacheFile, options.resume, *spec, device->name);
   if (!cache) return cache.error();
 
   const nlohmann::json sessionOptions = {{"spec", spec->file.string()},

@@ -31,7 +31,10 @@ struct TuneSessionOptions {
   std::filesystem::path runner;  ///< mirtune-run
   std::string device;            ///< "P:D"; empty = the first GPU, else the first device
   std::filesystem::path t4File;     ///< empty = none
-  std::filesystem::path cacheFile;  ///< empty = none; an existing file is read back first (resume)
+  std::filesystem::path cacheFile;  ///< empty = none; an existing file is continued only with `resume`
+  /// Continue an interrupted session: a kernel spec's results are read back from cacheFile (which must then
+  /// exist), an application spec's from its tuning session in the database.
+  bool resume = false;
   /// Where plans, results and output buffers go; empty = a folder beside the database, named by the session.
   std::filesystem::path workDirectory;
   std::string commandLine;  ///< recorded with the session

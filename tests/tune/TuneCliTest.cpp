@@ -114,9 +114,13 @@ TEST_F(TuneCli, EveryFailureIsRecordedAndTheSearchGoesOn) {
   EXPECT_EQ(cached["cache"]["3,16"]["time"], "RuntimeFailedConfig");
   EXPECT_TRUE(cached["cache"]["0,16"]["time"].is_number());
 
-  // Resumed from the cache: only the default (every other run's reference) is measured again.
+  // An existing cache file is not continued by accident...
+  auto refused = runMirtune(withDatabase({"tune", (kInputs / "faulty.json").string(), "--cache", cache.string()}));
+  EXPECT_EQ(refused.exitCode, 2);
+  EXPECT_NE(refused.standardError.find("--resume"), std::string::npos) << refused.standardError;
+  // ...but resumed on request: only the default (every other run's reference) is measured again.
   auto resumed = runMirtune(withDatabase({"tune", (kInputs / "faulty.json").string(), "--strategy", "model",
-                                          "--budget", "0", "--cache", cache.string(), "--json"}),
+                                          "--budget", "0", "--cache", cache.string(), "--resume", "--json"}),
                             300);
   ASSERT_EQ(resumed.exitCode, 0) << resumed.standardError;
   const auto again = nlohmann::json::parse(resumed.standardOutput, nullptr, false);
