@@ -182,12 +182,13 @@ TEST_F(TuneCli, BadSpecsAreRefusedNamingTheFile) {
   EXPECT_NE(missing.exitCode, 0);
   EXPECT_NE(missing.standardError.find("absent.json"), std::string::npos) << missing.standardError;
 
-  // A cache file of another space is refused rather than mixed in.
+  // A cache file of another space is refused rather than mixed in, even when resuming.
   const fs::path other = folder_ / "other-cache.json";
   ASSERT_TRUE(writeFileAtomically(other, R"({"device_name": "x", "kernel_name": "scale", "problem_size": [4096],
     "tune_params_keys": ["WIDTH"], "tune_params": {"WIDTH": [1, 2]}, "cache": {}})")
                   .ok());
-  auto mixed = runMirtune(withDatabase({"tune", (kInputs / "faulty.json").string(), "--cache", other.string()}));
+  auto mixed = runMirtune(
+      withDatabase({"tune", (kInputs / "faulty.json").string(), "--cache", other.string(), "--resume"}));
   EXPECT_EQ(mixed.exitCode, 1);
   EXPECT_NE(mixed.standardError.find("other-cache.json"), std::string::npos) << mixed.standardError;
 
