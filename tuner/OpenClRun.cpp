@@ -345,6 +345,9 @@ DeviceRunResult deviceResultFromJson(const nlohmann::json& json, const OpenClDev
   DeviceRunResult outcome = deviceRunResultFor(device);
   fillFromResultJson(json, outcome);
   outcome.message = json.value("message", "");
+  if (const auto build = json.find("build_seconds"); build != json.end() && build->is_number()) {
+    outcome.buildSeconds = std::max(0.0, build->get<double>());
+  }
   // The OpenCL runner never judges outputs (the tuner does, against the reference), so a "wrong_output" from
   // it is as unexpected as an unknown word or "invalid_plan": all of them are a failed run.
   const std::optional<MeasureStatus> status = measureStatusFromName(json.value("status", ""));

@@ -77,6 +77,7 @@ struct DeviceRunResult {
   /// Output buffers (.npy) by argument index; the files remain only when the request named a workDirectory.
   std::map<std::size_t, std::filesystem::path> outputFiles;
   double wallSeconds = 0;  ///< the runner process's wall time, seconds
+  double buildSeconds = 0;  ///< clBuildProgram's wall time, seconds (0 when the runner did not get that far)
 };
 
 /// A result for `device`: its identity filled in, nothing measured yet.

@@ -36,6 +36,8 @@ void addRewriteCommand(CLI::App& app, const GlobalOptions& global, CommandAction
 void addPretrainCommand(CLI::App& app, const GlobalOptions& global, CommandAction& action, int argc, char** argv);
 /// `mirtune coarsen`; argc/argv are recorded in trained heads' manifests as the training command.
 void addCoarsenCommand(CLI::App& app, const GlobalOptions& global, CommandAction& action, int argc, char** argv);
+/// `mirtune tune`: a user's own tuning problem, or --replay of a brute-forced Kernel Tuner cache.
+void addTuneCommand(CLI::App& app, const GlobalOptions& global, CommandAction& action);
 
 /// A finite number >= 0 ("nan" and "inf", which CLI11's NonNegativeNumber lets through, are refused).
 inline CLI::Validator finiteNonNegative() {

@@ -32,6 +32,7 @@ int main(int argc, char** argv) {
   cli::addRewriteCommand(app, global, action);
   cli::addOmpCommand(app, global, action, argc, argv);
   cli::addUnrollCommand(app, global, action, argc, argv);
+  cli::addTuneCommand(app, global, action);
   cli::addInfoCommand(app, global, action);
 
   return cli::runCommandLine(app, global, action, argc, argv);

@@ -1,6 +1,8 @@
 // The JSON forms and text tables of the OpenMP results.
 #include "tasks/omp/Reports.h"
 
+#include "tuner/Comparison.h"
+
 #include "tasks/omp/OmpSpace.h"
 #include "tuner/MeasureCommon.h"
 
@@ -34,7 +36,17 @@ nlohmann::json toJson(const OmpTuneReport& report, const OmpTuneOptions& options
                          {"cores", report.cores},
                          {"results", nlohmann::json::array()}};
   for (const auto& r : session.results) json["results"].push_back(tunedJson(report.space, r));
-  if (session.best) json["chosen"] = tunedJson(report.space, session.results[*session.best]);
+  if (session.best) {
+    json["chosen"] = tunedJson(report.space, session.results[*session.best]);
+    const TunedConfiguration& def = session.results.front();
+    if (*session.best != 0 && def.status == MeasureStatus::kOk) {
+      const Comparison c = compareSamples(def.times, session.results[*session.best].times);
+      json["chosen"]["against_default"] = {{"verdict", comparisonVerdictName(c.verdict)},
+                                           {"speedup", c.speedup},
+                                           {"interval", {c.low, c.high}},
+                                           {"p_value", c.pValue}};
+    }
+  }
   if (!report.ranking.empty()) json["predicted"] = report.ranking.front().configuration;
   return json;
 }
@@ -58,11 +70,15 @@ std::string textReport(const OmpTuneReport& report, const OmpTuneOptions& option
   }
   if (session.best) {
     const auto& best = results[*session.best];
-    out += fmt::format(
-        "chosen: {}  OMP_NUM_THREADS={} OMP_SCHEDULE={}  {:.3f}x over default ({:.4f} s vs {:.4f} s)\n",
-        configurationLabel(space, best.configuration), best.configuration["threads"].get<int>(),
-        ompScheduleValue(best.configuration), best.speedup.value_or(1.0), best.median.value_or(0),
-        def.median.value_or(0));
+    // A speedup is claimed only beyond the spread of both configurations' repetitions.
+    const std::string against =
+        *session.best == 0 || def.status != MeasureStatus::kOk
+            ? std::string("the default itself")
+            : comparisonText(compareSamples(def.times, best.times));
+    out += fmt::format("chosen: {}  OMP_NUM_THREADS={} OMP_SCHEDULE={}  {} ({:.4f} s vs {:.4f} s)\n",
+                       configurationLabel(space, best.configuration), best.configuration["threads"].get<int>(),
+                       ompScheduleValue(best.configuration), against, best.median.value_or(0),
+                       def.median.value_or(0));
   } else {
     out += "no configuration ran correctly\n";
   }

@@ -49,7 +49,9 @@ struct KernelTunerCache {
 Expected<KernelTunerCache> readKernelTunerCache(const std::filesystem::path& file);
 
 /// Appends records to a cache file as Kernel Tuner does (a new file gets the header), so an interrupted session
-/// leaves a readable file; writes through a temporary file and rename.
+/// leaves a readable file; writes through a temporary file and rename. Records already in the file keep their place
+/// (a key written before is not written again) and the new ones follow in order; kInvalidInput when the file is
+/// not a cache of the same tune_params_keys.
 Status writeKernelTunerCache(const KernelTunerCache& cache, const std::filesystem::path& file);
 
 }  // namespace mirtune::tune

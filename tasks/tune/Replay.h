@@ -42,6 +42,10 @@ struct ReplayReport {
   double secondsPerEvaluation = 0;  ///< the strategy's own time per proposal, wall clock
 };
 
+/// An earlier session read from a cache, for TransferData: its timed records with the features candidateSetFrom
+/// gives them, and no embedding (a cache does not carry one).
+TransferSession transferSessionFromCache(const KernelTunerCache& cache);
+
 Expected<ReplayReport> replay(const KernelTunerCache& cache, const ReplayRequest& request);
 
 /// {"strategy", "budget", "repeats", "space_size", "optimum_ms", "fraction_of_optimum": {"median", "mean", "q1",

@@ -81,7 +81,8 @@ class SearchStrategy {
   virtual Expected<std::vector<std::size_t>> propose(const std::vector<Observation>& history, std::size_t count) = 0;
 };
 
-/// kInvalidInput for kTransfer without transfer data or an empty candidate set.
+/// kInvalidInput for kTransfer without transfer data or an empty candidate set. The strategy refers to `candidates`
+/// (and to the transfer data), which must outlive it.
 Expected<std::unique_ptr<SearchStrategy>> makeStrategy(const CandidateSet& candidates,
                                                        const StrategyOptions& options);
 

@@ -12,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cstdint>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -40,7 +41,9 @@ struct KernelLaunch {
   std::string kernelName;
   std::vector<std::string> compilerOptions;
   /// Work-items per dimension (GlobalSizeType "OpenCL") or blocks per dimension (GlobalSizeType "CUDA": work-items
-  /// are blocks x local size). Absent: ProblemSize divided by the GridDiv products, rounded up, times local size.
+  /// are blocks x local size). Absent: ProblemSize divided by the GridDiv products, rounded up, times local size
+  /// (a dimension without GridDiv divides by its local size; without a local size, work-items = blocks). Missing
+  /// dimensions count as 1; the local size must divide the resulting global size.
   std::vector<Expression> globalSize;
   bool globalSizeInBlocks = false;
   std::vector<Expression> localSize;  ///< empty = the driver chooses
@@ -50,7 +53,8 @@ struct KernelLaunch {
 };
 
 /// A C/C++ application tuned through commands (mirtune's "mirtune": {"Application": ...} key): `{name}` in a
-/// template is replaced by the parameter's value; @BINARY@ as in TuningSession.
+/// template is replaced by the parameter's value (bools as 0/1), @SPEC_DIR@ by the T1 file's folder; @BINARY@ as in
+/// TuningSession.
 struct ApplicationCommands {
   std::vector<std::string> buildTemplate;  ///< argv template; empty = nothing to build
   std::vector<std::string> runTemplate;    ///< argv template
@@ -73,6 +77,9 @@ struct TuneSpec {
   std::filesystem::path file;  ///< the T1 file, absolute
   std::string name;            ///< General.BenchmarkName, else the file's stem
   SearchSpace space;           ///< parameters (T1 order) with their defaults, conditions as constraints
+  /// Configurations that satisfy the conditions, counted when the file was read (SearchSpace::size() would
+  /// build every configuration as JSON; spaces of millions are common).
+  std::uint64_t validConfigurations = 0;
   /// The conditions as written, for reports and the T4 "constraints" invalidity.
   std::vector<std::string> conditions;
   std::optional<KernelLaunch> kernel;         ///< exactly one of kernel and application

@@ -417,7 +417,9 @@ nlohmann::json runOpenClPlan(const RunPlan& plan, const std::string& planDirecto
     check(status, "clCreateContext");
     Queue queue(clCreateCommandQueue(context.get(), device.device, CL_QUEUE_PROFILING_ENABLE, &status));
     check(status, "clCreateCommandQueue");
+    const auto buildStart = std::chrono::steady_clock::now();
     Program program = buildProgram(context.get(), device.device, source, plan.buildOptions);
+    result["build_seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - buildStart).count();
     phase("setting up the arguments");
     Kernel kernel(clCreateKernel(program.get(), plan.kernel.c_str(), &status));
     if (status == CL_INVALID_KERNEL_NAME) {

@@ -1,0 +1,288 @@
+// `mirtune tune`: a user's own tuning problem; here the replay of a brute-forced Kernel Tuner cache
+// (tasks/tune/Replay.h) with any search strategy.
+#include "cli/Commands.h"
+
+#include "cli/EncoderOption.h"
+#include "database/Database.h"
+#include "support/Files.h"
+#include "support/LinePlot.h"
+#include "support/Platform.h"
+#include "tasks/tune/KernelTunerCache.h"
+#include "tasks/tune/Replay.h"
+#include "tasks/tune/Search.h"
+#include "tasks/tune/TransferHistory.h"
+#include "tasks/tune/TuneWorkflow.h"
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <map>
+#include <optional>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace mirtune::cli {
+
+namespace {
+
+/// Every option of `mirtune tune`; each mode reads the ones it needs.
+struct TuneOptions {
+  std::string spec;                  ///< positional T1 file (live mode)
+  std::string replayCache;           ///< --replay: a brute-forced Kernel Tuner cache
+  std::vector<std::string> history;  ///< --history: earlier sessions' caches (transfer), CACHE[=KERNEL]
+  std::string kernel;                ///< --kernel: the replayed space's kernel source
+  std::string strategy = "model";
+  std::size_t budget = 50;
+  std::size_t repeats = 20;
+  std::uint64_t seed = 0;
+  bool json = false;
+  std::string output;  ///< -o: replay: the report ("" or "-" is stdout); live: the T4 results file
+  double timeLimit = 0;     ///< --time: seconds, 0 = none
+  std::string cacheFile;    ///< --cache: Kernel Tuner cache file
+  bool resume = false;      ///< --resume
+  std::string device;       ///< --device P:D
+  std::string workDirectory;
+  std::string encoder;      ///< --encoder (transfer)
+  bool budgetGiven = false;
+  std::string commandLine;
+};
+
+/// `mirtune tune plot`: the inputs to draw and where.
+struct TunePlotOptions {
+  std::vector<std::string> inputs;  ///< T4 files or session ids
+  std::string output;
+  std::string title;
+};
+
+/// The earlier sessions of --history as transfer data; a cache carries no kernel embedding, so every session
+/// (and the kernel being tuned) has none and only the parameters carry over.
+int runReplay(const TuneOptions& options, const GlobalOptions& global) {
+  auto strategy = tune::parseTuneStrategy(options.strategy);
+  if (!strategy) return reportError(strategy.error());
+  if (options.budget == 0) return reportError(Error(ErrorCode::kUsage, "--budget must be at least 1"));
+  if (options.repeats == 0) return reportError(Error(ErrorCode::kUsage, "--repeats must be at least 1"));
+  if (!options.history.empty() && *strategy != tune::StrategyKind::kTransfer) {
+    return reportError(Error(ErrorCode::kUsage, "--history is read by --strategy transfer only"));
+  }
+  if (*strategy == tune::StrategyKind::kTransfer && options.history.empty()) {
+    return reportError(
+        Error(ErrorCode::kUsage, "--strategy transfer needs at least one --history CACHE.json"));
+  }
+  auto cache = tune::readKernelTunerCache(options.replayCache);
+  if (!cache) return reportError(cache.error());
+  tune::TransferData transfer;
+  if (!options.history.empty()) {
+    std::vector<tune::HistoryCache> history;
+    for (const std::string& item : options.history) history.push_back(tune::parseHistoryArgument(item));
+    auto read = tune::transferDataFromCaches(history, options.kernel, options.encoder, resolveDatabasePath(global));
+    if (!read) return reportError(read.error());
+    transfer = std::move(*read);
+  }
+  tune::ReplayRequest request;
+  request.strategy = *strategy;
+  request.budget = options.budget;
+  request.repeats = options.repeats;
+  request.seed = options.seed;
+  request.transfer = *strategy == tune::StrategyKind::kTransfer ? &transfer : nullptr;
+  auto report = tune::replay(*cache, request);
+  if (!report) return reportError(report.error().withContext(options.replayCache));
+  if (options.json) return writeOutput(options.output, tune::replayReportJson(*report).dump(2) + "\n");
+  return writeOutput(options.output, tune::replayReportText(*report));
+}
+
+int runLive(const TuneOptions& options, const GlobalOptions& global) {
+  auto strategy = tune::parseTuneStrategy(options.strategy);
+  if (!strategy) return reportError(strategy.error());
+  if (!options.history.empty()) {
+    return reportError(Error(ErrorCode::kUsage, "--history is for --replay; a live transfer session reads the "
+                                                "earlier sessions of this platform from the database"));
+  }
+  tune::TuneSessionOptions session;
+  session.specFile = options.spec;
+  session.strategy = *strategy;
+  // A live session's default budget is 100 evaluations (replay's is 50); 0 = the whole space.
+  session.budget = options.budgetGiven ? options.budget : 100;
+  session.timeLimitSeconds = options.timeLimit;
+  session.seed = options.seed;
+  session.databasePath = resolveDatabasePath(global);
+  session.runner = runnerExecutablePath();
+  session.device = options.device;
+  session.t4File = options.output == "-" ? std::string() : options.output;
+  session.cacheFile = options.cacheFile;
+  session.resume = options.resume;
+  session.workDirectory = options.workDirectory;
+  session.encoderModel = options.encoder;
+  session.commandLine = "tune";
+  session.showProgress = !global.quiet;
+  auto result = tune::runTuneSession(session);
+  if (!result) return reportError(result.error());
+  if (options.json) return writeOutput("", tune::tuneSessionJson(*result).dump(2) + "\n");
+  return writeOutput("", tune::tuneSessionText(*result));
+}
+
+/// One input of `tune plot` as a series of best-so-far times (ms) and the default's time.
+struct PlotInput {
+  std::string label;
+  std::vector<double> bestSoFar;  ///< ms; NaN before the first correct run
+  std::optional<double> defaultMs;
+};
+
+Expected<PlotInput> plotInputFromT4(const std::string& file) {
+  auto text = readFile(file);
+  if (!text) return text.error();
+  const nlohmann::json json = nlohmann::json::parse(*text, nullptr, false);
+  if (!json.is_object() || !json.contains("results") || !json["results"].is_array()) {
+    return makeError(ErrorCode::kInvalidInput, "{}: not a T4 results file (no \"results\" list)", file);
+  }
+  PlotInput input;
+  input.label = std::filesystem::path(file).stem().string();
+  std::optional<double> best;
+  for (std::size_t i = 0; i < json["results"].size(); ++i) {
+    const nlohmann::json& result = json["results"][i];
+    std::optional<double> time;
+    if (result.is_object() && result.value("invalidity", "") == "correct" && result.contains("measurements") &&
+        result["measurements"].is_array()) {
+      for (const nlohmann::json& m : result["measurements"]) {
+        if (m.is_object() && m.value("name", "") == "time" && m.contains("value") && m["value"].is_number()) {
+          time = m["value"].get<double>();
+        }
+      }
+      if (!time) return makeError(ErrorCode::kInvalidInput, "{}: results[{}] is correct but has no time", file, i);
+    }
+    if (i == 0) input.defaultMs = time;
+    if (time && (!best || *time < *best)) best = time;
+    input.bestSoFar.push_back(best.value_or(std::nan("")));
+  }
+  return input;
+}
+
+Expected<PlotInput> plotInputFromSession(const Database& database, std::int64_t sessionId) {
+  auto measurements = database.listMeasurements(sessionId);
+  if (!measurements) return measurements.error();
+  if (measurements->empty()) {
+    return makeError(ErrorCode::kNotFound, "{}: session {} has no measurements", database.path().string(),
+                     sessionId);
+  }
+  PlotInput input;
+  input.label = fmt::format("session {}", sessionId);
+  std::optional<double> best;
+  for (std::size_t i = 0; i < measurements->size(); ++i) {
+    const MeasurementRecord& record = (*measurements)[i];
+    std::optional<double> time;
+    if (record.status == MeasureStatus::kOk && record.medianSeconds) time = *record.medianSeconds * 1e3;
+    if (i == 0) input.defaultMs = time;
+    if (time && (!best || *time < *best)) best = time;
+    input.bestSoFar.push_back(best.value_or(std::nan("")));
+  }
+  return input;
+}
+
+int runPlot(const TunePlotOptions& options, const GlobalOptions& global) {
+  if (options.output.empty()) return reportError(Error(ErrorCode::kUsage, "tune plot needs -o FILE.png"));
+  LinePlot plot;
+  plot.title = options.title.empty() ? "Convergence: best time found" : options.title;
+  plot.xLabel = "evaluations";
+  plot.yLabel = "best time so far (ms)";
+  std::optional<Database> database;
+  std::optional<double> defaultMs;
+  for (const std::string& input : options.inputs) {
+    Expected<PlotInput> read = Error(ErrorCode::kInternal, "unread");
+    const bool isSession = !input.empty() && input.find_first_not_of("0123456789") == std::string::npos &&
+                           !std::filesystem::exists(input);
+    if (isSession) {
+      if (!database) {
+        auto opened = Database::open(resolveDatabasePath(global), Database::OpenMode::kExisting);
+        if (!opened) return reportError(opened.error());
+        database.emplace(std::move(*opened));
+      }
+      read = plotInputFromSession(*database, std::stoll(input));
+    } else {
+      read = plotInputFromT4(input);
+    }
+    if (!read) return reportError(read.error());
+    PlotSeries series;
+    series.label = read->label;
+    series.steps = true;
+    for (std::size_t i = 0; i < read->bestSoFar.size(); ++i) {
+      if (std::isnan(read->bestSoFar[i])) continue;
+      series.x.push_back(static_cast<double>(i + 1));
+      series.y.push_back(read->bestSoFar[i]);
+    }
+    if (series.x.empty()) {
+      return reportError(makeError(ErrorCode::kInvalidInput, "{}: no configuration ran correctly", input));
+    }
+    if (!defaultMs) defaultMs = read->defaultMs;
+    plot.series.push_back(std::move(series));
+  }
+  if (defaultMs) plot.horizontalLines.emplace_back(*defaultMs, fmt::format("default {:.3g} ms", *defaultMs));
+  if (Status written = writeLinePlotPng(plot, options.output); !written) return reportError(written.error());
+  return 0;
+}
+
+}  // namespace
+
+void addTuneCommand(CLI::App& app, const GlobalOptions& global, CommandAction& action) {
+  CLI::App* tune = app.add_subcommand("tune", "Tune a kernel's own parameters (T1 file), or replay a brute-forced "
+                                               "Kernel Tuner cache to compare search strategies");
+  auto options = std::make_shared<TuneOptions>();
+  tune->add_option("spec", options->spec, "T1 tuning problem (JSON)");
+  tune->add_option("--replay", options->replayCache,
+                   "Replay this Kernel Tuner cache file (a brute-forced space) instead of measuring");
+  tune->add_option("--history", options->history,
+                   "Replay: an earlier session for --strategy transfer, CACHE.json or CACHE.json=KERNEL.cl (its "
+                   "kernel, embedded to relate it to --kernel); repeatable");
+  tune->add_option("--kernel", options->kernel,
+                   "Replay: the source of the replayed space's kernel (transfer with embeddings)");
+  tune->add_option("--strategy", options->strategy, "exhaustive, random, model or transfer")->capture_default_str();
+  tune->add_option("--budget", options->budget,
+                   "Evaluations per search, the default's included (replay: 50; live: 100; 0 = the whole space)")
+      ->each([options](const std::string&) { options->budgetGiven = true; });
+  tune->add_option("--repeats", options->repeats, "Replay: seeded repeats (repeat r uses seed + r)")
+      ->capture_default_str();
+  tune->add_option("--seed", options->seed, "Seed of the strategy")->capture_default_str();
+  tune->add_flag("--json", options->json, "Print JSON");
+  tune->add_option("-o,--output", options->output,
+                   "Live: write the results here in T4 format; replay: write the report here (default: stdout)");
+  tune->add_option("--time", options->timeLimit, "Live: stop proposing after this many seconds (0 = no limit)")
+      ->check(finiteNonNegative());
+  tune->add_option("--cache", options->cacheFile,
+                   "Live: also write the results to this Kernel Tuner cache file, after every evaluation");
+  tune->add_flag("--resume", options->resume,
+                 "Live: continue the interrupted session (a kernel's from its --cache file, a program's from the "
+                 "database); without it an existing --cache file is refused");
+  tune->add_option("--device", options->device, "Live: OpenCL device P:D (default: the first GPU, else device 0:0)");
+  tune->add_option("--work-dir", options->workDirectory,
+                   "Live: where plans and the default's outputs go (default: beside the database)");
+  addEncoderOption(*tune, options->encoder);
+
+  CLI::App* plot = tune->add_subcommand("plot", "Draw the convergence of tuning sessions (T4 files or session ids) "
+                                                "as a PNG");
+  auto plotOptions = std::make_shared<TunePlotOptions>();
+  plot->add_option("inputs", plotOptions->inputs, "T4 results files or session ids of the database")->required();
+  plot->add_option("-o,--output", plotOptions->output, "PNG file to write")->required();
+  plot->add_option("--title", plotOptions->title, "Title of the plot");
+  plot->callback([plotOptions, &global, &action]() {
+    action = [plotOptions, &global]() { return runPlot(*plotOptions, global); };
+  });
+
+  tune->callback([options, tune, &global, &action]() {
+    if (tune->got_subcommand("plot")) return;
+    if (!options->replayCache.empty() && !options->spec.empty()) {
+      action = [] {
+        return reportError(
+            Error(ErrorCode::kUsage, "tune takes either a SPEC file or --replay CACHE.json, not both"));
+      };
+    } else if (!options->replayCache.empty()) {
+      action = [options, &global]() { return runReplay(*options, global); };
+    } else if (!options->spec.empty()) {
+      action = [options, &global]() { return runLive(*options, global); };
+    } else {
+      action = [] {
+        return reportError(Error(ErrorCode::kUsage, "tune needs a SPEC file (T1) or --replay CACHE.json (see mirtune tune --help)"));
+      };
+    }
+  });
+}
+
+}  // namespace mirtune::cli

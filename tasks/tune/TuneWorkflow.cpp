@@ -1,0 +1,754 @@
+// A live `mirtune tune` session over an OpenCL kernel: strategy proposals measured through the OpenCL backend,
+// outputs checked against the default configuration's, every result recorded (SQLite, cache file, T4 file) as it
+// arrives.
+#include "tasks/tune/TuneWorkflow.h"
+
+#include "database/Database.h"
+#include "support/Files.h"
+#include "support/Log.h"
+#include "support/Progress.h"
+#include "support/Sha256.h"
+#include "tasks/common/EmbedFiles.h"
+#include "tasks/tune/KernelTunerCache.h"
+#include "tuner/MeasureCommon.h"
+#include "tuner/OpenClMeasurer.h"
+#include "tuner/TuningSession.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <ctime>
+#include <map>
+#include <set>
+#include <utility>
+
+namespace mirtune::tune {
+namespace fs = std::filesystem;
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double secondsSince(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+/// Now as ISO 8601 in UTC with milliseconds ("2026-12-07T17:30:00.123Z").
+std::string utcTimestamp() {
+  const auto now = std::chrono::system_clock::now();
+  const std::time_t seconds = std::chrono::system_clock::to_time_t(now);
+  const auto millis =
+      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
+  std::tm utc{};
+  gmtime_r(&seconds, &utc);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S", &utc);
+  return fmt::format("{}.{:03d}Z", text, static_cast<int>(millis));
+}
+
+/// The device a session measures on: "P:D" when named, else the first GPU, else the first device.
+Expected<OpenClDevice> chooseDevice(const std::vector<OpenClDevice>& devices, const std::string& wanted) {
+  if (!wanted.empty()) {
+    for (const OpenClDevice& device : devices) {
+      if (fmt::format("{}:{}", device.platformIndex, device.deviceIndex) == wanted) return device;
+    }
+    std::string listed;
+    for (const OpenClDevice& device : devices) {
+      listed += fmt::format("\n  {}:{} {} {}", device.platformIndex, device.deviceIndex, device.type, device.name);
+    }
+    return makeError(ErrorCode::kUsage, "--device {}: no such OpenCL device; this machine has:{}", wanted, listed);
+  }
+  for (const OpenClDevice& device : devices) {
+    if (device.type == "GPU") return device;
+  }
+  return devices.front();
+}
+
+std::string deviceLabel(const OpenClDevice& device) {
+  return fmt::format("{}:{} {} {}", device.platformIndex, device.deviceIndex, device.type, device.name);
+}
+
+/// Kernel Tuner's failure word for a status (its cache has no finer kinds).
+std::string cacheFailure(MeasureStatus status) {
+  switch (status) {
+    case MeasureStatus::kOk: return "";
+    case MeasureStatus::kBuildFailed:
+    case MeasureStatus::kBuildTimeout: return "CompilationFailedConfig";
+    default: return "RuntimeFailedConfig";
+  }
+}
+
+CacheRecord cacheRecordOf(const TuneEvaluation& evaluation) {
+  CacheRecord record;
+  record.configuration = evaluation.configuration;
+  for (double seconds : evaluation.samples) record.times.push_back(seconds * 1e3);
+  if (evaluation.status == MeasureStatus::kOk && evaluation.median) {
+    record.time = *evaluation.median * 1e3;
+  } else {
+    record.failure = cacheFailure(evaluation.status);
+  }
+  record.compileTime = evaluation.compileSeconds * 1e3;
+  double measured = 0;
+  for (double seconds : evaluation.samples) measured += seconds;
+  record.benchmarkTime = measured * 1e3;
+  record.verificationTime = evaluation.validationSeconds * 1e3;
+  record.strategyTime = evaluation.strategySeconds * 1e3;
+  record.frameworkTime = evaluation.frameworkSeconds * 1e3;
+  return record;
+}
+
+TuneEvaluation evaluationFromCache(const CacheRecord& record, const Configuration& configuration) {
+  TuneEvaluation evaluation;
+  evaluation.configuration = configuration;
+  evaluation.fromCache = true;
+  for (double ms : record.times) evaluation.samples.push_back(ms / 1e3);
+  if (record.time) {
+    evaluation.status = MeasureStatus::kOk;
+    evaluation.median = *record.time / 1e3;
+  } else {
+    evaluation.status = record.failure == "CompilationFailedConfig" ? MeasureStatus::kBuildFailed
+                                                                   : MeasureStatus::kRunFailed;
+    evaluation.message = fmt::format("read back from the cache file: {}", record.failure);
+  }
+  evaluation.compileSeconds = record.compileTime / 1e3;
+  evaluation.frameworkSeconds = record.frameworkTime / 1e3;
+  evaluation.strategySeconds = record.strategyTime / 1e3;
+  evaluation.validationSeconds = record.verificationTime / 1e3;
+  return evaluation;
+}
+
+/// A cache for this spec: the one in `file` (checked to be of the same kernel and parameters) or a new one.
+Expected<KernelTunerCache> openCache(const fs::path& file, bool resume, const TuneSpec& spec,
+                                     const std::string& deviceName) {
+  std::vector<std::string> names;
+  for (const TunableParameter& parameter : spec.space.parameters()) names.push_back(parameter.name);
+  if (!file.empty() && fs::exists(file) && !resume) {
+    return makeError(ErrorCode::kUsage,
+                     "--cache {}: the file exists; --resume continues the session it holds, or name another file",
+                     file.string());
+  }
+  if (resume && file.empty()) {
+    return makeError(ErrorCode::kUsage, "--resume needs --cache FILE: a kernel session resumes from its cache file");
+  }
+  if (resume && !fs::exists(file)) {
+    return makeError(ErrorCode::kNotFound, "--resume: {}: no such cache file", file.string());
+  }
+  if (!file.empty() && fs::exists(file)) {
+    auto cache = readKernelTunerCache(file);
+    if (!cache) return cache.error();
+    std::vector<std::string> cached = cache->parameterNames;
+    std::vector<std::string> wanted = names;
+    std::sort(cached.begin(), cached.end());
+    std::sort(wanted.begin(), wanted.end());
+    if (cached != wanted) {
+      return makeError(ErrorCode::kInvalidInput,
+                       "{}: the cache file's parameters ({}) are not those of {} ({}); name another --cache file",
+                       file.string(), fmt::join(cache->parameterNames, ", "), spec.file.string(),
+                       fmt::join(names, ", "));
+    }
+    if (spec.kernel && !cache->kernelName.empty() && cache->kernelName != spec.kernel->kernelName) {
+      return makeError(ErrorCode::kInvalidInput, "{}: the cache file is of kernel '{}', not '{}'", file.string(),
+                       cache->kernelName, spec.kernel->kernelName);
+    }
+    if (!cache->deviceName.empty() && cache->deviceName != deviceName) {
+      return makeError(ErrorCode::kInvalidInput,
+                       "{}: the cache file was measured on '{}', not on this session's device '{}'", file.string(),
+                       cache->deviceName, deviceName);
+    }
+    return cache;
+  }
+  KernelTunerCache cache;
+  cache.deviceName = deviceName;
+  cache.kernelName = spec.kernel ? spec.kernel->kernelName : spec.name;
+  if (spec.kernel) cache.problemSize = spec.kernel->problemSize;
+  cache.parameterNames = names;
+  for (const TunableParameter& parameter : spec.space.parameters()) {
+    cache.parameterValues[parameter.name] = parameter.values;
+  }
+  return cache;
+}
+
+/// The buffers the default configuration left, as the reference every other configuration is checked against.
+using Outputs = std::map<std::size_t, runner::HostArray>;
+
+Expected<Outputs> readOutputs(const DeviceRunResult& device) {
+  Outputs outputs;
+  for (const auto& [index, file] : device.outputFiles) {
+    runner::HostArray array;
+    std::string error;
+    if (!runner::readNpy(file.string(), array, error)) {
+      return makeError(ErrorCode::kIo, "{}: the default configuration's output: {}", file.string(), error);
+    }
+    outputs.emplace(index, std::move(array));
+  }
+  return outputs;
+}
+
+/// Earlier tuning sessions of other kernels on this platform, with each kernel's embedding, for the transfer
+/// strategy. Kernels whose source is gone or does not embed are left out (logged).
+Expected<TransferData> loadTransferData(Database& database, std::int64_t platformId, const fs::path& kernelFile,
+                                        const fs::path& encoder) {
+  auto measurements = database.listMeasurements();
+  if (!measurements) return measurements.error();
+  std::map<std::int64_t, TransferSession> byWorkload;
+  const std::set<std::string> deviceKeys = {"device", "device_type", "device_index"};
+  std::map<std::int64_t, std::string> paths;
+  for (const MeasurementRecord& record : *measurements) {
+    if (record.task != "tune" || record.platformId != platformId || record.status != MeasureStatus::kOk ||
+        !record.medianSeconds || !record.configuration.is_object()) {
+      continue;
+    }
+    if (paths.find(record.workloadId) == paths.end()) {
+      auto workload = database.getWorkload(record.workloadId);
+      if (!workload) return workload.error();
+      paths[record.workloadId] = *workload ? (*workload)->path : "";
+    }
+    const std::string& path = paths[record.workloadId];
+    std::error_code same;
+    if (path.empty() || fs::equivalent(path, kernelFile, same)) continue;
+    TransferSession& session = byWorkload[record.workloadId];
+    session.kernel = path;
+    std::vector<std::string> names;
+    std::vector<float> row;
+    for (const auto& [key, value] : record.configuration.items()) {
+      if (deviceKeys.count(key) != 0 || !(value.is_number() || value.is_boolean())) continue;
+      names.push_back(key);
+      row.push_back(value.is_boolean() ? (value.get<bool>() ? 1.0f : 0.0f) : value.get<float>());
+    }
+    if (session.parameterNames.empty()) session.parameterNames = names;
+    if (names != session.parameterNames) continue;  // another spec of the same file: keep the first one's rows
+    session.features.push_back(std::move(row));
+    session.times.push_back(*record.medianSeconds);
+  }
+  TransferData data;
+  if (byWorkload.empty()) return data;
+  EmbedFilesRequest request;
+  request.inputs.push_back(kernelFile.string());
+  for (const auto& [id, session] : byWorkload) request.inputs.push_back(session.kernel);
+  request.encoder = encoder.string();
+  request.databasePath = database.path().string();
+  auto embedded = embedFiles(request);
+  if (!embedded) return embedded.error().withContext("embedding the kernels of the transfer strategy");
+  std::map<std::string, std::vector<float>> vectors;
+  for (const EmbeddedFile& file : embedded->files) vectors[fs::weakly_canonical(file.file).string()] = file.vector;
+  auto vectorOf = [&](const std::string& file) -> const std::vector<float>* {
+    auto found = vectors.find(fs::weakly_canonical(file).string());
+    return found == vectors.end() ? nullptr : &found->second;
+  };
+  const std::vector<float>* own = vectorOf(kernelFile.string());
+  if (own == nullptr) {
+    return makeError(ErrorCode::kInvalidInput, "{}: the kernel does not embed, so the transfer strategy cannot "
+                     "relate it to earlier sessions (use --strategy model)", kernelFile.string());
+  }
+  data.embedding = *own;
+  for (auto& [id, session] : byWorkload) {
+    const std::vector<float>* vector = vectorOf(session.kernel);
+    if (vector == nullptr) {
+      logWarn("transfer: {} does not embed; its earlier session is left out", session.kernel);
+      continue;
+    }
+    session.embedding = *vector;
+    data.sessions.push_back(std::move(session));
+  }
+  return data;
+}
+
+nlohmann::json evaluationJson(const TuneEvaluation& evaluation) {
+  nlohmann::json json = {{"configuration", evaluation.configuration},
+                         {"status", measureStatusName(evaluation.status)},
+                         {"timestamp", evaluation.timestamp},
+                         {"from_cache", evaluation.fromCache}};
+  if (evaluation.median) json["median_s"] = *evaluation.median;
+  if (evaluation.spread) json["spread_s"] = *evaluation.spread;
+  json["samples_s"] = evaluation.samples;
+  if (!evaluation.message.empty()) json["message"] = evaluation.message;
+  return json;
+}
+
+}  // namespace
+
+std::string_view t4Invalidity(MeasureStatus status) {
+  switch (status) {
+    case MeasureStatus::kOk: return "correct";
+    case MeasureStatus::kBuildFailed: return "compile";
+    case MeasureStatus::kBuildTimeout:
+    case MeasureStatus::kRunTimeout: return "timeout";
+    case MeasureStatus::kRunFailed: return "runtime";
+    case MeasureStatus::kWrongOutput: return "correctness";
+  }
+  return "runtime";
+}
+
+nlohmann::json t4Results(const TuneSessionResult& result) {
+  nlohmann::json results = nlohmann::json::array();
+  for (const TuneEvaluation& evaluation : result.evaluations) {
+    nlohmann::json runtimes = nlohmann::json::array();
+    for (double seconds : evaluation.samples) runtimes.push_back(seconds * 1e3);
+    nlohmann::json measurements = nlohmann::json::array();
+    if (evaluation.status == MeasureStatus::kOk && evaluation.median) {
+      measurements.push_back({{"name", "time"}, {"value", *evaluation.median * 1e3}, {"unit", "ms"}});
+      if (evaluation.spread) {
+        measurements.push_back({{"name", "time_iqr"}, {"value", *evaluation.spread * 1e3}, {"unit", "ms"}});
+      }
+    }
+    results.push_back({{"timestamp", evaluation.timestamp},
+                       {"configuration", evaluation.configuration},
+                       {"objectives", {"time"}},
+                       {"times",
+                        {{"compilation_time", evaluation.compileSeconds * 1e3},
+                         {"runtimes", runtimes},
+                         {"framework", evaluation.frameworkSeconds * 1e3},
+                         {"search_algorithm", evaluation.strategySeconds * 1e3},
+                         {"validation", evaluation.validationSeconds * 1e3}}},
+                       {"invalidity", t4Invalidity(evaluation.status)},
+                       {"correctness", evaluation.status == MeasureStatus::kWrongOutput ? 0 : 1},
+                       {"measurements", measurements}});
+  }
+  return {{"schema_version", "1.0.0"}, {"results", results}};
+}
+
+nlohmann::json tuneSessionJson(const TuneSessionResult& result) {
+  nlohmann::json json = {{"name", result.name},
+                         {"device", result.device},
+                         {"strategy", result.strategy},
+                         {"space_size", result.spaceSize},
+                         {"budget", result.budget},
+                         {"evaluations", result.evaluations.size()},
+                         {"reused", result.reused},
+                         {"stopped_by", result.stoppedBy},
+                         {"wall_seconds", result.wallSeconds},
+                         {"session_id", result.sessionId}};
+  if (!result.evaluations.empty()) json["default"] = evaluationJson(result.evaluations.front());
+  if (result.best) {
+    nlohmann::json best = evaluationJson(result.evaluations[*result.best]);
+    if (result.bestAgainstDefault) {
+      const Comparison& c = *result.bestAgainstDefault;
+      best["against_default"] = {{"verdict", comparisonVerdictName(c.verdict)},
+                                 {"speedup", c.speedup},
+                                 {"interval", {c.low, c.high}},
+                                 {"p_value", c.pValue}};
+    }
+    json["best"] = std::move(best);
+  } else {
+    json["best"] = nullptr;
+  }
+  nlohmann::json results = nlohmann::json::array();
+  for (const TuneEvaluation& evaluation : result.evaluations) results.push_back(evaluationJson(evaluation));
+  json["results"] = std::move(results);
+  return json;
+}
+
+std::string tuneSessionText(const TuneSessionResult& result) {
+  std::map<std::string, std::size_t> statuses;
+  for (const TuneEvaluation& evaluation : result.evaluations) ++statuses[std::string(measureStatusName(evaluation.status))];
+  std::string counts;
+  for (const auto& [status, count] : statuses) counts += fmt::format("{}{} {}", counts.empty() ? "" : ", ", count, status);
+  std::string text = fmt::format("{} on {}: {} of {} configurations evaluated ({}), strategy {}, stopped by {}\n",
+                                 result.name, result.device, result.evaluations.size(), result.spaceSize, counts,
+                                 result.strategy, result.stoppedBy);
+  if (!result.evaluations.empty()) {
+    const TuneEvaluation& first = result.evaluations.front();
+    text += fmt::format("default: {}  {}\n", first.configuration.dump(),
+                        first.median ? formatSeconds(*first.median) : std::string(measureStatusName(first.status)));
+  }
+  if (!result.best) return text + "best: no configuration ran correctly\n";
+  const TuneEvaluation& best = result.evaluations[*result.best];
+  text += fmt::format("best:    {}  {}", best.configuration.dump(), formatSeconds(*best.median));
+  if (result.bestAgainstDefault) text += "  " + comparisonText(*result.bestAgainstDefault);
+  return text + "\n";
+}
+
+namespace {
+
+/// An application spec: each configuration built and run through its commands by the process backend
+/// (TuningSession), which checks the output against the default's and records every result.
+Expected<TuneSessionResult> runApplicationSession(const TuneSpec& spec, const TuneSessionOptions& options,
+                                                  Clock::time_point started) {
+  if (!options.cacheFile.empty() || options.strategy == StrategyKind::kTransfer) {
+    return makeError(ErrorCode::kUsage, "{}: {} is for kernel specs (an application session keeps its results in "
+                     "the database and continues with --resume)", spec.file.string(),
+                     options.cacheFile.empty() ? "--strategy transfer" : "--cache");
+  }
+  const CandidateSet candidates = candidateSetFrom(spec.space);
+  if (candidates.size() == 0) {
+    return makeError(ErrorCode::kInvalidInput, "{}: no configuration satisfies the conditions", spec.file.string());
+  }
+  std::map<std::string, std::size_t> indexOfHash;
+  for (std::size_t i = 0; i < candidates.size(); ++i) {
+    indexOfHash[configurationHash(candidates.configurations[i])] = i;
+  }
+  StrategyOptions strategyOptions;
+  strategyOptions.kind = options.strategy;
+  strategyOptions.seed = options.seed;
+  strategyOptions.budget = options.budget == 0 ? candidates.size() : std::min(options.budget, candidates.size());
+  auto strategy = makeStrategy(candidates, strategyOptions);
+  if (!strategy) return strategy.error();
+
+  auto database = Database::open(options.databasePath);
+  if (!database) return database.error();
+  auto machine = probeMachine(*database);
+  if (!machine) return machine.error();
+  auto workload = sourceWorkload(spec.file);
+  if (!workload) return workload.error();
+
+  TuningRequest request;
+  request.task = "tune";
+  request.command = options.commandLine.empty() ? "tune" : options.commandLine;
+  request.workload = std::move(*workload);
+  request.space = &spec.space;
+  request.commands = [&spec](const Configuration& configuration) {
+    return buildApplicationCommands(spec, configuration);
+  };
+  MeasurementSettings settings;
+  settings.buildTimeoutSeconds = spec.settings.timeoutSeconds;
+  settings.runTimeoutSeconds = spec.settings.timeoutSeconds;
+  settings.warmup = spec.settings.warmup;
+  settings.minTimeSeconds = spec.settings.minTimeSeconds;
+  settings.minRepetitions = spec.settings.minRepetitions;
+  settings.maxRepetitions = spec.settings.maxRepetitions;
+  request.settings = settings;
+  request.check = spec.application->check;
+  request.seed = static_cast<std::int64_t>(options.seed);
+  request.workDirectory = options.workDirectory;
+  request.resume = options.resume;
+  request.options = {{"spec", spec.file.string()},
+                     {"strategy", tuneStrategyName(options.strategy)},
+                     {"budget", strategyOptions.budget},
+                     {"seed", options.seed},
+                     {"settings", settingsJson(settings)}};
+  request.showProgress = options.showProgress;
+
+  std::string stoppedBy = "budget";
+  std::vector<double> strategySeconds;
+  request.planner = [&](const std::vector<TunedConfiguration>& done) -> Expected<std::vector<Configuration>> {
+    if (done.size() >= strategyOptions.budget) return std::vector<Configuration>{};
+    if (options.timeLimitSeconds > 0 && secondsSince(started) >= options.timeLimitSeconds) {
+      stoppedBy = "time";
+      return std::vector<Configuration>{};
+    }
+    std::vector<Observation> history;
+    for (const TunedConfiguration& tuned : done) {
+      auto found = indexOfHash.find(configurationHash(tuned.configuration));
+      if (found == indexOfHash.end()) continue;
+      history.push_back({found->second, tuned.status == MeasureStatus::kOk ? tuned.median : std::nullopt});
+    }
+    const Clock::time_point proposeStart = Clock::now();
+    auto proposal = (*strategy)->propose(history, 1);
+    if (!proposal) return proposal.error();
+    strategySeconds.push_back(secondsSince(proposeStart));
+    if (proposal->empty()) {
+      stoppedBy = "space";
+      return std::vector<Configuration>{};
+    }
+    return std::vector<Configuration>{candidates.configurations[proposal->front()]};
+  };
+  auto session = runTuningSession(*database, machine->platformId, machine->info.fingerprint, request,
+                                  options.runner);
+  if (!session) return session.error();
+
+  TuneSessionResult result;
+  result.name = spec.name;
+  result.device = fmt::format("{} ({} cores)", machine->info.cpuModel, machine->info.logicalCores);
+  result.strategy = std::string(tuneStrategyName(options.strategy));
+  result.spaceSize = candidates.size();
+  result.budget = strategyOptions.budget;
+  result.sessionId = session->sessionId;
+  result.reused = session->reusedResults;
+  result.stoppedBy = session->results.size() >= candidates.size() ? "space" : stoppedBy;
+  for (std::size_t i = 0; i < session->results.size(); ++i) {
+    const TunedConfiguration& tuned = session->results[i];
+    TuneEvaluation evaluation;
+    evaluation.configuration = tuned.configuration;
+    evaluation.status = tuned.status;
+    evaluation.message = tuned.message;
+    evaluation.samples = tuned.times;
+    evaluation.median = tuned.median;
+    evaluation.spread = tuned.spread;
+    evaluation.timestamp = utcTimestamp();
+    if (i > 0 && i - 1 < strategySeconds.size()) evaluation.strategySeconds = strategySeconds[i - 1];
+    result.evaluations.push_back(std::move(evaluation));
+  }
+  result.best = session->best;
+  if (result.best && *result.best != 0 && result.evaluations.front().status == MeasureStatus::kOk) {
+    ComparisonSettings comparison;
+    comparison.seed = options.seed;
+    result.bestAgainstDefault =
+        compareSamples(result.evaluations.front().samples, result.evaluations[*result.best].samples, comparison);
+  }
+  result.wallSeconds = secondsSince(started);
+  if (!options.t4File.empty()) {
+    if (Status written = writeFileAtomically(options.t4File, t4Results(result).dump(2) + "\n"); !written) {
+      return written.error();
+    }
+  }
+  return result;
+}
+
+}  // namespace
+
+Expected<TuneSessionResult> runTuneSession(const TuneSessionOptions& options) {
+  const Clock::time_point started = Clock::now();
+  auto spec = readTuneSpec(options.specFile);
+  if (!spec) return spec.error();
+  if (spec->application) return runApplicationSession(*spec, options, started);
+  if (spec->kernel->language != "OpenCL") {
+    return makeError(ErrorCode::kUsage, "{}: KernelSpecification.Language {}: live sessions run OpenCL kernels "
+                     "(a CUDA spec can be replayed from a cache file)", spec->file.string(), spec->kernel->language);
+  }
+  const CandidateSet candidates = candidateSetFrom(spec->space);
+  if (candidates.size() == 0) {
+    return makeError(ErrorCode::kInvalidInput, "{}: no configuration satisfies the conditions", spec->file.string());
+  }
+  std::map<std::string, std::size_t> indexOfHash;
+  for (std::size_t i = 0; i < candidates.size(); ++i) {
+    indexOfHash[configurationHash(candidates.configurations[i])] = i;
+  }
+  const Configuration defaultConfiguration = spec->space.defaultConfiguration();
+  const auto defaultIndex = indexOfHash.find(configurationHash(defaultConfiguration));
+  if (defaultIndex == indexOfHash.end()) {
+    return makeError(ErrorCode::kInvalidInput, "{}: the default configuration {} violates the conditions",
+                     spec->file.string(), defaultConfiguration.dump());
+  }
+
+  auto devices = localOpenClDevices(options.runner);
+  if (!devices) return devices.error();
+  auto device = chooseDevice(*devices, options.device);
+  if (!device) return device.error();
+
+  auto cache = openCache(options.cacheFile, options.resume, *spec, device->name);
+  if (!cache) return cache.error();
+
+  const nlohmann::json sessionOptions = {{"spec", spec->file.string()},
+                                         {"strategy", tuneStrategyName(options.strategy)},
+                                         {"budget", options.budget},
+                                         {"time_limit_s", options.timeLimitSeconds},
+                                         {"seed", options.seed},
+                                         {"device", fmt::format("{}:{}", device->platformIndex, device->deviceIndex)}};
+  OpenClRecorder recorder;
+  if (Status opened = recorder.open(options.databasePath, options.commandLine, sessionOptions, {}); !opened) {
+    return opened.error();
+  }
+  auto workload = recorder.workload(spec->kernel->kernelFile);
+  if (!workload) {
+    (void)recorder.end();
+    return makeError(ErrorCode::kDatabase, "{}: cannot record the kernel's workload", options.databasePath.string());
+  }
+
+  std::optional<TransferData> transfer;
+  if (options.strategy == StrategyKind::kTransfer) {
+    auto loaded = loadTransferData(recorder.database(), recorder.platformId(), spec->kernel->kernelFile,
+                                   options.encoderModel);
+    if (!loaded) {
+      (void)recorder.end();
+      return loaded.error();
+    }
+    if (loaded->sessions.empty()) {
+      logWarn("transfer: no earlier session of another kernel on this platform; the search learns from this "
+                 "session alone");
+    }
+    transfer = std::move(*loaded);
+  }
+  StrategyOptions strategyOptions;
+  strategyOptions.kind = options.strategy;
+  strategyOptions.seed = options.seed;
+  strategyOptions.budget = options.budget == 0 ? candidates.size() : std::min(options.budget, candidates.size());
+  strategyOptions.transfer = transfer ? &*transfer : nullptr;
+  auto strategy = makeStrategy(candidates, strategyOptions);
+  if (!strategy) {
+    (void)recorder.end();
+    return strategy.error();
+  }
+
+  const fs::path workDirectory =
+      !options.workDirectory.empty()
+          ? options.workDirectory
+          : options.databasePath.parent_path() / "tune" /
+                sha256Hex(fs::absolute(spec->file).string() + "\n" + deviceLabel(*device)).substr(0, 16);
+
+  TuneSessionResult result;
+  result.name = spec->name;
+  result.device = deviceLabel(*device);
+  result.strategy = std::string(tuneStrategyName(options.strategy));
+  result.spaceSize = candidates.size();
+  result.budget = strategyOptions.budget;
+  result.sessionId = recorder.sessionId();
+
+  OpenClMeasurerOptions measurerOptions;
+  measurerOptions.runner = options.runner;
+  measurerOptions.devices = {*device};
+  measurerOptions.task = "tune";
+  measurerOptions.basis = TimeBasis::kKernel;
+  measurerOptions.nameSources = true;
+  OpenClMeasurer measurer(recorder, measurerOptions);
+
+  std::optional<Outputs> defaultOutputs;
+  auto measureOne = [&](std::size_t index, double strategySeconds) -> Expected<TuneEvaluation> {
+    TuneEvaluation evaluation;
+    evaluation.configuration = candidates.configurations[index];
+    evaluation.strategySeconds = strategySeconds;
+    evaluation.timestamp = utcTimestamp();
+    auto plan = buildRunPlan(*spec, evaluation.configuration);
+    if (!plan) {
+      // Not a measurement: the spec's own expressions reject this configuration.
+      evaluation.status = MeasureStatus::kRunFailed;
+      evaluation.message = plan.error().message();
+      return evaluation;
+    }
+    OpenClRunRequest request;
+    request.plan = std::move(*plan);
+    request.timeoutSeconds = spec->settings.timeoutSeconds;
+    request.tolerance = spec->settings.tolerance;
+    const bool isDefault = index == defaultIndex->second;
+    if (isDefault) {
+      // Kept: the other configurations are checked against these buffers.
+      request.workDirectory = workDirectory / "default";
+    } else if (defaultOutputs) {
+      request.referenceName = "the default configuration's output";
+      request.reference = [&defaultOutputs](ReferenceArgs& args) -> Status {
+        for (const auto& [i, array] : *defaultOutputs) {
+          if (i < args.buffers.size()) args.buffers[i] = array;
+        }
+        return success();
+      };
+    }
+    MeasureInput input;
+    input.configuration = evaluation.configuration;
+    input.plan = std::move(request);
+    input.workload = spec->kernel->kernelFile;
+    const Clock::time_point measureStart = Clock::now();
+    auto measured = measurer.measure({input});
+    if (!measured) return measured.error();
+    if (measured->empty()) return makeError(ErrorCode::kInternal, "the OpenCL backend returned no result");
+    MeasureResult& outcome = measured->front();
+    evaluation.status = outcome.status;
+    evaluation.message = outcome.message;
+    evaluation.samples = outcome.samples;
+    evaluation.median = outcome.median;
+    evaluation.spread = outcome.spread;
+    const double wall = secondsSince(measureStart);
+    if (const auto* deviceResult = std::get_if<DeviceRunResult>(&outcome.detail)) {
+      evaluation.compileSeconds = deviceResult->buildSeconds;
+      double measuredSeconds = 0;
+      for (double s : deviceResult->totalSeconds) measuredSeconds += s;
+      evaluation.frameworkSeconds = std::max(0.0, wall - deviceResult->buildSeconds - measuredSeconds);
+      if (isDefault && outcome.status == MeasureStatus::kOk) {
+        const Clock::time_point readStart = Clock::now();
+        auto outputs = readOutputs(*deviceResult);
+        if (!outputs) return outputs.error();
+        defaultOutputs = std::move(*outputs);
+        evaluation.validationSeconds = secondsSince(readStart);
+      }
+    }
+    return evaluation;
+  };
+
+  std::vector<Observation> history;
+  std::set<std::size_t> evaluated;
+  auto keep = [&](std::size_t index, TuneEvaluation evaluation) -> Status {
+    history.push_back({index, evaluation.status == MeasureStatus::kOk ? evaluation.median : std::nullopt});
+    evaluated.insert(index);
+    // The cache file and the T4 file are rewritten after every evaluation, so an interrupted session leaves both.
+    const std::string key = cache->key(evaluation.configuration);
+    auto existing = std::find_if(cache->records.begin(), cache->records.end(), [&](const CacheRecord& record) {
+      return cache->key(record.configuration) == key;
+    });
+    if (!evaluation.fromCache) {
+      if (existing != cache->records.end()) {
+        *existing = cacheRecordOf(evaluation);
+      } else {
+        cache->records.push_back(cacheRecordOf(evaluation));
+      }
+    }
+    result.evaluations.push_back(std::move(evaluation));
+    if (!options.cacheFile.empty() && !result.evaluations.back().fromCache) {
+      if (Status written = writeKernelTunerCache(*cache, options.cacheFile); !written) return written;
+    }
+    if (!options.t4File.empty()) {
+      if (Status written = writeFileAtomically(options.t4File, t4Results(result).dump(2) + "\n"); !written) {
+        return written;
+      }
+    }
+    return success();
+  };
+
+  const std::size_t budget = result.budget;
+  ProgressOptions progressOptions;
+  ProgressLine progress(fmt::format("tune {}", spec->name), budget, progressOptions);
+  auto note = [&]() -> std::string {
+    std::optional<double> best;
+    for (const TuneEvaluation& e : result.evaluations) {
+      if (e.status == MeasureStatus::kOk && e.median && (!best || *e.median < *best)) best = e.median;
+    }
+    return best ? "best " + formatSeconds(*best) : std::string("no correct run yet");
+  };
+  auto finish = [&](Status status) -> Expected<TuneSessionResult> {
+    progress.finish();
+    const bool stored = recorder.end();
+    if (!status) return status.error();
+    if (!stored) {
+      return makeError(ErrorCode::kDatabase, "{}: some results could not be stored (see the log)",
+                       options.databasePath.string());
+    }
+    result.wallSeconds = secondsSince(started);
+    for (std::size_t i = 0; i < result.evaluations.size(); ++i) {
+      const TuneEvaluation& e = result.evaluations[i];
+      if (e.status != MeasureStatus::kOk || !e.median) continue;
+      if (!result.best || *e.median < *result.evaluations[*result.best].median) result.best = i;
+    }
+    const TuneEvaluation& first = result.evaluations.front();
+    if (result.best && first.status == MeasureStatus::kOk && *result.best != 0) {
+      ComparisonSettings settings;
+      settings.seed = options.seed;
+      result.bestAgainstDefault = compareSamples(first.samples, result.evaluations[*result.best].samples, settings);
+    }
+    return result;
+  };
+
+  // The default first, measured now even when the cache holds it: its outputs are every other run's reference.
+  {
+    auto evaluation = measureOne(defaultIndex->second, 0);
+    if (!evaluation) return finish(evaluation.error());
+    if (evaluation->status != MeasureStatus::kOk) {
+      logWarn("{}: the default configuration did not run correctly ({}: {}); outputs are not checked",
+                 spec->file.string(), measureStatusName(evaluation->status), evaluation->message);
+    }
+    if (Status kept = keep(defaultIndex->second, std::move(*evaluation)); !kept) return finish(kept);
+    progress.advance(1, note());
+  }
+  // What an earlier run of this session measured.
+  for (const CacheRecord& record : cache->records) {
+    if (result.evaluations.size() >= budget) break;
+    auto found = indexOfHash.find(configurationHash(record.configuration));
+    if (found == indexOfHash.end() || evaluated.count(found->second) != 0) continue;
+    if (Status kept = keep(found->second, evaluationFromCache(record, candidates.configurations[found->second]));
+        !kept) {
+      return finish(kept);
+    }
+    ++result.reused;
+    progress.advance(1, note());
+  }
+
+  result.stoppedBy = "budget";
+  while (result.evaluations.size() < budget) {
+    if (options.timeLimitSeconds > 0 && secondsSince(started) >= options.timeLimitSeconds) {
+      result.stoppedBy = "time";
+      break;
+    }
+    const Clock::time_point proposeStart = Clock::now();
+    auto proposal = (*strategy)->propose(history, 1);
+    if (!proposal) return finish(proposal.error());
+    const double strategySeconds = secondsSince(proposeStart);
+    if (proposal->empty() || evaluated.count(proposal->front()) != 0) {
+      result.stoppedBy = "space";
+      break;
+    }
+    auto evaluation = measureOne(proposal->front(), strategySeconds);
+    if (!evaluation) return finish(evaluation.error());
+    if (Status kept = keep(proposal->front(), std::move(*evaluation)); !kept) return finish(kept);
+    progress.advance(1, note());
+  }
+  if (result.evaluations.size() >= candidates.size()) result.stoppedBy = "space";
+  return finish(success());
+}
+
+}  // namespace mirtune::tune

@@ -1,0 +1,96 @@
+// A live `mirtune tune` session: a T1 spec's configurations proposed by a search strategy, each built and run on
+// one OpenCL device through mirtune-run (or, for an application spec, built and run through its commands), checked
+// against the default configuration's output, recorded in SQLite as it arrives, and written as T4 results and a
+// Kernel Tuner cache file (which also resumes an interrupted session).
+#pragma once
+
+#include "support/Error.h"
+#include "support/MeasureStatus.h"
+#include "tasks/tune/Search.h"
+#include "tasks/tune/TuneSpec.h"
+#include "tuner/Comparison.h"
+
+#include <nlohmann/json.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace mirtune::tune {
+
+struct TuneSessionOptions {
+  std::filesystem::path specFile;
+  StrategyKind strategy = StrategyKind::kModel;
+  std::size_t budget = 100;   ///< evaluations in all, the default's included; 0 = the whole space
+  double timeLimitSeconds = 0;  ///< stop proposing once the session ran this long; 0 = no limit
+  std::uint64_t seed = 0;
+  std::filesystem::path databasePath;
+  std::filesystem::path runner;  ///< mirtune-run
+  std::string device;            ///< "P:D"; empty = the first GPU, else the first device
+  std::filesystem::path t4File;     ///< empty = none
+  std::filesystem::path cacheFile;  ///< empty = none; an existing file is continued only with `resume`
+  /// Continue an interrupted session: a kernel spec's results are read back from cacheFile (which must then
+  /// exist), an application spec's from its tuning session in the database.
+  bool resume = false;
+  /// Where plans, results and output buffers go; empty = a folder beside the database, named by the session.
+  std::filesystem::path workDirectory;
+  std::string commandLine;  ///< recorded with the session
+  /// For the transfer strategy: the encoder folder that embeds the kernel (empty = the shipped model).
+  std::filesystem::path encoderModel;
+  bool showProgress = true;
+};
+
+/// One evaluated configuration.
+struct TuneEvaluation {
+  Configuration configuration;
+  MeasureStatus status = MeasureStatus::kRunFailed;
+  std::string message;
+  std::vector<double> samples;   ///< seconds (kernel time for OpenCL, the run's timer for applications)
+  std::optional<double> median;  ///< seconds, when ok
+  std::optional<double> spread;  ///< interquartile range, seconds
+  double compileSeconds = 0;
+  double frameworkSeconds = 0;  ///< the runner's wall time outside the build and the measured repetitions
+  double strategySeconds = 0;   ///< what proposing this configuration cost
+  double validationSeconds = 0;  ///< comparing its outputs with the default's
+  std::string timestamp;         ///< ISO 8601, UTC
+  bool fromCache = false;        ///< read back from the cache file, not run now
+};
+
+struct TuneSessionResult {
+  std::string name;           ///< the spec's
+  std::string device;         ///< "P:D TYPE name", or "this machine" for an application
+  std::string strategy;
+  std::size_t spaceSize = 0;  ///< valid configurations
+  std::size_t budget = 0;
+  std::vector<TuneEvaluation> evaluations;  ///< in evaluation order; the default first
+  std::optional<std::size_t> best;          ///< the fastest ok evaluation
+  std::optional<Comparison> bestAgainstDefault;
+  std::string stoppedBy;  ///< "budget", "time", "space"
+  double wallSeconds = 0;
+  std::size_t reused = 0;  ///< evaluations read back from the cache file
+  std::int64_t sessionId = 0;
+};
+
+/// Runs a session. Errors: the spec (readTuneSpec's), no OpenCL device or the named one missing, the runner or the
+/// database failing, a cache file of another kernel or space. A configuration that fails to build, crashes, times
+/// out or gives wrong output is an evaluation with that status; the search goes on.
+Expected<TuneSessionResult> runTuneSession(const TuneSessionOptions& options);
+
+/// {"name", "device", "strategy", "space_size", "budget", "evaluations": n, "stopped_by", "wall_seconds",
+///  "default": {...}, "best": {"configuration", "median_s", "spread_s", "against_default": {"verdict", "speedup",
+///  "interval": [lo, hi], "p_value"}}, "results": [...]}
+nlohmann::json tuneSessionJson(const TuneSessionResult& result);
+/// A few lines for the terminal: the best configuration, its time, and how it compares with the default.
+std::string tuneSessionText(const TuneSessionResult& result);
+
+/// The results in T4 format (schema 1.0.0): one entry per evaluation with timestamp, configuration, objectives
+/// ["time"], times {compilation_time, runtimes, framework, search_algorithm, validation} (ms), invalidity
+/// (correct, compile, runtime, timeout, correctness), correctness, measurements [{name, value, unit}].
+nlohmann::json t4Results(const TuneSessionResult& result);
+/// "correct", "compile", "timeout", "runtime" or "correctness".
+std::string_view t4Invalidity(MeasureStatus status);
+
+}  // namespace mirtune::tune
