@@ -11,7 +11,6 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 mirtune="${MIRTUNE:-$root/build/bin/mirtune}"
-data="${MIRTUNE_DATA:-$root/../shared/datasets}/autotuning-spaces"
 tag="${1:-pocl}"
 out="$here/spaces"
 mkdir -p "$out"
@@ -19,9 +18,7 @@ work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 
 # The data set's kernel fixes a 4096 x 4096 image with #define; 1024 x 1024 keeps a configuration near a second here.
-sed -e 's/^#define image_height 4096$/#define image_height 1024/' -e 's/^#define image_width 4096$/#define image_width 1024/' \
-  "$data/convolution.cl" > "$work/convolution.cl"
-grep -q '^#define image_height 1024$' "$work/convolution.cl" || { echo "convolution.cl: image size not found" >&2; exit 1; }
+"$here/convolution-1024.sh" "$work"
 cp "$here/specs/convolution.t1.json" "$work/"
 
 device=()

@@ -10,7 +10,6 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 mirtune="${MIRTUNE:-$root/build/bin/mirtune}"
-data="${MIRTUNE_DATA:-$root/../shared/datasets}/autotuning-spaces"
 tag="${1:-pocl}"
 repeats="${REPEATS:-20}"
 budgets="${BUDGETS:-10 20}"
@@ -18,8 +17,7 @@ work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 
 # The kernel of each space (the data set's convolution as bruteforce.sh measured it).
-sed -e 's/^#define image_height 4096$/#define image_height 1024/' -e 's/^#define image_width 4096$/#define image_width 1024/' \
-  "$data/convolution.cl" > "$work/convolution.cl"
+"$here/convolution-1024.sh" "$work"
 declare -A kernel=(
   [convolution]="$work/convolution.cl"
   [conv2d]="$root/kernels/tune/conv2d.cl"

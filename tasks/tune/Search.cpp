@@ -3,6 +3,7 @@
 // variant.
 #include "tasks/tune/Search.h"
 
+#include "support/Statistics.h"
 #include "tasks/common/XgbRegressor.h"
 
 #include <fmt/format.h>
@@ -19,16 +20,11 @@ namespace mirtune::tune {
 
 namespace {
 
-/// splitmix64: a small generator whose stream is the same on every machine and standard library.
+/// splitmix64 (support/Statistics.h) as an object: a stream that is the same on every machine and standard library.
 class SplitMix64 {
  public:
   explicit SplitMix64(std::uint64_t seed) : state_(seed) {}
-  std::uint64_t next() {
-    std::uint64_t z = (state_ += 0x9E3779B97F4A7C15ULL);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    return z ^ (z >> 31);
-  }
+  std::uint64_t next() { return splitmix64(state_); }
   /// Uniform in [0, bound) for bound >= 1 (modulo; the bias is far below anything a search notices).
   std::size_t below(std::size_t bound) { return static_cast<std::size_t>(next() % bound); }
   double uniform() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
