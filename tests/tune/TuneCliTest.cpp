@@ -167,6 +167,30 @@ TEST_F(TuneCli, AnApplicationSpecIsBuiltAndRunThroughItsCommands) {
   for (const auto& result : results["results"]) EXPECT_EQ(result["invalidity"], "correct") << result.dump();
 }
 
+TEST_F(TuneCli, TransferReadsTheEarlierSessionsOfThisPlatform) {
+  const std::string root = MIRTUNE_SOURCE_ROOT;
+  // Nothing measured yet: transfer says so and searches alone.
+  auto alone = runMirtune(withDatabase({"tune", root + "/kernels/tune/matmul_tiled.json", "--strategy", "transfer",
+                                        "--budget", "2"}),
+                          300);
+  ASSERT_EQ(alone.exitCode, 0) << alone.standardError;
+  EXPECT_NE(alone.standardError.find("no earlier session"), std::string::npos) << alone.standardError;
+  // Another kernel's session on this platform, then transfer finds it (embedding both kernels).
+  auto earlier = runMirtune(withDatabase({"tune", root + "/kernels/tune/matmul_wpt.json", "--strategy",
+                                          "exhaustive", "--budget", "0"}),
+                            300);
+  ASSERT_EQ(earlier.exitCode, 0) << earlier.standardError;
+  auto informed = runMirtune(withDatabase({"tune", root + "/kernels/tune/conv2d.json", "--strategy", "transfer",
+                                           "--budget", "3", "--json"}),
+                             300);
+  ASSERT_EQ(informed.exitCode, 0) << informed.standardError;
+  EXPECT_EQ(informed.standardError.find("no earlier session"), std::string::npos) << informed.standardError;
+  const auto summary = nlohmann::json::parse(informed.standardOutput, nullptr, false);
+  ASSERT_TRUE(summary.is_object()) << informed.standardOutput;
+  EXPECT_EQ(summary["strategy"], "transfer");
+  EXPECT_EQ(summary["evaluations"], 3);
+}
+
 TEST_F(TuneCli, BadSpecsAreRefusedNamingTheFile) {
   auto unknown = runMirtune(withDatabase({"tune", (kInputs / "unknown-name.json").string()}));
   EXPECT_EQ(unknown.exitCode, 1);
