@@ -364,8 +364,8 @@ Status OpenClMeasurer::exportBatch(const std::vector<MeasureInput>& batch, const
                                                 "$dir/device-$(echo \"$device\" | tr ':' '-')"));
 }
 
-Expected<std::vector<MeasureResult>> OpenClMeasurer::ingest(const std::vector<MeasureInput>& batch,
-                                                            const fs::path& folder) {
+Expected<std::vector<std::vector<DeviceRunResult>>> OpenClMeasurer::readExported(
+    const std::vector<MeasureInput>& batch, const fs::path& folder) const {
   const fs::path indexFile = folder / "batch.json";
   auto index = readExportIndex(indexFile);
   if (!index) return index.error();
@@ -382,7 +382,6 @@ Expected<std::vector<MeasureResult>> OpenClMeasurer::ingest(const std::vector<Me
   auto devices = exportedOpenClDevices(folder, probe);
   if (!devices) return devices.error();
 
-  // Every result checked before anything is stored.
   std::vector<std::vector<DeviceRunResult>> outcomes(batch.size());
   for (std::size_t i = 0; i < batch.size(); ++i) {
     const OpenClRunRequest* request = requestOf(batch[i]);
@@ -401,9 +400,21 @@ Expected<std::vector<MeasureResult>> OpenClMeasurer::ingest(const std::vector<Me
       outcomes[i].push_back(std::move(*result));
     }
   }
+  return outcomes;
+}
+
+MeasureResult OpenClMeasurer::store(std::size_t input, const MeasureInput& item, DeviceRunResult device) {
+  return record(input, item, std::move(device));
+}
+
+Expected<std::vector<MeasureResult>> OpenClMeasurer::ingest(const std::vector<MeasureInput>& batch,
+                                                            const fs::path& folder) {
+  // Every result checked before anything is stored.
+  auto outcomes = readExported(batch, folder);
+  if (!outcomes) return outcomes.error();
   std::vector<MeasureResult> results;
   for (std::size_t i = 0; i < batch.size(); ++i) {
-    for (DeviceRunResult& device : outcomes[i]) results.push_back(record(i, batch[i], std::move(device)));
+    for (DeviceRunResult& device : (*outcomes)[i]) results.push_back(record(i, batch[i], std::move(device)));
   }
   return results;
 }

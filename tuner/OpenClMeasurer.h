@@ -135,6 +135,14 @@ class OpenClMeasurer final : public Measurer {
   Expected<std::vector<MeasureResult>> ingest(const std::vector<MeasureInput>& batch,
                                               const std::filesystem::path& folder) override;
 
+  /// What ingest checks, without storing anything: per input, one result per device the folder was measured on
+  /// (readCheckedOpenClResult; output files resolved inside the folder). For callers that judge the results
+  /// further (outputs against another input's) before they store them with store().
+  Expected<std::vector<std::vector<DeviceRunResult>>> readExported(const std::vector<MeasureInput>& batch,
+                                                                   const std::filesystem::path& folder) const;
+  /// Records one device's result of input `input` as measure() and ingest() do, and returns it as they report it.
+  MeasureResult store(std::size_t input, const MeasureInput& item, DeviceRunResult device);
+
  private:
   /// The result of one device as the interface reports it, after recording it.
   MeasureResult record(std::size_t input, const MeasureInput& item, DeviceRunResult device);

@@ -41,6 +41,8 @@ struct TuneOptions {
   double timeLimit = 0;     ///< --time: seconds, 0 = none
   std::string cacheFile;    ///< --cache: Kernel Tuner cache file
   bool resume = false;      ///< --resume
+  std::string exportFolder;  ///< --export DIR
+  std::string ingestFolder;  ///< --ingest DIR
   std::string device;       ///< --device P:D
   std::string workDirectory;
   std::string encoder;      ///< --encoder (transfer)
@@ -115,7 +117,19 @@ int runLive(const TuneOptions& options, const GlobalOptions& global) {
   session.encoderModel = options.encoder;
   session.commandLine = "tune";
   session.showProgress = !global.quiet;
-  auto result = tune::runTuneSession(session);
+  if (!options.exportFolder.empty() && !options.ingestFolder.empty()) {
+    return reportError(Error(ErrorCode::kUsage, "--export and --ingest are two steps: give one of them"));
+  }
+  if (!options.exportFolder.empty()) {
+    auto exported = tune::exportTuneSession(session, options.exportFolder);
+    if (!exported) return reportError(exported.error());
+    return writeOutput("", fmt::format("{}: {} configurations exported; on the measuring machine run `sh {}/run-all.sh "
+                                       "path/to/mirtune-run [P:D]`, then here `mirtune tune {} --ingest {}`\n",
+                                       options.exportFolder, *exported, options.exportFolder, options.spec,
+                                       options.exportFolder));
+  }
+  auto result = options.ingestFolder.empty() ? tune::runTuneSession(session)
+                                             : tune::ingestTuneSession(session, options.ingestFolder);
   if (!result) return reportError(result.error());
   if (options.json) return writeOutput("", tune::tuneSessionJson(*result).dump(2) + "\n");
   return writeOutput("", tune::tuneSessionText(*result));
@@ -254,6 +268,12 @@ void addTuneCommand(CLI::App& app, const GlobalOptions& global, CommandAction& a
   tune->add_option("--device", options->device, "Live: OpenCL device P:D (default: the first GPU, else device 0:0)");
   tune->add_option("--work-dir", options->workDirectory,
                    "Live: where plans and the default's outputs go (default: beside the database)");
+  tune->add_option("--export", options->exportFolder,
+                   "Live: write the configurations (exhaustive or random) as plans for mirtune-run on another "
+                   "machine, measuring nothing here");
+  tune->add_option("--ingest", options->ingestFolder,
+                   "Live: store what an --export folder measured (checked, outputs against the default's), as that "
+                   "machine's session");
   addEncoderOption(*tune, options->encoder);
 
   CLI::App* plot = tune->add_subcommand("plot", "Draw the convergence of tuning sessions (T4 files or session ids) "

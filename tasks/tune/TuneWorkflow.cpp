@@ -10,6 +10,7 @@
 #include "support/Sha256.h"
 #include "tasks/common/EmbedFiles.h"
 #include "tasks/tune/KernelTunerCache.h"
+#include "tuner/IngestChecks.h"
 #include "tuner/MeasureCommon.h"
 #include "tuner/OpenClMeasurer.h"
 #include "tuner/TuningSession.h"
@@ -485,6 +486,288 @@ Expected<TuneSessionResult> runApplicationSession(const TuneSpec& spec, const Tu
 }
 
 }  // namespace
+
+namespace {
+
+/// The spec, its candidates and where its default is: what export and ingest share.
+struct KernelSession {
+  TuneSpec spec;
+  CandidateSet candidates;
+  std::map<std::string, std::size_t> indexOfHash;
+  std::size_t defaultIndex = 0;
+};
+
+Expected<KernelSession> kernelSession(const std::filesystem::path& specFile, const char* what) {
+  auto spec = readTuneSpec(specFile);
+  if (!spec) return spec.error();
+  if (!spec->kernel || spec->kernel->language != "OpenCL") {
+    return makeError(ErrorCode::kUsage, "{}: {} takes an OpenCL kernel spec", spec->file.string(), what);
+  }
+  KernelSession session{std::move(*spec), {}, {}, 0};
+  session.candidates = candidateSetFrom(session.spec.space);
+  for (std::size_t i = 0; i < session.candidates.size(); ++i) {
+    session.indexOfHash[configurationHash(session.candidates.configurations[i])] = i;
+  }
+  auto found = session.indexOfHash.find(configurationHash(session.spec.space.defaultConfiguration()));
+  if (found == session.indexOfHash.end()) {
+    return makeError(ErrorCode::kInvalidInput, "{}: the default configuration violates the conditions",
+                     session.spec.file.string());
+  }
+  session.defaultIndex = found->second;
+  return session;
+}
+
+/// The measurement inputs of configurations (the default first), as export writes them and ingest reads them.
+Expected<std::vector<MeasureInput>> exportInputs(const KernelSession& session,
+                                                 const std::vector<std::size_t>& picks) {
+  std::vector<MeasureInput> batch;
+  for (std::size_t index : picks) {
+    const Configuration& configuration = session.candidates.configurations[index];
+    auto plan = buildRunPlan(session.spec, configuration);
+    if (!plan) return plan.error();
+    OpenClRunRequest request;
+    request.plan = std::move(*plan);
+    request.timeoutSeconds = session.spec.settings.timeoutSeconds;
+    MeasureInput input;
+    input.configuration = configuration;
+    input.plan = std::move(request);
+    input.workload = session.spec.kernel->kernelFile;
+    batch.push_back(std::move(input));
+  }
+  return batch;
+}
+
+Expected<std::string> specDigest(const TuneSpec& spec) {
+  auto specText = readFile(spec.file);
+  if (!specText) return specText.error();
+  auto kernelText = readFile(spec.kernel->kernelFile);
+  if (!kernelText) return kernelText.error();
+  return sha256Hex(*specText + '\0' + *kernelText);
+}
+
+}  // namespace
+
+Expected<std::size_t> exportTuneSession(const TuneSessionOptions& options, const fs::path& folder) {
+  if (options.strategy != StrategyKind::kExhaustive && options.strategy != StrategyKind::kRandom) {
+    return makeError(ErrorCode::kUsage, "--export takes --strategy exhaustive or random: the {} strategy chooses "
+                     "each configuration from the results before it", tuneStrategyName(options.strategy));
+  }
+  auto session = kernelSession(options.specFile, "--export");
+  if (!session) return session.error();
+  StrategyOptions strategyOptions;
+  strategyOptions.kind = options.strategy;
+  strategyOptions.seed = options.seed;
+  const std::size_t size = session->candidates.size();
+  strategyOptions.budget = options.budget == 0 ? size : std::min(options.budget, size);
+  auto strategy = makeStrategy(session->candidates, strategyOptions);
+  if (!strategy) return strategy.error();
+  std::vector<std::size_t> picks = {session->defaultIndex};
+  auto more = (*strategy)->propose({{session->defaultIndex, std::nullopt}}, strategyOptions.budget - 1);
+  if (!more) return more.error();
+  picks.insert(picks.end(), more->begin(), more->end());
+  auto batch = exportInputs(*session, picks);
+  if (!batch) return batch.error();
+  auto digest = specDigest(session->spec);
+  if (!digest) return digest.error();
+
+  OpenClRecorder unused;  // exporting records nothing
+  OpenClMeasurerOptions measurerOptions;
+  measurerOptions.runner = options.runner;
+  measurerOptions.task = "tune";
+  measurerOptions.basis = TimeBasis::kKernel;
+  OpenClMeasurer measurer(unused, measurerOptions);
+  if (Status written = measurer.exportBatch(*batch, folder); !written) return written.error();
+  nlohmann::json configurations = nlohmann::json::array();
+  for (const MeasureInput& input : *batch) configurations.push_back(input.configuration);
+  const nlohmann::json index = {{"spec", session->spec.file.string()},
+                                {"spec_sha256", *digest},
+                                {"strategy", tuneStrategyName(options.strategy)},
+                                {"seed", options.seed},
+                                {"configurations", configurations}};
+  if (Status written = writeFileAtomically(folder / "tune.json", index.dump(2) + "\n"); !written) {
+    return written.error();
+  }
+  return picks.size();
+}
+
+Expected<TuneSessionResult> ingestTuneSession(const TuneSessionOptions& options, const fs::path& folder) {
+  const Clock::time_point started = Clock::now();
+  auto session = kernelSession(options.specFile, "--ingest");
+  if (!session) return session.error();
+  const fs::path indexFile = folder / "tune.json";
+  auto indexText = readFile(indexFile);
+  if (!indexText) return indexText.error();
+  const nlohmann::json index = nlohmann::json::parse(*indexText, nullptr, false);
+  if (!index.is_object() || !index.contains("configurations") || !index["configurations"].is_array() ||
+      !index.contains("spec_sha256") || !index["spec_sha256"].is_string()) {
+    return makeError(ErrorCode::kInvalidInput, "{}: not a folder written by `mirtune tune --export`",
+                     indexFile.string());
+  }
+  auto digest = specDigest(session->spec);
+  if (!digest) return digest.error();
+  if (index["spec_sha256"].get<std::string>() != *digest) {
+    return makeError(ErrorCode::kInvalidInput, "{}: exported from another version of {} or its kernel",
+                     indexFile.string(), session->spec.file.string());
+  }
+  std::vector<std::size_t> picks;
+  for (std::size_t i = 0; i < index["configurations"].size(); ++i) {
+    const nlohmann::json& configuration = index["configurations"][i];
+    auto found = configuration.is_object() ? session->indexOfHash.find(configurationHash(configuration))
+                                           : session->indexOfHash.end();
+    if (found == session->indexOfHash.end()) {
+      return makeError(ErrorCode::kInvalidInput, "{}: configurations[{}] is not in the space of {}",
+                       indexFile.string(), i, session->spec.file.string());
+    }
+    if ((i == 0) != (found->second == session->defaultIndex) ||
+        std::find(picks.begin(), picks.end(), found->second) != picks.end()) {
+      return makeError(ErrorCode::kInvalidInput, "{}: configurations[{}]: the default must come first, and "
+                       "nothing twice", indexFile.string(), i);
+    }
+    picks.push_back(found->second);
+  }
+  if (picks.empty()) return makeError(ErrorCode::kInvalidInput, "{}: no configurations", indexFile.string());
+  auto batch = exportInputs(*session, picks);
+  if (!batch) return batch.error();
+
+  auto platform = exportedOpenClPlatform(folder);
+  if (!platform) return platform.error();
+  OpenClRecorder recorder;
+  const nlohmann::json sessionOptions = {{"spec", session->spec.file.string()},
+                                         {"ingested", fs::absolute(folder).string()},
+                                         {"strategy", index.value("strategy", "")}};
+  if (Status opened = recorder.openFor(*platform, options.databasePath, options.commandLine, sessionOptions, {});
+      !opened) {
+    return opened.error();
+  }
+  OpenClMeasurerOptions measurerOptions;
+  measurerOptions.runner = options.runner;
+  measurerOptions.task = "tune";
+  measurerOptions.basis = TimeBasis::kKernel;
+  measurerOptions.nameSources = true;
+  OpenClMeasurer measurer(recorder, measurerOptions);
+  auto outcomes = measurer.readExported(*batch, folder);
+  if (!outcomes) {
+    (void)recorder.end();
+    return outcomes.error();
+  }
+  // The session's device among those the folder was measured on.
+  std::vector<OpenClDevice> devices;
+  for (const DeviceRunResult& device : outcomes->front()) {
+    OpenClDevice described;
+    described.platformIndex = device.platformIndex;
+    described.deviceIndex = device.deviceIndex;
+    described.platformName = device.platformName;
+    described.name = device.name;
+    described.type = device.type;
+    devices.push_back(described);
+  }
+  if (devices.empty()) {
+    (void)recorder.end();
+    return makeError(ErrorCode::kInvalidInput, "{}: measured on no device", folder.string());
+  }
+  auto device = chooseDevice(devices, options.device);
+  if (!device) {
+    (void)recorder.end();
+    return device.error();
+  }
+  std::size_t column = 0;
+  while (column < devices.size() && (devices[column].platformIndex != device->platformIndex ||
+                                     devices[column].deviceIndex != device->deviceIndex)) {
+    ++column;
+  }
+
+  TuneSessionResult result;
+  result.name = session->spec.name;
+  result.device = deviceLabel(*device);
+  result.strategy = index.value("strategy", "");
+  result.spaceSize = session->candidates.size();
+  result.budget = picks.size();
+  result.sessionId = recorder.sessionId();
+  result.stoppedBy = picks.size() >= session->candidates.size() ? "space" : "budget";
+  std::optional<Outputs> reference;
+  for (std::size_t i = 0; i < batch->size(); ++i) {
+    DeviceRunResult outcome = (*outcomes)[i][column];
+    const Clock::time_point checkStart = Clock::now();
+    if (i == 0 && outcome.status == MeasureStatus::kOk) {
+      auto outputs = readOutputs(outcome);
+      if (!outputs) {
+        (void)recorder.end();
+        return outputs.error();
+      }
+      reference = std::move(*outputs);
+    } else if (outcome.status == MeasureStatus::kOk && reference) {
+      const auto& plan = std::get<OpenClRunRequest>((*batch)[i].plan).plan;
+      for (const auto& [arg, expected] : *reference) {
+        auto file = outcome.outputFiles.find(arg);
+        runner::HostArray actual;
+        std::string error;
+        if (file == outcome.outputFiles.end() || !runner::readNpy(file->second.string(), actual, error)) {
+          outcome.status = MeasureStatus::kRunFailed;
+          outcome.message = fmt::format("no readable output for argument {}: {}", arg, error);
+          break;
+        }
+        const std::string name = arg < plan.args.size() ? plan.args[arg].name : std::to_string(arg);
+        if (auto mismatch = compareBuffers(actual, expected, session->spec.settings.tolerance, name)) {
+          outcome.status = MeasureStatus::kWrongOutput;
+          outcome.message = *mismatch + " (the default configuration's output)";
+          break;
+        }
+      }
+    }
+    const double validation = secondsSince(checkStart);
+    MeasureResult stored = measurer.store(i, (*batch)[i], outcome);
+    TuneEvaluation evaluation;
+    evaluation.configuration = (*batch)[i].configuration;
+    evaluation.status = stored.status;
+    evaluation.message = stored.message;
+    evaluation.samples = stored.samples;
+    evaluation.median = stored.median;
+    evaluation.spread = stored.spread;
+    evaluation.compileSeconds = outcome.buildSeconds;
+    evaluation.validationSeconds = validation;
+    evaluation.timestamp = utcTimestamp();
+    result.evaluations.push_back(std::move(evaluation));
+  }
+  if (!recorder.end()) {
+    return makeError(ErrorCode::kDatabase, "{}: some results could not be stored (see the log)",
+                     options.databasePath.string());
+  }
+  for (std::size_t i = 0; i < result.evaluations.size(); ++i) {
+    const TuneEvaluation& e = result.evaluations[i];
+    if (e.status == MeasureStatus::kOk && e.median &&
+        (!result.best || *e.median < *result.evaluations[*result.best].median)) {
+      result.best = i;
+    }
+  }
+  if (result.best && *result.best != 0 && result.evaluations.front().status == MeasureStatus::kOk) {
+    ComparisonSettings comparison;
+    comparison.seed = options.seed;
+    result.bestAgainstDefault =
+        compareSamples(result.evaluations.front().samples, result.evaluations[*result.best].samples, comparison);
+  }
+  if (!options.cacheFile.empty()) {
+    auto cache = openCache(options.cacheFile, options.resume, session->spec, device->name);
+    if (!cache) return cache.error();
+    for (const TuneEvaluation& evaluation : result.evaluations) {
+      const std::string key = cache->key(evaluation.configuration);
+      auto existing = std::find_if(cache->records.begin(), cache->records.end(),
+                                   [&](const CacheRecord& record) { return cache->key(record.configuration) == key; });
+      if (existing != cache->records.end()) {
+        *existing = cacheRecordOf(evaluation);
+      } else {
+        cache->records.push_back(cacheRecordOf(evaluation));
+      }
+    }
+    if (Status written = writeKernelTunerCache(*cache, options.cacheFile); !written) return written.error();
+  }
+  if (!options.t4File.empty()) {
+    if (Status written = writeFileAtomically(options.t4File, t4Results(result).dump(2) + "\n"); !written) {
+      return written.error();
+    }
+  }
+  result.wallSeconds = secondsSince(started);
+  return result;
+}
 
 Expected<TuneSessionResult> runTuneSession(const TuneSessionOptions& options) {
   const Clock::time_point started = Clock::now();

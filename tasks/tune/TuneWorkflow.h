@@ -79,6 +79,19 @@ struct TuneSessionResult {
 /// out or gives wrong output is an evaluation with that status; the search goes on.
 Expected<TuneSessionResult> runTuneSession(const TuneSessionOptions& options);
 
+/// Writes a folder that measures a kernel spec's configurations on another machine: the default and the
+/// strategy's picks up to the budget (exhaustive or random only: the adaptive strategies choose from results),
+/// each an OpenCL plan, with a run-all.sh for `mirtune-run` there and tune.json naming the spec (by its SHA-256)
+/// and the configurations. Nothing is measured. Returns the number of configurations.
+Expected<std::size_t> exportTuneSession(const TuneSessionOptions& options, const std::filesystem::path& folder);
+
+/// Stores what an exported folder measured, as a session of the machine it ran on: every result checked as
+/// OpenClMeasurer::ingest does, then each configuration's outputs against the default's on the same device (the
+/// session's device: options.device, else the first GPU, else the first device), then recorded and written to T4
+/// and the cache file as runTuneSession does. kInvalidInput naming the file when the folder was exported from
+/// another spec or any check fails; nothing is stored then.
+Expected<TuneSessionResult> ingestTuneSession(const TuneSessionOptions& options, const std::filesystem::path& folder);
+
 /// {"name", "device", "strategy", "space_size", "budget", "evaluations": n, "stopped_by", "wall_seconds",
 ///  "default": {...}, "best": {"configuration", "median_s", "spread_s", "against_default": {"verdict", "speedup",
 ///  "interval": [lo, hi], "p_value"}}, "results": [...]}

@@ -191,6 +191,49 @@ TEST_F(TuneCli, TransferReadsTheEarlierSessionsOfThisPlatform) {
   EXPECT_EQ(summary["evaluations"], 3);
 }
 
+TEST_F(TuneCli, AnExportedSessionIsMeasuredByTheRunnerAloneAndIngestedChecked) {
+  const fs::path exported = folder_ / "exported";
+  const std::string spec = (kInputs / "faulty.json").string();
+  auto adaptive = runMirtune(withDatabase({"tune", spec, "--strategy", "model", "--export", exported.string()}));
+  EXPECT_EQ(adaptive.exitCode, 2);
+  EXPECT_NE(adaptive.standardError.find("exhaustive or random"), std::string::npos) << adaptive.standardError;
+
+  // The first 8 configurations: every kind of outcome but the hang.
+  auto written = runMirtune(withDatabase({"tune", spec, "--strategy", "exhaustive", "--budget", "8", "--export",
+                                          exported.string()}));
+  ASSERT_EQ(written.exitCode, 0) << written.standardError;
+  ASSERT_TRUE(fs::exists(exported / "run-all.sh"));
+  SubprocessOptions run;
+  run.argv = {"sh", (exported / "run-all.sh").string(), MIRTUNE_RUN_EXECUTABLE};
+  run.timeoutSeconds = 300;
+  auto measured = runSubprocess(run);
+  ASSERT_TRUE(measured.ok());
+
+  // Ingested from another version of the spec: refused, nothing stored.
+  const fs::path changed = folder_ / "changed.json";
+  auto text = readFile(kInputs / "faulty.json");
+  ASSERT_TRUE(text.ok());
+  ASSERT_TRUE(writeFileAtomically(changed, *text + "\n").ok());
+  ASSERT_TRUE(writeFileAtomically(folder_ / "faulty.cl", *readFile(kInputs / "faulty.cl")).ok());
+  auto stale = runMirtune(withDatabase({"tune", changed.string(), "--ingest", exported.string()}));
+  EXPECT_EQ(stale.exitCode, 1);
+  EXPECT_NE(stale.standardError.find("tune.json"), std::string::npos) << stale.standardError;
+
+  const fs::path t4 = folder_ / "ingested.t4.json";
+  auto ingested = runMirtune(withDatabase({"tune", spec, "--ingest", exported.string(), "-o", t4.string(), "--json"}));
+  ASSERT_EQ(ingested.exitCode, 0) << ingested.standardError;
+  const auto results = readJson(t4);
+  ASSERT_EQ(results["results"].size(), 8u);
+  std::map<int, std::set<std::string>> invalidityByVariant;
+  for (const auto& result : results["results"]) {
+    invalidityByVariant[result["configuration"]["VARIANT"].get<int>()].insert(result["invalidity"]);
+  }
+  EXPECT_EQ(invalidityByVariant[0], std::set<std::string>{"correct"});
+  EXPECT_EQ(invalidityByVariant[1], std::set<std::string>{"correct"});
+  EXPECT_EQ(invalidityByVariant[2], std::set<std::string>{"compile"});
+  EXPECT_EQ(invalidityByVariant[3], std::set<std::string>{"correctness"});
+}
+
 TEST_F(TuneCli, BadSpecsAreRefusedNamingTheFile) {
   auto unknown = runMirtune(withDatabase({"tune", (kInputs / "unknown-name.json").string()}));
   EXPECT_EQ(unknown.exitCode, 1);
