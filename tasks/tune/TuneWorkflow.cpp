@@ -254,6 +254,22 @@ Expected<TransferData> loadTransferData(Database& database, std::int64_t platfor
   return data;
 }
 
+/// The fastest correct evaluation, and how it compares with the default's repetitions.
+void chooseBest(TuneSessionResult& result, std::uint64_t seed) {
+  result.best.reset();
+  for (std::size_t i = 0; i < result.evaluations.size(); ++i) {
+    const TuneEvaluation& e = result.evaluations[i];
+    if (e.status != MeasureStatus::kOk || !e.median) continue;
+    if (!result.best || *e.median < *result.evaluations[*result.best].median) result.best = i;
+  }
+  if (result.best && *result.best != 0 && result.evaluations.front().status == MeasureStatus::kOk) {
+    ComparisonSettings settings;
+    settings.seed = seed;
+    result.bestAgainstDefault =
+        compareSamples(result.evaluations.front().samples, result.evaluations[*result.best].samples, settings);
+  }
+}
+
 nlohmann::json evaluationJson(const TuneEvaluation& evaluation) {
   nlohmann::json json = {{"configuration", evaluation.configuration},
                          {"status", measureStatusName(evaluation.status)},
@@ -469,13 +485,7 @@ Expected<TuneSessionResult> runApplicationSession(const TuneSpec& spec, const Tu
     if (i > 0 && i - 1 < strategySeconds.size()) evaluation.strategySeconds = strategySeconds[i - 1];
     result.evaluations.push_back(std::move(evaluation));
   }
-  result.best = session->best;
-  if (result.best && *result.best != 0 && result.evaluations.front().status == MeasureStatus::kOk) {
-    ComparisonSettings comparison;
-    comparison.seed = options.seed;
-    result.bestAgainstDefault =
-        compareSamples(result.evaluations.front().samples, result.evaluations[*result.best].samples, comparison);
-  }
+  chooseBest(result, options.seed);
   result.wallSeconds = secondsSince(started);
   if (!options.t4File.empty()) {
     if (Status written = writeFileAtomically(options.t4File, t4Results(result).dump(2) + "\n"); !written) {
@@ -732,19 +742,7 @@ Expected<TuneSessionResult> ingestTuneSession(const TuneSessionOptions& options,
     return makeError(ErrorCode::kDatabase, "{}: some results could not be stored (see the log)",
                      options.databasePath.string());
   }
-  for (std::size_t i = 0; i < result.evaluations.size(); ++i) {
-    const TuneEvaluation& e = result.evaluations[i];
-    if (e.status == MeasureStatus::kOk && e.median &&
-        (!result.best || *e.median < *result.evaluations[*result.best].median)) {
-      result.best = i;
-    }
-  }
-  if (result.best && *result.best != 0 && result.evaluations.front().status == MeasureStatus::kOk) {
-    ComparisonSettings comparison;
-    comparison.seed = options.seed;
-    result.bestAgainstDefault =
-        compareSamples(result.evaluations.front().samples, result.evaluations[*result.best].samples, comparison);
-  }
+  chooseBest(result, options.seed);
   if (!options.cacheFile.empty()) {
     auto cache = openCache(options.cacheFile, options.resume, session->spec, device->name);
     if (!cache) return cache.error();
@@ -973,17 +971,7 @@ Expected<TuneSessionResult> runTuneSession(const TuneSessionOptions& options) {
                        options.databasePath.string());
     }
     result.wallSeconds = secondsSince(started);
-    for (std::size_t i = 0; i < result.evaluations.size(); ++i) {
-      const TuneEvaluation& e = result.evaluations[i];
-      if (e.status != MeasureStatus::kOk || !e.median) continue;
-      if (!result.best || *e.median < *result.evaluations[*result.best].median) result.best = i;
-    }
-    const TuneEvaluation& first = result.evaluations.front();
-    if (result.best && first.status == MeasureStatus::kOk && *result.best != 0) {
-      ComparisonSettings settings;
-      settings.seed = options.seed;
-      result.bestAgainstDefault = compareSamples(first.samples, result.evaluations[*result.best].samples, settings);
-    }
+    chooseBest(result, options.seed);
     return result;
   };
 
