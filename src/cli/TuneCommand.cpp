@@ -250,7 +250,7 @@ void addTuneCommand(CLI::App& app, const GlobalOptions& global, CommandAction& a
                    "Replay: the source of the replayed space's kernel (transfer with embeddings)");
   tune->add_option("--strategy", options->strategy, "exhaustive, random, model or transfer")->capture_default_str();
   tune->add_option("--budget", options->budget,
-                   "Evaluations per search, the default's included (replay: 50; live: 100; 0 = the whole space)")
+                   "Evaluations per search, the default's included (replay: 50; live: 100, 0 = the whole space)")
       ->each([options](const std::string&) { options->budgetGiven = true; });
   tune->add_option("--repeats", options->repeats, "Replay: seeded repeats (repeat r uses seed + r)")
       ->capture_default_str();
