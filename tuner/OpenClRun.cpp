@@ -304,32 +304,11 @@ Expected<OpenClRunResult> runOnAllDevices(const OpenClRunRequest& request, const
   const DeviceRunResult* baselineDevice = nullptr;
   for (DeviceRunResult& device : result.devices) {
     if (device.status != MeasureStatus::kOk) continue;
-    std::map<std::size_t, runner::HostArray> actual;
-    for (std::size_t i = 0; i < request.plan.args.size() && device.status == MeasureStatus::kOk; ++i) {
-      const auto& arg = request.plan.args[i];
-      if (arg.kind != runner::ArgKind::kBuffer || arg.role == runner::ArgRole::kIn) continue;
-      auto file = device.outputFiles.find(i);
-      std::string error;
-      if (file == device.outputFiles.end() || !runner::readNpy(file->second.string(), actual[i], error)) {
-        device.status = MeasureStatus::kRunFailed;
-        device.message = fmt::format("the runner left no readable output for {}: {}",
-                                     bufferLabel(request.plan, i), error.empty() ? "no file" : error);
-        break;
-      }
-      if (auto reference = expected.find(i); reference != expected.end()) {
-        if (auto mismatch = compareBuffers(actual[i], reference->second, request.tolerance,
-                                           bufferLabel(request.plan, i))) {
-          device.status = MeasureStatus::kWrongOutput;
-          device.message = fmt::format("{} (reference '{}')", *mismatch, request.referenceName);
-        }
-      } else if (baselineDevice != nullptr) {
-        if (auto mismatch =
-                compareBuffers(actual[i], baseline[i], request.tolerance, bufferLabel(request.plan, i))) {
-          device.status = MeasureStatus::kWrongOutput;
-          device.message = fmt::format("{} (compared with {})", *mismatch, deviceLabel(*baselineDevice));
-        }
-      }
-    }
+    const bool byReference = static_cast<bool>(request.reference);
+    auto actual = checkDeviceOutputs(
+        device, request.plan, byReference ? expected : baseline, request.tolerance,
+        byReference ? fmt::format("reference '{}'", request.referenceName)
+                    : baselineDevice != nullptr ? fmt::format("compared with {}", deviceLabel(*baselineDevice)) : "");
     if (device.status == MeasureStatus::kOk && baselineDevice == nullptr) {
       baselineDevice = &device;
       baseline = std::move(actual);
@@ -339,6 +318,31 @@ Expected<OpenClRunResult> runOnAllDevices(const OpenClRunRequest& request, const
     for (DeviceRunResult& device : result.devices) device.outputFiles.clear();
   }
   return result;
+}
+
+std::map<std::size_t, runner::HostArray> checkDeviceOutputs(DeviceRunResult& device, const runner::RunPlan& plan,
+                                                            const std::map<std::size_t, runner::HostArray>& expected,
+                                                            const Tolerance& tolerance, const std::string& against) {
+  std::map<std::size_t, runner::HostArray> actual;
+  for (std::size_t i = 0; i < plan.args.size() && device.status == MeasureStatus::kOk; ++i) {
+    const auto& arg = plan.args[i];
+    if (arg.kind != runner::ArgKind::kBuffer || arg.role == runner::ArgRole::kIn) continue;
+    auto file = device.outputFiles.find(i);
+    std::string error;
+    if (file == device.outputFiles.end() || !runner::readNpy(file->second.string(), actual[i], error)) {
+      device.status = MeasureStatus::kRunFailed;
+      device.message = fmt::format("the runner left no readable output for {}: {}", bufferLabel(plan, i),
+                                   error.empty() ? "no file" : error);
+      break;
+    }
+    if (auto reference = expected.find(i); reference != expected.end()) {
+      if (auto mismatch = compareBuffers(actual[i], reference->second, tolerance, bufferLabel(plan, i))) {
+        device.status = MeasureStatus::kWrongOutput;
+        device.message = fmt::format("{} ({})", *mismatch, against);
+      }
+    }
+  }
+  return actual;
 }
 
 DeviceRunResult deviceResultFromJson(const nlohmann::json& json, const OpenClDevice& device) {

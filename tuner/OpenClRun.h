@@ -108,6 +108,14 @@ Expected<OpenClRunResult> runOnAllDevices(const OpenClRunRequest& request,
 /// "run_timeout" read as kBuildTimeout and kRunTimeout, "invalid_plan" and every other failure as kRunFailed.
 DeviceRunResult deviceResultFromJson(const nlohmann::json& json, const OpenClDevice& device);
 
+/// Reads the out/inout buffers of `plan` that an ok `device` left (its output files) and compares each with
+/// `expected` (by argument index; a buffer without an entry is only read). A missing or unreadable file makes the
+/// device kRunFailed, a difference kWrongOutput, the message naming the buffer and ending in "(`against`)".
+/// Returns the buffers read.
+std::map<std::size_t, runner::HostArray> checkDeviceOutputs(DeviceRunResult& device, const runner::RunPlan& plan,
+                                                            const std::map<std::size_t, runner::HostArray>& expected,
+                                                            const Tolerance& tolerance, const std::string& against);
+
 /// nullopt when `actual` matches `expected` within `tolerance` (exactly for integers), else a message naming
 /// `bufferName`, the first differing index and both values.
 std::optional<std::string> compareBuffers(const runner::HostArray& actual, const runner::HostArray& expected,

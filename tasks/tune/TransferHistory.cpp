@@ -13,6 +13,26 @@
 namespace mirtune::tune {
 namespace fs = std::filesystem;
 
+Expected<SourceEmbeddings> SourceEmbeddings::embed(const std::vector<fs::path>& sources, const fs::path& encoder,
+                                                   const fs::path& databasePath) {
+  EmbedFilesRequest request;
+  for (const fs::path& source : sources) request.inputs.push_back(source.string());
+  request.encoder = encoder.string();
+  request.databasePath = databasePath.string();
+  auto embedded = embedFiles(request);
+  if (!embedded) return embedded.error();
+  SourceEmbeddings result;
+  for (const EmbeddedFile& file : embedded->files) {
+    result.byPath_[fs::weakly_canonical(file.file).string()] = file.vector;
+  }
+  return result;
+}
+
+const std::vector<float>* SourceEmbeddings::find(const fs::path& source) const {
+  auto found = byPath_.find(fs::weakly_canonical(source).string());
+  return found == byPath_.end() ? nullptr : &found->second;
+}
+
 HistoryCache parseHistoryArgument(const std::string& text) {
   HistoryCache history;
   const std::size_t equals = text.find('=');
@@ -47,21 +67,16 @@ Expected<TransferData> transferDataFromCaches(const std::vector<HistoryCache>& h
   for (const HistoryCache& item : history) everySource = everySource && !item.kernel.empty();
   if (!everySource) return transfer;
 
-  EmbedFilesRequest request;
-  request.inputs.push_back(kernel.string());
-  for (const HistoryCache& item : history) request.inputs.push_back(item.kernel.string());
-  request.encoder = encoder.string();
-  request.databasePath = databasePath.string();
-  auto embedded = embedFiles(request);
+  std::vector<fs::path> sources = {kernel};
+  for (const HistoryCache& item : history) sources.push_back(item.kernel);
+  auto embedded = SourceEmbeddings::embed(sources, encoder, databasePath);
   if (!embedded) return embedded.error().withContext("embedding the kernels of --history");
-  std::map<std::string, std::vector<float>> byFile;
-  for (const EmbeddedFile& file : embedded->files) byFile[fs::weakly_canonical(file.file).string()] = file.vector;
   auto vectorOf = [&](const fs::path& file) -> Expected<std::vector<float>> {
-    auto found = byFile.find(fs::weakly_canonical(file).string());
-    if (found == byFile.end()) {
+    const std::vector<float>* found = embedded->find(file);
+    if (found == nullptr) {
       return makeError(ErrorCode::kInvalidInput, "{}: the kernel did not embed (see the log)", file.string());
     }
-    return found->second;
+    return *found;
   };
   auto own = vectorOf(kernel);
   if (!own) return own.error();

@@ -6,6 +6,8 @@
 #include "tasks/tune/Search.h"
 
 #include <filesystem>
+#include <map>
+#include <string>
 #include <vector>
 
 namespace mirtune::tune {
@@ -14,6 +16,20 @@ namespace mirtune::tune {
 struct HistoryCache {
   std::filesystem::path cache;
   std::filesystem::path kernel;  ///< empty = no source: the session gets the same all-zero embedding as the others
+};
+
+/// The fused MIREncoder embeddings of kernel sources (`encoder`, empty = the shipped encoder; cached in the
+/// database at `databasePath`), by canonical path. A source that does not embed is absent (embedFiles logs why).
+class SourceEmbeddings {
+ public:
+  static Expected<SourceEmbeddings> embed(const std::vector<std::filesystem::path>& sources,
+                                          const std::filesystem::path& encoder,
+                                          const std::filesystem::path& databasePath);
+  /// The vector of `source`, or nullptr when it did not embed.
+  const std::vector<float>* find(const std::filesystem::path& source) const;
+
+ private:
+  std::map<std::string, std::vector<float>> byPath_;
 };
 
 /// Reads "CACHE.json" or "CACHE.json=KERNEL.cl" (the form --history takes).

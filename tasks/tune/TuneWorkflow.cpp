@@ -8,8 +8,8 @@
 #include "support/Log.h"
 #include "support/Progress.h"
 #include "support/Sha256.h"
-#include "tasks/common/EmbedFiles.h"
 #include "tasks/tune/KernelTunerCache.h"
+#include "tasks/tune/TransferHistory.h"
 #include "tuner/IngestChecks.h"
 #include "tuner/MeasureCommon.h"
 #include "tuner/OpenClMeasurer.h"
@@ -223,19 +223,11 @@ Expected<TransferData> loadTransferData(Database& database, std::int64_t platfor
   }
   TransferData data;
   if (byWorkload.empty()) return data;
-  EmbedFilesRequest request;
-  request.inputs.push_back(kernelFile.string());
-  for (const auto& [id, session] : byWorkload) request.inputs.push_back(session.kernel);
-  request.encoder = encoder.string();
-  request.databasePath = database.path().string();
-  auto embedded = embedFiles(request);
+  std::vector<fs::path> sources = {kernelFile};
+  for (const auto& [id, session] : byWorkload) sources.push_back(session.kernel);
+  auto embedded = SourceEmbeddings::embed(sources, encoder, database.path());
   if (!embedded) return embedded.error().withContext("embedding the kernels of the transfer strategy");
-  std::map<std::string, std::vector<float>> vectors;
-  for (const EmbeddedFile& file : embedded->files) vectors[fs::weakly_canonical(file.file).string()] = file.vector;
-  auto vectorOf = [&](const std::string& file) -> const std::vector<float>* {
-    auto found = vectors.find(fs::weakly_canonical(file).string());
-    return found == vectors.end() ? nullptr : &found->second;
-  };
+  auto vectorOf = [&](const std::string& file) { return embedded->find(file); };
   const std::vector<float>* own = vectorOf(kernelFile.string());
   if (own == nullptr) {
     return makeError(ErrorCode::kInvalidInput, "{}: the kernel does not embed, so the transfer strategy cannot "
@@ -252,6 +244,44 @@ Expected<TransferData> loadTransferData(Database& database, std::int64_t platfor
     data.sessions.push_back(std::move(session));
   }
   return data;
+}
+
+/// A spec's valid configurations as the strategies see them, each one's index by configuration hash, and the
+/// default's index.
+struct IndexedSpace {
+  CandidateSet candidates;
+  std::map<std::string, std::size_t> indexOfHash;
+  std::size_t defaultIndex = 0;
+};
+
+Expected<IndexedSpace> indexSpace(const TuneSpec& spec) {
+  IndexedSpace indexed;
+  indexed.candidates = candidateSetFrom(spec.space);
+  if (indexed.candidates.size() == 0) {
+    return makeError(ErrorCode::kInvalidInput, "{}: no configuration satisfies the conditions", spec.file.string());
+  }
+  for (std::size_t i = 0; i < indexed.candidates.size(); ++i) {
+    indexed.indexOfHash[configurationHash(indexed.candidates.configurations[i])] = i;
+  }
+  const Configuration defaultConfiguration = spec.space.defaultConfiguration();
+  const auto found = indexed.indexOfHash.find(configurationHash(defaultConfiguration));
+  if (found == indexed.indexOfHash.end()) {
+    return makeError(ErrorCode::kInvalidInput, "{}: the default configuration {} violates the conditions",
+                     spec.file.string(), defaultConfiguration.dump());
+  }
+  indexed.defaultIndex = found->second;
+  return indexed;
+}
+
+/// The strategy of a session: its kind and seed, the budget clipped to the space (0 = all of it).
+StrategyOptions strategyOptionsFor(const TuneSessionOptions& options, std::size_t spaceSize,
+                                   const TransferData* transfer = nullptr) {
+  StrategyOptions strategy;
+  strategy.kind = options.strategy;
+  strategy.seed = options.seed;
+  strategy.budget = options.budget == 0 ? spaceSize : std::min(options.budget, spaceSize);
+  strategy.transfer = transfer;
+  return strategy;
 }
 
 /// The fastest correct evaluation, and how it compares with the default's repetitions.
@@ -386,18 +416,11 @@ Expected<TuneSessionResult> runApplicationSession(const TuneSpec& spec, const Tu
                      "the database and continues with --resume)", spec.file.string(),
                      options.cacheFile.empty() ? "--strategy transfer" : "--cache");
   }
-  const CandidateSet candidates = candidateSetFrom(spec.space);
-  if (candidates.size() == 0) {
-    return makeError(ErrorCode::kInvalidInput, "{}: no configuration satisfies the conditions", spec.file.string());
-  }
-  std::map<std::string, std::size_t> indexOfHash;
-  for (std::size_t i = 0; i < candidates.size(); ++i) {
-    indexOfHash[configurationHash(candidates.configurations[i])] = i;
-  }
-  StrategyOptions strategyOptions;
-  strategyOptions.kind = options.strategy;
-  strategyOptions.seed = options.seed;
-  strategyOptions.budget = options.budget == 0 ? candidates.size() : std::min(options.budget, candidates.size());
+  auto indexed = indexSpace(spec);
+  if (!indexed) return indexed.error();
+  const CandidateSet& candidates = indexed->candidates;
+  const std::map<std::string, std::size_t>& indexOfHash = indexed->indexOfHash;
+  const StrategyOptions strategyOptions = strategyOptionsFor(options, candidates.size());
   auto strategy = makeStrategy(candidates, strategyOptions);
   if (!strategy) return strategy.error();
 
@@ -502,9 +525,7 @@ namespace {
 /// The spec, its candidates and where its default is: what export and ingest share.
 struct KernelSession {
   TuneSpec spec;
-  CandidateSet candidates;
-  std::map<std::string, std::size_t> indexOfHash;
-  std::size_t defaultIndex = 0;
+  IndexedSpace space;
 };
 
 Expected<KernelSession> kernelSession(const std::filesystem::path& specFile, const char* what) {
@@ -513,18 +534,9 @@ Expected<KernelSession> kernelSession(const std::filesystem::path& specFile, con
   if (!spec->kernel || spec->kernel->language != "OpenCL") {
     return makeError(ErrorCode::kUsage, "{}: {} takes an OpenCL kernel spec", spec->file.string(), what);
   }
-  KernelSession session{std::move(*spec), {}, {}, 0};
-  session.candidates = candidateSetFrom(session.spec.space);
-  for (std::size_t i = 0; i < session.candidates.size(); ++i) {
-    session.indexOfHash[configurationHash(session.candidates.configurations[i])] = i;
-  }
-  auto found = session.indexOfHash.find(configurationHash(session.spec.space.defaultConfiguration()));
-  if (found == session.indexOfHash.end()) {
-    return makeError(ErrorCode::kInvalidInput, "{}: the default configuration violates the conditions",
-                     session.spec.file.string());
-  }
-  session.defaultIndex = found->second;
-  return session;
+  auto indexed = indexSpace(*spec);
+  if (!indexed) return indexed.error();
+  return KernelSession{std::move(*spec), std::move(*indexed)};
 }
 
 /// The measurement inputs of configurations (the default first), as export writes them and ingest reads them.
@@ -532,7 +544,7 @@ Expected<std::vector<MeasureInput>> exportInputs(const KernelSession& session,
                                                  const std::vector<std::size_t>& picks) {
   std::vector<MeasureInput> batch;
   for (std::size_t index : picks) {
-    const Configuration& configuration = session.candidates.configurations[index];
+    const Configuration& configuration = session.space.candidates.configurations[index];
     auto plan = buildRunPlan(session.spec, configuration);
     if (!plan) return plan.error();
     OpenClRunRequest request;
@@ -564,15 +576,11 @@ Expected<std::size_t> exportTuneSession(const TuneSessionOptions& options, const
   }
   auto session = kernelSession(options.specFile, "--export");
   if (!session) return session.error();
-  StrategyOptions strategyOptions;
-  strategyOptions.kind = options.strategy;
-  strategyOptions.seed = options.seed;
-  const std::size_t size = session->candidates.size();
-  strategyOptions.budget = options.budget == 0 ? size : std::min(options.budget, size);
-  auto strategy = makeStrategy(session->candidates, strategyOptions);
+  const StrategyOptions strategyOptions = strategyOptionsFor(options, session->space.candidates.size());
+  auto strategy = makeStrategy(session->space.candidates, strategyOptions);
   if (!strategy) return strategy.error();
-  std::vector<std::size_t> picks = {session->defaultIndex};
-  auto more = (*strategy)->propose({{session->defaultIndex, std::nullopt}}, strategyOptions.budget - 1);
+  std::vector<std::size_t> picks = {session->space.defaultIndex};
+  auto more = (*strategy)->propose({{session->space.defaultIndex, std::nullopt}}, strategyOptions.budget - 1);
   if (!more) return more.error();
   picks.insert(picks.end(), more->begin(), more->end());
   auto batch = exportInputs(*session, picks);
@@ -622,13 +630,13 @@ Expected<TuneSessionResult> ingestTuneSession(const TuneSessionOptions& options,
   std::vector<std::size_t> picks;
   for (std::size_t i = 0; i < index["configurations"].size(); ++i) {
     const nlohmann::json& configuration = index["configurations"][i];
-    auto found = configuration.is_object() ? session->indexOfHash.find(configurationHash(configuration))
-                                           : session->indexOfHash.end();
-    if (found == session->indexOfHash.end()) {
+    auto found = configuration.is_object() ? session->space.indexOfHash.find(configurationHash(configuration))
+                                           : session->space.indexOfHash.end();
+    if (found == session->space.indexOfHash.end()) {
       return makeError(ErrorCode::kInvalidInput, "{}: configurations[{}] is not in the space of {}",
                        indexFile.string(), i, session->spec.file.string());
     }
-    if ((i == 0) != (found->second == session->defaultIndex) ||
+    if ((i == 0) != (found->second == session->space.defaultIndex) ||
         std::find(picks.begin(), picks.end(), found->second) != picks.end()) {
       return makeError(ErrorCode::kInvalidInput, "{}: configurations[{}]: the default must come first, and "
                        "nothing twice", indexFile.string(), i);
@@ -690,10 +698,10 @@ Expected<TuneSessionResult> ingestTuneSession(const TuneSessionOptions& options,
   result.name = session->spec.name;
   result.device = deviceLabel(*device);
   result.strategy = index.value("strategy", "");
-  result.spaceSize = session->candidates.size();
+  result.spaceSize = session->space.candidates.size();
   result.budget = picks.size();
   result.sessionId = recorder.sessionId();
-  result.stoppedBy = picks.size() >= session->candidates.size() ? "space" : "budget";
+  result.stoppedBy = picks.size() >= session->space.candidates.size() ? "space" : "budget";
   std::optional<Outputs> reference;
   for (std::size_t i = 0; i < batch->size(); ++i) {
     DeviceRunResult outcome = (*outcomes)[i][column];
@@ -706,23 +714,8 @@ Expected<TuneSessionResult> ingestTuneSession(const TuneSessionOptions& options,
       }
       reference = std::move(*outputs);
     } else if (outcome.status == MeasureStatus::kOk && reference) {
-      const auto& plan = std::get<OpenClRunRequest>((*batch)[i].plan).plan;
-      for (const auto& [arg, expected] : *reference) {
-        auto file = outcome.outputFiles.find(arg);
-        runner::HostArray actual;
-        std::string error;
-        if (file == outcome.outputFiles.end() || !runner::readNpy(file->second.string(), actual, error)) {
-          outcome.status = MeasureStatus::kRunFailed;
-          outcome.message = fmt::format("no readable output for argument {}: {}", arg, error);
-          break;
-        }
-        const std::string name = arg < plan.args.size() ? plan.args[arg].name : std::to_string(arg);
-        if (auto mismatch = compareBuffers(actual, expected, session->spec.settings.tolerance, name)) {
-          outcome.status = MeasureStatus::kWrongOutput;
-          outcome.message = *mismatch + " (the default configuration's output)";
-          break;
-        }
-      }
+      checkDeviceOutputs(outcome, std::get<OpenClRunRequest>((*batch)[i].plan).plan, *reference,
+                         session->spec.settings.tolerance, "the default configuration's output");
     }
     const double validation = secondsSince(checkStart);
     MeasureResult stored = measurer.store(i, (*batch)[i], outcome);
@@ -776,20 +769,11 @@ Expected<TuneSessionResult> runTuneSession(const TuneSessionOptions& options) {
     return makeError(ErrorCode::kUsage, "{}: KernelSpecification.Language {}: live sessions run OpenCL kernels "
                      "(a CUDA spec can be replayed from a cache file)", spec->file.string(), spec->kernel->language);
   }
-  const CandidateSet candidates = candidateSetFrom(spec->space);
-  if (candidates.size() == 0) {
-    return makeError(ErrorCode::kInvalidInput, "{}: no configuration satisfies the conditions", spec->file.string());
-  }
-  std::map<std::string, std::size_t> indexOfHash;
-  for (std::size_t i = 0; i < candidates.size(); ++i) {
-    indexOfHash[configurationHash(candidates.configurations[i])] = i;
-  }
-  const Configuration defaultConfiguration = spec->space.defaultConfiguration();
-  const auto defaultIndex = indexOfHash.find(configurationHash(defaultConfiguration));
-  if (defaultIndex == indexOfHash.end()) {
-    return makeError(ErrorCode::kInvalidInput, "{}: the default configuration {} violates the conditions",
-                     spec->file.string(), defaultConfiguration.dump());
-  }
+  auto indexed = indexSpace(*spec);
+  if (!indexed) return indexed.error();
+  const CandidateSet& candidates = indexed->candidates;
+  const std::map<std::string, std::size_t>& indexOfHash = indexed->indexOfHash;
+  const std::size_t defaultIndex = indexed->defaultIndex;
 
   auto devices = localOpenClDevices(options.runner);
   if (!devices) return devices.error();
@@ -829,11 +813,8 @@ Expected<TuneSessionResult> runTuneSession(const TuneSessionOptions& options) {
     }
     transfer = std::move(*loaded);
   }
-  StrategyOptions strategyOptions;
-  strategyOptions.kind = options.strategy;
-  strategyOptions.seed = options.seed;
-  strategyOptions.budget = options.budget == 0 ? candidates.size() : std::min(options.budget, candidates.size());
-  strategyOptions.transfer = transfer ? &*transfer : nullptr;
+  const StrategyOptions strategyOptions =
+      strategyOptionsFor(options, candidates.size(), transfer ? &*transfer : nullptr);
   auto strategy = makeStrategy(candidates, strategyOptions);
   if (!strategy) {
     (void)recorder.end();
@@ -879,7 +860,7 @@ Expected<TuneSessionResult> runTuneSession(const TuneSessionOptions& options) {
     request.plan = std::move(*plan);
     request.timeoutSeconds = spec->settings.timeoutSeconds;
     request.tolerance = spec->settings.tolerance;
-    const bool isDefault = index == defaultIndex->second;
+    const bool isDefault = index == defaultIndex;
     if (isDefault) {
       // Kept: the other configurations are checked against these buffers.
       request.workDirectory = workDirectory / "default";
@@ -977,13 +958,13 @@ Expected<TuneSessionResult> runTuneSession(const TuneSessionOptions& options) {
 
   // The default first, measured now even when the cache holds it: its outputs are every other run's reference.
   {
-    auto evaluation = measureOne(defaultIndex->second, 0);
+    auto evaluation = measureOne(defaultIndex, 0);
     if (!evaluation) return finish(evaluation.error());
     if (evaluation->status != MeasureStatus::kOk) {
       logWarn("{}: the default configuration did not run correctly ({}: {}); outputs are not checked",
                  spec->file.string(), measureStatusName(evaluation->status), evaluation->message);
     }
-    if (Status kept = keep(defaultIndex->second, std::move(*evaluation)); !kept) return finish(kept);
+    if (Status kept = keep(defaultIndex, std::move(*evaluation)); !kept) return finish(kept);
     progress.advance(1, note());
   }
   // What an earlier run of this session measured.
