@@ -350,42 +350,89 @@ Status Database::endSession(std::int64_t sessionId) {
   return transaction->commit();
 }
 
-Expected<std::int64_t> Database::insertMeasurement(const MeasurementRecord& measurement) {
+namespace {
+
+// Inserts one measurement inside the caller's write transaction; returns its row id.
+Expected<std::int64_t> insertMeasurementRow(sqlite3* db, const MeasurementRecord& measurement) {
+  auto insert =
+      SqliteStatement::prepare(db,
+                               "INSERT INTO measurements (session_id, workload_id, platform_id, task, "
+                               "configuration, configuration_sha256, "
+                               "status, times, median_seconds, spread_seconds, stderr_excerpt, created, ingest_key) "
+                               "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)");
+  if (!insert) return insert.error();
+  std::string configuration = canonicalJson(measurement.configuration);
+  insert->bind(1, measurement.sessionId);
+  insert->bind(2, measurement.workloadId);
+  insert->bind(3, measurement.platformId);
+  insert->bind(4, std::string_view(measurement.task));
+  insert->bind(5, std::string_view(configuration));
+  insert->bind(6, std::string_view(sha256Hex(configuration)));
+  insert->bind(7, measureStatusName(measurement.status));
+  insert->bind(8, std::string_view(canonicalJson(nlohmann::json(measurement.timesSeconds))));
+  insert->bind(9, measurement.medianSeconds);
+  insert->bind(10, measurement.spreadSeconds);
+  insert->bind(11, measurement.stderrExcerpt);
+  insert->bind(12, std::string_view(utcTimestampNow()));
+  insert->bind(13, measurement.ingestKey);
+  if (auto done = insert->step("insert measurement"); !done) return done.error();
+  return static_cast<std::int64_t>(sqlite3_last_insert_rowid(db));
+}
+
+// The id of the measurement stored under `ingestKey`, or nullopt.
+Expected<std::optional<std::int64_t>> measurementWithIngestKey(sqlite3* db, std::string_view ingestKey) {
+  auto select = SqliteStatement::prepare(db, "SELECT id FROM measurements WHERE ingest_key = ?1");
+  if (!select) return select.error();
+  select->bind(1, ingestKey);
+  auto row = select->step("find ingested measurement");
+  if (!row) return row.error();
+  if (!*row) return std::optional<std::int64_t>();
+  return std::optional<std::int64_t>(select->columnInt(0));
+}
+
+Status checkMeasurementNumbers(const MeasurementRecord& measurement) {
   for (double time : measurement.timesSeconds) {
     if (!std::isfinite(time))
       return makeError(ErrorCode::kInvalidInput, "measurement time {} is not finite", time);
   }
-  if (Status status = checkFinite(measurement.medianSeconds, "median time"); !status) return status.error();
-  if (Status status = checkFinite(measurement.spreadSeconds, "time spread"); !status) return status.error();
+  if (Status status = checkFinite(measurement.medianSeconds, "median time"); !status) return status;
+  return checkFinite(measurement.spreadSeconds, "time spread");
+}
+
+}  // namespace
+
+Expected<std::int64_t> Database::insertMeasurement(const MeasurementRecord& measurement) {
+  if (Status checked = checkMeasurementNumbers(measurement); !checked) return checked.error();
   sqlite3* db = db_.get();
   auto transaction = WriteTransaction::begin(db);
   if (!transaction) return transaction.error();
-  {
-    auto insert =
-        SqliteStatement::prepare(db,
-                                 "INSERT INTO measurements (session_id, workload_id, platform_id, task, "
-                                 "configuration, configuration_sha256, "
-                                 "status, times, median_seconds, spread_seconds, stderr_excerpt, created) "
-                                 "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)");
-    if (!insert) return insert.error();
-    std::string configuration = canonicalJson(measurement.configuration);
-    insert->bind(1, measurement.sessionId);
-    insert->bind(2, measurement.workloadId);
-    insert->bind(3, measurement.platformId);
-    insert->bind(4, std::string_view(measurement.task));
-    insert->bind(5, std::string_view(configuration));
-    insert->bind(6, std::string_view(sha256Hex(configuration)));
-    insert->bind(7, measureStatusName(measurement.status));
-    insert->bind(8, std::string_view(canonicalJson(nlohmann::json(measurement.timesSeconds))));
-    insert->bind(9, measurement.medianSeconds);
-    insert->bind(10, measurement.spreadSeconds);
-    insert->bind(11, measurement.stderrExcerpt);
-    insert->bind(12, std::string_view(utcTimestampNow()));
-    if (auto done = insert->step("insert measurement"); !done) return done.error();
-  }
-  std::int64_t id = sqlite3_last_insert_rowid(db);
+  auto id = insertMeasurementRow(db, measurement);
+  if (!id) return id.error();
   if (Status status = transaction->commit(); !status) return status.error();
-  return id;
+  return *id;
+}
+
+Expected<Database::InsertedMeasurement> Database::insertMeasurementOnce(const MeasurementRecord& measurement) {
+  if (!measurement.ingestKey || measurement.ingestKey->empty()) {
+    return Error(ErrorCode::kInvalidInput, "insertMeasurementOnce needs an ingest key");
+  }
+  if (Status checked = checkMeasurementNumbers(measurement); !checked) return checked.error();
+  sqlite3* db = db_.get();
+  auto transaction = WriteTransaction::begin(db);
+  if (!transaction) return transaction.error();
+  auto existing = measurementWithIngestKey(db, *measurement.ingestKey);
+  if (!existing) return existing.error();
+  if (*existing) return InsertedMeasurement{**existing, false};  // the transaction rolls back: nothing written
+  auto id = insertMeasurementRow(db, measurement);
+  if (!id) return id.error();
+  if (Status status = transaction->commit(); !status) return status.error();
+  return InsertedMeasurement{*id, true};
+}
+
+Expected<bool> Database::hasIngestKey(std::string_view ingestKey) const {
+  auto existing = measurementWithIngestKey(db_.get(), ingestKey);
+  if (!existing) return existing.error();
+  return existing->has_value();
 }
 
 Expected<std::int64_t> Database::insertPrediction(const PredictionRecord& prediction) {
@@ -553,7 +600,7 @@ Expected<std::vector<MeasurementRecord>> Database::listMeasurements(
       SqliteStatement::prepare(db_.get(),
                                "SELECT id, session_id, workload_id, platform_id, task, configuration, "
                                "configuration_sha256, status, times, "
-                               "median_seconds, spread_seconds, stderr_excerpt, created FROM measurements "
+                               "median_seconds, spread_seconds, stderr_excerpt, created, ingest_key FROM measurements "
                                "WHERE ?1 IS NULL OR session_id = ?1 ORDER BY id");
   if (!select) return select.error();
   select->bind(1, sessionId);
@@ -584,6 +631,7 @@ Expected<std::vector<MeasurementRecord>> Database::listMeasurements(
     record.spreadSeconds = select->columnOptionalDouble(10);
     record.stderrExcerpt = select->columnOptionalText(11);
     record.created = select->columnText(12);
+    record.ingestKey = select->columnOptionalText(13);
     records.push_back(std::move(record));
   }
   return records;

@@ -73,6 +73,17 @@ class Database {
   Status endSession(std::int64_t sessionId);
   /// Stores a measurement (configuration canonicalised and hashed here) and returns its id.
   Expected<std::int64_t> insertMeasurement(const MeasurementRecord& measurement);
+  /// What insertMeasurementOnce did: the row's id, and whether it was inserted now (false: a measurement
+  /// with the same ingestKey was already stored, and it is that one's id).
+  struct InsertedMeasurement {
+    std::int64_t id = 0;
+    bool inserted = false;
+  };
+  /// Stores a measurement unless one with the same ingestKey is stored already (checked and inserted in one
+  /// write transaction, so concurrent ingests of one folder store it once). kInvalidInput without an ingestKey.
+  Expected<InsertedMeasurement> insertMeasurementOnce(const MeasurementRecord& measurement);
+  /// Whether a measurement with this ingest key is stored.
+  Expected<bool> hasIngestKey(std::string_view ingestKey) const;
   /// Stores a prediction and returns its id.
   Expected<std::int64_t> insertPrediction(const PredictionRecord& prediction);
   /// Stores (or replaces) the embedding of (irSha256, modelId). An empty vector is kInvalidInput.

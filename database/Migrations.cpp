@@ -94,11 +94,21 @@ CREATE TABLE embeddings (
                      fmt::arg("statuses", measureStatusSqlList()));
 }
 
+// Version 2: the key of a measurement brought back from another machine (campaign, plan folder, configuration,
+// device), unique where set, so that ingesting a folder again stores nothing twice.
+std::string schemaVersion2() {
+  return R"sql(
+ALTER TABLE measurements ADD COLUMN ingest_key TEXT;
+CREATE UNIQUE INDEX measurements_by_ingest_key ON measurements(ingest_key) WHERE ingest_key IS NOT NULL;
+)sql";
+}
+
 }  // namespace
 
 const std::vector<Migration>& schemaMigrations() {
   static const std::vector<Migration> kMigrations = {
       {1, "workloads, platforms, sessions, measurements, predictions, embeddings", schemaVersion1()},
+      {2, "measurements.ingest_key: each ingested measurement stored once", schemaVersion2()},
   };
   return kMigrations;
 }

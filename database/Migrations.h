@@ -7,7 +7,7 @@
 namespace mirtune {
 
 /// The schema version this code writes and understands.
-inline constexpr int kSchemaVersion = 1;
+inline constexpr int kSchemaVersion = 2;
 
 /// One step of the schema: applied in one transaction together with `PRAGMA user_version = version`.
 struct Migration {

@@ -65,6 +65,9 @@ struct MeasurementRecord {
   std::optional<double> medianSeconds;       ///< required when status is kOk
   std::optional<double> spreadSeconds;       ///< e.g. interquartile range
   std::optional<std::string> stderrExcerpt;  ///< what the build or run said on failure
+  /// Set on measurements ingested from an exported folder: "<campaign>/<plan folder>/<configuration>/<device>",
+  /// unique in the database (Database::insertMeasurementOnce).
+  std::optional<std::string> ingestKey;
   std::string created;
 };
 

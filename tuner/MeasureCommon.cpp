@@ -7,7 +7,10 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cctype>
 #include <limits>
+#include <random>
 #include <sstream>
 
 namespace mirtune {
@@ -257,6 +260,44 @@ std::vector<std::string> splitArguments(const std::string& text) {
   std::vector<std::string> arguments;
   for (std::string word; words >> word;) arguments.push_back(word);
   return arguments;
+}
+
+Expected<std::string> writeExportId(const std::filesystem::path& folder) {
+  std::random_device entropy;
+  std::string id;
+  for (int word = 0; word < 4; ++word) id += fmt::format("{:08x}", static_cast<std::uint32_t>(entropy()));
+  if (Status written = writeFileAtomically(folder / "export-id", id + "\n"); !written) return written.error();
+  return id;
+}
+
+Expected<std::string> exportId(const std::filesystem::path& folder, const std::filesystem::path& indexFile) {
+  const std::filesystem::path file = folder / "export-id";
+  std::error_code error;
+  if (!std::filesystem::exists(file, error)) {
+    auto digest = sha256File(indexFile);
+    if (!digest) return digest.error();
+    return "sha256:" + *digest;
+  }
+  auto text = readFile(file);
+  if (!text) return text.error();
+  std::string id = *text;
+  while (!id.empty() && std::isspace(static_cast<unsigned char>(id.back()))) id.pop_back();
+  const bool hex = id.size() == 32 && std::all_of(id.begin(), id.end(), [](char c) {
+                     return std::isdigit(static_cast<unsigned char>(c)) || (c >= 'a' && c <= 'f');
+                   });
+  if (!hex) {
+    return Error(ErrorCode::kInvalidInput, fmt::format("{}: not an export identity (32 hex digits)", file.string()));
+  }
+  return id;
+}
+
+std::string ingestKey(std::string_view exportId, std::string_view planFolder, std::string_view unit) {
+  return fmt::format("{}/{}/{}", exportId, planFolder, unit);
+}
+
+std::filesystem::path machineRecordFolder(const std::filesystem::path& exported, const std::filesystem::path& item) {
+  std::error_code error;
+  return std::filesystem::is_regular_file(item / kPlatformRecordFile, error) ? item : exported;
 }
 
 }  // namespace mirtune

@@ -83,6 +83,29 @@ Expected<std::int64_t> indexInteger(const nlohmann::json& object, const char* ke
                                     std::int64_t lowest, std::int64_t highest,
                                     std::optional<std::int64_t> fallback = std::nullopt);
 
+/// Writes a new random identity (32 hex digits) to <folder>/export-id. Every exporter writes one, so that the
+/// measurements ingested from a folder are keyed apart from those of any other export, even of the same plans.
+Expected<std::string> writeExportId(const std::filesystem::path& folder);
+
+/// The identity of an exported folder: its export-id; for a folder exported before export-id existed,
+/// "sha256:" + the SHA-256 of `indexFile` (its index: batch.json, export.json, collection.json...).
+/// kInvalidInput naming the file when export-id is not 32 hex digits.
+Expected<std::string> exportId(const std::filesystem::path& folder, const std::filesystem::path& indexFile);
+
+/// The ingest key of one measurement of an exported folder (MeasurementRecord::ingestKey):
+/// "<exportId>/<planFolder>/<unit>", where `unit` names what was measured in that plan folder (the
+/// configuration's canonical SHA-256 and, for OpenCL, the device "P:D").
+std::string ingestKey(std::string_view exportId, std::string_view planFolder, std::string_view unit);
+
+/// Name of the machine record a node writes into each plan folder it measures under `mirtune campaign`
+/// (run-all.sh writes it once, into the exported folder).
+inline constexpr const char* kPlatformRecordFile = "platform.json";
+
+/// The folder whose machine records (platform.json; for OpenCL plans also probe.json and devices.txt) describe
+/// the results in plan folder `item` of exported folder `exported`: `item` itself when it holds a platform.json
+/// (a campaign task wrote it: each node records its own machine), else `exported` (run-all.sh's records).
+std::filesystem::path machineRecordFolder(const std::filesystem::path& exported, const std::filesystem::path& item);
+
 /// "--args" split at white space (no quoting).
 std::vector<std::string> splitArguments(const std::string& text);
 

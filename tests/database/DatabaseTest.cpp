@@ -195,6 +195,65 @@ TEST_F(DatabaseTest, ReopeningACurrentDatabaseDoesNoWorkAndKeepsData) {
   EXPECT_EQ(rawText(path, "SELECT count(*) FROM workloads"), "1");
 }
 
+TEST_F(DatabaseTest, AVersionOneDatabaseIsUpgradedKeepingItsMeasurements) {
+  // A database written before ingest keys existed: version 1's schema and one measurement.
+  fs::path path = folder_ / "v1.db";
+  ASSERT_EQ(rawExec(path, schemaMigrations()[0].sql + "PRAGMA user_version = 1;"), SQLITE_OK);
+  ASSERT_EQ(rawExec(path,
+                    "INSERT INTO workloads (content_sha256, language, path, created) VALUES ('c', 'c', 'a.c', 't');"
+                    "INSERT INTO platforms (fingerprint, cpu_model, cores, memory_bytes, os, opencl_devices, compilers, "
+                    "created) VALUES ('f', 'cpu', 2, 1, 'os', '[]', '{}', 't');"
+                    "INSERT INTO sessions (tool_version, git_commit, command, options, model_ids, started) "
+                    "VALUES ('v', 'g', 'c', '{}', '[]', 't');"
+                    "INSERT INTO measurements (session_id, workload_id, platform_id, task, configuration, "
+                    "configuration_sha256, status, times, median_seconds, created) "
+                    "VALUES (1, 1, 1, 'omp', '{}', 'x', 'ok', '[1]', 1, 't');"),
+            SQLITE_OK);
+  auto database = Database::open(path, Database::OpenMode::kExisting);
+  ASSERT_TRUE(database.ok()) << database.error().message();
+  EXPECT_EQ(database->migrationsApplied(), kSchemaVersion - 1);
+  auto old = database->listMeasurements();
+  ASSERT_TRUE(old.ok()) << old.error().message();
+  ASSERT_EQ(old->size(), 1u);
+  EXPECT_FALSE(old->front().ingestKey.has_value());
+}
+
+TEST_F(DatabaseTest, AnIngestKeyIsStoredOnceEvenWhenInsertedAgain) {
+  auto database = Database::open(folder_ / "once.db");
+  ASSERT_TRUE(database.ok()) << database.error().message();
+  const Fixture fixture = addFixture(*database);
+  MeasurementRecord measurement = okMeasurement(fixture, 1);
+  EXPECT_EQ(database->insertMeasurementOnce(measurement).error().code(), ErrorCode::kInvalidInput);  // no key
+  measurement.ingestKey = "campaign-a/3/config-sha/0:0";
+  EXPECT_FALSE(database->hasIngestKey(*measurement.ingestKey).value());
+  auto first = database->insertMeasurementOnce(measurement);
+  ASSERT_TRUE(first.ok()) << first.error().message();
+  EXPECT_TRUE(first->inserted);
+  measurement.medianSeconds = 9.0;  // a second copy of the same result, read again
+  auto second = database->insertMeasurementOnce(measurement);
+  ASSERT_TRUE(second.ok()) << second.error().message();
+  EXPECT_FALSE(second->inserted);
+  EXPECT_EQ(second->id, first->id);
+  EXPECT_TRUE(database->hasIngestKey(*measurement.ingestKey).value());
+  // Another key, and measurements without a key (measured here), are independent of it.
+  measurement.ingestKey = "campaign-b/3/config-sha/0:0";
+  EXPECT_TRUE(database->insertMeasurementOnce(measurement).value().inserted);
+  EXPECT_TRUE(database->insertMeasurement(okMeasurement(fixture, 2)).ok());
+  EXPECT_TRUE(database->insertMeasurement(okMeasurement(fixture, 2)).ok());
+  auto stored = database->listMeasurements();
+  ASSERT_TRUE(stored.ok());
+  ASSERT_EQ(stored->size(), 4u);
+  EXPECT_EQ(stored->at(0).ingestKey, std::optional<std::string>("campaign-a/3/config-sha/0:0"));
+  EXPECT_EQ(stored->at(0).medianSeconds, std::optional<double>(0.375));  // the first copy is the one kept
+  EXPECT_FALSE(stored->at(2).ingestKey.has_value());
+  // The unique index holds against a writer that bypasses the check.
+  EXPECT_EQ(rawExec(folder_ / "once.db",
+                    "INSERT INTO measurements (session_id, workload_id, platform_id, task, configuration, "
+                    "configuration_sha256, status, times, median_seconds, created, ingest_key) "
+                    "VALUES (1, 1, 1, 'omp', '{}', 'x', 'ok', '[1]', 1, 't', 'campaign-a/3/config-sha/0:0')"),
+            SQLITE_CONSTRAINT_UNIQUE);
+}
+
 TEST_F(DatabaseTest, RefusesADatabaseFromANewerMirtune) {
   fs::path path = folder_ / "newer.db";
   ASSERT_TRUE(Database::open(path).ok());
