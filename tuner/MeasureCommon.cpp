@@ -84,12 +84,21 @@ mem=$(( ${mem_kb:-0} * 1024 ))
 os=$( (. /etc/os-release && echo "$PRETTY_NAME") | sed 's/"/ /g')
 )sh";
 
-// platform.json without GPUs.
-constexpr const char* kPlatformLine =
-    R"sh(printf '{"cpu_model": "%s", "cores": %s, "memory_bytes": %s, "os": "%s; %s"}\n' "$cpu" "$(nproc)" "$mem" "$os" "$(uname -srm)" > "$here/platform.json"
-)sh";
-
 }  // namespace
+
+std::string machineRecordScript(const std::string& target, bool gpus) {
+  std::string script = kMachineLines;
+  if (gpus) {
+    // One {name, driver_version, memory} per GPU, as the local probe stores them.
+    script += R"sh(PATH="$PATH:/usr/local/cuda/bin"; export PATH
+gpus=$(nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>/dev/null |
+  awk -F', ' '{ gsub(/"/, " "); printf "%s{\"name\": \"%s\", \"driver_version\": \"%s\", \"memory\": \"%s\"}", (NR > 1 ? ", " : ""), $1, $2, $3 }')
+printf '{"cpu_model": "%s", "cores": %s, "memory_bytes": %s, "os": "%s; %s", "gpus": [%s]}\n' "$cpu" "$(nproc)" "$mem" "$os" "$(uname -srm)" "$gpus" > )sh";
+  } else {
+    script += R"sh(printf '{"cpu_model": "%s", "cores": %s, "memory_bytes": %s, "os": "%s; %s"}\n' "$cpu" "$(nproc)" "$mem" "$os" "$(uname -srm)" > )sh";
+  }
+  return script + target + "\n";
+}
 
 std::string exportRunAllScript(const std::string& ingestCommand, bool gpus) {
   std::string script = fmt::format(R"sh(#!/bin/sh
@@ -100,17 +109,7 @@ runner=${{1:-mirtune-run}}
 here=$(cd "$(dirname "$0")" && pwd)
 )sh",
                                    ingestCommand);
-  script += kMachineLines;
-  if (gpus) {
-    // One {name, driver_version, memory} per GPU, as the local probe stores them.
-    script += R"sh(PATH="$PATH:/usr/local/cuda/bin"; export PATH
-gpus=$(nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>/dev/null |
-  awk -F', ' '{ gsub(/"/, " "); printf "%s{\"name\": \"%s\", \"driver_version\": \"%s\", \"memory\": \"%s\"}", (NR > 1 ? ", " : ""), $1, $2, $3 }')
-printf '{"cpu_model": "%s", "cores": %s, "memory_bytes": %s, "os": "%s; %s", "gpus": [%s]}\n' "$cpu" "$(nproc)" "$mem" "$os" "$(uname -srm)" "$gpus" > "$here/platform.json"
-)sh";
-  } else {
-    script += kPlatformLine;
-  }
+  script += machineRecordScript("\"$here/platform.json\"", gpus);
   script += R"sh(for plan in "$here"/*/plan-1.json; do
   dir=$(dirname "$plan")
   mkdir -p "$dir/bin"
@@ -140,8 +139,7 @@ else
 fi
 )sh",
                                    what, afterwards);
-  script += kMachineLines;
-  script += kPlatformLine;
+  script += machineRecordScript("\"$here/platform.json\"", false);
   script += fmt::format(R"sh(for plan in "$here"/{}; do
   dir=$(dirname "$plan")
   for device in $devices; do

@@ -44,6 +44,11 @@ std::string speedupText(const TunedConfiguration& result);
 /// when present. Commands add their own label of the configuration.
 nlohmann::json tunedConfigurationJson(const TunedConfiguration& result);
 
+/// Shell lines that write this machine's record to `target` (a shell word, e.g. "\"$here/platform.json\""):
+/// CPU model, logical cores, memory, OS and kernel, and with `gpus` the NVIDIA GPUs nvidia-smi lists. The
+/// run-all.sh scripts and the tasks of a campaign use them, so a machine gets one fingerprint either way.
+std::string machineRecordScript(const std::string& target, bool gpus);
+
 /// The run-all.sh of an exported collection: it records the machine in platform.json (CPU, cores, memory, OS;
 /// with `gpus`, the NVIDIA GPUs nvidia-smi lists) and carries out every <item>/plan-1.json beside it with
 /// `mirtune-run process --resume`. `ingestCommand` is what to run back here afterwards (shown in a comment).

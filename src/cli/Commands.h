@@ -38,6 +38,8 @@ void addPretrainCommand(CLI::App& app, const GlobalOptions& global, CommandActio
 void addCoarsenCommand(CLI::App& app, const GlobalOptions& global, CommandAction& action, int argc, char** argv);
 /// `mirtune tune`: a user's own tuning problem, or --replay of a brute-forced Kernel Tuner cache.
 void addTuneCommand(CLI::App& app, const GlobalOptions& global, CommandAction& action);
+/// `mirtune campaign submit|status|wait|resubmit DIR`: an exported folder measured through a scheduler.
+void addCampaignCommand(CLI::App& app, const GlobalOptions& global, CommandAction& action);
 
 /// A finite number >= 0 ("nan" and "inf", which CLI11's NonNegativeNumber lets through, are refused).
 inline CLI::Validator finiteNonNegative() {

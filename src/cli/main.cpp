@@ -33,6 +33,7 @@ int main(int argc, char** argv) {
   cli::addOmpCommand(app, global, action, argc, argv);
   cli::addUnrollCommand(app, global, action, argc, argv);
   cli::addTuneCommand(app, global, action);
+  cli::addCampaignCommand(app, global, action);
   cli::addInfoCommand(app, global, action);
 
   return cli::runCommandLine(app, global, action, argc, argv);
