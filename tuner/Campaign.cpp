@@ -213,12 +213,13 @@ set -u
 runner={}
 per={}
 devices_given={}
-campaign=$(cd "$(dirname "$0")" && pwd)
-exported=$(dirname "$campaign")
 list=$1
+# Slurm runs a copy of this script from its spool folder: the campaign folder is the round list's.
+campaign=$(cd "$(dirname "$list")" && pwd)
+exported=$(dirname "$campaign")
 index=${{2:-${{SLURM_ARRAY_TASK_ID:?task.sh needs an index or SLURM_ARRAY_TASK_ID}}}}
 job=${{SLURM_ARRAY_JOB_ID:-local}}
-node=$(hostname)
+node=${{SLURMD_NODENAME:-$(hostname)}}
 if [ -n "${{SLURM_CPUS_PER_TASK:-}}" ]; then POCL_MAX_PTHREAD_COUNT=$SLURM_CPUS_PER_TASK; export POCL_MAX_PTHREAD_COUNT; fi
 first=$(( index * per + 1 ))
 last=$(( first + per - 1 ))
@@ -227,7 +228,9 @@ record_machine() {{
                                    shellWord(options.runner.string()), options.plansPerTask, shellWord(devices));
   script += machineRecordScript("\"$1/platform.json\"", gpus);
   script += R"sh(}
-sed -n "${first},${last}p" "$list" | while read -r kind folder; do
+sed -n "${first},${last}p" "$list" | {
+failures=0
+while read -r kind folder; do
   dir="$exported/$folder"
   state="$campaign/state/$folder"
   began=$(date +%s)
@@ -271,11 +274,14 @@ sed -n "${first},${last}p" "$list" | while read -r kind folder; do
     fi
     ;;
   esac
-  if [ $worst -le 1 ] && [ $missing -eq 0 ]; then outcome=done; else outcome=failed; fi
+  if [ $worst -le 1 ] && [ $missing -eq 0 ]; then outcome=done; else outcome=failed; failures=$(( failures + 1 )); fi
   printf '{"state": "%s", "exit": %d, "missing": %d, "node": "%s", "seconds": %d, "ended": "%s"}\n' "$outcome" \
     $worst $missing "$node" $(( $(date +%s) - began )) "$(date -u +%Y-%m-%dT%H:%M:%SZ)" > "$state.end.part"
   mv "$state.end.part" "$state.end"
 done
+# The task fails (in the scheduler's accounting too) when one of its plan folders did.
+[ $failures -eq 0 ]
+}
 )sh";
   return script;
 }
