@@ -114,6 +114,7 @@ note "array of 6 tasks done in $((SECONDS - phase))s"
 
 # --- a failing task and a cancelled task -------------------------------------------------------------------
 phase=$SECONDS
+# shellcheck disable=SC2016 # the job's shell expands the variable
 mixed=$(sbatch --parsable --array=0-1 --cpus-per-task=1 -o /dev/null \
     --wrap 'if [ "$SLURM_ARRAY_TASK_ID" = 0 ]; then exit 3; fi; sleep 300')
 check "task ${mixed}_1 starts" waitUntilRunning "${mixed}_1" 1 30

@@ -281,7 +281,7 @@ launchDetached() {
     local streams=$1
     shift
     (
-        for fd in /proc/$BASHPID/fd/*; do
+        for fd in "/proc/$BASHPID"/fd/*; do
             fd=${fd##*/}
             [ "$fd" -gt 2 ] 2>/dev/null && eval "exec $fd>&-" 2>/dev/null
         done
@@ -313,6 +313,10 @@ startSlurmd() {
     SLURM_CONF=$CONF launchDetached "$LOG_DIR/slurmd.stderr" slurmd -f "$CONF" -N "$NODE_NAME"
 }
 
+fileSize() {
+    if [ -e "$1" ]; then wc -c <"$1"; else echo 0; fi
+}
+
 # Runs a Slurm client of this cluster with a bounded wait.
 client() {
     SLURM_CONF=$CONF timeout 15 "$@"
@@ -322,19 +326,39 @@ nodeState() {
     client sinfo -h -N -n "$NODE_NAME" -o '%T' 2>/dev/null | head -n 1
 }
 
-# Waits until the node is idle (or mixed/allocated) and a trivial job runs on it.
-waitUntilServing() {
-    local deadline=$((SECONDS + START_TIMEOUT_S)) state
+# Waits until the node serves jobs (idle, mixed or allocated), returning a down or drained node to service;
+# fails early when a daemon has exited. Sets WAIT_FAILURE to the reason when it returns non-zero.
+waitForNode() {
+    local launched=$SECONDS deadline=$((SECONDS + START_TIMEOUT_S)) state program pidFile
     while :; do
         state=$(nodeState)
         case "$state" in
-            idle | mixed | allocated | completing) break ;;
+            idle | mixed | allocated | completing) return 0 ;;
             down* | drain* | fail*)
                 client scontrol update nodename="$NODE_NAME" state=resume >/dev/null 2>&1 ;;
         esac
-        [ "$SECONDS" -ge "$deadline" ] && { WAIT_FAILURE="node state is '${state:-unknown}'"; return 1; }
+        # The daemons write their pid files within moments of starting; after that, a missing one has exited.
+        if [ $((SECONDS - launched)) -ge 2 ]; then
+            for program in slurmctld slurmd; do
+                pidFile=$CTLD_PID
+                [ "$program" = slurmd ] && pidFile=$SLURMD_PID
+                if [ -z "$(livePid "$pidFile" "$program")" ]; then
+                    WAIT_FAILURE="$program exited"
+                    return 1
+                fi
+            done
+        fi
+        if [ "$SECONDS" -ge "$deadline" ]; then
+            WAIT_FAILURE="the node is '${state:-unknown}' after ${START_TIMEOUT_S}s"
+            return 1
+        fi
         sleep 0.2
     done
+}
+
+# Waits until the node serves and a trivial job runs on it.
+waitUntilServing() {
+    waitForNode || return 1
     local out
     out=$(client srun -N 1 -n 1 -J local-cluster-probe -t 1 echo serving 2>&1)
     [ "$out" = serving ] && return 0
@@ -354,7 +378,7 @@ showLogs() {
 
 stopAll() {
     # Jobs first, while the controller can still end them cleanly; then the daemons, then anything left over.
-    if [ -n "$(livePid "$CTLD_PID" slurmctld)" ] && [ -n "$(livePid "$SLURMD_PID" slurmd)" ]; then
+    if [ -n "$(livePid "$CTLD_PID" slurmctld)" ]; then
         if client scancel --user="$(id -un)" >/dev/null 2>&1; then
             local deadline=$((SECONDS + 5))
             while [ -n "$(jobProcesses)" ] && [ "$SECONDS" -lt "$deadline" ]; do sleep 0.2; done
@@ -379,6 +403,8 @@ cmdStart() {
     # A unix socket path holds at most 107 bytes.
     [ "${#MUNGE_SOCKET}" -le 100 ] || fail "folder path too long for a unix socket: $MUNGE_SOCKET"
     mkdir -p "$MUNGE_DIR" "$LOG_DIR" "$RUN_DIR" "$STATE_DIR" "$SPOOL_DIR/$NODE_NAME" || fail "cannot populate $DIR"
+    # Pid files of daemons that are gone (a crash, a reboot) would only mislead the checks below.
+    rm -f "$CTLD_PID" "$SLURMD_PID" "$MUNGE_PID"
     # munged wants its socket folder searchable by all (clients of any user connect to it).
     chmod 0755 "$MUNGE_DIR"
     : >>"$JOBCOMP"
@@ -386,23 +412,31 @@ cmdStart() {
     startMunge || { showLogs; stopAll; fail "munged did not start"; }
 
     # Ports may be taken between choosing and binding (parallel clusters): a few tries with fresh ones.
-    local attempt ports
+    local attempt ports ctldLogSize slurmdLogSize
     for attempt in 1 2 3; do
         ports=$(freePorts 2)
         [ "$(echo "$ports" | wc -w)" -eq 2 ] || { stopAll; fail "no free TCP ports found"; }
         # shellcheck disable=SC2086
         writeConfig $ports
-        if startCtld && startSlurmd && waitUntilServing; then
+        ctldLogSize=$(fileSize "$CTLD_LOG")
+        slurmdLogSize=$(fileSize "$SLURMD_LOG")
+        WAIT_FAILURE=
+        if ! startCtld; then
+            WAIT_FAILURE="slurmctld did not start"
+        elif ! startSlurmd; then
+            WAIT_FAILURE="slurmd did not start"
+        elif waitUntilServing; then
             return 0
         fi
-        if grep -qs 'Address already in use' "$CTLD_LOG" "$SLURMD_LOG" && [ "$attempt" -lt 3 ]; then
+        if { tail -c +$((ctldLogSize + 1)) "$CTLD_LOG"; tail -c +$((slurmdLogSize + 1)) "$SLURMD_LOG"; } 2>/dev/null |
+            grep -q 'Address already in use' && [ "$attempt" -lt 3 ]; then
             stopDaemon "$SLURMD_PID" TERM slurmd
             stopDaemon "$CTLD_PID" TERM slurmctld
             continue
         fi
         break
     done
-    echo "local-cluster.sh: the cluster in $DIR does not answer: ${WAIT_FAILURE:-a daemon did not start}" >&2
+    echo "local-cluster.sh: the cluster in $DIR does not answer: $WAIT_FAILURE" >&2
     showLogs
     stopAll
     exit 1
@@ -436,22 +470,13 @@ cmdStartSlurmd() {
     requireSlurm
     [ -n "$(livePid "$CTLD_PID" slurmctld)" ] || fail "slurmctld of $DIR is not running (use start)"
     [ -z "$(livePid "$SLURMD_PID" slurmd)" ] || return 0
+    rm -f "$SLURMD_PID"
     startSlurmd || { showLogs; fail "slurmd did not start"; }
-    local deadline=$((SECONDS + START_TIMEOUT_S)) state
-    while :; do
-        state=$(nodeState)
-        case "$state" in
-            idle | mixed | allocated | completing) return 0 ;;
-            down* | drain* | fail*)
-                client scontrol update nodename="$NODE_NAME" state=resume >/dev/null 2>&1 ;;
-        esac
-        if [ "$SECONDS" -ge "$deadline" ]; then
-            echo "local-cluster.sh: node of $DIR is '${state:-unknown}' after restarting slurmd" >&2
-            showLogs
-            exit 1
-        fi
-        sleep 0.2
-    done
+    if ! waitForNode; then
+        echo "local-cluster.sh: slurmd of $DIR restarted, but $WAIT_FAILURE" >&2
+        showLogs
+        exit 1
+    fi
 }
 
 cmdEnv() {
@@ -463,6 +488,8 @@ cmdEnv() {
 COMMAND=$1
 DIR=$2
 [ -n "$DIR" ] || usage
+# slurm.conf has no quoting: a path with blanks cannot be written into it.
+case "$DIR" in *[[:space:]]*) fail "the folder path must not contain blanks: $DIR" ;; esac
 case "$COMMAND" in
     start) cmdStart ;;
     stop) cmdStop ;;
