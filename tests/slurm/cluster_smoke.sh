@@ -40,8 +40,29 @@ trap finish EXIT
 # A zombie (left to an init that does not reap) counts as gone.
 isGone() {
     local state
-    state=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)
-    [ -z "$state" ] || [ "$state" = Z ]
+    state=$(sed -n 's/^.*) \([A-Za-z]\) .*$/\1/p' "/proc/$1/stat" 2>/dev/null)
+    [ ! -d "/proc/$1" ] || [ "$state" = Z ]
+}
+
+# Prints the live processes working in $DIR/jobs (the folder every job of this test runs in).
+jobProcessesLeft() {
+    local p state
+    for p in /proc/[0-9]*; do
+        case "$(readlink "$p/cwd" 2>/dev/null)" in
+            "$DIR/jobs" | "$DIR/jobs/"*)
+                state=$(sed -n 's/^.*) \([A-Za-z]\) .*$/\1/p' "$p/stat" 2>/dev/null)
+                [ "$state" = Z ] || echo "${p#/proc/}"
+                ;;
+        esac
+    done
+}
+
+noJobProcessesLeft() {
+    local left
+    left=$(jobProcessesLeft)
+    [ -z "$left" ] && return 0
+    note "job processes still alive: $(echo "$left" | tr '\n' ' ')"
+    return 1
 }
 
 # Waits up to $2 seconds until squeue lists no task of job $1 in a state given by $3 (default: any state).
@@ -100,9 +121,9 @@ note "cluster up in $((SECONDS - startTime))s"
 eval "$("$CLUSTER" env "$DIR")"
 
 # --- a throttled job array runs every task -----------------------------------------------------------------
-mkdir -p "$DIR/out"
+mkdir -p "$DIR/out" "$DIR/jobs"
 phase=$SECONDS
-array=$(sbatch --parsable --array=0-5%3 --cpus-per-task=1 -o "$DIR/out/%A_%a.log" \
+array=$(sbatch --parsable --chdir="$DIR/jobs" --array=0-5%3 --cpus-per-task=1 -o "$DIR/out/%A_%a.log" \
     --wrap "echo \"task \$SLURM_ARRAY_TASK_ID of \$SLURM_ARRAY_JOB_ID\" >'$DIR/out/'\$SLURM_ARRAY_TASK_ID")
 check "sbatch --parsable prints a job id ($array)" test -n "$array"
 check "job array $array leaves squeue" waitUntilGone "$array" 60
@@ -115,7 +136,7 @@ note "array of 6 tasks done in $((SECONDS - phase))s"
 # --- a failing task and a cancelled task -------------------------------------------------------------------
 phase=$SECONDS
 # shellcheck disable=SC2016 # the job's shell expands the variable
-mixed=$(sbatch --parsable --array=0-1 --cpus-per-task=1 -o /dev/null \
+mixed=$(sbatch --parsable --chdir="$DIR/jobs" --array=0-1 --cpus-per-task=1 -o /dev/null \
     --wrap 'if [ "$SLURM_ARRAY_TASK_ID" = 0 ]; then exit 3; fi; sleep 300')
 check "task ${mixed}_1 starts" waitUntilRunning "${mixed}_1" 1 30
 scancel "${mixed}_1"
@@ -126,13 +147,14 @@ note "failed and cancelled tasks done in $((SECONDS - phase))s"
 
 # --- a killed slurmd ends the running tasks as NODE_FAIL -----------------------------------------------------
 phase=$SECONDS
-long=$(sbatch --parsable --array=0-3 --cpus-per-task=1 -o /dev/null --wrap 'sleep 300')
+long=$(sbatch --parsable --chdir="$DIR/jobs" --array=0-3 --cpus-per-task=1 -o /dev/null --wrap 'sleep 300')
 check "two tasks of $long run" waitUntilRunning "$long" 2 30
 running=$(squeue -h -r -j "$long" -t RUNNING -o '%K' | sort -n | tr '\n' ' ')
 note "squeue before the fault:"
 squeue -h -r -j "$long" -o '%i|%K|%T|%r'
 check "kill-slurmd" "$CLUSTER" kill-slurmd "$DIR"
 killedAt=$SECONDS
+check "kill-slurmd took the running tasks' processes with it" noJobProcessesLeft
 check "running tasks leave squeue after the fault" waitUntilGone "$long" 60 RUNNING,COMPLETING
 note "running tasks left squeue $((SECONDS - killedAt))s after kill-slurmd"
 note "squeue after the fault:"
@@ -158,6 +180,7 @@ STARTED=0
 for pid in $pids; do
     check "daemon $pid has exited" isGone "$pid"
 done
+check "no job process outlives stop" noJobProcessesLeft
 check "a second stop is harmless" "$CLUSTER" stop "$DIR"
 
 note "total $((SECONDS - startTime))s, $FAILURES failed check(s)"

@@ -70,12 +70,20 @@ livePid() {
     esac
 }
 
+# Prints the state letter of process $1 (R, S, D, Z, ...); nothing when there is no such process.
+processState() {
+    # The command name in field 2 may hold blanks and parentheses; the state follows the last ") ".
+    sed -n 's/^.*) \([A-Za-z]\) .*$/\1/p' "/proc/$1/stat" 2>/dev/null
+}
+
 # Waits up to $2 seconds until process $1 is gone; returns non-zero if it is still there.
+# A zombie counts as gone: an init that does not reap leaves exited daemons as zombies.
 waitGone() {
-    local pid=$1 deadline=$((SECONDS + $2))
+    local pid=$1 deadline=$((SECONDS + $2)) state
     while [ -d "/proc/$pid" ]; do
-        # A zombie (state Z) is gone for our purposes.
-        case "$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)" in Z | "") return 0 ;; esac
+        state=$(processState "$pid")
+        [ "$state" = Z ] && return 0
+        [ -z "$state" ] && [ ! -d "/proc/$pid" ] && return 0
         [ "$SECONDS" -ge "$deadline" ] && return 1
         sleep 0.1
     done
@@ -409,7 +417,8 @@ cmdStart() {
     chmod 0755 "$MUNGE_DIR"
     : >>"$JOBCOMP"
 
-    startMunge || { showLogs; stopAll; fail "munged did not start"; }
+    # On failure the daemons are stopped first: the report goes to a stderr that may already be closed.
+    startMunge || { stopAll; showLogs; fail "munged did not start"; }
 
     # Ports may be taken between choosing and binding (parallel clusters): a few tries with fresh ones.
     local attempt ports ctldLogSize slurmdLogSize
@@ -436,9 +445,9 @@ cmdStart() {
         fi
         break
     done
+    stopAll
     echo "local-cluster.sh: the cluster in $DIR does not answer: $WAIT_FAILURE" >&2
     showLogs
-    stopAll
     exit 1
 }
 
@@ -452,6 +461,16 @@ cmdStop() {
     [ -d "$DIR" ] || return 0
     existingDir
     stopAll
+    local program pidFile pid
+    for program in slurmd slurmctld munged; do
+        case $program in
+            slurmd) pidFile=$SLURMD_PID ;;
+            slurmctld) pidFile=$CTLD_PID ;;
+            munged) pidFile=$MUNGE_PID ;;
+        esac
+        pid=$(livePid "$pidFile" "$program")
+        [ -z "$pid" ] || fail "$program (pid $pid) of $DIR is still running"
+    done
 }
 
 cmdKillSlurmd() {
