@@ -7,7 +7,8 @@
 #   local-cluster.sh start-slurmd DIR   start slurmd again and return the node to service
 #   local-cluster.sh env DIR            print the shell lines a client needs (eval "$(local-cluster.sh env DIR)")
 #
-# Nothing outside DIR is read or written but the installed programs; /etc/slurm and /etc/munge stay untouched.
+# The daemons keep every file they write (state, spool, logs, pid files, munge key and socket) under DIR;
+# /etc/slurm and /etc/munge are neither read nor written.
 # Several clusters (different DIRs) may run at once: each picks its own free TCP ports.
 
 set -u
@@ -138,7 +139,7 @@ jobProcesses() {
 }
 
 killJobProcesses() {
-    local pids
+    local pids p
     pids=$(jobProcesses)
     [ -n "$pids" ] || return 0
     # shellcheck disable=SC2086
@@ -247,7 +248,6 @@ ProctrackType=proctrack/linuxproc
 TaskPlugin=$taskPlugin
 SwitchType=switch/none
 MpiDefault=none
-LaunchParameters=use_interactive_step
 MailProg=/bin/true
 
 SchedulerType=sched/backfill
@@ -507,8 +507,8 @@ cmdEnv() {
 COMMAND=$1
 DIR=$2
 [ -n "$DIR" ] || usage
-# slurm.conf has no quoting: a path with blanks cannot be written into it.
-case "$DIR" in *[[:space:]]*) fail "the folder path must not contain blanks: $DIR" ;; esac
+# slurm.conf has no quoting: a path with blanks or quotes cannot be written into it.
+case "$DIR" in *[[:space:]\'\"]*) fail "the folder path must not contain blanks or quotes: $DIR" ;; esac
 case "$COMMAND" in
     start) cmdStart ;;
     stop) cmdStop ;;
