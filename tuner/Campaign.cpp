@@ -17,6 +17,7 @@
 #include <atomic>
 #include <cctype>
 #include <chrono>
+#include <fstream>
 #include <map>
 #include <mutex>
 #include <set>
@@ -529,26 +530,66 @@ Expected<std::map<std::string, std::string>> slurmQueue(const std::string& jobId
   return states;
 }
 
-// How the array's ended tasks ended, from Slurm's accounting ("index" -> "TIMEOUT", "NODE_FAIL"...); empty when the
-// cluster keeps none.
-std::map<std::string, std::string> slurmAccounting(const std::string& jobId) {
+// "KEY = VALUE" lines of `scontrol show config`, for the keys asked.
+std::map<std::string, std::string> slurmConfig(const std::set<std::string>& keys) {
+  std::map<std::string, std::string> values;
+  SubprocessOptions scontrol;
+  scontrol.argv = {"scontrol", "show", "config"};
+  scontrol.timeoutSeconds = 60;
+  auto result = runSubprocess(scontrol);
+  if (!result || !result->succeeded()) return values;
+  std::stringstream lines(result->standardOutput);
+  for (std::string line; std::getline(lines, line);) {
+    const std::size_t equals = line.find(" = ");
+    if (equals == std::string::npos) continue;
+    std::string key = line.substr(0, equals);
+    while (!key.empty() && key.back() == ' ') key.pop_back();
+    if (keys.count(key)) values[key] = line.substr(equals + 3);
+  }
+  return values;
+}
+
+// How the array's ended tasks ended ("index" -> "TIMEOUT", "NODE_FAIL"...): from Slurm's accounting (sacct), or,
+// on a cluster that keeps none but writes job completions to a text file (JobCompType=jobcomp/filetxt), from that
+// file; empty when neither answers.
+std::map<std::string, std::string> slurmEndings(const std::string& jobId) {
   std::map<std::string, std::string> states;
   SubprocessOptions sacct;
   sacct.argv = {"sacct", "-n", "-P", "-X", "-j", jobId, "-o", "JobID,State,ExitCode"};
   sacct.timeoutSeconds = 60;
   auto result = runSubprocess(sacct);
-  if (!result || !result->succeeded()) return states;
-  std::stringstream lines(result->standardOutput);
-  for (std::string line; std::getline(lines, line);) {
-    std::vector<std::string> fields;
-    std::stringstream parts(line);
-    for (std::string field; std::getline(parts, field, '|');) fields.push_back(field);
-    if (fields.size() < 2) continue;
-    const std::size_t underscore = fields[0].find('_');
-    if (underscore == std::string::npos) continue;
-    std::string state = fields[1].substr(0, fields[1].find(' '));  // "CANCELLED by 0"
-    if (fields.size() >= 3 && state == "FAILED") state += " (exit " + fields[2] + ")";
-    states[fields[0].substr(underscore + 1)] = state;
+  if (result && result->succeeded()) {
+    std::stringstream lines(result->standardOutput);
+    for (std::string line; std::getline(lines, line);) {
+      std::vector<std::string> fields;
+      std::stringstream parts(line);
+      for (std::string field; std::getline(parts, field, '|');) fields.push_back(field);
+      if (fields.size() < 2) continue;
+      const std::size_t underscore = fields[0].find('_');
+      if (underscore == std::string::npos) continue;
+      std::string state = fields[1].substr(0, fields[1].find(' '));  // "CANCELLED by 0"
+      if (fields.size() >= 3 && state == "FAILED") state += " (exit " + fields[2] + ")";
+      states[fields[0].substr(underscore + 1)] = state;
+    }
+    return states;
+  }
+  const auto config = slurmConfig({"JobCompType", "JobCompLoc"});
+  const auto type = config.find("JobCompType");
+  const auto location = config.find("JobCompLoc");
+  if (type == config.end() || type->second != "jobcomp/filetxt" || location == config.end()) return states;
+  std::ifstream file(location->second);
+  // One line per ended job: "JobId=.. JobState=TIMEOUT ... ArrayJobId=A ArrayTaskId=T ... ExitCode=3:0".
+  const auto field = [](const std::string& line, const std::string& key) {
+    const std::size_t at = line.find(" " + key + "=");
+    if (at == std::string::npos) return std::string();
+    const std::size_t begin = at + key.size() + 2;
+    return line.substr(begin, line.find(' ', begin) - begin);
+  };
+  for (std::string line; std::getline(file, line);) {
+    if (field(line, "ArrayJobId") != jobId) continue;
+    std::string state = field(line, "JobState");
+    if (state == "FAILED") state += " (exit " + field(line, "ExitCode") + ")";
+    states[field(line, "ArrayTaskId")] = state;
   }
   return states;
 }
@@ -719,15 +760,15 @@ Expected<CampaignStatus> campaignStatus(const fs::path& given) {
         if (entry.state == CampaignPlanState::kRunning && !start) entry.state = CampaignPlanState::kPending;
         if (queued->second != "PENDING" && queued->second != "RUNNING") entry.reason = queued->second;
       } else {
-        if (!accounting.count(round.jobId)) accounting[round.jobId] = slurmAccounting(round.jobId);
+        if (!accounting.count(round.jobId)) accounting[round.jobId] = slurmEndings(round.jobId);
         const auto& ended = accounting[round.jobId];
         const auto how = ended.find(index);
         entry.state = CampaignPlanState::kFailed;
         if (how != ended.end()) {
           entry.reason = how->second;
         } else if (start) {
-          entry.reason = "its task ended without an end record (killed, time limit or node failure; Slurm "
-                         "keeps no accounting here to say which)";
+          entry.reason = "its task ended without an end record (killed, time limit or node failure; the "
+                         "cluster keeps no accounting to say which)";
         } else {
           entry.reason = "its task ended before reaching it";
         }
