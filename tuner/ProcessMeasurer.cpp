@@ -149,7 +149,7 @@ class Ingester {
       tuned.status = MeasureStatus::kRunFailed;
       tuned.message = "the runner reported no measured repetition";
     }
-    bool reused = storedHashes_.count(hash) > 0;
+    const bool reused = storedHashes_.count(hash) > 0;
     if (reused) {
       ++reused_;
     } else {
@@ -931,16 +931,17 @@ std::string processIngestKey(const IngestIdentity& identity, const Configuration
 }
 
 std::string ingestCountsText(const fs::path& folder, const IngestCounts& counts) {
-  std::string text = fmt::format("{}: {} measurement{} stored, {} already stored; ", folder.string(), counts.stored,
-                                 counts.stored == 1 ? "" : "s", counts.alreadyStored);
+  std::string text = fmt::format("{}: {} measurement{} stored, {} already stored; ", folder.string(),
+                                 counts.stored, counts.stored == 1 ? "" : "s", counts.alreadyStored);
   if (counts.complete()) {
     return text + fmt::format("all {} plan folder{} in", counts.planFolders,
                               counts.planFolders == 1 ? " is" : "s are");
   }
   std::vector<std::string> waiting;
   if (counts.notYet > 0) {
-    waiting.push_back(fmt::format("{} of {} plan folder{} {} no results yet", counts.notYet, counts.planFolders,
-                                  counts.planFolders == 1 ? "" : "s", counts.notYet == 1 ? "has" : "have"));
+    waiting.push_back(fmt::format("{} of {} plan folder{} {} no results yet", counts.notYet,
+                                  counts.planFolders, counts.planFolders == 1 ? "" : "s",
+                                  counts.notYet == 1 ? "has" : "have"));
   }
   if (counts.missingConfigurations > 0) {
     waiting.push_back(fmt::format("{} configuration{} no result yet", counts.missingConfigurations,
@@ -1003,7 +1004,8 @@ Expected<PlanFolderIngest> ingestPlanFolder(Database& database, std::int64_t pla
   ingested.stored = results->size() - ingested.alreadyStored;
   ingested.tuning.sessionId = measurer.sessionId();
   ingested.tuning.workDirectory = measurer.workDirectory();
-  for (const auto& result : *results) ingested.tuning.results.push_back(std::get<TunedConfiguration>(result.detail));
+  for (const auto& result : *results)
+    ingested.tuning.results.push_back(std::get<TunedConfiguration>(result.detail));
   scoreTuningResult(ingested.tuning);
   return ingested;
 }

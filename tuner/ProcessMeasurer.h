@@ -44,18 +44,18 @@ struct ProcessTarget {
 
 /// What an ingest of an exported folder of process plans found, for its report.
 struct IngestCounts {
-  std::size_t stored = 0;          ///< measurements stored by this ingest
-  std::size_t alreadyStored = 0;   ///< measurements an earlier ingest of the same folder stored
-  std::size_t planFolders = 0;     ///< plan folders of the export
-  std::size_t notYet = 0;          ///< plan folders without results yet (no result file, or no default result)
+  std::size_t stored = 0;         ///< measurements stored by this ingest
+  std::size_t alreadyStored = 0;  ///< measurements an earlier ingest of the same folder stored
+  std::size_t planFolders = 0;    ///< plan folders of the export
+  std::size_t notYet = 0;         ///< plan folders without results yet (no result file, or no default result)
   std::size_t missingConfigurations = 0;  ///< configurations without a result in partly measured plan folders
 
   /// Whether every plan folder and configuration has its result.
   bool complete() const { return notYet == 0 && missingConfigurations == 0; }
 };
 
-/// The report line of such an ingest: "<folder>: 12 measurements stored, 4 already stored; 1 of 3 plan folders
-/// has no results yet (ingest again when they do)", or "...; all 3 plan folders are in".
+/// The report line of such an ingest: "<folder>: 12 measurements stored, 4 already stored; 1 of 3 plan
+/// folders has no results yet (ingest again when they do)", or "...; all 3 plan folders are in".
 std::string ingestCountsText(const std::filesystem::path& folder, const IngestCounts& counts);
 
 /// The machines that measured the plan folders of an exported folder, each platform.json read once: a plan
@@ -96,8 +96,8 @@ struct PlanFolderIngest {
 };
 
 /// Checks an exported plan folder (checkTuningResults) and stores each of its results once under
-/// `platformId`, keyed by `identity`: nothing is stored unless the whole folder passes, and a session is begun
-/// only when something new is stored.
+/// `platformId`, keyed by `identity`: nothing is stored unless the whole folder passes, and a session is
+/// begun only when something new is stored.
 Expected<PlanFolderIngest> ingestPlanFolder(Database& database, std::int64_t platformId,
                                             const TuningRequest& request, const std::filesystem::path& folder,
                                             const IngestIdentity& identity);
@@ -141,7 +141,8 @@ class ProcessMeasurer final : public Measurer {
   /// Checks an exported folder (see checkTuningResults) and stores its results as a finished session of
   /// target.platformId, all or nothing (after keyIngestBy: those not stored before). An empty batch takes the
   /// folder's own configurations (each checked against the request's space); otherwise they must be the
-  /// batch's, in order. Configurations the runner left without a result are not in the answer (see missing()).
+  /// batch's, in order. Configurations the runner left without a result are not in the answer (see
+  /// missing()).
   Expected<std::vector<MeasureResult>> ingest(const std::vector<MeasureInput>& batch,
                                               const std::filesystem::path& folder) override;
 

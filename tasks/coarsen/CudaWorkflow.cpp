@@ -539,8 +539,8 @@ Expected<CudaIngestReport> ingestCudaPrograms(const fs::path& folder, const Cuda
                : index.error();
   }
   const nlohmann::json& list = (*index)["items"];
-  // Each program's machine is its folder's own platform.json (written by a campaign node) or else the export's
-  // (written by run-all.sh); with neither anywhere, nothing was run yet.
+  // Each program's machine is its folder's own platform.json (written by a campaign node) or else the
+  // export's (written by run-all.sh); with neither anywhere, nothing was run yet.
   ExportedMachines machines(folder);
   auto recorded = machines.firstRecorded(exportedPlanFolders(folder, list));
   if (!recorded) return recorded.error();
@@ -621,7 +621,8 @@ Expected<CudaIngestReport> ingestCudaPrograms(const fs::path& folder, const Cuda
   auto database = Database::open(base.databasePath);
   if (!database) return database.error();
   std::map<std::string, std::int64_t> platformIds;  // fingerprint -> id
-  std::optional<std::map<std::string, std::int64_t>> earlierSessions;  // ingest key -> session, read when needed
+  // Ingest key -> session of what earlier ingests stored, read when a program has nothing new.
+  std::optional<std::map<std::string, std::int64_t>> earlierSessions;
   for (const Item& item : items) {
     const CudaProgram& program = item.prepared->programs.front();
     auto known = platformIds.find(item.platform->fingerprint);

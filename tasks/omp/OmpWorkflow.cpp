@@ -494,7 +494,8 @@ Expected<OmpCollectReport> ingestOmpCollection(const OmpCollectOptions& options,
     // (its platform.json read) for each plan folder on its own.
     auto platform = machines.platformFor(*itemFolder);
     if (!platform) return platform.error();
-    items.push_back({&*app, *size, std::move(*arguments), std::move(*request), *itemFolder, *folderName, *platform});
+    items.push_back(
+        {&*app, *size, std::move(*arguments), std::move(*request), *itemFolder, *folderName, *platform});
   }
   if (rejected > 0) {
     return Error(ErrorCode::kInvalidInput,

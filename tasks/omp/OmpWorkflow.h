@@ -76,7 +76,7 @@ struct OmpCollectReport {
   std::filesystem::path output;  ///< the data CSV written
   std::size_t failed = 0;        ///< app-sizes that could not be measured (logged)
   std::size_t missing = 0;       ///< ingest: configurations or app-sizes without a result
-  IngestCounts counts;           ///< ingest: measurements stored now and before, plan folders not measured yet
+  IngestCounts counts;           ///< ingest: what was stored now and before, what has no results yet
 };
 
 /// Measures on this machine, writing the CSV after every app-size; a finished app-size is read back
@@ -95,9 +95,9 @@ Expected<OmpExportReport> exportOmpCollection(const OmpCollectOptions& options, 
 
 /// Checks every item of an exported folder first, then stores each measurement once (keyed by the folder's
 /// export-id, the item and the configuration) under the machine that measured its item (the item's own
-/// platform.json, else the folder's) and writes the CSV of every item with results, whichever ingest stored them.
-/// Items without results yet are counted (counts.notYet, missing) and left for a later ingest; nothing is stored
-/// when any item fails its checks.
+/// platform.json, else the folder's) and writes the CSV of every item with results, whichever ingest stored
+/// them. Items without results yet are counted (counts.notYet, missing) and left for a later ingest; nothing
+/// is stored when any item fails its checks.
 Expected<OmpCollectReport> ingestOmpCollection(const OmpCollectOptions& options, const std::filesystem::path& folder,
                                                const std::filesystem::path& databasePath);
 

@@ -1,6 +1,7 @@
 // End-to-end tests of --ingest on process-plan exports (`omp collect --export`, `coarsen FILE.cu --run
-// --export`) measured plan folder by plan folder, as campaign nodes do: each folder's own machine record, each
-// measurement stored once however often and however early the folder is ingested, damaged results refused.
+// --export`) measured plan folder by plan folder, as campaign nodes do: each folder's own machine record,
+// each measurement stored once however often and however early the folder is ingested, damaged results
+// refused.
 #include "common/FakeNvcc.h"
 #include "common/TemporaryFolder.h"
 #include "database/Database.h"
@@ -127,11 +128,26 @@ std::map<std::string, std::pair<std::size_t, std::set<std::string>>> byPlanFolde
   return folders;
 }
 
-std::size_t csvRows(const fs::path& csv) { return lineCount(csv) - 1; }
+std::size_t csvRows(const fs::path& csv) {
+  return lineCount(csv) - 1;
+}
 
-const std::vector<std::string> kOmpExport = {"omp",  "collect", "--only", "dot,pi,atax", "--sizes",
-                                             "test", "--space", "small",  "--min-time",  "0",
-                                             "--min-repetitions", "1", "--max-repetitions", "1", "--cores", "1"};
+const std::vector<std::string> kOmpExport = {"omp",
+                                             "collect",
+                                             "--only",
+                                             "dot,pi,atax",
+                                             "--sizes",
+                                             "test",
+                                             "--space",
+                                             "small",
+                                             "--min-time",
+                                             "0",
+                                             "--min-repetitions",
+                                             "1",
+                                             "--max-repetitions",
+                                             "1",
+                                             "--cores",
+                                             "1"};
 constexpr std::size_t kOmpConfigurations = 12;  // threads 1 and 2 (one core) x 3 schedules x 2 chunks
 
 TEST(IngestProcess, OmpCollectionMeasuredFolderByFolderOnTwoNodeTypesIsStoredOnce) {
@@ -143,8 +159,8 @@ TEST(IngestProcess, OmpCollectionMeasuredFolderByFolderOnTwoNodeTypesIsStoredOnc
   auto exported = mirtune(db, exportArguments);
   ASSERT_EQ(exported.exitCode, 0) << exported.standardError;
   ASSERT_TRUE(fs::exists(out / "export-id"));
-  const std::vector<std::string> ingest = {"omp", "collect", "--ingest", out.string(), "-o",
-                                           (folder.path() / "omp.csv").string()};
+  const std::vector<std::string> ingest = {"omp",        "collect", "--ingest",
+                                           out.string(), "-o",      (folder.path() / "omp.csv").string()};
 
   // Node type A measured dot, node type B pi; atax is not run yet. No platform.json in the export folder.
   measurePlanFolder(out / "dot-test");
@@ -155,9 +171,10 @@ TEST(IngestProcess, OmpCollectionMeasuredFolderByFolderOnTwoNodeTypesIsStoredOnc
 
   auto first = mirtune(db, ingest);
   EXPECT_EQ(first.exitCode, 1) << first.standardError;
-  EXPECT_NE(first.standardError.find(out.string() + ": 24 measurements stored, 0 already stored; 1 of 3 plan "
-                                                    "folders has no results yet (ingest again when they do)\n"),
-            std::string::npos)
+  EXPECT_NE(
+      first.standardError.find(out.string() + ": 24 measurements stored, 0 already stored; 1 of 3 plan "
+                                              "folders has no results yet (ingest again when they do)\n"),
+      std::string::npos)
       << first.standardError;
   EXPECT_NE(first.standardError.find("atax test"), std::string::npos) << first.standardError;
   EXPECT_EQ(csvRows(folder.path() / "omp.csv"), 2 * kOmpConfigurations);
@@ -188,8 +205,8 @@ TEST(IngestProcess, OmpCollectionMeasuredFolderByFolderOnTwoNodeTypesIsStoredOnc
 
   auto second = mirtune(db, ingest);
   EXPECT_EQ(second.exitCode, 0) << second.standardError;
-  EXPECT_NE(second.standardError.find(out.string() +
-                                      ": 5 measurements stored, 31 already stored; all 3 plan folders are in\n"),
+  EXPECT_NE(second.standardError.find(
+                out.string() + ": 5 measurements stored, 31 already stored; all 3 plan folders are in\n"),
             std::string::npos)
       << second.standardError;
   EXPECT_EQ(csvRows(folder.path() / "omp.csv"), 3 * kOmpConfigurations);
@@ -200,8 +217,9 @@ TEST(IngestProcess, OmpCollectionMeasuredFolderByFolderOnTwoNodeTypesIsStoredOnc
   // Everything is in: a third ingest stores nothing and begins no session, and still succeeds.
   auto third = mirtune(db, ingest);
   EXPECT_EQ(third.exitCode, 0) << third.standardError;
-  EXPECT_NE(third.standardError.find(": 0 measurements stored, 36 already stored; all 3 plan folders are in\n"),
-            std::string::npos)
+  EXPECT_NE(
+      third.standardError.find(": 0 measurements stored, 36 already stored; all 3 plan folders are in\n"),
+      std::string::npos)
       << third.standardError;
   EXPECT_EQ(csvRows(folder.path() / "omp.csv"), 3 * kOmpConfigurations);
   Stored afterThird = stored(db);
@@ -272,13 +290,14 @@ TEST(IngestProcess, ADamagedResultRefusesTheWholeIngestAndAFolderWithoutMachineI
   const fs::path out = folder.path() / "export";
   exportArguments.insert(exportArguments.end(), {"--export", out.string()});
   ASSERT_EQ(mirtune(db, exportArguments).exitCode, 0);
-  const std::vector<std::string> ingest = {"omp", "collect", "--ingest", out.string(), "-o",
-                                           (folder.path() / "omp.csv").string()};
+  const std::vector<std::string> ingest = {"omp",        "collect", "--ingest",
+                                           out.string(), "-o",      (folder.path() / "omp.csv").string()};
 
   // Nothing run yet: no machine record anywhere, as before.
   auto early = mirtune(db, ingest);
   EXPECT_EQ(early.exitCode, 1);
-  EXPECT_NE(early.standardError.find((out / "platform.json").string()), std::string::npos) << early.standardError;
+  EXPECT_NE(early.standardError.find((out / "platform.json").string()), std::string::npos)
+      << early.standardError;
   EXPECT_NE(early.standardError.find("run run-all.sh"), std::string::npos) << early.standardError;
 
   measurePlanFolder(out / "dot-test");
@@ -330,9 +349,9 @@ TEST(IngestProcess, CudaExportMeasuredByGpuNodesIsStoredOncePerNode) {
   const std::string db = folder.db();
   const fs::path nvcc = writeFakeNvcc(folder.path(), 0);
   const fs::path out = folder.path() / "export";
-  auto exported = mirtune(db, {"coarsen", (kCudaKernels / "saxpy.cu").string(),
-                               (kCudaKernels / "vector_add.cu").string(), "--run", "--nvcc", nvcc.string(),
-                               "--min-time", "0", "--export", out.string()});
+  auto exported =
+      mirtune(db, {"coarsen", (kCudaKernels / "saxpy.cu").string(), (kCudaKernels / "vector_add.cu").string(),
+                   "--run", "--nvcc", nvcc.string(), "--min-time", "0", "--export", out.string()});
   ASSERT_EQ(exported.exitCode, 0) << exported.standardError;
   ASSERT_TRUE(fs::exists(out / "export-id"));
   auto index = nlohmann::json::parse(*readFile(out / "coarsen-cuda.json"));
