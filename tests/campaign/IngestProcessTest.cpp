@@ -7,6 +7,7 @@
 #include "database/Database.h"
 #include "support/Files.h"
 #include "support/Subprocess.h"
+#include "tuner/ProcessMeasurer.h"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -280,6 +281,52 @@ TEST(IngestProcess, OmpFolderMeasuredByRunAllIngestsAsBeforeAndTwoExportsAreTwoC
   auto other = mirtune(db, {"omp", "collect", "--ingest", second.string(), "-o", csv.string()});
   ASSERT_EQ(other.exitCode, 0) << other.standardError;
   EXPECT_EQ(stored(db).measurements.size(), 2 * kOmpConfigurations);
+
+  // A folder exported before export-id existed is known by its index: stored once too.
+  const fs::path legacy = folder.path() / "legacy";
+  fs::copy(out, legacy, fs::copy_options::recursive);
+  fs::remove(legacy / "export-id");
+  for (int ingest = 0; ingest < 2; ++ingest) {
+    auto old = mirtune(db, {"omp", "collect", "--ingest", legacy.string(), "-o", csv.string()});
+    ASSERT_EQ(old.exitCode, 0) << old.standardError;
+    EXPECT_NE(old.standardError.find(ingest == 0 ? ": 12 measurements stored, 0 already stored"
+                                                 : ": 0 measurements stored, 12 already stored"),
+              std::string::npos)
+        << old.standardError;
+  }
+  Stored all = stored(db);
+  EXPECT_EQ(all.measurements.size(), 3 * kOmpConfigurations);
+  EXPECT_EQ(all.measurements.back().ingestKey->rfind("sha256:", 0), 0u) << *all.measurements.back().ingestKey;
+
+  // A damaged export-id is named, not replaced by another identity.
+  ASSERT_TRUE(writeFileAtomically(second / "export-id", "not an identity\n").ok());
+  auto damaged = mirtune(db, {"omp", "collect", "--ingest", second.string(), "-o", csv.string()});
+  EXPECT_EQ(damaged.exitCode, 1);
+  EXPECT_NE(damaged.standardError.find((second / "export-id").string()), std::string::npos)
+      << damaged.standardError;
+}
+
+TEST(IngestProcess, TheReportLineCountsWhatWasStoredAndWhatIsMissing) {
+  IngestCounts counts;
+  counts.planFolders = 1;
+  counts.stored = 1;
+  EXPECT_EQ(ingestCountsText("out", counts), "out: 1 measurement stored, 0 already stored; all 1 plan folder is in");
+  counts.planFolders = 4;
+  counts.stored = 0;
+  counts.alreadyStored = 30;
+  counts.notYet = 2;
+  EXPECT_EQ(ingestCountsText("out", counts),
+            "out: 0 measurements stored, 30 already stored; 2 of 4 plan folders have no results yet (ingest "
+            "again when they do)");
+  counts.missingConfigurations = 1;
+  EXPECT_FALSE(counts.complete());
+  EXPECT_EQ(ingestCountsText("out", counts),
+            "out: 0 measurements stored, 30 already stored; 2 of 4 plan folders have no results yet and 1 "
+            "configuration has no result yet (ingest again when they do)");
+  counts.notYet = 0;
+  EXPECT_EQ(ingestCountsText("out", counts),
+            "out: 0 measurements stored, 30 already stored; 1 configuration has no result yet (ingest again "
+            "when they do)");
 }
 
 TEST(IngestProcess, ADamagedResultRefusesTheWholeIngestAndAFolderWithoutMachineIsNamed) {
