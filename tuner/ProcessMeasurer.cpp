@@ -11,8 +11,10 @@
 #include "support/Sha256.h"
 #include "support/Subprocess.h"
 #include "tuner/IngestChecks.h"
+#include "tuner/MeasureCommon.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <sys/file.h>
 #include <unistd.h>
@@ -21,6 +23,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <set>
@@ -106,6 +109,13 @@ class Ingester {
         workloadId_(workloadId),
         platformId_(platformId) {}
 
+  /// Ingest of an exported folder: each measurement carries its ingest key and is stored unless an earlier
+  /// ingest stored it; the session comes from `beginSession` when the first new measurement is stored.
+  void keyBy(IngestIdentity identity, std::function<Expected<std::int64_t>()> beginSession) {
+    identity_ = std::move(identity);
+    beginSession_ = std::move(beginSession);
+  }
+
   Status loadStored() {
     auto stored = database_.listMeasurements(sessionId_);
     if (!stored) return stored.error();
@@ -144,6 +154,17 @@ class Ingester {
       ++reused_;
     } else {
       MeasurementRecord record;
+      if (identity_) {
+        record.ingestKey = processIngestKey(*identity_, configuration);
+        auto known = database_.hasIngestKey(*record.ingestKey);
+        if (!known) return known.error();
+        if (*known) return remember(hash, std::move(tuned), true);
+        if (sessionId_ == 0) {
+          auto begun = beginSession_();
+          if (!begun) return begun.error();
+          sessionId_ = *begun;
+        }
+      }
       record.sessionId = sessionId_;
       record.workloadId = workloadId_;
       record.platformId = platformId_;
@@ -159,13 +180,18 @@ class Ingester {
         if (!stderrTail.empty()) text += (text.empty() ? "" : "\n") + stderrTail;
         record.stderrExcerpt = excerpt(text);
       }
-      auto id = database_.insertMeasurement(record);
-      if (!id) return id.error();
+      if (record.ingestKey) {
+        // Another ingest of the same folder may have stored it since hasIngestKey looked.
+        auto once = database_.insertMeasurementOnce(record);
+        if (!once) return once.error();
+        if (!once->inserted) return remember(hash, std::move(tuned), true);
+      } else {
+        auto id = database_.insertMeasurement(record);
+        if (!id) return id.error();
+      }
       storedHashes_.insert(hash);
     }
-    byHash_[hash] = {results_.size(), reused};
-    results_.push_back(std::move(tuned));
-    return true;
+    return remember(hash, std::move(tuned), reused);
   }
 
   /// The result of a configuration ingested so far (and whether a resumed session found it stored).
@@ -178,6 +204,10 @@ class Ingester {
 
   std::vector<TunedConfiguration>& results() { return results_; }
   std::size_t reused() const { return reused_; }
+  /// Results an earlier ingest of the same exported folder had stored.
+  std::size_t alreadyStored() const { return alreadyStored_; }
+  /// The session results are stored in (0 while a keyed ingest has stored nothing new).
+  std::int64_t sessionId() const { return sessionId_; }
   bool has(const std::string& hash) const { return ingested_.count(hash) > 0; }
 
   /// "best 1.42x over default" for the progress line.
@@ -191,6 +221,13 @@ class Ingester {
   }
 
  private:
+  bool remember(const std::string& hash, TunedConfiguration tuned, bool reused) {
+    if (reused && identity_) ++alreadyStored_;
+    byHash_[hash] = {results_.size(), reused};
+    results_.push_back(std::move(tuned));
+    return true;
+  }
+
   void checkOutput(TunedConfiguration& tuned, const std::string& digest, runner::SelfCheck selfCheck) {
     if (request_.check == OutputCheck::kNone) return;
     if (request_.check == OutputCheck::kSelfCheckOrDigest && selfCheck == runner::SelfCheck::kOk) return;
@@ -216,6 +253,9 @@ class Ingester {
   std::string defaultDigest_;
   bool defaultOk_ = false;
   std::size_t reused_ = 0;
+  std::optional<IngestIdentity> identity_;
+  std::function<Expected<std::int64_t>()> beginSession_;
+  std::size_t alreadyStored_ = 0;
 };
 
 struct RoundPlan {
@@ -794,21 +834,38 @@ class ProcessMeasurer::Engine {
     if (!workloadId) return workloadId.error();
     TuningRequest stored = request_;
     stored.options["ingested_from"] = fs::absolute(folder).string();
-    auto sessionId = database.beginSession(sessionRecordFor(stored, fs::absolute(folder), target_.platformId));
-    if (!sessionId) return sessionId.error();
-    sessionId_ = *sessionId;
+    const SessionRecord session = sessionRecordFor(stored, fs::absolute(folder), target_.platformId);
+    sessionId_ = 0;
     work_ = fs::absolute(folder);
     missing_ = checked->missing;
-    Ingester ingester(database, request_, *sessionId, *workloadId, target_.platformId);
+    alreadyStored_ = 0;
+    std::int64_t sessionId = 0;
+    if (!ingestIdentity_) {
+      auto begun = database.beginSession(session);
+      if (!begun) return begun.error();
+      sessionId = *begun;
+    }
+    Ingester ingester(database, request_, sessionId, *workloadId, target_.platformId);
+    if (ingestIdentity_) {
+      // Begun with the first new measurement: an ingest that finds everything stored leaves no empty session.
+      ingester.keyBy(*ingestIdentity_, [&]() { return database.beginSession(session); });
+    }
     std::vector<MeasureResult> results;
     for (std::size_t i = 0; i < checked->runs.size(); ++i) {
       const auto& [configuration, line] = checked->runs[i];
       if (!line) continue;
       auto fresh = ingester.ingest(configuration, *line);
+      sessionId_ = ingester.sessionId();
       if (!fresh) return fresh.error();
-      if (*fresh) results.push_back(measureResultOf(i, ingester.results().back(), false));
+      if (!*fresh) continue;
+      bool reused = false;
+      const TunedConfiguration* tuned = ingester.find(configurationHash(configuration), reused);
+      results.push_back(measureResultOf(i, *tuned, reused));
     }
-    if (auto ended = database.endSession(*sessionId); !ended) return ended.error();
+    alreadyStored_ = ingester.alreadyStored();
+    if (sessionId_ != 0) {
+      if (auto ended = database.endSession(sessionId_); !ended) return ended.error();
+    }
     return results;
   }
 
@@ -824,6 +881,8 @@ class ProcessMeasurer::Engine {
   bool resumed_ = false;
   fs::path work_;
   std::size_t missing_ = 0;
+  std::size_t alreadyStored_ = 0;
+  std::optional<IngestIdentity> ingestIdentity_;
 
  private:
   TuningRequest request_;
@@ -864,5 +923,91 @@ std::int64_t ProcessMeasurer::sessionId() const { return engine_->sessionId_; }
 bool ProcessMeasurer::resumed() const { return engine_->resumed_; }
 const fs::path& ProcessMeasurer::workDirectory() const { return engine_->work_; }
 std::size_t ProcessMeasurer::missing() const { return engine_->missing_; }
+std::size_t ProcessMeasurer::alreadyStored() const { return engine_->alreadyStored_; }
+void ProcessMeasurer::keyIngestBy(IngestIdentity identity) { engine_->ingestIdentity_ = std::move(identity); }
+
+std::string processIngestKey(const IngestIdentity& identity, const Configuration& configuration) {
+  return ingestKey(identity.exportId, identity.planFolder, configurationHash(configuration));
+}
+
+std::string ingestCountsText(const fs::path& folder, const IngestCounts& counts) {
+  std::string text = fmt::format("{}: {} measurement{} stored, {} already stored; ", folder.string(),
+                                 counts.stored, counts.stored == 1 ? "" : "s", counts.alreadyStored);
+  if (counts.complete()) {
+    return text + fmt::format("all {} plan folder{} in", counts.planFolders,
+                              counts.planFolders == 1 ? " is" : "s are");
+  }
+  std::vector<std::string> waiting;
+  if (counts.notYet > 0) {
+    waiting.push_back(fmt::format("{} of {} plan folder{} {} no results yet", counts.notYet,
+                                  counts.planFolders, counts.planFolders == 1 ? "" : "s",
+                                  counts.notYet == 1 ? "has" : "have"));
+  }
+  if (counts.missingConfigurations > 0) {
+    waiting.push_back(fmt::format("{} configuration{} no result yet", counts.missingConfigurations,
+                                  counts.missingConfigurations == 1 ? " has" : "s have"));
+  }
+  return text + fmt::format("{} (ingest again when they do)", fmt::join(waiting, " and "));
+}
+
+ExportedMachines::ExportedMachines(fs::path exported) : exported_(std::move(exported)) {}
+
+Expected<const PlatformRecord*> ExportedMachines::read(const fs::path& recordFolder) {
+  auto known = byFolder_.find(recordFolder);
+  if (known != byFolder_.end()) return known->second.get();
+  auto platform = exportedPlatform(recordFolder);
+  if (!platform) return platform.error();
+  auto stored = std::make_unique<PlatformRecord>(std::move(*platform));
+  const PlatformRecord* record = stored.get();
+  byFolder_.emplace(recordFolder, std::move(stored));
+  return record;
+}
+
+Expected<const PlatformRecord*> ExportedMachines::platformFor(const fs::path& item) {
+  return read(machineRecordFolder(exported_, item));
+}
+
+Expected<const PlatformRecord*> ExportedMachines::firstRecorded(const std::vector<fs::path>& items) {
+  std::error_code error;
+  if (!fs::exists(exported_ / kPlatformRecordFile, error)) {
+    for (const fs::path& item : items) {
+      if (machineRecordFolder(exported_, item) == item) return read(item);
+    }
+  }
+  return read(exported_);
+}
+
+std::vector<fs::path> exportedPlanFolders(const fs::path& exported, const nlohmann::json& items) {
+  std::vector<fs::path> folders;
+  if (!items.is_array()) return folders;
+  for (const auto& item : items) {
+    if (!item.is_object() || !item.contains("folder") || !item["folder"].is_string()) continue;
+    auto inside = pathInsideFolder(exported, item["folder"].get<std::string>(), exported, "folder");
+    if (inside) folders.push_back(*inside);
+  }
+  return folders;
+}
+
+Expected<PlanFolderIngest> ingestPlanFolder(Database& database, std::int64_t platformId,
+                                            const TuningRequest& request, const fs::path& folder,
+                                            const IngestIdentity& identity) {
+  ProcessTarget target;
+  target.database = &database;
+  target.platformId = platformId;
+  ProcessMeasurer measurer(request, std::move(target));
+  measurer.keyIngestBy(identity);
+  auto results = measurer.ingest({}, folder);
+  if (!results) return results.error();
+  PlanFolderIngest ingested;
+  ingested.missing = measurer.missing();
+  ingested.alreadyStored = measurer.alreadyStored();
+  ingested.stored = results->size() - ingested.alreadyStored;
+  ingested.tuning.sessionId = measurer.sessionId();
+  ingested.tuning.workDirectory = measurer.workDirectory();
+  for (const auto& result : *results)
+    ingested.tuning.results.push_back(std::get<TunedConfiguration>(result.detail));
+  scoreTuningResult(ingested.tuning);
+  return ingested;
+}
 
 }  // namespace mirtune

@@ -9,9 +9,12 @@
 #include "tuner/Measurement.h"
 #include "tuner/TuningSession.h"
 
+#include <nlohmann/json.hpp>
+
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -20,13 +23,84 @@
 
 namespace mirtune {
 
+/// Which exported plan folder an ingest reads, so that each of its measurements is stored once however often
+/// the folder is ingested (MeasurementRecord::ingestKey).
+struct IngestIdentity {
+  std::string exportId;    ///< the exported folder's identity (exportId in tuner/MeasureCommon.h)
+  std::string planFolder;  ///< the plan folder's name inside the exported folder, as its index names it
+};
+
+/// The ingest key of one configuration measured in a process plan folder: the configuration's canonical
+/// SHA-256 is the unit (ingestKey in tuner/MeasureCommon.h).
+std::string processIngestKey(const IngestIdentity& identity, const Configuration& configuration);
+
 /// Where a ProcessMeasurer measures and records.
 struct ProcessTarget {
   Database* database = nullptr;    ///< null: only exportBatch works (it stores nothing)
-  std::int64_t platformId = 0;     ///< the machine results are stored for (for ingest: the exporting one's)
+  std::int64_t platformId = 0;     ///< the machine results are stored for (for ingest: the measuring one's)
   std::string platformFingerprint;  ///< this machine's, compared when resuming
   std::filesystem::path runner;     ///< the mirtune-run executable
 };
+
+/// What an ingest of an exported folder of process plans found, for its report.
+struct IngestCounts {
+  std::size_t stored = 0;         ///< measurements stored by this ingest
+  std::size_t alreadyStored = 0;  ///< measurements an earlier ingest of the same folder stored
+  std::size_t planFolders = 0;    ///< plan folders of the export
+  std::size_t notYet = 0;         ///< plan folders without results yet (no result file, or no default result)
+  std::size_t missingConfigurations = 0;  ///< configurations without a result in partly measured plan folders
+
+  /// Whether every plan folder and configuration has its result.
+  bool complete() const { return notYet == 0 && missingConfigurations == 0; }
+};
+
+/// The report line of such an ingest: "<folder>: 12 measurements stored, 4 already stored; 1 of 3 plan
+/// folders has no results yet (ingest again when they do)", or "...; all 3 plan folders are in".
+std::string ingestCountsText(const std::filesystem::path& folder, const IngestCounts& counts);
+
+/// The machines that measured the plan folders of an exported folder, each platform.json read once: a plan
+/// folder's own (a campaign node wrote it) or else the exported folder's (run-all.sh wrote it), as
+/// machineRecordFolder in tuner/MeasureCommon.h decides.
+class ExportedMachines {
+ public:
+  explicit ExportedMachines(std::filesystem::path exported);
+
+  /// The machine that measured plan folder `item`: exportedPlatform's error (naming the file, saying to run
+  /// run-all.sh) when neither folder has a platform.json, or when it is damaged.
+  Expected<const PlatformRecord*> platformFor(const std::filesystem::path& item);
+
+  /// The exported folder's machine when it has a platform.json, else that of the first of `items` with one;
+  /// exportedPlatform's error for the exported folder when none has (nothing was run yet).
+  Expected<const PlatformRecord*> firstRecorded(const std::vector<std::filesystem::path>& items);
+
+ private:
+  Expected<const PlatformRecord*> read(const std::filesystem::path& recordFolder);
+
+  std::filesystem::path exported_;
+  std::map<std::filesystem::path, std::unique_ptr<PlatformRecord>> byFolder_;
+};
+
+/// The plan folders the items of an export index name (their "folder"), those inside `exported` (an item
+/// naming another place is refused where the items are checked).
+std::vector<std::filesystem::path> exportedPlanFolders(const std::filesystem::path& exported,
+                                                       const nlohmann::json& items);
+
+/// What ingestPlanFolder did with one plan folder of an exported folder.
+struct PlanFolderIngest {
+  /// Every result of the folder in plan order, scored, whether stored now or before. sessionId: the session
+  /// this ingest stored them in; 0 when all of them were stored before.
+  TuningResult tuning;
+  std::size_t stored = 0;         ///< measurements stored now
+  std::size_t alreadyStored = 0;  ///< measurements stored by an earlier ingest (same ingest key)
+  std::size_t missing = 0;        ///< configurations without a result line
+};
+
+/// Checks an exported plan folder (checkTuningResults) and stores each of its results once under
+/// `platformId`, keyed by `identity`: nothing is stored unless the whole folder passes, and a session is
+/// begun only when something new is stored.
+Expected<PlanFolderIngest> ingestPlanFolder(Database& database, std::int64_t platformId,
+                                            const TuningRequest& request, const std::filesystem::path& folder,
+                                            const IngestIdentity& identity);
 
 /// The commands of each configuration from a request's command factory, as a batch for a ProcessMeasurer.
 Expected<std::vector<MeasureInput>> processInputs(const TuningRequest& request,
@@ -65,11 +139,17 @@ class ProcessMeasurer final : public Measurer {
   Status exportBatch(const std::vector<MeasureInput>& batch, const std::filesystem::path& folder) override;
 
   /// Checks an exported folder (see checkTuningResults) and stores its results as a finished session of
-  /// target.platformId, all or nothing. An empty batch takes the folder's own configurations (each checked
-  /// against the request's space); otherwise they must be the batch's, in order. Configurations the runner
-  /// left without a result are not in the answer (see missing()).
+  /// target.platformId, all or nothing (after keyIngestBy: those not stored before). An empty batch takes the
+  /// folder's own configurations (each checked against the request's space); otherwise they must be the
+  /// batch's, in order. Configurations the runner left without a result are not in the answer (see
+  /// missing()).
   Expected<std::vector<MeasureResult>> ingest(const std::vector<MeasureInput>& batch,
                                               const std::filesystem::path& folder) override;
+
+  /// Keys what ingest() stores: every measurement carries its ingest key and is stored once (one stored
+  /// before is counted in alreadyStored()), and the session is begun only when something new is stored.
+  /// Without it every ingest stores all results as a new session.
+  void keyIngestBy(IngestIdentity identity);
 
   /// Checks an exported folder as ingest() does, storing nothing.
   Status checkExported(const std::filesystem::path& folder, const std::vector<MeasureInput>& batch = {}) const;
@@ -93,6 +173,8 @@ class ProcessMeasurer final : public Measurer {
   const std::filesystem::path& workDirectory() const;
   /// Results of the last ingest() that had no result line.
   std::size_t missing() const;
+  /// Results of the last ingest() that an earlier ingest had stored already (same ingest key).
+  std::size_t alreadyStored() const;
 
  private:
   class Engine;

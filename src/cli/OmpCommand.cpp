@@ -67,6 +67,7 @@ int runOmpCollect(CollectCommand command, const GlobalOptions& global) {
     auto report = ingestOmpCollection(options, command.ingestFolder, resolveDatabasePath(global));
     if (!report) return reportError(report.error());
     fmt::print("{}\n", report->output.string());
+    fmt::print(stderr, "{}", ingestText(*report, command.ingestFolder));
     // What came back is stored and written; anything that did not fails the command.
     if (report->missing > 0) logWarn("{} configurations (or app-sizes) had no result", report->missing);
     return report->missing > 0 ? 1 : 0;

@@ -410,6 +410,8 @@ Expected<CudaExportSummary> exportCudaPrograms(const CudaRunRequest& options) {
     index["items"].push_back(std::move(item));
     summary.measurements += candidates.size();
   }
+  // Its identity keys what is ingested from it, so that ingesting it again stores nothing twice.
+  if (auto identity = writeExportId(folder); !identity) return identity.error();
   if (Status written = writeFileAtomically(folder / kIndexFile, index.dump(2) + "\n"); !written)
     return written.error();
   if (Status written =
@@ -536,8 +538,14 @@ Expected<CudaIngestReport> ingestCudaPrograms(const fs::path& folder, const Cuda
                ? index.error().withContext("not a folder of `coarsen FILE.cu --run --export`")
                : index.error();
   }
-  auto platform = exportedPlatform(folder);
-  if (!platform) return platform.error();
+  const nlohmann::json& list = (*index)["items"];
+  // Each program's machine is its folder's own platform.json (written by a campaign node) or else the
+  // export's (written by run-all.sh); with neither anywhere, nothing was run yet.
+  ExportedMachines machines(folder);
+  auto recorded = machines.firstRecorded(exportedPlanFolders(folder, list));
+  if (!recorded) return recorded.error();
+  auto campaign = exportId(folder, indexFile);
+  if (!campaign) return campaign.error();
   auto exported = exportedOptions(base, *index, indexFile);
   if (!exported) return exported.error();
   auto nvcc = indexString(*index, "nvcc", indexFile, "nvcc", "nvcc");
@@ -548,13 +556,16 @@ Expected<CudaIngestReport> ingestCudaPrograms(const fs::path& folder, const Cuda
     std::unique_ptr<Prepared> prepared;  // the request points into it
     TuningRequest request;
     fs::path folder;
+    std::string folderName;
     std::optional<FactorChoice> predicted;
+    const PlatformRecord* platform;
   };
   std::vector<Item> items;
   CudaIngestReport report;
+  report.folder = folder;
+  report.counts.planFolders = list.size();
   std::vector<Error> failures;
   std::size_t rejected = 0;
-  const nlohmann::json& list = (*index)["items"];
   for (std::size_t i = 0; i < list.size(); ++i) {
     const std::string where = fmt::format("items[{}]", i);
     auto kernel = indexString(list[i], "kernel", indexFile, where + ".kernel");
@@ -591,12 +602,15 @@ Expected<CudaIngestReport> ingestCudaPrograms(const fs::path& folder, const Cuda
       logError("{}: {}", held->programs.front().file.string(), checked.error().message());
       if (checked.error().code() == ErrorCode::kNotFound) {
         report.exitStatus = 1;
+        ++report.counts.notYet;
       } else {
         ++rejected;
       }
       continue;
     }
-    items.push_back({std::move(held), std::move(*request), *itemFolder, predicted});
+    auto platform = machines.platformFor(*itemFolder);
+    if (!platform) return platform.error();
+    items.push_back({std::move(held), std::move(*request), *itemFolder, *folderName, predicted, *platform});
   }
   if (rejected > 0) {
     return Error(ErrorCode::kInvalidInput,
@@ -606,20 +620,48 @@ Expected<CudaIngestReport> ingestCudaPrograms(const fs::path& folder, const Cuda
 
   auto database = Database::open(base.databasePath);
   if (!database) return database.error();
-  auto platformId = database->upsertPlatform(*platform);
-  if (!platformId) return platformId.error();
-  report.platform = *platform;
+  std::map<std::string, std::int64_t> platformIds;  // fingerprint -> id
+  // Ingest key -> session of what earlier ingests stored, read when a program has nothing new.
+  std::optional<std::map<std::string, std::int64_t>> earlierSessions;
   for (const Item& item : items) {
     const CudaProgram& program = item.prepared->programs.front();
-    auto ingested = ingestTuningResults(*database, *platformId, item.request, item.folder);
+    auto known = platformIds.find(item.platform->fingerprint);
+    if (known == platformIds.end()) {
+      auto platformId = database->upsertPlatform(*item.platform);
+      if (!platformId) return platformId.error();
+      known = platformIds.emplace(item.platform->fingerprint, *platformId).first;
+      report.platforms.push_back(*item.platform);
+    }
+    const IngestIdentity identity{*campaign, item.folderName};
+    auto ingested = ingestPlanFolder(*database, known->second, item.request, item.folder, identity);
     if (!ingested) {
       report.exitStatus = keepFailure(failures, ingested.error().withContext(program.file.string()));
       continue;
     }
-    if (ingested->missing > 0)
+    report.counts.stored += ingested->stored;
+    report.counts.alreadyStored += ingested->alreadyStored;
+    report.counts.missingConfigurations += ingested->missing;
+    if (ingested->missing > 0) {
       logWarn("{}: {} factors have no result", program.file.string(), ingested->missing);
+      report.exitStatus = std::max(report.exitStatus, 1);
+    }
+    // Stored by an earlier ingest: the report names the session that stored factor 1 then.
+    if (ingested->tuning.sessionId == 0 && !ingested->tuning.results.empty()) {
+      if (!earlierSessions) {
+        auto stored = database->listMeasurements();
+        if (!stored) return stored.error();
+        earlierSessions.emplace();
+        for (const MeasurementRecord& record : *stored) {
+          if (record.ingestKey) earlierSessions->emplace(*record.ingestKey, record.sessionId);
+        }
+      }
+      auto earlier =
+          earlierSessions->find(processIngestKey(identity, ingested->tuning.results.front().configuration));
+      if (earlier != earlierSessions->end()) ingested->tuning.sessionId = earlier->second;
+    }
     report.programs.push_back(programRun(program, item.predicted, std::move(ingested->tuning)));
   }
+  if (report.platforms.empty()) report.platforms.push_back(**recorded);
   return report;
 }
 

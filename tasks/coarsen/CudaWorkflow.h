@@ -6,6 +6,7 @@
 #include "frontend/Frontend.h"
 #include "support/Error.h"
 #include "tasks/coarsen/CoarsenEvaluate.h"
+#include "tuner/ProcessMeasurer.h"
 #include "tuner/TuningSession.h"
 
 #include <cstddef>
@@ -82,14 +83,20 @@ Expected<CudaExportSummary> exportCudaPrograms(const CudaRunRequest& request);
 
 /// What ingestCudaPrograms stored.
 struct CudaIngestReport {
+  std::filesystem::path folder;  ///< the exported folder
   std::vector<CudaProgramRun> programs;
-  PlatformRecord platform;  ///< the machine that measured
-  int exitStatus = 0;       ///< as CudaRunReport::exitStatus (failures are logged)
+  std::vector<PlatformRecord> platforms;  ///< the machines that measured them, in order of first use
+  IngestCounts counts;                    ///< measurements stored now and before, programs not measured yet
+  /// As CudaRunReport::exitStatus, and 1 while results are missing (failures are logged).
+  int exitStatus = 0;
 };
 
-/// Stores what run-all.sh measured in a folder of exportCudaPrograms: every item is rebuilt from the export's
-/// own options (only `base`'s language, -O and OpenCL options are used) and checked before anything is
-/// stored. kInvalidInput when an item fails the checks (nothing stored), kNotFound for another folder.
+/// Stores what run-all.sh (or a campaign) measured in a folder of exportCudaPrograms: every item is rebuilt
+/// from the export's own options (only `base`'s language, -O and OpenCL options are used) and checked before
+/// anything is stored; then each measurement is stored once (keyed by the folder's export-id, the item and
+/// the factor) under the machine that measured its item (the item's own platform.json, else the folder's).
+/// Items without results yet are counted and left for a later ingest. kInvalidInput when an item fails the
+/// checks (nothing stored), kNotFound for another folder.
 Expected<CudaIngestReport> ingestCudaPrograms(const std::filesystem::path& folder, const CudaRunRequest& base);
 
 }  // namespace mirtune::coarsen

@@ -365,11 +365,13 @@ nlohmann::json toJson(const CudaRunReport& report) {
 std::string textReport(const CudaIngestReport& report) {
   std::string text;
   for (const CudaProgramRun& run : report.programs) text += textReport(run);
-  const PlatformRecord& platform = report.platform;
-  text += fmt::format("stored as platform {} ({}{})\n", platform.fingerprint.substr(0, 12), platform.cpuModel,
-                      platform.gpu.is_array() && !platform.gpu.empty()
-                          ? ", " + platform.gpu[0].value("name", std::string())
-                          : std::string());
+  for (const PlatformRecord& platform : report.platforms) {
+    text += fmt::format(
+        "stored as platform {} ({}{})\n", platform.fingerprint.substr(0, 12), platform.cpuModel,
+        platform.gpu.is_array() && !platform.gpu.empty() ? ", " + platform.gpu[0].value("name", std::string())
+                                                         : std::string());
+  }
+  text += ingestCountsText(report.folder, report.counts) + "\n";
   return text;
 }
 

@@ -52,7 +52,8 @@ std::string textReport(const CudaProgramRun& run);
 nlohmann::json toJson(const CudaProgramRun& run);
 std::string textReport(const CudaRunReport& report);
 nlohmann::json toJson(const CudaRunReport& report);
-/// The programs' reports, then the platform they were stored as.
+/// The programs' reports, then the platforms they were stored as (one line each) and the line that counts the
+/// measurements stored now and before and the programs without results yet.
 std::string textReport(const CudaIngestReport& report);
 nlohmann::json toJson(const CudaIngestReport& report);
 /// The line that tells where the export went and how to run and ingest it.

@@ -20,6 +20,7 @@
 #include "tasks/omp/OmpSpace.h"
 #include "tuner/IngestChecks.h"
 #include "tuner/MeasureCommon.h"
+#include "tuner/ProcessMeasurer.h"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -402,6 +403,8 @@ Expected<OmpExportReport> exportOmpCollection(const OmpCollectOptions& options, 
     if (auto written = exportTuningPlan(*request, candidates, folder / name); !written) return written.error();
     index["items"].push_back({{"folder", name}, {"app", app.name}, {"size", size}});
   }
+  // Its identity keys what is ingested from it, so that ingesting it again stores nothing twice.
+  if (auto identity = writeExportId(folder); !identity) return identity.error();
   if (auto written = writeFileAtomically(folder / "collection.json", index.dump(2) + "\n"); !written) {
     return written.error();
   }
@@ -417,9 +420,14 @@ Expected<OmpCollectReport> ingestOmpCollection(const OmpCollectOptions& options,
   const fs::path indexFile = folder / "collection.json";
   auto index = readExportIndex(indexFile);
   if (!index) return index.error();
-  auto remotePlatform = exportedPlatform(folder);
-  if (!remotePlatform) return remotePlatform.error();
-  const PlatformRecord& platform = *remotePlatform;
+  const nlohmann::json& list = (*index)["items"];
+  // Each plan folder's machine is its own platform.json (written by a campaign node) or else the folder's
+  // (written by run-all.sh); with neither anywhere, nothing was run yet.
+  ExportedMachines machines(folder);
+  const std::vector<fs::path> planFolders = exportedPlanFolders(folder, list);
+  if (auto recorded = machines.firstRecorded(planFolders); !recorded) return recorded.error();
+  auto campaign = exportId(folder, indexFile);
+  if (!campaign) return campaign.error();
   OmpMeasureOptions exported = options.measure;
   auto spaceName = indexString(*index, "space", indexFile, "space", "full");
   if (!spaceName) return spaceName.error();
@@ -442,11 +450,13 @@ Expected<OmpCollectReport> ingestOmpCollection(const OmpCollectOptions& options,
     std::vector<std::string> arguments;
     TuningRequest request;
     fs::path folder;
+    std::string folderName;
+    const PlatformRecord* platform;
   };
   std::vector<Item> items;
   OmpCollectReport report;
+  report.counts.planFolders = list.size();
   std::size_t rejected = 0;
-  const nlohmann::json& list = (*index)["items"];
   for (std::size_t i = 0; i < list.size(); ++i) {
     const std::string where = fmt::format("items[{}]", i);
     auto appName = indexString(list[i], "app", indexFile, where + ".app");
@@ -473,14 +483,19 @@ Expected<OmpCollectReport> ingestOmpCollection(const OmpCollectOptions& options,
     if (Status checked = checkTuningResults(*request, *itemFolder); !checked) {
       if (checked.error().code() == ErrorCode::kNotFound) {
         logWarn("{} {}: {}", *appName, *size, checked.error().message());
-        ++report.missing;
+        ++report.counts.notYet;
       } else {
         logError("{} {}: {}", *appName, *size, checked.error().message());
         ++rejected;
       }
       continue;
     }
-    items.push_back({&*app, *size, std::move(*arguments), std::move(*request), *itemFolder});
+    // The thread counts were chosen for the exporting machine's cores; the machine that ran them is checked
+    // (its platform.json read) for each plan folder on its own.
+    auto platform = machines.platformFor(*itemFolder);
+    if (!platform) return platform.error();
+    items.push_back(
+        {&*app, *size, std::move(*arguments), std::move(*request), *itemFolder, *folderName, *platform});
   }
   if (rejected > 0) {
     return Error(ErrorCode::kInvalidInput,
@@ -490,20 +505,44 @@ Expected<OmpCollectReport> ingestOmpCollection(const OmpCollectOptions& options,
 
   auto database = Database::open(databasePath.string());
   if (!database) return database.error();
-  auto platformId = database->upsertPlatform(platform);
-  if (!platformId) return platformId.error();
+  std::map<std::string, std::int64_t> platformIds;  // fingerprint -> id
   std::vector<OmpSample> samples;
   for (const Item& item : items) {
-    auto ingested = ingestTuningResults(*database, *platformId, item.request, item.folder);
+    const PlatformRecord& platform = *item.platform;
+    auto known = platformIds.find(platform.fingerprint);
+    if (known == platformIds.end()) {
+      auto platformId = database->upsertPlatform(platform);
+      if (!platformId) return platformId.error();
+      known = platformIds.emplace(platform.fingerprint, *platformId).first;
+    }
+    auto ingested = ingestPlanFolder(*database, known->second, item.request, item.folder,
+                                     IngestIdentity{*campaign, item.folderName});
     if (!ingested) return ingested.error().withContext(fmt::format("{} {}", item.app->name, item.size));
-    report.missing += ingested->missing;
-    auto stored = database->listMeasurements(ingested->tuning.sessionId);
-    if (!stored) return stored.error();
+    report.counts.stored += ingested->stored;
+    report.counts.alreadyStored += ingested->alreadyStored;
+    report.counts.missingConfigurations += ingested->missing;
+    // The data rows are the folder's results, whichever ingest stored them.
+    std::vector<MeasurementRecord> measured;
+    for (const TunedConfiguration& result : ingested->tuning.results) {
+      MeasurementRecord record;
+      record.configuration = result.configuration;
+      record.status = result.status;
+      record.medianSeconds = result.median;
+      record.spreadSeconds = result.spread;
+      measured.push_back(std::move(record));
+    }
     samples.push_back(sampleOf(platform.fingerprint, platform.cpuModel, static_cast<int>(platform.cores),
-                               *item.app, item.size, item.arguments, *stored));
+                               *item.app, item.size, item.arguments, measured));
   }
-  report.output = options.output.empty() ? fs::path(fmt::format("omp-{}.csv", platform.fingerprint.substr(0, 12)))
-                                         : options.output;
+  report.missing = report.counts.notYet + report.counts.missingConfigurations;
+  if (options.output.empty()) {
+    auto named = items.empty() ? machines.firstRecorded(planFolders)
+                               : Expected<const PlatformRecord*>(items.front().platform);
+    if (!named) return named.error();
+    report.output = fs::path(fmt::format("omp-{}.csv", (*named)->fingerprint.substr(0, 12)));
+  } else {
+    report.output = options.output;
+  }
   if (auto written = writeFileAtomically(report.output, ompDataToCsv(samples)); !written) return written.error();
   return report;
 }

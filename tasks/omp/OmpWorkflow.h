@@ -5,6 +5,7 @@
 
 #include "support/Error.h"
 #include "tasks/omp/OmpModel.h"
+#include "tuner/ProcessMeasurer.h"
 #include "tuner/SearchSpace.h"
 #include "tuner/Strategy.h"
 #include "tuner/TuningSession.h"
@@ -75,6 +76,7 @@ struct OmpCollectReport {
   std::filesystem::path output;  ///< the data CSV written
   std::size_t failed = 0;        ///< app-sizes that could not be measured (logged)
   std::size_t missing = 0;       ///< ingest: configurations or app-sizes without a result
+  IngestCounts counts;           ///< ingest: what was stored now and before, what has no results yet
 };
 
 /// Measures on this machine, writing the CSV after every app-size; a finished app-size is read back
@@ -91,8 +93,11 @@ struct OmpExportReport {
 /// `mirtune-run` on another machine; nothing is measured.
 Expected<OmpExportReport> exportOmpCollection(const OmpCollectOptions& options, const std::filesystem::path& folder);
 
-/// Checks every item of an exported folder first, then stores them as sessions of the machine its
-/// platform.json names and writes the CSV; nothing is stored when any item fails its checks.
+/// Checks every item of an exported folder first, then stores each measurement once (keyed by the folder's
+/// export-id, the item and the configuration) under the machine that measured its item (the item's own
+/// platform.json, else the folder's) and writes the CSV of every item with results, whichever ingest stored
+/// them. Items without results yet are counted (counts.notYet, missing) and left for a later ingest; nothing
+/// is stored when any item fails its checks.
 Expected<OmpCollectReport> ingestOmpCollection(const OmpCollectOptions& options, const std::filesystem::path& folder,
                                                const std::filesystem::path& databasePath);
 

@@ -92,6 +92,10 @@ std::string textReport(const OmpExportReport& report, const std::string& folder)
       folder, report.plans, report.configurations, report.cores, folder, folder);
 }
 
+std::string ingestText(const OmpCollectReport& report, const std::string& folder) {
+  return ingestCountsText(folder, report.counts) + "\n";
+}
+
 std::string textReport(const OmpEvalResult& result, std::size_t topK) {
   std::string out = fmt::format(
       "| app | size | default s | oracle | predict | top-{} | random-1 | random-{} | predicted | oracle "

@@ -22,6 +22,10 @@ std::string textReport(const OmpTuneReport& report, const OmpTuneOptions& option
 /// `omp collect --export FOLDER`: what was written and how to run and ingest it.
 std::string textReport(const OmpExportReport& report, const std::string& folder);
 
+/// `omp collect --ingest FOLDER`: the line that counts the measurements stored now and before and the items
+/// without results yet (for stderr: stdout names the CSV).
+std::string ingestText(const OmpCollectReport& report, const std::string& folder);
+
 /// `omp eval`: the per app-size table and the summary of every strategy, as Markdown; `topK` >= 1.
 std::string textReport(const OmpEvalResult& result, std::size_t topK);
 
