@@ -183,7 +183,9 @@ TEST_F(SlurmCampaign, CancelledTasksAndAKilledSlurmdEndWithEveryMeasurementOnce)
   EXPECT_EQ(settled.exitCode, 1) << settled.standardOutput << settled.standardError;
   auto plans = byFolder(parseJson(settled.standardOutput));
   EXPECT_EQ(plans["0"]["state"], "failed") << plans["0"];
+  EXPECT_EQ(plans["0"]["reason"], "CANCELLED") << plans["0"];
   EXPECT_EQ(plans["1"]["state"], "failed") << plans["1"];
+  EXPECT_EQ(plans["1"]["reason"], "NODE_FAIL") << plans["1"];
 
   // What finished is stored now; the rest after resubmit; a third ingest adds nothing.
   auto partial = mirtune({"tune", specPath(), "--ingest", exported.string()});
