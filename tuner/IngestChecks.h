@@ -59,4 +59,16 @@ Expected<std::map<std::string, runner::ProcessResult>> readCheckedRunResults(
 Expected<DeviceRunResult> readCheckedOpenClResult(const std::filesystem::path& resultFile,
                                                   const runner::RunPlan& plan, const OpenClDevice& device);
 
+/// What an ingest of an exported folder found: measurements stored new, those stored by an earlier ingest,
+/// and plan folders with no results yet.
+struct IngestCounts {
+  std::size_t storedNew = 0;
+  std::size_t alreadyStored = 0;
+  std::size_t notMeasured = 0;
+};
+
+/// "N stored new, M already stored, K plan folders not measured yet" (and, when K > 0, "(ingest again when
+/// they are)").
+std::string ingestCountsText(const IngestCounts& counts);
+
 }  // namespace mirtune
