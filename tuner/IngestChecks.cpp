@@ -480,9 +480,9 @@ Expected<DeviceRunResult> readCheckedOpenClResult(const fs::path& resultFile, co
 }
 
 std::string ingestCountsText(const IngestCounts& counts) {
-  std::string text = fmt::format("{} stored new, {} already stored, {} plan folder{} not measured yet",
-                                 counts.storedNew, counts.alreadyStored, counts.notMeasured,
-                                 counts.notMeasured == 1 ? "" : "s");
+  std::string text =
+      fmt::format("{} stored new, {} already stored, {} plan folder{} not measured yet", counts.storedNew,
+                  counts.alreadyStored, counts.notMeasured, counts.notMeasured == 1 ? "" : "s");
   if (counts.notMeasured > 0) text += " (ingest again when they are)";
   return text;
 }

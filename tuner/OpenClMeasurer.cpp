@@ -201,7 +201,6 @@ bool OpenClRecorder::end() {
   return !firstError_;
 }
 
-
 // ---------------------------------------------------------------------------------------------------------
 // Launch helpers
 
@@ -341,7 +340,8 @@ Expected<PlatformRecord> exportedOpenClPlatform(const fs::path& folder) {
   return platform;
 }
 
-Expected<std::optional<OpenClMachineRecords>> exportedOpenClMachine(const fs::path& exported, const fs::path& item) {
+Expected<std::optional<OpenClMachineRecords>> exportedOpenClMachine(const fs::path& exported,
+                                                                    const fs::path& item) {
   const fs::path folder = machineRecordFolder(exported, item);
   std::error_code error;
   // Neither a campaign task nor run-all.sh recorded a machine yet: no results to read.
@@ -365,7 +365,8 @@ bool anyMachineRecord(const fs::path& exported) {
   std::error_code error;
   if (fs::exists(exported / kPlatformRecordFile, error)) return true;
   for (fs::directory_iterator entry(exported, error), end; !error && entry != end; entry.increment(error)) {
-    if (entry->is_directory(error) && fs::is_regular_file(entry->path() / kPlatformRecordFile, error)) return true;
+    if (entry->is_directory(error) && fs::is_regular_file(entry->path() / kPlatformRecordFile, error))
+      return true;
   }
   return false;
 }
@@ -481,7 +482,7 @@ Status OpenClMeasurer::exportBatch(const std::vector<MeasureInput>& batch, const
 }
 
 Expected<ExportedBatch> OpenClMeasurer::readExported(const std::vector<MeasureInput>& batch,
-                                                    const fs::path& folder) const {
+                                                     const fs::path& folder) const {
   const fs::path indexFile = folder / "batch.json";
   auto index = readExportIndex(indexFile);
   if (!index) return index.error();

@@ -29,8 +29,8 @@ enum class TimeBasis {
 /// The database with a platform row and a session, for work that records OpenCL measurements and the
 /// predictions they check. Recording goes on past a database error; end() reports the first one.
 ///
-/// Ingesting exported folders, it keeps one session per platform (usePlatform chooses the current one), begins
-/// a session only when a measurement is stored new, and stores each measurement once by its ingest key
+/// Ingesting exported folders, it keeps one session per platform (usePlatform chooses the current one),
+/// begins a session only when a measurement is stored new, and stores each measurement once by its ingest key
 /// (setIngestPlace).
 class OpenClRecorder {
  public:
@@ -68,8 +68,8 @@ class OpenClRecorder {
   /// Keeps a database error met while recording (the first one is what end() reports); recording goes on.
   void keep(const Error& error);
 
-  /// Ends the session(s). False (with the first recording error logged) when anything failed to be stored: the
-  /// caller must then fail, since a database that does not record is not a warning.
+  /// Ends the session(s). False (with the first recording error logged) when anything failed to be stored:
+  /// the caller must then fail, since a database that does not record is not a warning.
   [[nodiscard]] bool end();
 
   Database& database() { return *database_; }
@@ -99,7 +99,7 @@ class OpenClRecorder {
   std::int64_t platformId_ = 0;
   std::size_t current_ = 0;  ///< index into platforms_
   std::vector<PlatformSession> platforms_;
-  SessionRecord session_;    ///< what each begun session records (its platform set when begun)
+  SessionRecord session_;  ///< what each begun session records (its platform set when begun)
   std::optional<std::pair<std::string, std::string>> ingestPlace_;  ///< export id, plan folder
   std::size_t storedNew_ = 0;
   std::size_t alreadyStored_ = 0;
@@ -136,8 +136,8 @@ Expected<std::vector<std::size_t>> parseSizeIndices(const std::string& text);
 Expected<std::vector<OpenClDevice>> localOpenClDevices(const std::filesystem::path& runner);
 
 /// The devices an exported folder was measured on: devices.txt ("P:D" per line, written last by run-all.sh),
-/// each one the runner's probe (`probe`, probe.json) lists. `folder` is the folder holding the machine records
-/// (machineRecordFolder: the exported folder, or a plan folder a campaign task measured).
+/// each one the runner's probe (`probe`, probe.json) lists. `folder` is the folder holding the machine
+/// records (machineRecordFolder: the exported folder, or a plan folder a campaign task measured).
 Expected<std::vector<OpenClDevice>> exportedOpenClDevices(const std::filesystem::path& folder,
                                                           const nlohmann::json& probe);
 
@@ -148,8 +148,8 @@ Expected<PlatformRecord> exportedOpenClPlatform(const std::filesystem::path& fol
 
 /// The machine records of one plan folder of an exported OpenCL folder, read from machineRecordFolder.
 struct OpenClMachineRecords {
-  std::filesystem::path folder;      ///< where they are: the plan folder or the exported folder
-  PlatformRecord platform;           ///< as exportedOpenClPlatform reads it
+  std::filesystem::path folder;       ///< where they are: the plan folder or the exported folder
+  PlatformRecord platform;            ///< as exportedOpenClPlatform reads it
   std::vector<OpenClDevice> devices;  ///< devices.txt, checked against probe.json
 };
 
@@ -165,7 +165,7 @@ bool anyMachineRecord(const std::filesystem::path& exported);
 
 /// One plan folder of an exported batch as ingest reads it back.
 struct ExportedItem {
-  std::string folder;                          ///< as batch.json names it (part of the ingest key)
+  std::string folder;                           ///< as batch.json names it (part of the ingest key)
   std::optional<OpenClMachineRecords> machine;  ///< nullopt: not measured yet (no results)
   std::vector<DeviceRunResult> devices;         ///< one per device it was measured on, checked
 };
@@ -199,18 +199,18 @@ class OpenClMeasurer final : public Measurer {
   /// <folder>/batch.json, one <folder>/<index>/ per input with plan.json and its source beside it, and a
   /// run-all.sh that runs each plan on every device (or those it is given) with the runner alone.
   Status exportBatch(const std::vector<MeasureInput>& batch, const std::filesystem::path& folder) override;
-  /// Reads back what run-all.sh (or campaign tasks) measured: per plan folder the devices it ran on, each result
-  /// checked against its plan (readCheckedOpenClResult), then every result stored once (by its ingest key) under
-  /// the platform of its plan folder's machine records. Plan folders not measured yet are skipped and give no
-  /// results. Nothing is stored when any check fails.
+  /// Reads back what run-all.sh (or campaign tasks) measured: per plan folder the devices it ran on, each
+  /// result checked against its plan (readCheckedOpenClResult), then every result stored once (by its ingest
+  /// key) under the platform of its plan folder's machine records. Plan folders not measured yet are skipped
+  /// and give no results. Nothing is stored when any check fails.
   Expected<std::vector<MeasureResult>> ingest(const std::vector<MeasureInput>& batch,
                                               const std::filesystem::path& folder) override;
 
-  /// What ingest checks, without storing anything: per input, its plan folder's machine records and one result
-  /// per device it was measured on (readCheckedOpenClResult; output files resolved inside the folder), or nothing
-  /// for a plan folder not measured yet. For callers that judge the results further (outputs against another
-  /// input's) before they store them with store(). When no machine record exists anywhere, exportedPlatform's
-  /// error (run run-all.sh first).
+  /// What ingest checks, without storing anything: per input, its plan folder's machine records and one
+  /// result per device it was measured on (readCheckedOpenClResult; output files resolved inside the folder),
+  /// or nothing for a plan folder not measured yet. For callers that judge the results further (outputs
+  /// against another input's) before they store them with store(). When no machine record exists anywhere,
+  /// exportedPlatform's error (run run-all.sh first).
   Expected<ExportedBatch> readExported(const std::vector<MeasureInput>& batch,
                                        const std::filesystem::path& folder) const;
   /// Records one device's result of input `input` as measure() and ingest() do, and returns it as they report it.

@@ -198,8 +198,8 @@ Expected<Variant> exportedVariant(const nlohmann::json& entry, const std::string
   return variant;
 }
 
-/// `variants` measured on `devices`, with their per-device results moved to the columns `columns` (each device
-/// of `devices` is one of them); a column the plan folder was not measured on is an unmeasured entry.
+/// `variants` measured on `devices`, with their per-device results moved to the columns `columns` (each
+/// device of `devices` is one of them); a column the plan folder was not measured on is an unmeasured entry.
 std::vector<Variant> onColumns(std::vector<Variant> variants, const std::vector<OpenClDevice>& devices,
                                const std::vector<OpenClDevice>& columns) {
   for (Variant& variant : variants) {
@@ -379,16 +379,18 @@ Expected<CollectReport> ingestCollection(const CollectRequest& options) {
     countMeasurements(variants, report);
     // The table's columns: every device any plan folder was measured on (by P:D, name and type).
     for (const OpenClDevice& device : launch.machine.devices) {
-      const bool known = std::any_of(report.devices.begin(), report.devices.end(), [&](const OpenClDevice& d) {
-        return d.platformIndex == device.platformIndex && d.deviceIndex == device.deviceIndex &&
-               d.name == device.name && d.type == device.type;
-      });
+      const bool known =
+          std::any_of(report.devices.begin(), report.devices.end(), [&](const OpenClDevice& d) {
+            return d.platformIndex == device.platformIndex && d.deviceIndex == device.deviceIndex &&
+                   d.name == device.name && d.type == device.type;
+          });
       if (!known) report.devices.push_back(device);
     }
   }
   for (Launch& launch : launches) {
     report.launches.push_back(
-        {launch.manifest->name, launch.n, onColumns(std::move(launch.variants), launch.machine.devices, report.devices)});
+        {launch.manifest->name, launch.n,
+         onColumns(std::move(launch.variants), launch.machine.devices, report.devices)});
   }
   report.recorded = recorder.end();
   report.databasePath = recorder.database().path().string();

@@ -41,7 +41,7 @@ struct IngestedPlatform {
 };
 
 struct CollectReport {
-  std::vector<OpenClDevice> devices;  ///< ingested: every device any plan folder was measured on
+  std::vector<OpenClDevice> devices;      ///< ingested: every device any plan folder was measured on
   std::vector<CollectedLaunch> launches;  ///< ingested: those measured (not those with no results yet)
   std::size_t ok = 0, total = 0;  ///< measured (variant, device) pairs
   std::string databasePath;
@@ -64,10 +64,10 @@ struct ExportSummary {
 Expected<ExportSummary> exportCollection(const CollectRequest& request);
 
 /// Stores what run-all.sh (or campaign tasks, plan folder by plan folder) measured in request.ingestFolder,
-/// each plan folder under the platform of the machine that measured it (machineRecordFolder), each measurement
-/// once (by its ingest key: an ingest again stores only what is new, and begins no session when nothing is).
-/// Plan folders with no results yet are left for a later ingest (report.ingest counts them). Nothing is stored
-/// when any file fails its checks (kInvalidInput naming the file and field).
+/// each plan folder under the platform of the machine that measured it (machineRecordFolder), each
+/// measurement once (by its ingest key: an ingest again stores only what is new, and begins no session when
+/// nothing is). Plan folders with no results yet are left for a later ingest (report.ingest counts them).
+/// Nothing is stored when any file fails its checks (kInvalidInput naming the file and field).
 Expected<CollectReport> ingestCollection(const CollectRequest& request);
 
 }  // namespace mirtune::coarsen

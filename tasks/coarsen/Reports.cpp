@@ -325,14 +325,16 @@ std::string textReport(const CollectReport& report, bool ingested) {
   if (ingested) {
     std::vector<std::string> platforms;
     for (const IngestedPlatform& platform : report.platforms) {
-      platforms.push_back(platform.sessionId != 0
-                              ? fmt::format("session {}, platform {}", platform.sessionId, platform.fingerprint)
-                              : fmt::format("no new session, platform {}", platform.fingerprint));
+      platforms.push_back(
+          platform.sessionId != 0
+              ? fmt::format("session {}, platform {}", platform.sessionId, platform.fingerprint)
+              : fmt::format("no new session, platform {}", platform.fingerprint));
     }
     if (report.platforms.empty()) {
-      platforms.push_back(report.platformFingerprint.empty()
-                              ? std::string("nothing measured yet")
-                              : fmt::format("session {}, platform {}", report.sessionId, report.platformFingerprint));
+      platforms.push_back(
+          report.platformFingerprint.empty()
+              ? std::string("nothing measured yet")
+              : fmt::format("session {}, platform {}", report.sessionId, report.platformFingerprint));
     }
     text += fmt::format("# {} of {} measurements ok, recorded in {} ({})\n", report.ok, report.total,
                         report.databasePath, fmt::join(platforms, "; "));

@@ -677,16 +677,18 @@ Expected<TuneSessionResult> ingestTuneSession(const TuneSessionOptions& options,
   counts.notMeasured = exported->notMeasured();
   const ExportedItem& defaultItem = exported->items.front();
   if (!defaultItem.machine) {
-    logWarn("{}: the default configuration's plan folder {} has no results yet; the others are checked against "
-            "its outputs, so nothing is stored before it is measured", folder.string(), defaultItem.folder);
+    logWarn(
+        "{}: the default configuration's plan folder {} has no results yet; the others are checked against "
+        "its outputs, so nothing is stored before it is measured",
+        folder.string(), defaultItem.folder);
     result.device = "-";
     result.ingest = counts;
     result.wallSeconds = secondsSince(started);
     return result;
   }
 
-  // The session's device in each plan folder: options.device, else the first GPU, else the first device of the
-  // machine that measured it. Outputs are checked against the default's on its own session device.
+  // The session's device in each plan folder: options.device, else the first GPU, else the first device of
+  // the machine that measured it. Outputs are checked against the default's on its own session device.
   const auto devicesOf = [](const ExportedItem& item) {
     std::vector<OpenClDevice> devices;
     for (const DeviceRunResult& device : item.devices) {
@@ -707,7 +709,8 @@ Expected<TuneSessionResult> ingestTuneSession(const TuneSessionOptions& options,
     if (!item.machine) continue;
     const std::vector<OpenClDevice> devices = devicesOf(item);
     if (devices.empty()) {
-      return makeError(ErrorCode::kInvalidInput, "{}: measured on no device", (folder / item.folder).string());
+      return makeError(ErrorCode::kInvalidInput, "{}: measured on no device",
+                       (folder / item.folder).string());
     }
     auto chosen = chooseDevice(devices, options.device);
     if (!chosen) return chosen.error();
@@ -723,7 +726,8 @@ Expected<TuneSessionResult> ingestTuneSession(const TuneSessionOptions& options,
   const nlohmann::json sessionOptions = {{"spec", session->spec.file.string()},
                                          {"ingested", fs::absolute(folder).string()},
                                          {"strategy", index.value("strategy", "")}};
-  if (Status opened = recorder.openForIngest(options.databasePath, options.commandLine, sessionOptions); !opened) {
+  if (Status opened = recorder.openForIngest(options.databasePath, options.commandLine, sessionOptions);
+      !opened) {
     return opened.error();
   }
   OpenClMeasurer measurer(recorder, measurerOptions);

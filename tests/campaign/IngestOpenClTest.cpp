@@ -1,6 +1,7 @@
 // End-to-end tests of ingesting OpenCL exports (`tune SPEC --export/--ingest`, `coarsen collect
 // --export/--ingest`) measured plan folder by plan folder, as campaign tasks on two node types do: each
-// measurement stored once, partly finished folders accepted, each plan folder under its own machine's platform.
+// measurement stored once, partly finished folders accepted, each plan folder under its own machine's
+// platform.
 #include "support/Subprocess.h"
 
 #include "common/TemporaryFolder.h"
@@ -25,11 +26,11 @@ const fs::path kSourceRoot = MIRTUNE_SOURCE_ROOT;
 const fs::path kSuite = kSourceRoot / "tests" / "inputs" / "devmap" / "suite";
 const fs::path kTuneSpec = kSourceRoot / "tests" / "tune" / "inputs" / "session" / "faulty.json";
 
-/// What a campaign task does in one plan folder, as run-all.sh does it for the whole folder: probe the devices
-/// into probe.json, run every plan of the folder on every device into its result folder, and record the machine
-/// (platform.json, with the CPU model given to stand for a node type) and, last, the devices (devices.txt).
-/// $1 the plan folder, $2 the runner, $3 the CPU model, $4 the plans' glob, $5 "tune" (device-P-D) or
-/// "coarsen" (<stem>.device-P-D).
+/// What a campaign task does in one plan folder, as run-all.sh does it for the whole folder: probe the
+/// devices into probe.json, run every plan of the folder on every device into its result folder, and record
+/// the machine (platform.json, with the CPU model given to stand for a node type) and, last, the devices
+/// (devices.txt). $1 the plan folder, $2 the runner, $3 the CPU model, $4 the plans' glob, $5 "tune"
+/// (device-P-D) or "coarsen" (<stem>.device-P-D).
 constexpr const char* kMeasureFolderScript = R"sh(set -u
 item=$1; runner=$2; cpu=$3; glob=$4; layout=$5
 "$runner" probe --json > "$item/probe.json" || exit 1
@@ -99,9 +100,10 @@ std::size_t rowCount(const fs::path& db, const std::string& table) {
 }
 
 /// Measures plan folder `item` as a campaign task on a node whose CPU model is `cpu` would.
-void measureFolder(const fs::path& item, const std::string& cpu, const std::string& glob, const std::string& layout) {
-  auto measured = run({"sh", "-c", kMeasureFolderScript, "measure", item.string(), MIRTUNE_RUN_EXECUTABLE, cpu, glob,
-                       layout});
+void measureFolder(const fs::path& item, const std::string& cpu, const std::string& glob,
+                   const std::string& layout) {
+  auto measured = run({"sh", "-c", kMeasureFolderScript, "measure", item.string(), MIRTUNE_RUN_EXECUTABLE,
+                       cpu, glob, layout});
   ASSERT_EQ(measured.exitCode, 0) << measured.standardError;
   ASSERT_TRUE(fs::exists(item / "devices.txt"));
 }
@@ -109,7 +111,8 @@ void measureFolder(const fs::path& item, const std::string& cpu, const std::stri
 /// The CPU model of each platform row, by id.
 std::map<std::int64_t, std::string> cpuModels(const fs::path& db) {
   std::map<std::int64_t, std::string> models;
-  for (const auto& row : exportTable(db, "platforms")) models[row["id"].get<std::int64_t>()] = row["cpu_model"];
+  for (const auto& row : exportTable(db, "platforms"))
+    models[row["id"].get<std::int64_t>()] = row["cpu_model"];
   return models;
 }
 
@@ -137,8 +140,8 @@ TEST(IngestOpenCl, TuneExportMeasuredFolderByFolderOnTwoNodeTypesIsStoredOnce) {
   TestFolder folder("tune");
   const fs::path exported = folder.path() / "exported";
   const fs::path db = folder.path() / "tune.db";
-  auto written = mirtune(db, {"tune", kTuneSpec.string(), "--strategy", "exhaustive", "--budget", "4", "--export",
-                              exported.string()});
+  auto written = mirtune(db, {"tune", kTuneSpec.string(), "--strategy", "exhaustive", "--budget", "4",
+                              "--export", exported.string()});
   ASSERT_EQ(written.exitCode, 0) << written.standardError;
   ASSERT_TRUE(fs::exists(exported / "export-id"));
   const std::string exportId = readText(exported / "export-id").substr(0, 32);
@@ -157,7 +160,8 @@ TEST(IngestOpenCl, TuneExportMeasuredFolderByFolderOnTwoNodeTypesIsStoredOnce) {
   EXPECT_EQ(first.exitCode, 1) << first.standardError;
   auto report = nlohmann::json::parse(first.standardOutput, nullptr, false);
   ASSERT_TRUE(report.is_object()) << first.standardOutput << first.standardError;
-  EXPECT_EQ(report["ingest"], (nlohmann::json{{"stored_new", 2}, {"already_stored", 0}, {"not_measured", 2}}));
+  EXPECT_EQ(report["ingest"],
+            (nlohmann::json{{"stored_new", 2}, {"already_stored", 0}, {"not_measured", 2}}));
   EXPECT_EQ(report["evaluations"], 2);
   auto stored = storedByKey(db);
   ASSERT_EQ(stored.size(), 2u);
@@ -178,7 +182,8 @@ TEST(IngestOpenCl, TuneExportMeasuredFolderByFolderOnTwoNodeTypesIsStoredOnce) {
   measureFolder(exported / "3", "node-b", "plan.json", "tune");
   auto second = mirtune(db, {"tune", kTuneSpec.string(), "--ingest", exported.string()});
   EXPECT_EQ(second.exitCode, 0) << second.standardError;
-  EXPECT_NE(second.standardOutput.find("ingested: 2 stored new, 2 already stored, 0 plan folders not measured yet\n"),
+  EXPECT_NE(second.standardOutput.find(
+                "ingested: 2 stored new, 2 already stored, 0 plan folders not measured yet\n"),
             std::string::npos)
       << second.standardOutput;
   EXPECT_NE(second.standardOutput.find("4 of "), std::string::npos) << second.standardOutput;
@@ -188,7 +193,8 @@ TEST(IngestOpenCl, TuneExportMeasuredFolderByFolderOnTwoNodeTypesIsStoredOnce) {
   // Once more: nothing new, no new session.
   auto third = mirtune(db, {"tune", kTuneSpec.string(), "--ingest", exported.string()});
   EXPECT_EQ(third.exitCode, 0) << third.standardError;
-  EXPECT_NE(third.standardOutput.find("ingested: 0 stored new, 4 already stored, 0 plan folders not measured yet\n"),
+  EXPECT_NE(third.standardOutput.find(
+                "ingested: 0 stored new, 4 already stored, 0 plan folders not measured yet\n"),
             std::string::npos)
       << third.standardOutput;
   EXPECT_EQ(exportTable(db, "sessions").size(), sessions);
@@ -208,15 +214,16 @@ TEST(IngestOpenCl, TuneWaitsForTheDefaultsResultsToCheckAgainst) {
   TestFolder folder("tune-default");
   const fs::path exported = folder.path() / "exported";
   const fs::path db = folder.path() / "tune.db";
-  auto written = mirtune(db, {"tune", kTuneSpec.string(), "--strategy", "exhaustive", "--budget", "2", "--export",
-                              exported.string()});
+  auto written = mirtune(db, {"tune", kTuneSpec.string(), "--strategy", "exhaustive", "--budget", "2",
+                              "--export", exported.string()});
   ASSERT_EQ(written.exitCode, 0) << written.standardError;
   measureFolder(exported / "1", "node-a", "plan.json", "tune");
   auto waiting = mirtune(db, {"tune", kTuneSpec.string(), "--ingest", exported.string()});
   EXPECT_EQ(waiting.exitCode, 1) << waiting.standardError;
   EXPECT_NE(waiting.standardError.find("default"), std::string::npos) << waiting.standardError;
-  EXPECT_NE(waiting.standardOutput.find("ingested: 0 stored new, 0 already stored, 1 plan folder not measured yet"),
-            std::string::npos)
+  EXPECT_NE(
+      waiting.standardOutput.find("ingested: 0 stored new, 0 already stored, 1 plan folder not measured yet"),
+      std::string::npos)
       << waiting.standardOutput;
   EXPECT_EQ(rowCount(db, "measurements"), 0u);
   EXPECT_EQ(rowCount(db, "sessions"), 0u);
@@ -227,8 +234,8 @@ TEST(IngestOpenCl, CoarsenCollectMeasuredFolderByFolderOnTwoNodeTypesIsStoredOnc
   TestFolder folder("collect");
   const fs::path exported = folder.path() / "plans";
   const fs::path db = folder.path() / "collect.db";
-  auto written = mirtune(db, {"coarsen", "collect", "--kernels", kSuite.string(), "--sizes", "1", "--min-time", "0",
-                              "--export", exported.string()});
+  auto written = mirtune(db, {"coarsen", "collect", "--kernels", kSuite.string(), "--sizes", "1",
+                              "--min-time", "0", "--export", exported.string()});
   ASSERT_EQ(written.exitCode, 0) << written.standardError;
   ASSERT_TRUE(fs::exists(exported / "export-id"));
   const std::size_t perLaunch = 6 * deviceCount();  // N=4096: every factor fits
@@ -237,7 +244,8 @@ TEST(IngestOpenCl, CoarsenCollectMeasuredFolderByFolderOnTwoNodeTypesIsStoredOnc
   auto first = mirtune(db, {"coarsen", "collect", "--ingest", exported.string()});
   EXPECT_EQ(first.exitCode, 1) << first.standardError;
   EXPECT_NE(first.standardOutput.find(fmt::format(
-                "# ingested: {} stored new, 0 already stored, 1 plan folder not measured yet (ingest again", perLaunch)),
+                "# ingested: {} stored new, 0 already stored, 1 plan folder not measured yet (ingest again",
+                perLaunch)),
             std::string::npos)
       << first.standardOutput;
   EXPECT_EQ(first.standardOutput.find("vector_add"), std::string::npos) << first.standardOutput;
@@ -246,9 +254,10 @@ TEST(IngestOpenCl, CoarsenCollectMeasuredFolderByFolderOnTwoNodeTypesIsStoredOnc
   measureFolder(exported / "vector_add-N4096", "node-b", "f*.plan.json", "coarsen");
   auto second = mirtune(db, {"coarsen", "collect", "--ingest", exported.string()});
   EXPECT_EQ(second.exitCode, 0) << second.standardError;
-  EXPECT_NE(second.standardOutput.find(fmt::format("# ingested: {} stored new, {} already stored, 0 plan folders not "
-                                                   "measured yet\n",
-                                                   perLaunch, perLaunch)),
+  EXPECT_NE(second.standardOutput.find(
+                fmt::format("# ingested: {} stored new, {} already stored, 0 plan folders not "
+                            "measured yet\n",
+                            perLaunch, perLaunch)),
             std::string::npos)
       << second.standardOutput;
   EXPECT_NE(second.standardOutput.find("vector_add"), std::string::npos) << second.standardOutput;
@@ -257,10 +266,12 @@ TEST(IngestOpenCl, CoarsenCollectMeasuredFolderByFolderOnTwoNodeTypesIsStoredOnc
 
   auto third = mirtune(db, {"coarsen", "collect", "--ingest", exported.string()});
   EXPECT_EQ(third.exitCode, 0) << third.standardError;
-  EXPECT_NE(third.standardOutput.find(fmt::format("# ingested: 0 stored new, {} already stored", 2 * perLaunch)),
-            std::string::npos)
+  EXPECT_NE(
+      third.standardOutput.find(fmt::format("# ingested: 0 stored new, {} already stored", 2 * perLaunch)),
+      std::string::npos)
       << third.standardOutput;
-  EXPECT_NE(third.standardOutput.find("no new session, platform "), std::string::npos) << third.standardOutput;
+  EXPECT_NE(third.standardOutput.find("no new session, platform "), std::string::npos)
+      << third.standardOutput;
   EXPECT_EQ(exportTable(db, "sessions").size(), sessions);
 
   const auto stored = storedByKey(db);
@@ -278,8 +289,9 @@ TEST(IngestOpenCl, RunAllShStillIngestsAndADamagedResultRefusesTheWhole) {
   SKIP_WITHOUT_OPENCL();
   TestFolder folder("run-all");
   const fs::path exported = folder.path() / "plans";
-  auto written = mirtune(folder.path() / "export.db", {"coarsen", "collect", "--kernels", kSuite.string(), "--sizes",
-                                                       "1", "--min-time", "0", "--export", exported.string()});
+  auto written =
+      mirtune(folder.path() / "export.db", {"coarsen", "collect", "--kernels", kSuite.string(), "--sizes",
+                                            "1", "--min-time", "0", "--export", exported.string()});
   ASSERT_EQ(written.exitCode, 0) << written.standardError;
   auto script = run({"sh", (exported / "run-all.sh").string(), MIRTUNE_RUN_EXECUTABLE});
   ASSERT_EQ(script.exitCode, 0) << script.standardError;
@@ -292,7 +304,8 @@ TEST(IngestOpenCl, RunAllShStillIngestsAndADamagedResultRefusesTheWhole) {
   const fs::path refusedDb = folder.path() / "refused.db";
   auto refused = mirtune(refusedDb, {"coarsen", "collect", "--ingest", exported.string()});
   EXPECT_NE(refused.exitCode, 0);
-  EXPECT_NE(refused.standardError.find("f4.device-0-0/result.json"), std::string::npos) << refused.standardError;
+  EXPECT_NE(refused.standardError.find("f4.device-0-0/result.json"), std::string::npos)
+      << refused.standardError;
   EXPECT_EQ(rowCount(refusedDb, "measurements"), 0u);
   EXPECT_EQ(rowCount(refusedDb, "sessions"), 0u);
   std::ofstream(result) << good;
@@ -305,8 +318,8 @@ TEST(IngestOpenCl, RunAllShStillIngestsAndADamagedResultRefusesTheWhole) {
   EXPECT_NE(ingested.standardOutput.find(fmt::format("# {} of {} measurements ok, recorded in ", all, all)),
             std::string::npos)
       << ingested.standardOutput;
-  EXPECT_NE(ingested.standardOutput.find(
-                fmt::format("# ingested: {} stored new, 0 already stored, 0 plan folders not measured yet\n", all)),
+  EXPECT_NE(ingested.standardOutput.find(fmt::format(
+                "# ingested: {} stored new, 0 already stored, 0 plan folders not measured yet\n", all)),
             std::string::npos)
       << ingested.standardOutput;
   EXPECT_EQ(storedByKey(db).size(), all);
@@ -315,8 +328,9 @@ TEST(IngestOpenCl, RunAllShStillIngestsAndADamagedResultRefusesTheWhole) {
 
   // Another export of the same plans is another campaign: its measurements are stored too.
   const fs::path again = folder.path() / "again";
-  written = mirtune(folder.path() / "export.db", {"coarsen", "collect", "--kernels", kSuite.string(), "--sizes", "1",
-                                                  "--min-time", "0", "--export", again.string()});
+  written =
+      mirtune(folder.path() / "export.db", {"coarsen", "collect", "--kernels", kSuite.string(), "--sizes",
+                                            "1", "--min-time", "0", "--export", again.string()});
   ASSERT_EQ(written.exitCode, 0) << written.standardError;
   script = run({"sh", (again / "run-all.sh").string(), MIRTUNE_RUN_EXECUTABLE});
   ASSERT_EQ(script.exitCode, 0) << script.standardError;
