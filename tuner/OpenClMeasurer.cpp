@@ -507,12 +507,24 @@ Expected<ExportedBatch> OpenClMeasurer::readExported(const std::vector<MeasureIn
     auto machine = exportedOpenClMachine(folder, *itemFolder);
     if (!machine) return machine.error();
     outcome.machine = std::move(*machine);
+    std::vector<fs::path> resultFiles;
+    if (outcome.machine) {
+      for (const OpenClDevice& device : outcome.machine->devices) {
+        resultFiles.push_back(*itemFolder / fmt::format("device-{}-{}", device.platformIndex, device.deviceIndex) /
+                              "result.json");
+      }
+      // A result file that is not there yet (a run killed, to be run again): the plan folder is not measured yet.
+      std::error_code error;
+      if (!std::all_of(resultFiles.begin(), resultFiles.end(),
+                       [&](const fs::path& file) { return fs::exists(file, error); })) {
+        outcome.machine.reset();
+      }
+    }
     if (outcome.machine) {
       const runner::RunPlan plan = exportedPlan(request->plan);
-      for (const OpenClDevice& device : outcome.machine->devices) {
-        const fs::path resultFile = *itemFolder /
-                                    fmt::format("device-{}-{}", device.platformIndex, device.deviceIndex) /
-                                    "result.json";
+      for (std::size_t d = 0; d < resultFiles.size(); ++d) {
+        const OpenClDevice& device = outcome.machine->devices[d];
+        const fs::path& resultFile = resultFiles[d];
         auto result = readCheckedOpenClResult(resultFile, plan, device);
         if (!result) return result.error();
         outcome.devices.push_back(std::move(*result));

@@ -166,7 +166,8 @@ bool anyMachineRecord(const std::filesystem::path& exported);
 /// One plan folder of an exported batch as ingest reads it back.
 struct ExportedItem {
   std::string folder;                           ///< as batch.json names it (part of the ingest key)
-  std::optional<OpenClMachineRecords> machine;  ///< nullopt: not measured yet (no results)
+  /// nullopt: not measured yet (no machine records yet, or a result file of its devices is still absent).
+  std::optional<OpenClMachineRecords> machine;
   std::vector<DeviceRunResult> devices;         ///< one per device it was measured on, checked
 };
 

@@ -251,7 +251,20 @@ TEST(IngestOpenCl, CoarsenCollectMeasuredFolderByFolderOnTwoNodeTypesIsStoredOnc
   EXPECT_EQ(first.standardOutput.find("vector_add"), std::string::npos) << first.standardOutput;
   EXPECT_EQ(storedByKey(db).size(), perLaunch);
 
+  // A run killed before it wrote its result: that plan folder is not measured yet, and nothing of it is stored.
   measureFolder(exported / "vector_add-N4096", "node-b", "f*.plan.json", "coarsen");
+  const fs::path killed = exported / "vector_add-N4096" / "f2.device-0-0" / "result.json";
+  const std::string result = readText(killed);
+  fs::remove(killed);
+  auto partial = mirtune(db, {"coarsen", "collect", "--ingest", exported.string()});
+  EXPECT_EQ(partial.exitCode, 1) << partial.standardError;
+  EXPECT_NE(partial.standardOutput.find(fmt::format(
+                "# ingested: 0 stored new, {} already stored, 1 plan folder not measured yet", perLaunch)),
+            std::string::npos)
+      << partial.standardOutput;
+  EXPECT_EQ(storedByKey(db).size(), perLaunch);
+  std::ofstream(killed) << result;  // run again
+
   auto second = mirtune(db, {"coarsen", "collect", "--ingest", exported.string()});
   EXPECT_EQ(second.exitCode, 0) << second.standardError;
   EXPECT_NE(second.standardOutput.find(
