@@ -510,10 +510,11 @@ Expected<ExportedBatch> OpenClMeasurer::readExported(const std::vector<MeasureIn
     std::vector<fs::path> resultFiles;
     if (outcome.machine) {
       for (const OpenClDevice& device : outcome.machine->devices) {
-        resultFiles.push_back(*itemFolder / fmt::format("device-{}-{}", device.platformIndex, device.deviceIndex) /
+        resultFiles.push_back(*itemFolder /
+                              fmt::format("device-{}-{}", device.platformIndex, device.deviceIndex) /
                               "result.json");
       }
-      // A result file that is not there yet (a run killed, to be run again): the plan folder is not measured yet.
+      // A result file still absent (a run killed, to be run again): the plan folder is not measured yet.
       std::error_code error;
       if (!std::all_of(resultFiles.begin(), resultFiles.end(),
                        [&](const fs::path& file) { return fs::exists(file, error); })) {

@@ -315,15 +315,15 @@ Expected<CollectReport> ingestCollection(const CollectRequest& options) {
       continue;
     }
     const std::vector<OpenClDevice>* devices = &(*machine)->devices;
-    // A result file that is not there yet (a run killed, to be run again): the plan folder is not measured yet.
+    // A result file still absent (a run killed, to be run again): the plan folder is not measured yet.
     bool complete = true;
     for (const Variant& variant : variants) {
       if (!variant.plan) continue;
       for (const OpenClDevice& device : *devices) {
         std::error_code error;
         complete = complete && fs::exists(*itemFolder /
-                                              fmt::format("f{}.device-{}-{}", variant.factor, device.platformIndex,
-                                                          device.deviceIndex) /
+                                              fmt::format("f{}.device-{}-{}", variant.factor,
+                                                          device.platformIndex, device.deviceIndex) /
                                               "result.json",
                                           error);
       }

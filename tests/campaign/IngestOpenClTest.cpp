@@ -251,7 +251,7 @@ TEST(IngestOpenCl, CoarsenCollectMeasuredFolderByFolderOnTwoNodeTypesIsStoredOnc
   EXPECT_EQ(first.standardOutput.find("vector_add"), std::string::npos) << first.standardOutput;
   EXPECT_EQ(storedByKey(db).size(), perLaunch);
 
-  // A run killed before it wrote its result: that plan folder is not measured yet, and nothing of it is stored.
+  // A run killed before it wrote its result: that plan folder is not measured yet, nothing of it stored.
   measureFolder(exported / "vector_add-N4096", "node-b", "f*.plan.json", "coarsen");
   const fs::path killed = exported / "vector_add-N4096" / "f2.device-0-0" / "result.json";
   const std::string result = readText(killed);
