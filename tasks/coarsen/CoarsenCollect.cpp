@@ -418,7 +418,9 @@ Expected<CollectReport> ingestCollection(const CollectRequest& options) {
     report.sessionId = report.platforms.front().sessionId;
     report.platformFingerprint = report.platforms.front().fingerprint;
   }
-  report.ingest = IngestCounts{recorder.storedNew(), recorder.alreadyStored(), notMeasured};
+  report.ingest =
+      OpenClIngestCounts{recorder.storedNew(), recorder.alreadyStored(), items.size(), notMeasured};
+  report.ingestedFolder = folder.string();
   return report;
 }
 

@@ -383,8 +383,9 @@ nlohmann::json tuneSessionJson(const TuneSessionResult& result) {
   for (const TuneEvaluation& evaluation : result.evaluations) results.push_back(evaluationJson(evaluation));
   json["results"] = std::move(results);
   if (result.ingest) {
-    json["ingest"] = {{"stored_new", result.ingest->storedNew},
+    json["ingest"] = {{"stored", result.ingest->storedNew},
                       {"already_stored", result.ingest->alreadyStored},
+                      {"plan_folders", result.ingest->planFolders},
                       {"not_measured", result.ingest->notMeasured}};
   }
   return json;
@@ -411,7 +412,7 @@ std::string tuneSessionText(const TuneSessionResult& result) {
     if (result.bestAgainstDefault) text += "  " + comparisonText(*result.bestAgainstDefault);
     text += "\n";
   }
-  if (result.ingest) text += fmt::format("ingested: {}\n", ingestCountsText(*result.ingest));
+  if (result.ingest) text += openClIngestText(result.ingested, *result.ingest) + "\n";
   return text;
 }
 
@@ -673,7 +674,9 @@ Expected<TuneSessionResult> ingestTuneSession(const TuneSessionOptions& options,
   result.spaceSize = session->space.candidates.size();
   result.budget = picks.size();
   result.stoppedBy = picks.size() >= session->space.candidates.size() ? "space" : "budget";
-  IngestCounts counts;
+  result.ingested = folder;
+  OpenClIngestCounts counts;
+  counts.planFolders = exported->items.size();
   counts.notMeasured = exported->notMeasured();
   const ExportedItem& defaultItem = exported->items.front();
   if (!defaultItem.machine) {

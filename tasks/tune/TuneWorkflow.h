@@ -73,9 +73,10 @@ struct TuneSessionResult {
   double wallSeconds = 0;
   std::size_t reused = 0;  ///< evaluations read back from the cache file
   std::int64_t sessionId = 0;  ///< an ingest's: the default's machine's session; 0 when it stored nothing new
+  std::filesystem::path ingested;  ///< the folder an ingest read
   /// Set by ingestTuneSession: what it stored new, found stored already, and the plan folders not measured
   /// yet.
-  std::optional<IngestCounts> ingest;
+  std::optional<OpenClIngestCounts> ingest;
 };
 
 /// Runs a session. Errors: the spec (readTuneSpec's), no OpenCL device or the named one missing, the runner or the

@@ -161,7 +161,7 @@ TEST(IngestOpenCl, TuneExportMeasuredFolderByFolderOnTwoNodeTypesIsStoredOnce) {
   auto report = nlohmann::json::parse(first.standardOutput, nullptr, false);
   ASSERT_TRUE(report.is_object()) << first.standardOutput << first.standardError;
   EXPECT_EQ(report["ingest"],
-            (nlohmann::json{{"stored_new", 2}, {"already_stored", 0}, {"not_measured", 2}}));
+            (nlohmann::json{{"stored", 2}, {"already_stored", 0}, {"plan_folders", 4}, {"not_measured", 2}}));
   EXPECT_EQ(report["evaluations"], 2);
   auto stored = storedByKey(db);
   ASSERT_EQ(stored.size(), 2u);
@@ -183,7 +183,7 @@ TEST(IngestOpenCl, TuneExportMeasuredFolderByFolderOnTwoNodeTypesIsStoredOnce) {
   auto second = mirtune(db, {"tune", kTuneSpec.string(), "--ingest", exported.string()});
   EXPECT_EQ(second.exitCode, 0) << second.standardError;
   EXPECT_NE(second.standardOutput.find(
-                "ingested: 2 stored new, 2 already stored, 0 plan folders not measured yet\n"),
+                exported.string() + ": 2 measurements stored, 2 already stored; all 4 plan folders are in\n"),
             std::string::npos)
       << second.standardOutput;
   EXPECT_NE(second.standardOutput.find("4 of "), std::string::npos) << second.standardOutput;
@@ -194,7 +194,7 @@ TEST(IngestOpenCl, TuneExportMeasuredFolderByFolderOnTwoNodeTypesIsStoredOnce) {
   auto third = mirtune(db, {"tune", kTuneSpec.string(), "--ingest", exported.string()});
   EXPECT_EQ(third.exitCode, 0) << third.standardError;
   EXPECT_NE(third.standardOutput.find(
-                "ingested: 0 stored new, 4 already stored, 0 plan folders not measured yet\n"),
+                exported.string() + ": 0 measurements stored, 4 already stored; all 4 plan folders are in\n"),
             std::string::npos)
       << third.standardOutput;
   EXPECT_EQ(exportTable(db, "sessions").size(), sessions);
@@ -221,9 +221,9 @@ TEST(IngestOpenCl, TuneWaitsForTheDefaultsResultsToCheckAgainst) {
   auto waiting = mirtune(db, {"tune", kTuneSpec.string(), "--ingest", exported.string()});
   EXPECT_EQ(waiting.exitCode, 1) << waiting.standardError;
   EXPECT_NE(waiting.standardError.find("default"), std::string::npos) << waiting.standardError;
-  EXPECT_NE(
-      waiting.standardOutput.find("ingested: 0 stored new, 0 already stored, 1 plan folder not measured yet"),
-      std::string::npos)
+  EXPECT_NE(waiting.standardOutput.find(": 0 measurements stored, 0 already stored; 1 of 2 plan folders has "
+                                        "no results yet (ingest again when they do)"),
+            std::string::npos)
       << waiting.standardOutput;
   EXPECT_EQ(rowCount(db, "measurements"), 0u);
   EXPECT_EQ(rowCount(db, "sessions"), 0u);
@@ -243,10 +243,11 @@ TEST(IngestOpenCl, CoarsenCollectMeasuredFolderByFolderOnTwoNodeTypesIsStoredOnc
   measureFolder(exported / "saxpy-N4096", "node-a", "f*.plan.json", "coarsen");
   auto first = mirtune(db, {"coarsen", "collect", "--ingest", exported.string()});
   EXPECT_EQ(first.exitCode, 1) << first.standardError;
-  EXPECT_NE(first.standardOutput.find(fmt::format(
-                "# ingested: {} stored new, 0 already stored, 1 plan folder not measured yet (ingest again",
-                perLaunch)),
-            std::string::npos)
+  EXPECT_NE(
+      first.standardOutput.find(fmt::format("# {}: {} measurements stored, 0 already stored; 1 of 2 plan "
+                                            "folders has no results yet (ingest again when they do)\n",
+                                            exported.string(), perLaunch)),
+      std::string::npos)
       << first.standardOutput;
   EXPECT_EQ(first.standardOutput.find("vector_add"), std::string::npos) << first.standardOutput;
   EXPECT_EQ(storedByKey(db).size(), perLaunch);
@@ -258,9 +259,10 @@ TEST(IngestOpenCl, CoarsenCollectMeasuredFolderByFolderOnTwoNodeTypesIsStoredOnc
   fs::remove(killed);
   auto partial = mirtune(db, {"coarsen", "collect", "--ingest", exported.string()});
   EXPECT_EQ(partial.exitCode, 1) << partial.standardError;
-  EXPECT_NE(partial.standardOutput.find(fmt::format(
-                "# ingested: 0 stored new, {} already stored, 1 plan folder not measured yet", perLaunch)),
-            std::string::npos)
+  EXPECT_NE(
+      partial.standardOutput.find(fmt::format(
+          ": 0 measurements stored, {} already stored; 1 of 2 plan folders has no results yet", perLaunch)),
+      std::string::npos)
       << partial.standardOutput;
   EXPECT_EQ(storedByKey(db).size(), perLaunch);
   std::ofstream(killed) << result;  // run again
@@ -268,9 +270,8 @@ TEST(IngestOpenCl, CoarsenCollectMeasuredFolderByFolderOnTwoNodeTypesIsStoredOnc
   auto second = mirtune(db, {"coarsen", "collect", "--ingest", exported.string()});
   EXPECT_EQ(second.exitCode, 0) << second.standardError;
   EXPECT_NE(second.standardOutput.find(
-                fmt::format("# ingested: {} stored new, {} already stored, 0 plan folders not "
-                            "measured yet\n",
-                            perLaunch, perLaunch)),
+                fmt::format("# {}: {} measurements stored, {} already stored; all 2 plan folders are in\n",
+                            exported.string(), perLaunch, perLaunch)),
             std::string::npos)
       << second.standardOutput;
   EXPECT_NE(second.standardOutput.find("vector_add"), std::string::npos) << second.standardOutput;
@@ -279,9 +280,9 @@ TEST(IngestOpenCl, CoarsenCollectMeasuredFolderByFolderOnTwoNodeTypesIsStoredOnc
 
   auto third = mirtune(db, {"coarsen", "collect", "--ingest", exported.string()});
   EXPECT_EQ(third.exitCode, 0) << third.standardError;
-  EXPECT_NE(
-      third.standardOutput.find(fmt::format("# ingested: 0 stored new, {} already stored", 2 * perLaunch)),
-      std::string::npos)
+  EXPECT_NE(third.standardOutput.find(fmt::format(
+                ": 0 measurements stored, {} already stored; all 2 plan folders are in\n", 2 * perLaunch)),
+            std::string::npos)
       << third.standardOutput;
   EXPECT_NE(third.standardOutput.find("no new session, platform "), std::string::npos)
       << third.standardOutput;
@@ -331,8 +332,9 @@ TEST(IngestOpenCl, RunAllShStillIngestsAndADamagedResultRefusesTheWhole) {
   EXPECT_NE(ingested.standardOutput.find(fmt::format("# {} of {} measurements ok, recorded in ", all, all)),
             std::string::npos)
       << ingested.standardOutput;
-  EXPECT_NE(ingested.standardOutput.find(fmt::format(
-                "# ingested: {} stored new, 0 already stored, 0 plan folders not measured yet\n", all)),
+  EXPECT_NE(ingested.standardOutput.find(
+                fmt::format("# {}: {} measurements stored, 0 already stored; all 2 plan folders are in\n",
+                            exported.string(), all)),
             std::string::npos)
       << ingested.standardOutput;
   EXPECT_EQ(storedByKey(db).size(), all);

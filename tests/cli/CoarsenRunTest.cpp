@@ -284,14 +284,14 @@ TEST(CoarsenRun, ExportRunWithTheRunnerAloneAndIngest) {
   auto ingest = mirtune({"--db", folder.db(), "coarsen", "collect", "--ingest", out.string()});
   ASSERT_EQ(ingest.exitCode, 0) << ingest.standardError;
   const std::size_t all = 2 * 6 * deviceCount();  // N=4096: every factor fits
-  EXPECT_NE(ingest.standardOutput.find("# ingested: " + std::to_string(all) +
-                                       " stored new, 0 already stored, 0 plan folders not measured yet\n"),
+  EXPECT_NE(ingest.standardOutput.find("# " + out.string() + ": " + std::to_string(all) +
+                                       " measurements stored, 0 already stored; all 2 plan folders are in\n"),
             std::string::npos)
       << ingest.standardOutput;
   // Ingested again: nothing is stored twice.
   auto again = mirtune({"--db", folder.db(), "coarsen", "collect", "--ingest", out.string()});
   ASSERT_EQ(again.exitCode, 0) << again.standardError;
-  EXPECT_NE(again.standardOutput.find("# ingested: 0 stored new, " + std::to_string(all) + " already stored"),
+  EXPECT_NE(again.standardOutput.find(": 0 measurements stored, " + std::to_string(all) + " already stored"),
             std::string::npos)
       << again.standardOutput;
   auto measurements = exportTable(folder.db(), "measurements");

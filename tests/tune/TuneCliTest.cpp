@@ -225,12 +225,12 @@ TEST_F(TuneCli, AnExportedSessionIsMeasuredByTheRunnerAloneAndIngestedChecked) {
   const auto summary = nlohmann::json::parse(ingested.standardOutput, nullptr, false);
   ASSERT_TRUE(summary.is_object()) << ingested.standardOutput;
   EXPECT_EQ(summary["ingest"],
-            (nlohmann::json{{"stored_new", 8}, {"already_stored", 0}, {"not_measured", 0}}));
+            (nlohmann::json{{"stored", 8}, {"already_stored", 0}, {"plan_folders", 8}, {"not_measured", 0}}));
   // Ingested again: the same report, nothing stored twice.
   auto again = runMirtune(withDatabase({"tune", spec, "--ingest", exported.string()}));
   ASSERT_EQ(again.exitCode, 0) << again.standardError;
   EXPECT_NE(again.standardOutput.find(
-                "ingested: 0 stored new, 8 already stored, 0 plan folders not measured yet\n"),
+                exported.string() + ": 0 measurements stored, 8 already stored; all 8 plan folders are in\n"),
             std::string::npos)
       << again.standardOutput;
   const auto results = readJson(t4);
