@@ -197,8 +197,9 @@ class OpenClMeasurer final : public Measurer {
 
   std::string_view kind() const override { return "opencl"; }
   Expected<std::vector<MeasureResult>> measure(const std::vector<MeasureInput>& batch) override;
-  /// <folder>/batch.json, one <folder>/<index>/ per input with plan.json and its source beside it, and a
-  /// run-all.sh that runs each plan on every device (or those it is given) with the runner alone.
+  /// <folder>/batch.json, one <folder>/<index>/ per input with plan.json and its source beside it, a
+  /// run-all.sh that runs each plan on every device (or those it is given) with the runner alone, and a new
+  /// export-id (writeExportId: the campaign its ingested measurements are keyed by).
   Status exportBatch(const std::vector<MeasureInput>& batch, const std::filesystem::path& folder) override;
   /// Reads back what run-all.sh (or campaign tasks) measured: per plan folder the devices it ran on, each
   /// result checked against its plan (readCheckedOpenClResult), then every result stored once (by its ingest

@@ -61,7 +61,8 @@ struct ExportSummary {
   std::size_t launches = 0;
 };
 
-/// Writes the coarsened sources, runner plans, collection.json and run-all.sh to request.exportFolder.
+/// Writes the coarsened sources, runner plans, collection.json, run-all.sh and a new export-id
+/// (writeExportId) to request.exportFolder.
 Expected<ExportSummary> exportCollection(const CollectRequest& request);
 
 /// Stores what run-all.sh (or campaign tasks, plan folder by plan folder) measured in request.ingestFolder,

@@ -85,9 +85,10 @@ struct TuneSessionResult {
 Expected<TuneSessionResult> runTuneSession(const TuneSessionOptions& options);
 
 /// Writes a folder that measures a kernel spec's configurations on another machine: the default and the
-/// strategy's picks up to the budget (exhaustive or random only: the adaptive strategies choose from results),
-/// each an OpenCL plan, with a run-all.sh for `mirtune-run` there and tune.json naming the spec (by its SHA-256)
-/// and the configurations. Nothing is measured. Returns the number of configurations.
+/// strategy's picks up to the budget (exhaustive or random only: the adaptive strategies choose from
+/// results), each an OpenCL plan, with a run-all.sh for `mirtune-run` there and tune.json naming the spec (by
+/// its SHA-256) and the configurations, and a new export-id (see OpenClMeasurer::exportBatch). Nothing is
+/// measured. Returns the number of configurations.
 Expected<std::size_t> exportTuneSession(const TuneSessionOptions& options, const std::filesystem::path& folder);
 
 /// Stores what an exported folder measured, as sessions of the machines it ran on (each plan folder's own,
