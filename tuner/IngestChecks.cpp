@@ -479,4 +479,16 @@ Expected<DeviceRunResult> readCheckedOpenClResult(const fs::path& resultFile, co
   return result;
 }
 
+std::string openClIngestText(const std::filesystem::path& folder, const OpenClIngestCounts& counts) {
+  std::string text = fmt::format("{}: {} measurement{} stored, {} already stored; ", folder.string(),
+                                 counts.storedNew, counts.storedNew == 1 ? "" : "s", counts.alreadyStored);
+  if (counts.notMeasured == 0) {
+    return text + fmt::format("all {} plan folder{} in", counts.planFolders,
+                              counts.planFolders == 1 ? " is" : "s are");
+  }
+  return text + fmt::format("{} of {} plan folder{} {} no results yet (ingest again when they do)",
+                            counts.notMeasured, counts.planFolders, counts.planFolders == 1 ? "" : "s",
+                            counts.notMeasured == 1 ? "has" : "have");
+}
+
 }  // namespace mirtune

@@ -13,6 +13,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <regex>
 #include <sstream>
@@ -34,24 +35,71 @@ Status OpenClRecorder::open(const fs::path& databasePath, const std::string& com
 Status OpenClRecorder::openFor(const PlatformRecord& record, const fs::path& databasePath,
                                const std::string& command, const nlohmann::json& options,
                                const std::vector<std::string>& modelIds) {
-  auto opened = Database::open(databasePath);
-  if (!opened) return opened.error();
-  database_.emplace(std::move(*opened));
-  fingerprint_ = record.fingerprint;
-  auto platform = database_->upsertPlatform(record);
-  if (!platform) return platform.error();
-  platformId_ = *platform;
-  SessionRecord session;
-  session.toolVersion = toolVersion();
-  session.gitCommit = gitCommit();
-  session.command = command;
-  session.options = options;
-  session.modelIds = modelIds;
+  session_.modelIds = modelIds;
+  if (Status opened = openForIngest(databasePath, command, options); !opened) return opened;
+  if (Status used = usePlatform(record); !used) return used;
+  // A session of measurements made or read now begins at once, as its command starts.
+  SessionRecord session = session_;
   session.platformId = platformId_;
   auto id = database_->beginSession(session);
   if (!id) return id.error();
-  sessionId_ = *id;
+  platforms_[current_].sessionId = *id;
   return {};
+}
+
+Status OpenClRecorder::openForIngest(const fs::path& databasePath, const std::string& command,
+                                     const nlohmann::json& options) {
+  auto opened = Database::open(databasePath);
+  if (!opened) return opened.error();
+  database_.emplace(std::move(*opened));
+  session_.toolVersion = toolVersion();
+  session_.gitCommit = gitCommit();
+  session_.command = command;
+  session_.options = options;
+  return {};
+}
+
+Status OpenClRecorder::usePlatform(const PlatformRecord& record) {
+  for (std::size_t i = 0; i < platforms_.size(); ++i) {
+    if (platforms_[i].fingerprint != record.fingerprint) continue;
+    current_ = i;
+    fingerprint_ = record.fingerprint;
+    platformId_ = platforms_[i].platformId;
+    return {};
+  }
+  auto platform = database_->upsertPlatform(record);
+  if (!platform) return platform.error();
+  platforms_.push_back({record.fingerprint, *platform, 0});
+  current_ = platforms_.size() - 1;
+  fingerprint_ = record.fingerprint;
+  platformId_ = *platform;
+  return {};
+}
+
+void OpenClRecorder::setIngestPlace(const std::string& exportId, const std::string& planFolder) {
+  ingestPlace_ = std::make_pair(exportId, planFolder);
+}
+
+std::int64_t OpenClRecorder::sessionId() const {
+  return current_ < platforms_.size() ? platforms_[current_].sessionId : 0;
+}
+
+std::int64_t OpenClRecorder::currentSession() {
+  if (current_ >= platforms_.size()) {
+    keep(Error(ErrorCode::kInternal, "a measurement without a platform"));
+    return 0;
+  }
+  PlatformSession& platform = platforms_[current_];
+  if (platform.sessionId != 0) return platform.sessionId;
+  SessionRecord session = session_;
+  session.platformId = platform.platformId;
+  auto id = database_->beginSession(session);
+  if (!id) {
+    keep(id.error());
+    return 0;
+  }
+  platform.sessionId = *id;
+  return *id;
 }
 
 std::optional<std::int64_t> OpenClRecorder::workload(const fs::path& file, const std::string& irSha256) {
@@ -75,11 +123,25 @@ std::optional<std::int64_t> OpenClRecorder::workload(const fs::path& file, const
 
 void OpenClRecorder::measurement(std::int64_t workloadId, const std::string& task, nlohmann::json configuration,
                                  const DeviceRunResult& device, TimeBasis basis) {
+  MeasurementRecord record;
+  if (ingestPlace_) {
+    const std::string unit = fmt::format("{}/{}", canonicalJsonSha256(configuration), deviceIndex(device));
+    record.ingestKey = ingestKey(ingestPlace_->first, ingestPlace_->second, unit);
+    auto known = database_->hasIngestKey(*record.ingestKey);
+    if (!known) {
+      keep(known.error());
+      return;
+    }
+    if (*known) {
+      ++alreadyStored_;
+      return;
+    }
+  }
   configuration["device"] = device.name;
   configuration["device_type"] = device.type;
   configuration["device_index"] = deviceIndex(device);
-  MeasurementRecord record;
-  record.sessionId = sessionId_;
+  record.sessionId = currentSession();
+  if (record.sessionId == 0) return;
   record.workloadId = workloadId;
   record.platformId = platformId_;
   record.task = task;
@@ -101,11 +163,23 @@ void OpenClRecorder::measurement(std::int64_t workloadId, const std::string& tas
     }
     record.stderrExcerpt = excerpt;
   }
-  if (auto stored = database_->insertMeasurement(record); !stored) keep(stored.error());
+  if (!record.ingestKey) {
+    if (auto stored = database_->insertMeasurement(record); !stored) keep(stored.error());
+    return;
+  }
+  auto stored = database_->insertMeasurementOnce(record);
+  if (!stored) {
+    keep(stored.error());
+  } else if (stored->inserted) {
+    ++storedNew_;
+  } else {
+    ++alreadyStored_;  // another ingest of the same folder stored it just now
+  }
 }
 
 void OpenClRecorder::prediction(PredictionRecord record) {
-  record.sessionId = sessionId_;
+  record.sessionId = currentSession();
+  if (record.sessionId == 0) return;
   if (auto stored = database_->insertPrediction(record); !stored) keep(stored.error());
 }
 
@@ -117,8 +191,11 @@ void OpenClRecorder::keep(const Error& error) {
 }
 
 bool OpenClRecorder::end() {
-  if (database_ && sessionId_ != 0) {
-    if (auto ended = database_->endSession(sessionId_); !ended) keep(ended.error());
+  if (database_) {
+    for (const PlatformSession& platform : platforms_) {
+      if (platform.sessionId == 0) continue;
+      if (auto ended = database_->endSession(platform.sessionId); !ended) keep(ended.error());
+    }
   }
   if (firstError_) logError("{}", firstError_->message());
   return !firstError_;
@@ -263,6 +340,42 @@ Expected<PlatformRecord> exportedOpenClPlatform(const fs::path& folder) {
   return platform;
 }
 
+Expected<std::optional<OpenClMachineRecords>> exportedOpenClMachine(const fs::path& exported,
+                                                                    const fs::path& item) {
+  const fs::path folder = machineRecordFolder(exported, item);
+  std::error_code error;
+  // Neither a campaign task nor run-all.sh recorded a machine yet: no results to read.
+  if (!fs::exists(folder / kPlatformRecordFile, error)) return std::optional<OpenClMachineRecords>();
+  // A machine record that is there is checked, finished or not.
+  if (auto machine = exportedPlatform(folder); !machine) return machine.error();
+  // devices.txt is written after every plan ran: without it the run did not get to its end (yet).
+  if (!fs::exists(folder / "devices.txt", error)) return std::optional<OpenClMachineRecords>();
+  OpenClMachineRecords records;
+  records.folder = folder;
+  auto platform = exportedOpenClPlatform(folder);
+  if (!platform) return platform.error();
+  records.platform = std::move(*platform);
+  auto devices = exportedOpenClDevices(folder, records.platform.openclDevices);
+  if (!devices) return devices.error();
+  records.devices = std::move(*devices);
+  return std::optional<OpenClMachineRecords>(std::move(records));
+}
+
+bool anyMachineRecord(const fs::path& exported) {
+  std::error_code error;
+  if (fs::exists(exported / kPlatformRecordFile, error)) return true;
+  for (fs::directory_iterator entry(exported, error), end; !error && entry != end; entry.increment(error)) {
+    if (entry->is_directory(error) && fs::is_regular_file(entry->path() / kPlatformRecordFile, error))
+      return true;
+  }
+  return false;
+}
+
+std::size_t ExportedBatch::notMeasured() const {
+  return static_cast<std::size_t>(
+      std::count_if(items.begin(), items.end(), [](const ExportedItem& item) { return !item.machine; }));
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // OpenClMeasurer
 
@@ -336,6 +449,10 @@ Expected<std::vector<MeasureResult>> OpenClMeasurer::measure(const std::vector<M
 
 Status OpenClMeasurer::exportBatch(const std::vector<MeasureInput>& batch, const fs::path& folder) {
   nlohmann::json index = {{"task", options_.task}, {"items", nlohmann::json::array()}};
+  std::error_code madeFolder;
+  fs::create_directories(folder, madeFolder);
+  if (madeFolder) return makeError(ErrorCode::kIo, "{}: {}", folder.string(), madeFolder.message());
+  if (auto id = writeExportId(folder); !id) return id.error();
   for (std::size_t i = 0; i < batch.size(); ++i) {
     const OpenClRunRequest* request = requestOf(batch[i]);
     if (request == nullptr) {
@@ -364,8 +481,8 @@ Status OpenClMeasurer::exportBatch(const std::vector<MeasureInput>& batch, const
                                                 "$dir/device-$(echo \"$device\" | tr ':' '-')"));
 }
 
-Expected<std::vector<std::vector<DeviceRunResult>>> OpenClMeasurer::readExported(
-    const std::vector<MeasureInput>& batch, const fs::path& folder) const {
+Expected<ExportedBatch> OpenClMeasurer::readExported(const std::vector<MeasureInput>& batch,
+                                                     const fs::path& folder) const {
   const fs::path indexFile = folder / "batch.json";
   auto index = readExportIndex(indexFile);
   if (!index) return index.error();
@@ -373,16 +490,11 @@ Expected<std::vector<std::vector<DeviceRunResult>>> OpenClMeasurer::readExported
     return makeError(ErrorCode::kInvalidInput, "{}: {} items, but the batch has {}", indexFile.string(),
                      (*index)["items"].size(), batch.size());
   }
-  auto probeText = readFile(folder / "probe.json");
-  if (!probeText) return probeText.error();
-  const nlohmann::json probe = nlohmann::json::parse(*probeText, nullptr, false);
-  if (!probe.is_object()) {
-    return makeError(ErrorCode::kInvalidInput, "{}: not the runner's probe JSON", (folder / "probe.json").string());
-  }
-  auto devices = exportedOpenClDevices(folder, probe);
-  if (!devices) return devices.error();
-
-  std::vector<std::vector<DeviceRunResult>> outcomes(batch.size());
+  if (!anyMachineRecord(folder)) return exportedPlatform(folder).error();
+  ExportedBatch exported;
+  auto id = exportId(folder, indexFile);
+  if (!id) return id.error();
+  exported.exportId = *id;
   for (std::size_t i = 0; i < batch.size(); ++i) {
     const OpenClRunRequest* request = requestOf(batch[i]);
     if (request == nullptr) return makeError(ErrorCode::kInvalidInput, "input {}: not an OpenCL launch", i);
@@ -390,17 +502,38 @@ Expected<std::vector<std::vector<DeviceRunResult>>> OpenClMeasurer::readExported
     if (!item) return item.error();
     auto itemFolder = pathInsideFolder(folder, *item, indexFile, fmt::format("items[{}].folder", i));
     if (!itemFolder) return itemFolder.error();
-    const runner::RunPlan plan = exportedPlan(request->plan);
-    for (const OpenClDevice& device : *devices) {
-      const fs::path resultFile = *itemFolder /
-                                  fmt::format("device-{}-{}", device.platformIndex, device.deviceIndex) /
-                                  "result.json";
-      auto result = readCheckedOpenClResult(resultFile, plan, device);
-      if (!result) return result.error();
-      outcomes[i].push_back(std::move(*result));
+    ExportedItem outcome;
+    outcome.folder = *item;
+    auto machine = exportedOpenClMachine(folder, *itemFolder);
+    if (!machine) return machine.error();
+    outcome.machine = std::move(*machine);
+    std::vector<fs::path> resultFiles;
+    if (outcome.machine) {
+      for (const OpenClDevice& device : outcome.machine->devices) {
+        resultFiles.push_back(*itemFolder /
+                              fmt::format("device-{}-{}", device.platformIndex, device.deviceIndex) /
+                              "result.json");
+      }
+      // A result file still absent (a run killed, to be run again): the plan folder is not measured yet.
+      std::error_code error;
+      if (!std::all_of(resultFiles.begin(), resultFiles.end(),
+                       [&](const fs::path& file) { return fs::exists(file, error); })) {
+        outcome.machine.reset();
+      }
     }
+    if (outcome.machine) {
+      const runner::RunPlan plan = exportedPlan(request->plan);
+      for (std::size_t d = 0; d < resultFiles.size(); ++d) {
+        const OpenClDevice& device = outcome.machine->devices[d];
+        const fs::path& resultFile = resultFiles[d];
+        auto result = readCheckedOpenClResult(resultFile, plan, device);
+        if (!result) return result.error();
+        outcome.devices.push_back(std::move(*result));
+      }
+    }
+    exported.items.push_back(std::move(outcome));
   }
-  return outcomes;
+  return exported;
 }
 
 MeasureResult OpenClMeasurer::store(std::size_t input, const MeasureInput& item, DeviceRunResult device) {
@@ -410,11 +543,15 @@ MeasureResult OpenClMeasurer::store(std::size_t input, const MeasureInput& item,
 Expected<std::vector<MeasureResult>> OpenClMeasurer::ingest(const std::vector<MeasureInput>& batch,
                                                             const fs::path& folder) {
   // Every result checked before anything is stored.
-  auto outcomes = readExported(batch, folder);
-  if (!outcomes) return outcomes.error();
+  auto exported = readExported(batch, folder);
+  if (!exported) return exported.error();
   std::vector<MeasureResult> results;
   for (std::size_t i = 0; i < batch.size(); ++i) {
-    for (DeviceRunResult& device : (*outcomes)[i]) results.push_back(record(i, batch[i], std::move(device)));
+    ExportedItem& item = exported->items[i];
+    if (!item.machine) continue;
+    if (Status used = recorder_.usePlatform(item.machine->platform); !used) return used.error();
+    recorder_.setIngestPlace(exported->exportId, item.folder);
+    for (DeviceRunResult& device : item.devices) results.push_back(record(i, batch[i], std::move(device)));
   }
   return results;
 }

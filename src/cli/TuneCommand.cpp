@@ -131,8 +131,11 @@ int runLive(const TuneOptions& options, const GlobalOptions& global) {
   auto result = options.ingestFolder.empty() ? tune::runTuneSession(session)
                                              : tune::ingestTuneSession(session, options.ingestFolder);
   if (!result) return reportError(result.error());
-  if (options.json) return writeOutput("", tune::tuneSessionJson(*result).dump(2) + "\n");
-  return writeOutput("", tune::tuneSessionText(*result));
+  const int written = writeOutput(
+      "", options.json ? tune::tuneSessionJson(*result).dump(2) + "\n" : tune::tuneSessionText(*result));
+  // An ingest of a folder not measured to its end stores what there is and says so by its exit status.
+  if (written == 0 && result->ingest && result->ingest->notMeasured > 0) return 1;
+  return written;
 }
 
 /// One input of `tune plot` as a series of best-so-far times (ms) and the default's time.

@@ -54,6 +54,10 @@ void countMeasurements(const std::vector<Variant>& variants, CollectReport& repo
 Expected<ExportSummary> exportCollection(const CollectRequest& options, const fs::path& directory,
                   const std::vector<std::pair<const KernelManifest*, std::int64_t>>& work, CoarsenMode mode) {
   const fs::path folder = options.exportFolder;
+  std::error_code madeFolder;
+  fs::create_directories(folder, madeFolder);
+  if (madeFolder) return makeError(ErrorCode::kIo, "{}: {}", folder.string(), madeFolder.message());
+  if (auto id = writeExportId(folder); !id) return id.error();
   nlohmann::json index = {{"kernels", fs::absolute(directory).string()},
                           {"dimension", options.dimension},
                           {"mode", coarsenModeName(mode)},
@@ -194,6 +198,37 @@ Expected<Variant> exportedVariant(const nlohmann::json& entry, const std::string
   return variant;
 }
 
+/// `variants` measured on `devices`, with their per-device results moved to the columns `columns` (each
+/// device of `devices` is one of them); a column the plan folder was not measured on is an unmeasured entry.
+std::vector<Variant> onColumns(std::vector<Variant> variants, const std::vector<OpenClDevice>& devices,
+                               const std::vector<OpenClDevice>& columns) {
+  for (Variant& variant : variants) {
+    if (variant.devices.empty()) continue;
+    std::vector<DeviceRunResult> placed;
+    std::vector<bool> measured;
+    for (const OpenClDevice& column : columns) {
+      std::size_t d = 0;
+      while (d < devices.size() && !(devices[d].platformIndex == column.platformIndex &&
+                                     devices[d].deviceIndex == column.deviceIndex &&
+                                     devices[d].name == column.name && devices[d].type == column.type)) {
+        ++d;
+      }
+      if (d < devices.size() && d < variant.devices.size()) {
+        placed.push_back(std::move(variant.devices[d]));
+        measured.push_back(variant.measured[d]);
+      } else {
+        DeviceRunResult absent = deviceRunResultFor(column);
+        absent.message = "not measured: its plan folder ran on another machine";
+        placed.push_back(std::move(absent));
+        measured.push_back(false);
+      }
+    }
+    variant.devices = std::move(placed);
+    variant.measured = std::move(measured);
+  }
+  return variants;
+}
+
 }  // namespace
 
 Expected<CollectReport> ingestCollection(const CollectRequest& options) {
@@ -201,18 +236,10 @@ Expected<CollectReport> ingestCollection(const CollectRequest& options) {
   const fs::path indexFile = folder / "collection.json";
   auto index = readExportIndex(indexFile);
   if (!index) return index.error();
-  nlohmann::json remote;
-  auto exported = exportedPlatform(folder, &remote);
-  if (!exported) return exported.error();
-  auto probeText = readFile(folder / "probe.json");
-  if (!probeText) return probeText.error();
-  const auto probe = nlohmann::json::parse(*probeText, nullptr, false);
-  if (!probe.is_object()) {
-    return makeError(ErrorCode::kInvalidInput, "{}: not the runner's probe JSON",
-                                 (folder / "probe.json").string());
-  }
-  auto devices = exportedOpenClDevices(folder, probe);
-  if (!devices) return devices.error();
+  // Each plan folder's machine is read with it (machineRecordFolder); with none anywhere, nothing ran yet.
+  if (!anyMachineRecord(folder)) return exportedPlatform(folder).error();
+  auto id = exportId(folder, indexFile);
+  if (!id) return id.error();
   // The suite folder names this machine's kernels (the export was made here), not a file of the export.
   auto directory = indexString(*index, "kernels", indexFile, "kernels");
   if (!directory) return directory.error();
@@ -231,8 +258,11 @@ Expected<CollectReport> ingestCollection(const CollectRequest& options) {
     const KernelManifest* manifest;
     std::int64_t n;
     std::vector<Variant> variants;
+    std::string folder;            ///< the plan folder, as collection.json names it
+    OpenClMachineRecords machine;  ///< the machine that measured it
   };
   std::vector<Launch> launches;
+  std::size_t notMeasured = 0;
   const nlohmann::json& items = (*index)["items"];
   for (std::size_t i = 0; i < items.size(); ++i) {
     const nlohmann::json& item = items[i];
@@ -278,6 +308,30 @@ Expected<CollectReport> ingestCollection(const CollectRequest& options) {
       return makeError(ErrorCode::kInvalidInput, "{}: {} has no factor-1 plan first",
                                    indexFile.string(), *name);
     }
+    auto machine = exportedOpenClMachine(folder, *itemFolder);
+    if (!machine) return machine.error();
+    if (!*machine) {  // not measured yet: its plans are checked above, its results are for a later ingest
+      ++notMeasured;
+      continue;
+    }
+    const std::vector<OpenClDevice>* devices = &(*machine)->devices;
+    // A result file still absent (a run killed, to be run again): the plan folder is not measured yet.
+    bool complete = true;
+    for (const Variant& variant : variants) {
+      if (!variant.plan) continue;
+      for (const OpenClDevice& device : *devices) {
+        std::error_code error;
+        complete = complete && fs::exists(*itemFolder /
+                                              fmt::format("f{}.device-{}-{}", variant.factor,
+                                                          device.platformIndex, device.deviceIndex) /
+                                              "result.json",
+                                          error);
+      }
+    }
+    if (!complete) {
+      ++notMeasured;
+      continue;
+    }
     // Factor 1 against the manifest's CPU reference; every other factor against factor 1 on the same device.
     for (Variant& variant : variants) {
       if (!variant.plan) continue;
@@ -315,24 +369,24 @@ Expected<CollectReport> ingestCollection(const CollectRequest& options) {
         variant.measured.push_back(true);
       }
     }
-    launches.push_back({&*manifest, *n, std::move(variants)});
+    launches.push_back({&*manifest, *n, std::move(variants), *folderName, std::move(**machine)});
   }
 
   OpenClRecorder recorder;
-  PlatformRecord platform = *exported;
-  platform.openclDevices = probe;
-  platform.fingerprint = canonicalJsonSha256({{"machine", remote}, {"opencl", probe}});
-  if (Status opened = recorder.openFor(platform, options.databasePath, "coarsen collect --ingest",
-                                       {{"folder", fs::absolute(folder).string()}}, {});
+  if (Status opened = recorder.openForIngest(options.databasePath, "coarsen collect --ingest",
+                                             {{"folder", fs::absolute(folder).string()}});
       !opened) {
     return opened.error();
   }
 
   CollectReport report;
-  report.devices = *devices;
-  report.platformFingerprint = platform.fingerprint;
   for (Launch& launch : launches) {
     const std::vector<Variant>& variants = launch.variants;
+    if (Status used = recorder.usePlatform(launch.machine.platform); !used) {
+      recorder.keep(used.error());
+      continue;
+    }
+    recorder.setIngestPlace(*id, launch.folder);
     auto workload = recorder.workload(launch.manifest->source);
     if (workload) {
       recordVariants(recorder, *workload, kCoarsenCollectTask,
@@ -340,11 +394,33 @@ Expected<CollectReport> ingestCollection(const CollectRequest& options) {
                      *mode);
     }
     countMeasurements(variants, report);
-    report.launches.push_back({launch.manifest->name, launch.n, std::move(launch.variants)});
+    // The table's columns: every device any plan folder was measured on (by P:D, name and type).
+    for (const OpenClDevice& device : launch.machine.devices) {
+      const bool known =
+          std::any_of(report.devices.begin(), report.devices.end(), [&](const OpenClDevice& d) {
+            return d.platformIndex == device.platformIndex && d.deviceIndex == device.deviceIndex &&
+                   d.name == device.name && d.type == device.type;
+          });
+      if (!known) report.devices.push_back(device);
+    }
+  }
+  for (Launch& launch : launches) {
+    report.launches.push_back(
+        {launch.manifest->name, launch.n,
+         onColumns(std::move(launch.variants), launch.machine.devices, report.devices)});
   }
   report.recorded = recorder.end();
   report.databasePath = recorder.database().path().string();
-  report.sessionId = recorder.sessionId();
+  for (const OpenClRecorder::PlatformSession& platform : recorder.platforms()) {
+    report.platforms.push_back({platform.fingerprint, platform.sessionId});
+  }
+  if (!report.platforms.empty()) {
+    report.sessionId = report.platforms.front().sessionId;
+    report.platformFingerprint = report.platforms.front().fingerprint;
+  }
+  report.ingest =
+      OpenClIngestCounts{recorder.storedNew(), recorder.alreadyStored(), items.size(), notMeasured};
+  report.ingestedFolder = folder.string();
   return report;
 }
 

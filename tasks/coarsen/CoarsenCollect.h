@@ -5,9 +5,11 @@
 
 #include "support/Error.h"
 #include "tasks/coarsen/CoarsenRuns.h"
+#include "tuner/IngestChecks.h"
 #include "tuner/KernelManifest.h"
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -32,13 +34,22 @@ struct CollectedLaunch {
   std::vector<Variant> variants;
 };
 
+/// An ingested collection's measuring machine and the session its new measurements went to.
+struct IngestedPlatform {
+  std::string fingerprint;
+  std::int64_t sessionId = 0;  ///< 0: nothing of it was stored new, so no session was begun
+};
+
 struct CollectReport {
-  std::vector<OpenClDevice> devices;
-  std::vector<CollectedLaunch> launches;
+  std::vector<OpenClDevice> devices;      ///< ingested: every device any plan folder was measured on
+  std::vector<CollectedLaunch> launches;  ///< ingested: those measured (not those with no results yet)
   std::size_t ok = 0, total = 0;  ///< measured (variant, device) pairs
   std::string databasePath;
   std::int64_t sessionId = 0;
-  std::string platformFingerprint;  ///< ingested: the measuring machine's
+  std::string platformFingerprint;  ///< ingested: the measuring machine's (the first one's, when several)
+  std::vector<IngestedPlatform> platforms;  ///< ingested: every measuring machine, in the folder's order
+  std::optional<OpenClIngestCounts> ingest;  ///< ingested: stored new, already stored, not measured yet
+  std::string ingestedFolder;                ///< ingested: the folder read
   bool recorded = true;
 };
 
@@ -50,11 +61,15 @@ struct ExportSummary {
   std::size_t launches = 0;
 };
 
-/// Writes the coarsened sources, runner plans, collection.json and run-all.sh to request.exportFolder.
+/// Writes the coarsened sources, runner plans, collection.json, run-all.sh and a new export-id
+/// (writeExportId) to request.exportFolder.
 Expected<ExportSummary> exportCollection(const CollectRequest& request);
 
-/// Stores what run-all.sh measured in request.ingestFolder under the measuring machine's platform; nothing
-/// is stored when any file fails its checks (kInvalidInput naming the file and field).
+/// Stores what run-all.sh (or campaign tasks, plan folder by plan folder) measured in request.ingestFolder,
+/// each plan folder under the platform of the machine that measured it (machineRecordFolder), each
+/// measurement once (by its ingest key: an ingest again stores only what is new, and begins no session when
+/// nothing is). Plan folders with no results yet are left for a later ingest (report.ingest counts them).
+/// Nothing is stored when any file fails its checks (kInvalidInput naming the file and field).
 Expected<CollectReport> ingestCollection(const CollectRequest& request);
 
 }  // namespace mirtune::coarsen

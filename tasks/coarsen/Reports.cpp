@@ -313,14 +313,32 @@ std::string textReport(const CollectReport& report, bool ingested) {
   for (const CollectedLaunch& launch : report.launches) {
     std::vector<std::string> cells;
     for (std::size_t d = 0; d < report.devices.size(); ++d) {
-      cells.push_back(launch.variants.empty() ? std::string("error") : collectCell(launch.variants, d));
+      const bool elsewhere = !launch.variants.empty() && launch.variants.front().measured.size() > d &&
+                             !launch.variants.front().measured[d];  // measured on another machine's devices
+      cells.push_back(launch.variants.empty() ? std::string("error")
+                      : elsewhere             ? std::string("-")
+                                              : collectCell(launch.variants, d));
     }
     rows.emplace_back(launch.kernel, launch.n, std::move(cells));
   }
   std::string text = collectTable(report.devices, rows);
   if (ingested) {
-    text += fmt::format("# {} of {} measurements ok, recorded in {} (session {}, platform {})\n", report.ok,
-                        report.total, report.databasePath, report.sessionId, report.platformFingerprint);
+    std::vector<std::string> platforms;
+    for (const IngestedPlatform& platform : report.platforms) {
+      platforms.push_back(
+          platform.sessionId != 0
+              ? fmt::format("session {}, platform {}", platform.sessionId, platform.fingerprint)
+              : fmt::format("no new session, platform {}", platform.fingerprint));
+    }
+    if (report.platforms.empty()) {
+      platforms.push_back(
+          report.platformFingerprint.empty()
+              ? std::string("nothing measured yet")
+              : fmt::format("session {}, platform {}", report.sessionId, report.platformFingerprint));
+    }
+    text += fmt::format("# {} of {} measurements ok, recorded in {} ({})\n", report.ok, report.total,
+                        report.databasePath, fmt::join(platforms, "; "));
+    if (report.ingest) text += "# " + openClIngestText(report.ingestedFolder, *report.ingest) + "\n";
   } else {
     text += fmt::format("# {} of {} measurements ok, recorded in {} (session {})\n", report.ok, report.total,
                         report.databasePath, report.sessionId);

@@ -39,7 +39,8 @@ nlohmann::json toJson(const RunReport& report);
 // Collection (`coarsen collect`).
 
 /// The best factor per launch and device, with a closing line naming the database and session (and, for an
-/// ingested collection, the measuring platform).
+/// ingested collection, each measuring platform with its session, and what the ingest stored new, found stored
+/// already and found not measured yet).
 std::string textReport(const CollectReport& report, bool ingested);
 /// The line that tells where an exported collection went and how to run and ingest it.
 std::string exportText(const std::filesystem::path& folder, const ExportSummary& summary);

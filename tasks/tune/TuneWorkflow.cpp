@@ -382,6 +382,12 @@ nlohmann::json tuneSessionJson(const TuneSessionResult& result) {
   nlohmann::json results = nlohmann::json::array();
   for (const TuneEvaluation& evaluation : result.evaluations) results.push_back(evaluationJson(evaluation));
   json["results"] = std::move(results);
+  if (result.ingest) {
+    json["ingest"] = {{"stored", result.ingest->storedNew},
+                      {"already_stored", result.ingest->alreadyStored},
+                      {"plan_folders", result.ingest->planFolders},
+                      {"not_measured", result.ingest->notMeasured}};
+  }
   return json;
 }
 
@@ -398,11 +404,16 @@ std::string tuneSessionText(const TuneSessionResult& result) {
     text += fmt::format("default: {}  {}\n", first.configuration.dump(),
                         first.median ? formatSeconds(*first.median) : std::string(measureStatusName(first.status)));
   }
-  if (!result.best) return text + "best: no configuration ran correctly\n";
-  const TuneEvaluation& best = result.evaluations[*result.best];
-  text += fmt::format("best:    {}  {}", best.configuration.dump(), formatSeconds(*best.median));
-  if (result.bestAgainstDefault) text += "  " + comparisonText(*result.bestAgainstDefault);
-  return text + "\n";
+  if (!result.best) {
+    text += "best: no configuration ran correctly\n";
+  } else {
+    const TuneEvaluation& best = result.evaluations[*result.best];
+    text += fmt::format("best:    {}  {}", best.configuration.dump(), formatSeconds(*best.median));
+    if (result.bestAgainstDefault) text += "  " + comparisonText(*result.bestAgainstDefault);
+    text += "\n";
+  }
+  if (result.ingest) text += openClIngestText(result.ingested, *result.ingest) + "\n";
+  return text;
 }
 
 namespace {
@@ -647,64 +658,88 @@ Expected<TuneSessionResult> ingestTuneSession(const TuneSessionOptions& options,
   auto batch = exportInputs(*session, picks);
   if (!batch) return batch.error();
 
-  auto platform = exportedOpenClPlatform(folder);
-  if (!platform) return platform.error();
-  OpenClRecorder recorder;
-  const nlohmann::json sessionOptions = {{"spec", session->spec.file.string()},
-                                         {"ingested", fs::absolute(folder).string()},
-                                         {"strategy", index.value("strategy", "")}};
-  if (Status opened = recorder.openFor(*platform, options.databasePath, options.commandLine, sessionOptions, {});
-      !opened) {
-    return opened.error();
-  }
   OpenClMeasurerOptions measurerOptions;
   measurerOptions.runner = options.runner;
   measurerOptions.task = "tune";
   measurerOptions.basis = TimeBasis::kKernel;
   measurerOptions.nameSources = true;
-  OpenClMeasurer measurer(recorder, measurerOptions);
-  auto outcomes = measurer.readExported(*batch, folder);
-  if (!outcomes) {
-    (void)recorder.end();
-    return outcomes.error();
-  }
-  // The session's device among those the folder was measured on.
-  std::vector<OpenClDevice> devices;
-  for (const DeviceRunResult& device : outcomes->front()) {
-    OpenClDevice described;
-    described.platformIndex = device.platformIndex;
-    described.deviceIndex = device.deviceIndex;
-    described.platformName = device.platformName;
-    described.name = device.name;
-    described.type = device.type;
-    devices.push_back(described);
-  }
-  if (devices.empty()) {
-    (void)recorder.end();
-    return makeError(ErrorCode::kInvalidInput, "{}: measured on no device", folder.string());
-  }
-  auto device = chooseDevice(devices, options.device);
-  if (!device) {
-    (void)recorder.end();
-    return device.error();
-  }
-  std::size_t column = 0;
-  while (column < devices.size() && (devices[column].platformIndex != device->platformIndex ||
-                                     devices[column].deviceIndex != device->deviceIndex)) {
-    ++column;
-  }
+  OpenClRecorder recorder;
+  // Every result read and checked before the database is opened: a damaged folder stores nothing.
+  auto exported = OpenClMeasurer(recorder, measurerOptions).readExported(*batch, folder);
+  if (!exported) return exported.error();
 
   TuneSessionResult result;
   result.name = session->spec.name;
-  result.device = deviceLabel(*device);
   result.strategy = index.value("strategy", "");
   result.spaceSize = session->space.candidates.size();
   result.budget = picks.size();
-  result.sessionId = recorder.sessionId();
   result.stoppedBy = picks.size() >= session->space.candidates.size() ? "space" : "budget";
+  result.ingested = folder;
+  OpenClIngestCounts counts;
+  counts.planFolders = exported->items.size();
+  counts.notMeasured = exported->notMeasured();
+  const ExportedItem& defaultItem = exported->items.front();
+  if (!defaultItem.machine) {
+    logWarn(
+        "{}: the default configuration's plan folder {} has no results yet; the others are checked against "
+        "its outputs, so nothing is stored before it is measured",
+        folder.string(), defaultItem.folder);
+    result.device = "-";
+    result.ingest = counts;
+    result.wallSeconds = secondsSince(started);
+    return result;
+  }
+
+  // The session's device in each plan folder: options.device, else the first GPU, else the first device of
+  // the machine that measured it. Outputs are checked against the default's on its own session device.
+  const auto devicesOf = [](const ExportedItem& item) {
+    std::vector<OpenClDevice> devices;
+    for (const DeviceRunResult& device : item.devices) {
+      OpenClDevice described;
+      described.platformIndex = device.platformIndex;
+      described.deviceIndex = device.deviceIndex;
+      described.platformName = device.platformName;
+      described.name = device.name;
+      described.type = device.type;
+      devices.push_back(described);
+    }
+    return devices;
+  };
+  std::vector<std::optional<std::size_t>> columns(batch->size());
+  std::optional<OpenClDevice> device;
+  for (std::size_t i = 0; i < batch->size(); ++i) {
+    const ExportedItem& item = exported->items[i];
+    if (!item.machine) continue;
+    const std::vector<OpenClDevice> devices = devicesOf(item);
+    if (devices.empty()) {
+      return makeError(ErrorCode::kInvalidInput, "{}: measured on no device",
+                       (folder / item.folder).string());
+    }
+    auto chosen = chooseDevice(devices, options.device);
+    if (!chosen) return chosen.error();
+    std::size_t column = 0;
+    while (column < devices.size() && (devices[column].platformIndex != chosen->platformIndex ||
+                                       devices[column].deviceIndex != chosen->deviceIndex)) {
+      ++column;
+    }
+    columns[i] = column;
+    if (i == 0) device = *chosen;
+  }
+
+  const nlohmann::json sessionOptions = {{"spec", session->spec.file.string()},
+                                         {"ingested", fs::absolute(folder).string()},
+                                         {"strategy", index.value("strategy", "")}};
+  if (Status opened = recorder.openForIngest(options.databasePath, options.commandLine, sessionOptions);
+      !opened) {
+    return opened.error();
+  }
+  OpenClMeasurer measurer(recorder, measurerOptions);
+  result.device = deviceLabel(*device);
   std::optional<Outputs> reference;
   for (std::size_t i = 0; i < batch->size(); ++i) {
-    DeviceRunResult outcome = (*outcomes)[i][column];
+    const ExportedItem& item = exported->items[i];
+    if (!columns[i]) continue;
+    DeviceRunResult outcome = item.devices[*columns[i]];
     const Clock::time_point checkStart = Clock::now();
     if (i == 0 && outcome.status == MeasureStatus::kOk) {
       auto outputs = readOutputs(outcome);
@@ -718,6 +753,11 @@ Expected<TuneSessionResult> ingestTuneSession(const TuneSessionOptions& options,
                          session->spec.settings.tolerance, "the default configuration's output");
     }
     const double validation = secondsSince(checkStart);
+    if (Status used = recorder.usePlatform(item.machine->platform); !used) {
+      (void)recorder.end();
+      return used.error();
+    }
+    recorder.setIngestPlace(exported->exportId, item.folder);
     MeasureResult stored = measurer.store(i, (*batch)[i], outcome);
     TuneEvaluation evaluation;
     evaluation.configuration = (*batch)[i].configuration;
@@ -735,6 +775,16 @@ Expected<TuneSessionResult> ingestTuneSession(const TuneSessionOptions& options,
     return makeError(ErrorCode::kDatabase, "{}: some results could not be stored (see the log)",
                      options.databasePath.string());
   }
+  // The session of the default's machine, else the first one this ingest began (0: nothing new was stored).
+  for (const OpenClRecorder::PlatformSession& platform : recorder.platforms()) {
+    if (platform.sessionId == 0) continue;
+    if (result.sessionId == 0 || platform.fingerprint == defaultItem.machine->platform.fingerprint) {
+      result.sessionId = platform.sessionId;
+    }
+  }
+  counts.storedNew = recorder.storedNew();
+  counts.alreadyStored = recorder.alreadyStored();
+  result.ingest = counts;
   chooseBest(result, options.seed);
   if (!options.cacheFile.empty()) {
     auto cache = openCache(options.cacheFile, options.resume, session->spec, device->name);

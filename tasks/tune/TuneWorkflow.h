@@ -9,6 +9,7 @@
 #include "tasks/tune/Search.h"
 #include "tasks/tune/TuneSpec.h"
 #include "tuner/Comparison.h"
+#include "tuner/IngestChecks.h"
 
 #include <nlohmann/json.hpp>
 
@@ -71,7 +72,11 @@ struct TuneSessionResult {
   std::string stoppedBy;  ///< "budget", "time", "space"
   double wallSeconds = 0;
   std::size_t reused = 0;  ///< evaluations read back from the cache file
-  std::int64_t sessionId = 0;
+  std::int64_t sessionId = 0;  ///< an ingest's: the default's machine's session; 0 when it stored nothing new
+  std::filesystem::path ingested;  ///< the folder an ingest read
+  /// Set by ingestTuneSession: what it stored new, found stored already, and the plan folders not measured
+  /// yet.
+  std::optional<OpenClIngestCounts> ingest;
 };
 
 /// Runs a session. Errors: the spec (readTuneSpec's), no OpenCL device or the named one missing, the runner or the
@@ -80,16 +85,20 @@ struct TuneSessionResult {
 Expected<TuneSessionResult> runTuneSession(const TuneSessionOptions& options);
 
 /// Writes a folder that measures a kernel spec's configurations on another machine: the default and the
-/// strategy's picks up to the budget (exhaustive or random only: the adaptive strategies choose from results),
-/// each an OpenCL plan, with a run-all.sh for `mirtune-run` there and tune.json naming the spec (by its SHA-256)
-/// and the configurations. Nothing is measured. Returns the number of configurations.
+/// strategy's picks up to the budget (exhaustive or random only: the adaptive strategies choose from
+/// results), each an OpenCL plan, with a run-all.sh for `mirtune-run` there and tune.json naming the spec (by
+/// its SHA-256) and the configurations, and a new export-id (see OpenClMeasurer::exportBatch). Nothing is
+/// measured. Returns the number of configurations.
 Expected<std::size_t> exportTuneSession(const TuneSessionOptions& options, const std::filesystem::path& folder);
 
-/// Stores what an exported folder measured, as a session of the machine it ran on: every result checked as
-/// OpenClMeasurer::ingest does, then each configuration's outputs against the default's on the same device (the
-/// session's device: options.device, else the first GPU, else the first device), then recorded and written to T4
-/// and the cache file as runTuneSession does. kInvalidInput naming the file when the folder was exported from
-/// another spec or any check fails; nothing is stored then.
+/// Stores what an exported folder measured, as sessions of the machines it ran on (each plan folder's own,
+/// see machineRecordFolder): every result checked as OpenClMeasurer::ingest does, then each configuration's
+/// outputs against the default's on the default's session device (the session's device: options.device, else
+/// the first GPU, else the first device of the machine that measured the plan folder), then recorded once (by
+/// ingest key: an ingest again stores only what is new, and begins no session when nothing is) and written to
+/// T4 and the cache file as runTuneSession does. Plan folders with no results yet are left for a later ingest
+/// (result.ingest counts them); while the default's has none, nothing is stored. kInvalidInput naming the
+/// file when the folder was exported from another spec or any check fails; nothing is stored then.
 Expected<TuneSessionResult> ingestTuneSession(const TuneSessionOptions& options, const std::filesystem::path& folder);
 
 /// {"name", "device", "strategy", "space_size", "budget", "evaluations": n, "stopped_by", "wall_seconds",

@@ -283,8 +283,19 @@ TEST(CoarsenRun, ExportRunWithTheRunnerAloneAndIngest) {
 
   auto ingest = mirtune({"--db", folder.db(), "coarsen", "collect", "--ingest", out.string()});
   ASSERT_EQ(ingest.exitCode, 0) << ingest.standardError;
+  const std::size_t all = 2 * 6 * deviceCount();  // N=4096: every factor fits
+  EXPECT_NE(ingest.standardOutput.find("# " + out.string() + ": " + std::to_string(all) +
+                                       " measurements stored, 0 already stored; all 2 plan folders are in\n"),
+            std::string::npos)
+      << ingest.standardOutput;
+  // Ingested again: nothing is stored twice.
+  auto again = mirtune({"--db", folder.db(), "coarsen", "collect", "--ingest", out.string()});
+  ASSERT_EQ(again.exitCode, 0) << again.standardError;
+  EXPECT_NE(again.standardOutput.find(": 0 measurements stored, " + std::to_string(all) + " already stored"),
+            std::string::npos)
+      << again.standardOutput;
   auto measurements = exportTable(folder.db(), "measurements");
-  ASSERT_EQ(measurements.size(), 2 * 6 * deviceCount());  // N=4096: every factor fits
+  ASSERT_EQ(measurements.size(), all);
   for (const auto& row : measurements) {
     EXPECT_EQ(row["task"], "coarsen-collect");
     EXPECT_EQ(row["status"], "ok") << row.dump();

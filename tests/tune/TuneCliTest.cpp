@@ -222,6 +222,17 @@ TEST_F(TuneCli, AnExportedSessionIsMeasuredByTheRunnerAloneAndIngestedChecked) {
   const fs::path t4 = folder_ / "ingested.t4.json";
   auto ingested = runMirtune(withDatabase({"tune", spec, "--ingest", exported.string(), "-o", t4.string(), "--json"}));
   ASSERT_EQ(ingested.exitCode, 0) << ingested.standardError;
+  const auto summary = nlohmann::json::parse(ingested.standardOutput, nullptr, false);
+  ASSERT_TRUE(summary.is_object()) << ingested.standardOutput;
+  EXPECT_EQ(summary["ingest"],
+            (nlohmann::json{{"stored", 8}, {"already_stored", 0}, {"plan_folders", 8}, {"not_measured", 0}}));
+  // Ingested again: the same report, nothing stored twice.
+  auto again = runMirtune(withDatabase({"tune", spec, "--ingest", exported.string()}));
+  ASSERT_EQ(again.exitCode, 0) << again.standardError;
+  EXPECT_NE(again.standardOutput.find(
+                exported.string() + ": 0 measurements stored, 8 already stored; all 8 plan folders are in\n"),
+            std::string::npos)
+      << again.standardOutput;
   const auto results = readJson(t4);
   ASSERT_EQ(results["results"].size(), 8u);
   std::map<int, std::set<std::string>> invalidityByVariant;
