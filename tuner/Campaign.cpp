@@ -740,8 +740,9 @@ Expected<CampaignStatus> campaignStatus(const fs::path& given) {
         entry.state = CampaignPlanState::kFailed;
         const int exit = end->value("exit", 0);
         const int missing = end->value("missing", 0);
-        entry.reason = exit > 1 ? fmt::format("the runner ended with exit code {}", exit)
-                                : fmt::format("{} result(s) missing", missing);
+        entry.reason = exit > 128  ? fmt::format("the runner was killed (signal {})", exit - 128)
+                       : exit > 1  ? fmt::format("the runner ended with exit code {}", exit)
+                                   : fmt::format("{} result(s) missing", missing);
       }
       status.plans.push_back(std::move(entry));
       continue;

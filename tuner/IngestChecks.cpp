@@ -479,16 +479,24 @@ Expected<DeviceRunResult> readCheckedOpenClResult(const fs::path& resultFile, co
   return result;
 }
 
-std::string openClIngestText(const std::filesystem::path& folder, const OpenClIngestCounts& counts) {
+std::string ingestCountsText(const std::filesystem::path& folder, const IngestCounts& counts) {
   std::string text = fmt::format("{}: {} measurement{} stored, {} already stored; ", folder.string(),
-                                 counts.storedNew, counts.storedNew == 1 ? "" : "s", counts.alreadyStored);
-  if (counts.notMeasured == 0) {
+                                 counts.stored, counts.stored == 1 ? "" : "s", counts.alreadyStored);
+  if (counts.complete()) {
     return text + fmt::format("all {} plan folder{} in", counts.planFolders,
                               counts.planFolders == 1 ? " is" : "s are");
   }
-  return text + fmt::format("{} of {} plan folder{} {} no results yet (ingest again when they do)",
-                            counts.notMeasured, counts.planFolders, counts.planFolders == 1 ? "" : "s",
-                            counts.notMeasured == 1 ? "has" : "have");
+  std::vector<std::string> waiting;
+  if (counts.notYet > 0) {
+    waiting.push_back(fmt::format("{} of {} plan folder{} {} no results yet", counts.notYet,
+                                  counts.planFolders, counts.planFolders == 1 ? "" : "s",
+                                  counts.notYet == 1 ? "has" : "have"));
+  }
+  if (counts.missingConfigurations > 0) {
+    waiting.push_back(fmt::format("{} configuration{} no result yet", counts.missingConfigurations,
+                                  counts.missingConfigurations == 1 ? " has" : "s have"));
+  }
+  return text + fmt::format("{} (ingest again when they do)", fmt::join(waiting, " and "));
 }
 
 }  // namespace mirtune

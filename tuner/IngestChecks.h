@@ -59,16 +59,20 @@ Expected<std::map<std::string, runner::ProcessResult>> readCheckedRunResults(
 Expected<DeviceRunResult> readCheckedOpenClResult(const std::filesystem::path& resultFile,
                                                   const runner::RunPlan& plan, const OpenClDevice& device);
 
-/// What an ingest of an exported folder of OpenCL plans found, for its report.
-struct OpenClIngestCounts {
-  std::size_t storedNew = 0;      ///< measurements stored by this ingest
+/// What an ingest of an exported folder (process or OpenCL plans) found, for its report.
+struct IngestCounts {
+  std::size_t stored = 0;         ///< measurements stored by this ingest
   std::size_t alreadyStored = 0;  ///< measurements an earlier ingest of the same folder stored
   std::size_t planFolders = 0;    ///< plan folders of the export
-  std::size_t notMeasured = 0;    ///< plan folders without (all their) results yet
+  std::size_t notYet = 0;         ///< plan folders without (all their) results yet
+  std::size_t missingConfigurations = 0;  ///< configurations without a result in partly measured plan folders
+
+  /// Whether every plan folder and configuration has its result.
+  bool complete() const { return notYet == 0 && missingConfigurations == 0; }
 };
 
 /// The report line of such an ingest: "<folder>: 12 measurements stored, 4 already stored; 1 of 3 plan
 /// folders has no results yet (ingest again when they do)", or "...; all 3 plan folders are in".
-std::string openClIngestText(const std::filesystem::path& folder, const OpenClIngestCounts& counts);
+std::string ingestCountsText(const std::filesystem::path& folder, const IngestCounts& counts);
 
 }  // namespace mirtune

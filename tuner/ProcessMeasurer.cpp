@@ -930,26 +930,6 @@ std::string processIngestKey(const IngestIdentity& identity, const Configuration
   return ingestKey(identity.exportId, identity.planFolder, configurationHash(configuration));
 }
 
-std::string ingestCountsText(const fs::path& folder, const IngestCounts& counts) {
-  std::string text = fmt::format("{}: {} measurement{} stored, {} already stored; ", folder.string(),
-                                 counts.stored, counts.stored == 1 ? "" : "s", counts.alreadyStored);
-  if (counts.complete()) {
-    return text + fmt::format("all {} plan folder{} in", counts.planFolders,
-                              counts.planFolders == 1 ? " is" : "s are");
-  }
-  std::vector<std::string> waiting;
-  if (counts.notYet > 0) {
-    waiting.push_back(fmt::format("{} of {} plan folder{} {} no results yet", counts.notYet,
-                                  counts.planFolders, counts.planFolders == 1 ? "" : "s",
-                                  counts.notYet == 1 ? "has" : "have"));
-  }
-  if (counts.missingConfigurations > 0) {
-    waiting.push_back(fmt::format("{} configuration{} no result yet", counts.missingConfigurations,
-                                  counts.missingConfigurations == 1 ? " has" : "s have"));
-  }
-  return text + fmt::format("{} (ingest again when they do)", fmt::join(waiting, " and "));
-}
-
 ExportedMachines::ExportedMachines(fs::path exported) : exported_(std::move(exported)) {}
 
 Expected<const PlatformRecord*> ExportedMachines::read(const fs::path& recordFolder) {

@@ -6,6 +6,7 @@
 
 #include "database/Database.h"
 #include "support/Error.h"
+#include "tuner/IngestChecks.h"
 #include "tuner/Measurement.h"
 #include "tuner/TuningSession.h"
 
@@ -41,22 +42,6 @@ struct ProcessTarget {
   std::string platformFingerprint;  ///< this machine's, compared when resuming
   std::filesystem::path runner;     ///< the mirtune-run executable
 };
-
-/// What an ingest of an exported folder of process plans found, for its report.
-struct IngestCounts {
-  std::size_t stored = 0;         ///< measurements stored by this ingest
-  std::size_t alreadyStored = 0;  ///< measurements an earlier ingest of the same folder stored
-  std::size_t planFolders = 0;    ///< plan folders of the export
-  std::size_t notYet = 0;         ///< plan folders without results yet (no result file, or no default result)
-  std::size_t missingConfigurations = 0;  ///< configurations without a result in partly measured plan folders
-
-  /// Whether every plan folder and configuration has its result.
-  bool complete() const { return notYet == 0 && missingConfigurations == 0; }
-};
-
-/// The report line of such an ingest: "<folder>: 12 measurements stored, 4 already stored; 1 of 3 plan
-/// folders has no results yet (ingest again when they do)", or "...; all 3 plan folders are in".
-std::string ingestCountsText(const std::filesystem::path& folder, const IngestCounts& counts);
 
 /// The machines that measured the plan folders of an exported folder, each platform.json read once: a plan
 /// folder's own (a campaign node wrote it) or else the exported folder's (run-all.sh wrote it), as

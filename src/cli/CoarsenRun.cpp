@@ -66,7 +66,7 @@ int runCoarsenCollect(const CoarsenCollectOptions& options, const GlobalOptions&
   auto report = ingest ? coarsen::ingestCollection(request) : coarsen::collect(request);
   if (!report) return reportError(report.error());
   fmt::print("{}", coarsen::textReport(*report, ingest));
-  const bool allIn = !report->ingest || report->ingest->notMeasured == 0;  // else: ingest again later
+  const bool allIn = !report->ingest || report->ingest->complete();  // else: ingest again later
   return report->ok > 0 && report->recorded && allIn ? 0 : 1;
 }
 

@@ -134,7 +134,7 @@ int runLive(const TuneOptions& options, const GlobalOptions& global) {
   const int written = writeOutput(
       "", options.json ? tune::tuneSessionJson(*result).dump(2) + "\n" : tune::tuneSessionText(*result));
   // An ingest of a folder not measured to its end stores what there is and says so by its exit status.
-  if (written == 0 && result->ingest && result->ingest->notMeasured > 0) return 1;
+  if (written == 0 && result->ingest && !result->ingest->complete()) return 1;
   return written;
 }
 

@@ -419,7 +419,7 @@ Expected<CollectReport> ingestCollection(const CollectRequest& options) {
     report.platformFingerprint = report.platforms.front().fingerprint;
   }
   report.ingest =
-      OpenClIngestCounts{recorder.storedNew(), recorder.alreadyStored(), items.size(), notMeasured};
+      IngestCounts{recorder.storedNew(), recorder.alreadyStored(), items.size(), notMeasured, 0};
   report.ingestedFolder = folder.string();
   return report;
 }

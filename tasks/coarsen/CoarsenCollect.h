@@ -48,7 +48,7 @@ struct CollectReport {
   std::int64_t sessionId = 0;
   std::string platformFingerprint;  ///< ingested: the measuring machine's (the first one's, when several)
   std::vector<IngestedPlatform> platforms;  ///< ingested: every measuring machine, in the folder's order
-  std::optional<OpenClIngestCounts> ingest;  ///< ingested: stored new, already stored, not measured yet
+  std::optional<IngestCounts> ingest;  ///< ingested: stored new, already stored, not measured yet
   std::string ingestedFolder;                ///< ingested: the folder read
   bool recorded = true;
 };

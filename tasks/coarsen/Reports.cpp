@@ -338,7 +338,7 @@ std::string textReport(const CollectReport& report, bool ingested) {
     }
     text += fmt::format("# {} of {} measurements ok, recorded in {} ({})\n", report.ok, report.total,
                         report.databasePath, fmt::join(platforms, "; "));
-    if (report.ingest) text += "# " + openClIngestText(report.ingestedFolder, *report.ingest) + "\n";
+    if (report.ingest) text += "# " + ingestCountsText(report.ingestedFolder, *report.ingest) + "\n";
   } else {
     text += fmt::format("# {} of {} measurements ok, recorded in {} (session {})\n", report.ok, report.total,
                         report.databasePath, report.sessionId);

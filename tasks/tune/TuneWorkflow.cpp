@@ -383,10 +383,10 @@ nlohmann::json tuneSessionJson(const TuneSessionResult& result) {
   for (const TuneEvaluation& evaluation : result.evaluations) results.push_back(evaluationJson(evaluation));
   json["results"] = std::move(results);
   if (result.ingest) {
-    json["ingest"] = {{"stored", result.ingest->storedNew},
+    json["ingest"] = {{"stored", result.ingest->stored},
                       {"already_stored", result.ingest->alreadyStored},
                       {"plan_folders", result.ingest->planFolders},
-                      {"not_measured", result.ingest->notMeasured}};
+                      {"not_measured", result.ingest->notYet}};
   }
   return json;
 }
@@ -412,7 +412,7 @@ std::string tuneSessionText(const TuneSessionResult& result) {
     if (result.bestAgainstDefault) text += "  " + comparisonText(*result.bestAgainstDefault);
     text += "\n";
   }
-  if (result.ingest) text += openClIngestText(result.ingested, *result.ingest) + "\n";
+  if (result.ingest) text += ingestCountsText(result.ingested, *result.ingest) + "\n";
   return text;
 }
 
@@ -675,9 +675,9 @@ Expected<TuneSessionResult> ingestTuneSession(const TuneSessionOptions& options,
   result.budget = picks.size();
   result.stoppedBy = picks.size() >= session->space.candidates.size() ? "space" : "budget";
   result.ingested = folder;
-  OpenClIngestCounts counts;
+  IngestCounts counts;
   counts.planFolders = exported->items.size();
-  counts.notMeasured = exported->notMeasured();
+  counts.notYet = exported->notMeasured();
   const ExportedItem& defaultItem = exported->items.front();
   if (!defaultItem.machine) {
     logWarn(
@@ -782,7 +782,7 @@ Expected<TuneSessionResult> ingestTuneSession(const TuneSessionOptions& options,
       result.sessionId = platform.sessionId;
     }
   }
-  counts.storedNew = recorder.storedNew();
+  counts.stored = recorder.storedNew();
   counts.alreadyStored = recorder.alreadyStored();
   result.ingest = counts;
   chooseBest(result, options.seed);

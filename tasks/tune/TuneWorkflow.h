@@ -76,7 +76,7 @@ struct TuneSessionResult {
   std::filesystem::path ingested;  ///< the folder an ingest read
   /// Set by ingestTuneSession: what it stored new, found stored already, and the plan folders not measured
   /// yet.
-  std::optional<OpenClIngestCounts> ingest;
+  std::optional<IngestCounts> ingest;
 };
 
 /// Runs a session. Errors: the spec (readTuneSpec's), no OpenCL device or the named one missing, the runner or the

@@ -188,7 +188,9 @@ TEST_F(SlurmCampaign, CancelledTasksAndAKilledSlurmdEndWithEveryMeasurementOnce)
   EXPECT_EQ(plans["1"]["state"], "failed") << plans["1"];
   EXPECT_EQ(plans["1"]["reason"], "CANCELLED") << plans["1"];
   EXPECT_EQ(plans["2"]["state"], "failed") << plans["2"];
-  EXPECT_EQ(plans["2"]["reason"], "NODE_FAIL") << plans["2"];
+  // Slurm's word, or the task's own end record when its shell outlived the runner by a moment.
+  const std::set<std::string> endings = {"NODE_FAIL", "the runner was killed (signal 9)"};
+  EXPECT_TRUE(endings.count(plans["2"]["reason"].get<std::string>())) << plans["2"];
 
   // What finished is stored now; the rest after resubmit; a third ingest adds nothing.
   auto partial = mirtune({"tune", specPath(), "--ingest", exported.string()});
