@@ -2,6 +2,7 @@
 // plan folders run as array tasks, each beside its node's machine record; a runner error and a task killed midway
 // show as failed; resubmit runs only those again and leaves finished folders untouched. Also the plan listing and
 // the refusals (not an exported folder, a second submit, bad scheduler options). Skips without an OpenCL device.
+#include "common/OpenClDevices.h"
 #include "common/RunMirtune.h"
 #include "common/TemporaryFolder.h"
 #include "support/Files.h"
@@ -22,20 +23,6 @@ namespace {
 namespace fs = std::filesystem;
 
 const fs::path kSourceRoot = MIRTUNE_SOURCE_ROOT;
-
-bool hasOpenClDevice() {
-  SubprocessOptions options;
-  options.argv = {MIRTUNE_RUN_EXECUTABLE, "probe", "--json"};
-  options.timeoutSeconds = 60;
-  auto probe = runSubprocess(options);
-  if (!probe || probe->exitCode != 0) return false;
-  const auto json = nlohmann::json::parse(probe->standardOutput, nullptr, false);
-  if (!json.is_object() || !json.contains("platforms")) return false;
-  for (const auto& platform : json["platforms"]) {
-    if (platform.contains("devices") && !platform["devices"].empty()) return true;
-  }
-  return false;
-}
 
 void writeText(const fs::path& file, const std::string& text) {
   fs::create_directories(file.parent_path());

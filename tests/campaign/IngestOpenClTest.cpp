@@ -4,6 +4,7 @@
 // platform.
 #include "support/Subprocess.h"
 
+#include "common/OpenClDevices.h"
 #include "common/TemporaryFolder.h"
 
 #include <fmt/format.h>
@@ -64,28 +65,6 @@ SubprocessResult mirtune(const fs::path& db, std::vector<std::string> arguments)
   arguments.insert(arguments.begin(), {MIRTUNE_EXECUTABLE, "--db", db.string()});
   return run(arguments);
 }
-
-std::size_t deviceCount() {
-  static const std::size_t count = [] {
-    SubprocessOptions options;
-    options.argv = {MIRTUNE_RUN_EXECUTABLE, "probe", "--json"};
-    options.timeoutSeconds = 60;
-    auto probe = runSubprocess(options);
-    if (!probe || !probe->succeeded()) return std::size_t{0};
-    auto listing = nlohmann::json::parse(probe->standardOutput, nullptr, false);
-    std::size_t devices = 0;
-    if (!listing.is_object()) return devices;
-    for (const auto& platform : listing.value("platforms", nlohmann::json::array()))
-      devices += platform.value("devices", nlohmann::json::array()).size();
-    return devices;
-  }();
-  return count;
-}
-
-#define SKIP_WITHOUT_OPENCL()                                                                              \
-  do {                                                                                                     \
-    if (deviceCount() == 0) GTEST_SKIP() << "no OpenCL device (install pocl-opencl-icd to run this test)"; \
-  } while (false)
 
 nlohmann::json exportTable(const fs::path& db, const std::string& table) {
   auto exported = mirtune(db, {"db", "export", "--table", table, "--format", "json"});
@@ -238,7 +217,7 @@ TEST(IngestOpenCl, CoarsenCollectMeasuredFolderByFolderOnTwoNodeTypesIsStoredOnc
                               "--min-time", "0", "--export", exported.string()});
   ASSERT_EQ(written.exitCode, 0) << written.standardError;
   ASSERT_TRUE(fs::exists(exported / "export-id"));
-  const std::size_t perLaunch = 6 * deviceCount();  // N=4096: every factor fits
+  const std::size_t perLaunch = 6 * openClDeviceCount();  // N=4096: every factor fits
 
   measureFolder(exported / "saxpy-N4096", "node-a", "f*.plan.json", "coarsen");
   auto first = mirtune(db, {"coarsen", "collect", "--ingest", exported.string()});
@@ -328,7 +307,7 @@ TEST(IngestOpenCl, RunAllShStillIngestsAndADamagedResultRefusesTheWhole) {
   const fs::path db = folder.path() / "ingested.db";
   auto ingested = mirtune(db, {"coarsen", "collect", "--ingest", exported.string()});
   ASSERT_EQ(ingested.exitCode, 0) << ingested.standardError;
-  const std::size_t all = 12 * deviceCount();
+  const std::size_t all = 12 * openClDeviceCount();
   EXPECT_NE(ingested.standardOutput.find(fmt::format("# {} of {} measurements ok, recorded in ", all, all)),
             std::string::npos)
       << ingested.standardOutput;

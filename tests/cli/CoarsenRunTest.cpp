@@ -2,6 +2,7 @@
 // alone through run-all.sh, ingested) and `coarsen train --platform local` on the local OpenCL devices.
 #include "support/Subprocess.h"
 
+#include "common/OpenClDevices.h"
 #include "common/TemporaryFolder.h"
 
 #include <gtest/gtest.h>
@@ -52,28 +53,6 @@ SubprocessResult mirtune(std::vector<std::string> arguments,
   return run(arguments, environment);
 }
 
-std::size_t deviceCount() {
-  static const std::size_t count = [] {
-    SubprocessOptions options;
-    options.argv = {MIRTUNE_RUN_EXECUTABLE, "probe", "--json"};
-    options.timeoutSeconds = 60;
-    auto probe = runSubprocess(options);
-    if (!probe || !probe->succeeded()) return std::size_t{0};
-    auto listing = nlohmann::json::parse(probe->standardOutput, nullptr, false);
-    std::size_t devices = 0;
-    if (!listing.is_object()) return devices;
-    for (const auto& platform : listing.value("platforms", nlohmann::json::array()))
-      devices += platform.value("devices", nlohmann::json::array()).size();
-    return devices;
-  }();
-  return count;
-}
-
-#define SKIP_WITHOUT_OPENCL()                                                                              \
-  do {                                                                                                     \
-    if (deviceCount() == 0) GTEST_SKIP() << "no OpenCL device (install pocl-opencl-icd to run this test)"; \
-  } while (false)
-
 nlohmann::json exportTable(const std::string& db, const std::string& table) {
   auto exported = mirtune({"--db", db, "db", "export", "--table", table, "--format", "json"});
   EXPECT_EQ(exported.exitCode, 0) << exported.standardError;
@@ -119,7 +98,7 @@ TEST(CoarsenRun, VectorAddEveryFactorAgreesWithTheOriginalAndIsRecorded) {
   ASSERT_EQ(result.exitCode, 0) << result.standardError;
   auto report = nlohmann::json::parse(result.standardOutput);
   ASSERT_EQ(report.size(), 1u);
-  ASSERT_EQ(report[0]["devices"].size(), deviceCount());
+  ASSERT_EQ(report[0]["devices"].size(), openClDeviceCount());
   auto factors = factorsOf(report);
   ASSERT_EQ(factors.size(), 6u);
   for (const auto& [factor, entry] : factors) {
@@ -138,7 +117,7 @@ TEST(CoarsenRun, VectorAddEveryFactorAgreesWithTheOriginalAndIsRecorded) {
   EXPECT_EQ(device["predicted_best"].get<bool>(), device["predicted_factor"] == device["best_factor"]);
 
   auto measurements = exportTable(folder.db(), "measurements");
-  ASSERT_EQ(measurements.size(), 6 * deviceCount());
+  ASSERT_EQ(measurements.size(), 6 * openClDeviceCount());
   std::set<int> recorded;
   for (const auto& row : measurements) {
     EXPECT_EQ(row["task"], "coarsen");
@@ -178,7 +157,7 @@ TEST(CoarsenRun, RefusedAndDisallowedFactorsAreReportedNotMeasured) {
     EXPECT_EQ(factors[factor]["refusal"], "barrier_in_control_flow");
     EXPECT_NE(factors[factor]["message"].get<std::string>().find("dot_product.cl:"), std::string::npos);
   }
-  EXPECT_EQ(exportTable(folder.db(), "measurements").size(), deviceCount());  // factor 1 only
+  EXPECT_EQ(exportTable(folder.db(), "measurements").size(), openClDeviceCount());  // factor 1 only
 
   // 1024 / 32 = 32 is not a multiple of the local size 64: the NDRange check refuses 32 (and only 32).
   result = mirtune({"--db", folder.db(), "coarsen", (kKernels / "vector_add.cl").string(), "--run",
@@ -237,7 +216,7 @@ TEST(CoarsenRun, CollectTrainLocalAndPredictWithTheLocalHeads) {
     EXPECT_EQ(row["task"], "coarsen-collect");
     ok += row["status"] == "ok" ? 1 : 0;
   }
-  EXPECT_EQ(measurements.size(), 22 * deviceCount()) << collect.standardOutput;
+  EXPECT_EQ(measurements.size(), 22 * openClDeviceCount()) << collect.standardOutput;
   EXPECT_EQ(ok, measurements.size());
 
   auto train = mirtune({"--db", folder.db(), "coarsen", "train", "--platform", "local", "--threads", "1"});
@@ -248,7 +227,7 @@ TEST(CoarsenRun, CollectTrainLocalAndPredictWithTheLocalHeads) {
   ASSERT_TRUE(manifestFile.good());
   auto manifest = nlohmann::json::parse(manifestFile);
   EXPECT_EQ(manifest["form"], "factor");
-  EXPECT_EQ(manifest["heads"]["all"]["data"]["devices"].size(), deviceCount());
+  EXPECT_EQ(manifest["heads"]["all"]["data"]["devices"].size(), openClDeviceCount());
   EXPECT_EQ(manifest["heads"]["all"]["data"]["launches"], 4);
 
   auto predicted =
@@ -283,7 +262,7 @@ TEST(CoarsenRun, ExportRunWithTheRunnerAloneAndIngest) {
 
   auto ingest = mirtune({"--db", folder.db(), "coarsen", "collect", "--ingest", out.string()});
   ASSERT_EQ(ingest.exitCode, 0) << ingest.standardError;
-  const std::size_t all = 2 * 6 * deviceCount();  // N=4096: every factor fits
+  const std::size_t all = 2 * 6 * openClDeviceCount();  // N=4096: every factor fits
   EXPECT_NE(ingest.standardOutput.find("# " + out.string() + ": " + std::to_string(all) +
                                        " measurements stored, 0 already stored; all 2 plan folders are in\n"),
             std::string::npos)

@@ -1,6 +1,7 @@
 // `mirtune tune SPEC.json` end to end on this machine's OpenCL device: every way a configuration can end is recorded
 // and the search goes on, T4 and Kernel Tuner cache files are written, a session resumes from its cache file, the
 // convergence plot is drawn, and bad specs are refused naming the file. Skips without an OpenCL device.
+#include "common/OpenClDevices.h"
 #include "common/RunMirtune.h"
 #include "support/Files.h"
 #include "support/Subprocess.h"
@@ -19,20 +20,6 @@ namespace {
 namespace fs = std::filesystem;
 
 const fs::path kInputs = MIRTUNE_TUNE_SESSION_INPUTS;
-
-bool hasOpenClDevice() {
-  SubprocessOptions options;
-  options.argv = {MIRTUNE_RUN_EXECUTABLE, "probe", "--json"};
-  options.timeoutSeconds = 60;
-  auto probe = runSubprocess(options);
-  if (!probe || probe->exitCode != 0) return false;
-  const auto json = nlohmann::json::parse(probe->standardOutput, nullptr, false);
-  if (!json.is_object() || !json.contains("platforms")) return false;
-  for (const auto& platform : json["platforms"]) {
-    if (platform.contains("devices") && !platform["devices"].empty()) return true;
-  }
-  return false;
-}
 
 nlohmann::json readJson(const fs::path& file) {
   std::ifstream in(file);
