@@ -4,6 +4,7 @@
 // platform.
 #include "support/Subprocess.h"
 
+#include "common/RunMirtune.h"
 #include "common/OpenClDevices.h"
 #include "common/TemporaryFolder.h"
 
@@ -53,17 +54,11 @@ struct TestFolder : TemporaryFolder {
 };
 
 SubprocessResult run(const std::vector<std::string>& argv, double timeoutSeconds = 240) {
-  SubprocessOptions options;
-  options.argv = argv;
-  options.timeoutSeconds = timeoutSeconds;
-  auto result = runSubprocess(options);
-  EXPECT_TRUE(result.ok()) << (result.ok() ? "" : result.error().message());
-  return result.ok() ? *result : SubprocessResult{};
+  return runProgram(argv, timeoutSeconds, {});
 }
 
 SubprocessResult mirtune(const fs::path& db, std::vector<std::string> arguments) {
-  arguments.insert(arguments.begin(), {MIRTUNE_EXECUTABLE, "--db", db.string()});
-  return run(arguments);
+  return runMirtuneOn(db.string(), std::move(arguments), {});
 }
 
 nlohmann::json exportTable(const fs::path& db, const std::string& table) {

@@ -2,6 +2,7 @@
 // --export`) measured plan folder by plan folder, as campaign nodes do: each folder's own machine record,
 // each measurement stored once however often and however early the folder is ingested, damaged results
 // refused.
+#include "common/RunMirtune.h"
 #include "common/FakeNvcc.h"
 #include "common/TemporaryFolder.h"
 #include "database/Database.h"
@@ -26,18 +27,11 @@ namespace {
 namespace fs = std::filesystem;
 
 SubprocessResult run(const std::vector<std::string>& argv, double timeoutSeconds = 240) {
-  SubprocessOptions options;
-  options.argv = argv;
-  options.environment["OMP_WAIT_POLICY"] = "passive";
-  options.timeoutSeconds = timeoutSeconds;
-  auto result = runSubprocess(options);
-  EXPECT_TRUE(result.ok()) << (result.ok() ? "" : result.error().message());
-  return result.ok() ? *result : SubprocessResult{};
+  return runProgram(argv, timeoutSeconds, {{"OMP_WAIT_POLICY", "passive"}});
 }
 
 SubprocessResult mirtune(const std::string& db, std::vector<std::string> arguments) {
-  arguments.insert(arguments.begin(), {MIRTUNE_EXECUTABLE, "--db", db});
-  return run(arguments);
+  return runMirtuneOn(db, std::move(arguments), {{"OMP_WAIT_POLICY", "passive"}});
 }
 
 /// What run-all.sh runs for one plan folder.

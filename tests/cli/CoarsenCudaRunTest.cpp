@@ -6,6 +6,7 @@
 #include "support/Files.h"
 #include "support/Subprocess.h"
 
+#include "common/RunMirtune.h"
 #include "common/FakeNvcc.h"
 #include "common/TemporaryFolder.h"
 
@@ -23,17 +24,11 @@ namespace fs = std::filesystem;
 const fs::path kSaxpy = fs::path(MIRTUNE_SOURCE_ROOT) / "kernels" / "cuda" / "saxpy.cu";
 
 SubprocessResult run(const std::vector<std::string>& argv, double timeoutSeconds = 240) {
-  SubprocessOptions options;
-  options.argv = argv;
-  options.timeoutSeconds = timeoutSeconds;
-  auto result = runSubprocess(options);
-  EXPECT_TRUE(result.ok()) << (result.ok() ? "" : result.error().message());
-  return result.ok() ? *result : SubprocessResult{};
+  return runProgram(argv, timeoutSeconds, {});
 }
 
 SubprocessResult mirtune(const std::string& db, std::vector<std::string> arguments) {
-  arguments.insert(arguments.begin(), {MIRTUNE_EXECUTABLE, "--db", db});
-  return run(arguments);
+  return runMirtuneOn(db, std::move(arguments), {});
 }
 
 /// `mirtune coarsen SOURCE --run --nvcc NVCC --min-time 0 EXTRA...` against the folder's database.

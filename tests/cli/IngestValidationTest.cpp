@@ -2,6 +2,7 @@
 // `coarsen FILE.cu` folders are measured once by their run-all.sh, then copies are damaged one way each.
 // Every damage is refused with a non-zero exit naming the file and the field or record, and nothing reaches
 // the database; run-all.sh records the machine's memory without saturating.
+#include "common/RunMirtune.h"
 #include "common/FakeNvcc.h"
 #include "common/TemporaryFolder.h"
 #include "database/Database.h"
@@ -24,18 +25,11 @@ namespace fs = std::filesystem;
 const fs::path kInputs = MIRTUNE_TEST_INPUTS;
 
 SubprocessResult run(const std::vector<std::string>& argv, double timeoutSeconds = 240) {
-  SubprocessOptions options;
-  options.argv = argv;
-  options.environment["OMP_WAIT_POLICY"] = "passive";
-  options.timeoutSeconds = timeoutSeconds;
-  auto result = runSubprocess(options);
-  EXPECT_TRUE(result.ok()) << (result.ok() ? "" : result.error().message());
-  return result.ok() ? *result : SubprocessResult{};
+  return runProgram(argv, timeoutSeconds, {{"OMP_WAIT_POLICY", "passive"}});
 }
 
 SubprocessResult mirtune(const std::string& db, std::vector<std::string> arguments) {
-  arguments.insert(arguments.begin(), {MIRTUNE_EXECUTABLE, "--db", db});
-  return run(arguments);
+  return runMirtuneOn(db, std::move(arguments), {{"OMP_WAIT_POLICY", "passive"}});
 }
 
 /// Measurements in a database (0 when it was never created).
