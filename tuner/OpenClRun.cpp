@@ -186,6 +186,16 @@ DeviceRunResult deviceRunResultFor(const OpenClDevice& device) {
   return result;
 }
 
+OpenClDevice openClDeviceOf(const DeviceRunResult& result) {
+  OpenClDevice device;
+  device.platformIndex = result.platformIndex;
+  device.deviceIndex = result.deviceIndex;
+  device.platformName = result.platformName;
+  device.name = result.name;
+  device.type = result.type;
+  return device;
+}
+
 Expected<OpenClRunResult> runOnAllDevices(const OpenClRunRequest& request, const fs::path& runnerExecutable) {
   std::vector<OpenClDevice> devices = request.devices;
   if (devices.empty()) {

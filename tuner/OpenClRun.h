@@ -82,6 +82,8 @@ struct DeviceRunResult {
 
 /// A result for `device`: its identity filled in, nothing measured yet.
 DeviceRunResult deviceRunResultFor(const OpenClDevice& device);
+/// The device a result was measured on (the inverse of deviceRunResultFor).
+OpenClDevice openClDeviceOf(const DeviceRunResult& result);
 
 struct OpenClRunResult {
   std::vector<DeviceRunResult> devices;

@@ -694,15 +694,7 @@ Expected<TuneSessionResult> ingestTuneSession(const TuneSessionOptions& options,
   // the machine that measured it. Outputs are checked against the default's on its own session device.
   const auto devicesOf = [](const ExportedItem& item) {
     std::vector<OpenClDevice> devices;
-    for (const DeviceRunResult& device : item.devices) {
-      OpenClDevice described;
-      described.platformIndex = device.platformIndex;
-      described.deviceIndex = device.deviceIndex;
-      described.platformName = device.platformName;
-      described.name = device.name;
-      described.type = device.type;
-      devices.push_back(described);
-    }
+    for (const DeviceRunResult& device : item.devices) devices.push_back(openClDeviceOf(device));
     return devices;
   };
   std::vector<std::optional<std::size_t>> columns(batch->size());
