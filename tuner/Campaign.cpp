@@ -494,7 +494,13 @@ Expected<CampaignSubmitReport> submitRound(const fs::path& exported, CampaignFil
     auto job = submitSlurmRound(exported, round, options);
     if (!job) {
       campaign.rounds.pop_back();
-      (void)writeCampaign(exported, campaign);
+      if (campaign.rounds.empty()) {
+        // Nothing was submitted: the campaign file goes, so that submit can be given again.
+        std::error_code ignored;
+        fs::remove(folder / "campaign.json", ignored);
+      } else {
+        (void)writeCampaign(exported, campaign);
+      }
       return job.error();
     }
     campaign.rounds.back().jobId = *job;

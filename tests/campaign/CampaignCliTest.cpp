@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 #include <sys/stat.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -159,6 +160,26 @@ TEST_F(CampaignCli, ResubmitRunsOnlyWhatFailedOrWasKilled) {
   json = parseJson(runMirtune({"campaign", "status", exported.string(), "--json"}).standardOutput);
   EXPECT_EQ(json["counts"]["done"], 13) << json.dump();
   EXPECT_EQ(json["rounds"], 2);
+}
+
+TEST_F(CampaignCli, ASubmissionSlurmRefusesLeavesNoCampaignBehind) {
+  TemporaryFolder folder("mirtune-campaign", "refused");
+  const fs::path exported = exportTuning(folder);
+  // An sbatch that refuses, as one does when no controller answers.
+  writeText(folder.path() / "bin" / "sbatch", "#!/bin/sh\necho 'sbatch: error: Batch job submission failed' >&2\nexit 1\n");
+  fs::permissions(folder.path() / "bin" / "sbatch", fs::perms::owner_all, fs::perm_options::add);
+  const char* path = std::getenv("PATH");
+  auto refused = runProgram({MIRTUNE_EXECUTABLE, "campaign", "submit", exported.string()}, 120,
+                            {{"PATH", (folder.path() / "bin").string() + ":" + (path ? path : "/usr/bin:/bin")}});
+  EXPECT_EQ(refused.exitCode, 1);
+  EXPECT_NE(refused.standardError.find("sbatch refused the campaign (exit code 1): sbatch: error: Batch job "
+                                       "submission failed"),
+            std::string::npos)
+      << refused.standardError;
+  EXPECT_FALSE(fs::exists(exported / "campaign" / "campaign.json"));
+  // So it can be given again, here with local workers.
+  auto local = runMirtune({"campaign", "submit", exported.string(), "--scheduler", "local", "--max-parallel", "2"});
+  EXPECT_EQ(local.exitCode, 0) << local.standardError;
 }
 
 TEST(CampaignRefusals, NotAnExportAndBadOptions) {
