@@ -1,6 +1,6 @@
 // Search strategies of `mirtune tune`: exhaustive, seeded random, a model-guided search (bootstrap ensemble
-// of boosted trees, lower-confidence-bound acquisition, local moves around the incumbents) and its transfer
-// variant.
+// of boosted trees, lower-confidence-bound acquisition, local moves around the incumbents, escapes from a basin
+// that stops improving) and its transfer variant.
 #include "tasks/tune/Search.h"
 
 #include "support/Statistics.h"
@@ -178,6 +178,13 @@ struct ModelSettings {
   double designFraction = 0.1;  ///< share of the budget spent on the space-filling initial design ...
   std::size_t designMin = 3;    ///< ... but at least this many points
   std::size_t designMax = 10;   ///< ... and at most this many
+  /// After this many evaluations without a better time the search counts as stuck in a basin: its next global
+  /// step (not a local one) goes elsewhere (screenedFarPick), and again after each further `patience` evaluations.
+  std::size_t patience = 5;
+  std::size_t escapeBatch = 8;   ///< an escape picks among this many space-filling candidates
+  /// No escape before this many evaluations, nor in the first half of the budget: until then the search is still
+  /// exploring, and an escape costs more than it finds (measured: experiments/RESULTS.md).
+  std::size_t escapeAfter = 20;
 };
 
 /// One training row source for transfer: an earlier session's rows mapped onto the current parameters.
@@ -199,6 +206,7 @@ class ModelStrategy final : public SearchStrategy {
         static_cast<std::size_t>(static_cast<double>(budget) * settings_.designFraction), settings_.designMin,
         settings_.designMax);
     initialDesign_ = std::min(initialDesign_, n);
+    escapeFrom_ = std::max(settings_.escapeAfter, (budget + 1) / 2);
     if (options.kind == StrategyKind::kTransfer && options.transfer != nullptr)
       prepareHistory(*options.transfer);
     columns_ = candidates.parameterNames.size() + embedding_.size();
@@ -360,6 +368,47 @@ class ModelStrategy final : public SearchStrategy {
     return best;
   }
 
+  /// Of a seeded sample of the open candidates, the `escapeBatch` farthest from everything observed; of those,
+  /// the one with the best (lowest) score. `score` is indexed like `open`.
+  std::optional<std::size_t> screenedFarPick(const std::vector<Observation>& history,
+                                             const std::vector<std::size_t>& open,
+                                             const std::vector<double>& score) {
+    if (open.empty()) return std::nullopt;
+    std::vector<std::pair<float, std::size_t>> farthest;  // (-distance to the nearest observed, index into open)
+    const std::size_t pool = std::min<std::size_t>(open.size(), 256);
+    for (std::size_t d = 0; d < pool; ++d) {
+      const std::size_t k = random_.below(open.size());
+      float nearest = std::numeric_limits<float>::max();
+      for (const auto& observation : history)
+        nearest = std::min(nearest, geometry_.distance(open[k], observation.candidate));
+      farthest.emplace_back(-nearest, k);
+    }
+    std::sort(farthest.begin(), farthest.end());
+    std::size_t chosen = farthest[0].second;
+    for (std::size_t d = 1; d < std::min(farthest.size(), settings_.escapeBatch); ++d) {
+      if (score[farthest[d].second] < score[chosen]) chosen = farthest[d].second;
+    }
+    return open[chosen];
+  }
+
+  /// Evaluations (failed ones included) since the best time of this session last improved; picks of the current
+  /// batch that are not evaluated yet do not count.
+  std::size_t evaluationsSinceImprovement(const std::vector<Observation>& history) const {
+    double best = std::numeric_limits<double>::infinity();
+    std::size_t since = 0;
+    for (const auto& observation : history) {
+      if (pending_.count(observation.candidate) != 0) continue;
+      const bool ok = observation.time && *observation.time > 0 && std::isfinite(*observation.time);
+      if (ok && *observation.time < best) {
+        best = *observation.time;
+        since = 0;
+      } else {
+        ++since;
+      }
+    }
+    return since;
+  }
+
   void appendFeatures(std::size_t candidate, std::vector<float>& out) const {
     const float* row = candidates_.row(candidate);
     out.insert(out.end(), row, row + candidates_.parameterNames.size());
@@ -381,6 +430,7 @@ class ModelStrategy final : public SearchStrategy {
         failedRows.push_back(observation.candidate);
       }
     }
+    const std::size_t stagnant = evaluationsSinceImprovement(history);
     double historyWeight = 0;
     if (hasHistory()) {
       if (!historyStatus_) return historyStatus_.error();
@@ -478,6 +528,13 @@ class ModelStrategy final : public SearchStrategy {
       }
       if (local) return std::optional<std::size_t>(open[*local]);
     }
+    if (!okRows.empty() && stagnant >= settings_.patience && history.size() >= escapeFrom_ &&
+        history.size() - lastEscape_ >= settings_.patience) {
+      lastEscape_ = history.size();
+      // Escape: of a fresh space-filling batch (the candidates farthest from everything evaluated), the one the
+      // acquisition likes best. The acquisition alone keeps choosing the basin where the evaluations cluster.
+      if (auto far = screenedFarPick(history, open, score)) return far;
+    }
     std::size_t pick = 0;
     for (std::size_t k = 1; k < open.size(); ++k) {
       if (score[k] < score[pick]) pick = k;
@@ -494,6 +551,8 @@ class ModelStrategy final : public SearchStrategy {
   std::size_t columns_ = 0;
   std::size_t modelSteps_ = 0;
   std::size_t designPicks_ = 0;
+  std::size_t escapeFrom_ = 0;  ///< the first history size at which an escape may happen
+  std::size_t lastEscape_ = 0;  ///< history size at the last escape
   std::unordered_set<std::size_t> pending_;
   std::vector<float> embedding_;
   std::vector<float> historyFeatures_;

@@ -1,5 +1,6 @@
 // Search strategies: candidate features, no repeated proposals, exhaustive order, seeded random, the
-// model-guided search against random on a structured synthetic space, and transfer from an earlier session.
+// model-guided search against random on a structured synthetic space, its escape from a stalled basin, and transfer
+// from an earlier session.
 #include "tasks/tune/Search.h"
 
 #include <gtest/gtest.h>
@@ -209,6 +210,58 @@ TEST(Search, ModelSteersAwayFromFailures) {
   }
   // 75% of the space fails; random picks would fail about 15 of the last 20.
   EXPECT_LE(lateFailures, 8u);
+}
+
+TEST(Search, ModelEscapesABasinThatStopsImproving) {
+  // The evaluations so far cluster in one corner (small block and tiles) whose best stopped improving long ago,
+  // and the design points elsewhere were slow: the trees then favour the corner, and only an escape leaves it.
+  const CandidateSet set = candidateSetFrom(syntheticSpace());
+  auto stepOf = [&](std::size_t i, const char* name, std::vector<double> values) {
+    const double value = set.configurations[i].at(name).get<double>();
+    return static_cast<double>(std::find(values.begin(), values.end(), value) - values.begin()) /
+           static_cast<double>(values.size() - 1);
+  };
+  const std::vector<double> blocks = {1, 2, 4, 8, 16, 32, 64, 96, 128, 256}, tiles = {1, 2, 3, 4, 5, 6, 7, 8};
+  auto distance = [&](std::size_t a, std::size_t b) {
+    double sum = 0;
+    for (auto [name, values] : {std::pair{"block", blocks}, std::pair{"tile_x", tiles}, std::pair{"tile_y", tiles}}) {
+      const double d = stepOf(a, name, values) - stepOf(b, name, values);
+      sum += d * d;
+    }
+    return sum;
+  };
+  std::vector<Observation> history;
+  std::vector<std::size_t> corner;
+  for (std::size_t i = 0; i < set.size(); ++i) {
+    const auto& c = set.configurations[i];
+    if (c.at("block").get<int>() <= 2 && c.at("tile_x").get<int>() <= 2 && c.at("tile_y").get<int>() <= 3) {
+      history.push_back({i, corner.empty() ? 1.0 : 2.0});
+      corner.push_back(i);
+    }
+  }
+  ASSERT_EQ(corner.size(), 24u);
+  StrategyOptions options;
+  options.kind = StrategyKind::kModel;
+  options.seed = 3;
+  options.budget = 40;
+  auto strategy = makeStrategy(set, options);
+  ASSERT_TRUE(strategy.ok());
+  // The space-filling design comes first (4 points at this budget); they are slow.
+  auto design = (*strategy)->propose(history, 4);
+  ASSERT_TRUE(design.ok());
+  ASSERT_EQ(design->size(), 4u);
+  for (auto i : *design) history.push_back({i, 3.0});
+  double farthest = 0;
+  for (int step = 0; step < 4; ++step) {
+    auto picked = (*strategy)->propose(history, 1);
+    ASSERT_TRUE(picked.ok() && picked->size() == 1u);
+    double nearest = 1e300;
+    for (auto i : corner) nearest = std::min(nearest, distance(picked->front(), i));
+    farthest = std::max(farthest, nearest);
+    history.push_back({picked->front(), 2.0});
+  }
+  // Half the range of one parameter, squared, is 0.25: an escape goes at least that far from the corner.
+  EXPECT_GE(farthest, 0.25) << "every proposal stayed beside the stalled corner";
 }
 
 TEST(Search, TransferStartsWhereTheEarlierSessionFoundTheOptimum) {
