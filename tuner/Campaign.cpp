@@ -457,6 +457,8 @@ Expected<std::string> submitSlurmRound(const fs::path& exported, const CampaignR
   return id;
 }
 
+std::map<std::string, std::string> slurmConfig(const std::set<std::string>& keys);
+
 Expected<CampaignSubmitReport> submitRound(const fs::path& exported, CampaignFile& campaign,
                                            std::vector<std::string> folders, const CampaignOptions& options) {
   std::map<std::string, CampaignPlanKind> kinds;
@@ -470,9 +472,21 @@ Expected<CampaignSubmitReport> submitRound(const fs::path& exported, CampaignFil
   const fs::path folder = campaignFolder(exported);
   const std::size_t tasks = taskCount(round.folders.size(), round.plansPerTask);
   if (options.scheduler == CampaignScheduler::kSlurm && tasks > 1000) {
-    return makeError(ErrorCode::kUsage,
-                     "{} array tasks: more than Slurm's default MaxArraySize (1001) allows; give --plans-per-task {}",
-                     tasks, (round.folders.size() + 999) / 1000);
+    // Past Slurm's default MaxArraySize (1001: indices up to 1000) the cluster's own limit decides.
+    std::size_t limit = 1001;
+    const auto config = slurmConfig({"MaxArraySize"});
+    if (const auto found = config.find("MaxArraySize"); found != config.end()) {
+      const std::string& value = found->second;
+      if (!value.empty() && value.size() < 10 &&
+          std::all_of(value.begin(), value.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); })) {
+        limit = std::max<std::size_t>(1, std::stoul(value));
+      }
+    }
+    if (tasks > limit) {
+      return makeError(ErrorCode::kUsage,
+                       "{} array tasks: more than the cluster's MaxArraySize ({}) allows; give --plans-per-task {}",
+                       tasks, limit, (round.folders.size() + limit - 1) / limit);
+    }
   }
   if (Status written = writeFileAtomically(folder / "task.sh", taskScript(options, exportRecordsGpus(exported)));
       !written) {

@@ -161,6 +161,23 @@ TEST_F(SlurmCampaign, AJobArrayRunsEveryPlanFolderOnItsOwnCore) {
   EXPECT_EQ(measurementCount(), 13u);
 }
 
+TEST_F(SlurmCampaign, AnArrayPastTheClustersMaxArraySizeIsRefusedWithTheGroupingThatFits) {
+  const fs::path exported = folder_.path() / "wide";
+  for (int i = 0; i < 1002; ++i) writeText(exported / std::to_string(i) / "plan.json", "{}\n");
+  auto refused = mirtune({"campaign", "submit", exported.string()});
+  EXPECT_EQ(refused.exitCode, 2) << refused.standardError;
+  EXPECT_NE(refused.standardError.find("1002 array tasks: more than the cluster's MaxArraySize (1001) allows; give "
+                                       "--plans-per-task 2"),
+            std::string::npos)
+      << refused.standardError;
+  EXPECT_FALSE(fs::exists(exported / "campaign" / "campaign.json"));
+  auto grouped = mirtune({"campaign", "submit", exported.string(), "--plans-per-task", "2", "--json"});
+  ASSERT_EQ(grouped.exitCode, 0) << grouped.standardError;
+  const auto report = parseJson(grouped.standardOutput);
+  EXPECT_EQ(report["tasks"], 501);
+  EXPECT_TRUE(run({"scancel", report["job"].get<std::string>()}).succeeded());
+}
+
 TEST_F(SlurmCampaign, CancelledTasksAndAKilledSlurmdEndWithEveryMeasurementOnce) {
   const fs::path exported = exportTuning();
   // Folder 0 holds the default configuration, which every other configuration's outputs are checked against.
