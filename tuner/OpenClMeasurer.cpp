@@ -346,10 +346,12 @@ Expected<std::optional<OpenClMachineRecords>> exportedOpenClMachine(const fs::pa
   std::error_code error;
   // Neither a campaign task nor run-all.sh recorded a machine yet: no results to read.
   if (!fs::exists(folder / kPlatformRecordFile, error)) return std::optional<OpenClMachineRecords>();
-  // A machine record that is there is checked, finished or not.
-  if (auto machine = exportedPlatform(folder); !machine) return machine.error();
-  // devices.txt is written after every plan ran: without it the run did not get to its end (yet).
-  if (!fs::exists(folder / "devices.txt", error)) return std::optional<OpenClMachineRecords>();
+  // devices.txt is written after every plan ran: without it the run did not get to its end (yet). A machine
+  // record that is there is checked, finished or not (exportedOpenClPlatform checks it for a finished run).
+  if (!fs::exists(folder / "devices.txt", error)) {
+    if (auto machine = exportedPlatform(folder); !machine) return machine.error();
+    return std::optional<OpenClMachineRecords>();
+  }
   OpenClMachineRecords records;
   records.folder = folder;
   auto platform = exportedOpenClPlatform(folder);
