@@ -65,6 +65,15 @@ Expected<OpenClDevice> chooseDevice(const std::vector<OpenClDevice>& devices, co
   return devices.front();
 }
 
+// What one measurement found, as an evaluation of the session reports it.
+void takeOutcome(TuneEvaluation& evaluation, const MeasureResult& outcome) {
+  evaluation.status = outcome.status;
+  evaluation.message = outcome.message;
+  evaluation.samples = outcome.samples;
+  evaluation.median = outcome.median;
+  evaluation.spread = outcome.spread;
+}
+
 std::string deviceLabel(const OpenClDevice& device) {
   return fmt::format("{}:{} {} {}", device.platformIndex, device.deviceIndex, device.type, device.name);
 }
@@ -753,11 +762,7 @@ Expected<TuneSessionResult> ingestTuneSession(const TuneSessionOptions& options,
     MeasureResult stored = measurer.store(i, (*batch)[i], outcome);
     TuneEvaluation evaluation;
     evaluation.configuration = (*batch)[i].configuration;
-    evaluation.status = stored.status;
-    evaluation.message = stored.message;
-    evaluation.samples = stored.samples;
-    evaluation.median = stored.median;
-    evaluation.spread = stored.spread;
+    takeOutcome(evaluation, stored);
     evaluation.compileSeconds = outcome.buildSeconds;
     evaluation.validationSeconds = validation;
     evaluation.timestamp = utcTimestamp();
@@ -924,11 +929,7 @@ Expected<TuneSessionResult> runTuneSession(const TuneSessionOptions& options) {
     if (!measured) return measured.error();
     if (measured->empty()) return makeError(ErrorCode::kInternal, "the OpenCL backend returned no result");
     MeasureResult& outcome = measured->front();
-    evaluation.status = outcome.status;
-    evaluation.message = outcome.message;
-    evaluation.samples = outcome.samples;
-    evaluation.median = outcome.median;
-    evaluation.spread = outcome.spread;
+    takeOutcome(evaluation, outcome);
     const double wall = secondsSince(measureStart);
     if (const auto* deviceResult = std::get_if<DeviceRunResult>(&outcome.detail)) {
       evaluation.compileSeconds = deviceResult->buildSeconds;
