@@ -46,6 +46,8 @@ struct TuneOptions {
   std::string device;       ///< --device P:D
   std::string workDirectory;
   std::string encoder;      ///< --encoder (transfer)
+  std::string nvcc;         ///< --nvcc (CUDA specs)
+  std::string cudaArch;     ///< --cuda-arch (CUDA specs)
   bool budgetGiven = false;
   std::string commandLine;
 };
@@ -115,6 +117,8 @@ int runLive(const TuneOptions& options, const GlobalOptions& global) {
   session.resume = options.resume;
   session.workDirectory = options.workDirectory;
   session.encoderModel = options.encoder;
+  session.nvcc = options.nvcc;
+  session.cudaArch = options.cudaArch;
   session.commandLine = "tune";
   session.showProgress = !global.quiet;
   if (!options.exportFolder.empty() && !options.ingestFolder.empty()) {
@@ -277,6 +281,10 @@ void addTuneCommand(CLI::App& app, const GlobalOptions& global, CommandAction& a
   tune->add_option("--ingest", options->ingestFolder,
                    "Live: store what an --export folder measured (checked, outputs against the default's), as that "
                    "machine's session");
+  tune->add_option("--nvcc", options->nvcc,
+                   "CUDA specs: the nvcc to build with (default: on PATH, else /usr/local/cuda/bin)");
+  tune->add_option("--cuda-arch", options->cudaArch,
+                   "CUDA specs: nvcc -arch (default: the device's own; sm_90 for --export)");
   addEncoderOption(*tune, options->encoder);
 
   CLI::App* plot = tune->add_subcommand("plot", "Draw the convergence of tuning sessions (T4 files or session ids) "
