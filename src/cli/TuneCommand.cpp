@@ -272,7 +272,8 @@ void addTuneCommand(CLI::App& app, const GlobalOptions& global, CommandAction& a
   tune->add_flag("--resume", options->resume,
                  "Live: continue the interrupted session (a kernel's from its --cache file, a program's from the "
                  "database); without it an existing --cache file is refused");
-  tune->add_option("--device", options->device, "Live: OpenCL device P:D (default: the first GPU, else device 0:0)");
+  tune->add_option("--device", options->device,
+                   "Live: OpenCL device P:D (default: the first GPU, else device 0:0); a CUDA spec's device N");
   tune->add_option("--work-dir", options->workDirectory,
                    "Live: where plans and the default's outputs go (default: beside the database)");
   tune->add_option("--export", options->exportFolder,
