@@ -1,7 +1,8 @@
-// CUDA specs in `mirtune tune`: the generated harness (launch geometry, commands, constant memory), the clear
-// refusal of a live session without a GPU, an export whose configurations are built here by nvcc (a compile
-// failure recorded as such), the ingest of results a GPU machine would bring back (outputs checked again
-// here), and a live session, which runs only where there is a CUDA device.
+// CUDA specs in `mirtune tune`: the generated harness (launch geometry, commands, constant memory; its host
+// logic built with g++ against a host stand-in of the CUDA runtime and run), the clear refusal of a live
+// session without a GPU, an export whose configurations are built here by nvcc (a compile failure recorded as
+// such), the ingest of results a GPU machine would bring back (outputs checked again here), and a live
+// session, which runs only where there is a CUDA device.
 #include "support/Files.h"
 #include "tasks/tune/CudaDevices.h"
 #include "tasks/tune/CudaHarness.h"
@@ -171,6 +172,103 @@ TEST(CudaHarness, ConstantMemoryNeedsTheKernelsVariable) {
   EXPECT_NE(harness.error().message().find("Arguments[1].MemType: Constant, but"), std::string::npos)
       << harness.error().message();
   EXPECT_NE(harness.error().message().find("no __constant__ variable 'a'"), std::string::npos);
+}
+
+/// Builds host_scale.json's harness for `configuration` with g++ and the host stand-in of the CUDA runtime
+/// (inputs/cuda/host): the launch brackets removed, the kernel is a function call. Returns the program.
+fs::path buildOnHost(const CudaHarness& harness, const Configuration& configuration, const fs::path& folder,
+                     const std::string& name) {
+  for (const auto& [file, content] : harness.files()) {
+    std::string text = content;
+    const std::string launch = "<<<mirtuneGrid, mirtuneBlock, mirtuneShared>>>";
+    if (file == kCudaHarnessFile) text.erase(text.find(launch), launch.size());
+    EXPECT_TRUE(writeFileAtomically(folder / file, text));
+  }
+  std::vector<std::string> argv = {
+      "c++", "-std=c++14", "-x", "c++", "-I", (fs::path(MIRTUNE_TUNE_CUDA_INPUTS) / "host").string()};
+  for (const std::string& argument : harness.commands(configuration, {}).buildArgv) {
+    if (argument.rfind("-D", 0) == 0) argv.push_back(argument);
+  }
+  const fs::path program = folder / name;
+  argv.insert(argv.end(), {"-o", program.string(), (folder / kCudaHarnessFile).string()});
+  auto built = runProgram(argv);
+  EXPECT_EQ(built.exitCode, 0) << built.standardError;
+  return program;
+}
+
+runner::HostArray readArray(const fs::path& file) {
+  runner::HostArray array;
+  std::string error;
+  EXPECT_TRUE(runner::readNpy(file.string(), array, error)) << error;
+  return array;
+}
+
+TEST(CudaHarness, TheGeneratedProgramFillsChecksAndTimesAsDocumented) {
+  const fs::path specFile = fs::path(MIRTUNE_TUNE_CUDA_INPUTS) / "host" / "host_scale.json";
+  auto spec = readTuneSpec(specFile);
+  ASSERT_TRUE(spec) << spec.error().message();
+  auto harness = CudaHarness::generate(*spec);
+  ASSERT_TRUE(harness) << harness.error().message();
+  TemporaryFolder folder("mirtune-cuda", "host");
+  const Configuration original = {{"block_size_x", 32}, {"shift", 0}};
+  const Configuration shifted = {{"block_size_x", 32}, {"shift", 1}};
+  const fs::path first = buildOnHost(*harness, original, folder.path(), "original");
+  const fs::path second = buildOnHost(*harness, shifted, folder.path(), "shifted");
+  const fs::path reference = folder.path() / "outputs" / "default";
+
+  // The default: outputs written after the first launch on fresh inputs, no verdict, one time line.
+  auto ran = runProgram({first.string(), reference.string()});
+  ASSERT_EQ(ran.exitCode, 0) << ran.standardError;
+  EXPECT_EQ(ran.standardOutput.rfind("mirtune-region-seconds: ", 0), 0u) << ran.standardOutput;
+  EXPECT_EQ(ran.standardOutput.find("mirtune-check"), std::string::npos);
+  EXPECT_EQ(std::count(ran.standardOutput.begin(), ran.standardOutput.end(), '\n'), 1);
+  EXPECT_NE(ran.standardError.find("launches, median"), std::string::npos) << ran.standardError;
+  // x is filled as mirtune-run fills an OpenCL spec's argument 1: uniform in [0, 3), seed 2.
+  runner::ArgSpec x;
+  x.type = runner::ElementType::kFloat;
+  x.elements = 1000;
+  x.generator.kind = runner::GeneratorKind::kUniform;
+  x.generator.lo = 0;
+  x.generator.hi = 3;
+  x.generator.seed = 2;
+  const runner::HostArray inputs = runner::generateBuffer(x);
+  const runner::HostArray y = readArray(reference / "2_y.npy");
+  const runner::HostArray counts = readArray(reference / "3_counts.npy");
+  ASSERT_EQ(y.elements, 1000u);
+  ASSERT_EQ(counts.elements, 1000u);
+  for (std::uint64_t i = 0; i < 1000; ++i) {
+    ASSERT_EQ(y.as<float>()[i], 2.0f * inputs.as<float>()[i]) << i;
+    ASSERT_EQ(counts.as<std::int32_t>()[i], static_cast<std::int32_t>(i)) << i;
+  }
+
+  // The same configuration against the default's files agrees; another one does not, and is not timed.
+  auto same =
+      runProgram({first.string(), (folder.path() / "outputs" / "again").string(), reference.string()});
+  EXPECT_NE(same.standardOutput.find("mirtune-check: ok\n"), std::string::npos) << same.standardOutput;
+  auto differs =
+      runProgram({second.string(), (folder.path() / "outputs" / "shifted").string(), reference.string()});
+  EXPECT_EQ(differs.exitCode, 0);
+  EXPECT_EQ(differs.standardOutput.rfind("mirtune-check: failed: y differs first at index 0 (", 0), 0u)
+      << differs.standardOutput;
+  EXPECT_NE(differs.standardOutput.find("1000 of 1000 elements differ"), std::string::npos);
+  EXPECT_EQ(differs.standardOutput.find("mirtune-region-seconds"), std::string::npos);
+  EXPECT_EQ(readArray(folder.path() / "outputs" / "shifted" / "3_counts.npy").as<std::int32_t>()[5], 6);
+
+  // Without the default's files there is no verdict: the tuner decides.
+  auto missing = runProgram({second.string(), (folder.path() / "outputs" / "m").string(),
+                             (folder.path() / "outputs" / "none").string()});
+  EXPECT_NE(missing.standardOutput.find("mirtune-reference: missing in"), std::string::npos)
+      << missing.standardOutput;
+  EXPECT_EQ(missing.standardOutput.find("mirtune-check"), std::string::npos);
+
+  // No device, a refused launch: clean exits with the reason.
+  auto noDevice = runProgram({first.string(), reference.string()}, 60, {{"MIRTUNE_STUB_DEVICES", "0"}});
+  EXPECT_EQ(noDevice.exitCode, 3);
+  EXPECT_NE(noDevice.standardError.find("mirtune harness: no CUDA device"), std::string::npos);
+  auto refused = runProgram({first.string(), reference.string()}, 60, {{"MIRTUNE_STUB_LAUNCH_ERROR", "1"}});
+  EXPECT_EQ(refused.exitCode, 2);
+  EXPECT_NE(refused.standardError.find("cudaErrorInvalidConfiguration"), std::string::npos)
+      << refused.standardError;
 }
 
 TEST(CudaTune, WithoutADeviceALiveSessionSaysSoOnOneLine) {
