@@ -271,6 +271,52 @@ TEST(CudaHarness, TheGeneratedProgramFillsChecksAndTimesAsDocumented) {
       << refused.standardError;
 }
 
+TEST(CudaTune, ALiveSessionOnAStandInDeviceRecordsEachOutcomeAndGoesOn) {
+  // The driver and nvcc stand-ins of inputs/cuda/host: one "device", programs built by g++ that run on the
+  // host.
+  const fs::path host = fs::path(MIRTUNE_TUNE_CUDA_INPUTS) / "host";
+  TemporaryFolder folder("mirtune-cuda", "standin");
+  auto driver = runProgram({"cc", "-shared", "-fPIC", "-o", (folder.path() / "libcuda.so.1").string(),
+                            (host / "fake_libcuda.c").string()});
+  ASSERT_EQ(driver.exitCode, 0) << driver.standardError;
+  const std::map<std::string, std::string> environment = {{"LD_LIBRARY_PATH", folder.path().string()}};
+  const std::string spec = (host / "host_scale.json").string();
+  const fs::path nvcc = host / "fake-nvcc";
+  const fs::path t4 = folder.path() / "t4.json";
+  auto result = runMirtuneOn(folder.db(),
+                             {"tune", spec, "--strategy", "exhaustive", "--budget", "0", "--nvcc",
+                              nvcc.string(), "--json", "-o", t4.string()},
+                             environment, 300);
+  ASSERT_EQ(result.exitCode, 0) << result.standardError;
+  const nlohmann::json report = nlohmann::json::parse(result.standardOutput);
+  EXPECT_EQ(report["device"], "CUDA 0 Host stand-in (sm_90)");
+  std::map<int, nlohmann::json> results;
+  for (const auto& entry : report.at("results")) results[entry["configuration"]["shift"].get<int>()] = entry;
+  ASSERT_EQ(results.size(), 3u) << report.dump(2);
+  // The default: three processes, each one sample (its median launch).
+  EXPECT_EQ(results[0]["status"], "ok") << results[0].dump();
+  EXPECT_EQ(results[0]["samples_s"].size(), 3u);
+  EXPECT_GT(results[0]["median_s"].get<double>(), 0);
+  // Another output: the harness's check against the default's files.
+  EXPECT_EQ(results[1]["status"], "wrong_output") << results[1].dump();
+  EXPECT_NE(results[1]["message"].get<std::string>().find("y differs first at index 0"), std::string::npos);
+  // A configuration that does not compile is recorded with the compiler's words; the session went on.
+  EXPECT_EQ(results[9]["status"], "build_failed") << results[9].dump();
+  EXPECT_NE(results[9]["message"].get<std::string>().find("shift must be at most 5"), std::string::npos);
+  EXPECT_EQ(report["best"]["configuration"]["shift"], 0);
+  std::vector<std::string> invalidity;
+  const nlohmann::json t4Results = readJson(t4);
+  for (const auto& entry : t4Results.at("results")) invalidity.push_back(entry["invalidity"]);
+  EXPECT_EQ(invalidity, (std::vector<std::string>{"correct", "correctness", "compile"}));
+
+  auto wrongDevice =
+      runMirtuneOn(folder.db(), {"tune", spec, "--device", "1", "--nvcc", nvcc.string()}, environment);
+  EXPECT_EQ(wrongDevice.exitCode, 2);
+  EXPECT_NE(wrongDevice.standardError.find("ordinal of one of this machine's 1 CUDA devices"),
+            std::string::npos)
+      << wrongDevice.standardError;
+}
+
 TEST(CudaTune, WithoutADeviceALiveSessionSaysSoOnOneLine) {
   if (hasCudaDevice()) GTEST_SKIP() << "this machine has a CUDA device: the live test below runs instead";
   TemporaryFolder folder("mirtune-cuda", "nodevice");
