@@ -209,6 +209,38 @@ Expected<std::size_t> buildHere(const fs::path& item, const fs::path& runner) {
       }));
 }
 
+/// How long each configuration's build took, by its output folder (the run's first argument), from the plans
+/// and results of a session's or an export's folder; configurations without a build line are left out.
+std::map<std::string, double> buildSeconds(const fs::path& folder) {
+  std::map<std::string, double> seconds;
+  for (int round = 1;; ++round) {
+    runner::ProcessPlan plan;
+    std::vector<runner::ProcessResult> lines;
+    std::string error;
+    if (!runner::readProcessPlan((folder / fmt::format("plan-{}.json", round)).string(), plan, error) ||
+        !runner::readProcessResults((folder / fmt::format("results-{}.jsonl", round)).string(), lines,
+                                    error)) {
+      return seconds;
+    }
+    std::map<std::string, double> byBuild;
+    for (const runner::ProcessResult& line : lines) {
+      if (line.kind == runner::ProcessItemKind::kBuild) byBuild[line.id] = line.seconds;
+    }
+    for (const runner::ProcessRun& run : plan.runs) {
+      const auto found = byBuild.find(run.build);
+      if (found != byBuild.end() && run.argv.size() >= 2) seconds[run.argv[1]] = found->second;
+    }
+  }
+}
+
+void addBuildSeconds(TuneSessionResult& result, const fs::path& folder) {
+  const std::map<std::string, double> seconds = buildSeconds(folder);
+  for (TuneEvaluation& evaluation : result.evaluations) {
+    const auto found = seconds.find(CudaHarness::outputFolder(evaluation.configuration));
+    if (found != seconds.end()) evaluation.compileSeconds = found->second;
+  }
+}
+
 /// Compares again, here, the outputs of every run its harness judged correct with the default's files.
 Status verifyOutputs(const fs::path& item, const Prepared& prepared) {
   runner::ProcessPlan plan;
@@ -369,6 +401,7 @@ Expected<TuneSessionResult> runCudaTuneSession(const TuneSpec& specIn, const Tun
     if (i > 0 && i - 1 < strategySeconds.size()) evaluation.strategySeconds = strategySeconds[i - 1];
     result.evaluations.push_back(std::move(evaluation));
   }
+  addBuildSeconds(result, session->workDirectory);
   chooseBest(result, options.seed);
   result.wallSeconds = secondsSince(started);
   if (Status written = writeT4(options, result); !written) return written.error();
@@ -532,6 +565,7 @@ Expected<TuneSessionResult> ingestCudaTuneSession(const TuneSessionOptions& opti
     result.evaluations.push_back(evaluationOf(tuned));
   result.budget = result.evaluations.size();
   result.stoppedBy = result.evaluations.size() >= result.spaceSize ? "space" : "budget";
+  addBuildSeconds(result, *item);
   chooseBest(result, options.seed);
   result.wallSeconds = secondsSince(started);
   if (Status written = writeT4(options, result); !written) return written.error();

@@ -308,6 +308,9 @@ TEST(CudaTune, ALiveSessionOnAStandInDeviceRecordsEachOutcomeAndGoesOn) {
   const nlohmann::json t4Results = readJson(t4);
   for (const auto& entry : t4Results.at("results")) invalidity.push_back(entry["invalidity"]);
   EXPECT_EQ(invalidity, (std::vector<std::string>{"correct", "correctness", "compile"}));
+  // Each build's time, from the runner's build lines.
+  EXPECT_GT(t4Results["results"][0]["times"]["compilation_time"].get<double>(), 0);
+  EXPECT_GT(t4Results["results"][2]["times"]["compilation_time"].get<double>(), 0);
 
   auto wrongDevice =
       runMirtuneOn(folder.db(), {"tune", spec, "--device", "1", "--nvcc", nvcc.string()}, environment);
@@ -510,7 +513,9 @@ TEST(CudaTune, IngestStoresWhatTheGpuMachineMeasuredAndChecksItsOutputs) {
   EXPECT_EQ(results[16]["status"], "build_failed");
   ASSERT_TRUE(report["best"].is_object());
   EXPECT_EQ(report["best"]["configuration"], small(2));
-  EXPECT_EQ(readJson(t4)["results"].size(), 3u);
+  const nlohmann::json t4Results = readJson(t4);
+  ASSERT_EQ(t4Results["results"].size(), 3u);
+  EXPECT_DOUBLE_EQ(t4Results["results"][0]["times"]["compilation_time"].get<double>(), 2000.0);
 
   // Again: everything is stored already.
   auto again =
