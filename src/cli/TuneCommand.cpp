@@ -46,6 +46,8 @@ struct TuneOptions {
   std::string device;       ///< --device P:D
   std::string workDirectory;
   std::string encoder;      ///< --encoder (transfer)
+  std::string nvcc;         ///< --nvcc (CUDA specs)
+  std::string cudaArch;     ///< --cuda-arch (CUDA specs)
   bool budgetGiven = false;
   std::string commandLine;
 };
@@ -115,6 +117,8 @@ int runLive(const TuneOptions& options, const GlobalOptions& global) {
   session.resume = options.resume;
   session.workDirectory = options.workDirectory;
   session.encoderModel = options.encoder;
+  session.nvcc = options.nvcc;
+  session.cudaArch = options.cudaArch;
   session.commandLine = "tune";
   session.showProgress = !global.quiet;
   if (!options.exportFolder.empty() && !options.ingestFolder.empty()) {
@@ -268,7 +272,8 @@ void addTuneCommand(CLI::App& app, const GlobalOptions& global, CommandAction& a
   tune->add_flag("--resume", options->resume,
                  "Live: continue the interrupted session (a kernel's from its --cache file, a program's from the "
                  "database); without it an existing --cache file is refused");
-  tune->add_option("--device", options->device, "Live: OpenCL device P:D (default: the first GPU, else device 0:0)");
+  tune->add_option("--device", options->device,
+                   "Live: OpenCL device P:D (default: the first GPU, else device 0:0); a CUDA spec's device N");
   tune->add_option("--work-dir", options->workDirectory,
                    "Live: where plans and the default's outputs go (default: beside the database)");
   tune->add_option("--export", options->exportFolder,
@@ -277,6 +282,10 @@ void addTuneCommand(CLI::App& app, const GlobalOptions& global, CommandAction& a
   tune->add_option("--ingest", options->ingestFolder,
                    "Live: store what an --export folder measured (checked, outputs against the default's), as that "
                    "machine's session");
+  tune->add_option("--nvcc", options->nvcc,
+                   "CUDA specs: the nvcc to build with (default: on PATH, else /usr/local/cuda/bin)");
+  tune->add_option("--cuda-arch", options->cudaArch,
+                   "CUDA specs: nvcc -arch (default: the device's own; sm_90 for --export)");
   addEncoderOption(*tune, options->encoder);
 
   CLI::App* plot = tune->add_subcommand("plot", "Draw the convergence of tuning sessions (T4 files or session ids) "

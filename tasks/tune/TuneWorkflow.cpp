@@ -8,6 +8,8 @@
 #include "support/Log.h"
 #include "support/Progress.h"
 #include "support/Sha256.h"
+#include "tasks/tune/CudaHarness.h"
+#include "tasks/tune/CudaSession.h"
 #include "tasks/tune/KernelTunerCache.h"
 #include "tasks/tune/TransferHistory.h"
 #include "tuner/IngestChecks.h"
@@ -590,6 +592,7 @@ Expected<std::string> specDigest(const TuneSpec& spec) {
 }  // namespace
 
 Expected<std::size_t> exportTuneSession(const TuneSessionOptions& options, const fs::path& folder) {
+  if (isCudaSpecFile(options.specFile)) return exportCudaTuneSession(options, folder);
   if (options.strategy != StrategyKind::kExhaustive && options.strategy != StrategyKind::kRandom) {
     return makeError(ErrorCode::kUsage, "--export takes --strategy exhaustive or random: the {} strategy chooses "
                      "each configuration from the results before it", tuneStrategyName(options.strategy));
@@ -629,6 +632,7 @@ Expected<std::size_t> exportTuneSession(const TuneSessionOptions& options, const
 }
 
 Expected<TuneSessionResult> ingestTuneSession(const TuneSessionOptions& options, const fs::path& folder) {
+  if (isCudaSpecFile(options.specFile)) return ingestCudaTuneSession(options, folder);
   const Clock::time_point started = Clock::now();
   auto session = kernelSession(options.specFile, "--ingest");
   if (!session) return session.error();
@@ -812,10 +816,7 @@ Expected<TuneSessionResult> runTuneSession(const TuneSessionOptions& options) {
   auto spec = readTuneSpec(options.specFile);
   if (!spec) return spec.error();
   if (spec->application) return runApplicationSession(*spec, options, started);
-  if (spec->kernel->language != "OpenCL") {
-    return makeError(ErrorCode::kUsage, "{}: KernelSpecification.Language {}: live sessions run OpenCL kernels "
-                     "(a CUDA spec can be replayed from a cache file)", spec->file.string(), spec->kernel->language);
-  }
+  if (spec->kernel->language == "CUDA") return runCudaTuneSession(*spec, options);
   auto indexed = indexSpace(*spec);
   if (!indexed) return indexed.error();
   const CandidateSet& candidates = indexed->candidates;

@@ -42,6 +42,8 @@ struct TuneSessionOptions {
   /// For the transfer strategy: the encoder folder that embeds the kernel (empty = the shipped model).
   std::filesystem::path encoderModel;
   bool showProgress = true;
+  std::string nvcc;      ///< CUDA specs: the nvcc that builds; empty = on PATH, else /usr/local/cuda/bin/nvcc
+  std::string cudaArch;  ///< CUDA specs: nvcc -arch; empty = the device's own (live), sm_90 (--export)
 };
 
 /// One evaluated configuration.
