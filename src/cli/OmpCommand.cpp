@@ -52,6 +52,12 @@ int runOmpTune(TuneCommand command, const GlobalOptions& global) {
   }
   auto report = tuneOmpApp(options, resolveDatabasePath(global));
   if (!report) return reportError(report.error());
+  if (!report->writtenSpec.empty()) {
+    return writeOutput(
+        "-", fmt::format("{}: the application spec of {} (its rewritten source beside it); "
+                         "`mirtune tune {}` measures it\n",
+                         report->writtenSpec.string(), options.app.string(), report->writtenSpec.string()));
+  }
   if (command.json) return writeOutput("-", toJson(*report, options).dump(2) + "\n");
   writeOutput("-", textReport(*report, options));
   return report->session.best ? 0 : 1;
@@ -151,12 +157,25 @@ void addOmpCommand(CLI::App& app, const GlobalOptions& global, CommandAction& ac
   auto tune = std::make_shared<TuneCommand>();
   omp->add_option("--app", tune->options.app, "C/C++ OpenMP source to tune");
   omp->add_option("--args", tune->options.args, "Arguments of the app, as one string");
-  omp->add_option("--strategy", tune->options.strategy, "predict, topk, exhaustive or random")
+  omp->add_option(
+         "--strategy", tune->options.strategy,
+         "predict or topk (the head's ranking), exhaustive, random or model (the generic tuner's search, "
+         "as mirtune tune)")
       ->capture_default_str();
   omp->add_option("--budget", tune->options.budget,
-                  "Configurations measured besides the default (topk, random)")
+                  "Configurations measured besides the default (topk, random, model)")
       ->capture_default_str();
-  omp->add_option("--seed", tune->options.seed, "Seed of the random strategy")->capture_default_str();
+  omp->add_option("--seed", tune->options.seed, "Seed of the random and model strategies")
+      ->capture_default_str();
+  omp->add_option("-o,--output", tune->options.t4File,
+                  "Also write the results in T4 format here (rewritten after every measurement)");
+  omp->add_option(
+      "--cache", tune->options.cacheFile,
+      "Also write the results to this Kernel Tuner cache file (an existing one only with --resume)");
+  omp->add_option(
+      "--write-spec", tune->options.writeSpec,
+      "Write the app's tuning problem as a T1 application spec (and its rewritten source beside it) for "
+      "mirtune tune, measuring nothing");
   omp->add_option("--heads", tune->options.heads,
                   "OpenMP head folder, e.g. the one `omp train` printed (default: the shipped heads)");
   omp->add_option("--model", tune->legacyModel, "Deprecated: --heads")->group("");

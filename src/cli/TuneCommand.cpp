@@ -1,5 +1,5 @@
-// `mirtune tune`: a user's own tuning problem; here the replay of a brute-forced Kernel Tuner cache
-// (tasks/tune/Replay.h) with any search strategy.
+// `mirtune tune`: a user's own tuning problem (a kernel or an application: live, exported or ingested), or
+// the replay of a brute-forced Kernel Tuner cache (tasks/tune/Replay.h) with any search strategy.
 #include "cli/Commands.h"
 
 #include "cli/EncoderOption.h"
@@ -48,6 +48,7 @@ struct TuneOptions {
   std::string encoder;      ///< --encoder (transfer)
   std::string nvcc;         ///< --nvcc (CUDA specs)
   std::string cudaArch;     ///< --cuda-arch (CUDA specs)
+  std::size_t perPlan = 8;  ///< --per-plan: an application export's configurations per plan folder
   bool budgetGiven = false;
   std::string commandLine;
 };
@@ -121,16 +122,19 @@ int runLive(const TuneOptions& options, const GlobalOptions& global) {
   session.cudaArch = options.cudaArch;
   session.commandLine = "tune";
   session.showProgress = !global.quiet;
+  session.configurationsPerPlan = options.perPlan;
   if (!options.exportFolder.empty() && !options.ingestFolder.empty()) {
     return reportError(Error(ErrorCode::kUsage, "--export and --ingest are two steps: give one of them"));
   }
   if (!options.exportFolder.empty()) {
     auto exported = tune::exportTuneSession(session, options.exportFolder);
     if (!exported) return reportError(exported.error());
-    return writeOutput("", fmt::format("{}: {} configurations exported; on the measuring machine run `sh {}/run-all.sh "
-                                       "path/to/mirtune-run [P:D]`, then here `mirtune tune {} --ingest {}`\n",
-                                       options.exportFolder, *exported, options.exportFolder, options.spec,
-                                       options.exportFolder));
+    return writeOutput(
+        "", fmt::format("{}: {} configurations exported; on the measuring machine run `sh {}/run-all.sh "
+                        "path/to/mirtune-run [P:D]` (or `mirtune campaign submit {}`), then here "
+                        "`mirtune tune {} --ingest {}`\n",
+                        options.exportFolder, *exported, options.exportFolder, options.exportFolder,
+                        options.spec, options.exportFolder));
   }
   auto result = options.ingestFolder.empty() ? tune::runTuneSession(session)
                                              : tune::ingestTuneSession(session, options.ingestFolder);
@@ -269,19 +273,29 @@ void addTuneCommand(CLI::App& app, const GlobalOptions& global, CommandAction& a
       ->check(finiteNonNegative());
   tune->add_option("--cache", options->cacheFile,
                    "Live: also write the results to this Kernel Tuner cache file, after every evaluation");
-  tune->add_flag("--resume", options->resume,
-                 "Live: continue the interrupted session (a kernel's from its --cache file, a program's from the "
-                 "database); without it an existing --cache file is refused");
+  tune->add_flag(
+      "--resume", options->resume,
+      "Live: continue the interrupted session (a kernel's from its --cache file, a program's from the "
+      "database, continuing its --cache file); without it an existing --cache file is refused");
   tune->add_option("--device", options->device,
                    "Live: OpenCL device P:D (default: the first GPU, else device 0:0); a CUDA spec's device N");
   tune->add_option("--work-dir", options->workDirectory,
                    "Live: where plans and the default's outputs go (default: beside the database)");
-  tune->add_option("--export", options->exportFolder,
-                   "Live: write the configurations (exhaustive or random) as plans for mirtune-run on another "
-                   "machine, measuring nothing here");
-  tune->add_option("--ingest", options->ingestFolder,
-                   "Live: store what an --export folder measured (checked, outputs against the default's), as that "
-                   "machine's session");
+  tune->add_option(
+      "--export", options->exportFolder,
+      "Live: write the configurations (exhaustive or random) as plans for mirtune-run on another "
+      "machine (a kernel's as OpenCL plans, an application's as process plan folders), measuring "
+      "nothing here");
+  tune->add_option(
+          "--per-plan", options->perPlan,
+          "Live, --export of an application spec: configurations per plan folder besides the default "
+          "(each plan folder measures the default first)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  tune->add_option(
+      "--ingest", options->ingestFolder,
+      "Live: store what an --export folder measured (checked, outputs against the default's), as that "
+      "machine's session");
   tune->add_option("--nvcc", options->nvcc,
                    "CUDA specs: the nvcc to build with (default: on PATH, else /usr/local/cuda/bin)");
   tune->add_option("--cuda-arch", options->cudaArch,

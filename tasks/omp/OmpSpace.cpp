@@ -1,6 +1,8 @@
 // OpenMP space construction, environment and configuration features.
 #include "tasks/omp/OmpSpace.h"
 
+#include "tasks/tune/TuneSpec.h"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -63,16 +65,15 @@ SearchSpace makeOmpSpace(int cores, SpaceSize size) {
   return space;
 }
 
+// The variables are declared once, by the generic tuner's OpenMP applications (mirtune.Application.OpenMP).
+const tune::OpenMpVariables kOmpVariables = {"threads", "schedule", "chunk"};
+
 std::string ompScheduleValue(const Configuration& configuration) {
-  const std::string kind = configuration.at("schedule").get<std::string>();
-  const int chunk = chunkOf(configuration);
-  return chunk > 0 ? fmt::format("{},{}", kind, chunk) : kind;
+  return tune::openMpEnvironment(kOmpVariables, configuration).at("OMP_SCHEDULE");
 }
 
 std::map<std::string, std::string> ompEnvironment(const Configuration& configuration) {
-  return {{"OMP_NUM_THREADS", std::to_string(configuration.at("threads").get<int>())},
-          {"OMP_SCHEDULE", ompScheduleValue(configuration)},
-          {"OMP_DYNAMIC", "false"}};
+  return tune::openMpEnvironment(kOmpVariables, configuration);
 }
 
 const std::array<ConfigFeature, 8> kConfigFeatures = {{

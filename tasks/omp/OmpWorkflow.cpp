@@ -1,5 +1,5 @@
-// OpenMP workflows: an app's tuning session, the suite's collection (here, exported, ingested), the head's
-// training and its leave-one-app-out evaluation.
+// OpenMP workflows: an app's tuning session (an application spec run by the generic tuner), the suite's
+// collection (here, exported, ingested), the head's training and its leave-one-app-out evaluation.
 #include "tasks/omp/OmpWorkflow.h"
 
 #include "database/Database.h"
@@ -18,6 +18,8 @@
 #include "tasks/omp/OmpData.h"
 #include "tasks/omp/OmpEmbed.h"
 #include "tasks/omp/OmpSpace.h"
+#include "tasks/omp/OmpSpec.h"
+#include "tasks/tune/TuneWorkflow.h"
 #include "tuner/IngestChecks.h"
 #include "tuner/MeasureCommon.h"
 #include "tuner/ProcessMeasurer.h"
@@ -60,6 +62,19 @@ Expected<MeasurementSettings> measurementSettings(const OmpMeasureOptions& optio
   return settings;
 }
 
+// The source with schedule(runtime) on its worksharing loops, so that OMP_SCHEDULE reaches them.
+Expected<std::string> rewrittenOmpSource(const fs::path& source, const std::vector<std::string>& flags) {
+  auto rewritten = rewriteOmpSchedules(source, flags);
+  if (!rewritten) return rewritten.error();
+  for (const auto& site : rewritten->sites) {
+    if (!site.note.empty()) logInfo("{}:{}: omp {}: {}", site.file, site.line, site.directive, site.note);
+  }
+  if (rewritten->sites.empty()) {
+    logWarn("{}: no OpenMP worksharing loop: only the thread count can matter", source.string());
+  }
+  return std::move(rewritten->text);
+}
+
 // The request every OpenMP measurement shares: the rewritten source as app.c (or .cpp) in the work folder,
 // one build, runs under each configuration's OMP_* variables.
 Expected<TuningRequest> ompRequest(const fs::path& source, const std::vector<std::string>& arguments,
@@ -69,14 +84,8 @@ Expected<TuningRequest> ompRequest(const fs::path& source, const std::vector<std
   if (!compiler) return compiler.error();
   auto settings = measurementSettings(measure);
   if (!settings) return settings.error();
-  auto rewritten = rewriteOmpSchedules(source, measure.flags);
+  auto rewritten = rewrittenOmpSource(source, measure.flags);
   if (!rewritten) return rewritten.error();
-  for (const auto& site : rewritten->sites) {
-    if (!site.note.empty()) logInfo("{}:{}: omp {}: {}", site.file, site.line, site.directive, site.note);
-  }
-  if (rewritten->sites.empty()) {
-    logWarn("{}: no OpenMP worksharing loop: only the thread count can matter", source.string());
-  }
   auto workload = sourceWorkload(source);
   if (!workload) return workload.error();
   TuningRequest request;
@@ -86,7 +95,7 @@ Expected<TuningRequest> ompRequest(const fs::path& source, const std::vector<std
   build.compiler = *compiler;
   build.extraFlags = measure.flags;
   build.sourceName = source.extension() == ".c" ? "app.c" : "app" + source.extension().string();
-  request.files[build.sourceName] = rewritten->text;
+  request.files[build.sourceName] = std::move(*rewritten);
   request.commands = ompCommandFactory(build, arguments);
   request.settings = *settings;
   request.workload = std::move(*workload);
@@ -260,8 +269,40 @@ Expected<LearningData> loadLearningData(const OmpLearnOptions& options, const En
 
 fs::path shippedOmpHeads() { return heads::taskModelDirectory("omp", kModelName); }
 
+namespace {
+
+/// The strategies of `omp --app`: the head's ranking (predict, topk) or the generic tuner's search
+/// (exhaustive, random, model).
+struct OmpStrategy {
+  std::optional<StrategyKind> ranked;
+  tune::StrategyKind search = tune::StrategyKind::kExhaustive;
+};
+
+Expected<OmpStrategy> parseOmpStrategy(const std::string& name) {
+  if (name == "model") return OmpStrategy{std::nullopt, tune::StrategyKind::kModel};
+  auto kind = parseStrategy(name);
+  if (!kind) {
+    return Error(ErrorCode::kUsage,
+                 fmt::format("unknown strategy '{}' (expected one of: predict, topk, exhaustive, "
+                             "random, model)",
+                             name));
+  }
+  switch (*kind) {
+    case StrategyKind::kPredict:
+    case StrategyKind::kTopK:
+      return OmpStrategy{*kind, tune::StrategyKind::kExhaustive};
+    case StrategyKind::kExhaustive:
+      return OmpStrategy{std::nullopt, tune::StrategyKind::kExhaustive};
+    case StrategyKind::kRandom:
+      return OmpStrategy{std::nullopt, tune::StrategyKind::kRandom};
+  }
+  return OmpStrategy{};
+}
+
+}  // namespace
+
 Expected<OmpTuneReport> tuneOmpApp(const OmpTuneOptions& options, const fs::path& databasePath) {
-  auto strategy = parseStrategy(options.strategy);
+  auto strategy = parseOmpStrategy(options.strategy);
   if (!strategy) return strategy.error();
   auto spaceSize = parseSpaceSize(options.measure.space);
   if (!spaceSize) return spaceSize.error();
@@ -275,12 +316,15 @@ Expected<OmpTuneReport> tuneOmpApp(const OmpTuneOptions& options, const fs::path
     return Error(ErrorCode::kUsage, "--check must be auto, digest or none");
   }
   const fs::path& source = options.app;
-  if (!fs::exists(source)) return Error(ErrorCode::kNotFound, fmt::format("{}: no such file", source.string()));
+  if (!fs::exists(source))
+    return Error(ErrorCode::kNotFound, fmt::format("{}: no such file", source.string()));
+  auto settings = measurementSettings(options.measure);
+  if (!settings) return settings.error();
 
   // The model (and the embedding of the app's parallel regions) are needed before the second round only.
   std::optional<LoadedModel> model;
   std::vector<float> embedding;
-  const bool ranked = *strategy == StrategyKind::kPredict || *strategy == StrategyKind::kTopK;
+  const bool ranked = strategy->ranked.has_value() && options.writeSpec.empty();
   if (ranked) {
     auto loaded = loadOmpModel(options.heads, options.encoder);
     if (!loaded) return loaded.error();
@@ -303,28 +347,50 @@ Expected<OmpTuneReport> tuneOmpApp(const OmpTuneOptions& options, const fs::path
   const SearchSpace& space = report.space;
   report.arguments = splitArguments(options.args);
   const std::vector<std::string>& arguments = report.arguments;
-  nlohmann::json sessionOptions = {{"app", source.string()},
-                                   {"strategy", options.strategy},
-                                   {"budget", options.budget},
-                                   {"seed", options.seed},
-                                   {"check", options.check}};
-  auto request = ompRequest(source, arguments, options.measure, space, sessionOptions);
-  if (!request) return request.error();
-  request->command = "omp";
-  request->check = check;
-  request->seed = static_cast<std::int64_t>(options.seed);
-  request->workDirectory = options.workDirectory;
-  if (model) request->modelIds = {model->modelId, model->encoder.id()};
 
+  // The app's tuning problem as an application spec: the generic tuner measures, records and reports it.
+  auto rewritten = rewrittenOmpSource(source, options.measure.flags);
+  if (!rewritten) return rewritten.error();
+  OmpSpecInput input;
+  input.app = source;
+  input.arguments = arguments;
+  input.rewrittenSource = std::move(*rewritten);
+  input.space = &space;
+  input.measure = options.measure;
+  input.check = check;
+  auto document = ompSpecDocument(input);
+  if (!document) return document.error();
+  if (!options.writeSpec.empty()) {
+    if (Status written = writeOmpSpec(*document, options.writeSpec); !written) return written.error();
+    report.writtenSpec = options.writeSpec;
+    return report;
+  }
+  const fs::path specFile =
+      fs::absolute(source).parent_path() / (source.stem().string() + ".omp.json");  // names it in messages
+  auto spec = ompTuneSpec(*document, specFile);
+  if (!spec) return spec.error();
+  auto workload = sourceWorkload(source);
+  if (!workload) return workload.error();
+
+  tune::ApplicationSessionHooks hooks;
+  hooks.task = "omp";
+  hooks.command = "omp";
+  hooks.workload = *workload;
+  // The session's identity, as `omp --app` has always named it (a --resume finds sessions begun before).
+  settings->relativeTimeout = kRelativeTimeout;
+  hooks.identity = {{"app", source.string()},         {"strategy", options.strategy},
+                    {"budget", options.budget},       {"seed", options.seed},
+                    {"check", options.check},         {"arguments", arguments},
+                    {"space", options.measure.space}, {"compiler", options.measure.compiler},
+                    {"flags", options.measure.flags}, {"settings", settingsJson(*settings)}};
+  hooks.force = options.measure.force;
+  hooks.machine = &*machine;
+  if (model) hooks.modelIds = {model->modelId, model->encoder.id()};
   std::vector<RankedConfiguration>& ranking = report.ranking;
-  request->planner =
-      [&](const std::vector<TunedConfiguration>& done) -> Expected<std::vector<Configuration>> {
-    CandidateRequest candidates;
-    candidates.kind = *strategy;
-    candidates.budget = static_cast<std::size_t>(options.budget);
-    candidates.seed = options.seed;
-    if (ranked) {
-      const TunedConfiguration& def = done.front();
+  if (ranked) {
+    hooks.strategyName = options.strategy;
+    // The head ranks the space once the default's time is known; its order is the session's proposal order.
+    hooks.proposalOrder = [&](const TunedConfiguration& def) -> Expected<std::vector<Configuration>> {
       if (def.status != MeasureStatus::kOk || !def.median) {
         logWarn("the default configuration did not run correctly ({}): ranking without its run time",
                 measureStatusName(def.status));
@@ -335,35 +401,48 @@ Expected<OmpTuneReport> tuneOmpApp(const OmpTuneOptions& options, const fs::path
           model->scorer(), programFeatures({embedding, arguments, seconds, cores}), space.enumerate(), cores);
       if (!order) return order.error();
       // Several measurements cover different thread counts and schedules first (as `omp eval` scores top-k).
-      ranking =
-          *strategy == StrategyKind::kTopK ? topKOrder(*order, space.defaultConfiguration(), true) : *order;
+      ranking = *strategy->ranked == StrategyKind::kTopK
+                    ? topKOrder(*order, space.defaultConfiguration(), true)
+                    : *order;
+      CandidateRequest candidates;
+      candidates.kind = *strategy->ranked;
+      candidates.budget = static_cast<std::size_t>(options.budget);
+      candidates.seed = options.seed;
       for (const auto& r : ranking) candidates.ranking.push_back(r.configuration);
-    }
-    auto selected = selectCandidates(space, candidates);
-    if (!selected) return selected.error();
-    selected->erase(selected->begin());  // the default was measured in round 1
-    return *selected;
-  };
-  // One round after the default: the planner's picks.
-  int rounds = 0;
-  RoundPlanner once = request->planner;
-  request->planner =
-      [&, once](const std::vector<TunedConfiguration>& done) -> Expected<std::vector<Configuration>> {
-    if (rounds++ > 0) return std::vector<Configuration>{};
-    return once(done);
-  };
+      auto selected = selectCandidates(space, candidates);
+      if (!selected) return selected.error();
+      selected->erase(selected->begin());  // the default is measured already
+      return *selected;
+    };
+  }
 
-  auto result = runTuningSession(*database, machine->platformId, machine->info.fingerprint, *request,
-                                 runnerExecutablePath());
+  tune::TuneSessionOptions session;
+  session.specFile = specFile;
+  session.strategy = strategy->search;
+  // omp's --budget counts the configurations besides the default; the generic budget counts the default too.
+  const bool everything = !ranked && strategy->search == tune::StrategyKind::kExhaustive;
+  const bool predict = ranked && *strategy->ranked == StrategyKind::kPredict;
+  session.budget = everything ? 0 : predict ? 2 : static_cast<std::size_t>(options.budget) + 1;
+  session.seed = options.seed;
+  session.databasePath = databasePath;
+  session.runner = runnerExecutablePath();
+  session.t4File = options.t4File;
+  session.cacheFile = options.cacheFile;
+  session.resume = options.measure.resume;
+  session.workDirectory = options.workDirectory;
+  session.commandLine = "omp";
+  auto result = tune::runApplicationSession(*spec, session, hooks);
   if (!result) return result.error();
-  report.session = std::move(*result);
+  report.session = *result->processSession;
+  report.session.best = result->best;
+  report.generic = std::move(*result);
 
   // Predictions are recorded against the session that measured them.
   if (model && !ranking.empty()) {
-    auto workloadId = database->upsertWorkload(request->workload);
+    auto workloadId = database->upsertWorkload(*workload);
     if (workloadId) {
       const std::size_t keep =
-          *strategy == StrategyKind::kPredict ? 1 : static_cast<std::size_t>(options.budget);
+          *strategy->ranked == StrategyKind::kPredict ? 1 : static_cast<std::size_t>(options.budget);
       for (std::size_t i = 0; i < std::min(keep, ranking.size()); ++i) {
         PredictionRecord record;
         record.sessionId = report.session.sessionId;

@@ -5,6 +5,7 @@
 
 #include "support/Error.h"
 #include "tasks/omp/OmpModel.h"
+#include "tasks/tune/TuneWorkflow.h"
 #include "tuner/ProcessMeasurer.h"
 #include "tuner/SearchSpace.h"
 #include "tuner/Strategy.h"
@@ -46,6 +47,11 @@ struct OmpTuneOptions {
   std::filesystem::path encoder;  ///< encoder folder; empty = the shipped one
   std::string check = "auto";     ///< auto, digest or none
   std::filesystem::path workDirectory;
+  std::filesystem::path t4File;     ///< -o: the results in T4 format; empty = none
+  std::filesystem::path cacheFile;  ///< --cache: a Kernel Tuner cache file; empty = none
+  /// --write-spec: write the app's application spec (and its rewritten source beside it) here and measure
+  /// nothing; empty = tune.
+  std::filesystem::path writeSpec;
   OmpMeasureOptions measure;
 };
 
@@ -56,10 +62,17 @@ struct OmpTuneReport {
   SearchSpace space;
   TuningResult session;
   std::vector<RankedConfiguration> ranking;  ///< the head's order; empty without a head
+  /// The generic tuner's result of the session (evaluations, the best against the default, stop reason).
+  tune::TuneSessionResult generic;
+  std::filesystem::path writtenSpec;  ///< --write-spec: the spec written (nothing was measured)
 };
 
-/// Measures the default, then the strategy's picks (predict and topk rank with the head over the app's
-/// embedding and the default's time), storing every measurement and the predictions in the database.
+/// Builds the app's application spec (tasks/omp/OmpSpec.h) and runs it through the generic tuner's
+/// application session (tune::runApplicationSession): the default first, then the strategy's picks, one at a
+/// time: predict and topk in the order the head ranks the space (over the app's embedding and the default's
+/// time; predict measures its first choice only), exhaustive, random and model as `mirtune tune` searches.
+/// Every measurement is stored as it arrives (and written to the T4 and cache files when asked), the
+/// predictions with them. With writeSpec, writes the spec and returns without measuring.
 Expected<OmpTuneReport> tuneOmpApp(const OmpTuneOptions& options, const std::filesystem::path& databasePath);
 
 /// `omp collect`: every configuration of the suite's apps at the named sizes.

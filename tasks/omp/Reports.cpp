@@ -38,9 +38,9 @@ nlohmann::json toJson(const OmpTuneReport& report, const OmpTuneOptions& options
   for (const auto& r : session.results) json["results"].push_back(tunedJson(report.space, r));
   if (session.best) {
     json["chosen"] = tunedJson(report.space, session.results[*session.best]);
-    const TunedConfiguration& def = session.results.front();
-    if (*session.best != 0 && def.status == MeasureStatus::kOk) {
-      const Comparison c = compareSamples(def.times, session.results[*session.best].times);
+    // The generic tuner's statistics of the best against the default (the same as `mirtune tune` reports).
+    if (report.generic.bestAgainstDefault) {
+      const Comparison& c = *report.generic.bestAgainstDefault;
       json["chosen"]["against_default"] = {{"verdict", comparisonVerdictName(c.verdict)},
                                            {"speedup", c.speedup},
                                            {"interval", {c.low, c.high}},
@@ -71,10 +71,9 @@ std::string textReport(const OmpTuneReport& report, const OmpTuneOptions& option
   if (session.best) {
     const auto& best = results[*session.best];
     // A speedup is claimed only beyond the spread of both configurations' repetitions.
-    const std::string against =
-        *session.best == 0 || def.status != MeasureStatus::kOk
-            ? std::string("the default itself")
-            : comparisonText(compareSamples(def.times, best.times));
+    const std::string against = report.generic.bestAgainstDefault
+                                    ? comparisonText(*report.generic.bestAgainstDefault)
+                                    : std::string("the default itself");
     out += fmt::format("chosen: {}  OMP_NUM_THREADS={} OMP_SCHEDULE={}  {} ({:.4f} s vs {:.4f} s)\n",
                        configurationLabel(space, best.configuration), best.configuration["threads"].get<int>(),
                        ompScheduleValue(best.configuration), against, best.median.value_or(0),

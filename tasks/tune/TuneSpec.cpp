@@ -34,8 +34,9 @@ constexpr std::uint64_t kMaxConditionCombinations = 100'000'000;
 constexpr const char* kProblemSizeName = "ProblemSize";
 constexpr const char* kSpecDirectoryPlaceholder = "@SPEC_DIR@";
 
-/// A parameter's declared type in the T1 file.
-enum class ParameterType { kInt, kFloat, kString, kBool };
+/// A parameter's declared type in the T1 file; kAny (mirtune's "any") keeps values of several types as
+/// written.
+enum class ParameterType { kInt, kFloat, kString, kBool, kAny };
 
 bool isIdentifier(const std::string& name) {
   if (name.empty() || !(std::isalpha(static_cast<unsigned char>(name[0])) || name[0] == '_')) return false;
@@ -73,10 +74,15 @@ struct ConditionTable {
 class SpecReader {
  public:
   explicit SpecReader(fs::path file) : file_(std::move(file)), label_(file_.string()) {}
+  /// A document held in memory, read as if it were `file`; `files` stands in for Application.Files on disk.
+  SpecReader(fs::path file, const json& root, const std::map<std::string, std::string>& files)
+      : file_(std::move(file)), label_(file_.string()), given_(&root), givenFiles_(&files) {}
 
   Expected<TuneSpec> read() {
-    auto root = parseFile();
+    Expected<json> root = given_ != nullptr ? Expected<json>(*given_) : parseFile();
     if (!root) return root.error();
+    if (!root->is_object())
+      return makeError(ErrorCode::kInvalidInput, "{}: a T1 file holds a JSON object", label_);
     try {
       return interpret(*root);
     } catch (const Error& error) {
@@ -195,7 +201,8 @@ class SpecReader {
     if (type == "float" || type == "double") return ParameterType::kFloat;
     if (type == "string") return ParameterType::kString;
     if (type == "bool") return ParameterType::kBool;
-    fail(path, fmt::format("unknown parameter type '{}' (int, float, string, bool)", type));
+    if (type == "any") return ParameterType::kAny;
+    fail(path, fmt::format("unknown parameter type '{}' (int, float, string, bool, any)", type));
   }
 
   json convertValue(const ExpressionValue& value, ParameterType type, const std::string& path) const {
@@ -219,6 +226,12 @@ class SpecReader {
       case ParameterType::kBool:
         if (boolean) return *boolean;
         if (integer && (*integer == 0 || *integer == 1)) return *integer == 1;
+        break;
+      case ParameterType::kAny:
+        if (integer) return *integer;
+        if (real) return *real;
+        if (boolean) return *boolean;
+        if (text) return *text;
         break;
     }
     fail(path, fmt::format("{} does not fit the parameter's type", value.repr()));
@@ -680,9 +693,9 @@ class SpecReader {
   void readSettings(const json& settingsJson, TuneSpec& spec) {
     const std::string path = "mirtune";
     if (!settingsJson.is_object()) fail(path, "expected a JSON object");
-    checkKeys(
-        settingsJson, path,
-        {"Tolerance", "Timeout", "MinTime", "MinRepetitions", "MaxRepetitions", "Warmup", "Application"});
+    checkKeys(settingsJson, path,
+              {"Tolerance", "Timeout", "BuildTimeout", "RelativeTimeout", "MinTime", "MinRepetitions",
+               "MaxRepetitions", "Warmup", "Application"});
     TuneSettings& settings = spec.settings;
     if (const json* tolerance = optional(settingsJson, "Tolerance")) {
       if (!tolerance->is_object())
@@ -695,6 +708,14 @@ class SpecReader {
     }
     if (const json* timeout = optional(settingsJson, "Timeout"))
       settings.timeoutSeconds = positiveNumberAt(*timeout, path + ".Timeout", false);
+    if (const json* buildTimeout = optional(settingsJson, "BuildTimeout"))
+      settings.buildTimeoutSeconds = positiveNumberAt(*buildTimeout, path + ".BuildTimeout", false);
+    if (const json* relative = optional(settingsJson, "RelativeTimeout")) {
+      settings.relativeTimeout = positiveNumberAt(*relative, path + ".RelativeTimeout", true);
+      if (settings.relativeTimeout > 0 && settings.relativeTimeout < 1)
+        fail(path + ".RelativeTimeout",
+             fmt::format("{} would stop the default itself: give 0 (never) or at least 1", relative->dump()));
+    }
     if (const json* minTime = optional(settingsJson, "MinTime"))
       settings.minTimeSeconds = positiveNumberAt(*minTime, path + ".MinTime", true);
     if (const json* minimum = optional(settingsJson, "MinRepetitions"))
@@ -710,7 +731,7 @@ class SpecReader {
     if (const json* application = optional(settingsJson, "Application")) {
       const std::string appPath = path + ".Application";
       if (!application->is_object()) fail(appPath, "expected a JSON object");
-      checkKeys(*application, appPath, {"Build", "Run", "Check"});
+      checkKeys(*application, appPath, {"Build", "Run", "Check", "Files", "OpenMP"});
       ApplicationCommands commands;
       commands.workingDirectory = folder_;
       if (const json* build = optional(*application, "Build")) {
@@ -730,8 +751,84 @@ class SpecReader {
           fail(appPath + ".Check",
                fmt::format("'{}' is not one of self-check-or-digest, digest, none", text));
       }
+      if (const json* files = optional(*application, "Files"))
+        commands.files = filesAt(*files, appPath + ".Files");
+      if (const json* openMp = optional(*application, "OpenMP"))
+        commands.openMp = openMpAt(*openMp, appPath + ".OpenMP");
       spec.application = std::move(commands);
     }
+  }
+
+  /// Application.Files: {"name in the work folder": "path (relative to the T1 file's folder)", ...}.
+  std::vector<ApplicationFile> filesAt(const json& value, const std::string& path) const {
+    if (!value.is_object())
+      fail(path, "expected {\"name in the work folder\": \"file, relative to the T1 file's folder\", ...}");
+    std::vector<ApplicationFile> files;
+    for (const auto& [name, source] : value.items()) {
+      const std::string where = path + "." + name;
+      const fs::path relative(name);
+      const bool safe = !name.empty() && relative.is_relative() &&
+                        std::none_of(relative.begin(), relative.end(),
+                                     [](const fs::path& part) { return part == ".." || part == "."; });
+      if (!safe || name.find('/') != std::string::npos || name.find('\\') != std::string::npos)
+        fail(where,
+             "the name must be a plain file name (no folders): the file is copied into the work folder");
+      ApplicationFile file;
+      file.name = relative.lexically_normal().generic_string();
+      const std::string written = stringAt(source, where);
+      file.source = (folder_ / written).lexically_normal();
+      if (givenFiles_ != nullptr && givenFiles_->count(written) != 0) {
+        file.content = givenFiles_->at(written);
+      } else {
+        auto content = readFile(file.source);
+        if (!content)
+          fail(where,
+               fmt::format("{}: cannot be read ({})", file.source.string(), content.error().message()));
+        file.content = std::move(*content);
+      }
+      files.push_back(std::move(file));
+    }
+    return files;
+  }
+
+  /// Application.OpenMP: which parameters are OMP_NUM_THREADS and OMP_SCHEDULE's kind and chunk.
+  OpenMpVariables openMpAt(const json& value, const std::string& path) const {
+    if (!value.is_object()) fail(path, "expected {\"Threads\": name, \"Schedule\": name, \"Chunk\": name}");
+    checkKeys(value, path, {"Threads", "Schedule", "Chunk"});
+    OpenMpVariables variables;
+    auto parameterAt = [&](const char* key, auto&& valid, const char* expected) {
+      const json* name = optional(value, key);
+      if (name == nullptr) return std::string();
+      const std::string where = path + "." + key;
+      const std::string text = stringAt(*name, where);
+      auto found = parameterIndex_.find(text);
+      if (found == parameterIndex_.end()) fail(where, fmt::format("'{}' names no tuning parameter", text));
+      for (const ExpressionValue& parameterValue : typedValues_[found->second]) {
+        if (!valid(parameterValue))
+          fail(where, fmt::format("parameter '{}' has the value {}; {} expected", text, parameterValue.repr(),
+                                  expected));
+      }
+      return text;
+    };
+    auto positiveInteger = [](const ExpressionValue& v) {
+      const auto* integer = std::get_if<std::int64_t>(&v.value);
+      return integer != nullptr && *integer > 0;
+    };
+    auto scheduleKind = [](const ExpressionValue& v) {
+      const auto* text = std::get_if<std::string>(&v.value);
+      return text != nullptr && !text->empty() && text->find(',') == std::string::npos;
+    };
+    auto chunkSize = [&](const ExpressionValue& v) {
+      const auto* text = std::get_if<std::string>(&v.value);
+      return positiveInteger(v) || (text != nullptr && *text == "default");
+    };
+    variables.threads = parameterAt("Threads", positiveInteger, "positive integers");
+    variables.schedule =
+        parameterAt("Schedule", scheduleKind, "schedule kinds (static, dynamic, guided, auto)");
+    variables.chunk = parameterAt("Chunk", chunkSize, "positive integers or \"default\"");
+    if (!variables.chunk.empty() && variables.schedule.empty())
+      fail(path + ".Chunk", "a chunk size needs a Schedule parameter (OMP_SCHEDULE is kind[,chunk])");
+    return variables;
   }
 
   /// An argv template; each {name} must name a parameter.
@@ -750,6 +847,8 @@ class SpecReader {
 
   fs::path file_;
   std::string label_;
+  const json* given_ = nullptr;
+  const std::map<std::string, std::string>* givenFiles_ = nullptr;
   fs::path folder_;
   std::map<std::string, std::size_t> parameterIndex_;
   std::vector<std::vector<ExpressionValue>> typedValues_;  ///< each parameter's values as expression values
@@ -817,6 +916,30 @@ Expected<std::uint64_t> launchDimension(const Expression& expression, const Expr
 
 Expected<TuneSpec> readTuneSpec(const std::filesystem::path& file) {
   return SpecReader(file).read();
+}
+
+Expected<TuneSpec> parseTuneSpec(const nlohmann::json& root, const std::filesystem::path& file,
+                                 const std::map<std::string, std::string>& files) {
+  return SpecReader(file, root, files).read();
+}
+
+std::map<std::string, std::string> openMpEnvironment(const OpenMpVariables& variables,
+                                                     const Configuration& configuration) {
+  std::map<std::string, std::string> environment = {{"OMP_DYNAMIC", "false"}};
+  auto valueOf = [&](const std::string& name) -> const json* {
+    if (name.empty()) return nullptr;
+    auto found = configuration.find(name);
+    return found == configuration.end() ? nullptr : &*found;
+  };
+  if (const json* threads = valueOf(variables.threads)) environment["OMP_NUM_THREADS"] = valueText(*threads);
+  if (const json* schedule = valueOf(variables.schedule)) {
+    std::string value = valueText(*schedule);
+    const json* chunk = valueOf(variables.chunk);
+    if (chunk != nullptr && !(chunk->is_string() && chunk->get<std::string>() == "default"))
+      value += "," + valueText(*chunk);
+    environment["OMP_SCHEDULE"] = value;
+  }
+  return environment;
 }
 
 ExpressionScope configurationScope(const TuneSpec& spec, const Configuration& configuration) {
@@ -1025,6 +1148,8 @@ Expected<CandidateCommands> buildApplicationCommands(const TuneSpec& spec,
   for (const auto& element : spec.application->buildTemplate)
     commands.buildArgv.push_back(substitute(element));
   for (const auto& element : spec.application->runTemplate) commands.runArgv.push_back(substitute(element));
+  if (spec.application->openMp)
+    commands.runEnvironment = openMpEnvironment(*spec.application->openMp, configuration);
   if (!commands.buildArgv.empty()) {
     std::string joined;
     for (const auto& element : commands.buildArgv) joined += element + '\0';

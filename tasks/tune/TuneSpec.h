@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -52,6 +53,25 @@ struct KernelLaunch {
   std::vector<TuneArgument> arguments;
 };
 
+/// A file an application's commands use, copied into the session's work folder (where builds and runs start)
+/// before the first build, so an exported plan folder carries it to another machine
+/// (mirtune.Application.Files).
+struct ApplicationFile {
+  std::string name;              ///< relative to the work folder, no ".."
+  std::filesystem::path source;  ///< where it was read from, absolute
+  std::string content;           ///< read when the spec was read
+};
+
+/// Parameters an OpenMP program takes through its OMP_* variables (mirtune.Application.OpenMP), each the name
+/// of a tuning parameter or empty: OMP_NUM_THREADS from `threads`, OMP_SCHEDULE "kind[,chunk]" from
+/// `schedule` and `chunk` (the chunk value "default" leaves the chunk out: the runtime's own), and always
+/// OMP_DYNAMIC=false.
+struct OpenMpVariables {
+  std::string threads;
+  std::string schedule;
+  std::string chunk;
+};
+
 /// A C/C++ application tuned through commands (mirtune's "mirtune": {"Application": ...} key): `{name}` in a
 /// template is replaced by the parameter's value (bools as 0/1), @SPEC_DIR@ by the T1 file's folder; @BINARY@ as in
 /// TuningSession.
@@ -61,6 +81,8 @@ struct ApplicationCommands {
   std::filesystem::path workingDirectory;  ///< the T1 file's folder
   /// Output judged by the program's "mirtune-check: ok" line, else equal stdout to the default's.
   OutputCheck check = OutputCheck::kSelfCheckOrDigest;
+  std::vector<ApplicationFile> files;
+  std::optional<OpenMpVariables> openMp;
 };
 
 /// Settings in mirtune's own top-level key ("mirtune"), which a T1 reader ignores.
@@ -71,6 +93,11 @@ struct TuneSettings {
   int minRepetitions = 5;
   int maxRepetitions = 100;
   int warmup = 1;
+  /// An application's build, when it differs from timeoutSeconds (mirtune.BuildTimeout).
+  std::optional<double> buildTimeoutSeconds;
+  /// Applications: after the default, a run this many times slower than the default's is stopped (after at
+  /// least 5 s) and recorded as a timeout; 0 = never (mirtune.RelativeTimeout).
+  double relativeTimeout = 0;
 };
 
 struct TuneSpec {
@@ -94,10 +121,21 @@ struct TuneSpec {
 /// after the conditions.
 Expected<TuneSpec> readTuneSpec(const std::filesystem::path& file);
 
-/// The OpenCL launch of one configuration: parameters as -Dname=value build options (after the spec's compiler
-/// options), sizes and geometry evaluated for it, arguments filled as the spec says (seeded, deterministic).
-/// kInvalidInput naming the spec file and expression when an expression fails for this configuration (division by
-/// zero, a negative size).
+/// A T1 document held in memory, read and checked as readTuneSpec reads a file at `file` (which need not
+/// exist: it names the spec in messages and gives @SPEC_DIR@ and relative paths their folder). `files` holds
+/// the content of mirtune.Application.Files entries by their value as written, used instead of reading them
+/// (a spec generated together with its sources).
+Expected<TuneSpec> parseTuneSpec(const nlohmann::json& root, const std::filesystem::path& file,
+                                 const std::map<std::string, std::string>& files = {});
+
+/// OMP_NUM_THREADS, OMP_SCHEDULE and OMP_DYNAMIC of a configuration, as OpenMpVariables describes them.
+std::map<std::string, std::string> openMpEnvironment(const OpenMpVariables& variables,
+                                                     const Configuration& configuration);
+
+/// The OpenCL launch of one configuration: parameters as -Dname=value build options (after the spec's
+/// compiler options), sizes and geometry evaluated for it, arguments filled as the spec says (seeded,
+/// deterministic). kInvalidInput naming the spec file and expression when an expression fails for this
+/// configuration (division by zero, a negative size).
 Expected<runner::RunPlan> buildRunPlan(const TuneSpec& spec, const Configuration& configuration);
 
 /// The commands of one configuration of an application spec.

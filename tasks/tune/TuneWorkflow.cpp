@@ -1,6 +1,7 @@
-// A live `mirtune tune` session over an OpenCL kernel: strategy proposals measured through the OpenCL backend,
-// outputs checked against the default configuration's, every result recorded (SQLite, cache file, T4 file) as it
-// arrives.
+// A live `mirtune tune` session over an OpenCL kernel (strategy proposals measured through the OpenCL
+// backend) or an application (built and run through the process backend): outputs checked against the default
+// configuration's, every result recorded (SQLite, cache file, T4 file) as it arrives; export as plans and
+// ingest of their results.
 #include "tasks/tune/TuneWorkflow.h"
 
 #include "database/Database.h"
@@ -15,6 +16,7 @@
 #include "tuner/IngestChecks.h"
 #include "tuner/MeasureCommon.h"
 #include "tuner/OpenClMeasurer.h"
+#include "tuner/ProcessMeasurer.h"
 #include "tuner/TuningSession.h"
 
 #include <fmt/format.h>
@@ -23,6 +25,7 @@
 #include <chrono>
 #include <ctime>
 #include <map>
+#include <memory>
 #include <set>
 #include <utility>
 
@@ -427,120 +430,487 @@ std::string tuneSessionText(const TuneSessionResult& result) {
   return text;
 }
 
+// ----- application specs: a session, an export as process plan folders, and its ingest -----
+
 namespace {
 
-/// An application spec: each configuration built and run through its commands by the process backend
-/// (TuningSession), which checks the output against the default's and records every result.
+/// This machine (or the one that measured a plan folder) as an application session names its device.
+std::string machineLabel(const std::string& cpuModel, std::int64_t cores) {
+  return fmt::format("{} ({} cores)", cpuModel, cores);
+}
+
+/// The runner settings an application spec asks for.
+MeasurementSettings applicationSettings(const TuneSpec& spec) {
+  MeasurementSettings settings;
+  settings.buildTimeoutSeconds = spec.settings.buildTimeoutSeconds.value_or(spec.settings.timeoutSeconds);
+  settings.runTimeoutSeconds = spec.settings.timeoutSeconds;
+  settings.warmup = spec.settings.warmup;
+  settings.minTimeSeconds = spec.settings.minTimeSeconds;
+  settings.minRepetitions = spec.settings.minRepetitions;
+  settings.maxRepetitions = spec.settings.maxRepetitions;
+  settings.relativeTimeout = spec.settings.relativeTimeout;
+  return settings;
+}
+
+/// The process backend's request for an application spec: its commands, the files it copies into the work
+/// folder, its settings and output check, and the session's identity (the hooks', else the spec and
+/// strategy). Refers to `spec`, which must outlive it.
+Expected<TuningRequest> applicationRequest(const TuneSpec& spec, const TuneSessionOptions& options,
+                                           const ApplicationSessionHooks& hooks, std::size_t budget,
+                                           const std::string& strategyName) {
+  TuningRequest request;
+  request.task = hooks.task;
+  request.command = !hooks.command.empty()         ? hooks.command
+                    : !options.commandLine.empty() ? options.commandLine
+                                                   : std::string("tune");
+  if (hooks.workload) {
+    request.workload = *hooks.workload;
+  } else {
+    auto workload = sourceWorkload(spec.file);
+    if (!workload) return workload.error();
+    request.workload = std::move(*workload);
+  }
+  request.space = &spec.space;
+  request.commands = [&spec](const Configuration& configuration) {
+    return buildApplicationCommands(spec, configuration);
+  };
+  for (const ApplicationFile& file : spec.application->files) request.files[file.name] = file.content;
+  request.settings = applicationSettings(spec);
+  request.check = spec.application->check;
+  request.seed = static_cast<std::int64_t>(options.seed);
+  request.modelIds = hooks.modelIds;
+  request.workDirectory = options.workDirectory;
+  request.resume = options.resume;
+  request.force = hooks.force;
+  request.options = !hooks.identity.is_null() ? hooks.identity
+                                              : nlohmann::json{{"spec", spec.file.string()},
+                                                               {"strategy", strategyName},
+                                                               {"budget", budget},
+                                                               {"seed", options.seed},
+                                                               {"settings", settingsJson(request.settings)}};
+  request.showProgress = options.showProgress;
+  return request;
+}
+
+TuneEvaluation evaluationOf(const TunedConfiguration& tuned) {
+  TuneEvaluation evaluation;
+  evaluation.configuration = tuned.configuration;
+  evaluation.status = tuned.status;
+  evaluation.message = tuned.message;
+  evaluation.samples = tuned.times;
+  evaluation.median = tuned.median;
+  evaluation.spread = tuned.spread;
+  return evaluation;
+}
+
+/// Each evaluation's record in `cache`, replacing the one of the same configuration.
+void upsertCacheRecords(KernelTunerCache& cache, const std::vector<TuneEvaluation>& evaluations) {
+  for (const TuneEvaluation& evaluation : evaluations) {
+    const std::string key = cache.key(evaluation.configuration);
+    auto existing = std::find_if(cache.records.begin(), cache.records.end(), [&](const CacheRecord& record) {
+      return cache.key(record.configuration) == key;
+    });
+    if (existing != cache.records.end()) {
+      *existing = cacheRecordOf(evaluation);
+    } else {
+      cache.records.push_back(cacheRecordOf(evaluation));
+    }
+  }
+}
+
+/// The cache file of an application session: none without --cache; an existing file is continued only on a
+/// resume (an application resumes from the database, so a resume may also begin the file).
+Expected<std::optional<KernelTunerCache>> applicationCache(const TuneSessionOptions& options,
+                                                           const TuneSpec& spec, const std::string& device) {
+  if (options.cacheFile.empty()) return std::optional<KernelTunerCache>();
+  std::error_code ec;
+  auto cache =
+      openCache(options.cacheFile, options.resume && fs::exists(options.cacheFile, ec), spec, device);
+  if (!cache) return cache.error();
+  return std::optional<KernelTunerCache>(std::move(*cache));
+}
+
+/// Writes the session as it stands to the T4 file and the cache file (each when asked for).
+Status writeApplicationFiles(const TuneSessionResult& result, const TuneSessionOptions& options,
+                             std::optional<KernelTunerCache>& cache) {
+  if (cache) {
+    upsertCacheRecords(*cache, result.evaluations);
+    if (Status written = writeKernelTunerCache(*cache, options.cacheFile); !written) return written;
+  }
+  if (!options.t4File.empty()) {
+    if (Status written = writeFileAtomically(options.t4File, t4Results(result).dump(2) + "\n"); !written) {
+      return written;
+    }
+  }
+  return success();
+}
+
+Status exportOrIngestStrategy(StrategyKind strategy) {
+  if (strategy != StrategyKind::kExhaustive && strategy != StrategyKind::kRandom) {
+    return makeError(ErrorCode::kUsage,
+                     "--export takes --strategy exhaustive or random: the {} strategy chooses "
+                     "each configuration from the results before it",
+                     tuneStrategyName(strategy));
+  }
+  return success();
+}
+
+/// What an exported application folder must match: the spec file and the files it copies into each plan
+/// folder.
+Expected<std::string> applicationDigest(const TuneSpec& spec) {
+  auto text = readFile(spec.file);
+  if (!text) return text.error();
+  std::string all = *text;
+  for (const ApplicationFile& file : spec.application->files) all += '\0' + file.name + '\0' + file.content;
+  return sha256Hex(all);
+}
+
+bool namesSpecDirectory(const TuneSpec& spec) {
+  auto names = [](const std::vector<std::string>& argv) {
+    return std::any_of(argv.begin(), argv.end(), [](const std::string& element) {
+      return element.find("@SPEC_DIR@") != std::string::npos;
+    });
+  };
+  return names(spec.application->buildTemplate) || names(spec.application->runTemplate);
+}
+
+constexpr const char* kApplicationIndexFile = "tune.json";
+
+}  // namespace
+
 Expected<TuneSessionResult> runApplicationSession(const TuneSpec& spec, const TuneSessionOptions& options,
-                                                  Clock::time_point started) {
-  if (!options.cacheFile.empty() || options.strategy == StrategyKind::kTransfer) {
-    return makeError(ErrorCode::kUsage, "{}: {} is for kernel specs (an application session keeps its results in "
-                     "the database and continues with --resume)", spec.file.string(),
-                     options.cacheFile.empty() ? "--strategy transfer" : "--cache");
+                                                  const ApplicationSessionHooks& hooks) {
+  const Clock::time_point started = Clock::now();
+  if (!spec.application) {
+    return makeError(ErrorCode::kUsage, "{}: tunes a kernel (KernelSpecification), not an application",
+                     spec.file.string());
+  }
+  const bool ordered = static_cast<bool>(hooks.proposalOrder);
+  if (!ordered && options.strategy == StrategyKind::kTransfer) {
+    return makeError(ErrorCode::kUsage,
+                     "{}: --strategy transfer relates kernels by their embedding and is for "
+                     "kernel specs; an application takes model, random or exhaustive",
+                     spec.file.string());
   }
   auto indexed = indexSpace(spec);
   if (!indexed) return indexed.error();
   const CandidateSet& candidates = indexed->candidates;
   const std::map<std::string, std::size_t>& indexOfHash = indexed->indexOfHash;
   const StrategyOptions strategyOptions = strategyOptionsFor(options, candidates.size());
-  auto strategy = makeStrategy(candidates, strategyOptions);
-  if (!strategy) return strategy.error();
+  std::unique_ptr<SearchStrategy> strategy;
+  if (!ordered) {
+    auto made = makeStrategy(candidates, strategyOptions);
+    if (!made) return made.error();
+    strategy = std::move(*made);
+  }
+  const std::string strategyName =
+      ordered ? hooks.strategyName : std::string(tuneStrategyName(options.strategy));
 
   auto database = Database::open(options.databasePath);
   if (!database) return database.error();
-  auto machine = probeMachine(*database);
+  Expected<Machine> machine =
+      hooks.machine != nullptr ? Expected<Machine>(*hooks.machine) : probeMachine(*database);
   if (!machine) return machine.error();
-  auto workload = sourceWorkload(spec.file);
-  if (!workload) return workload.error();
+  const std::string device = machineLabel(machine->info.cpuModel, machine->info.logicalCores);
+  auto cache = applicationCache(options, spec, device);
+  if (!cache) return cache.error();
+  auto request = applicationRequest(spec, options, hooks, strategyOptions.budget, strategyName);
+  if (!request) return request.error();
 
-  TuningRequest request;
-  request.task = "tune";
-  request.command = options.commandLine.empty() ? "tune" : options.commandLine;
-  request.workload = std::move(*workload);
-  request.space = &spec.space;
-  request.commands = [&spec](const Configuration& configuration) {
-    return buildApplicationCommands(spec, configuration);
+  TuneSessionResult result;
+  result.name = spec.name;
+  result.device = device;
+  result.strategy = strategyName;
+  result.spaceSize = candidates.size();
+  result.budget = strategyOptions.budget;
+
+  // Proposal costs and first-seen times by configuration (a resumed session's rounds do not line up by
+  // index).
+  std::map<std::string, double> proposalSeconds;
+  std::map<std::string, std::string> timestamps;
+  auto evaluationsOf = [&](const std::vector<TunedConfiguration>& done) {
+    std::vector<TuneEvaluation> evaluations;
+    for (const TunedConfiguration& tuned : done) {
+      TuneEvaluation evaluation = evaluationOf(tuned);
+      const std::string hash = configurationHash(tuned.configuration);
+      auto stamped = timestamps.emplace(hash, utcTimestamp()).first;
+      evaluation.timestamp = stamped->second;
+      auto proposed = proposalSeconds.find(hash);
+      if (proposed != proposalSeconds.end()) evaluation.strategySeconds = proposed->second;
+      evaluations.push_back(std::move(evaluation));
+    }
+    return evaluations;
   };
-  MeasurementSettings settings;
-  settings.buildTimeoutSeconds = spec.settings.timeoutSeconds;
-  settings.runTimeoutSeconds = spec.settings.timeoutSeconds;
-  settings.warmup = spec.settings.warmup;
-  settings.minTimeSeconds = spec.settings.minTimeSeconds;
-  settings.minRepetitions = spec.settings.minRepetitions;
-  settings.maxRepetitions = spec.settings.maxRepetitions;
-  request.settings = settings;
-  request.check = spec.application->check;
-  request.seed = static_cast<std::int64_t>(options.seed);
-  request.workDirectory = options.workDirectory;
-  request.resume = options.resume;
-  request.options = {{"spec", spec.file.string()},
-                     {"strategy", tuneStrategyName(options.strategy)},
-                     {"budget", strategyOptions.budget},
-                     {"seed", options.seed},
-                     {"settings", settingsJson(settings)}};
-  request.showProgress = options.showProgress;
 
   std::string stoppedBy = "budget";
-  std::vector<double> strategySeconds;
-  request.planner = [&](const std::vector<TunedConfiguration>& done) -> Expected<std::vector<Configuration>> {
+  std::optional<std::vector<Configuration>> order;
+  std::size_t nextInOrder = 0;
+  request->planner =
+      [&](const std::vector<TunedConfiguration>& done) -> Expected<std::vector<Configuration>> {
+    // Called after every evaluation: the T4 and cache files follow the session, so an interruption leaves
+    // both.
+    result.evaluations = evaluationsOf(done);
+    if (Status written = writeApplicationFiles(result, options, *cache); !written) return written.error();
     if (done.size() >= strategyOptions.budget) return std::vector<Configuration>{};
     if (options.timeLimitSeconds > 0 && secondsSince(started) >= options.timeLimitSeconds) {
       stoppedBy = "time";
       return std::vector<Configuration>{};
     }
-    std::vector<Observation> history;
-    for (const TunedConfiguration& tuned : done) {
-      auto found = indexOfHash.find(configurationHash(tuned.configuration));
-      if (found == indexOfHash.end()) continue;
-      history.push_back({found->second, tuned.status == MeasureStatus::kOk ? tuned.median : std::nullopt});
-    }
     const Clock::time_point proposeStart = Clock::now();
-    auto proposal = (*strategy)->propose(history, 1);
-    if (!proposal) return proposal.error();
-    strategySeconds.push_back(secondsSince(proposeStart));
-    if (proposal->empty()) {
-      stoppedBy = "space";
-      return std::vector<Configuration>{};
+    std::optional<Configuration> next;
+    if (ordered) {
+      if (!order) {
+        auto proposed = hooks.proposalOrder(done.front());
+        if (!proposed) return proposed.error();
+        order = std::move(*proposed);
+      }
+      std::set<std::string> measured;
+      for (const TunedConfiguration& tuned : done) measured.insert(configurationHash(tuned.configuration));
+      while (nextInOrder < order->size() && measured.count(configurationHash((*order)[nextInOrder])) != 0) {
+        ++nextInOrder;
+      }
+      if (nextInOrder < order->size()) next = (*order)[nextInOrder++];
+    } else {
+      std::vector<Observation> history;
+      for (const TunedConfiguration& tuned : done) {
+        auto found = indexOfHash.find(configurationHash(tuned.configuration));
+        if (found == indexOfHash.end()) continue;
+        history.push_back({found->second, tuned.status == MeasureStatus::kOk ? tuned.median : std::nullopt});
+      }
+      auto proposal = strategy->propose(history, 1);
+      if (!proposal) return proposal.error();
+      if (proposal->empty()) {
+        stoppedBy = "space";
+      } else {
+        next = candidates.configurations[proposal->front()];
+      }
     }
-    return std::vector<Configuration>{candidates.configurations[proposal->front()]};
+    if (!next) return std::vector<Configuration>{};
+    proposalSeconds[configurationHash(*next)] = secondsSince(proposeStart);
+    return std::vector<Configuration>{*next};
   };
-  auto session = runTuningSession(*database, machine->platformId, machine->info.fingerprint, request,
-                                  options.runner);
+  auto session =
+      runTuningSession(*database, machine->platformId, machine->info.fingerprint, *request, options.runner);
   if (!session) return session.error();
 
-  TuneSessionResult result;
-  result.name = spec.name;
-  result.device = fmt::format("{} ({} cores)", machine->info.cpuModel, machine->info.logicalCores);
-  result.strategy = std::string(tuneStrategyName(options.strategy));
-  result.spaceSize = candidates.size();
-  result.budget = strategyOptions.budget;
+  result.evaluations = evaluationsOf(session->results);
   result.sessionId = session->sessionId;
   result.reused = session->reusedResults;
+  result.resumed = session->resumed;
   result.stoppedBy = session->results.size() >= candidates.size() ? "space" : stoppedBy;
-  for (std::size_t i = 0; i < session->results.size(); ++i) {
-    const TunedConfiguration& tuned = session->results[i];
-    TuneEvaluation evaluation;
-    evaluation.configuration = tuned.configuration;
-    evaluation.status = tuned.status;
-    evaluation.message = tuned.message;
-    evaluation.samples = tuned.times;
-    evaluation.median = tuned.median;
-    evaluation.spread = tuned.spread;
-    evaluation.timestamp = utcTimestamp();
-    if (i > 0 && i - 1 < strategySeconds.size()) evaluation.strategySeconds = strategySeconds[i - 1];
-    result.evaluations.push_back(std::move(evaluation));
-  }
+  result.processSession = std::move(*session);
   chooseBest(result, options.seed);
   result.wallSeconds = secondsSince(started);
-  if (!options.t4File.empty()) {
-    if (Status written = writeFileAtomically(options.t4File, t4Results(result).dump(2) + "\n"); !written) {
-      return written.error();
-    }
-  }
+  if (Status written = writeApplicationFiles(result, options, *cache); !written) return written.error();
   return result;
 }
 
-}  // namespace
+Expected<std::size_t> exportApplicationSession(const TuneSpec& spec, const TuneSessionOptions& options,
+                                               const fs::path& folder) {
+  if (!spec.application) {
+    return makeError(ErrorCode::kUsage, "{}: tunes a kernel, not an application", spec.file.string());
+  }
+  if (Status strategyOk = exportOrIngestStrategy(options.strategy); !strategyOk) return strategyOk.error();
+  if (options.configurationsPerPlan == 0) {
+    return makeError(ErrorCode::kUsage, "--per-plan must be at least 1");
+  }
+  std::error_code ec;
+  if (fs::exists(folder, ec) && !(fs::is_directory(folder, ec) && fs::is_empty(folder, ec))) {
+    return makeError(ErrorCode::kUsage, "--export {}: exists and is not an empty folder; name a new one",
+                     folder.string());
+  }
+  auto indexed = indexSpace(spec);
+  if (!indexed) return indexed.error();
+  const StrategyOptions strategyOptions = strategyOptionsFor(options, indexed->candidates.size());
+  auto strategy = makeStrategy(indexed->candidates, strategyOptions);
+  if (!strategy) return strategy.error();
+  auto more = (*strategy)->propose({{indexed->defaultIndex, std::nullopt}}, strategyOptions.budget - 1);
+  if (!more) return more.error();
+  const std::string strategyName(tuneStrategyName(options.strategy));
+  auto request = applicationRequest(spec, options, {}, strategyOptions.budget, strategyName);
+  if (!request) return request.error();
+  auto digest = applicationDigest(spec);
+  if (!digest) return digest.error();
+  if (namesSpecDirectory(spec)) {
+    logWarn(
+        "{}: its commands name @SPEC_DIR@, which the plans hold as {}: they run only on machines where that "
+        "path exists (list the files under mirtune.Application.Files to carry them in every plan folder)",
+        spec.file.string(), spec.file.parent_path().string());
+  }
+
+  const Configuration& defaultConfiguration = indexed->candidates.configurations[indexed->defaultIndex];
+  nlohmann::json items = nlohmann::json::array();
+  const std::size_t perPlan = options.configurationsPerPlan;
+  const std::size_t plans = std::max<std::size_t>(1, (more->size() + perPlan - 1) / perPlan);
+  for (std::size_t plan = 0; plan < plans; ++plan) {
+    std::vector<Configuration> batch = {defaultConfiguration};
+    for (std::size_t i = plan * perPlan; i < std::min(more->size(), (plan + 1) * perPlan); ++i) {
+      batch.push_back(indexed->candidates.configurations[(*more)[i]]);
+    }
+    const std::string name = std::to_string(plan + 1);
+    if (Status written = exportTuningPlan(*request, batch, folder / name); !written) return written.error();
+    items.push_back({{"folder", name}, {"configurations", batch}});
+  }
+  // Its identity keys what is ingested from it, so that ingesting it again stores nothing twice.
+  if (auto identity = writeExportId(folder); !identity) return identity.error();
+  const nlohmann::json index = {{"spec", spec.file.string()},
+                                {"spec_sha256", *digest},
+                                {"kind", "application"},
+                                {"strategy", strategyName},
+                                {"seed", options.seed},
+                                {"configurations_per_plan", perPlan},
+                                {"items", items}};
+  if (Status written = writeFileAtomically(folder / kApplicationIndexFile, index.dump(2) + "\n"); !written) {
+    return written.error();
+  }
+  const std::string ingest = fmt::format("mirtune tune {} --ingest {}", spec.file.string(), folder.string());
+  if (Status written = writeFileAtomically(folder / "run-all.sh", exportRunAllScript(ingest, false));
+      !written) {
+    return written.error();
+  }
+  return 1 + more->size();
+}
+
+Expected<TuneSessionResult> ingestApplicationSession(const TuneSpec& spec, const TuneSessionOptions& options,
+                                                     const fs::path& folder) {
+  const Clock::time_point started = Clock::now();
+  if (!spec.application) {
+    return makeError(ErrorCode::kUsage, "{}: tunes a kernel, not an application", spec.file.string());
+  }
+  const fs::path indexFile = folder / kApplicationIndexFile;
+  auto index = readExportIndex(indexFile);
+  if (!index) return index.error();
+  auto exportedDigest = indexString(*index, "spec_sha256", indexFile, "spec_sha256");
+  if (!exportedDigest) return exportedDigest.error();
+  auto digest = applicationDigest(spec);
+  if (!digest) return digest.error();
+  if (*exportedDigest != *digest) {
+    return makeError(ErrorCode::kInvalidInput, "{}: exported from another version of {} or of its files",
+                     indexFile.string(), spec.file.string());
+  }
+  auto strategyName = indexString(*index, "strategy", indexFile, "strategy", "");
+  if (!strategyName) return strategyName.error();
+  auto indexed = indexSpace(spec);
+  if (!indexed) return indexed.error();
+  auto request = applicationRequest(spec, options, {}, 0, *strategyName);
+  if (!request) return request.error();
+  auto campaign = exportId(folder, indexFile);
+  if (!campaign) return campaign.error();
+
+  // Every plan folder is checked before anything is stored: a damaged one leaves nothing of the export
+  // behind.
+  struct Item {
+    std::string name;
+    fs::path folder;
+    const PlatformRecord* platform = nullptr;
+  };
+  const nlohmann::json& list = (*index)["items"];
+  ExportedMachines machines(folder);
+  IngestCounts counts;
+  counts.planFolders = list.size();
+  std::vector<Item> items;
+  std::size_t rejected = 0;
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    const std::string where = fmt::format("items[{}].folder", i);
+    auto name = indexString(list[i], "folder", indexFile, where);
+    if (!name) return name.error();
+    auto itemFolder = pathInsideFolder(folder, *name, indexFile, where);
+    if (!itemFolder) {
+      logError("{}", itemFolder.error().message());
+      ++rejected;
+      continue;
+    }
+    if (Status checked = checkTuningResults(*request, *itemFolder); !checked) {
+      if (checked.error().code() == ErrorCode::kNotFound) {
+        logWarn("plan folder {}: {}", *name, checked.error().message());
+        ++counts.notYet;
+      } else {
+        logError("plan folder {}: {}", *name, checked.error().message());
+        ++rejected;
+      }
+      continue;
+    }
+    auto platform = machines.platformFor(*itemFolder);
+    if (!platform) return platform.error();
+    items.push_back({*name, *itemFolder, *platform});
+  }
+  if (rejected > 0) {
+    return makeError(ErrorCode::kInvalidInput,
+                     "{}: {} of {} plan folders failed the checks above; nothing was stored", folder.string(),
+                     rejected, list.size());
+  }
+
+  TuneSessionResult result;
+  result.name = spec.name;
+  result.strategy = *strategyName;
+  result.spaceSize = indexed->candidates.size();
+  result.ingested = folder;
+  result.device = "-";
+  std::size_t exported = 1;
+  for (const nlohmann::json& item : list) {
+    if (item.is_object() && item.contains("configurations") && item["configurations"].is_array()) {
+      exported += item["configurations"].empty() ? 0 : item["configurations"].size() - 1;
+    }
+  }
+  result.budget = exported;
+  result.stoppedBy = exported >= indexed->candidates.size() ? "space" : "budget";
+
+  auto database = Database::open(options.databasePath);
+  if (!database) return database.error();
+  std::map<std::string, std::int64_t> platformIds;  // fingerprint -> id
+  // The default's samples of each evaluation's plan folder: the best is compared with the default it ran
+  // beside.
+  std::vector<std::vector<double>> defaultSamples;
+  for (const Item& item : items) {
+    auto known = platformIds.find(item.platform->fingerprint);
+    if (known == platformIds.end()) {
+      auto platformId = database->upsertPlatform(*item.platform);
+      if (!platformId) return platformId.error();
+      known = platformIds.emplace(item.platform->fingerprint, *platformId).first;
+    }
+    auto ingested = ingestPlanFolder(*database, known->second, *request, item.folder,
+                                     IngestIdentity{*campaign, item.name});
+    if (!ingested) return ingested.error().withContext(fmt::format("plan folder {}", item.name));
+    counts.stored += ingested->stored;
+    counts.alreadyStored += ingested->alreadyStored;
+    counts.missingConfigurations += ingested->missing;
+    if (result.sessionId == 0) result.sessionId = ingested->tuning.sessionId;
+    const std::vector<TunedConfiguration>& results = ingested->tuning.results;
+    if (results.empty()) continue;
+    const bool first = result.evaluations.empty();
+    if (first) result.device = machineLabel(item.platform->cpuModel, item.platform->cores);
+    const TunedConfiguration& itemDefault = results.front();
+    std::vector<double> reference =
+        itemDefault.status == MeasureStatus::kOk ? itemDefault.times : std::vector<double>{};
+    for (std::size_t i = first ? 0 : 1; i < results.size(); ++i) {
+      TuneEvaluation evaluation = evaluationOf(results[i]);
+      evaluation.timestamp = utcTimestamp();
+      result.evaluations.push_back(std::move(evaluation));
+      defaultSamples.push_back(reference);
+    }
+  }
+  result.ingest = counts;
+
+  result.best.reset();
+  for (std::size_t i = 0; i < result.evaluations.size(); ++i) {
+    const TuneEvaluation& e = result.evaluations[i];
+    if (e.status != MeasureStatus::kOk || !e.median) continue;
+    if (!result.best || *e.median < *result.evaluations[*result.best].median) result.best = i;
+  }
+  if (result.best && *result.best != 0 && !defaultSamples[*result.best].empty()) {
+    ComparisonSettings settings;
+    settings.seed = options.seed;
+    result.bestAgainstDefault =
+        compareSamples(defaultSamples[*result.best], result.evaluations[*result.best].samples, settings);
+  }
+  if (!result.evaluations.empty()) {
+    auto cache = applicationCache(options, spec, result.device);
+    if (!cache) return cache.error();
+    if (Status written = writeApplicationFiles(result, options, *cache); !written) return written.error();
+  }
+  result.wallSeconds = secondsSince(started);
+  return result;
+}
 
 namespace {
 
@@ -593,6 +963,9 @@ Expected<std::string> specDigest(const TuneSpec& spec) {
 
 Expected<std::size_t> exportTuneSession(const TuneSessionOptions& options, const fs::path& folder) {
   if (isCudaSpecFile(options.specFile)) return exportCudaTuneSession(options, folder);
+  if (auto spec = readTuneSpec(options.specFile); spec && spec->application) {
+    return exportApplicationSession(*spec, options, folder);
+  }
   if (options.strategy != StrategyKind::kExhaustive && options.strategy != StrategyKind::kRandom) {
     return makeError(ErrorCode::kUsage, "--export takes --strategy exhaustive or random: the {} strategy chooses "
                      "each configuration from the results before it", tuneStrategyName(options.strategy));
@@ -633,6 +1006,9 @@ Expected<std::size_t> exportTuneSession(const TuneSessionOptions& options, const
 
 Expected<TuneSessionResult> ingestTuneSession(const TuneSessionOptions& options, const fs::path& folder) {
   if (isCudaSpecFile(options.specFile)) return ingestCudaTuneSession(options, folder);
+  if (auto spec = readTuneSpec(options.specFile); spec && spec->application) {
+    return ingestApplicationSession(*spec, options, folder);
+  }
   const Clock::time_point started = Clock::now();
   auto session = kernelSession(options.specFile, "--ingest");
   if (!session) return session.error();
@@ -815,7 +1191,7 @@ Expected<TuneSessionResult> runTuneSession(const TuneSessionOptions& options) {
   const Clock::time_point started = Clock::now();
   auto spec = readTuneSpec(options.specFile);
   if (!spec) return spec.error();
-  if (spec->application) return runApplicationSession(*spec, options, started);
+  if (spec->application) return runApplicationSession(*spec, options);
   if (spec->kernel->language == "CUDA") return runCudaTuneSession(*spec, options);
   auto indexed = indexSpace(*spec);
   if (!indexed) return indexed.error();

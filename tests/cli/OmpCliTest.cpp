@@ -356,5 +356,81 @@ TEST(OmpCli, ModelIsADeprecatedNameOfHeads) {
   EXPECT_TRUE(run.standardOutput.empty()) << run.standardOutput;
 }
 
+TEST(OmpCli, TheGenericTunerWritesT4AndCacheFilesOfTheSession) {
+  TemporaryFolder folder("mirtune-omp-cli", "t4");
+  const fs::path t4 = folder.path() / "results.t4.json";
+  const fs::path cache = folder.path() / "cache.json";
+  auto run = mirtune(
+      quick(folder, {"--app", (kInputs / "tiny_sum.c").string(), "--args", "20000", "--strategy", "random",
+                     "--budget", "2", "-o", t4.string(), "--cache", cache.string(), "--json"}));
+  ASSERT_EQ(run.exitCode, 0) << run.standardError;
+  const auto json = nlohmann::json::parse(run.standardOutput);
+  ASSERT_EQ(json["results"].size(), 3u);
+  std::ifstream t4In(t4);
+  const auto results = nlohmann::json::parse(t4In, nullptr, false);
+  ASSERT_TRUE(results.is_object());
+  EXPECT_EQ(results["schema_version"], "1.0.0");
+  ASSERT_EQ(results["results"].size(), 3u);
+  for (std::size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(results["results"][i]["configuration"], json["results"][i]["configuration"]);
+    EXPECT_EQ(results["results"][i]["invalidity"], "correct") << results["results"][i].dump();
+  }
+  std::ifstream cacheIn(cache);
+  const auto cached = nlohmann::json::parse(cacheIn, nullptr, false);
+  ASSERT_TRUE(cached.is_object());
+  EXPECT_EQ(cached["cache"].size(), 3u);
+  EXPECT_EQ(cached["tune_params_keys"], (nlohmann::json{"threads", "schedule", "chunk"}));
+  // The cache file is the session's: a second session does not overwrite it.
+  auto again = mirtune(quick(folder, {"--app", (kInputs / "tiny_sum.c").string(), "--args", "20000",
+                                      "--strategy", "random", "--budget", "2", "--cache", cache.string()}));
+  EXPECT_NE(again.exitCode, 0);
+  EXPECT_NE(again.standardError.find("--resume"), std::string::npos) << again.standardError;
+}
+
+TEST(OmpCli, TheModelStrategySearchesWithinTheBudget) {
+  TemporaryFolder folder("mirtune-omp-cli", "model-strategy");
+  auto run = mirtune(quick(folder, {"--app", (kInputs / "tiny_sum.c").string(), "--args", "20000",
+                                    "--strategy", "model", "--budget", "4", "--json"}));
+  ASSERT_EQ(run.exitCode, 0) << run.standardError;
+  const auto json = nlohmann::json::parse(run.standardOutput);
+  EXPECT_EQ(json["strategy"], "model");
+  ASSERT_EQ(json["results"].size(), 5u);  // the default and 4 more
+  EXPECT_EQ(json["results"][0]["configuration"],
+            (nlohmann::json{{"threads", cores()}, {"schedule", "static"}, {"chunk", "default"}}));
+  std::set<std::string> distinct;
+  for (const auto& r : json["results"]) distinct.insert(r["configuration"].dump());
+  EXPECT_EQ(distinct.size(), 5u);
+  EXPECT_EQ(measurements(folder).size(), 5u);
+}
+
+TEST(OmpCli, TheWrittenSpecIsTheSameTuningProblemForMirtuneTune) {
+  TemporaryFolder folder("mirtune-omp-cli", "write-spec");
+  const fs::path spec = folder.path() / "spec" / "tiny_sum.json";
+  auto written = mirtune(quick(folder, {"--app", (kInputs / "tiny_sum.c").string(), "--args", "20000",
+                                        "--write-spec", spec.string()}));
+  ASSERT_EQ(written.exitCode, 0) << written.standardError;
+  ASSERT_TRUE(fs::exists(spec));
+  ASSERT_TRUE(fs::exists(spec.parent_path() / "tiny_sum.omp.c"));  // the source with schedule(runtime)
+  std::ifstream in(spec);
+  const auto t1 = nlohmann::json::parse(in, nullptr, false);
+  ASSERT_TRUE(t1.is_object());
+  const auto& parameters = t1["ConfigurationSpace"]["TuningParameters"];
+  ASSERT_EQ(parameters.size(), 3u);
+  EXPECT_EQ(parameters[2]["Values"], (nlohmann::json{"default", 16}));  // the small space's chunks
+  EXPECT_EQ(t1["mirtune"]["Application"]["OpenMP"]["Threads"], "threads");
+  EXPECT_TRUE(measurements(folder).empty());  // nothing was measured
+
+  auto tuned = mirtune({"--db", folder.db(), "--quiet", "tune", spec.string(), "--strategy", "exhaustive",
+                        "--budget", "3", "--json"});
+  ASSERT_EQ(tuned.exitCode, 0) << tuned.standardError;
+  const auto json = nlohmann::json::parse(tuned.standardOutput);
+  EXPECT_EQ(json["evaluations"], 3);
+  const std::set<int> threads = {1, std::max(1, cores() / 2), cores(), 2 * cores()};
+  EXPECT_EQ(json["space_size"], threads.size() * 6);  // threads x 3 schedules x 2 chunks (the small space)
+  EXPECT_EQ(json["default"]["configuration"],
+            (nlohmann::json{{"threads", cores()}, {"schedule", "static"}, {"chunk", "default"}}));
+  for (const auto& r : json["results"]) EXPECT_EQ(r["status"], "ok") << r.dump();
+}
+
 }  // namespace
 }  // namespace mirtune

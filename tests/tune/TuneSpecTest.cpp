@@ -606,6 +606,68 @@ TEST_F(SpecVariation, SettingsAndApplicationErrors) {
   EXPECT_CONTAINS(errorOf(spec), "not both");
 }
 
+TEST_F(SpecVariation, OpenMpVariablesFilesAndTheAnyType) {
+  json spec = base_;
+  spec.erase("KernelSpecification");
+  spec["ConfigurationSpace"]["TuningParameters"].push_back(
+      {{"Name", "kind"}, {"Type", "string"}, {"Values", {"static", "dynamic"}}, {"Default", "static"}});
+  spec["ConfigurationSpace"]["TuningParameters"].push_back(
+      {{"Name", "chunk"}, {"Type", "any"}, {"Values", {"default", 4}}, {"Default", "default"}});
+  std::ofstream(folder_.path() / "prog.c") << "int main(void) { return 0; }\n";
+  spec["mirtune"] = {{"BuildTimeout", 90},
+                     {"RelativeTimeout", 10},
+                     {"Application",
+                      {{"Files", {{"main.c", "prog.c"}}},
+                       {"Build", {"cc", "main.c", "-o", "@BINARY@"}},
+                       {"Run", {"@BINARY@"}},
+                       {"OpenMP", {{"Threads", "a"}, {"Schedule", "kind"}, {"Chunk", "chunk"}}}}}};
+  auto read = this->read(spec);
+  ASSERT_TRUE(read.ok()) << read.error().message();
+  EXPECT_EQ(read->settings.buildTimeoutSeconds, 90.0);
+  EXPECT_EQ(read->settings.relativeTimeout, 10.0);
+  ASSERT_EQ(read->application->files.size(), 1u);
+  EXPECT_EQ(read->application->files[0].name, "main.c");
+  EXPECT_EQ(read->application->files[0].content, "int main(void) { return 0; }\n");
+  // "default" leaves the chunk to the runtime; a size is appended to the schedule kind.
+  auto plain = buildApplicationCommands(
+      *read, {{"a", 16}, {"FACTOR_SHIFT", 0}, {"kind", "static"}, {"chunk", "default"}});
+  ASSERT_TRUE(plain.ok()) << plain.error().message();
+  EXPECT_EQ(plain->runEnvironment,
+            (std::map<std::string, std::string>{
+                {"OMP_NUM_THREADS", "16"}, {"OMP_SCHEDULE", "static"}, {"OMP_DYNAMIC", "false"}}));
+  auto chunked =
+      buildApplicationCommands(*read, {{"a", 8}, {"FACTOR_SHIFT", 0}, {"kind", "dynamic"}, {"chunk", 4}});
+  ASSERT_TRUE(chunked.ok()) << chunked.error().message();
+  EXPECT_EQ(chunked->runEnvironment.at("OMP_SCHEDULE"), "dynamic,4");
+  EXPECT_EQ(chunked->buildKey, plain->buildKey);  // the variables reach the run only
+
+  json bad = spec;
+  bad["mirtune"]["Application"]["OpenMP"]["Threads"] = "kind";
+  EXPECT_CONTAINS(errorOf(bad),
+                  "mirtune.Application.OpenMP.Threads: parameter 'kind' has the value 'static'");
+  bad = spec;
+  bad["mirtune"]["Application"]["OpenMP"].erase("Schedule");
+  EXPECT_CONTAINS(errorOf(bad), "mirtune.Application.OpenMP.Chunk: a chunk size needs a Schedule parameter");
+  bad = spec;
+  bad["mirtune"]["Application"]["Files"] = {{"../main.c", "prog.c"}};
+  EXPECT_CONTAINS(errorOf(bad), "mirtune.Application.Files.../main.c: the name must be a plain file name");
+  bad = spec;
+  bad["mirtune"]["Application"]["Files"] = {{"main.c", "absent.c"}};
+  EXPECT_CONTAINS(errorOf(bad), "mirtune.Application.Files.main.c:");
+  bad = spec;
+  bad["mirtune"]["RelativeTimeout"] = 0.5;
+  EXPECT_CONTAINS(errorOf(bad), "mirtune.RelativeTimeout");
+  bad = spec;
+  bad["ConfigurationSpace"]["TuningParameters"][3]["Values"] = {"default", {1, 2}};
+  EXPECT_CONTAINS(errorOf(bad), "does not fit the parameter's type");
+
+  // A spec held in memory reads its files from the caller.
+  auto inMemory = parseTuneSpec(spec, folder_.path() / "virtual.json", {{"prog.c", "given"}});
+  ASSERT_TRUE(inMemory.ok()) << inMemory.error().message();
+  EXPECT_EQ(inMemory->application->files[0].content, "given");
+  EXPECT_EQ(inMemory->file, folder_.path() / "virtual.json");
+}
+
 // ----- one configuration run through mirtune-run -----
 
 std::vector<OpenClDevice> openClDevices(std::string& why) {
