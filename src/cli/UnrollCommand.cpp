@@ -42,7 +42,31 @@ int runUnrollFile(FileCommand command, const GlobalOptions& global) {
   return everyMeasuredLoopChose(*report) ? 0 : 1;
 }
 
-int runUnrollCollect(const UnrollCollectOptions& options, const GlobalOptions& global) {
+struct CollectCommand {
+  UnrollCollectOptions options;
+  std::string exportFolder;
+  std::string ingestFolder;
+};
+
+int runUnrollCollect(const CollectCommand& command, const GlobalOptions& global) {
+  const UnrollCollectOptions& options = command.options;
+  if (!command.exportFolder.empty() && !command.ingestFolder.empty()) {
+    return reportError(Error(ErrorCode::kUsage, "--export and --ingest exclude each other"));
+  }
+  if (!command.ingestFolder.empty()) {
+    auto report = ingestUnrollCollection(options, command.ingestFolder, resolveDatabasePath(global));
+    if (!report) return reportError(report.error());
+    fmt::print("{}\n", report->output.string());
+    fmt::print(stderr, "{}\n", ingestCountsText(command.ingestFolder, report->counts));
+    // What came back is stored and written; anything that did not fails the command.
+    return report->counts.complete() ? 0 : 1;
+  }
+  if (!command.exportFolder.empty()) {
+    auto report = exportUnrollCollection(options, command.exportFolder, resolveDatabasePath(global));
+    if (!report) return reportError(report.error());
+    fmt::print("{}", textReport(*report, command.exportFolder));
+    return 0;
+  }
   auto report = collectUnroll(options, resolveDatabasePath(global));
   if (!report) return reportError(report.error());
   fmt::print("{}\n", report->output.string());
@@ -145,7 +169,8 @@ void addUnrollCommand(CLI::App& app, const GlobalOptions& global, CommandAction&
   unroll->add_flag("--no-cache", file->options.noCache, "Do not use the embedding cache");
   addMeasureOptions(unroll, file->options.measure);
 
-  auto collect = std::make_shared<UnrollCollectOptions>();
+  auto collectCommandState = std::make_shared<CollectCommand>();
+  UnrollCollectOptions* collect = &collectCommandState->options;
   CLI::App* collectCommand =
       unroll->add_subcommand("collect",
                              "Measure every configuration of sampled corpus programs' loops "
@@ -170,6 +195,12 @@ void addUnrollCommand(CLI::App& app, const GlobalOptions& global, CommandAction&
   collectCommand->add_option("--cache", collect->cache,
                              "Folder for the unpacked corpus (default: unroll-cache beside the database)");
   addMeasureOptions(collectCommand, collect->measure);
+  collectCommand->add_option("--export", collectCommandState->exportFolder,
+                             "Write the plans to this folder for another machine or `mirtune campaign submit` "
+                             "instead of measuring here (corpus programs are calibrated here)");
+  collectCommand->add_option("--ingest", collectCommandState->ingestFolder,
+                             "Store the results of an exported folder (each plan folder's platform.json, else "
+                             "the folder's) and write the data CSV; again later for folders that were not done");
 
   auto train = std::make_shared<LearnCommand>();
   CLI::App* trainCommand = unroll->add_subcommand("train", "Train the head of one knob on collected data");
@@ -203,9 +234,9 @@ void addUnrollCommand(CLI::App& app, const GlobalOptions& global, CommandAction&
   evalCommand->add_flag("--json", eval->json, "Print JSON");
 
   unroll->callback(
-      [collectCommand, trainCommand, evalCommand, file, collect, train, eval, &global, &action]() {
+      [collectCommand, trainCommand, evalCommand, file, collectCommandState, train, eval, &global, &action]() {
         if (collectCommand->parsed()) {
-          action = [collect, &global]() { return runUnrollCollect(*collect, global); };
+          action = [collectCommandState, &global]() { return runUnrollCollect(*collectCommandState, global); };
         } else if (trainCommand->parsed()) {
           action = [train, &global]() { return runUnrollTrain(*train, global); };
         } else if (evalCommand->parsed()) {

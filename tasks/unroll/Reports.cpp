@@ -139,4 +139,11 @@ std::string textReport(const UnrollEvalResult& result, Knob knob, std::size_t to
   return out;
 }
 
+std::string textReport(const UnrollExportReport& report, const std::string& folder) {
+  return fmt::format(
+      "{}: {} loop plans of {} configurations each ({} programs skipped); run `sh {}/run-all.sh "
+      "path/to/mirtune-run` there or `mirtune campaign submit {}`, then `mirtune unroll collect --ingest {}`\n",
+      folder, report.plans, report.configurations, report.skippedPrograms, folder, folder, folder);
+}
+
 }  // namespace mirtune::unroll

@@ -24,6 +24,9 @@ bool everyMeasuredLoopChose(const UnrollFileReport& report);
 
 /// `unroll eval`: the strategies' summary, the folds (grouped by family) and the per-loop table, as Markdown;
 /// `topK` >= 1, `group` is program or family.
+/// `unroll collect --export`: what was written and what to do next.
+std::string textReport(const UnrollExportReport& report, const std::string& folder);
+
 std::string textReport(const UnrollEvalResult& result, Knob knob, std::size_t topK, const std::string& group);
 
 }  // namespace mirtune::unroll

@@ -16,7 +16,9 @@
 #include "tasks/unroll/UnrollData.h"
 #include "tasks/unroll/UnrollEmbed.h"
 #include "tasks/unroll/UnrollProgram.h"
+#include "tuner/IngestChecks.h"
 #include "tuner/MeasureCommon.h"
+#include "tuner/ProcessMeasurer.h"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -70,6 +72,49 @@ Expected<TuningRequest> loopRequest(const UnrollProgram& program, Knob knob, int
   request.force = measure.force;
   return request;
 }
+
+// The session of one loop as `unroll collect` measures it (every configuration), here or exported.
+Expected<TuningRequest> collectRequest(const UnrollProgram& program, Knob knob, int line, const SearchSpace& space,
+                                       const UnrollMeasureOptions& measure) {
+  auto request = loopRequest(
+      program, knob, line, space, measure,
+      {{"suite", suiteName(program.suite)}, {"program", program.name}, {"strategy", "exhaustive"}});
+  if (!request) return request.error();
+  request->command = "unroll collect";
+  request->showProgress = false;
+  return request;
+}
+
+// Calibrated repetition scales of corpus programs, kept per machine (a JSON object file), so a resumed or
+// exported collection builds the same sessions.
+class CalibrationCache {
+ public:
+  CalibrationCache(const fs::path& cache, const std::string& fingerprint)
+      : file_(cache / "neurovectorizer" / fmt::format("calibration-{}.json", fingerprint.substr(0, 12))) {
+    if (auto text = readFile(file_); text) {
+      scales_ = nlohmann::json::parse(*text, nullptr, false);
+      if (!scales_.is_object()) scales_ = nlohmann::json::object();
+    }
+  }
+
+  /// Sets a corpus program's scale (measured once per machine); kNotFound-like errors say why it cannot run.
+  Status apply(UnrollProgram& program) {
+    if (program.suite != Suite::kNeuroVectorizer) return Status();
+    if (scales_.contains(program.name) && scales_[program.name].is_number()) {
+      program.iterationScale = scales_[program.name].get<double>();
+      return Status();
+    }
+    auto scale = calibrateIterationScale(program, file_.parent_path() / "calibrate");
+    if (!scale) return scale.error();
+    program.iterationScale = *scale;
+    scales_[program.name] = *scale;
+    return writeFileAtomically(file_, scales_.dump(1) + "\n");
+  }
+
+ private:
+  fs::path file_;
+  nlohmann::json scales_ = nlohmann::json::object();
+};
 
 // The loops of a program a session can tune: innermost, in the program's own file, able to take a pragma. An
 // OpenMP suite app times its parallel regions only, so there a loop must also lie in one: its slice is in an
@@ -142,17 +187,18 @@ Expected<LoadedModel> loadUnrollModel(const fs::path& modelDirectory, Encoder en
                      manifest->value("model_id", directory.filename().string())};
 }
 
-LoopSample sampleOf(const Machine& machine, Knob knob, const UnrollProgram& program, const LoopSite& site,
+LoopSample sampleOf(const std::string& fingerprint, const std::string& cpuModel, Knob knob,
+                    const UnrollProgram& program, const std::string& function, int line,
                     const std::vector<MeasurementRecord>& stored) {
   LoopSample sample;
-  sample.platform = machine.info.fingerprint.substr(0, 12);
-  sample.cpuModel = machine.info.cpuModel;
+  sample.platform = fingerprint.substr(0, 12);
+  sample.cpuModel = cpuModel;
   sample.knob = knob;
   sample.suite = std::string(suiteName(program.suite));
   sample.program = program.name;
   sample.family = program.family;
-  sample.function = site.function;
-  sample.line = site.line;
+  sample.function = function;
+  sample.line = line;
   for (const auto& record : stored) {
     sample.measurements.push_back(
         {record.configuration, record.status, record.medianSeconds, record.spreadSeconds});
@@ -489,32 +535,14 @@ Expected<UnrollCollectReport> collectUnroll(const UnrollCollectOptions& options,
   const fs::path& output = report.output;
   std::vector<LoopSample> samples;
   std::size_t index = 0;
-  // Calibrated repetition scales are kept per machine, so a resumed collection rebuilds the same sessions.
-  const fs::path calibrationFile =
-      cacheFolder(options.cache, databasePath) / "neurovectorizer" /
-      fmt::format("calibration-{}.json", machine->info.fingerprint.substr(0, 12));
-  nlohmann::json calibration = nlohmann::json::object();
-  if (auto text = readFile(calibrationFile); text) {
-    calibration = nlohmann::json::parse(*text, nullptr, false);
-    if (!calibration.is_object()) calibration = nlohmann::json::object();
-  }
+  CalibrationCache calibration(cacheFolder(options.cache, databasePath), machine->info.fingerprint);
   for (UnrollProgram program : *programs) {
     ++index;
-    if (program.suite == Suite::kNeuroVectorizer && options.calibrate) {
-      if (calibration.contains(program.name) && calibration[program.name].is_number()) {
-        program.iterationScale = calibration[program.name].get<double>();
-      } else {
-        auto scale = calibrateIterationScale(program, calibrationFile.parent_path() / "calibrate");
-        if (!scale) {
-          logWarn("{}: skipped: {}", program.source.string(), scale.error().message());
-          ++report.skippedPrograms;
-          continue;
-        }
-        program.iterationScale = *scale;
-        calibration[program.name] = *scale;
-        if (auto written = writeFileAtomically(calibrationFile, calibration.dump(1) + "\n"); !written) {
-          return written.error();
-        }
+    if (options.calibrate) {
+      if (Status calibrated = calibration.apply(program); !calibrated) {
+        logWarn("{}: skipped: {}", program.source.string(), calibrated.error().message());
+        ++report.skippedPrograms;
+        continue;
       }
     }
     auto loops = tunableLoops(program);
@@ -525,15 +553,11 @@ Expected<UnrollCollectReport> collectUnroll(const UnrollCollectOptions& options,
     }
     if (loops->size() > options.maxLoops) loops->resize(options.maxLoops);
     for (const LoopSite& site : *loops) {
-      auto request = loopRequest(
-          program, *knob, site.line, space, options.measure,
-          {{"suite", suiteName(program.suite)}, {"program", program.name}, {"strategy", "exhaustive"}});
+      auto request = collectRequest(program, *knob, site.line, space, options.measure);
       if (!request) {
         logWarn("{}:{}: skipped: {}", program.source.string(), site.line, request.error().message());
         continue;
       }
-      request->command = "unroll collect";
-      request->showProgress = false;
       request->planner =
           [&space](const std::vector<TunedConfiguration>& done) -> Expected<std::vector<Configuration>> {
         if (done.size() > 1) return std::vector<Configuration>{};
@@ -559,7 +583,8 @@ Expected<UnrollCollectReport> collectUnroll(const UnrollCollectOptions& options,
       }
       auto stored = database->listMeasurements(sessionId);
       if (!stored) return stored.error();
-      samples.push_back(sampleOf(*machine, *knob, program, site, *stored));
+      samples.push_back(sampleOf(machine->info.fingerprint, machine->info.cpuModel, *knob, program, site.function,
+                                 site.line, *stored));
       // Written after every loop, so an interruption keeps the file current.
       if (auto written = writeFileAtomically(output, unrollDataToCsv(samples)); !written)
         return written.error();
@@ -570,5 +595,314 @@ Expected<UnrollCollectReport> collectUnroll(const UnrollCollectOptions& options,
   return report;
 }
 
+namespace {
+
+constexpr const char* kCollectionIndex = "collection.json";
+
+// "<suite>-<program without .c>-L<line>": a plan folder's name, unique per loop.
+std::string planFolderName(const UnrollProgram& program, int line) {
+  std::string name = program.name;
+  if (auto dot = name.rfind('.'); dot != std::string::npos) name.resize(dot);
+  return fmt::format("{}-{}-L{}", suiteName(program.suite), name, line);
+}
+
+// Every program of the named suites, by name: an ingest finds an exported item's program again.
+Expected<std::map<std::string, UnrollProgram>> programsByName(const std::vector<std::string>& suites,
+                                                              const fs::path& cache, const fs::path& databasePath) {
+  std::map<std::string, UnrollProgram> byName;
+  for (const std::string& name : suites) {
+    auto suite = parseSuite(name);
+    if (!suite || *suite == Suite::kFile) {
+      return Error(ErrorCode::kInvalidInput, fmt::format("suite '{}' is not neurovectorizer or openmp", name));
+    }
+    std::vector<UnrollProgram> programs;
+    if (*suite == Suite::kNeuroVectorizer) {
+      auto folder = unpackNeuroVectorizer(dataDirectory(), cacheFolder(cache, databasePath));
+      if (!folder) return folder.error();
+      auto all = neuroVectorizerPrograms(*folder, dataDirectory() / "neurovectorizer" / "O3_runtimes.csv");
+      if (!all) return all.error();
+      programs = std::move(*all);
+    } else {
+      auto apps = openMpPrograms(ompSuiteDirectory());
+      if (!apps) return apps.error();
+      programs = std::move(*apps);
+    }
+    for (auto& program : programs) {
+      const std::string key = std::string(suiteName(program.suite)) + "/" + program.name;
+      byName.emplace(key, std::move(program));
+    }
+  }
+  return byName;
+}
+
+// The measurement options an export recorded ("measure" of its index).
+Expected<UnrollMeasureOptions> exportedMeasureOptions(const nlohmann::json& index, const fs::path& indexFile) {
+  const nlohmann::json* measure = index.contains("measure") ? &index["measure"] : nullptr;
+  auto number = [&](const char* key) -> Expected<double> {
+    if (measure == nullptr || !measure->is_object() || !measure->contains(key) || !(*measure)[key].is_number()) {
+      return Error(ErrorCode::kInvalidInput,
+                   fmt::format("{}: measure.{} must be a number", indexFile.string(), key));
+    }
+    return (*measure)[key].get<double>();
+  };
+  UnrollMeasureOptions options;
+  auto build = number("build_timeout");
+  if (!build) return build.error();
+  auto run = number("run_timeout");
+  if (!run) return run.error();
+  auto minTime = number("min_time");
+  if (!minTime) return minTime.error();
+  auto minRepetitions = number("min_repetitions");
+  if (!minRepetitions) return minRepetitions.error();
+  auto maxRepetitions = number("max_repetitions");
+  if (!maxRepetitions) return maxRepetitions.error();
+  options.buildTimeout = *build;
+  options.runTimeout = *run;
+  options.minTime = *minTime;
+  options.minRepetitions = static_cast<int>(*minRepetitions);
+  options.maxRepetitions = static_cast<int>(*maxRepetitions);
+  if (auto checked = mirtune::measurementSettings(options.buildTimeout, options.runTimeout, options.minTime,
+                                                  options.minRepetitions, options.maxRepetitions);
+      !checked) {
+    return checked.error().withContext(indexFile.string());
+  }
+  return options;
+}
+
+}  // namespace
+
+Expected<UnrollExportReport> exportUnrollCollection(const UnrollCollectOptions& options, const fs::path& folder,
+                                                    const fs::path& databasePath) {
+  auto knob = parseKnob(options.knob);
+  if (!knob) return knob.error();
+  auto programs = collectPrograms(options, databasePath);
+  if (!programs) return programs.error();
+  const SearchSpace space = makeUnrollSpace(*knob);
+  std::vector<Configuration> candidates = {space.defaultConfiguration()};
+  for (const auto& c : space.enumerate()) {
+    if (configurationHash(c) != configurationHash(candidates.front())) candidates.push_back(c);
+  }
+  // Corpus programs' repetition scales are calibrated here (this machine's, cached as for collect): a node
+  // of another speed runs each program proportionally longer or shorter, which changes no comparison.
+  std::optional<CalibrationCache> calibration;
+  if (options.calibrate) {
+    auto database = Database::open(databasePath.string());
+    if (!database) return database.error();
+    auto machine = probeMachine(*database);
+    if (!machine) return machine.error();
+    calibration.emplace(cacheFolder(options.cache, databasePath), machine->info.fingerprint);
+  }
+  std::set<std::string> suites;
+  nlohmann::json items = nlohmann::json::array();
+  UnrollExportReport report;
+  report.configurations = candidates.size();
+  for (UnrollProgram program : *programs) {
+    if (calibration) {
+      if (Status calibrated = calibration->apply(program); !calibrated) {
+        logWarn("{}: skipped: {}", program.source.string(), calibrated.error().message());
+        ++report.skippedPrograms;
+        continue;
+      }
+    }
+    auto loops = tunableLoops(program);
+    if (!loops) {
+      logWarn("{}: skipped: {}", program.source.string(), loops.error().message());
+      ++report.skippedPrograms;
+      continue;
+    }
+    if (loops->size() > options.maxLoops) loops->resize(options.maxLoops);
+    for (const LoopSite& site : *loops) {
+      auto request = collectRequest(program, *knob, site.line, space, options.measure);
+      if (!request) {
+        logWarn("{}:{}: skipped: {}", program.source.string(), site.line, request.error().message());
+        continue;
+      }
+      const std::string name = planFolderName(program, site.line);
+      if (Status written = exportTuningPlan(*request, candidates, folder / name); !written) return written.error();
+      suites.insert(std::string(suiteName(program.suite)));
+      items.push_back({{"folder", name},
+                       {"suite", suiteName(program.suite)},
+                       {"program", program.name},
+                       {"function", site.function},
+                       {"line", site.line},
+                       {"iteration_scale", program.iterationScale}});
+      ++report.plans;
+    }
+  }
+  if (items.empty()) {
+    return Error(ErrorCode::kInvalidInput,
+                 fmt::format("{}: no loop to export (every program was skipped, see above)", folder.string()));
+  }
+  const nlohmann::json index = {{"task", "unroll"},
+                                {"knob", knobName(*knob)},
+                                {"suites", std::vector<std::string>(suites.begin(), suites.end())},
+                                {"measure",
+                                 {{"build_timeout", options.measure.buildTimeout},
+                                  {"run_timeout", options.measure.runTimeout},
+                                  {"min_time", options.measure.minTime},
+                                  {"min_repetitions", options.measure.minRepetitions},
+                                  {"max_repetitions", options.measure.maxRepetitions}}},
+                                {"items", items}};
+  // Its identity keys what is ingested from it, so that ingesting it again stores nothing twice.
+  if (auto identity = writeExportId(folder); !identity) return identity.error();
+  if (auto written = writeFileAtomically(folder / kCollectionIndex, index.dump(2) + "\n"); !written) {
+    return written.error();
+  }
+  if (auto written =
+          writeFileAtomically(folder / "run-all.sh", exportRunAllScript("mirtune unroll collect --ingest", false));
+      !written)
+    return written.error();
+  return report;
+}
+
+Expected<UnrollCollectReport> ingestUnrollCollection(const UnrollCollectOptions& options, const fs::path& folder,
+                                                     const fs::path& databasePath) {
+  const fs::path indexFile = folder / kCollectionIndex;
+  auto index = readExportIndex(indexFile);
+  if (!index) return index.error();
+  auto task = indexString(*index, "task", indexFile, "task");
+  if (!task) return task.error();
+  if (*task != "unroll") {
+    return Error(ErrorCode::kInvalidInput,
+                 fmt::format("{}: task is '{}', not unroll (ingest it with `mirtune {} collect --ingest`)",
+                             indexFile.string(), *task, *task));
+  }
+  auto knobText = indexString(*index, "knob", indexFile, "knob");
+  if (!knobText) return knobText.error();
+  auto knob = parseKnob(*knobText);
+  if (!knob) return knob.error().withContext(indexFile.string());
+  if (!index->contains("suites") || !(*index)["suites"].is_array()) {
+    return Error(ErrorCode::kInvalidInput, fmt::format("{}: suites must be a list of names", indexFile.string()));
+  }
+  std::vector<std::string> suites;
+  for (const auto& suite : (*index)["suites"]) {
+    if (!suite.is_string()) {
+      return Error(ErrorCode::kInvalidInput, fmt::format("{}: suites must be a list of names", indexFile.string()));
+    }
+    suites.push_back(suite.get<std::string>());
+  }
+  // The plans were made with the exporting command's measurement options; the same ones rebuild its requests.
+  auto measure = exportedMeasureOptions(*index, indexFile);
+  if (!measure) return measure.error();
+  const nlohmann::json& list = (*index)["items"];
+  ExportedMachines machines(folder);
+  const std::vector<fs::path> planFolders = exportedPlanFolders(folder, list);
+  if (auto recorded = machines.firstRecorded(planFolders); !recorded) return recorded.error();
+  auto campaign = exportId(folder, indexFile);
+  if (!campaign) return campaign.error();
+  auto programs = programsByName(suites, options.cache, databasePath);
+  if (!programs) return programs.error();
+  const SearchSpace space = makeUnrollSpace(*knob);
+
+  // Every item is checked before anything is stored: a damaged one leaves nothing of the collection behind.
+  struct Item {
+    UnrollProgram program;
+    std::string function;
+    int line = 0;
+    TuningRequest request;
+    fs::path folder;
+    std::string folderName;
+    const PlatformRecord* platform = nullptr;
+  };
+  std::vector<Item> items;
+  UnrollCollectReport report;
+  report.counts.planFolders = list.size();
+  std::size_t rejected = 0;
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    const std::string where = fmt::format("items[{}]", i);
+    auto suite = indexString(list[i], "suite", indexFile, where + ".suite");
+    if (!suite) return suite.error();
+    auto programName = indexString(list[i], "program", indexFile, where + ".program");
+    if (!programName) return programName.error();
+    auto function = indexString(list[i], "function", indexFile, where + ".function", "");
+    if (!function) return function.error();
+    auto line = indexInteger(list[i], "line", indexFile, where + ".line", 1, 1 << 30);
+    if (!line) return line.error();
+    auto folderName = indexString(list[i], "folder", indexFile, where + ".folder");
+    if (!folderName) return folderName.error();
+    const auto& scale = list[i].contains("iteration_scale") ? list[i]["iteration_scale"] : nlohmann::json();
+    if (!scale.is_number() || !(scale.get<double>() > 0)) {
+      return Error(ErrorCode::kInvalidInput,
+                   fmt::format("{}: {}.iteration_scale must be a positive number", indexFile.string(), where));
+    }
+    auto found = programs->find(*suite + "/" + *programName);
+    if (found == programs->end()) {
+      return Error(ErrorCode::kNotFound, fmt::format("{}: {}: program '{}' of suite '{}' is not here",
+                                                     indexFile.string(), where, *programName, *suite));
+    }
+    UnrollProgram program = found->second;
+    program.iterationScale = scale.get<double>();
+    auto itemFolder = pathInsideFolder(folder, *folderName, indexFile, where + ".folder");
+    if (!itemFolder) {
+      logError("{}", itemFolder.error().message());
+      ++rejected;
+      continue;
+    }
+    auto request = collectRequest(program, *knob, static_cast<int>(*line), space, *measure);
+    if (!request) return request.error().withContext(fmt::format("{}: {}", indexFile.string(), where));
+    if (Status checked = checkTuningResults(*request, *itemFolder); !checked) {
+      if (checked.error().code() == ErrorCode::kNotFound) {
+        logWarn("{}:{}: {}", *programName, *line, checked.error().message());
+        ++report.counts.notYet;
+      } else {
+        logError("{}:{}: {}", *programName, *line, checked.error().message());
+        ++rejected;
+      }
+      continue;
+    }
+    auto platform = machines.platformFor(*itemFolder);
+    if (!platform) return platform.error();
+    items.push_back({std::move(program), *function, static_cast<int>(*line), std::move(*request), *itemFolder,
+                     *folderName, *platform});
+  }
+  if (rejected > 0) {
+    return Error(ErrorCode::kInvalidInput,
+                 fmt::format("{}: {} of {} items failed the checks above; nothing was stored", folder.string(),
+                             rejected, list.size()));
+  }
+
+  auto database = Database::open(databasePath.string());
+  if (!database) return database.error();
+  std::map<std::string, std::int64_t> platformIds;  // fingerprint -> id
+  std::vector<LoopSample> samples;
+  for (const Item& item : items) {
+    const PlatformRecord& platform = *item.platform;
+    auto known = platformIds.find(platform.fingerprint);
+    if (known == platformIds.end()) {
+      auto platformId = database->upsertPlatform(platform);
+      if (!platformId) return platformId.error();
+      known = platformIds.emplace(platform.fingerprint, *platformId).first;
+    }
+    auto ingested = ingestPlanFolder(*database, known->second, item.request, item.folder,
+                                     IngestIdentity{*campaign, item.folderName});
+    if (!ingested) return ingested.error().withContext(fmt::format("{}:{}", item.program.name, item.line));
+    report.counts.stored += ingested->stored;
+    report.counts.alreadyStored += ingested->alreadyStored;
+    report.counts.missingConfigurations += ingested->missing;
+    std::vector<MeasurementRecord> measured;
+    for (const TunedConfiguration& result : ingested->tuning.results) {
+      MeasurementRecord record;
+      record.configuration = result.configuration;
+      record.status = result.status;
+      record.medianSeconds = result.median;
+      record.spreadSeconds = result.spread;
+      measured.push_back(std::move(record));
+    }
+    samples.push_back(
+        sampleOf(platform.fingerprint, platform.cpuModel, *knob, item.program, item.function, item.line, measured));
+  }
+  report.loops = samples.size();
+  report.failed = report.counts.notYet;
+  if (options.output.empty()) {
+    auto named = items.empty() ? machines.firstRecorded(planFolders)
+                               : Expected<const PlatformRecord*>(items.front().platform);
+    if (!named) return named.error();
+    report.output = fs::path(fmt::format("unroll-{}-{}.csv", knobName(*knob), (*named)->fingerprint.substr(0, 12)));
+  } else {
+    report.output = options.output;
+  }
+  if (auto written = writeFileAtomically(report.output, unrollDataToCsv(samples)); !written) return written.error();
+  return report;
+}
 
 }  // namespace mirtune::unroll

@@ -6,6 +6,7 @@
 #include "support/Error.h"
 #include "tasks/unroll/UnrollModel.h"
 #include "tasks/unroll/UnrollSpace.h"
+#include "tuner/IngestChecks.h"
 #include "tuner/Strategy.h"
 #include "tuner/TuningSession.h"
 
@@ -83,8 +84,29 @@ struct UnrollCollectReport {
   std::size_t loops = 0;
   std::size_t programs = 0;
   std::size_t skippedPrograms = 0;  ///< without a tunable loop (logged)
-  std::size_t failed = 0;           ///< loops that could not be measured (logged)
+  std::size_t failed = 0;           ///< loops that could not be measured (logged); ingest: plan folders without results
+  IngestCounts counts;              ///< ingest: what was stored now and before, what has no results yet
 };
+
+struct UnrollExportReport {
+  std::size_t plans = 0;           ///< loops exported, one plan folder each
+  std::size_t configurations = 0;  ///< per plan
+  std::size_t skippedPrograms = 0;
+};
+
+/// Writes a folder of self-contained plans (collection.json, one folder per loop, run-all.sh) for `mirtune-run`
+/// on another machine or a campaign; nothing is measured (corpus programs are calibrated here with calibrate).
+Expected<UnrollExportReport> exportUnrollCollection(const UnrollCollectOptions& options,
+                                                    const std::filesystem::path& folder,
+                                                    const std::filesystem::path& databasePath);
+
+/// Checks every item of an exported folder first, then stores each measurement once (keyed by the folder's
+/// export-id, the plan folder and the configuration) under the machine that measured it, and writes the CSV of
+/// every loop with results, whichever ingest stored them. Plan folders without results are counted and left
+/// for a later ingest; nothing is stored when any item fails its checks.
+Expected<UnrollCollectReport> ingestUnrollCollection(const UnrollCollectOptions& options,
+                                                     const std::filesystem::path& folder,
+                                                     const std::filesystem::path& databasePath);
 
 /// Measures on this machine, writing the CSV after every loop.
 Expected<UnrollCollectReport> collectUnroll(const UnrollCollectOptions& options,

@@ -1,5 +1,5 @@
-// End-to-end tests of --ingest on process-plan exports (`omp collect --export`, `coarsen FILE.cu --run
-// --export`) measured plan folder by plan folder, as campaign nodes do: each folder's own machine record,
+// End-to-end tests of --ingest on process-plan exports (`omp collect --export`, `unroll collect --export`,
+// `coarsen FILE.cu --run --export`) measured plan folder by plan folder, as campaign nodes do: each folder's own machine record,
 // each measurement stored once however often and however early the folder is ingested, damaged results
 // refused.
 #include "common/RunMirtune.h"
@@ -298,6 +298,75 @@ TEST(IngestProcess, OmpFolderMeasuredByRunAllIngestsAsBeforeAndTwoExportsAreTwoC
   EXPECT_EQ(damaged.exitCode, 1);
   EXPECT_NE(damaged.standardError.find((second / "export-id").string()), std::string::npos)
       << damaged.standardError;
+}
+
+TEST(IngestProcess, UnrollCollectionMeasuredFolderByFolderIsStoredOnceUnderEachNodesMachine) {
+  const fs::path corpus = dataDirectory() / "neurovectorizer";
+  if (!fs::exists(corpus / "O3_runtimes.csv")) {
+    GTEST_SKIP() << "NeuroVectorizer data set not found at " << corpus.string() << " (set MIRTUNE_DATA)";
+  }
+  TemporaryFolder folder("mirtune-ingest-process", "unroll");
+  const std::string db = folder.db();
+  const fs::path out = folder.path() / "export";
+  const std::vector<std::string> exportArguments = {
+      "unroll", "collect", "--suites", "neurovectorizer", "--programs", "2", "--max-loops", "1", "--min-time", "0",
+      "--min-repetitions", "1", "--max-repetitions", "1", "--cache", (folder.path() / "cache").string(),
+      "--export", out.string()};
+  auto exported = mirtune(db, exportArguments);
+  ASSERT_EQ(exported.exitCode, 0) << exported.standardError;
+  EXPECT_NE(exported.standardOutput.find("2 loop plans of 6 configurations each"), std::string::npos)
+      << exported.standardOutput;
+  auto index = nlohmann::json::parse(*readFile(out / "collection.json"));
+  ASSERT_EQ(index["items"].size(), 2u);
+  EXPECT_EQ(index["task"], "unroll");
+  const fs::path firstFolder = out / index["items"][0]["folder"].get<std::string>();
+  const fs::path secondFolder = out / index["items"][1]["folder"].get<std::string>();
+  for (const auto& item : index["items"]) EXPECT_GT(item["iteration_scale"].get<double>(), 0.0);
+
+  // Nothing measured yet: the ingest says so and stores nothing.
+  const fs::path csv = folder.path() / "unroll.csv";
+  auto early = mirtune(db, {"unroll", "collect", "--ingest", out.string(), "-o", csv.string()});
+  EXPECT_EQ(early.exitCode, 1);
+  EXPECT_NE(early.standardError.find("platform.json"), std::string::npos) << early.standardError;
+
+  // One node measured the first loop: it is stored, the other waits.
+  measurePlanFolder(firstFolder);
+  writeNodeRecord(firstFolder, "Node A CPU", 4);
+  auto partial = mirtune(db, {"unroll", "collect", "--ingest", out.string(), "-o", csv.string()});
+  EXPECT_EQ(partial.exitCode, 1) << partial.standardError;
+  EXPECT_NE(partial.standardError.find(
+                ": 6 measurements stored, 0 already stored; 1 of 2 plan folders has no results yet"),
+            std::string::npos)
+      << partial.standardError;
+  EXPECT_EQ(csvRows(csv), 6u);
+
+  // Another node type measured the second one: all of it is in, each measurement once.
+  measurePlanFolder(secondFolder);
+  writeNodeRecord(secondFolder, "Node B CPU", 8);
+  for (int ingest = 0; ingest < 2; ++ingest) {
+    auto done = mirtune(db, {"unroll", "collect", "--ingest", out.string(), "-o", csv.string()});
+    ASSERT_EQ(done.exitCode, 0) << done.standardError;
+    EXPECT_NE(done.standardError.find(ingest == 0 ? ": 6 measurements stored, 6 already stored; all 2"
+                                                  : ": 0 measurements stored, 12 already stored; all 2"),
+              std::string::npos)
+        << done.standardError;
+  }
+  EXPECT_EQ(csvRows(csv), 12u);
+  Stored all = stored(db);
+  EXPECT_EQ(all.measurements.size(), 12u);
+  auto folders = byPlanFolder(all);
+  ASSERT_EQ(folders.size(), 2u);
+  EXPECT_EQ(folders[firstFolder.filename().string()].second, std::set<std::string>{"Node A CPU"});
+  EXPECT_EQ(folders[secondFolder.filename().string()].second, std::set<std::string>{"Node B CPU"});
+
+  // An index of another task is refused by name.
+  index["task"] = "omp";
+  ASSERT_TRUE(writeFileAtomically(out / "collection.json", index.dump(2)).ok());
+  auto wrong = mirtune(db, {"unroll", "collect", "--ingest", out.string(), "-o", csv.string()});
+  EXPECT_EQ(wrong.exitCode, 1);
+  EXPECT_NE(wrong.standardError.find((out / "collection.json").string() + ": task is 'omp', not unroll"),
+            std::string::npos)
+      << wrong.standardError;
 }
 
 TEST(IngestProcess, TheReportLineCountsWhatWasStoredAndWhatIsMissing) {
