@@ -54,9 +54,12 @@ check "moved prefix: devmap" "$moved/bin/mirtune" devmap kernels/opencl/matmul_t
 
 lines=$(cat src/cli/*.cpp src/cli/*.h | wc -l)
 if [ "$lines" -le 3000 ]; then say "src/cli lines (goal <= 3000)" "ok $lines"; else say "src/cli lines (goal <= 3000)" "FAILED $lines"; failed=1; fi
+# A task may include tasks/common and the generic tuner (tasks/tune, which `omp --app` runs through); the generic
+# tuner includes no task, and no task includes another one.
 sideways=$(for t in tasks/*/; do t=$(basename "$t"); [ "$t" = common ] && continue
-  grep -rn '#include "tasks/' "tasks/$t" | grep -v "tasks/$t/\|tasks/common/"; done)
-if [ -z "$sideways" ]; then say "task-to-task includes" "ok none"; else say "task-to-task includes" "FAILED"; echo "$sideways"; failed=1; fi
+  allowed="tasks/$t/\|tasks/common/"; [ "$t" = tune ] || allowed="$allowed\|tasks/tune/"
+  grep -rn '#include "tasks/' "tasks/$t" | grep -v "$allowed"; done)
+if [ -z "$sideways" ]; then say "task-to-task includes (beside tasks/tune)" "ok none"; else say "task-to-task includes (beside tasks/tune)" "FAILED"; echo "$sideways"; failed=1; fi
 
 before=$(git status --porcelain)
 check "coarsen train (defaults)" "$build/bin/mirtune" --quiet coarsen train
