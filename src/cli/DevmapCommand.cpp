@@ -11,6 +11,7 @@
 #include "tasks/devmap/Features.h"
 #include "tasks/devmap/Predict.h"
 #include "tasks/devmap/Reports.h"
+#include "tasks/devmap/SafeDecisionReports.h"
 
 #include <fmt/format.h>
 
@@ -75,14 +76,15 @@ int runDevmapPredict(const DevmapPredictOptions& options, const GlobalOptions& g
   if (!anyAnswer) return 1;  // every input failed: no output at all rather than an empty one
   int written = 0;
   if (options.json) {
-    written = writeOutput(options.output, predictionsJson(predictions, given.setup.platform).dump(2) + "\n");
+    written =
+        writeOutput(options.output, safePredictionsJson(predictions, given.setup.platform).dump(2) + "\n");
   } else {
     // What the answers assume is a header for the reader, not data: stderr, so stdout holds the answers alone.
     if (!global.quiet) {
       fmt::print(stderr, "{}",
                  predictionAssumptions(given.setup.platform, transfer, defaultTransfer, wgsize, defaultWgsize));
     }
-    written = writeOutput(options.output, predictionsText(predictions));
+    written = writeOutput(options.output, safePredictionsText(predictions));
   }
   return written != 0 ? written : status;
 }
@@ -139,7 +141,10 @@ void addDevmapCommand(CLI::App& app, const GlobalOptions& global, CommandAction&
       ->check(finiteNonNegative());
   devmap->add_option("--wgsize", predict->request.wgsize, fmt::format("Work-items per work-group (default {:.0f})", kDefaultWgsize))
       ->check(finiteNonNegative());
-  devmap->add_flag("--json", predict->json, "JSON list of {kernel, device, probability, ...}");
+  devmap->add_flag(
+      "--json", predict->json,
+      "JSON list of {kernel, device, probability (calibrated), novelty (percentile among the training "
+      "kernels), expected_speedup, fallback, policy, ...}");
   addPredictOptions(devmap, *predict);
   devmap->add_flag("--run", predict->run, "Also run the kernel on every OpenCL device, check outputs, and record it");
   devmap->add_option("--global", predict->request.globalSize, "With --run: global work size, 1 to 3 values")

@@ -1,4 +1,5 @@
-// predictKernels: files compiled in parallel once, kernels extracted into their own modules, embedBatch, heads.
+// predictKernels: files compiled in parallel once, kernels extracted into their own modules, embedBatch,
+// heads.
 #include "tasks/devmap/Predict.h"
 
 #include "support/Parallel.h"
@@ -26,16 +27,20 @@ Expected<std::vector<KernelPrediction>> predictChunk(const Encoder& encoder, con
     if (fileIndex.emplace(query.file, files.size()).second) files.push_back(query.file);
   }
   std::vector<std::optional<Expected<IrModule>>> compiled(files.size());
-  parallelFor(files.size(), std::max(1u, options.threads), [&](std::size_t i) {
-    compiled[i].emplace(compileFile(files[i], options.compile));
-  });
+  parallelFor(files.size(), std::max(1u, options.threads),
+              [&](std::size_t i) { compiled[i].emplace(compileFile(files[i], options.compile)); });
 
   // Expand queries into (file, kernel) predictions.
   std::vector<KernelPrediction> predictions;
   for (std::size_t q = 0; q < queries.size(); ++q) {
     const KernelQuery& query = queries[q];
     const Expected<IrModule>& module = *compiled[fileIndex[query.file]];
-    KernelPrediction base{q, query.file, query.kernel, query.transferBytes, query.wgsize, {}, Device::kCpu, 0, {}};
+    KernelPrediction base;
+    base.query = q;
+    base.file = query.file;
+    base.kernel = query.kernel;
+    base.transferBytes = query.transferBytes;
+    base.wgsize = query.wgsize;
     if (!module) {
       base.error = module.error();
       predictions.push_back(base);
@@ -69,10 +74,12 @@ Expected<std::vector<KernelPrediction>> predictChunk(const Encoder& encoder, con
   for (std::size_t p = 0; p < predictions.size(); ++p) {
     KernelPrediction& prediction = predictions[p];
     if (prediction.error) continue;
-    auto [it, inserted] = sourceIndex.emplace(std::make_pair(prediction.file, prediction.kernel), sources.size());
+    auto [it, inserted] =
+        sourceIndex.emplace(std::make_pair(prediction.file, prediction.kernel), sources.size());
     sourceOf[p] = it->second;
     if (!inserted) continue;
-    sources.push_back(kernelEmbedSource(&**compiled[fileIndex[prediction.file]], prediction.file, prediction.kernel));
+    sources.push_back(
+        kernelEmbedSource(&**compiled[fileIndex[prediction.file]], prediction.file, prediction.kernel));
   }
   BatchEmbedOptions batch;
   batch.modalities = {Modality::kFused};
@@ -90,11 +97,22 @@ Expected<std::vector<KernelPrediction>> predictChunk(const Encoder& encoder, con
       continue;
     }
     prediction.irSha256 = result.irSha256;
-    auto probability = model.gpuProbability(options.platform,
-                                            rowFeatures(result.vectors.front(), prediction.transferBytes, prediction.wgsize));
-    if (!probability) return probability.error();
-    prediction.gpuProbability = *probability;
-    prediction.device = *probability > 0.5 ? Device::kGpu : Device::kCpu;
+    auto answer =
+        model.answer(options.platform, result.vectors.front(), prediction.transferBytes, prediction.wgsize);
+    if (!answer) return answer.error();
+    prediction.rawGpuProbability = answer->rawGpuProbability;
+    if (answer->safe) {
+      prediction.calibrated = true;
+      prediction.gpuProbability = answer->safe->gpuProbability;
+      prediction.device = answer->safe->device;
+      prediction.novelty = answer->novelty;
+      prediction.expectedSpeedup = answer->safe->expectedSpeedup;
+      prediction.fallback = answer->safe->fallback;
+      prediction.policy = std::string(policyName(answer->safe->policy));
+    } else {
+      prediction.gpuProbability = answer->rawGpuProbability;
+      prediction.device = answer->rawGpuProbability > 0.5 ? Device::kGpu : Device::kCpu;
+    }
   }
   return predictions;
 }
@@ -133,7 +151,8 @@ Expected<std::vector<KernelPrediction>> predictKernels(const Encoder& encoder, c
       prediction.query = original[prediction.query];
       byQuery[prediction.query].push_back(std::move(prediction));
     }
-    if (options.progress != nullptr) options.progress->advance(std::min(files.size(), start + kFilesPerChunk) - start);
+    if (options.progress != nullptr)
+      options.progress->advance(std::min(files.size(), start + kFilesPerChunk) - start);
   }
   std::vector<KernelPrediction> predictions;
   for (auto& answers : byQuery) {

@@ -29,7 +29,13 @@ struct KernelPrediction {
   double wgsize = 0;
   std::string irSha256;
   Device device = Device::kCpu;
-  double gpuProbability = 0;
+  double gpuProbability = 0;      ///< calibrated where the heads carry a calibration, else the head's own
+  double rawGpuProbability = 0;   ///< the head's own
+  bool calibrated = false;        ///< the heads decide safely: the fields below are set
+  std::optional<double> novelty;  ///< percentile of the kernel among the training kernels
+  std::optional<double> expectedSpeedup;  ///< of `device` over the platform's static device
+  bool fallback = false;                  ///< novelty above the threshold: the code-free policy answered
+  std::string policy = "head";            ///< who answered (policyName)
   std::optional<Error> error;  ///< compile error (file:line), unknown kernel, ...: the other queries go on
 };
 

@@ -147,6 +147,9 @@ Expected<PredictOutcome> predictAndRecord(const PredictSetup& setup, const Predi
 
 namespace {
 
+// Kernel-grouped folds of the out-of-fold evidence a shipped policy is fitted on.
+constexpr int kSafetyFolds = 10;
+
 Expected<fs::path> trainDatasetHeads(const TrainRequest& request) {
   auto irSource = parseIrSource(request.ir);
   if (!irSource) return irSource.error();
@@ -171,26 +174,53 @@ Expected<fs::path> trainDatasetHeads(const TrainRequest& request) {
                               static_cast<unsigned>(request.threads));
   if (!embeddings) return embeddings.error();
 
+  auto auxCandidates = headCandidates("xgboost", request.threads);
+  if (!auxCandidates) return auxCandidates.error();
   EvalOptions evalOptions;
   evalOptions.candidates = *candidates;
   evalOptions.seed = request.seed;
+  EvalOptions auxOptions = evalOptions;
+  auxOptions.candidates = *auxCandidates;
   std::vector<std::size_t> allRows;
   for (const DevmapRow& row : data->rows) allRows.push_back(row.row);
+  // Kernels (all input sizes of one benchmark kernel) for the novelty index and the grouped folds of the
+  // evidence.
+  const KernelTable kernels = kernelTable(*data, &embeddings->vectors.front());
+  auto novelty = heads::NoveltyIndex::build(kernels.vectors);
+  if (!novelty) return novelty.error();
   std::vector<PlatformHead> trained;
   for (std::size_t platform : platforms) {
+    const std::string name(kPlatforms[platform].name);
     heads::FeatureMatrix features = rowFeatureMatrix(*data, platform, &embeddings->vectors.front());
+    heads::FeatureMatrix auxFeatures = rowFeatureMatrix(*data, platform, nullptr);
     auto head = trainHead(*data, platform, allRows, features, evalOptions);
     if (!head) return head.error();
-    logInfo("{}: {} head, {} weighting, inner cross-validation accuracy {:.4f}", kPlatforms[platform].name,
-            head->candidate.kind, weightingName(head->weighting), head->innerAccuracy);
-    nlohmann::json source = {
-        {"data_set", "devmap/" + std::string(kPlatforms[platform].csvFile)},
-        {"hardware", kPlatforms[platform].hardware},
-        {"rows_using_ll_file", std::count(embeddings->fromIrFile.begin(), embeddings->fromIrFile.end(), true)}};
-    trained.push_back({std::string(kPlatforms[platform].name), std::move(*head), allRows.size(), source});
+    logInfo("{}: {} head, {} weighting, inner cross-validation accuracy {:.4f}", name, head->candidate.kind,
+            weightingName(head->weighting), head->innerAccuracy);
+    auto auxHead = trainHead(*data, platform, allRows, auxFeatures, auxOptions);
+    if (!auxHead) return auxHead.error().withContext(name + " launch-only head");
+    // Calibration, fallback and threshold from predictions of kernels each model never saw.
+    auto evidence = collectEvidence(*data, platform, allRows, features, auxFeatures, kernels, *head, *auxHead,
+                                    kSafetyFolds, request.seed);
+    if (!evidence) return evidence.error().withContext(name);
+    auto policy = fitSafePolicy(*data, platform, *evidence, kernels, kSafetyFolds, request.seed);
+    if (!policy) return policy.error().withContext(name);
+    logInfo(
+        "{}: calibration {}, fallback {} when novelty > {:.2f} (ECE over kernel-grouped folds {:.4f} raw)",
+        name, heads::calibrationKindName(policy->policy.calibrator.kind()),
+        policyName(policy->policy.fallback), policy->policy.noveltyThreshold,
+        policy->diagnostics["ece_before"].get<double>());
+    nlohmann::json source = {{"data_set", "devmap/" + std::string(kPlatforms[platform].csvFile)},
+                             {"hardware", kPlatforms[platform].hardware},
+                             {"rows_using_ll_file",
+                              std::count(embeddings->fromIrFile.begin(), embeddings->fromIrFile.end(), true)},
+                             {"kernels", kernels.names.size()}};
+    PlatformHead entry{name,   std::move(*head),   allRows.size(),
+                       source, std::move(*policy), std::move(*auxHead)};
+    trained.push_back(std::move(entry));
   }
   const fs::path out = request.out.empty() ? userModelDirectory("devmap", kShippedDevmapName) : fs::path(request.out);
-  if (Status saved = saveDevmapModel(out, *encoder, *irSource, trained, request.command); !saved) {
+  if (Status saved = saveDevmapModel(out, *encoder, *irSource, trained, request.command, &*novelty); !saved) {
     return saved.error();
   }
   return out;
@@ -248,7 +278,8 @@ Expected<fs::path> trainLocalHeads(const TrainRequest& request) {
                            {"kernels", kernels},
                            {"gpu_faster_rows", gpuFaster}};
   std::vector<PlatformHead> trained;
-  trained.push_back({kLocalPlatform, std::move(*head), data->rows.size(), source});
+  PlatformHead entry{kLocalPlatform, std::move(*head), data->rows.size(), source, std::nullopt, std::nullopt};
+  trained.push_back(std::move(entry));
   const fs::path out = request.out.empty() ? defaultLocalModelDirectory() : fs::path(request.out);
   std::string command = request.command;
   if (command.empty()) {

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <string>
 
 namespace mirtune {
@@ -47,9 +48,13 @@ TEST_F(DevmapCli, PredictsTheShippedKernelAsJson) {
   EXPECT_EQ(list[0]["kernel"], "matmul_tiled");
   std::string device = list[0]["device"];
   EXPECT_TRUE(device == "CPU" || device == "GPU") << device;
+  // The probability is the chosen device's (calibrated): below 0.5 when the expected speedup favours the less
+  // likely device, so check it against gpu_probability instead.
   double probability = list[0]["probability"];
-  EXPECT_GE(probability, 0.5);
+  double gpuProbability = list[0]["gpu_probability"];
+  EXPECT_GE(probability, 0.0);
   EXPECT_LE(probability, 1.0);
+  EXPECT_DOUBLE_EQ(probability, device == "GPU" ? gpuProbability : 1 - gpuProbability);
   EXPECT_EQ(list[0]["platform"], "amd");  // the documented default
   EXPECT_DOUBLE_EQ(list[0]["transfer"].get<double>(), 57594120.0);
 
@@ -121,11 +126,104 @@ TEST_F(DevmapCli, LaunchInputsChangeTheAnswerForATransferBoundKernel) {
   ASSERT_EQ(small.exitCode, 0) << small.standardError;
   ASSERT_EQ(large.exitCode, 0) << large.standardError;
   auto gpu = [](const std::string& output) {
-    nlohmann::json item = nlohmann::json::parse(output)[0];
-    double p = item["probability"];
-    return item["device"] == "GPU" ? p : 1 - p;
+    return nlohmann::json::parse(output)[0]["raw_gpu_probability"].get<double>();
   };
   EXPECT_NE(gpu(small.standardOutput), gpu(large.standardOutput));
+}
+
+// A copy of the shipped heads whose manifest `edit` changes.
+fs::path editedHeads(const fs::path& folder, const std::function<void(nlohmann::json&)>& edit) {
+  const fs::path heads = folder / "heads";
+  fs::copy(kRoot + "/tasks/devmap/models/devmap-1.0", heads, fs::copy_options::recursive);
+  auto manifest = readJsonObject(heads / "manifest.json");
+  EXPECT_TRUE(manifest);
+  edit(*manifest);
+  std::ofstream(heads / "manifest.json") << manifest->dump();
+  return heads;
+}
+
+TEST_F(DevmapCli, JsonShowsCalibrationNoveltyExpectedSpeedupAndPolicy) {
+  for (const std::string platform : {"amd", "nvidia"}) {
+    auto result = devmap({kInputs + "/two_kernels.cl", "--json", "--no-cache", "--platform", platform});
+    ASSERT_EQ(result.exitCode, 0) << result.standardError;
+    nlohmann::json list = nlohmann::json::parse(result.standardOutput);
+    ASSERT_EQ(list.size(), 2u);
+    for (const nlohmann::json& item : list) {
+      EXPECT_TRUE(item["calibrated"].get<bool>()) << item.dump();
+      EXPECT_FALSE(item.contains("safety")) << item.dump();
+      double novelty = item["novelty"];
+      EXPECT_GE(novelty, 0.0);
+      EXPECT_LE(novelty, 1.0);
+      EXPECT_GT(item["expected_speedup"].get<double>(), 0.0);
+      const std::string policy = item["policy"];
+      EXPECT_EQ(item["fallback"].get<bool>(), policy != "expected-speedup") << item.dump();
+      EXPECT_TRUE(policy == "expected-speedup" || policy == "aux-head" || policy == "cpu" || policy == "gpu")
+          << policy;
+      double raw = item["raw_gpu_probability"];
+      EXPECT_GE(raw, 0.0);
+      EXPECT_LE(raw, 1.0);
+    }
+  }
+}
+
+TEST_F(DevmapCli, FallbackAboveTheNoveltyThresholdIsShown) {
+  // Threshold -1: every kernel is novel, so the platform's code-free fallback answers.
+  std::string fallback;
+  const fs::path heads = editedHeads(folder_, [&](nlohmann::json& manifest) {
+    manifest["platforms"]["amd"]["safety"]["novelty_threshold"] = -1;
+    fallback = manifest["platforms"]["amd"]["safety"]["fallback"];
+  });
+  const std::string file = kRoot + "/kernels/opencl/vector_add.cl";
+  auto json = devmap({file, "--json", "--no-cache", "--heads", heads.string()});
+  ASSERT_EQ(json.exitCode, 0) << json.standardError;
+  nlohmann::json item = nlohmann::json::parse(json.standardOutput)[0];
+  EXPECT_TRUE(item["fallback"].get<bool>()) << item.dump();
+  EXPECT_EQ(item["policy"], fallback);
+  auto text = devmap({file, "--no-cache", "--heads", heads.string()});
+  ASSERT_EQ(text.exitCode, 0) << text.standardError;
+  EXPECT_NE(text.standardOutput.find("fallback: " + fallback), std::string::npos) << text.standardOutput;
+
+  // The shipped threshold (at most 1) never makes a percentile "above" 1: without the edit, vector_add's
+  // answer says whether it fell back consistently with its novelty.
+  auto shipped = devmap({file, "--json", "--no-cache"});
+  ASSERT_EQ(shipped.exitCode, 0) << shipped.standardError;
+  nlohmann::json answer = nlohmann::json::parse(shipped.standardOutput)[0];
+  auto manifest = readJsonObject(kRoot + "/tasks/devmap/models/devmap-1.0/manifest.json");
+  ASSERT_TRUE(manifest);
+  const double threshold = (*manifest)["platforms"]["amd"]["safety"]["novelty_threshold"];
+  EXPECT_EQ(answer["fallback"].get<bool>(), answer["novelty"].get<double>() > threshold) << answer.dump();
+}
+
+TEST_F(DevmapCli, HeadsFolderOfTheOlderFormatStillLoads) {
+  const fs::path heads = editedHeads(folder_, [](nlohmann::json& manifest) {
+    manifest["format"] = 1;
+    manifest.erase("novelty");
+    for (auto& [name, entry] : manifest["platforms"].items()) entry.erase("safety");
+  });
+  fs::remove(heads / "novelty.f32");
+  fs::remove_all(heads / "amd-aux");
+  fs::remove_all(heads / "nvidia-aux");
+  auto result =
+      devmap({kRoot + "/kernels/opencl/matmul_tiled.cl", "--json", "--no-cache", "--heads", heads.string()});
+  ASSERT_EQ(result.exitCode, 0) << result.standardError;
+  nlohmann::json item = nlohmann::json::parse(result.standardOutput)[0];
+  EXPECT_FALSE(item["calibrated"].get<bool>());
+  EXPECT_TRUE(item["novelty"].is_null());
+  EXPECT_TRUE(item["expected_speedup"].is_null());
+  EXPECT_FALSE(item["fallback"].get<bool>());
+  EXPECT_EQ(item["policy"], "head");
+  EXPECT_NE(item["safety"].get<std::string>().find("format-1"), std::string::npos) << item.dump();
+  EXPECT_GE(item["probability"].get<double>(), 0.5);  // the head's own argmax
+  EXPECT_DOUBLE_EQ(item["gpu_probability"].get<double>(), item["raw_gpu_probability"].get<double>());
+
+  // A format-2 folder whose novelty file is gone is an error naming that file, not a silent downgrade.
+  const fs::path broken = folder_ / "broken";
+  fs::copy(kRoot + "/tasks/devmap/models/devmap-1.0", broken, fs::copy_options::recursive);
+  fs::remove(broken / "novelty.f32");
+  auto refused =
+      devmap({kRoot + "/kernels/opencl/matmul_tiled.cl", "--no-cache", "--heads", broken.string()});
+  EXPECT_EQ(refused.exitCode, 1);
+  EXPECT_NE(refused.standardError.find("novelty.f32"), std::string::npos) << refused.standardError;
 }
 
 TEST_F(DevmapCli, EveryKernelOfAFileOrOneByName) {
