@@ -93,7 +93,7 @@ run_checked("configure the consumer" COMMAND ${configure})
 run_checked("build the consumer" COMMAND ${CMAKE_COMMAND} --build "${consumerBuild}")
 run_checked("run the consumer" COMMAND "${consumerBuild}/predict_device" "${kernel}"
             WORKING_DIRECTORY "${prefix}/share/mirtune" OUTPUT consumerOut)
-if(NOT consumerOut MATCHES "^kernels/opencl/vector_add\\.cl  vector_add  (CPU|GPU)  probability [01]\\.[0-9][0-9][0-9]\n$")
+if(NOT consumerOut MATCHES "^kernels/opencl/vector_add\\.cl  vector_add  (CPU|GPU)  probability [01]\\.[0-9][0-9][0-9]  novelty [01]\\.[0-9][0-9]  expected speedup [0-9]+\\.[0-9][0-9](  fallback: [a-z+ -]+)?\n$")
   message(FATAL_ERROR "unexpected consumer output:\n${consumerOut}")
 endif()
 

@@ -61,8 +61,14 @@ int main(int argc, char** argv) {
     }
     const double chosen =
         prediction.device == devmap::Device::kGpu ? prediction.gpuProbability : 1 - prediction.gpuProbability;
-    std::printf("%s  %s  %s  probability %.3f\n", prediction.file.c_str(), prediction.kernel.c_str(),
+    std::printf("%s  %s  %s  probability %.3f", prediction.file.c_str(), prediction.kernel.c_str(),
                 std::string(devmap::deviceName(prediction.device)).c_str(), chosen);
+    // Heads with a novelty index also say how unlike the training kernels this one is, and what it gains.
+    if (prediction.novelty && prediction.expectedSpeedup) {
+      std::printf("  novelty %.2f  expected speedup %.2f", *prediction.novelty, *prediction.expectedSpeedup);
+    }
+    if (prediction.fallback) std::printf("  fallback: %s", prediction.policy.c_str());
+    std::printf("\n");
   }
   return status;
 }
