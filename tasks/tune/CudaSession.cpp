@@ -11,6 +11,7 @@
 #include "tasks/tune/CudaDevices.h"
 #include "tasks/tune/CudaHarness.h"
 #include "tasks/tune/Search.h"
+#include "tasks/tune/SessionResults.h"
 #include "tuner/Comparison.h"
 #include "tuner/IngestChecks.h"
 #include "tuner/MeasureCommon.h"
@@ -40,18 +41,7 @@ constexpr const char* kIndexFile = "tune.json";
 constexpr const char* kPlanFolder = "cuda";
 constexpr const char* kBuildPlanFile = "build-plan.json";
 
-double secondsSince(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
 
-std::string utcTimestamp() {
-  const std::time_t now = std::time(nullptr);
-  std::tm utc{};
-  gmtime_r(&now, &utc);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
-  return text;
-}
 
 /// nvcc: the one named, else on PATH, else the toolkit's default place; empty when there is none.
 std::string findNvcc(const std::string& named) {
@@ -133,47 +123,9 @@ Expected<TuningRequest> cudaRequest(const Prepared& prepared, const CudaBuildOpt
   return request;
 }
 
-/// The fastest correct evaluation, and how it compares with the default's samples.
-void chooseBest(TuneSessionResult& result, std::uint64_t seed) {
-  result.best.reset();
-  for (std::size_t i = 0; i < result.evaluations.size(); ++i) {
-    const TuneEvaluation& e = result.evaluations[i];
-    if (e.status != MeasureStatus::kOk || !e.median) continue;
-    if (!result.best || *e.median < *result.evaluations[*result.best].median) result.best = i;
-  }
-  if (result.best && *result.best != 0 && result.evaluations.front().status == MeasureStatus::kOk) {
-    ComparisonSettings settings;
-    settings.seed = seed;
-    result.bestAgainstDefault = compareSamples(result.evaluations.front().samples,
-                                               result.evaluations[*result.best].samples, settings);
-  }
-}
 
-TuneEvaluation evaluationOf(const TunedConfiguration& tuned) {
-  TuneEvaluation evaluation;
-  evaluation.configuration = tuned.configuration;
-  evaluation.status = tuned.status;
-  evaluation.message = tuned.message;
-  evaluation.samples = tuned.times;
-  evaluation.median = tuned.median;
-  evaluation.spread = tuned.spread;
-  evaluation.timestamp = utcTimestamp();
-  return evaluation;
-}
 
-Status writeT4(const TuneSessionOptions& options, const TuneSessionResult& result) {
-  if (options.t4File.empty()) return success();
-  return writeFileAtomically(options.t4File, t4Results(result).dump(2) + "\n");
-}
 
-/// The spec and its kernel, as one digest: an export is ingested only against the same two files.
-Expected<std::string> specDigest(const TuneSpec& spec) {
-  auto specText = readFile(spec.file);
-  if (!specText) return specText.error();
-  auto kernelText = readFile(spec.kernel->kernelFile);
-  if (!kernelText) return kernelText.error();
-  return sha256Hex(*specText + '\0' + *kernelText);
-}
 
 /// Carries out the builds of an exported plan folder here, into its bin/ and results-1.jsonl (the runner on
 /// the GPU machine resumes after them). Returns how many builds failed.
@@ -295,11 +247,11 @@ Status verifyOutputs(const fs::path& item, const Prepared& prepared) {
 
 Expected<TuneSessionResult> runCudaTuneSession(const TuneSpec& specIn, const TuneSessionOptions& options) {
   const Clock::time_point started = Clock::now();
-  if (!options.cacheFile.empty() || options.strategy == StrategyKind::kTransfer) {
+  if (options.strategy == StrategyKind::kTransfer) {
     return makeError(ErrorCode::kUsage,
-                     "{}: {} is for OpenCL kernel specs (a CUDA session keeps its results in the "
-                     "database, continues with --resume and writes T4 with -o)",
-                     specIn.file.string(), options.cacheFile.empty() ? "--strategy transfer" : "--cache");
+                     "{}: --strategy transfer is for OpenCL kernel specs (it reads earlier sessions' embedded "
+                     "OpenCL kernels)",
+                     specIn.file.string());
   }
   auto devices = localCudaDevices();
   if (!devices) {
@@ -398,13 +350,17 @@ Expected<TuneSessionResult> runCudaTuneSession(const TuneSpec& specIn, const Tun
   result.stoppedBy = session->results.size() >= spaceSize ? "space" : stoppedBy;
   for (std::size_t i = 0; i < session->results.size(); ++i) {
     TuneEvaluation evaluation = evaluationOf(session->results[i]);
+    evaluation.timestamp = utcTimestamp();
     if (i > 0 && i - 1 < strategySeconds.size()) evaluation.strategySeconds = strategySeconds[i - 1];
     result.evaluations.push_back(std::move(evaluation));
   }
   addBuildSeconds(result, session->workDirectory);
   chooseBest(result, options.seed);
   result.wallSeconds = secondsSince(started);
-  if (Status written = writeT4(options, result); !written) return written.error();
+  // T4 and, with --cache, Kernel Tuner's cache file (a resume continues it from the database's results).
+  auto cache = sessionCache(options, spec, result.device);
+  if (!cache) return cache.error();
+  if (Status written = writeSessionFiles(result, options, *cache); !written) return written.error();
   return result;
 }
 
@@ -561,14 +517,19 @@ Expected<TuneSessionResult> ingestCudaTuneSession(const TuneSessionOptions& opti
   result.device = gpus.is_array() && !gpus.empty() && gpus[0].is_object()
                       ? fmt::format("CUDA {} ({})", gpus[0].value("name", "?"), *arch)
                       : fmt::format("CUDA on {} ({})", (*platform)->cpuModel, *arch);
-  for (const TunedConfiguration& tuned : ingested->tuning.results)
+  for (const TunedConfiguration& tuned : ingested->tuning.results) {
     result.evaluations.push_back(evaluationOf(tuned));
+    result.evaluations.back().timestamp = utcTimestamp();
+  }
   result.budget = result.evaluations.size();
   result.stoppedBy = result.evaluations.size() >= result.spaceSize ? "space" : "budget";
   addBuildSeconds(result, *item);
   chooseBest(result, options.seed);
   result.wallSeconds = secondsSince(started);
-  if (Status written = writeT4(options, result); !written) return written.error();
+  // T4 and, with --cache, Kernel Tuner's cache file (a resume continues it from the database's results).
+  auto cache = sessionCache(options, prepared->spec, result.device);
+  if (!cache) return cache.error();
+  if (Status written = writeSessionFiles(result, options, *cache); !written) return written.error();
   return result;
 }
 

@@ -283,9 +283,10 @@ TEST(CudaTune, ALiveSessionOnAStandInDeviceRecordsEachOutcomeAndGoesOn) {
   const std::string spec = (host / "host_scale.json").string();
   const fs::path nvcc = host / "fake-nvcc";
   const fs::path t4 = folder.path() / "t4.json";
+  const fs::path cacheFile = folder.path() / "cache.json";
   auto result = runMirtuneOn(folder.db(),
                              {"tune", spec, "--strategy", "exhaustive", "--budget", "0", "--nvcc",
-                              nvcc.string(), "--json", "-o", t4.string()},
+                              nvcc.string(), "--json", "-o", t4.string(), "--cache", cacheFile.string()},
                              environment, 300);
   ASSERT_EQ(result.exitCode, 0) << result.standardError;
   const nlohmann::json report = nlohmann::json::parse(result.standardOutput);
@@ -311,6 +312,20 @@ TEST(CudaTune, ALiveSessionOnAStandInDeviceRecordsEachOutcomeAndGoesOn) {
   // Each build's time, from the runner's build lines.
   EXPECT_GT(t4Results["results"][0]["times"]["compilation_time"].get<double>(), 0);
   EXPECT_GT(t4Results["results"][2]["times"]["compilation_time"].get<double>(), 0);
+
+  // Kernel Tuner's cache file of the session: a time for what ran correctly, the failure's name otherwise.
+  const nlohmann::json cache = readJson(cacheFile);
+  std::map<int, nlohmann::json> records;  // by shift
+  for (const auto& [key, record] : cache.at("cache").items()) records[record.at("shift").get<int>()] = record["time"];
+  ASSERT_EQ(records.size(), 3u) << cache.dump(2);
+  EXPECT_TRUE(records[0].is_number()) << cache.dump(2);
+  EXPECT_EQ(records[1], "RuntimeFailedConfig") << cache.dump(2);
+  EXPECT_EQ(records[9], "CompilationFailedConfig") << cache.dump(2);
+  // An existing cache file is continued only with --resume.
+  auto existing = runMirtuneOn(
+      folder.db(), {"tune", spec, "--nvcc", nvcc.string(), "--cache", cacheFile.string()}, environment);
+  EXPECT_EQ(existing.exitCode, 2) << existing.standardError;
+  EXPECT_NE(existing.standardError.find("the file exists"), std::string::npos) << existing.standardError;
 
   auto wrongDevice =
       runMirtuneOn(folder.db(), {"tune", spec, "--device", "1", "--nvcc", nvcc.string()}, environment);
