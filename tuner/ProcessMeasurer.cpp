@@ -990,4 +990,48 @@ Expected<PlanFolderIngest> ingestPlanFolder(Database& database, std::int64_t pla
   return ingested;
 }
 
+bool CollectionIngest::check(const TuningRequest& request, const fs::path& folder, const std::string& label) {
+  Status checked = checkTuningResults(request, folder);
+  if (checked) return true;
+  if (checked.error().code() == ErrorCode::kNotFound) {
+    logWarn("{}: {}", label, checked.error().message());
+    ++counts_.notYet;
+  } else {
+    logError("{}: {}", label, checked.error().message());
+    ++rejected_;
+  }
+  return false;
+}
+
+void CollectionIngest::reject(const Error& why) {
+  logError("{}", why.message());
+  ++rejected_;
+}
+
+Expected<std::vector<MeasurementRecord>> CollectionIngest::store(Database& database, const PlatformRecord& platform,
+                                                                 const TuningRequest& request, const fs::path& folder,
+                                                                 const IngestIdentity& identity) {
+  auto known = platformIds_.find(platform.fingerprint);
+  if (known == platformIds_.end()) {
+    auto platformId = database.upsertPlatform(platform);
+    if (!platformId) return platformId.error();
+    known = platformIds_.emplace(platform.fingerprint, *platformId).first;
+  }
+  auto ingested = ingestPlanFolder(database, known->second, request, folder, identity);
+  if (!ingested) return ingested.error();
+  counts_.stored += ingested->stored;
+  counts_.alreadyStored += ingested->alreadyStored;
+  counts_.missingConfigurations += ingested->missing;
+  std::vector<MeasurementRecord> measured;
+  for (const TunedConfiguration& result : ingested->tuning.results) {
+    MeasurementRecord record;
+    record.configuration = result.configuration;
+    record.status = result.status;
+    record.medianSeconds = result.median;
+    record.spreadSeconds = result.spread;
+    measured.push_back(std::move(record));
+  }
+  return measured;
+}
+
 }  // namespace mirtune

@@ -87,6 +87,31 @@ Expected<PlanFolderIngest> ingestPlanFolder(Database& database, std::int64_t pla
                                             const TuningRequest& request, const std::filesystem::path& folder,
                                             const IngestIdentity& identity);
 
+/// An exported collection's plan folders (one tuning request each, as `omp collect` and `unroll collect` export
+/// them), checked all before any is stored, then stored one by one, each under the machine that measured it.
+class CollectionIngest {
+ public:
+  explicit CollectionIngest(IngestCounts& counts) : counts_(counts) {}
+
+  /// Checks one plan folder (checkTuningResults): true when its results pass. A folder without results yet
+  /// counts in notYet (a warning), one whose results fail counts as rejected (an error); both name `label`.
+  bool check(const TuningRequest& request, const std::filesystem::path& folder, const std::string& label);
+  /// A plan folder that could not be checked at all (its path is refused), logged with the reason.
+  void reject(const Error& why);
+  std::size_t rejected() const { return rejected_; }
+
+  /// Stores a checked plan folder's results once (keyed by `identity`) under `platform` (stored once per
+  /// fingerprint), adds what it stored to the counts, and returns all of its results, whichever ingest stored them.
+  Expected<std::vector<MeasurementRecord>> store(Database& database, const PlatformRecord& platform,
+                                                 const TuningRequest& request, const std::filesystem::path& folder,
+                                                 const IngestIdentity& identity);
+
+ private:
+  IngestCounts& counts_;
+  std::size_t rejected_ = 0;
+  std::map<std::string, std::int64_t> platformIds_;  // fingerprint -> id
+};
+
 /// The commands of each configuration from a request's command factory, as a batch for a ProcessMeasurer.
 Expected<std::vector<MeasureInput>> processInputs(const TuningRequest& request,
                                                   const std::vector<Configuration>& configurations);

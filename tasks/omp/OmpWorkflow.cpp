@@ -535,7 +535,7 @@ Expected<OmpCollectReport> ingestOmpCollection(const OmpCollectOptions& options,
   std::vector<Item> items;
   OmpCollectReport report;
   report.counts.planFolders = list.size();
-  std::size_t rejected = 0;
+  CollectionIngest ingest(report.counts);
   for (std::size_t i = 0; i < list.size(); ++i) {
     const std::string where = fmt::format("items[{}]", i);
     auto appName = indexString(list[i], "app", indexFile, where + ".app");
@@ -553,22 +553,12 @@ Expected<OmpCollectReport> ingestOmpCollection(const OmpCollectOptions& options,
     if (!arguments) return arguments.error().withContext(indexFile.string());
     auto itemFolder = pathInsideFolder(folder, *folderName, indexFile, where + ".folder");
     if (!itemFolder) {
-      logError("{}", itemFolder.error().message());
-      ++rejected;
+      ingest.reject(itemFolder.error());
       continue;
     }
     auto request = collectRequest(*app, *size, *arguments, exported, space);
     if (!request) return request.error();
-    if (Status checked = checkTuningResults(*request, *itemFolder); !checked) {
-      if (checked.error().code() == ErrorCode::kNotFound) {
-        logWarn("{} {}: {}", *appName, *size, checked.error().message());
-        ++report.counts.notYet;
-      } else {
-        logError("{} {}: {}", *appName, *size, checked.error().message());
-        ++rejected;
-      }
-      continue;
-    }
+    if (!ingest.check(*request, *itemFolder, fmt::format("{} {}", *appName, *size))) continue;
     // The thread counts were chosen for the exporting machine's cores; the machine that ran them is checked
     // (its platform.json read) for each plan folder on its own.
     auto platform = machines.platformFor(*itemFolder);
@@ -576,42 +566,23 @@ Expected<OmpCollectReport> ingestOmpCollection(const OmpCollectOptions& options,
     items.push_back(
         {&*app, *size, std::move(*arguments), std::move(*request), *itemFolder, *folderName, *platform});
   }
-  if (rejected > 0) {
+  if (ingest.rejected() > 0) {
     return Error(ErrorCode::kInvalidInput,
                  fmt::format("{}: {} of {} items failed the checks above; nothing was stored", folder.string(),
-                             rejected, list.size()));
+                             ingest.rejected(), list.size()));
   }
 
   auto database = Database::open(databasePath.string());
   if (!database) return database.error();
-  std::map<std::string, std::int64_t> platformIds;  // fingerprint -> id
   std::vector<OmpSample> samples;
   for (const Item& item : items) {
     const PlatformRecord& platform = *item.platform;
-    auto known = platformIds.find(platform.fingerprint);
-    if (known == platformIds.end()) {
-      auto platformId = database->upsertPlatform(platform);
-      if (!platformId) return platformId.error();
-      known = platformIds.emplace(platform.fingerprint, *platformId).first;
-    }
-    auto ingested = ingestPlanFolder(*database, known->second, item.request, item.folder,
-                                     IngestIdentity{*campaign, item.folderName});
-    if (!ingested) return ingested.error().withContext(fmt::format("{} {}", item.app->name, item.size));
-    report.counts.stored += ingested->stored;
-    report.counts.alreadyStored += ingested->alreadyStored;
-    report.counts.missingConfigurations += ingested->missing;
     // The data rows are the folder's results, whichever ingest stored them.
-    std::vector<MeasurementRecord> measured;
-    for (const TunedConfiguration& result : ingested->tuning.results) {
-      MeasurementRecord record;
-      record.configuration = result.configuration;
-      record.status = result.status;
-      record.medianSeconds = result.median;
-      record.spreadSeconds = result.spread;
-      measured.push_back(std::move(record));
-    }
+    auto measured =
+        ingest.store(*database, platform, item.request, item.folder, IngestIdentity{*campaign, item.folderName});
+    if (!measured) return measured.error().withContext(fmt::format("{} {}", item.app->name, item.size));
     samples.push_back(sampleOf(platform.fingerprint, platform.cpuModel, static_cast<int>(platform.cores),
-                               *item.app, item.size, item.arguments, measured));
+                               *item.app, item.size, item.arguments, *measured));
   }
   report.missing = report.counts.notYet + report.counts.missingConfigurations;
   if (options.output.empty()) {

@@ -149,6 +149,25 @@ Expected<std::vector<LoopSite>> tunableLoops(const UnrollProgram& program) {
   return loops;
 }
 
+// The loops of a program `unroll collect` measures (its first maxLoops tunable ones), after the program's
+// repetition scale is calibrated (with a cache); empty, with a warning, when the program is skipped.
+std::optional<std::vector<LoopSite>> loopsToMeasure(UnrollProgram& program, const UnrollCollectOptions& options,
+                                                    CalibrationCache* calibration) {
+  if (calibration != nullptr) {
+    if (Status calibrated = calibration->apply(program); !calibrated) {
+      logWarn("{}: skipped: {}", program.source.string(), calibrated.error().message());
+      return std::nullopt;
+    }
+  }
+  auto loops = tunableLoops(program);
+  if (!loops) {
+    logWarn("{}: skipped: {}", program.source.string(), loops.error().message());
+    return std::nullopt;
+  }
+  if (loops->size() > options.maxLoops) loops->resize(options.maxLoops);
+  return std::move(*loops);
+}
+
 struct LoadedModel {
   Encoder encoder;
   std::unique_ptr<heads::Classifier> head;
@@ -538,20 +557,11 @@ Expected<UnrollCollectReport> collectUnroll(const UnrollCollectOptions& options,
   CalibrationCache calibration(cacheFolder(options.cache, databasePath), machine->info.fingerprint);
   for (UnrollProgram program : *programs) {
     ++index;
-    if (options.calibrate) {
-      if (Status calibrated = calibration.apply(program); !calibrated) {
-        logWarn("{}: skipped: {}", program.source.string(), calibrated.error().message());
-        ++report.skippedPrograms;
-        continue;
-      }
-    }
-    auto loops = tunableLoops(program);
+    auto loops = loopsToMeasure(program, options, options.calibrate ? &calibration : nullptr);
     if (!loops) {
-      logWarn("{}: skipped: {}", program.source.string(), loops.error().message());
       ++report.skippedPrograms;
       continue;
     }
-    if (loops->size() > options.maxLoops) loops->resize(options.maxLoops);
     for (const LoopSite& site : *loops) {
       auto request = collectRequest(program, *knob, site.line, space, options.measure);
       if (!request) {
@@ -697,20 +707,11 @@ Expected<UnrollExportReport> exportUnrollCollection(const UnrollCollectOptions& 
   UnrollExportReport report;
   report.configurations = candidates.size();
   for (UnrollProgram program : *programs) {
-    if (calibration) {
-      if (Status calibrated = calibration->apply(program); !calibrated) {
-        logWarn("{}: skipped: {}", program.source.string(), calibrated.error().message());
-        ++report.skippedPrograms;
-        continue;
-      }
-    }
-    auto loops = tunableLoops(program);
+    auto loops = loopsToMeasure(program, options, calibration ? &*calibration : nullptr);
     if (!loops) {
-      logWarn("{}: skipped: {}", program.source.string(), loops.error().message());
       ++report.skippedPrograms;
       continue;
     }
-    if (loops->size() > options.maxLoops) loops->resize(options.maxLoops);
     for (const LoopSite& site : *loops) {
       auto request = collectRequest(program, *knob, site.line, space, options.measure);
       if (!request) {
@@ -807,7 +808,7 @@ Expected<UnrollCollectReport> ingestUnrollCollection(const UnrollCollectOptions&
   std::vector<Item> items;
   UnrollCollectReport report;
   report.counts.planFolders = list.size();
-  std::size_t rejected = 0;
+  CollectionIngest ingest(report.counts);
   for (std::size_t i = 0; i < list.size(); ++i) {
     const std::string where = fmt::format("items[{}]", i);
     auto suite = indexString(list[i], "suite", indexFile, where + ".suite");
@@ -834,62 +835,33 @@ Expected<UnrollCollectReport> ingestUnrollCollection(const UnrollCollectOptions&
     program.iterationScale = scale.get<double>();
     auto itemFolder = pathInsideFolder(folder, *folderName, indexFile, where + ".folder");
     if (!itemFolder) {
-      logError("{}", itemFolder.error().message());
-      ++rejected;
+      ingest.reject(itemFolder.error());
       continue;
     }
     auto request = collectRequest(program, *knob, static_cast<int>(*line), space, *measure);
     if (!request) return request.error().withContext(fmt::format("{}: {}", indexFile.string(), where));
-    if (Status checked = checkTuningResults(*request, *itemFolder); !checked) {
-      if (checked.error().code() == ErrorCode::kNotFound) {
-        logWarn("{}:{}: {}", *programName, *line, checked.error().message());
-        ++report.counts.notYet;
-      } else {
-        logError("{}:{}: {}", *programName, *line, checked.error().message());
-        ++rejected;
-      }
-      continue;
-    }
+    if (!ingest.check(*request, *itemFolder, fmt::format("{}:{}", *programName, *line))) continue;
     auto platform = machines.platformFor(*itemFolder);
     if (!platform) return platform.error();
     items.push_back({std::move(program), *function, static_cast<int>(*line), std::move(*request), *itemFolder,
                      *folderName, *platform});
   }
-  if (rejected > 0) {
+  if (ingest.rejected() > 0) {
     return Error(ErrorCode::kInvalidInput,
                  fmt::format("{}: {} of {} items failed the checks above; nothing was stored", folder.string(),
-                             rejected, list.size()));
+                             ingest.rejected(), list.size()));
   }
 
   auto database = Database::open(databasePath.string());
   if (!database) return database.error();
-  std::map<std::string, std::int64_t> platformIds;  // fingerprint -> id
   std::vector<LoopSample> samples;
   for (const Item& item : items) {
     const PlatformRecord& platform = *item.platform;
-    auto known = platformIds.find(platform.fingerprint);
-    if (known == platformIds.end()) {
-      auto platformId = database->upsertPlatform(platform);
-      if (!platformId) return platformId.error();
-      known = platformIds.emplace(platform.fingerprint, *platformId).first;
-    }
-    auto ingested = ingestPlanFolder(*database, known->second, item.request, item.folder,
-                                     IngestIdentity{*campaign, item.folderName});
-    if (!ingested) return ingested.error().withContext(fmt::format("{}:{}", item.program.name, item.line));
-    report.counts.stored += ingested->stored;
-    report.counts.alreadyStored += ingested->alreadyStored;
-    report.counts.missingConfigurations += ingested->missing;
-    std::vector<MeasurementRecord> measured;
-    for (const TunedConfiguration& result : ingested->tuning.results) {
-      MeasurementRecord record;
-      record.configuration = result.configuration;
-      record.status = result.status;
-      record.medianSeconds = result.median;
-      record.spreadSeconds = result.spread;
-      measured.push_back(std::move(record));
-    }
+    auto measured =
+        ingest.store(*database, platform, item.request, item.folder, IngestIdentity{*campaign, item.folderName});
+    if (!measured) return measured.error().withContext(fmt::format("{}:{}", item.program.name, item.line));
     samples.push_back(
-        sampleOf(platform.fingerprint, platform.cpuModel, *knob, item.program, item.function, item.line, measured));
+        sampleOf(platform.fingerprint, platform.cpuModel, *knob, item.program, item.function, item.line, *measured));
   }
   report.loops = samples.size();
   report.failed = report.counts.notYet;
