@@ -4,7 +4,7 @@
 # heads and the fixed devices on the same folds) and for IR2Vec symbolic vectors, then writes grouped.md with the
 # splits side by side and the targets of the grouped protocols checked.
 # Usage: experiments/devmap/grouped.sh [BUILD_DIR]   (needs the devmap data set, the IR2Vec seed vocabulary and
-# python3). HEADS=auto|xgboost|mlp picks --head-kind (default auto; xgboost took about 40 min on 2 shared cores).
+# python3). HEADS=auto|xgboost|mlp picks --head-kind (default auto; with xgboost the six runs took 22 min on 2 shared cores).
 # One eval per split and features, so a run that is stopped keeps what it finished; RERUN=1 runs everything again.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
