@@ -168,7 +168,8 @@ TEST_F(CoarsenCli, EvalRunsTheProtocolWhenTheDataSetIsThere) {
   const fs::path absent = folder_.path() / "no-vocabulary.txt";
   auto noVocabulary = coarsen({"eval", "--features", "ir2vec", "--ir2vec-vocabulary", absent.string()});
   EXPECT_EQ(noVocabulary.exitCode, 1);
-  EXPECT_NE(noVocabulary.standardError.find(absent.string()), std::string::npos) << noVocabulary.standardError;
+  EXPECT_NE(noVocabulary.standardError.find(absent.string()), std::string::npos)
+      << noVocabulary.standardError;
 
   std::ofstream(candidates) << "not json";
   auto bad = coarsen({"eval", "--candidates", candidates.string()});

@@ -276,8 +276,8 @@ TEST_F(DevmapCli, EvalReproducesTheProtocolWhenTheDataSetIsThere) {
       EXPECT_TRUE(nvidia.contains(key)) << key;
     EXPECT_GT(nvidia["oracle_fraction"].get<double>(), 0.0);
     EXPECT_LE(nvidia["oracle_fraction"].get<double>(), 1.0);
-    // The better fixed device by mean speedup: on NVIDIA always-CPU (mean 1.19 over the GPU's 1.0, though the GPU
-    // is right more often).
+    // The better fixed device by mean speedup: on NVIDIA always-CPU (mean 1.19 over the GPU's 1.0, though the
+    // GPU is right more often).
     const nlohmann::json& references = report[split]["references"];
     EXPECT_EQ(references["best_fixed"]["nvidia"]["device"], "CPU");
     EXPECT_GT(references["always_cpu"]["nvidia"]["speedup"].get<double>(),
