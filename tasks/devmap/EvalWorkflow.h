@@ -19,11 +19,9 @@ namespace mirtune::devmap {
 struct EvalRequest {
   std::string platform = "all";   ///< amd, nvidia or all
   std::string rows = "680";       ///< 680 (all rows) or 669 (IR2Vec's rows)
-  std::string features =
-      "fused";  ///< fused, tokens, graph (an encoder modality), ir2vec or aux (no embedding)
+  std::string features = "fused"; ///< fused, tokens, graph (encoder modalities), ir2vec or aux (none)
   std::string split = "published";  ///< published, kernel, suite, or a comma-separated list of them
-  /// IR2Vec seed vocabulary (a file, or a folder holding seedEmbeddingVocab300D.txt); empty:
-  /// defaultIr2VecDirectory()
+  /// IR2Vec seed vocabulary: a file, or a folder holding seedEmbeddingVocab300D.txt; empty: the data set's.
   std::string ir2vecVocabulary;
   /// Also cross-validate heads on the auxiliary inputs alone on the same folds (skipped for --features aux).
   bool auxReference = true;
@@ -76,7 +74,7 @@ struct SplitEvaluation {
 
 struct EvalReport {
   EvalRequest request;
-  std::string encoderId = "none";  ///< "none" for --features aux; the vocabulary file's name for ir2vec
+  std::string encoderId = "none";  ///< "none" for --features aux; "ir2vec-symbolic:<vocabulary file>" for ir2vec
   /// With an embedding: rows of the evaluated set that used the data set's .ll file, and the source texts Clang 14
   /// did not compile.
   std::optional<std::size_t> rowsUsingLlFile;
