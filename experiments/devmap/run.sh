@@ -33,7 +33,8 @@ import json, sys
 results, out = sys.argv[1], sys.argv[2]
 def load(name):
     with open(f"{results}/{name}.json") as f:
-        return json.load(f)
+        report = json.load(f)
+    return {**report, **report["published"]}  # the published split's amd/nvidia beside the run's settings
 def cell(r, p):
     return f'{100 * r[p]["accuracy"]:.2f}', f'{r[p]["speedup"]:.3f}'
 # Published rows: ../shared/docs/baselines.md (DeepTune PACT'17, NCC NeurIPS'18, IR2Vec TACO'20,

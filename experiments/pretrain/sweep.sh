@@ -33,7 +33,7 @@ import json, sys
 out, name = sys.argv[1], sys.argv[2]
 m = json.load(open(f"{out}/manifest.json"))
 e = m["metrics"][-1]
-d = json.load(open(f"{out}/devmap.json"))
+d = json.load(open(f"{out}/devmap.json"))["published"]
 print(f"| {name} | {m['parameters']:,} | {e['seconds']:.0f} | {e['held_out_masked_token_accuracy']:.3f} | "
       f"{e['held_out_edge_auc']:.3f} | {e['held_out_match_accuracy']:.3f} | {100*d['amd']['accuracy']:.2f} | "
       f"{100*d['nvidia']['accuracy']:.2f} | {d['amd']['speedup']:.3f} | {d['nvidia']['speedup']:.3f} |")

@@ -211,8 +211,14 @@ void addCoarsenCommand(CLI::App& app, const GlobalOptions& global, CommandAction
   evalCommand->add_option("--platform", eval->platform, "cypress, tahiti, fermi, kepler or all (default)")
       ->check(CLI::IsMember(platformsOrAll));
   evalCommand
-      ->add_option("--features", eval->features, "Embedding modality: fused (default), tokens or graph")
-      ->check(CLI::IsMember({"fused", "tokens", "graph"}));
+      ->add_option(
+          "--features", eval->features,
+          "Embedding modality: fused (default), tokens or graph; or ir2vec (IR2Vec symbolic vectors from the "
+          "seed vocabulary)")
+      ->check(CLI::IsMember({"fused", "tokens", "graph", "ir2vec"}));
+  evalCommand->add_option("--ir2vec-vocabulary", eval->ir2vecVocabulary,
+                          "With --features ir2vec: the seed vocabulary file, or a folder with "
+                          "seedEmbeddingVocab300D.txt (default: $MIRTUNE_DATA/ir2vec-vocabulary)");
   addHeadOptions(evalCommand, eval->form, eval->pooling, eval->ir, eval->headKind, eval->innerFolds);
   evalCommand->add_option("--method", eval->method, kCurveMethodHelp)
       ->check(CLI::IsMember({"classifier", "prior", "knn", "regression", "factor-head", "auto"}));

@@ -10,6 +10,7 @@ int runCoarsenEval(const CoarsenEvalOptions& options, const GlobalOptions& globa
   coarsen::EvaluationRequest request;
   request.platform = options.platform;
   request.features = options.features;
+  request.ir2vecVocabulary = options.ir2vecVocabulary;
   request.form = options.form;
   request.pooling = options.pooling;
   request.ir = options.ir;

@@ -14,6 +14,7 @@ namespace mirtune::cli {
 struct CoarsenEvalOptions {
   std::string platform = "all";
   std::string features = "fused";
+  std::string ir2vecVocabulary;  ///< --ir2vec-vocabulary (with --features ir2vec)
   std::string form = "factor";
   std::string pooling = "pooled";
   std::string ir = "source";

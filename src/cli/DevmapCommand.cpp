@@ -165,14 +165,31 @@ void addDevmapCommand(CLI::App& app, const GlobalOptions& global, CommandAction&
   addPredictOptions(batchCommand, *batch);
 
   auto eval = std::make_shared<DevmapEvalOptions>();
-  CLI::App* evalCommand = devmap->add_subcommand("eval", "Reproduce the published device-mapping table: 10-fold "
-                                                         "cross-validation over the fixed folds");
+  CLI::App* evalCommand = devmap->add_subcommand("eval",
+                                                 "Reproduce the published device-mapping table (10-fold "
+                                                 "cross-validation over the fixed folds) or evaluate with "
+                                                 "kernels or suites held out");
   evalCommand->add_option("--platform", eval->request.platform, "amd, nvidia or all (default)")
       ->check(CLI::IsMember({"amd", "nvidia", "all"}));
   evalCommand->add_option("--rows", eval->request.rows, "680 (all rows, default) or 669 (IR2Vec's rows)")
       ->check(CLI::IsMember({"680", "669"}));
-  evalCommand->add_option("--features", eval->request.features, "fused (default), tokens, graph, or aux (no embedding)")
-      ->check(CLI::IsMember({"fused", "tokens", "graph", "aux"}));
+  evalCommand
+      ->add_option(
+          "--features", eval->request.features,
+          "fused (default), tokens, graph, ir2vec (IR2Vec symbolic vectors from the seed vocabulary), "
+          "or aux (no program features)")
+      ->check(CLI::IsMember({"fused", "tokens", "graph", "ir2vec", "aux"}));
+  evalCommand->add_option(
+      "--split", eval->request.split,
+      "Outer folds: published (the data set's 10 folds, default), kernel (10 folds, every input of "
+      "a kernel in one), suite (leave one benchmark suite out), or a list such as "
+      "published,kernel,suite shown side by side; inner folds are grouped the same way");
+  evalCommand->add_option("--ir2vec-vocabulary", eval->request.ir2vecVocabulary,
+                          "With --features ir2vec: the seed vocabulary file, or a folder with "
+                          "seedEmbeddingVocab300D.txt (default: $MIRTUNE_DATA/ir2vec-vocabulary)");
+  evalCommand->add_flag(
+      "--no-aux-reference", eval->noAuxReference,
+      "Skip the reference heads on the auxiliary inputs alone (always CPU/GPU are still shown)");
   evalCommand->add_option("--ir", eval->request.ir, "source: compile the data set's OpenCL (its .ll where Clang 14 cannot; "
                                             "default); dataset: NCC's .ll files")
       ->check(CLI::IsMember({"source", "dataset"}));
@@ -184,7 +201,10 @@ void addDevmapCommand(CLI::App& app, const GlobalOptions& global, CommandAction&
   addEncoderOption(*evalCommand, eval->request.encoder);
   evalCommand->add_option("--predictions", eval->predictions, "Write every row's prediction to this CSV");
   evalCommand->add_option("-o,--output", eval->output, "Write the result here instead of stdout");
-  evalCommand->add_flag("--json", eval->json, "JSON: {rows, amd: {accuracy, speedup, ...}, nvidia: {...}}");
+  evalCommand->add_flag(
+      "--json", eval->json,
+      "JSON: {rows, features, splits, SPLIT: {amd: {accuracy, speedup, oracle_fraction, ...}, "
+      "nvidia: {...}, references: {always_cpu, always_gpu, best_fixed, aux}}} per split");
   evalCommand->add_flag("--no-cache", eval->request.noCache, "Neither read nor write the embedding cache");
   evalCommand->add_option("--threads", eval->request.threads, "Threads (default 2)")->check(CLI::Range(1, 512));
   evalCommand->add_option("--seed", eval->request.seed, "Seed of the inner folds and the heads (default 204)");

@@ -1,4 +1,5 @@
-// `mirtune devmap eval`: the published 10-fold protocol over the data set (devmap::evaluate), printed.
+// `mirtune devmap eval`: the device-mapping cross-validation under the chosen splits (devmap::evaluate),
+// printed.
 #include "cli/DevmapOptions.h"
 #include "tasks/devmap/Reports.h"
 
@@ -7,6 +8,7 @@ namespace mirtune::cli {
 int runDevmapEval(const DevmapEvalOptions& options, const GlobalOptions& global) {
   devmap::EvalRequest request = options.request;
   request.databasePath = resolveDatabasePath(global);
+  if (options.noAuxReference) request.auxReference = false;
   auto report = devmap::evaluate(request);
   if (!report) return reportError(report.error());
   if (!options.predictions.empty()) {

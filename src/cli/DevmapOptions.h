@@ -18,6 +18,7 @@ struct DevmapEvalOptions {
   std::string predictions;      ///< --predictions CSV
   std::string output;
   bool json = false;
+  bool noAuxReference = false;  ///< --no-aux-reference: request.auxReference off
 };
 
 /// `devmap train` (the library's request; the database path is set from the global options).

@@ -2,6 +2,9 @@
 #include "tasks/coarsen/EvalWorkflow.h"
 
 #include "embeddings/Encoder.h"
+#include "frontend/Frontend.h"
+#include "ir/Ir2VecSymbolic.h"
+#include "support/Log.h"
 #include "support/Progress.h"
 #include "tasks/coarsen/CoarsenCurves.h"
 #include "tasks/coarsen/CoarsenModel.h"
@@ -14,6 +17,8 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
+#include <map>
+#include <optional>
 #include <set>
 
 namespace mirtune::coarsen {
@@ -50,16 +55,51 @@ std::string resolvedMethod(const std::string& method, const std::vector<heads::C
   return classifiers ? "classifier" : kDefaultCoarsenMethod;
 }
 
+// IR2Vec symbolic vectors of every kernel, from the IR the encoder would embed (source, else the .ll file).
+Expected<KernelEmbeddings> ir2vecKernels(const CoarsenData& data, const Ir2VecVocabulary& vocabulary,
+                                         IrSource source) {
+  Ir2VecSymbolic symbolic(vocabulary);
+  CompileOptions options;
+  options.language = Language::kOpenCl;
+  KernelEmbeddings embeddings;
+  embeddings.vectors.assign(1, {});
+  std::map<std::string, std::size_t> missing;
+  for (const CoarsenKernel& kernel : data.kernels) {
+    Expected<IrModule> module = makeError(ErrorCode::kInternal, "not compiled");
+    if (source == IrSource::kSource) module = compileSource(kernel.source, kernel.name + ".cl", options);
+    bool fromFile = !module;
+    if (fromFile) module = compileFile(data.directory / kernel.irFile, CompileOptions{});
+    if (!module) return module.error().withContext("coarsening kernel " + kernel.name);
+    Ir2VecEmbedding embedding = symbolic.module(module->module());
+    for (const auto& [key, n] : embedding.missingKeys) missing[key] += n;
+    embeddings.vectors[0].push_back(std::move(embedding.vector));
+    embeddings.irSha256.push_back(module->irSha256());
+    embeddings.fromIrFile.push_back(fromFile);
+  }
+  for (const auto& [key, n] : missing) {
+    logInfo("IR2Vec: {} operands or instructions of kind '{}' are not in {} and add nothing", n, key,
+            vocabulary.file().string());
+  }
+  return embeddings;
+}
+
 }  // namespace
 
 Expected<EvaluationReport> evaluate(const EvaluationRequest& request) {
   EvaluationReport report;
   report.request = request;
   EvaluationRequest& options = report.request;
-  auto modality = parseModality(options.features);
+  const bool ir2vec = options.features == "ir2vec";
+  auto modality = parseModality(ir2vec ? "fused" : options.features);
   if (!modality) {
     return Error(ErrorCode::kUsage,
-                 fmt::format("unknown --features '{}' (fused, tokens or graph)", options.features));
+                 fmt::format("unknown --features '{}' (fused, tokens, graph or ir2vec)", options.features));
+  }
+  std::optional<Ir2VecVocabulary> vocabulary;
+  if (ir2vec) {
+    auto loaded = Ir2VecVocabulary::load(ir2vecVocabularyFile(options.ir2vecVocabulary));
+    if (!loaded) return loaded.error();
+    vocabulary.emplace(std::move(*loaded));
   }
   auto form = parseHeadForm(options.form);
   if (!form) return form.error();
@@ -78,12 +118,22 @@ Expected<EvaluationReport> evaluate(const EvaluationRequest& request) {
       loadCoarsenData(options.data.empty() ? defaultCoarsenDirectory() : std::filesystem::path(options.data));
   if (!data) return data.error();
   report.data = std::move(*data);
-  auto encoded = encodeDataSet(report.data, options.encoder, *irSource, *modality, options.noCache,
-                               options.databasePath, options.threads);
-  if (!encoded) return encoded.error();
-  report.encoderId = encoded->encoder.id();
-  KernelEmbeddings& embeddings = encoded->embeddings;
-  const std::vector<std::size_t>& group = encoded->group;
+  KernelEmbeddings embeddings;
+  std::vector<std::size_t> group;
+  if (ir2vec) {
+    auto vectors = ir2vecKernels(report.data, *vocabulary, *irSource);
+    if (!vectors) return vectors.error();
+    embeddings = std::move(*vectors);
+    group = programGroups(report.data, embeddings.irSha256);
+    report.encoderId = "ir2vec-symbolic:" + vocabulary->file().filename().string();
+  } else {
+    auto encoded = encodeDataSet(report.data, options.encoder, *irSource, *modality, options.noCache,
+                                 options.databasePath, options.threads);
+    if (!encoded) return encoded.error();
+    report.encoderId = encoded->encoder.id();
+    embeddings = std::move(encoded->embeddings);
+    group = std::move(encoded->group);
+  }
   report.kernelsUsingLlFile = static_cast<std::size_t>(
       std::count(embeddings.fromIrFile.begin(), embeddings.fromIrFile.end(), true));
 

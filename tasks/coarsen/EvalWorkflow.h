@@ -15,7 +15,9 @@ namespace mirtune::coarsen {
 /// What to evaluate: the embedding, the heads and the protocol's folds.
 struct EvaluationRequest {
   std::string platform = "all";  ///< cypress, tahiti, fermi, kepler or all
-  std::string features = "fused";
+  std::string features =
+      "fused";                   ///< fused, tokens, graph (an encoder modality) or ir2vec (symbolic vectors)
+  std::string ir2vecVocabulary;  ///< with ir2vec: vocabulary file or folder; empty: defaultIr2VecDirectory()
   std::string form = "factor";
   std::string pooling = "pooled";
   std::string ir = "source";

@@ -31,12 +31,19 @@ Score scoreMapping(const DevmapData& data, std::size_t platform, const std::vect
                    const std::vector<Device>& predicted) {
   std::vector<bool> correct;
   std::vector<double> speedups;
+  double oracleSum = 0;
   for (std::size_t i = 0; i < rows.size(); ++i) {
     const DevmapRow& row = data.rows[rows[i]];
     correct.push_back(predicted[i] == row.oracle[platform]);
     speedups.push_back(speedupOverStatic(row, platform, predicted[i]));
+    oracleSum += speedupOverStatic(row, platform, row.oracle[platform]);
   }
-  return scoreRows(correct, speedups);
+  Score score = scoreRows(correct, speedups);
+  if (!rows.empty()) {
+    score.oracleMeanSpeedup = oracleSum / static_cast<double>(rows.size());
+    score.oracleFraction = score.meanSpeedup / score.oracleMeanSpeedup;
+  }
+  return score;
 }
 
 }  // namespace mirtune::devmap

@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <utility>
 
 namespace mirtune::devmap {
@@ -277,19 +278,59 @@ nlohmann::json toJson(const CollectReport& report) {
           {"total", report.total},         {"database", report.databasePath}, {"session", report.sessionId}};
 }
 
+namespace {
+
+// A code-free reference's score: accuracy, the speedups and the fraction of the oracle's mean speedup.
+nlohmann::json scoreJson(const Score& score) {
+  return {{"rows", score.rows},
+          {"accuracy", score.accuracy},
+          {"speedup", score.meanSpeedup},
+          {"geomean_speedup", score.geomeanSpeedup},
+          {"oracle_speedup", score.oracleMeanSpeedup},
+          {"oracle_fraction", score.oracleFraction}};
+}
+
+// "accuracy  mean speedup  oracle fraction" of one cell of the side-by-side table.
+std::string scoreCell(const Score& score) {
+  return fmt::format("{:6.2f}% {:6.3f} {:5.1f}%", 100 * score.accuracy, score.meanSpeedup,
+                     100 * score.oracleFraction);
+}
+
+// Ends the line being written without the padding of its last column.
+void endLine(std::string& text) {
+  while (!text.empty() && text.back() == ' ') text.pop_back();
+  text += "\n";
+}
+
+}  // namespace
+
 nlohmann::json toJson(const EvalReport& report) {
   const EvalRequest& request = report.request;
-  nlohmann::json json = {{"rows", std::stoi(request.rows)},
-                         {"ir", request.ir},
-                         {"features", request.features},
-                         {"heads", request.headKind},
-                         {"encoder", report.encoderId}};
+  nlohmann::json splitNames = nlohmann::json::array();
+  for (const SplitEvaluation& split : report.splits) splitNames.push_back(splitName(split.split));
+  nlohmann::json json = {{"rows", std::stoi(request.rows)}, {"ir", request.ir},
+                         {"features", request.features},    {"heads", request.headKind},
+                         {"encoder", report.encoderId},     {"splits", splitNames}};
   if (report.rowsUsingLlFile) {
     json["rows_using_ll_file"] = *report.rowsUsingLlFile;
     json["source_texts_not_compiled"] = report.sourceTextsNotCompiled;
   }
-  for (const PlatformEvaluation& evaluation : report.platforms) {
-    json[std::string(kPlatforms[evaluation.platform].name)] = evaluation.result.toJson();
+  for (const SplitEvaluation& split : report.splits) {
+    nlohmann::json entry = {{"outer_folds", split.folds}};
+    nlohmann::json references = {{"always_cpu", nlohmann::json::object()},
+                                 {"always_gpu", nlohmann::json::object()},
+                                 {"best_fixed", nlohmann::json::object()}};
+    for (const PlatformEvaluation& evaluation : split.platforms) {
+      const std::string platform(kPlatforms[evaluation.platform].name);
+      entry[platform] = evaluation.result.toJson();
+      references["always_cpu"][platform] = scoreJson(evaluation.alwaysCpu);
+      references["always_gpu"][platform] = scoreJson(evaluation.alwaysGpu);
+      references["best_fixed"][platform] = scoreJson(evaluation.bestFixed());
+      references["best_fixed"][platform]["device"] = deviceName(evaluation.bestFixedDevice());
+      if (evaluation.aux) references["aux"][platform] = evaluation.aux->toJson();
+    }
+    entry["references"] = std::move(references);
+    json[std::string(splitName(split.split))] = std::move(entry);
   }
   return json;
 }
@@ -302,21 +343,49 @@ std::string textReport(const EvalReport& report) {
     text += fmt::format("{} rows use the data set's .ll file ({} source texts Clang 14 does not compile)\n",
                         *report.rowsUsingLlFile, report.sourceTextsNotCompiled);
   }
-  for (const PlatformEvaluation& evaluation : report.platforms) {
-    const Score& score = evaluation.result.score;
-    text += fmt::format("{:<7} accuracy {:6.2f}%  mean speedup {:.3f}  geomean {:.3f}  ({} rows)\n",
-                        kPlatforms[evaluation.platform].name, 100 * score.accuracy, score.meanSpeedup,
-                        score.geomeanSpeedup, score.rows);
+  if (report.splits.empty()) return text;
+  text +=
+      "per split: accuracy, mean speedup over the static mapping, fraction of the oracle's mean speedup\n";
+  constexpr int kLabelWidth = 26;
+  text += fmt::format("{:<7} {:<{}}", "", "", kLabelWidth);
+  for (const SplitEvaluation& split : report.splits) {
+    text += fmt::format("  {:<23}", fmt::format("{} ({} folds)", splitName(split.split), split.folds));
+  }
+  endLine(text);
+  // Rows: the learned heads, the auxiliary-input reference, the best fixed device and both fixed devices.
+  const std::vector<PlatformEvaluation>& first = report.splits.front().platforms;
+  for (std::size_t p = 0; p < first.size(); ++p) {
+    const PlatformEvaluation& shape = first[p];
+    std::vector<std::pair<std::string, std::function<const Score*(const PlatformEvaluation&)>>> lines;
+    lines.push_back({request.features == "aux" ? "aux only (learned)" : request.features + " + aux (learned)",
+                     [](const PlatformEvaluation& e) { return &e.result.score; }});
+    if (shape.aux) {
+      lines.push_back({"aux only (learned)",
+                       [](const PlatformEvaluation& e) { return e.aux ? &e.aux->score : nullptr; }});
+    }
+    lines.push_back({fmt::format("best fixed device ({})", deviceName(shape.bestFixedDevice())),
+                     [](const PlatformEvaluation& e) { return &e.bestFixed(); }});
+    lines.push_back({"always CPU", [](const PlatformEvaluation& e) { return &e.alwaysCpu; }});
+    lines.push_back({"always GPU", [](const PlatformEvaluation& e) { return &e.alwaysGpu; }});
+    for (const auto& [label, scoreOf] : lines) {
+      text += fmt::format("{:<7} {:<{}}", kPlatforms[shape.platform].name, label, kLabelWidth);
+      for (const SplitEvaluation& split : report.splits) {
+        const Score* score = p < split.platforms.size() ? scoreOf(split.platforms[p]) : nullptr;
+        text += fmt::format("  {:<23}", score != nullptr ? scoreCell(*score) : std::string("-"));
+      }
+      endLine(text);
+    }
   }
   return text;
 }
 
 std::string predictionsCsv(const EvalReport& report) {
-  std::string csv = "platform,row,benchmark,dataset,fold,oracle,predicted,gpu_probability,speedup\n";
+  std::string csv = "split,platform,row,benchmark,dataset,fold,oracle,predicted,gpu_probability,speedup\n";
   for (const EvalRowPrediction& p : report.predictions) {
-    csv += fmt::format("{},{},{},{},{},{},{},{:.6f},{:.6f}\n", kPlatforms[p.platform].name, p.row,
-                       csvField(p.benchmark), csvField(p.dataset), p.fold, deviceName(p.oracle),
-                       deviceName(p.predicted), p.gpuProbability, p.speedup);
+    csv += fmt::format("{},{},{},{},{},{},{},{},{:.6f},{:.6f}\n", splitName(p.split),
+                       kPlatforms[p.platform].name, p.row, csvField(p.benchmark), csvField(p.dataset),
+                       csvField(p.fold), deviceName(p.oracle), deviceName(p.predicted), p.gpuProbability,
+                       p.speedup);
   }
   return csv;
 }

@@ -45,10 +45,12 @@ std::string textReport(const CollectReport& report);
 /// `--run --json` gives it]}], ok, total, database, session}.
 nlohmann::json toJson(const CollectReport& report);
 
-/// `devmap eval --json`: the request's choices, the embedding's coverage and each platform's result.
+/// `devmap eval --json`: the request's choices, the embedding's coverage, and per split name {outer_folds,
+/// amd, nvidia, references: {always_cpu, always_gpu, best_fixed, aux}} (each reference keyed by platform).
 nlohmann::json toJson(const EvalReport& report);
 
-/// `devmap eval`: a header, then one line of accuracy and speedups per platform.
+/// `devmap eval`: a header, then per platform one line per method (learned, aux only, fixed devices) with the
+/// splits side by side.
 std::string textReport(const EvalReport& report);
 
 /// `devmap eval --predictions`: every evaluated row's prediction as CSV.

@@ -155,6 +155,22 @@ TEST_F(CoarsenCli, EvalRunsTheProtocolWhenTheDataSetIsThere) {
   EXPECT_NE(text.standardOutput.find("IR2Vec flow-aware (TACO'20) (published) | 1.257"), std::string::npos)
       << text.standardOutput;
 
+  // IR2Vec symbolic vectors instead of the encoder, same protocol; a missing vocabulary names its path.
+  const fs::path vocabulary = dataDirectory() / "ir2vec-vocabulary" / "seedEmbeddingVocab300D.txt";
+  if (fs::exists(vocabulary)) {
+    auto ir2vec = coarsen({"eval", "--platform", "fermi", "--pooling", "per-platform", "--features", "ir2vec",
+                           "--candidates", candidates.string(), "--json"});
+    ASSERT_EQ(ir2vec.exitCode, 0) << ir2vec.standardError;
+    nlohmann::json symbolic = nlohmann::json::parse(ir2vec.standardOutput);
+    EXPECT_EQ(symbolic["encoder"], "ir2vec-symbolic:seedEmbeddingVocab300D.txt");
+    EXPECT_EQ(symbolic["platforms"]["fermi"]["kernels"].size(), 17u);
+  }
+  const fs::path absent = folder_.path() / "no-vocabulary.txt";
+  auto noVocabulary = coarsen({"eval", "--features", "ir2vec", "--ir2vec-vocabulary", absent.string()});
+  EXPECT_EQ(noVocabulary.exitCode, 1);
+  EXPECT_NE(noVocabulary.standardError.find(absent.string()), std::string::npos)
+      << noVocabulary.standardError;
+
   std::ofstream(candidates) << "not json";
   auto bad = coarsen({"eval", "--candidates", candidates.string()});
   EXPECT_EQ(bad.exitCode, 1);

@@ -72,19 +72,49 @@ TEST(DevmapReports, BatchCsvKeepsFailedRowsWithTheirError) {
 TEST(DevmapReports, EvalSummaryNamesTheChoicesAndEachPlatform) {
   EvalReport report;
   report.request.features = "aux";
-  report.platforms.push_back({1, {}});
-  report.platforms.back().result.score.rows = 4;
-  report.platforms.back().result.score.accuracy = 0.5;
-  report.platforms.back().result.score.meanSpeedup = 1.25;
-  report.platforms.back().result.score.geomeanSpeedup = 1.125;
-  EXPECT_EQ(textReport(report),
-            "device mapping, 680 rows, features aux (IR from source), heads auto, encoder none\n"
-            "nvidia  accuracy  50.00%  mean speedup 1.250  geomean 1.125  (4 rows)\n");
+  report.splits.push_back({Split::kPublished, 10, {}});
+  PlatformEvaluation evaluation;
+  evaluation.platform = 1;
+  evaluation.result.score.rows = 4;
+  evaluation.result.score.accuracy = 0.5;
+  evaluation.result.score.meanSpeedup = 1.25;
+  evaluation.result.score.geomeanSpeedup = 1.125;
+  evaluation.result.score.oracleMeanSpeedup = 2.5;
+  evaluation.result.score.oracleFraction = 0.5;
+  evaluation.alwaysCpu.accuracy = 0.25;
+  evaluation.alwaysCpu.meanSpeedup = 0.75;
+  evaluation.alwaysCpu.oracleFraction = 0.3;
+  evaluation.alwaysGpu.accuracy = 0.75;
+  evaluation.alwaysGpu.meanSpeedup = 1.0;
+  evaluation.alwaysGpu.oracleFraction = 0.4;
+  report.splits.back().platforms.push_back(evaluation);
+  // A second split beside it: the kernel split, where the learned head does worse.
+  report.splits.push_back(report.splits.back());
+  report.splits.back().split = Split::kSuite;
+  report.splits.back().folds = 7;
+  report.splits.back().platforms.back().result.score.accuracy = 0.25;
+  EXPECT_EQ(
+      textReport(report),
+      "device mapping, 680 rows, features aux (IR from source), heads auto, encoder none\n"
+      "per split: accuracy, mean speedup over the static mapping, fraction of the oracle's mean speedup\n"
+      "                                    published (10 folds)     suite (7 folds)\n"
+      "nvidia  aux only (learned)           50.00%  1.250  50.0%     25.00%  1.250  50.0%\n"
+      "nvidia  best fixed device (GPU)      75.00%  1.000  40.0%     75.00%  1.000  40.0%\n"
+      "nvidia  always CPU                   25.00%  0.750  30.0%     25.00%  0.750  30.0%\n"
+      "nvidia  always GPU                   75.00%  1.000  40.0%     75.00%  1.000  40.0%\n");
   nlohmann::json json = toJson(report);
   EXPECT_EQ(json["rows"], 680);
+  EXPECT_EQ(json["splits"], nlohmann::json({"published", "suite"}));
   EXPECT_FALSE(json.contains("rows_using_ll_file"));
-  EXPECT_TRUE(json.contains("nvidia"));
-  EXPECT_FALSE(json.contains("amd"));
+  ASSERT_TRUE(json.contains("published"));
+  EXPECT_EQ(json["suite"]["outer_folds"], 7);
+  EXPECT_TRUE(json["published"].contains("nvidia"));
+  EXPECT_FALSE(json["published"].contains("amd"));
+  EXPECT_DOUBLE_EQ(json["published"]["nvidia"]["oracle_fraction"].get<double>(), 0.5);
+  EXPECT_DOUBLE_EQ(json["suite"]["nvidia"]["accuracy"].get<double>(), 0.25);
+  EXPECT_EQ(json["published"]["references"]["best_fixed"]["nvidia"]["device"], "GPU");
+  EXPECT_DOUBLE_EQ(json["published"]["references"]["always_cpu"]["nvidia"]["speedup"].get<double>(), 0.75);
+  EXPECT_FALSE(json["published"]["references"].contains("aux"));
 }
 
 }  // namespace
