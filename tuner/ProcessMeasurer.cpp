@@ -1008,6 +1008,12 @@ void CollectionIngest::reject(const Error& why) {
   ++rejected_;
 }
 
+Status CollectionIngest::refuseIfRejected(const fs::path& exported, std::size_t items) const {
+  if (rejected_ == 0) return success();
+  return makeError(ErrorCode::kInvalidInput, "{}: {} of {} items failed the checks above; nothing was stored",
+                   exported.string(), rejected_, items);
+}
+
 Expected<std::vector<MeasurementRecord>> CollectionIngest::store(Database& database, const PlatformRecord& platform,
                                                                  const TuningRequest& request, const fs::path& folder,
                                                                  const IngestIdentity& identity) {

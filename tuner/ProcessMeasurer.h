@@ -98,7 +98,8 @@ class CollectionIngest {
   bool check(const TuningRequest& request, const std::filesystem::path& folder, const std::string& label);
   /// A plan folder that could not be checked at all (its path is refused), logged with the reason.
   void reject(const Error& why);
-  std::size_t rejected() const { return rejected_; }
+  /// kInvalidInput naming `exported` when any of its `items` plan folders was rejected: nothing is stored then.
+  Status refuseIfRejected(const std::filesystem::path& exported, std::size_t items) const;
 
   /// Stores a checked plan folder's results once (keyed by `identity`) under `platform` (stored once per
   /// fingerprint), adds what it stored to the counts, and returns all of its results, whichever ingest stored them.

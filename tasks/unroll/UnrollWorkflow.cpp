@@ -846,11 +846,7 @@ Expected<UnrollCollectReport> ingestUnrollCollection(const UnrollCollectOptions&
     items.push_back({std::move(program), *function, static_cast<int>(*line), std::move(*request), *itemFolder,
                      *folderName, *platform});
   }
-  if (ingest.rejected() > 0) {
-    return Error(ErrorCode::kInvalidInput,
-                 fmt::format("{}: {} of {} items failed the checks above; nothing was stored", folder.string(),
-                             ingest.rejected(), list.size()));
-  }
+  if (Status checked = ingest.refuseIfRejected(folder, list.size()); !checked) return checked.error();
 
   auto database = Database::open(databasePath.string());
   if (!database) return database.error();

@@ -1,5 +1,6 @@
 // The device-mapping data set adapter and the metric code, checked against the published per-row predictions.
 #include "support/Csv.h"
+#include "common/DevmapTestData.h"
 #include "tasks/devmap/DevmapData.h"
 #include "tasks/devmap/Metrics.h"
 
@@ -10,27 +11,6 @@
 
 namespace mirtune::devmap {
 namespace {
-
-// The data set is read once. Tests skip with a message when its folder is absent and fail when it is there but
-// does not load.
-const DevmapData* dataOrNull(std::string* error) {
-  static std::string loadError;
-  static std::optional<DevmapData> data = [] {
-    auto loaded = loadDevmapData(defaultDevmapDirectory());
-    if (!loaded) loadError = loaded.error().message();
-    return loaded ? std::optional<DevmapData>(std::move(*loaded)) : std::nullopt;
-  }();
-  *error = loadError;
-  return data ? &*data : nullptr;
-}
-
-#define REQUIRE_DEVMAP()                                                                                   \
-  std::string loadError;                                                                                 \
-  const DevmapData* data = dataOrNull(&loadError);                                                      \
-  if (data == nullptr && !std::filesystem::exists(defaultDevmapDirectory()))                            \
-    GTEST_SKIP() << "device-mapping data set not found at " << defaultDevmapDirectory()                 \
-                 << " (set MIRTUNE_DATA; see README)";                                                   \
-  ASSERT_NE(data, nullptr) << loadError
 
 TEST(DevmapData, LoadsBothPlatformsWithFoldsAndSubsets) {
   REQUIRE_DEVMAP();

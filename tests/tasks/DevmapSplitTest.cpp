@@ -1,5 +1,6 @@
 // The device-mapping splits: kernels and suites held out whole, inner folds grouped like the outer ones, and
 // the split names a user types.
+#include "common/DevmapTestData.h"
 #include "tasks/devmap/DevmapData.h"
 #include "tasks/devmap/Evaluate.h"
 
@@ -11,25 +12,6 @@
 
 namespace mirtune::devmap {
 namespace {
-
-const DevmapData* splitDataOrNull(std::string* error) {
-  static std::string loadError;
-  static std::optional<DevmapData> data = [] {
-    auto loaded = loadDevmapData(defaultDevmapDirectory());
-    if (!loaded) loadError = loaded.error().message();
-    return loaded ? std::optional<DevmapData>(std::move(*loaded)) : std::nullopt;
-  }();
-  *error = loadError;
-  return data ? &*data : nullptr;
-}
-
-#define REQUIRE_DEVMAP_DATA()                                                           \
-  std::string loadError;                                                                \
-  const DevmapData* data = splitDataOrNull(&loadError);                                 \
-  if (data == nullptr && !std::filesystem::exists(defaultDevmapDirectory()))            \
-    GTEST_SKIP() << "device-mapping data set not found at " << defaultDevmapDirectory() \
-                 << " (set MIRTUNE_DATA; see README)";                                  \
-  ASSERT_NE(data, nullptr) << loadError
 
 TEST(DevmapSplit, NamesParseAndBadNamesAreUsageErrors) {
   auto all = parseSplits("published,kernel,suite");
@@ -86,7 +68,7 @@ TEST(DevmapSplit, GroupedInnerFoldsNeverSplitAGroupAndStratifiedOnesAreAsBefore)
 }
 
 TEST(DevmapSplit, KernelSplitHoldsEveryInputOfAKernelInOneFold) {
-  REQUIRE_DEVMAP_DATA();
+  REQUIRE_DEVMAP();
   for (std::size_t platform = 0; platform < kPlatforms.size(); ++platform) {
     auto split = outerSplit(*data, platform, Split::kKernel, 204);
     ASSERT_TRUE(split) << split.error().message();
@@ -109,7 +91,7 @@ TEST(DevmapSplit, KernelSplitHoldsEveryInputOfAKernelInOneFold) {
 }
 
 TEST(DevmapSplit, SuiteSplitHasSevenFoldsOfOneSuiteEach) {
-  REQUIRE_DEVMAP_DATA();
+  REQUIRE_DEVMAP();
   auto split = outerSplit(*data, 0, Split::kSuite, 204);
   ASSERT_TRUE(split) << split.error().message();
   EXPECT_EQ(split->foldNames,
@@ -127,7 +109,7 @@ TEST(DevmapSplit, SuiteSplitHasSevenFoldsOfOneSuiteEach) {
 }
 
 TEST(DevmapSplit, PublishedSplitIsTheDataSetsFoldsWithStratifiedInnerFolds) {
-  REQUIRE_DEVMAP_DATA();
+  REQUIRE_DEVMAP();
   for (std::size_t platform = 0; platform < kPlatforms.size(); ++platform) {
     auto split = outerSplit(*data, platform, Split::kPublished, 7);
     ASSERT_TRUE(split);
@@ -139,7 +121,7 @@ TEST(DevmapSplit, PublishedSplitIsTheDataSetsFoldsWithStratifiedInnerFolds) {
 }
 
 TEST(DevmapSplit, InnerFoldsOfAKernelSplitTrainingSetKeepKernelsTogether) {
-  REQUIRE_DEVMAP_DATA();
+  REQUIRE_DEVMAP();
   auto split = outerSplit(*data, 1, Split::kSuite, 204);
   ASSERT_TRUE(split);
   // The training rows of the fold that holds out npb-3.3, as trainHead sees them.
