@@ -26,6 +26,17 @@ Expected<std::size_t> platformIndex(std::string_view name) {
   return makeError(ErrorCode::kUsage, "unknown platform '{}' (amd or nvidia)", name);
 }
 
+Expected<std::vector<std::size_t>> platformIndices(std::string_view name) {
+  if (name == "all") {
+    std::vector<std::size_t> all(kPlatforms.size());
+    for (std::size_t i = 0; i < all.size(); ++i) all[i] = i;
+    return all;
+  }
+  auto index = platformIndex(name);
+  if (!index) return index.error();
+  return std::vector<std::size_t>{*index};
+}
+
 fs::path defaultDevmapDirectory() { return dataDirectory() / "devmap"; }
 
 namespace {

@@ -32,6 +32,9 @@ inline constexpr std::array<DevmapPlatform, 2> kPlatforms = {{
 /// Index into kPlatforms; kUsage naming the valid names otherwise.
 Expected<std::size_t> platformIndex(std::string_view name);
 
+/// The platforms an option names: "all" (both, in kPlatforms order) or one platform's name.
+Expected<std::vector<std::size_t>> platformIndices(std::string_view name);
+
 /// One (kernel, input) row; per-platform values are indexed like kPlatforms.
 struct DevmapRow {
   std::size_t row = 0;       ///< 0-based row of the CSVs

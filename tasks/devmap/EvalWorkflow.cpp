@@ -37,13 +37,6 @@ Expected<FeatureChoice> parseFeatures(const std::string& name) {
   return FeatureChoice{FeatureKind::kEncoder, *modality};
 }
 
-Expected<std::vector<std::size_t>> selectedPlatforms(const std::string& platform) {
-  if (platform == "all") return std::vector<std::size_t>{0, 1};
-  auto index = platformIndex(platform);
-  if (!index) return index.error();
-  return std::vector<std::size_t>{*index};
-}
-
 // Folds of `split` that hold at least one of `rows`.
 std::size_t usedFolds(const OuterSplit& split, const std::vector<std::size_t>& rows) {
   std::vector<bool> used(split.foldNames.size(), false);
@@ -76,7 +69,7 @@ Expected<EvalReport> evaluate(const EvalRequest& request) {
   if (!data) return data.error();
   auto rows = rowSet(*data, request.rows);
   if (!rows) return rows.error();
-  auto platforms = selectedPlatforms(request.platform);
+  auto platforms = platformIndices(request.platform);
   if (!platforms) return platforms.error();
   configureThreads(request.threads);
 

@@ -3,6 +3,8 @@
 
 #include "frontend/Frontend.h"
 #include "support/Log.h"
+#include "tasks/common/DatabaseCache.h"
+#include "tasks/common/HeadCandidates.h"
 #include "tasks/devmap/Features.h"
 
 #include <atomic>
@@ -77,6 +79,22 @@ Expected<RowEmbeddings> embedRows(const DevmapData& data, const Encoder& encoder
     out.fromIrFile.push_back((*usedFile)[programOfRow[r]]);
   }
   return out;
+}
+
+Expected<FusedRows> loadFusedRows(const std::string& dataFolder, const std::string& encoder, IrSource source,
+                                  bool noCache, const std::string& databasePath, int threads) {
+  auto data = loadDevmapData(dataFolder.empty() ? defaultDevmapDirectory() : std::filesystem::path(dataFolder));
+  if (!data) return data.error();
+  configureThreads(threads);
+  auto loaded = Encoder::loadOrDefault(encoder);
+  if (!loaded) return loaded.error();
+  CacheHandle cache;
+  if (Status opened = openCache(cache, noCache, databasePath); !opened) return opened.error();
+  auto embeddings =
+      embedRows(*data, *loaded, source, {Modality::kFused}, cache.get(), static_cast<unsigned>(threads));
+  if (!embeddings) return embeddings.error();
+  if (Status cached = cache.status(); !cached) logWarn("{}", cached.error().message());
+  return FusedRows{std::move(*data), std::move(*loaded), std::move(*embeddings)};
 }
 
 }  // namespace mirtune::devmap

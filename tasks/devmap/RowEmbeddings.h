@@ -6,6 +6,7 @@
 #include "tasks/common/KernelSources.h"
 #include "tasks/devmap/DevmapData.h"
 
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -27,6 +28,20 @@ struct RowEmbeddings {
 /// Embeds every row (each distinct program once). Fails if a row can be embedded neither way.
 Expected<RowEmbeddings> embedRows(const DevmapData& data, const Encoder& encoder, IrSource source,
                                   const std::vector<Modality>& modalities, EmbeddingCache* cache, unsigned threads);
+
+/// The data set, the encoder and every row's fused embedding, as `devmap train` and the safe-decision evaluation
+/// read them.
+struct FusedRows {
+  DevmapData data;
+  Encoder encoder;
+  RowEmbeddings embeddings;
+};
+
+/// Loads the data set from `dataFolder` (empty: defaultDevmapDirectory()) and embeds its rows with the encoder
+/// folder `encoder` (empty: the shipped one) on `threads` threads, through the embedding cache of `databasePath`
+/// unless `noCache` (a cache that fails to write is a warning).
+Expected<FusedRows> loadFusedRows(const std::string& dataFolder, const std::string& encoder, IrSource source,
+                                  bool noCache, const std::string& databasePath, int threads);
 
 /// Features of one row: the embedding, then kAuxFeatures.
 std::vector<float> rowFeatures(const std::vector<float>& embedding, double transferBytes, double wgsize);

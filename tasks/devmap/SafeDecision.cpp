@@ -539,29 +539,18 @@ Expected<SafeEvalReport> evaluateSafeDecisions(const SafeEvalRequest& request) {
   if (!candidates) return candidates.error();
   auto auxCandidates = headCandidates("xgboost", request.threads);
   if (!auxCandidates) return auxCandidates.error();
-  std::vector<std::size_t> platforms;
-  if (request.platform == "all") {
-    platforms = {0, 1};
-  } else if (auto index = platformIndex(request.platform)) {
-    platforms = {*index};
-  } else {
-    return index.error();
-  }
+  auto selected = platformIndices(request.platform);
+  if (!selected) return selected.error();
+  const std::vector<std::size_t>& platforms = *selected;
   if (request.outerFolds < 2 || request.innerFolds < 2) {
     return makeError(ErrorCode::kUsage, "--outer-folds and --inner-folds must be at least 2");
   }
-  auto data =
-      loadDevmapData(request.data.empty() ? defaultDevmapDirectory() : std::filesystem::path(request.data));
-  if (!data) return data.error();
-  configureThreads(request.threads);
-  auto encoder = Encoder::loadOrDefault(request.encoder);
-  if (!encoder) return encoder.error();
-  CacheHandle cache;
-  if (Status opened = openCache(cache, request.noCache, request.databasePath); !opened) return opened.error();
-  auto embeddings = embedRows(*data, *encoder, *irSource, {Modality::kFused}, cache.get(),
-                              static_cast<unsigned>(request.threads));
-  if (!embeddings) return embeddings.error();
-  if (Status cached = cache.status(); !cached) logWarn("{}", cached.error().message());
+  auto loaded = loadFusedRows(request.data, request.encoder, *irSource, request.noCache, request.databasePath,
+                              request.threads);
+  if (!loaded) return loaded.error();
+  const DevmapData* data = &loaded->data;
+  const RowEmbeddings* embeddings = &loaded->embeddings;
+  const Encoder* encoder = &loaded->encoder;
 
   SafeEvalOptions options;
   options.head.candidates = *candidates;

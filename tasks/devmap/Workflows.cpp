@@ -155,24 +155,15 @@ Expected<fs::path> trainDatasetHeads(const TrainRequest& request) {
   if (!irSource) return irSource.error();
   auto candidates = headCandidates(request.headKind, request.threads);
   if (!candidates) return candidates.error();
-  std::vector<std::size_t> platforms;
-  if (request.platform == "all") {
-    platforms = {0, 1};
-  } else if (auto index = platformIndex(request.platform)) {
-    platforms = {*index};
-  } else {
-    return index.error();
-  }
-  auto data = loadDevmapData(request.data.empty() ? defaultDevmapDirectory() : fs::path(request.data));
-  if (!data) return data.error();
-  configureThreads(request.threads);
-  auto encoder = Encoder::loadOrDefault(request.encoder);
-  if (!encoder) return encoder.error();
-  CacheHandle cache;
-  if (Status opened = openCache(cache, request.noCache, request.databasePath); !opened) return opened.error();
-  auto embeddings = embedRows(*data, *encoder, *irSource, {Modality::kFused}, cache.get(),
-                              static_cast<unsigned>(request.threads));
-  if (!embeddings) return embeddings.error();
+  auto selected = platformIndices(request.platform);
+  if (!selected) return selected.error();
+  const std::vector<std::size_t>& platforms = *selected;
+  auto loaded = loadFusedRows(request.data, request.encoder, *irSource, request.noCache, request.databasePath,
+                              request.threads);
+  if (!loaded) return loaded.error();
+  const DevmapData* data = &loaded->data;
+  const RowEmbeddings* embeddings = &loaded->embeddings;
+  const Encoder* encoder = &loaded->encoder;
 
   auto auxCandidates = headCandidates("xgboost", request.threads);
   if (!auxCandidates) return auxCandidates.error();

@@ -225,6 +225,16 @@ LoopSample sampleOf(const std::string& fingerprint, const std::string& cpuModel,
   return sample;
 }
 
+// Every program of a suite: the corpus's (unpacked into the cache folder once) or the OpenMP suite's apps.
+Expected<std::vector<UnrollProgram>> suitePrograms(Suite suite, const fs::path& cache, const fs::path& databasePath) {
+  if (suite == Suite::kNeuroVectorizer) {
+    auto folder = unpackNeuroVectorizer(dataDirectory(), cacheFolder(cache, databasePath));
+    if (!folder) return folder.error();
+    return neuroVectorizerPrograms(*folder, dataDirectory() / "neurovectorizer" / "O3_runtimes.csv");
+  }
+  return openMpPrograms(ompSuiteDirectory());
+}
+
 Expected<std::vector<UnrollProgram>> collectPrograms(const UnrollCollectOptions& options,
                                                      const fs::path& databasePath) {
   std::vector<UnrollProgram> programs;
@@ -233,17 +243,11 @@ Expected<std::vector<UnrollProgram>> collectPrograms(const UnrollCollectOptions&
     if (!suite || *suite == Suite::kFile) {
       return Error(ErrorCode::kUsage, fmt::format("--suites: '{}' is not neurovectorizer or openmp", name));
     }
-    if (*suite == Suite::kNeuroVectorizer) {
-      auto folder = unpackNeuroVectorizer(dataDirectory(), cacheFolder(options.cache, databasePath));
-      if (!folder) return folder.error();
-      auto all = neuroVectorizerPrograms(*folder, dataDirectory() / "neurovectorizer" / "O3_runtimes.csv");
-      if (!all) return all.error();
-      for (auto& p : samplePrograms(*all, options.programs, options.seed)) programs.push_back(std::move(p));
-    } else {
-      auto apps = openMpPrograms(ompSuiteDirectory());
-      if (!apps) return apps.error();
-      for (auto& p : *apps) programs.push_back(std::move(p));
-    }
+    auto all = suitePrograms(*suite, options.cache, databasePath);
+    if (!all) return all.error();
+    // Corpus programs are sampled; the OpenMP suite is taken whole.
+    if (*suite == Suite::kNeuroVectorizer) *all = samplePrograms(*all, options.programs, options.seed);
+    for (auto& p : *all) programs.push_back(std::move(p));
   }
   return programs;
 }
@@ -625,19 +629,9 @@ Expected<std::map<std::string, UnrollProgram>> programsByName(const std::vector<
     if (!suite || *suite == Suite::kFile) {
       return Error(ErrorCode::kInvalidInput, fmt::format("suite '{}' is not neurovectorizer or openmp", name));
     }
-    std::vector<UnrollProgram> programs;
-    if (*suite == Suite::kNeuroVectorizer) {
-      auto folder = unpackNeuroVectorizer(dataDirectory(), cacheFolder(cache, databasePath));
-      if (!folder) return folder.error();
-      auto all = neuroVectorizerPrograms(*folder, dataDirectory() / "neurovectorizer" / "O3_runtimes.csv");
-      if (!all) return all.error();
-      programs = std::move(*all);
-    } else {
-      auto apps = openMpPrograms(ompSuiteDirectory());
-      if (!apps) return apps.error();
-      programs = std::move(*apps);
-    }
-    for (auto& program : programs) {
+    auto programs = suitePrograms(*suite, cache, databasePath);
+    if (!programs) return programs.error();
+    for (auto& program : *programs) {
       const std::string key = std::string(suiteName(program.suite)) + "/" + program.name;
       byName.emplace(key, std::move(program));
     }
