@@ -250,19 +250,6 @@ std::string mirtuneCompare(const std::string& file, const std::vector<T>& values
 
 }  // namespace
 
-bool isCudaSpecFile(const fs::path& file) {
-  auto text = readFile(file);
-  if (!text) return false;
-  const nlohmann::json root = nlohmann::json::parse(*text, nullptr, false);
-  if (!root.is_object() || !root.contains("KernelSpecification")) return false;
-  const nlohmann::json& kernel = root["KernelSpecification"];
-  if (!kernel.is_object() || !kernel.contains("Language") || !kernel["Language"].is_string()) return false;
-  std::string language = kernel["Language"].get<std::string>();
-  std::transform(language.begin(), language.end(), language.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return language == "cuda";
-}
-
 std::string CudaHarness::outputFolder(const Configuration& configuration) {
   return fmt::format("{}/{}", kCudaOutputsFolder, configurationHash(configuration).substr(0, 16));
 }

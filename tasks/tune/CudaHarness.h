@@ -83,8 +83,5 @@ class CudaHarness {
   std::optional<Expression> sharedMemory_;
 };
 
-/// True when `file` is a T1 file whose KernelSpecification.Language is CUDA; reads only that key (any problem
-/// with the file is left to readTuneSpec to report).
-bool isCudaSpecFile(const std::filesystem::path& file);
 
 }  // namespace mirtune::tune

@@ -85,12 +85,6 @@ Expected<Prepared> prepare(TuneSpec spec) {
   return prepared;
 }
 
-Expected<Prepared> prepare(const fs::path& specFile) {
-  auto spec = readTuneSpec(specFile);
-  if (!spec) return spec.error();
-  return prepare(std::move(*spec));
-}
-
 /// The session that builds and runs configurations of a prepared spec. Each run is a process of its own,
 /// kCudaProcessRuns times (the harness warms up and repeats inside it, as the spec's settings say).
 Expected<TuningRequest> cudaRequest(const Prepared& prepared, const CudaBuildOptions& build) {
@@ -364,7 +358,8 @@ Expected<TuneSessionResult> runCudaTuneSession(const TuneSpec& specIn, const Tun
   return result;
 }
 
-Expected<std::size_t> exportCudaTuneSession(const TuneSessionOptions& options, const fs::path& folder) {
+Expected<std::size_t> exportCudaTuneSession(const TuneSpec& specIn, const TuneSessionOptions& options,
+                                            const fs::path& folder) {
   if (options.strategy != StrategyKind::kExhaustive && options.strategy != StrategyKind::kRandom) {
     return makeError(ErrorCode::kUsage,
                      "--export takes --strategy exhaustive or random: the {} strategy chooses "
@@ -376,7 +371,7 @@ Expected<std::size_t> exportCudaTuneSession(const TuneSessionOptions& options, c
     return makeError(ErrorCode::kUsage, "--export {}: the folder exists and is not empty; name a new one",
                      folder.string());
   }
-  auto prepared = prepare(options.specFile);
+  auto prepared = prepare(specIn);
   if (!prepared) return prepared.error();
   StrategyOptions strategyOptions;
   strategyOptions.kind = options.strategy;
@@ -444,9 +439,10 @@ Expected<std::size_t> exportCudaTuneSession(const TuneSessionOptions& options, c
   return picks.size();
 }
 
-Expected<TuneSessionResult> ingestCudaTuneSession(const TuneSessionOptions& options, const fs::path& folder) {
+Expected<TuneSessionResult> ingestCudaTuneSession(const TuneSpec& specIn, const TuneSessionOptions& options,
+                                                  const fs::path& folder) {
   const Clock::time_point started = Clock::now();
-  auto prepared = prepare(options.specFile);
+  auto prepared = prepare(specIn);
   if (!prepared) return prepared.error();
   const fs::path indexFile = folder / kIndexFile;
   auto index = readExportIndex(indexFile);

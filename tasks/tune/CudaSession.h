@@ -31,7 +31,7 @@ Expected<TuneSessionResult> runCudaTuneSession(const TuneSpec& spec, const TuneS
 /// binaries are in the plan folder and the builds' results (compile failures included) in its
 /// results-1.jsonl, so the GPU machine only runs them. Without nvcc the plan folder keeps the sources and the
 /// nvcc commands, which the runner carries out there. Returns the number of configurations.
-Expected<std::size_t> exportCudaTuneSession(const TuneSessionOptions& options,
+Expected<std::size_t> exportCudaTuneSession(const TuneSpec& spec, const TuneSessionOptions& options,
                                             const std::filesystem::path& folder);
 
 /// Stores what an exported folder measured: the plan folder checked as every process export is (its plan, the
@@ -40,7 +40,7 @@ Expected<std::size_t> exportCudaTuneSession(const TuneSessionOptions& options,
 /// results, or lack them, is refused and nothing is stored), then stored once per export-id under the machine
 /// that measured it and written to options.t4File. A plan folder without results is counted as not measured
 /// yet.
-Expected<TuneSessionResult> ingestCudaTuneSession(const TuneSessionOptions& options,
+Expected<TuneSessionResult> ingestCudaTuneSession(const TuneSpec& spec, const TuneSessionOptions& options,
                                                   const std::filesystem::path& folder);
 
 }  // namespace mirtune::tune

@@ -765,15 +765,13 @@ struct KernelSession {
   IndexedSpace space;
 };
 
-Expected<KernelSession> kernelSession(const std::filesystem::path& specFile, const char* what) {
-  auto spec = readTuneSpec(specFile);
-  if (!spec) return spec.error();
-  if (!spec->kernel || spec->kernel->language != "OpenCL") {
-    return makeError(ErrorCode::kUsage, "{}: {} takes an OpenCL kernel spec", spec->file.string(), what);
+Expected<KernelSession> kernelSession(TuneSpec spec, const char* what) {
+  if (!spec.kernel || spec.kernel->language != "OpenCL") {
+    return makeError(ErrorCode::kUsage, "{}: {} takes an OpenCL kernel spec", spec.file.string(), what);
   }
-  auto indexed = indexSpace(*spec);
+  auto indexed = indexSpace(spec);
   if (!indexed) return indexed.error();
-  return KernelSession{std::move(*spec), std::move(*indexed)};
+  return KernelSession{std::move(spec), std::move(*indexed)};
 }
 
 /// The measurement inputs of configurations (the default first), as export writes them and ingest reads them.
@@ -800,15 +798,15 @@ Expected<std::vector<MeasureInput>> exportInputs(const KernelSession& session,
 }  // namespace
 
 Expected<std::size_t> exportTuneSession(const TuneSessionOptions& options, const fs::path& folder) {
-  if (isCudaSpecFile(options.specFile)) return exportCudaTuneSession(options, folder);
-  if (auto spec = readTuneSpec(options.specFile); spec && spec->application) {
-    return exportApplicationSession(*spec, options, folder);
-  }
+  auto spec = readTuneSpec(options.specFile);
+  if (!spec) return spec.error();
+  if (spec->application) return exportApplicationSession(*spec, options, folder);
+  if (spec->kernel->language == "CUDA") return exportCudaTuneSession(*spec, options, folder);
   if (options.strategy != StrategyKind::kExhaustive && options.strategy != StrategyKind::kRandom) {
     return makeError(ErrorCode::kUsage, "--export takes --strategy exhaustive or random: the {} strategy chooses "
                      "each configuration from the results before it", tuneStrategyName(options.strategy));
   }
-  auto session = kernelSession(options.specFile, "--export");
+  auto session = kernelSession(std::move(*spec), "--export");
   if (!session) return session.error();
   const StrategyOptions strategyOptions = strategyOptionsFor(options, session->space.candidates.size());
   auto strategy = makeStrategy(session->space.candidates, strategyOptions);
@@ -843,12 +841,12 @@ Expected<std::size_t> exportTuneSession(const TuneSessionOptions& options, const
 }
 
 Expected<TuneSessionResult> ingestTuneSession(const TuneSessionOptions& options, const fs::path& folder) {
-  if (isCudaSpecFile(options.specFile)) return ingestCudaTuneSession(options, folder);
-  if (auto spec = readTuneSpec(options.specFile); spec && spec->application) {
-    return ingestApplicationSession(*spec, options, folder);
-  }
   const Clock::time_point started = Clock::now();
-  auto session = kernelSession(options.specFile, "--ingest");
+  auto spec = readTuneSpec(options.specFile);
+  if (!spec) return spec.error();
+  if (spec->application) return ingestApplicationSession(*spec, options, folder);
+  if (spec->kernel->language == "CUDA") return ingestCudaTuneSession(*spec, options, folder);
+  auto session = kernelSession(std::move(*spec), "--ingest");
   if (!session) return session.error();
   const fs::path indexFile = folder / "tune.json";
   auto indexText = readFile(indexFile);
