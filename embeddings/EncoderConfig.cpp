@@ -24,10 +24,13 @@ std::optional<Modality> parseModality(std::string_view name) {
 }
 
 nlohmann::json EncoderConfig::toJson() const {
-  return {{"vocabulary_size", vocabularySize}, {"model_dim", modelDim},          {"token_layers", tokenLayers},
+  nlohmann::json json = {{"vocabulary_size", vocabularySize}, {"model_dim", modelDim},          {"token_layers", tokenLayers},
           {"attention_heads", attentionHeads}, {"feed_forward_dim", feedForwardDim}, {"max_tokens", maxTokens},
           {"graph_layers", graphLayers},       {"max_edge_position", maxEdgePosition}, {"embedding_dim", embeddingDim},
           {"dropout", dropout}};
+  if (propertyTargets > 0) json["property_targets"] = propertyTargets;
+  if (contrastiveDim > 0) json["contrastive_dim"] = contrastiveDim;
+  return json;
 }
 
 namespace {
@@ -78,6 +81,11 @@ Expected<EncoderConfig> EncoderConfig::fromJson(const nlohmann::json& json) {
     return makeError(ErrorCode::kInvalidInput, "config.dropout must be a number in [0, 1)");
   }
   config.dropout = json["dropout"].get<double>();
+  for (auto [key, target] : {std::pair{"property_targets", &config.propertyTargets},
+                             std::pair{"contrastive_dim", &config.contrastiveDim}}) {
+    if (!json.contains(key)) continue;
+    if (auto read = readSize(json, key, 0, kMaxModelDim, *target); !read) return read.error();
+  }
   if (auto valid = config.validate(); !valid) return valid.error();
   return config;
 }
@@ -91,7 +99,9 @@ Status EncoderConfig::validate() const {
                         checkRange("max_tokens", maxTokens, 2, kMaxEncoderTokens),
                         checkRange("graph_layers", graphLayers, 0, kMaxEncoderLayers),
                         checkRange("max_edge_position", maxEdgePosition, 0, kMaxEdgePositions),
-                        checkRange("embedding_dim", embeddingDim, 1, kMaxModelDim)}) {
+                        checkRange("embedding_dim", embeddingDim, 1, kMaxModelDim),
+                        checkRange("property_targets", propertyTargets, 0, kMaxModelDim),
+                        checkRange("contrastive_dim", contrastiveDim, 0, kMaxModelDim)}) {
     if (!status) return status;
   }
   if (modelDim % attentionHeads != 0) {
@@ -125,7 +135,9 @@ std::int64_t EncoderConfig::parameterCount() const {
   return std::int64_t{vocabularySize} * d + std::int64_t{maxTokens} * d + tokenLayers * tokenLayer + 2 * d +
          static_cast<std::int64_t>(kNodeKinds.size()) * d + graphLayers * graphLayer + (2 * d * d + d) +
          (2 * d * embeddingDim + embeddingDim) + (d * d + d) + 2 * d + vocabularySize +
-         2 * (3 * d * d + 3 * d) + (4 * d * d + d) + (d + 1);
+         2 * (3 * d * d + 3 * d) + (4 * d * d + d) + (d + 1) +
+         (std::int64_t{embeddingDim} * propertyTargets + propertyTargets) +
+         (std::int64_t{embeddingDim} * contrastiveDim + contrastiveDim);
 }
 
 }  // namespace mirtune

@@ -42,7 +42,13 @@ struct EncoderConfig {
   int maxEdgePosition = 31;  ///< edge positions above share the last embedding
   int embeddingDim = 128;    ///< fused embedding size
   double dropout = 0.1;
+  /// Pretraining-only heads beyond the paper's three (0 = absent; inference never reads them): a linear map from
+  /// the fused embedding to the module's static properties, and a projection for the -O-level contrastive task.
+  int propertyTargets = 0;
+  int contrastiveDim = 0;
 
+  /// Optional keys "property_targets" and "contrastive_dim" appear only when non-zero, so that models without
+  /// those heads (mirencoder-1.0) keep their manifests.
   nlohmann::json toJson() const;
   /// Reads a manifest's "config" object and checks it (validate). kInvalidInput naming the field
   /// ("config.model_dim") when one is missing, not an integer or out of range.

@@ -244,7 +244,8 @@ Expected<EncoderNetwork> EncoderNetwork::create(std::map<std::string, WeightTens
   for (auto it = impl->weights.begin(); it != impl->weights.end();) {
     const std::string& name = it->first;
     const bool pretrainingOnly = name.rfind("masked_token_", 0) == 0 || name.rfind("edge_", 0) == 0 ||
-                                 name.rfind("match_", 0) == 0;
+                                 name.rfind("match_", 0) == 0 || name.rfind("property_", 0) == 0 ||
+                                 name.rfind("contrastive_", 0) == 0;
     it = pretrainingOnly ? impl->weights.erase(it) : std::next(it);
   }
   return EncoderNetwork(std::move(impl));

@@ -136,6 +136,13 @@ MirEncoderImpl::MirEncoderImpl(const EncoderConfig& cfg) : config(cfg) {
   edgeTargetProjection = register_module("edge_target_projection", torch::nn::Linear(d, 3 * d));
   matchHidden = register_module("match_hidden", torch::nn::Linear(4 * d, d));
   matchOutput = register_module("match_output", torch::nn::Linear(d, 1));
+  if (config.propertyTargets > 0) {
+    propertyHead = register_module("property_head", torch::nn::Linear(config.embeddingDim, config.propertyTargets));
+  }
+  if (config.contrastiveDim > 0) {
+    contrastiveProjection =
+        register_module("contrastive_projection", torch::nn::Linear(config.embeddingDim, config.contrastiveDim));
+  }
   torch::NoGradGuard noGrad;
   tokenEmbedding->weight.normal_(0.0, 0.02);
   tokenPositions->weight.normal_(0.0, 0.02);
@@ -198,6 +205,15 @@ torch::Tensor MirEncoderImpl::matchLogits(const torch::Tensor& tokenVectors, con
   torch::Tensor features =
       torch::cat({tokenVectors, graphVectors, tokenVectors * graphVectors, (tokenVectors - graphVectors).abs()}, 1);
   return matchOutput(torch::gelu(matchHidden(features))).squeeze(1);
+}
+
+torch::Tensor MirEncoderImpl::propertyPredictions(const torch::Tensor& fused) {
+  return propertyHead(fused);
+}
+
+torch::Tensor MirEncoderImpl::contrastiveProjections(const torch::Tensor& fused) {
+  return torch::nn::functional::normalize(contrastiveProjection(torch::gelu(fused)),
+                                          torch::nn::functional::NormalizeFuncOptions().dim(1));
 }
 
 namespace {

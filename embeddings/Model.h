@@ -88,6 +88,10 @@ struct MirEncoderImpl : torch::nn::Module {
                            const torch::Tensor& flows);
   /// Matching logits for pairs of pooled token and graph vectors ([P, D] each).
   torch::Tensor matchLogits(const torch::Tensor& tokenVectors, const torch::Tensor& graphVectors);
+  /// Predicted (standardised) module properties from fused embeddings [B, E] → [B, propertyTargets].
+  torch::Tensor propertyPredictions(const torch::Tensor& fused);
+  /// Unit-length contrastive projections of fused embeddings [B, E] → [B, contrastiveDim].
+  torch::Tensor contrastiveProjections(const torch::Tensor& fused);
 
   EncoderConfig config;
   torch::nn::Embedding tokenEmbedding{nullptr};
@@ -103,6 +107,8 @@ struct MirEncoderImpl : torch::nn::Module {
   torch::Tensor maskedTokenBias;
   torch::nn::Linear edgeSourceProjection{nullptr}, edgeTargetProjection{nullptr};  ///< D -> 3 flows x D
   torch::nn::Linear matchHidden{nullptr}, matchOutput{nullptr};
+  torch::nn::Linear propertyHead{nullptr};        ///< only when config.propertyTargets > 0
+  torch::nn::Linear contrastiveProjection{nullptr};  ///< only when config.contrastiveDim > 0
 };
 TORCH_MODULE(MirEncoder);
 

@@ -4,6 +4,7 @@
 
 #include "corpus/Manifest.h"
 #include "embeddings/Model.h"
+#include "embeddings/ModuleProperties.h"
 #include "frontend/Frontend.h"
 #include "ir/ProgramGraph.h"
 #include "support/Files.h"
@@ -29,6 +30,10 @@ nlohmann::json EpochMetrics::toJson() const {
           {"masked_token_loss", maskedTokenLoss},
           {"edge_loss", edgeLoss},
           {"match_loss", matchLoss},
+          {"property_loss", propertyLoss},
+          {"contrastive_loss", contrastiveLoss},
+          {"held_out_property_r2", heldOutPropertyR2},
+          {"held_out_contrastive_accuracy", heldOutContrastiveAccuracy},
           {"held_out_masked_token_loss", heldOutMaskedTokenLoss},
           {"held_out_masked_token_accuracy", heldOutMaskedTokenAccuracy},
           {"held_out_edge_auc", heldOutEdgeAuc},
@@ -64,6 +69,7 @@ namespace {
 struct Module {
   EncoderInput input;
   std::string program;
+  ModuleProperties properties{};  ///< standardised over the training modules (property task)
 };
 
 // Modules prepared once per (corpus, tokenizer, limits) and cached beside the corpus.
@@ -111,11 +117,33 @@ Expected<std::vector<Module>> loadModules(const PretrainOptions& options, const 
                      inputs.size(), selected.size());
   }
   std::vector<Module> modules;
+  ModulePropertyReader properties(tokenizer);
   for (std::size_t i = 0; i < selected.size(); ++i) {
     if (inputs[i].tokens.empty()) continue;
-    modules.push_back({std::move(inputs[i]), selected[i].program});
+    ModuleProperties values = properties.read(inputs[i]);
+    modules.push_back({std::move(inputs[i]), selected[i].program, values});
   }
   return modules;
+}
+
+// Standardises every property to mean 0 and deviation 1 over the training modules (a constant one stays 0).
+void standardiseProperties(std::vector<Module>& modules, const std::vector<std::size_t>& train) {
+  std::array<double, kModulePropertyCount> mean{}, square{};
+  for (std::size_t id : train) {
+    for (int p = 0; p < kModulePropertyCount; ++p) {
+      mean[p] += modules[id].properties[p];
+      square[p] += static_cast<double>(modules[id].properties[p]) * modules[id].properties[p];
+    }
+  }
+  const double n = static_cast<double>(train.size());
+  for (int p = 0; p < kModulePropertyCount; ++p) {
+    mean[p] /= n;
+    double deviation = std::sqrt(std::max(0.0, square[p] / n - mean[p] * mean[p]));
+    for (Module& module : modules) {
+      module.properties[p] =
+          deviation > 1e-9 ? static_cast<float>((module.properties[p] - mean[p]) / deviation) : 0.0f;
+    }
+  }
 }
 
 bool isHeldOut(const std::string& program, double fraction) {
@@ -150,7 +178,9 @@ std::vector<std::vector<std::size_t>> makeBatches(const std::vector<std::size_t>
 
 struct StepResult {
   torch::Tensor loss;
-  double maskedTokenLoss = 0, edgeLoss = 0, matchLoss = 0;
+  double maskedTokenLoss = 0, edgeLoss = 0, matchLoss = 0, propertyLoss = 0, contrastiveLoss = 0;
+  double propertySquaredError = 0, propertySquaredTotal = 0;  ///< sums over the batch's standardised targets
+  std::int64_t contrastiveCorrect = 0, contrastiveTotal = 0;
   std::int64_t maskedCorrect = 0, maskedTotal = 0;
   std::int64_t matchCorrect = 0, matchTotal = 0;
   std::vector<float> edgePositive, edgeNegative;
@@ -269,6 +299,44 @@ StepResult runStep(MirEncoder& model, const std::vector<Module>& modules, const 
     result.matchCorrect = logits.gt(0).eq(labels.gt(0.5)).sum().item<std::int64_t>();
     result.matchTotal = labels.size(0);
   }
+
+  if (options.propertyWeight > 0) {
+    std::vector<float> targets;
+    for (std::size_t id : batchIds) targets.insert(targets.end(), modules[id].properties.begin(), modules[id].properties.end());
+    torch::Tensor target = torch::tensor(targets).view({static_cast<long>(b), kModulePropertyCount});
+    torch::Tensor predicted = model->propertyPredictions(out.fused);
+    torch::Tensor propertyLoss = torch::nn::functional::mse_loss(predicted, target);
+    loss = loss + options.propertyWeight * propertyLoss;
+    result.propertyLoss = propertyLoss.item<double>();
+    result.propertySquaredError = (predicted.detach() - target).pow(2).sum().item<double>();
+    result.propertySquaredTotal = target.pow(2).sum().item<double>();
+  }
+
+  if (options.contrastiveWeight > 0 && b > 1) {
+    // Supervised contrast: every other module of the same program in the batch is a positive.
+    std::vector<float> same(b * b, 0.0f);
+    for (std::size_t i = 0; i < b; ++i) {
+      for (std::size_t j = 0; j < b; ++j) {
+        if (i != j && modules[batchIds[i]].program == modules[batchIds[j]].program) same[i * b + j] = 1.0f;
+      }
+    }
+    torch::Tensor positive = torch::tensor(same).view({static_cast<long>(b), static_cast<long>(b)});
+    torch::Tensor anchors = positive.sum(1).gt(0);
+    if (anchors.any().item<bool>()) {
+      torch::Tensor z = model->contrastiveProjections(out.fused);
+      torch::Tensor self = torch::eye(static_cast<long>(b), torch::kBool);
+      torch::Tensor similarity = (torch::matmul(z, z.t()) / options.contrastiveTemperature).masked_fill(self, -1e9);
+      torch::Tensor logProbability = similarity - torch::logsumexp(similarity, 1, /*keepdim=*/true);
+      torch::Tensor perAnchor = -(logProbability * positive).sum(1) / positive.sum(1).clamp_min(1.0);
+      torch::Tensor contrastiveLoss = perAnchor.index({anchors}).mean();
+      loss = loss + options.contrastiveWeight * contrastiveLoss;
+      result.contrastiveLoss = contrastiveLoss.item<double>();
+      torch::Tensor nearest = similarity.detach().argmax(1, /*keepdim=*/true);
+      torch::Tensor hit = positive.gather(1, nearest).squeeze(1).gt(0.5);
+      result.contrastiveCorrect = (hit & anchors).sum().item<std::int64_t>();
+      result.contrastiveTotal = anchors.sum().item<std::int64_t>();
+    }
+  }
   result.loss = loss;
   return result;
 }
@@ -293,7 +361,8 @@ EpochMetrics evaluate(MirEncoder& model, const std::vector<Module>& modules, con
   torch::NoGradGuard noGrad;
   auto batches = makeBatches(heldOut, modules, options.batchSize, options.seed ^ 0x9e3779b97f4a7c15ULL);
   std::int64_t maskedCorrect = 0, maskedTotal = 0, matchCorrect = 0, matchTotal = 0;
-  double maskedLoss = 0;
+  double maskedLoss = 0, propertyError = 0, propertyTotal = 0;
+  std::int64_t contrastiveCorrect = 0, contrastiveTotal = 0;
   std::size_t evaluated = 0;
   std::vector<float> positives, negatives;
   for (std::size_t i = 0; i < batches.size(); ++i) {
@@ -308,6 +377,10 @@ EpochMetrics evaluate(MirEncoder& model, const std::vector<Module>& modules, con
     matchTotal += step.matchTotal;
     positives.insert(positives.end(), step.edgePositive.begin(), step.edgePositive.end());
     negatives.insert(negatives.end(), step.edgeNegative.begin(), step.edgeNegative.end());
+    propertyError += step.propertySquaredError;
+    propertyTotal += step.propertySquaredTotal;
+    contrastiveCorrect += step.contrastiveCorrect;
+    contrastiveTotal += step.contrastiveTotal;
     evaluated += batches[i].size();
   }
   model->train();
@@ -315,6 +388,10 @@ EpochMetrics evaluate(MirEncoder& model, const std::vector<Module>& modules, con
   metrics.heldOutMaskedTokenLoss = maskedTotal > 0 ? maskedLoss / maskedTotal : 0;
   metrics.heldOutMatchAccuracy = matchTotal > 0 ? static_cast<double>(matchCorrect) / matchTotal : 0;
   metrics.heldOutEdgeAuc = areaUnderCurve(positives, negatives);
+  if (options.propertyWeight > 0 && propertyTotal > 0) metrics.heldOutPropertyR2 = 1.0 - propertyError / propertyTotal;
+  if (options.contrastiveWeight > 0 && contrastiveTotal > 0) {
+    metrics.heldOutContrastiveAccuracy = static_cast<double>(contrastiveCorrect) / static_cast<double>(contrastiveTotal);
+  }
   return metrics;
 }
 
@@ -325,7 +402,7 @@ struct TrainingState {
   double seconds = 0;
   std::vector<EpochMetrics> finished;
   // Running sums of the current epoch.
-  double lossSum = 0, maskedSum = 0, edgeSum = 0, matchSum = 0;
+  double lossSum = 0, maskedSum = 0, edgeSum = 0, matchSum = 0, propertySum = 0, contrastiveSum = 0;
   std::size_t epochSteps = 0;
   double epochSeconds = 0;
   std::int64_t epochTokens = 0;
@@ -335,7 +412,8 @@ struct TrainingState {
     for (const EpochMetrics& m : finished) epochs.push_back(m.toJson());
     return {{"epoch", epoch},         {"batch", batch},          {"global_step", globalStep}, {"seconds", seconds},
             {"finished", epochs},     {"loss_sum", lossSum},     {"masked_sum", maskedSum},   {"edge_sum", edgeSum},
-            {"match_sum", matchSum},  {"epoch_steps", epochSteps}, {"epoch_seconds", epochSeconds},
+            {"match_sum", matchSum},  {"property_sum", propertySum}, {"contrastive_sum", contrastiveSum},
+            {"epoch_steps", epochSteps}, {"epoch_seconds", epochSeconds},
             {"epoch_tokens", epochTokens}};
   }
 };
@@ -348,6 +426,10 @@ EpochMetrics epochMetricsFromJson(const nlohmann::json& j) {
   m.maskedTokenLoss = j.value("masked_token_loss", 0.0);
   m.edgeLoss = j.value("edge_loss", 0.0);
   m.matchLoss = j.value("match_loss", 0.0);
+  m.propertyLoss = j.value("property_loss", 0.0);
+  m.contrastiveLoss = j.value("contrastive_loss", 0.0);
+  m.heldOutPropertyR2 = j.value("held_out_property_r2", -1.0);
+  m.heldOutContrastiveAccuracy = j.value("held_out_contrastive_accuracy", -1.0);
   m.heldOutMaskedTokenLoss = j.value("held_out_masked_token_loss", 0.0);
   m.heldOutMaskedTokenAccuracy = j.value("held_out_masked_token_accuracy", 0.0);
   m.heldOutEdgeAuc = j.value("held_out_edge_auc", 0.0);
@@ -368,6 +450,8 @@ TrainingState trainingStateFromJson(const nlohmann::json& j) {
   s.maskedSum = j.value("masked_sum", 0.0);
   s.edgeSum = j.value("edge_sum", 0.0);
   s.matchSum = j.value("match_sum", 0.0);
+  s.propertySum = j.value("property_sum", 0.0);
+  s.contrastiveSum = j.value("contrastive_sum", 0.0);
   s.epochSteps = j.value("epoch_steps", std::size_t{0});
   s.epochSeconds = j.value("epoch_seconds", 0.0);
   s.epochTokens = j.value("epoch_tokens", std::int64_t{0});
@@ -421,12 +505,15 @@ Expected<std::vector<EpochMetrics>> pretrain(const PretrainOptions& options) {
       (isHeldOut(modules[i].program, options.heldOutFraction) ? heldOut : train).push_back(i);
     }
     if (train.empty()) return makeError(ErrorCode::kInvalidInput, "no training modules after the held-out split");
+    if (options.propertyWeight > 0) standardiseProperties(modules, train);
     logInfo("{} training modules, {} held out (by program)", train.size(), heldOut.size());
 
     EncoderConfig config = options.config;
     config.vocabularySize = tokenizer->vocabularySize();
     config.maxTokens = static_cast<int>(options.limits.maxTokens);
     config.maxEdgePosition = static_cast<int>(options.limits.maxEdgePosition);
+    config.propertyTargets = options.propertyWeight > 0 ? kModulePropertyCount : 0;
+    config.contrastiveDim = options.contrastiveWeight > 0 ? options.contrastiveDim : 0;
     if (auto valid = config.validate(); !valid) return valid.error();
 
     torch::manual_seed(options.seed);
@@ -489,6 +576,8 @@ Expected<std::vector<EpochMetrics>> pretrain(const PretrainOptions& options) {
         state.maskedSum += step.maskedTokenLoss;
         state.edgeSum += step.edgeLoss;
         state.matchSum += step.matchLoss;
+        state.propertySum += step.propertyLoss;
+        state.contrastiveSum += step.contrastiveLoss;
         ++state.epochSteps;
         double n = static_cast<double>(state.epochSteps);
         progress.advance(1, fmt::format("mlm {:.3f} edge {:.3f} match {:.3f} | {:.0f} tok/s", state.maskedSum / n,
@@ -496,7 +585,8 @@ Expected<std::vector<EpochMetrics>> pretrain(const PretrainOptions& options) {
         if (state.globalStep % 10 == 0) {
           appendLog(options.logFile, {{"step", state.globalStep}, {"epoch", state.epoch + 1}, {"loss", step.loss.item<double>()},
                                       {"masked_token_loss", step.maskedTokenLoss}, {"edge_loss", step.edgeLoss},
-                                      {"match_loss", step.matchLoss}, {"learning_rate", rate}});
+                                      {"match_loss", step.matchLoss}, {"property_loss", step.propertyLoss},
+                                      {"contrastive_loss", step.contrastiveLoss}, {"learning_rate", rate}});
         }
         bool stopping = options.stopAfterSteps > 0 && state.globalStep + 1 >= options.stopAfterSteps;
         if (stopping ||
@@ -522,6 +612,8 @@ Expected<std::vector<EpochMetrics>> pretrain(const PretrainOptions& options) {
       metrics.maskedTokenLoss = state.maskedSum / n;
       metrics.edgeLoss = state.edgeSum / n;
       metrics.matchLoss = state.matchSum / n;
+      metrics.propertyLoss = state.propertySum / n;
+      metrics.contrastiveLoss = state.contrastiveSum / n;
       metrics.seconds = state.epochSeconds;
       metrics.tokensPerSecond = state.epochSeconds > 0 ? state.epochTokens / state.epochSeconds : 0;
       state.finished.push_back(metrics);
@@ -530,11 +622,16 @@ Expected<std::vector<EpochMetrics>> pretrain(const PretrainOptions& options) {
               metrics.epoch, metrics.loss, metrics.maskedTokenLoss, metrics.edgeLoss, metrics.matchLoss,
               metrics.heldOutMaskedTokenAccuracy, metrics.heldOutEdgeAuc, metrics.heldOutMatchAccuracy,
               metrics.tokensPerSecond);
+      if (options.propertyWeight > 0 || options.contrastiveWeight > 0) {
+        logInfo("epoch {}: property loss {:.3f}, held-out R2 {:.3f}; contrastive loss {:.3f}, held-out accuracy {:.3f}",
+                metrics.epoch, metrics.propertyLoss, metrics.heldOutPropertyR2, metrics.contrastiveLoss,
+                metrics.heldOutContrastiveAccuracy);
+      }
       nlohmann::json record = metrics.toJson();
       record["kind"] = "epoch";
       appendLog(options.logFile, record);
       state.batch = 0;
-      state.lossSum = state.maskedSum = state.edgeSum = state.matchSum = 0;
+      state.lossSum = state.maskedSum = state.edgeSum = state.matchSum = state.propertySum = state.contrastiveSum = 0;
       state.epochSteps = 0;
       state.epochSeconds = 0;
       state.epochTokens = 0;
@@ -564,7 +661,11 @@ Expected<std::vector<EpochMetrics>> pretrain(const PretrainOptions& options) {
           {"batch_size", options.batchSize},
           {"learning_rate", options.learningRate},
           {"loss_weights",
-           {{"masked_token", options.maskedTokenWeight}, {"edge", options.edgeWeight}, {"match", options.matchWeight}}},
+           {{"masked_token", options.maskedTokenWeight},
+            {"edge", options.edgeWeight},
+            {"match", options.matchWeight},
+            {"property", options.propertyWeight},
+            {"contrastive", options.contrastiveWeight}}},
           {"seconds", state.seconds},
           {"mirtune_version", toolVersion()},
           {"git_commit", gitCommit()}}},

@@ -33,6 +33,15 @@ struct PretrainOptions {
   double maskedTokenWeight = 1.0;
   double edgeWeight = 1.0;
   double matchWeight = 1.0;
+  /// Objectives beyond the paper's three, off at 0 (their heads are built only when on):
+  /// property prediction: mean squared error of the fused embedding's linear prediction of the module's static
+  /// properties (embeddings/ModuleProperties.h), each standardised over the training modules;
+  /// -O-level contrast: supervised contrastive loss over the batch, where the other -O variants of a module's
+  /// program are its positives and every other program's modules its negatives.
+  double propertyWeight = 0.0;
+  double contrastiveWeight = 0.0;
+  double contrastiveTemperature = 0.1;
+  int contrastiveDim = 64;
   double maskProbability = 0.15;
   double edgeMaskProbability = 0.15;
   EncoderConfig config;
@@ -55,7 +64,11 @@ struct EpochMetrics {
   int epoch = 0;
   std::size_t steps = 0;
   double loss = 0, maskedTokenLoss = 0, edgeLoss = 0, matchLoss = 0;  ///< training means over the epoch
+  double propertyLoss = 0, contrastiveLoss = 0;
   double heldOutMaskedTokenLoss = 0, heldOutMaskedTokenAccuracy = 0, heldOutEdgeAuc = 0, heldOutMatchAccuracy = 0;
+  /// Held out: 1 - (mean squared error / variance) of the standardised properties; the share of modules with an
+  /// -O variant in their batch whose nearest projection (cosine) is of their own program. -1 when not trained.
+  double heldOutPropertyR2 = -1, heldOutContrastiveAccuracy = -1;
   double seconds = 0;
   double tokensPerSecond = 0;
   nlohmann::json toJson() const;

@@ -95,6 +95,10 @@ void addPretrainCommand(CLI::App& app, const GlobalOptions& /*global*/, CommandA
   command->add_option("--feed-forward-dim", t.config.feedForwardDim, "Transformer feed-forward size (default 256)");
   command->add_option("--graph-layers", t.config.graphLayers, "Message-passing rounds (default 3)");
   command->add_option("--embedding-dim", t.config.embeddingDim, "Fused embedding size (default 128)");
+  command->add_option("--property-weight", t.propertyWeight,
+                      "Weight of the module-property prediction task (default 0: off)")->check(CLI::Range(0.0, 100.0));
+  command->add_option("--contrastive-weight", t.contrastiveWeight,
+                      "Weight of the -O-level contrastive task (default 0: off)")->check(CLI::Range(0.0, 100.0));
   command->add_option("--max-tokens", t.limits.maxTokens, "Sequence length (default 512)");
   command->add_option("--max-nodes", t.limits.maxNodes, "Graph nodes at most (default 8192)");
   command->add_option("--max-modules", t.maxModules, "Use at most this many corpus modules (smoke runs)");

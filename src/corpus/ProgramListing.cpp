@@ -280,6 +280,50 @@ void listCsmith(const CorpusOptions& options, ProgramListing& listing) {
   }
 }
 
+// LS-CAT: one kernel per `<repo>/<n>/` folder with the headers it includes beside it. The listing is ordered by
+// a hash of the kernel's path, so that a limit takes an even spread over the origin repositories rather than the
+// first ones by name; the order is still fixed.
+void listLsCat(const fs::path& dataDirectory, ProgramListing& listing) {
+  const std::string archiveName = "ls-cat/ls-cat-kernels.tar.xz";
+  fs::path archive = dataDirectory / archiveName;
+  if (!fs::is_regular_file(archive)) {
+    listing.skipReason = missingDataReason(archive);
+    return;
+  }
+  auto scratch = extractArchive(archive, "mirtune-corpus-ls-cat");
+  if (!scratch) {
+    listing.skipReason = scratch.error().message();
+    return;
+  }
+  std::vector<fs::path> kernels = filesUnder(scratch->path(), [](const fs::path& p) {
+    return hasExtension(p, ".cu") && p.filename() != "main.cu";
+  });
+  if (kernels.empty()) {
+    listing.skipReason = fmt::format("{}: no .cu kernel in the archive", archive.string());
+    return;
+  }
+  std::vector<std::pair<std::string, fs::path>> ordered;
+  for (const fs::path& relative : kernels) ordered.emplace_back(sha256Hex("ls-cat:" + relative.generic_string()), relative);
+  std::sort(ordered.begin(), ordered.end());
+  for (const auto& [hash, relative] : ordered) {
+    fs::path folder = scratch->path() / relative.parent_path();
+    // The kernel's folder path below the archive's kernels/ folder: "<repo>/<n>/<name>.cu".
+    std::string name = relative.generic_string();
+    if (auto at = name.find("kernels/"); at != std::string::npos) name = name.substr(at + 8);
+    CorpusProgram program;
+    program.source = CorpusSource::kLsCat;
+    program.program = familyPrefix(program.source) + name;
+    program.origin = archiveName + ":" + relative.generic_string();
+    program.language = Language::kCuda;
+    program.file = scratch->path() / relative;
+    program.virtualName = fmt::format("{}/{}/{}", kVirtualRoot, archiveName, relative.generic_string());
+    program.includeDirectories = {folder.string()};
+    program.keyMaterial = "headers:" + folderDigest(folder);
+    listing.programs.push_back(std::move(program));
+  }
+  listing.scratch.push_back(std::move(*scratch));
+}
+
 }  // namespace
 
 Expected<ScratchDirectory> ScratchDirectory::create(const std::string& prefix) {
@@ -329,6 +373,9 @@ ProgramListing listCorpusPrograms(CorpusSource source, const CorpusOptions& opti
     case CorpusSource::kCsmith:
       listCsmith(options, listing);  // already in seed order and limited
       return listing;
+    case CorpusSource::kLsCat:
+      listLsCat(dataDirectory, listing);
+      break;
   }
   if (options.limitPerSource > 0 && listing.programs.size() > options.limitPerSource) {
     listing.programs.resize(options.limitPerSource);

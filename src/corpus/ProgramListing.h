@@ -54,7 +54,7 @@ class ScratchDirectory {
 
 /// The programs of one source, or why the source cannot be used.
 struct ProgramListing {
-  std::vector<CorpusProgram> programs;  ///< sorted by origin; at most options.limitPerSource
+  std::vector<CorpusProgram> programs;  ///< sorted by origin (LS-CAT: by a hash of the path); at most options.limitPerSource
   std::optional<std::string> skipReason;
   std::vector<ScratchDirectory> scratch;  ///< extracted archives the programs point into
 };

@@ -444,6 +444,49 @@ TEST(CorpusDatasets, SmallBuildFromEveryDataSet) {
   EXPECT_TRUE(inspection->problems.empty());
 }
 
+// LS-CAT kernels compile as CUDA device code with the headers beside them; a limit takes kernels from many
+// origin repositories, not the first ones by name.
+TEST(CorpusDatasets, LsCatKernelsAreCudaDeviceModulesSpreadOverRepositories) {
+  fs::path data = dataDirectory();
+  if (!fs::is_regular_file(data / "ls-cat" / "ls-cat-kernels.tar.xz"))
+    GTEST_SKIP() << data / "ls-cat" << " not found; set MIRTUNE_DATA";
+  fs::path out = scratch("ls-cat");
+  CorpusOptions options;
+  options.outputDirectory = out;
+  options.dataDirectory = data;
+  options.sources = {CorpusSource::kLsCat};
+  options.limitPerSource = 8;
+  options.optimizationLevels = {0, 2};
+  options.jobs = 2;
+  ProgramListing listing = listCorpusPrograms(CorpusSource::kLsCat, options, data, {});
+  ASSERT_FALSE(listing.skipReason) << *listing.skipReason;
+  ASSERT_EQ(listing.programs.size(), 8u);
+  std::set<std::string> repositories;
+  for (const CorpusProgram& program : listing.programs) {
+    EXPECT_EQ(program.language, Language::kCuda);
+    EXPECT_EQ(program.program.rfind("ls-cat:", 0), 0u) << program.program;
+    EXPECT_EQ(program.file.extension(), ".cu");
+    EXPECT_NE(program.file.filename(), "main.cu");
+    repositories.insert(program.program.substr(7, program.program.find('/') - 7));
+  }
+  EXPECT_GE(repositories.size(), 6u) << "the limit should spread over repositories";
+  auto summary = buildCorpus(options);
+  ASSERT_TRUE(summary.ok()) << summary.error().message();
+  const CorpusSourceCounts& counts = countsOf(*summary, "ls-cat");
+  EXPECT_FALSE(counts.skipped) << counts.skipReason;
+  EXPECT_EQ(counts.attempted, 16u);
+  EXPECT_GT(counts.stored, 0u);
+  auto records = readCorpusManifest(out);
+  ASSERT_TRUE(records.ok());
+  for (const CorpusRecord& record : *records) {
+    EXPECT_EQ(record.source, "ls-cat");
+    EXPECT_EQ(record.language, "cuda");
+    auto module = compileFile(out / record.file);
+    ASSERT_TRUE(module.ok()) << record.file;
+    EXPECT_NE(module->text().find("target triple = \"nvptx"), std::string::npos) << record.origin;
+  }
+}
+
 // The corpus compiles on several threads; each module has its own LLVMContext, and the hashes must not
 // change.
 TEST(CorpusFrontend, CompilesOnSeveralThreadsGiveTheSequentialResults) {

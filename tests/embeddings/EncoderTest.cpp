@@ -3,6 +3,7 @@
 #include "corpus/CorpusBuilder.h"
 #include "embeddings/Encoder.h"
 #include "embeddings/Model.h"
+#include "embeddings/ModuleProperties.h"
 #include "embeddings/Pretrain.h"
 #include "frontend/Frontend.h"
 #include "ir/Tokenizer.h"
@@ -288,6 +289,85 @@ void expectSameAsLibTorch(const fs::path& folder, double tolerance) {
 }
 
 TEST_F(EncoderTest, InferenceWithoutLibTorchMatchesLibTorch) { expectSameAsLibTorch(root_ / "model", 1e-6); }
+
+// The two objectives beyond the paper's: their heads exist only when trained, their losses fall, their held-out
+// scores are recorded, and inference reads neither head (the vectors match LibTorch's full model).
+TEST_F(EncoderTest, PropertyAndContrastiveObjectivesTrainAndStayOutOfInference) {
+  PretrainOptions options = tinyOptions(root_, "model-objectives");
+  options.propertyWeight = 1.0;
+  options.contrastiveWeight = 1.0;
+  options.contrastiveDim = 8;
+  auto metrics = pretrain(options);
+  ASSERT_TRUE(metrics.ok()) << metrics.error().message();
+  ASSERT_EQ(metrics->size(), 6u);
+  EXPECT_LT(metrics->back().propertyLoss, metrics->front().propertyLoss);
+  EXPECT_GT(metrics->front().contrastiveLoss, 0.0);
+  EXPECT_LT(metrics->back().contrastiveLoss, metrics->front().contrastiveLoss);
+  EXPECT_GE(metrics->back().heldOutPropertyR2, -100.0);  // recorded (-1 means not trained)
+  EXPECT_NE(metrics->back().heldOutPropertyR2, -1.0);
+  // The paper's model has neither score.
+  EXPECT_EQ(metrics_.back().heldOutPropertyR2, -1.0);
+  EXPECT_EQ(metrics_.back().heldOutContrastiveAccuracy, -1.0);
+
+  auto manifest = nlohmann::json::parse(*readFile(options.out / "manifest.json"));
+  EXPECT_EQ(manifest["config"]["property_targets"], kModulePropertyCount);
+  EXPECT_EQ(manifest["config"]["contrastive_dim"], 8);
+  EXPECT_EQ(manifest["training"]["loss_weights"]["property"], 1.0);
+  auto config = EncoderConfig::fromJson(manifest["config"]);
+  ASSERT_TRUE(config.ok()) << config.error().message();
+  EXPECT_EQ(config->parameterCount(), manifest["parameters"].get<std::int64_t>());
+  auto plain = nlohmann::json::parse(*readFile(root_ / "model" / "manifest.json"));
+  EXPECT_FALSE(plain["config"].contains("property_targets"));
+  EXPECT_EQ(manifest["parameters"].get<std::int64_t>() - plain["parameters"].get<std::int64_t>(),
+            (16 + 1) * kModulePropertyCount + (16 + 1) * 8);
+  expectSameAsLibTorch(options.out, 1e-6);
+}
+
+// With the shipped tokenizer, the one real pretraining reads node tokens with.
+TEST(ModuleProperties, ReadTheInstructionMix) {
+  auto tokenizer = Tokenizer::loadOrDefault("");
+  if (!tokenizer) GTEST_SKIP() << tokenizer.error().message();
+  ModulePropertyReader reader(*tokenizer);
+  auto prepare = [&](const fs::path& file, int level) {
+    CompileOptions options;
+    options.optimizationLevel = level;
+    auto module = compileFile(file, options);
+    if (!module) throw std::runtime_error(module.error().message());
+    auto input = prepareEncoderInput(*module, *tokenizer);
+    if (!input) throw std::runtime_error(input.error().message());
+    return std::move(*input);
+  };
+  auto share = [](const ModuleProperties& p, std::string_view name) {
+    for (std::size_t i = 0; i < kModulePropertyNames.size(); ++i) {
+      if (kModulePropertyNames[i] == name) return p[i];
+    }
+    ADD_FAILURE() << name;
+    return 0.0f;
+  };
+  // saxpy: a load-multiply-add-store kernel without loops.
+  ModuleProperties saxpy = reader.read(prepare(kInputs / "saxpy.cl", 2));
+  EXPECT_GT(share(saxpy, "load_share"), 0.0f);
+  EXPECT_GT(share(saxpy, "store_share"), 0.0f);
+  EXPECT_GT(share(saxpy, "float_arithmetic_share"), 0.0f);
+  EXPECT_EQ(share(saxpy, "atomic_share"), 0.0f);
+  float classes = 0;
+  for (std::size_t i = 3; i <= 16; ++i) {
+    if (kModulePropertyNames[i] != "float_division_share") classes += saxpy[i];
+  }
+  EXPECT_LE(classes, 1.0001f);
+  EXPECT_GT(classes, 0.5f) << "most instructions should be classified";
+  // A reduction loop at -O0 has back edges and stack slots.
+  ModuleProperties reduction = reader.read(prepare(kInputs / "omp_reduction.c", 0));
+  EXPECT_GT(share(reduction, "backward_control_share"), 0.0f);
+  EXPECT_GT(share(reduction, "stack_share"), 0.0f);
+  EXPECT_GT(share(reduction, "log_instructions"), 0.0f);
+  EXPECT_EQ(instructionClassOf("getelementptr"), instructionClassOf("getelementptr"));
+  EXPECT_NE(instructionClassOf("load"), instructionClassOf("store"));
+  EXPECT_EQ(instructionClassOf("tail call spir_func i64 @_Z13get_global_idj(i32 0)"), instructionClassOf("call"));
+  EXPECT_EQ(instructionClassOf("tail call float @llvm.fmuladd.f32(float %v"), instructionClassOf("fmul float %v, %v"));
+  EXPECT_EQ(instructionClassOf("call void @_Z7barrierj(i32 1)"), instructionClassOf("fence seq_cst"));
+  EXPECT_EQ(instructionClassOf("no-such-opcode"), instructionClassOf("landingpad"));
+}
 
 TEST(ShippedEncoder, InferenceWithoutLibTorchMatchesLibTorch) {
   fs::path shipped = Encoder::defaultDirectory();
