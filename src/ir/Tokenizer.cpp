@@ -88,11 +88,29 @@ struct Tokenizer::Processor {
   }
   int pieceToId(const std::string& piece) const { return sentencePiece().pieceToId(model, piece.c_str()); }
 
-  // encodeText's results by text: graph node texts ("i32", "load float ...") repeat across the modules of a
-  // batch, and SentencePiece was a sixth of `mirtune embed`. Bounded: cleared when it reaches kTextCacheEntries.
-  static constexpr std::size_t kTextCacheEntries = 1 << 16;
-  mutable std::mutex textCacheMutex;
-  mutable std::unordered_map<std::string, std::vector<int>> textCache;
+  // Appends one line's pieces, remembered by line. Every line is encoded on its own, so the cache changes no
+  // result; and lines repeat, within a module and across modules ("%v = load float, float* %v, align 4", graph
+  // node texts such as "i32"): SentencePiece's BPE was the largest cost of preparing a module. Bounded: cleared
+  // when it reaches kLineCacheEntries.
+  void encodeLine(std::string_view line, std::vector<int>& out) const {
+    std::string key(line);
+    {
+      std::lock_guard<std::mutex> lock(lineCacheMutex);
+      if (auto found = lineCache.find(key); found != lineCache.end()) {
+        out.insert(out.end(), found->second.begin(), found->second.end());
+        return;
+      }
+    }
+    std::vector<int> ids;
+    encode(line, ids);
+    out.insert(out.end(), ids.begin(), ids.end());
+    std::lock_guard<std::mutex> lock(lineCacheMutex);
+    if (lineCache.size() >= kLineCacheEntries) lineCache.clear();
+    lineCache.emplace(std::move(key), std::move(ids));
+  }
+  static constexpr std::size_t kLineCacheEntries = 1 << 17;
+  mutable std::mutex lineCacheMutex;
+  mutable std::unordered_map<std::string, std::vector<int>> lineCache;
 };
 
 namespace {
@@ -101,15 +119,11 @@ constexpr const char* kModelFile = "tokenizer.model";
 constexpr const char* kManifestFile = "manifest.json";
 
 void appendLineTokens(const Tokenizer::Processor& model, std::string_view text, std::vector<int>& out) {
-  std::vector<int> ids;
   std::size_t start = 0;
   while (start < text.size()) {
     std::size_t end = text.find('\n', start);
     if (end == std::string_view::npos) end = text.size();
-    if (end > start) {
-      model.encode(text.substr(start, end - start), ids);
-      out.insert(out.end(), ids.begin(), ids.end());
-    }
+    if (end > start) model.encodeLine(text.substr(start, end - start), out);
     start = end + 1;
   }
 }
@@ -172,16 +186,8 @@ Expected<Tokenizer> Tokenizer::load(const fs::path& directory) {
 int Tokenizer::vocabularySize() const { return sentencePiece().pieceCount(processor_->model); }
 
 std::vector<int> Tokenizer::encodeText(std::string_view text) const {
-  std::string key(text);
-  {
-    std::lock_guard<std::mutex> lock(processor_->textCacheMutex);
-    if (auto found = processor_->textCache.find(key); found != processor_->textCache.end()) return found->second;
-  }
   std::vector<int> ids;
   appendLineTokens(*processor_, text, ids);
-  std::lock_guard<std::mutex> lock(processor_->textCacheMutex);
-  if (processor_->textCache.size() >= Processor::kTextCacheEntries) processor_->textCache.clear();
-  processor_->textCache.emplace(std::move(key), ids);
   return ids;
 }
 

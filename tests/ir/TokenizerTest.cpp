@@ -89,8 +89,31 @@ TEST_F(TokenizerTest, ModuleSequenceHasOneSegmentPerFunction) {
   // The first segment is exactly the first function's text.
   std::vector<int> first = tokenizer->encodeText(normalised->functionTexts()[0].text);
   EXPECT_TRUE(std::equal(first.begin(), first.end(), sequence.ids.begin() + 1));
-  // Same input, same ids.
+  // Same input, same ids: from the line memory the first call filled, and from a fresh tokenizer that has seen
+  // nothing but other modules first.
   EXPECT_EQ(tokenizer->encodeModule(*normalised, 4096).ids, sequence.ids);
+  auto fresh = Tokenizer::load(directory_ / "a");
+  ASSERT_TRUE(fresh.ok());
+  auto other = compileFile(kInputs / "saxpy.cl", options);
+  ASSERT_TRUE(other.ok());
+  fresh->encodeModule(*NormalisedModule::create(*other), 4096);
+  EXPECT_EQ(fresh->encodeModule(*normalised, 4096).ids, sequence.ids);
+  std::vector<int> lineByLine;
+  for (const FunctionText& function : normalised->functionTexts()) {
+    for (std::size_t start = 0; start < function.text.size();) {
+      std::size_t end = std::min(function.text.find('\n', start), function.text.size());
+      if (end > start) {
+        std::vector<int> ids = fresh->encodeText(function.text.substr(start, end - start));
+        lineByLine.insert(lineByLine.end(), ids.begin(), ids.end());
+      }
+      start = end + 1;
+    }
+  }
+  std::vector<int> body;
+  for (int id : sequence.ids) {
+    if (id != kClassToken.id && id != kSeparatorToken.id) body.push_back(id);
+  }
+  EXPECT_EQ(lineByLine, body) << "a module's tokens are its lines' tokens, in order";
 
   TokenSequence shortSequence = tokenizer->encodeModule(*normalised, 40);
   EXPECT_TRUE(shortSequence.truncated());
