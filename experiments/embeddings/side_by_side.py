@@ -262,13 +262,14 @@ def parse_bench_encoder(text):
     return lines
 
 
-def mirtune_in_process(bench_encoder, folder, count, repeats, in_process_compile):
+def mirtune_in_process(bench_encoder, folder, count, repeats, in_process_compile, encoder=None):
     env = dict(os.environ)
     if in_process_compile:
         env["MIRTUNE_COMPILE_IN_PROCESS"] = "1"
     runs = []
     for _ in range(repeats):
-        timed = must(run_timed([str(bench_encoder), "--ir", str(folder), "--limit", str(count), "--threads", "1"],
+        model = ["--model", str(encoder)] if encoder else []
+        timed = must(run_timed([str(bench_encoder), "--ir", str(folder), "--limit", str(count), "--threads", "1"] + model,
                                env=env), "bench_encoder")
         lines = parse_bench_encoder(timed.stdout)
         total = [value for label, value in lines.items() if label.startswith("total")]
@@ -283,11 +284,12 @@ def mirtune_in_process(bench_encoder, folder, count, repeats, in_process_compile
             "p95_ms": statistics.median(r["total"][1] for r in runs), "runs": runs}
 
 
-def mirtune_batch(mirtune, folder, threads, work, tag, expected):
+def mirtune_batch(mirtune, folder, threads, work, tag, expected, encoder=None):
     database = work / f"batch-{tag}.db"
     output = work / f"batch-{tag}.json"
+    model = ["--encoder", str(encoder)] if encoder else []
     timed = run_timed([str(mirtune), "--db", str(database), "-q", "embed", str(folder), "--threads", str(threads),
-                       "-o", str(output)], env=mirtune_env(database))
+                       "-o", str(output)] + model, env=mirtune_env(database))
     if not output.exists():
         fail(f"mirtune embed --threads {threads} wrote nothing (exit {timed.returncode}): {timed.stderr.strip()[-2000:]}")
     done = count_embeddings(output)
@@ -365,6 +367,9 @@ def main():
     parser.add_argument("--in-process-compile", action="store_true",
                         help="bench_encoder with MIRTUNE_COMPILE_IN_PROCESS=1 (default: compiles in mirtune's worker, as shipped)")
     parser.add_argument("--json", default=None, help="also write every figure here")
+    parser.add_argument("--also-encoder", action="append", default=[], metavar="DIR",
+                        help="another encoder folder whose in-process and one-process rows are measured too, right "
+                             "after the shipped encoder's (repeatable)")
     args = parser.parse_args()
     if args.repeats < 1 or args.cold_sample < 1 or args.files < 0:
         fail("--repeats and --cold-sample must be at least 1, --files at least 0")
@@ -442,6 +447,17 @@ def main():
             runs = [mirtune_batch(mirtune, folder, threads, work, f"{threads}-{i}", len(files))
                     for i in range(args.repeats)]
             result[f"mirtune_batch_threads{threads}"] = {"seconds": [r[0] for r in runs], "embedded": runs[-1][1]}
+        result["other_encoders"] = []
+        for encoder in args.also_encoder:
+            log(f"mirtune with {encoder}: bench_encoder and embed --threads 1, 2")
+            other = {"encoder": str(encoder),
+                     "in_process": mirtune_in_process(bench_encoder, folder, len(files), args.repeats,
+                                                      args.in_process_compile, encoder)}
+            for threads in (1, 2):
+                runs = [mirtune_batch(mirtune, folder, threads, work, f"other-{threads}-{i}", len(files), encoder)
+                        for i in range(args.repeats)]
+                other[f"batch_threads{threads}"] = {"seconds": [r[0] for r in runs], "embedded": runs[-1][1]}
+            result["other_encoders"].append(other)
 
         # Cold process per file, the three tools interleaved file by file so that load from elsewhere hits each alike.
         log(f"cold process per file: {len(cold_files)} files")
@@ -526,6 +542,11 @@ def print_table(r):
     print(f"| in-process, one thread, per-module median (p95) | {in_process(sym)} | {in_process(fa)} | {in_process(mt)} |")
     print(f"| one process over the {n} files, wall | {batch('ir2vec_sym_batch')} | {batch('ir2vec_fa_batch')} | "
           f"{batch('mirtune_batch_threads1')} (`--threads 1`), {batch('mirtune_batch_threads2')} (`--threads 2`) |")
+    for other in r.get("other_encoders", []):
+        name = Path(other["encoder"]).name
+        seconds = {t: statistics.median(other[f"batch_threads{t}"]["seconds"]) for t in (1, 2)}
+        print(f"| mirtune with encoder `{name}`: in-process per-module median (p95); one process, wall | | | "
+              f"{in_process(other['in_process'])}; {seconds[1]:.2f} s (`--threads 1`), {seconds[2]:.2f} s (`--threads 2`) |")
     print(f"| cold process per file, median ({r['cold_sample']} files) | {cold('sym')} | {cold('fa')} | {cold('mirtune')} |")
     print(f"| start-up on one small file (wall median (min-max), peak RSS) | {startup('sym')} | {startup('fa')} | "
           f"{startup('mirtune')} |")

@@ -400,11 +400,27 @@ Expected<CorpusSummary> buildCorpus(const CorpusOptions& options) {
   for (std::thread& thread : threads) thread.join();
   progress.finish();
 
+  // Records of sources this build does not name stay (a build of one source adds it to an existing corpus); a
+  // module this build makes again counts as their duplicate. A manifest that cannot be read stops the build
+  // before anything is rewritten.
+  std::vector<CorpusRecord> kept;
+  if (fs::exists(out / kCorpusManifestFile)) {
+    auto previous = readCorpusManifest(out);
+    if (!previous) return previous.error();
+    for (CorpusRecord& record : *previous) {
+      auto source = parseCorpusSource(record.source);
+      if (source && std::find(sources.begin(), sources.end(), *source) != sources.end()) continue;
+      kept.push_back(std::move(record));
+    }
+  }
+
   // Deduplicate in build order: the first unit with a hash keeps the record.
   CorpusSummary summary;
   summary.totals.source = "total";
+  summary.keptRecords = kept.size();
   std::vector<CorpusRecord> records;
   std::unordered_map<std::string, std::string> ownerOf;  // hash → source that holds the record
+  for (const CorpusRecord& record : kept) ownerOf.emplace(record.irSha256, record.source);
   std::unordered_set<std::string> writtenNow;
   for (const auto& units : outcomes) {
     for (const UnitOutcome& unit : units) {
@@ -479,6 +495,17 @@ Expected<CorpusSummary> buildCorpus(const CorpusOptions& options) {
     summary.sources.push_back(std::move(counts));
   }
 
+  if (!kept.empty()) {
+    logInfo("corpus: kept {} records of sources not built now", kept.size());
+    records.insert(records.begin(), std::make_move_iterator(kept.begin()), std::make_move_iterator(kept.end()));
+    // One order whatever was built when: by source in build order (unknown names last), then as built.
+    auto rank = [](const CorpusRecord& record) {
+      auto source = parseCorpusSource(record.source);
+      return source ? static_cast<std::size_t>(*source) : kCorpusSources.size();
+    };
+    std::stable_sort(records.begin(), records.end(),
+                     [&](const CorpusRecord& a, const CorpusRecord& b) { return rank(a) < rank(b); });
+  }
   std::string manifest;
   std::vector<std::size_t> instructionCounts;
   for (const CorpusRecord& record : records) {

@@ -40,8 +40,11 @@ std::string countsTable(const CorpusSummary& summary, const std::map<std::string
   }
   row(summary.totals, totalInManifest);
   const CorpusInstructionStats& s = summary.instructions;
-  text += fmt::format("records       {} distinct modules, {} of bitcode\n", summary.records,
-                      mebibytes(summary.moduleBytes));
+  text += fmt::format("records       {} distinct modules, {} of bitcode{}\n", summary.records,
+                      mebibytes(summary.moduleBytes),
+                      summary.keptRecords > 0
+                          ? fmt::format(" ({} kept from sources not built this time)", summary.keptRecords)
+                          : std::string());
   text += fmt::format("instructions  min {}  p10 {}  p25 {}  median {}  p75 {}  p90 {}  p99 {}  max {}  mean {:.1f}\n",
                       s.min, s.p10, s.p25, s.p50, s.p75, s.p90, s.p99, s.max, s.mean);
   text += fmt::format("built in      {} ({} jobs)\n", formatDuration(summary.wallSeconds),

@@ -129,6 +129,7 @@ nlohmann::ordered_json corpusSummaryToJson(const CorpusSummary& summary) {
   json["sources"] = sources;
   json["totals"] = corpusSourceCountsToJson(summary.totals);
   json["records"] = summary.records;
+  json["kept_records"] = summary.keptRecords;
   json["module_bytes"] = summary.moduleBytes;
   const CorpusInstructionStats& s = summary.instructions;
   json["instructions"] = {{"min", s.min}, {"p10", s.p10}, {"p25", s.p25},
@@ -165,6 +166,9 @@ Expected<CorpusSummary> corpusSummaryFromJson(const nlohmann::json& json) {
   if (!totalCounts) return totalCounts.error().withContext("totals");
   summary.totals = std::move(*totalCounts);
   if (Status status = readField(json, "records", summary.records); !status) return status.error();
+  if (json.contains("kept_records")) {  // absent from summaries written before it existed
+    if (Status status = readField(json, "kept_records", summary.keptRecords); !status) return status.error();
+  }
   if (Status status = readField(json, "module_bytes", summary.moduleBytes); !status) return status.error();
   if (Status status = readField(json, "wall_seconds", summary.wallSeconds); !status) return status.error();
   if (auto it = json.find("instructions"); it != json.end() && it->is_object()) {

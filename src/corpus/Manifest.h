@@ -67,6 +67,7 @@ struct CorpusSummary {
   std::vector<CorpusSourceCounts> sources;  ///< the selected sources, in build order
   CorpusSourceCounts totals;                ///< sums over sources (source = "total")
   std::size_t records = 0;                  ///< lines in manifest.jsonl
+  std::size_t keptRecords = 0;              ///< of those, records of sources this build did not name
   std::uint64_t moduleBytes = 0;            ///< bytes of the records' bitcode files
   CorpusInstructionStats instructions;
   nlohmann::ordered_json tool;     ///< versions: mirtune, git commit, clang, csmith

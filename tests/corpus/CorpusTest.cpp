@@ -311,6 +311,42 @@ TEST(CorpusBuild, SecondBuildReusesFilesAndCache) {
   EXPECT_EQ(moduleFiles(out), files);
 }
 
+// A build of one source adds it to a corpus: the other sources' records stay, the manifest is the one a build of
+// all of them at once writes, and nothing on disk is left without a record.
+TEST(CorpusBuild, ABuildOfOneSourceKeepsTheOtherSourcesRecords) {
+  std::string why;
+  if (!csmithAvailable(why)) GTEST_SKIP() << why;
+  fs::path together = scratch("together");
+  fs::path apart = scratch("apart");
+  CorpusOptions options = kernelsOnly(together);
+  options.sources = {CorpusSource::kKernels, CorpusSource::kCsmith};
+  options.csmithPrograms = 2;
+  ASSERT_TRUE(buildCorpus(options).ok());
+
+  options.outputDirectory = apart;
+  options.sources = {CorpusSource::kCsmith};
+  ASSERT_TRUE(buildCorpus(options).ok());
+  options.sources = {CorpusSource::kKernels};
+  auto kernels = buildCorpus(options);
+  ASSERT_TRUE(kernels.ok()) << kernels.error().message();
+  EXPECT_GT(kernels->keptRecords, 0u);
+  EXPECT_EQ(fileText(apart / kCorpusManifestFile), fileText(together / kCorpusManifestFile));
+  auto inspection = inspectCorpus(apart);
+  ASSERT_TRUE(inspection.ok());
+  EXPECT_TRUE(inspection->problems.empty());
+  EXPECT_EQ(inspection->unlistedFiles, 0u);
+  // Building the same source again replaces only its own records.
+  ASSERT_TRUE(buildCorpus(options).ok());
+  EXPECT_EQ(fileText(apart / kCorpusManifestFile), fileText(together / kCorpusManifestFile));
+
+  // An unreadable manifest stops the build, naming it, and is left as it was.
+  writeFileAtomically(apart / kCorpusManifestFile, "{not json\n");
+  auto refused = buildCorpus(options);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.error().message().find(kCorpusManifestFile), std::string::npos) << refused.error().message();
+  EXPECT_EQ(fileText(apart / kCorpusManifestFile), "{not json\n");
+}
+
 TEST(CorpusBuild, MissingDataSetsAreSkippedWithTheirPath) {
   fs::path out = scratch("nodata");
   CorpusOptions options = kernelsOnly(out);
