@@ -69,6 +69,22 @@ Expected<ScratchDirectory> extractArchive(const fs::path& archive, const std::st
   return std::move(*scratch);
 }
 
+// A data set archive unpacked into a scratch folder; nothing, with the listing's skip reason set, when the archive
+// is missing or cannot be unpacked.
+std::optional<ScratchDirectory> extractDataArchive(const fs::path& archive, const std::string& prefix,
+                                                   ProgramListing& listing) {
+  if (!fs::is_regular_file(archive)) {
+    listing.skipReason = missingDataReason(archive);
+    return std::nullopt;
+  }
+  auto scratch = extractArchive(archive, prefix);
+  if (!scratch) {
+    listing.skipReason = scratch.error().message();
+    return std::nullopt;
+  }
+  return std::move(*scratch);
+}
+
 // The NCC IR files of NPB kernels carry the input class in their name (npb-3.3-BT-add_A.ll); all classes are
 // the same kernel, named in kernels.tar.bz2 without the suffix.
 std::string devmapProgramName(const std::string& stem) {
@@ -186,15 +202,8 @@ void listTcoarseningSources(const fs::path& dataDirectory, ProgramListing& listi
 void listNeurovectorizer(const fs::path& dataDirectory, ProgramListing& listing) {
   const std::string archiveName = "neurovectorizer/training_data.tar.gz";
   fs::path archive = dataDirectory / archiveName;
-  if (!fs::is_regular_file(archive)) {
-    listing.skipReason = missingDataReason(archive);
-    return;
-  }
-  auto scratch = extractArchive(archive, "mirtune-corpus-neurovectorizer");
-  if (!scratch) {
-    listing.skipReason = scratch.error().message();
-    return;
-  }
+  auto scratch = extractDataArchive(archive, "mirtune-corpus-neurovectorizer", listing);
+  if (!scratch) return;
   std::vector<fs::path> headers =
       filesUnder(scratch->path(), [](const fs::path& p) { return p.filename() == "header.h"; });
   if (headers.empty()) {
@@ -286,15 +295,8 @@ void listCsmith(const CorpusOptions& options, ProgramListing& listing) {
 void listLsCat(const fs::path& dataDirectory, ProgramListing& listing) {
   const std::string archiveName = "ls-cat/ls-cat-kernels.tar.xz";
   fs::path archive = dataDirectory / archiveName;
-  if (!fs::is_regular_file(archive)) {
-    listing.skipReason = missingDataReason(archive);
-    return;
-  }
-  auto scratch = extractArchive(archive, "mirtune-corpus-ls-cat");
-  if (!scratch) {
-    listing.skipReason = scratch.error().message();
-    return;
-  }
+  auto scratch = extractDataArchive(archive, "mirtune-corpus-ls-cat", listing);
+  if (!scratch) return;
   std::vector<fs::path> kernels = filesUnder(scratch->path(), [](const fs::path& p) {
     return hasExtension(p, ".cu") && p.filename() != "main.cu";
   });
