@@ -4,7 +4,6 @@
 #include "ir/ProgramGraph.h"
 
 #include <cmath>
-#include <unordered_set>
 
 namespace mirtune {
 
@@ -31,10 +30,6 @@ enum InstructionClass {
 };
 
 constexpr int kFirstShare = 3;  // index of load_share in kModulePropertyNames
-
-}  // namespace
-
-namespace {
 
 int opcodeClassOf(std::string_view opcode) {
   static const std::unordered_map<std::string_view, int> kClasses = [] {
@@ -118,7 +113,8 @@ int ModulePropertyReader::classOf(const std::int32_t* pieces, std::size_t count)
     if (space == std::string::npos) continue;  // the opcode may go on in the next piece
     int cls = opcodeClassOf(std::string_view(text).substr(first, space - first));
     if (cls != kCall) return cls;
-    if (text.find('(', text.find('@')) != std::string::npos && text.find('@') != std::string::npos) break;
+    std::size_t at = text.find('@');
+    if (at != std::string::npos && text.find('(', at) != std::string::npos) break;  // the callee is complete
   }
   std::size_t first = text.find_first_not_of(' ');
   return first == std::string::npos ? kOther : instructionClassOf(std::string_view(text).substr(first));

@@ -69,7 +69,7 @@ namespace {
 struct Module {
   EncoderInput input;
   std::string program;
-  ModuleProperties properties{};  ///< standardised over the training modules (property task)
+  ModuleProperties properties{};  ///< property task only: standardised over the training modules
 };
 
 // Modules prepared once per (corpus, tokenizer, limits) and cached beside the corpus.
@@ -117,17 +117,18 @@ Expected<std::vector<Module>> loadModules(const PretrainOptions& options, const 
                      inputs.size(), selected.size());
   }
   std::vector<Module> modules;
-  ModulePropertyReader properties(tokenizer);
   for (std::size_t i = 0; i < selected.size(); ++i) {
     if (inputs[i].tokens.empty()) continue;
-    ModuleProperties values = properties.read(inputs[i]);
-    modules.push_back({std::move(inputs[i]), selected[i].program, values});
+    modules.push_back({std::move(inputs[i]), selected[i].program});
   }
   return modules;
 }
 
-// Standardises every property to mean 0 and deviation 1 over the training modules (a constant one stays 0).
-void standardiseProperties(std::vector<Module>& modules, const std::vector<std::size_t>& train) {
+// The property task's targets: every module's properties, each standardised to mean 0 and deviation 1 over the
+// training modules (a constant one stays 0).
+void setPropertyTargets(std::vector<Module>& modules, const std::vector<std::size_t>& train, const Tokenizer& tokenizer) {
+  ModulePropertyReader reader(tokenizer);
+  for (Module& module : modules) module.properties = reader.read(module.input);
   std::array<double, kModulePropertyCount> mean{}, square{};
   for (std::size_t id : train) {
     for (int p = 0; p < kModulePropertyCount; ++p) {
@@ -505,7 +506,7 @@ Expected<std::vector<EpochMetrics>> pretrain(const PretrainOptions& options) {
       (isHeldOut(modules[i].program, options.heldOutFraction) ? heldOut : train).push_back(i);
     }
     if (train.empty()) return makeError(ErrorCode::kInvalidInput, "no training modules after the held-out split");
-    if (options.propertyWeight > 0) standardiseProperties(modules, train);
+    if (options.propertyWeight > 0) setPropertyTargets(modules, train, *tokenizer);
     logInfo("{} training modules, {} held out (by program)", train.size(), heldOut.size());
 
     EncoderConfig config = options.config;
